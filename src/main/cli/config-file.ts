@@ -1,0 +1,53 @@
+// `burrow start --config burrow.yaml`: several tunnels from one file.
+//
+//   server: 127.0.0.1:7835
+//   token: secret          # or BURROW_TOKEN
+//   tunnels:
+//     - { name: web, protocol: http, target: 3000 }
+//     - { name: api, protocol: grpc, target: 127.0.0.1:50051 }
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { parseLocalTarget } from '../tunnel/agent/local-target.js';
+import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
+import { UsageError } from './usage-error.js';
+
+export interface AgentConfigFile {
+  server?: string;
+  token?: string;
+  tunnels: TunnelSpec[];
+}
+
+export function readAgentConfig(path: string): AgentConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null) throw new UsageError(`${path}: expected a mapping with a "tunnels" list`);
+  const { server, token, tunnels } = doc as Record<string, unknown>;
+  if (server !== undefined && typeof server !== 'string') throw new UsageError(`${path}: "server" must be host:port`);
+  if (token !== undefined && typeof token !== 'string') throw new UsageError(`${path}: "token" must be a string`);
+  if (!Array.isArray(tunnels) || tunnels.length === 0) throw new UsageError(`${path}: "tunnels" must be a non-empty list`);
+  return { server, token, tunnels: tunnels.map((entry, i) => tunnelSpec(entry, `${path}: tunnels[${i}]`)) };
+}
+
+function tunnelSpec(entry: unknown, where: string): TunnelSpec {
+  if (typeof entry !== 'object' || entry === null) throw new UsageError(`${where} must be a mapping`);
+  const { name, protocol = 'http', target } = entry as Record<string, unknown>;
+  if (name !== undefined && typeof name !== 'string') throw new UsageError(`${where}.name must be a string`);
+  if (protocol !== 'http' && protocol !== 'grpc') throw new UsageError(`${where}.protocol must be http or grpc`);
+  if (typeof target !== 'string' && typeof target !== 'number') throw new UsageError(`${where}.target must be PORT or HOST:PORT`);
+  try {
+    parseLocalTarget(String(target));
+  } catch (error) {
+    throw new UsageError(`${where}.target: ${(error as Error).message}`);
+  }
+  return { name, protocol, target: String(target) };
+}

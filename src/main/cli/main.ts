@@ -1,0 +1,99 @@
+// The `burrow` command line. A contract used by tests outside this repo:
+// see DESIGN.md "Processes and the CLI".
+import { Command, CommanderError, Option } from 'commander';
+import { parseLocalTarget } from '../tunnel/agent/local-target.js';
+import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
+import { isValidTunnelName } from '../tunnel/tunnel-names.js';
+import { runAgent } from './agent-command.js';
+import { readAgentConfig } from './config-file.js';
+import { runDemo } from './demo-command.js';
+import { runServer } from './server-command.js';
+import { UsageError, collect, positiveInteger } from './usage-error.js';
+
+const defaultControl = '127.0.0.1:7835';
+
+function agentOptions(command: Command): Command {
+  return command
+    .option('--server <host:port>', 'tunnel server control address', defaultControl)
+    .option('--token <token>', 'agent token (default: $BURROW_TOKEN)')
+    .option('--inspect <host:port>', 'serve the web inspector here', '127.0.0.1:4040')
+    .option('--no-inspect', 'do not serve the web inspector');
+}
+
+function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
+  return agentOptions(
+    new Command(protocol)
+      .description(description)
+      .exitOverride()
+      .showHelpAfterError('(run with --help for usage)')
+      .argument('<target>', 'local service: PORT or HOST:PORT')
+      .option('--name <name>', 'tunnel name, served as NAME.DOMAIN (default: picked by the server)'),
+  ).action((target: string, opts: { name?: string; server: string; token?: string; inspect: string | false }) => {
+    try {
+      parseLocalTarget(target);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    if (opts.name !== undefined && !isValidTunnelName(opts.name)) {
+      throw new UsageError(`--name "${opts.name}" is not a valid tunnel name (lowercase letters, digits and dashes, at most 63)`);
+    }
+    runAgent([{ name: opts.name, protocol, target }], opts);
+  });
+}
+
+const program = new Command('burrow')
+  .description('Expose local HTTP, WebSocket and gRPC services through a tunnel server')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('server')
+  .description('run a tunnel server (the public edge)')
+  .option('--control <host:port>', 'address agents connect to', defaultControl)
+  .option('--public <host:port>', 'address public traffic arrives on', '127.0.0.1:8080')
+  .option('--domain <domain>', 'tunnel NAME is served as NAME.DOMAIN', 'localhost')
+  .option('--token <token>', 'accepted agent token; repeat for several (default: $BURROW_TOKEN)', collect, [])
+  .addOption(new Option('--max-inflight <n>', 'in-flight public requests before 503').argParser(positiveInteger('--max-inflight')))
+  .addOption(
+    new Option('--max-inflight-per-agent <n>', 'in-flight requests per agent before 503').argParser(
+      positiveInteger('--max-inflight-per-agent'),
+    ),
+  )
+  .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head before 504').argParser(positiveInteger('--request-timeout')))
+  .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval')))
+  .action(runServer);
+
+program.addCommand(tunnelCommand('http', 'tunnel HTTP and WebSocket traffic to a local service'));
+program.addCommand(tunnelCommand('grpc', 'tunnel gRPC traffic to a local service'));
+
+agentOptions(program.command('start').description('run several tunnels from a config file'))
+  .option('--config <file>', 'YAML file with server, token and tunnels', 'burrow.yaml')
+  .action((opts: { config: string; server: string; token?: string; inspect: string | false }, command: Command) => {
+    const file = readAgentConfig(opts.config);
+    const serverFromFlag = command.getOptionValueSource('server') === 'cli';
+    runAgent(file.tunnels, { ...opts, server: serverFromFlag ? opts.server : (file.server ?? opts.server), token: opts.token ?? file.token });
+  });
+
+program
+  .command('demo')
+  .description('try Burrow locally: embedded server, demo backends and an agent')
+  .option('--public <host:port>', 'address public traffic arrives on', '127.0.0.1:8080')
+  .action(runDemo);
+
+program.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has already printed the message.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  if (error instanceof UsageError) {
+    process.stderr.write(`burrow: ${error.message}\n(run with --help for usage)\n`);
+    process.exit(2);
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  process.stderr.write(`burrow: ${code === 'EADDRINUSE' ? `address already in use: ${(error as Error).message}` : (error as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,39 @@
+// `burrow server`: the public edge.
+import { TunnelServer } from '../tunnel/server/tunnel-server.js';
+import { log, stopOnSignals } from './lifecycle.js';
+
+export interface ServerCommandOptions {
+  control: string;
+  public: string;
+  domain: string;
+  token: string[];
+  maxInflight?: number;
+  maxInflightPerAgent?: number;
+  requestTimeout?: number;
+  heartbeatInterval?: number;
+}
+
+export async function runServer(options: ServerCommandOptions): Promise<void> {
+  const tokens = options.token.length > 0 ? options.token : process.env.BURROW_TOKEN ? [process.env.BURROW_TOKEN] : [];
+  const heartbeat = options.heartbeatInterval;
+  const server = new TunnelServer({
+    controlAddress: options.control,
+    publicAddress: options.public,
+    domain: options.domain,
+    tokens,
+    limits: { maxInflight: options.maxInflight, maxInflightPerAgent: options.maxInflightPerAgent },
+    config: {
+      ...(options.requestTimeout !== undefined && { requestTimeoutMs: options.requestTimeout }),
+      ...(heartbeat !== undefined && { heartbeatIntervalMs: heartbeat, heartbeatTimeoutMs: heartbeat * 3 }),
+    },
+  });
+  server.on('agent-connected', (agentId) => log(`agent ${agentId} connected`));
+  server.on('agent-disconnected', (agentId, reason) => log(`agent ${agentId} disconnected: ${reason}`));
+  server.on('tunnel-registered', (name, url) => log(`tunnel ${name} registered at ${url}`));
+  await server.start();
+  stopOnSignals(() => server.stop());
+  const host = options.control.replace(/:\d+$/, '');
+  process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}\n`);
+  process.stdout.write(`burrow server: public traffic on ${server.publicUrl('*')}\n`);
+  if (tokens.length === 0) log('warning: no --token given; any agent may connect');
+}

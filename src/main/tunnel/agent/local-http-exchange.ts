@@ -1,0 +1,207 @@
+// One public request forwarded by the agent to the local HTTP service, with
+// both bodies streamed under per-request credit.
+import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
+import { ProtocolType, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { ErrorCode, TunnelError } from '../errors.js';
+import { CreditedReceiver, CreditedSender } from '../flow-control.js';
+import { headerValue, headersFromRaw, headersToRaw } from '../headers.js';
+import { dataMessage, resetMessage } from '../messages.js';
+import type { HeaderPair } from '../../../shared/traffic.js';
+import type { DataLink, LocalExchange } from './data-link.js';
+import { formatLocalTarget, type LocalTarget } from './local-target.js';
+
+const http = ProtocolType.PROTOCOL_TYPE_HTTP;
+
+export class LocalHttpExchange implements LocalExchange {
+  private localRequest: ClientRequest | undefined;
+  private localResponse: IncomingMessage | undefined;
+  private upload: CreditedReceiver | undefined;
+  private download: CreditedSender | undefined;
+  private readonly startedAt = Date.now();
+  private status = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private done = false;
+
+  constructor(
+    private readonly requestId: string,
+    private readonly head: RequestHead,
+    private readonly target: LocalTarget,
+    private readonly link: DataLink,
+    private readonly httpAgent: Agent,
+    private readonly onDone: () => void,
+  ) {}
+
+  start(): void {
+    const { head, target } = this;
+    this.link.traffic({
+      kind: 'request-start',
+      requestId: this.requestId,
+      tunnel: head.tunnel,
+      protocol: 'http',
+      method: head.method,
+      path: head.path,
+      headers: head.headers.map((h): HeaderPair => [h.name, h.value]),
+      remoteAddress: head.remoteAddress,
+      at: this.startedAt,
+    });
+    const headers = headersToRaw(head.headers);
+    headers.push('X-Forwarded-For', head.remoteAddress, 'X-Forwarded-Proto', head.scheme || 'http');
+    const host = headerValue(head.headers, 'host');
+    if (host !== undefined) headers.push('X-Forwarded-Host', host);
+    const req = httpRequest({
+      host: target.host,
+      port: target.port,
+      method: head.method,
+      path: head.path,
+      headers,
+      agent: this.httpAgent,
+    });
+    this.localRequest = req;
+    req.on('response', (res) => this.onLocalResponse(res));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.localResponse === undefined) {
+        this.fail(ErrorCode.LocalUnreachable, `local service at ${formatLocalTarget(target)}: ${describe(error)}`, true);
+      } else {
+        this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(target)} failed mid-response: ${describe(error)}`, true);
+      }
+    });
+    if (head.endStream) req.end();
+    else {
+      this.upload = new CreditedReceiver(req, this.link.windowBytes, (bytes) =>
+        this.link.send(dataMessage(this.requestId, http, { $case: 'windowUpdate', value: { bytes } })),
+      );
+    }
+  }
+
+  onServerMessage(message: TunnelMessage): void {
+    if (this.done) return;
+    const payload = message.payload;
+    try {
+      switch (payload?.$case) {
+        case 'bodyChunk': {
+          if (this.upload === undefined) throw new TunnelError(ErrorCode.Protocol, 'request body after end of stream');
+          const { data, endStream } = payload.value;
+          if (data.length > 0) {
+            this.bytesIn += data.length;
+            this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'request', data, at: Date.now() });
+            this.upload.write(data);
+          }
+          if (endStream) {
+            this.upload.end();
+            this.upload = undefined;
+          }
+          return;
+        }
+        case 'windowUpdate':
+          this.download?.grant(payload.value.bytes);
+          return;
+        case 'reset':
+          this.fail(payload.value.code, payload.value.message, false);
+          return;
+        default:
+          throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload?.$case ?? 'empty'} message on an HTTP request`);
+      }
+    } catch (error) {
+      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
+      this.fail(code, (error as Error).message, true);
+    }
+  }
+
+  abort(code: string, message: string): void {
+    this.fail(code, message, false);
+  }
+
+  private onLocalResponse(res: IncomingMessage): void {
+    this.localResponse = res;
+    this.status = res.statusCode ?? 502;
+    const headers = headersFromRaw(res.rawHeaders);
+    this.link.traffic({
+      kind: 'response-head',
+      requestId: this.requestId,
+      status: this.status,
+      headers: headers.map((h): HeaderPair => [h.name, h.value]),
+      at: Date.now(),
+    });
+    const bodiless =
+      this.head.method === 'HEAD' || this.status === 204 || this.status === 304 || res.headers['content-length'] === '0';
+    this.link.send(
+      dataMessage(this.requestId, http, {
+        $case: 'responseHead',
+        value: { status: this.status, statusMessage: res.statusMessage ?? '', headers, endStream: bodiless },
+      }),
+    );
+    res.on('error', () => {}); // reported through the request's 'error'
+    if (bodiless) {
+      res.resume();
+      res.once('end', () => this.finish());
+      return;
+    }
+    this.download = new CreditedSender(res, this.link.windowBytes, {
+      chunk: (data) => {
+        this.bytesOut += data.length;
+        this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'response', data, at: Date.now() });
+        this.link.send(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data, endStream: false } }));
+      },
+      end: () => {
+        if (res.rawTrailers.length > 0) {
+          this.link.send(dataMessage(this.requestId, http, { $case: 'trailers', value: { headers: headersFromRaw(res.rawTrailers) } }));
+        } else {
+          this.link.send(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data: Buffer.alloc(0), endStream: true } }));
+        }
+        this.finish();
+      },
+    });
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.link.traffic({
+      kind: 'request-end',
+      requestId: this.requestId,
+      status: this.status,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      durationMs: Date.now() - this.startedAt,
+      at: Date.now(),
+    });
+    this.onDone();
+  }
+
+  /** Ends the request with an error; `tellServer` when the server does not know yet. */
+  private fail(code: string, message: string, tellServer: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    if (tellServer) this.link.send(resetMessage(this.requestId, http, code, message));
+    this.download?.stop();
+    this.localRequest?.destroy();
+    this.localResponse?.destroy();
+    this.link.traffic({
+      kind: 'request-error',
+      requestId: this.requestId,
+      code,
+      message,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      durationMs: Date.now() - this.startedAt,
+      at: Date.now(),
+    });
+    this.onDone();
+  }
+}
+
+function describe(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is it running?)';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'ENOTFOUND':
+      return 'host not found';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    default:
+      return error.message;
+  }
+}

@@ -1,0 +1,30 @@
+// Defaults the server imposes on agents (sent in Welcome as ConfigSync) and
+// the server's own limits.
+import type { ConfigSync } from '../gen/burrow/v1/tunnel.js';
+
+export const defaultConfigSync: ConfigSync = {
+  heartbeatIntervalMs: 5_000,
+  heartbeatTimeoutMs: 15_000,
+  initialWindowBytes: 256 * 1024,
+  maxConcurrentRequests: 5_000,
+  requestTimeoutMs: 30_000,
+};
+
+export interface ServerLimits {
+  /** In-flight public requests over all agents before 503. */
+  maxInflight: number;
+  /** In-flight public requests for one agent before 503. */
+  maxInflightPerAgent: number;
+}
+
+export const defaultServerLimits: ServerLimits = {
+  maxInflight: 20_000,
+  maxInflightPerAgent: defaultConfigSync.maxConcurrentRequests,
+};
+
+/** The grpc-js channel options both ends use for the tunnel connection. */
+export const grpcChannelOptions = {
+  // Body chunks are at most 64 KiB; WebSocket frames can be larger.
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_send_message_length': 64 * 1024 * 1024,
+} as const;

@@ -1,0 +1,44 @@
+// Stable error codes shared by the server, the agent and the CLI. Tests and
+// callers match on the code, never on the message.
+
+export const ErrorCode = {
+  NoTunnel: 'BURROW_E_NO_TUNNEL',
+  TunnelOffline: 'BURROW_E_TUNNEL_OFFLINE',
+  LocalUnreachable: 'BURROW_E_LOCAL_UNREACHABLE',
+  LocalFailed: 'BURROW_E_LOCAL_FAILED',
+  OverCapacity: 'BURROW_E_OVER_CAPACITY',
+  Timeout: 'BURROW_E_TIMEOUT',
+  Protocol: 'BURROW_E_PROTOCOL',
+  FlowControl: 'BURROW_E_FLOW_CONTROL',
+  ClientGone: 'BURROW_E_CLIENT_GONE',
+  Unauthenticated: 'BURROW_E_UNAUTHENTICATED',
+  NameTaken: 'BURROW_E_NAME_TAKEN',
+  BadName: 'BURROW_E_BAD_NAME',
+  DataStreamLost: 'BURROW_E_DATA_STREAM_LOST',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class TunnelError extends Error {
+  constructor(
+    readonly code: ErrorCode | string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TunnelError';
+  }
+}
+
+/** The public HTTP status a failed request gets for each code. */
+export function httpStatusFor(code: string): number {
+  switch (code) {
+    case ErrorCode.NoTunnel:
+      return 404;
+    case ErrorCode.OverCapacity:
+      return 503;
+    case ErrorCode.Timeout:
+      return 504;
+    default:
+      return 502;
+  }
+}

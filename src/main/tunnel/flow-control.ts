@@ -1,0 +1,129 @@
+// Per-request credit windows. Many requests share one Proxy stream, so each
+// request_id moves its body only as far as the receiving side has granted
+// (as HTTP/2 and yamux do): a slow reader stalls only its own request, and
+// neither side ever buffers more than one window per request.
+import type { Readable, Writable } from 'node:stream';
+import { ErrorCode, TunnelError } from './errors.js';
+
+/** Largest body chunk put in one TunnelMessage; bigger reads are split. */
+export const maxChunkBytes = 64 * 1024;
+
+export interface CreditedSenderSink {
+  chunk(data: Buffer): void;
+  end(): void;
+}
+
+/**
+ * Reads `source` and hands its bytes to `sink` without ever exceeding the
+ * credit the peer granted; pauses the source while out of credit.
+ */
+export class CreditedSender {
+  private credit: number;
+  private held: Buffer | undefined;
+  private sourceEnded = false;
+  private finished = false;
+
+  constructor(
+    private readonly source: Readable,
+    initialCredit: number,
+    private readonly sink: CreditedSenderSink,
+  ) {
+    this.credit = initialCredit;
+    source.on('data', this.onData);
+    source.once('end', this.onEnd);
+  }
+
+  /** The peer granted `bytes` more. */
+  grant(bytes: number): void {
+    if (this.finished) return;
+    this.credit += bytes;
+    this.flushHeld();
+    if (this.held === undefined) {
+      if (this.sourceEnded) this.finish();
+      else this.source.resume();
+    }
+  }
+
+  /** Stops reading; the caller owns destroying the source. */
+  stop(): void {
+    this.finished = true;
+    this.held = undefined;
+    this.source.off('data', this.onData);
+    this.source.off('end', this.onEnd);
+  }
+
+  private readonly onData = (chunk: Buffer | string): void => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.held = this.held === undefined ? bytes : Buffer.concat([this.held, bytes]);
+    this.flushHeld();
+    if (this.held !== undefined) this.source.pause();
+  };
+
+  private readonly onEnd = (): void => {
+    this.sourceEnded = true;
+    if (this.held === undefined) this.finish();
+  };
+
+  private flushHeld(): void {
+    while (this.held !== undefined && this.credit > 0) {
+      const size = Math.min(this.held.length, this.credit, maxChunkBytes);
+      const piece = this.held.subarray(0, size);
+      this.held = size === this.held.length ? undefined : this.held.subarray(size);
+      this.credit -= size;
+      this.sink.chunk(piece);
+    }
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.sink.end();
+  }
+}
+
+/**
+ * Writes received chunks to `sink` and grants credit back as the sink
+ * accepts them, so the peer's sending rate follows the sink's reading rate.
+ */
+export class CreditedReceiver {
+  /** Bytes the peer may still send without a new grant. */
+  private outstanding: number;
+  private flushedSinceGrant = 0;
+  private readonly grantThreshold: number;
+
+  constructor(
+    private readonly sink: Writable,
+    private readonly window: number,
+    private readonly sendGrant: (bytes: number) => void,
+  ) {
+    this.outstanding = window;
+    // Granting in quarters keeps WindowUpdate traffic low without stalling the sender.
+    this.grantThreshold = Math.max(1, Math.floor(window / 4));
+  }
+
+  /** Throws TunnelError(FlowControl) when the peer sent more than it was granted. */
+  write(data: Uint8Array): void {
+    if (data.length > this.outstanding) {
+      throw new TunnelError(
+        ErrorCode.FlowControl,
+        `peer sent ${data.length} bytes with only ${this.outstanding} granted (window ${this.window})`,
+      );
+    }
+    this.outstanding -= data.length;
+    const length = data.length;
+    this.sink.write(data, (error) => {
+      if (error) return;
+      this.flushedSinceGrant += length;
+      if (this.flushedSinceGrant >= this.grantThreshold) {
+        const grant = this.flushedSinceGrant;
+        this.flushedSinceGrant = 0;
+        this.outstanding += grant;
+        this.sendGrant(grant);
+      }
+    });
+  }
+
+  end(): void {
+    this.sink.end();
+  }
+}

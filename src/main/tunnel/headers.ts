@@ -1,0 +1,44 @@
+// Header lists as ordered name/value pairs, and the hop-by-hop headers a proxy
+// must not forward (RFC 9110 section 7.6.1).
+import type { Header } from '../gen/burrow/v1/tunnel.js';
+
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Turns Node's flat rawHeaders into pairs, dropping hop-by-hop ones and any the Connection header names. */
+export function headersFromRaw(rawHeaders: readonly string[]): Header[] {
+  const connectionListed = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() === 'connection') {
+      for (const token of rawHeaders[i + 1].split(',')) connectionListed.add(token.trim().toLowerCase());
+    }
+  }
+  const headers: Header[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const lower = rawHeaders[i].toLowerCase();
+    if (hopByHop.has(lower) || connectionListed.has(lower)) continue;
+    headers.push({ name: rawHeaders[i], value: rawHeaders[i + 1] });
+  }
+  return headers;
+}
+
+/** Node's flat [name, value, name, value...] form, as http.request and writeHead accept. */
+export function headersToRaw(headers: readonly Header[]): string[] {
+  const raw: string[] = [];
+  for (const { name, value } of headers) raw.push(name, value);
+  return raw;
+}
+
+export function headerValue(headers: readonly Header[], name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return headers.find((h) => h.name.toLowerCase() === lower)?.value;
+}

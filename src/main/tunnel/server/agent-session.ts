@@ -1,0 +1,117 @@
+// The server's view of one connected agent: its control and data streams,
+// the tunnels it owns and the requests in flight on it.
+import * as grpc from '@grpc/grpc-js';
+import { ProtocolType, type ConfigSync, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { ErrorCode } from '../errors.js';
+import { controlMessage, resetMessage } from '../messages.js';
+import type { Exchange } from './exchange.js';
+
+type Call = grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>;
+
+export class AgentSession {
+  readonly tunnels = new Set<string>();
+  readonly exchanges = new Map<string, Exchange>();
+  private proxy: Call | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly agentId: string,
+    private readonly control: Call,
+    readonly config: ConfigSync,
+    private readonly onClose: (session: AgentSession, reason: string) => void,
+  ) {
+    this.heartbeatTimer = setInterval(() => {
+      this.sendControl(controlMessage({ $case: 'heartbeat', value: { sentAtUnixMs: BigInt(Date.now()) } }));
+    }, config.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
+    this.noteControlActivity();
+  }
+
+  get hasDataStream(): boolean {
+    return this.proxy !== undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Any control message proves the agent alive; silence past the timeout ends the session. */
+  noteControlActivity(): void {
+    if (this.closed) return;
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.close('heartbeat timeout'), this.config.heartbeatTimeoutMs);
+    this.watchdog.unref();
+  }
+
+  sendControl(message: TunnelMessage): void {
+    if (!this.closed) this.control.write(message);
+  }
+
+  /** False when no data stream is up: the caller fails the request. */
+  sendData(message: TunnelMessage): boolean {
+    if (this.proxy === undefined) return false;
+    this.proxy.write(message);
+    return true;
+  }
+
+  attachProxy(call: Call): void {
+    if (this.proxy !== undefined) this.detachProxy(this.proxy, 'replaced by a new data stream');
+    this.proxy = call;
+    // Headers tell the agent the stream is attached and tunnels can be registered.
+    call.sendMetadata(new grpc.Metadata());
+    call.on('data', (message: TunnelMessage) => this.onProxyMessage(message));
+    const lost = (): void => this.detachProxy(call, 'data stream closed');
+    call.on('end', lost);
+    call.on('error', lost);
+    call.on('cancelled', lost);
+  }
+
+  /** Ends the data stream only; the agent reopens it over the live control stream. */
+  dropDataStream(): void {
+    // The call's 'error' listener (see attachProxy) detaches it.
+    this.proxy?.emit('error', { code: grpc.status.UNAVAILABLE, details: 'data stream dropped by the server' });
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.watchdog);
+    if (this.proxy !== undefined) this.detachProxy(this.proxy, reason);
+    this.abortAll(ErrorCode.TunnelOffline, `agent disconnected (${reason})`);
+    this.control.end();
+    this.onClose(this, reason);
+  }
+
+  private detachProxy(call: Call, reason: string): void {
+    if (this.proxy !== call) return;
+    this.proxy = undefined;
+    call.removeAllListeners('data');
+    // Ending our half lets the agent see the stream is gone and reopen it.
+    if (!call.writableEnded) call.end();
+    this.abortAll(ErrorCode.DataStreamLost, `data stream to the agent was lost (${reason})`);
+  }
+
+  private abortAll(code: string, message: string): void {
+    for (const exchange of [...this.exchanges.values()]) exchange.abort(code, message);
+    this.exchanges.clear();
+  }
+
+  private onProxyMessage(message: TunnelMessage): void {
+    const exchange = this.exchanges.get(message.requestId);
+    if (exchange !== undefined) {
+      exchange.onAgentMessage(message);
+      return;
+    }
+    // Late chunks for a request we already ended are dropped: the agent got a
+    // reset then. A response to a request we never sent gets one now.
+    if (message.payload?.$case === 'responseHead') {
+      this.sendData(
+        resetMessage(message.requestId, message.protocolType || ProtocolType.PROTOCOL_TYPE_HTTP, ErrorCode.Protocol, 'unknown request_id'),
+      );
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// A public HTTP request carried to the agent and its response carried back,
+// both bodies streamed under per-request credit.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProtocolType, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { ErrorCode, TunnelError } from '../errors.js';
+import { CreditedReceiver, CreditedSender } from '../flow-control.js';
+import { headersFromRaw, headersToRaw } from '../headers.js';
+import { dataMessage, resetMessage } from '../messages.js';
+import type { AgentSession } from './agent-session.js';
+import type { Exchange } from './exchange.js';
+import { respondWithError } from './public-errors.js';
+
+const http = ProtocolType.PROTOCOL_TYPE_HTTP;
+
+export class PublicHttpExchange implements Exchange {
+  private upload: CreditedSender | undefined;
+  private download: CreditedReceiver | undefined;
+  private headTimer: NodeJS.Timeout | undefined;
+  private done = false;
+
+  constructor(
+    readonly requestId: string,
+    private readonly tunnel: string,
+    private readonly session: AgentSession,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly onDone: () => void,
+  ) {}
+
+  start(): void {
+    const { req, res, session } = this;
+    const endStream = !hasBody(req);
+    session.exchanges.set(this.requestId, this);
+    res.on('close', () => {
+      if (!this.done) this.fail(ErrorCode.ClientGone, 'public client went away', true);
+    });
+    const sent = session.sendData(
+      dataMessage(this.requestId, http, {
+        $case: 'requestHead',
+        value: {
+          tunnel: this.tunnel,
+          method: req.method ?? 'GET',
+          path: req.url ?? '/',
+          headers: headersFromRaw(req.rawHeaders),
+          remoteAddress: req.socket.remoteAddress ?? '',
+          scheme: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
+          endStream,
+          timeoutMs: 0n,
+        },
+      }),
+    );
+    if (!sent) {
+      this.fail(ErrorCode.TunnelOffline, `tunnel ${this.tunnel}: the agent's data stream is down`, false);
+      return;
+    }
+    this.headTimer = setTimeout(() => {
+      this.fail(ErrorCode.Timeout, `tunnel ${this.tunnel}: no response from the local service in ${session.config.requestTimeoutMs} ms`, true);
+    }, session.config.requestTimeoutMs);
+    if (!endStream) {
+      this.upload = new CreditedSender(req, session.config.initialWindowBytes, {
+        chunk: (data) => session.sendData(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data, endStream: false } })),
+        end: () =>
+          session.sendData(
+            dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data: Buffer.alloc(0), endStream: true } }),
+          ),
+      });
+    }
+  }
+
+  onAgentMessage(message: TunnelMessage): void {
+    if (this.done) return;
+    const payload = message.payload;
+    try {
+      switch (payload?.$case) {
+        case 'responseHead': {
+          if (this.res.headersSent) throw new TunnelError(ErrorCode.Protocol, 'second response head');
+          clearTimeout(this.headTimer);
+          const head = payload.value;
+          this.res.writeHead(head.status, head.statusMessage || undefined, headersToRaw(head.headers));
+          if (head.endStream) this.finish();
+          else {
+            this.res.flushHeaders();
+            this.download = new CreditedReceiver(this.res, this.session.config.initialWindowBytes, (bytes) =>
+              this.session.sendData(dataMessage(this.requestId, http, { $case: 'windowUpdate', value: { bytes } })),
+            );
+          }
+          return;
+        }
+        case 'bodyChunk': {
+          if (this.download === undefined) throw new TunnelError(ErrorCode.Protocol, 'body before response head');
+          if (payload.value.data.length > 0) this.download.write(payload.value.data);
+          if (payload.value.endStream) this.finish();
+          return;
+        }
+        case 'trailers': {
+          if (this.download === undefined) throw new TunnelError(ErrorCode.Protocol, 'trailers before response head');
+          this.res.addTrailers(payload.value.headers.map((h): [string, string] => [h.name, h.value]));
+          this.finish();
+          return;
+        }
+        case 'windowUpdate':
+          this.upload?.grant(payload.value.bytes);
+          return;
+        case 'reset':
+          this.fail(payload.value.code, payload.value.message, false);
+          return;
+        default:
+          throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload?.$case ?? 'empty'} message on an HTTP request`);
+      }
+    } catch (error) {
+      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
+      this.fail(code, `tunnel ${this.tunnel}: ${(error as Error).message}`, true);
+    }
+  }
+
+  abort(code: string, message: string): void {
+    this.fail(code, message, false);
+  }
+
+  private finish(): void {
+    this.res.end();
+    // The local service answered before reading the whole upload; stop sending it.
+    this.upload?.stop();
+    this.cleanup();
+  }
+
+  /** Ends the request with an error; `tellAgent` when the agent does not know yet. */
+  private fail(code: string, message: string, tellAgent: boolean): void {
+    if (this.done) return;
+    if (tellAgent) this.session.sendData(resetMessage(this.requestId, http, code, message));
+    this.cleanup();
+    if (code !== ErrorCode.ClientGone) respondWithError(this.res, code, message);
+    this.upload?.stop();
+    if (!this.req.complete) this.req.resume();
+  }
+
+  private cleanup(): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.headTimer);
+    this.session.exchanges.delete(this.requestId);
+    this.onDone();
+  }
+}
+
+/** Whether a request carries a body (RFC 9112 section 6.3). */
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && length !== '0';
+}
