@@ -1,0 +1,192 @@
+// HTTP through the tunnel: methods, bodies, headers, trailers and the
+// definite public errors.
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBackend, startTunnel, publicRequest, eventually, type Backend, type TunnelFixture } from '../helpers/common.js';
+
+let backend: Backend | undefined;
+let tunnel: TunnelFixture | undefined;
+
+afterEach(async () => {
+  await tunnel?.stop();
+  await backend?.close();
+  tunnel = backend = undefined;
+});
+
+/** Answers with JSON describing the request it received, body hashed. */
+async function startInspectingBackend(): Promise<Backend> {
+  return startBackend((req, res) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+    });
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          rawHeaders: req.rawHeaders,
+          transferEncoding: req.headers['transfer-encoding'] ?? null,
+          size,
+          sha256: hash.digest('hex'),
+        }),
+      );
+    });
+  });
+}
+
+describe('HTTP through the tunnel', () => {
+  it('forwards GET, POST and PUT with their bodies, query strings and ordered duplicate headers', async () => {
+    backend = await startInspectingBackend();
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const host = `app.localhost:${tunnel.publicPort}`;
+
+    const get = await publicRequest({ port: tunnel.publicPort, host, path: '/items?x=1&y=%20', headers: ['X-Dup', 'one', 'X-Dup', 'two', 'Accept', 'text/plain'] });
+    expect(get.status).toBe(200);
+    const seenGet = JSON.parse(get.body.toString());
+    expect(seenGet.method).toBe('GET');
+    expect(seenGet.url).toBe('/items?x=1&y=%20');
+    const pairs: string[][] = [];
+    for (let i = 0; i < seenGet.rawHeaders.length; i += 2) pairs.push([seenGet.rawHeaders[i], seenGet.rawHeaders[i + 1]]);
+    const dupes = pairs.filter(([name]) => name === 'X-Dup').map(([, value]) => value);
+    expect(dupes).toEqual(['one', 'two']);
+    expect(pairs.find(([name]) => name === 'Host')?.[1]).toBe(host);
+    expect(pairs.find(([name]) => name === 'X-Forwarded-For')?.[1]).toBe('127.0.0.1');
+    expect(pairs.find(([name]) => name === 'X-Forwarded-Proto')?.[1]).toBe('http');
+
+    for (const method of ['POST', 'PUT']) {
+      const body = Buffer.from(`${method} body `.repeat(5000));
+      const res = await publicRequest({ port: tunnel.publicPort, host, method, path: '/upload', body, headers: { 'content-type': 'text/plain' } });
+      const seen = JSON.parse(res.body.toString());
+      expect(seen.method).toBe(method);
+      expect(seen.size).toBe(body.length);
+      expect(seen.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+    }
+  });
+
+  it('streams a chunked upload of unknown length', async () => {
+    backend = await startInspectingBackend();
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const parts = Array.from({ length: 50 }, (_, i) => Buffer.alloc(10_000 + i, i));
+    const result = await new Promise<{ size: number; sha256: string; transferEncoding: string }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: tunnel!.publicPort, method: 'POST', path: '/chunked', headers: { host: 'app.localhost' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve(JSON.parse(text)));
+        },
+      );
+      req.on('error', reject);
+      for (const part of parts) req.write(part);
+      req.end();
+    });
+    const all = Buffer.concat(parts);
+    expect(result.transferEncoding).toBe('chunked');
+    expect(result.size).toBe(all.length);
+    expect(result.sha256).toBe(createHash('sha256').update(all).digest('hex'));
+  });
+
+  it('passes status, response headers and trailers back', async () => {
+    backend = await startBackend((_req, res) => {
+      res.writeHead(201, 'Made It', [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['Trailer', 'X-Checksum']]);
+      res.write('partial ');
+      res.addTrailers({ 'X-Checksum': 'abc123' });
+      res.end('done');
+    });
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const res = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost' });
+    expect(res.status).toBe(201);
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(res.body.toString()).toBe('partial done');
+    expect(res.trailers['x-checksum']).toBe('abc123');
+  });
+
+  it('answers HEAD and 204 without a body', async () => {
+    backend = await startBackend((req, res) => {
+      if (req.url === '/empty') {
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-length': '11' });
+      res.end(req.method === 'HEAD' ? undefined : 'hello there');
+    });
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const head = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe('11');
+    expect(head.body.length).toBe(0);
+    const empty = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', path: '/empty' });
+    expect(empty.status).toBe(204);
+  });
+});
+
+describe('public errors', () => {
+  it('answers 404 for a host with no tunnel', async () => {
+    backend = await startInspectingBackend();
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const res = await publicRequest({ port: tunnel.publicPort, host: 'other.localhost' });
+    expect(res.status).toBe(404);
+    expect(res.headers['x-burrow-error']).toBe('BURROW_E_NO_TUNNEL');
+    const wrongDomain = await publicRequest({ port: tunnel.publicPort, host: 'app.example.com' });
+    expect(wrongDomain.status).toBe(404);
+  });
+
+  it('answers 502 when the local service refuses the connection', async () => {
+    const gone = await startBackend(() => {});
+    const port = gone.port;
+    await gone.close();
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(port) }]);
+    const res = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost' });
+    expect(res.status).toBe(502);
+    expect(res.headers['x-burrow-error']).toBe('BURROW_E_LOCAL_UNREACHABLE');
+    expect(res.body.toString()).toMatch(/refused/);
+  });
+
+  it('answers 502 when the tunnel is known but its agent is offline', async () => {
+    backend = await startInspectingBackend();
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    tunnel.agent.stop();
+    await eventually(() => tunnel!.server.agentCount === 0, 'the server to drop the agent');
+    const res = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost' });
+    expect(res.status).toBe(502);
+    expect(res.headers['x-burrow-error']).toBe('BURROW_E_TUNNEL_OFFLINE');
+  });
+
+  it('answers 504 when the local service does not respond in time', async () => {
+    backend = await startBackend(() => {
+      /* never answers */
+    });
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }], { config: { requestTimeoutMs: 300 } });
+    const res = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost' });
+    expect(res.status).toBe(504);
+    expect(res.headers['x-burrow-error']).toBe('BURROW_E_TIMEOUT');
+    await eventually(() => tunnel!.agent.inflightRequests === 0, 'the agent to drop the timed-out request');
+  });
+
+  it('answers 503 with Retry-After over the concurrency limit, and serves again after', async () => {
+    const release: (() => void)[] = [];
+    backend = await startBackend((req, res) => {
+      if (req.url === '/hold') release.push(() => res.end('held'));
+      else res.end('ok');
+    });
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }], { limits: { maxInflightPerAgent: 2 } });
+    const held = [1, 2].map(() => publicRequest({ port: tunnel!.publicPort, host: 'app.localhost', path: '/hold' }));
+    await eventually(() => release.length === 2, 'two held requests to reach the backend');
+    const over = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost' });
+    expect(over.status).toBe(503);
+    expect(over.headers['retry-after']).toBe('1');
+    expect(over.headers['x-burrow-error']).toBe('BURROW_E_OVER_CAPACITY');
+    for (const r of release) r();
+    expect((await Promise.all(held)).map((r) => r.body.toString())).toEqual(['held', 'held']);
+    const after = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost' });
+    expect(after.status).toBe(200);
+    // With Content-Length the client is done before the end-of-stream message lands.
+    await eventually(() => tunnel!.server.inflightRequests === 0, 'the in-flight count to return to zero');
+  });
+});
