@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TunnelAgent, type TunnelSpec } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { TunnelServer, type TunnelServerOptions } from '../../src/main/tunnel/server/tunnel-server.js';
@@ -202,4 +202,42 @@ export async function eventually(predicate: () => boolean, what: string, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+export interface StallableProxy {
+  port: number;
+  /** Stops forwarding on the connections open now, in both directions, keeping them open (a hung link). Later connections work. */
+  stall(): void;
+  close(): Promise<void>;
+}
+
+/** A TCP relay to 127.0.0.1:targetPort that can be made to go silent. */
+export async function startStallableProxy(targetPort: number): Promise<StallableProxy> {
+  const sockets = new Set<Socket>();
+  const stalled = new WeakSet<Socket>();
+  const server = createNetServer((inbound) => {
+    const outbound = connect(targetPort, '127.0.0.1');
+    for (const [from, to] of [
+      [inbound, outbound],
+      [outbound, inbound],
+    ]) {
+      sockets.add(from);
+      from.on('data', (chunk: Buffer) => stalled.has(from) || to.write(chunk));
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        sockets.delete(from);
+        to.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    stall: () => sockets.forEach((socket) => stalled.add(socket)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

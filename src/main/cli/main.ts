@@ -8,15 +8,15 @@ import { runAgent } from './agent-command.js';
 import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
 import { runServer } from './server-command.js';
-import { UsageError, collect, positiveInteger } from './usage-error.js';
+import { UsageError, collect, hostPort, positiveInteger } from './usage-error.js';
 
 const defaultControl = '127.0.0.1:7835';
 
 function agentOptions(command: Command): Command {
   return command
-    .option('--server <host:port>', 'tunnel server control address', defaultControl)
+    .addOption(new Option('--server <host:port>', 'tunnel server control address').default(defaultControl).argParser(hostPort('--server')))
     .option('--token <token>', 'agent token (default: $BURROW_TOKEN)')
-    .option('--inspect <host:port>', 'serve the web inspector here', '127.0.0.1:4040')
+    .addOption(new Option('--inspect <host:port>', 'serve the web inspector here').default('127.0.0.1:4040').argParser(hostPort('--inspect')))
     .option('--no-inspect', 'do not serve the web inspector');
 }
 
@@ -49,8 +49,8 @@ const program = new Command('burrow')
 program
   .command('server')
   .description('run a tunnel server (the public edge)')
-  .option('--control <host:port>', 'address agents connect to', defaultControl)
-  .option('--public <host:port>', 'address public traffic arrives on', '127.0.0.1:8080')
+  .addOption(new Option('--control <host:port>', 'address agents connect to').default(defaultControl).argParser(hostPort('--control')))
+  .addOption(new Option('--public <host:port>', 'address public traffic arrives on').default('127.0.0.1:8080').argParser(hostPort('--public')))
   .option('--domain <domain>', 'tunnel NAME is served as NAME.DOMAIN', 'localhost')
   .option('--token <token>', 'accepted agent token; repeat for several (default: $BURROW_TOKEN)', collect, [])
   .addOption(new Option('--max-inflight <n>', 'in-flight public requests before 503').argParser(positiveInteger('--max-inflight')))
@@ -77,7 +77,7 @@ agentOptions(program.command('start').description('run several tunnels from a co
 program
   .command('demo')
   .description('try Burrow locally: embedded server, demo backends and an agent')
-  .option('--public <host:port>', 'address public traffic arrives on', '127.0.0.1:8080')
+  .addOption(new Option('--public <host:port>', 'address public traffic arrives on').default('127.0.0.1:8080').argParser(hostPort('--public')))
   .action(runDemo);
 
 program.exitOverride();

@@ -17,3 +17,11 @@ export function positiveInteger(flag: string) {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+export function hostPort(flag: string) {
+  return (value: string): string => {
+    const match = /^(?:\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+    if (match === null || Number(match[1]) > 65_535) throw new UsageError(`${flag} must be HOST:PORT, got "${value}"`);
+    return value;
+  };
+}

@@ -1,0 +1,127 @@
+// The `burrow` command line as DESIGN.md specifies it; tests outside this
+// repo rely on exactly this behaviour.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, publicRequest, spawnCli, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
+
+const started: CliProcess[] = [];
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const p = spawnCli(args, env);
+  started.push(p);
+  return p;
+}
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.kill()));
+});
+
+describe('argument errors exit 2 with usage', () => {
+  it.each([
+    [['http']],
+    [['http', '99999']],
+    [['http', '3000', '--name', 'Not_Valid']],
+    [['http', '3000', '--server', 'nohostport']],
+    [['server', '--public', 'nope']],
+    [['server', '--max-inflight', '-1']],
+    [['start', '--config', '/nonexistent/burrow.yaml']],
+    [['frobnicate']],
+  ])('burrow %j', async (args) => {
+    const p = cli(args);
+    expect(await p.exited).toBe(2);
+    expect(p.stderrLines.join('\n')).toMatch(/usage|--help/i);
+  });
+});
+
+describe('server and agents', () => {
+  let backend: Backend;
+  let server: CliProcess;
+  let control: number;
+  let publicPort: number;
+
+  beforeAll(async () => {
+    backend = await startBackend((req, res) => res.end(`backend saw ${req.method} ${req.url}`));
+    control = await freePort();
+    publicPort = await freePort();
+    server = spawnCli(['server', '--control', `127.0.0.1:${control}`, '--public', `127.0.0.1:${publicPort}`, '--domain', 'localhost', '--token', 'alpha', '--token', 'beta']);
+    await server.waitForLine(/public traffic/);
+  });
+
+  afterAll(async () => {
+    await server.kill();
+    await backend.close();
+  });
+
+  it('prints "tunnel NAME: URL -> TARGET" once live and serves traffic; BURROW_TOKEN is honoured', async () => {
+    const agent = cli(['http', String(backend.port), '--name', 'app', '--server', `127.0.0.1:${control}`, '--no-inspect'], { BURROW_TOKEN: 'beta' });
+    const line = await agent.waitForLine(/^tunnel app: /);
+    expect(line).toBe(`tunnel app: http://app.localhost:${publicPort} -> http://127.0.0.1:${backend.port}`);
+    const res = await publicRequest({ port: publicPort, host: `app.localhost:${publicPort}`, path: '/hi' });
+    expect(res.body.toString()).toBe('backend saw GET /hi');
+  });
+
+  it('picks a name when none is given', async () => {
+    const agent = cli(['http', `127.0.0.1:${backend.port}`, '--server', `127.0.0.1:${control}`, '--token', 'alpha']);
+    const line = await agent.waitForLine(/^tunnel /);
+    const match = /^tunnel ([a-z0-9-]+): http:\/\/([a-z0-9-]+)\.localhost:(\d+) -> http:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
+    expect(match).not.toBeNull();
+    expect(match![2]).toBe(match![1]);
+    const res = await publicRequest({ port: publicPort, host: `${match![1]}.localhost` });
+    expect(res.status).toBe(200);
+  });
+
+  it('exits 1 with a one-line reason on a wrong token', async () => {
+    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${control}`, '--token', 'wrong']);
+    expect(await agent.exited).toBe(1);
+    expect(agent.stderrLines.filter((l) => l.trim() !== '')).toEqual(['burrow: authentication failed: the server rejected the token']);
+  });
+
+  it('exits 1 when the name belongs to another agent', async () => {
+    const owner = cli(['http', String(backend.port), '--name', 'taken', '--server', `127.0.0.1:${control}`, '--token', 'alpha']);
+    await owner.waitForLine(/^tunnel taken: /);
+    const second = cli(['http', String(backend.port), '--name', 'taken', '--server', `127.0.0.1:${control}`, '--token', 'alpha']);
+    expect(await second.exited).toBe(1);
+    expect(second.stderrLines.join('\n')).toMatch(/already in use/);
+  });
+
+  it('runs several tunnels from a config file with `burrow start`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'burrow-cli-'));
+    const config = join(dir, 'burrow.yaml');
+    writeFileSync(
+      config,
+      `server: 127.0.0.1:${control}\ntoken: alpha\ntunnels:\n  - { name: one, protocol: http, target: ${backend.port} }\n  - { name: two, target: "127.0.0.1:${backend.port}" }\n`,
+    );
+    const agent = cli(['start', '--config', config]);
+    await agent.waitForLine(/^tunnel one: /);
+    await agent.waitForLine(/^tunnel two: /);
+    for (const name of ['one', 'two']) {
+      expect((await publicRequest({ port: publicPort, host: `${name}.localhost`, path: `/${name}` })).body.toString()).toBe(`backend saw GET /${name}`);
+    }
+  });
+
+  it('keeps retrying (does not exit) while the server is unreachable', async () => {
+    const nobody = await freePort();
+    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${nobody}`]);
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (agent.stderrLines.filter((l) => /retrying in/.test(l)).length >= 2) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+    });
+    expect(agent.child.exitCode).toBeNull();
+  });
+});
+
+describe('burrow demo', () => {
+  it('starts a server, a demo backend and an agent, and prints a URL that works', async () => {
+    const demo = cli(['demo', '--public', '127.0.0.1:0']);
+    const line = await demo.waitForLine(/^tunnel demo: /);
+    const port = Number(/:(\d+) ->/.exec(line)![1]);
+    const res = await publicRequest({ port, host: 'demo.localhost', path: '/hello' });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toMatchObject({ method: 'GET', path: '/hello' });
+  });
+});
