@@ -5,6 +5,9 @@ export type TrafficProtocol = 'http' | 'websocket' | 'grpc';
 
 export type HeaderPair = readonly [name: string, value: string];
 
+/** 'to-service' flows from the public client to the local service, 'to-client' back. */
+export type FlowDirection = 'to-service' | 'to-client';
+
 export interface RequestStartEvent {
   kind: 'request-start';
   requestId: string;
@@ -29,8 +32,7 @@ export interface ResponseHeadEvent {
 export interface BodyEvent {
   kind: 'body';
   requestId: string;
-  /** 'request' flows public client -> local service, 'response' the other way. */
-  direction: 'request' | 'response';
+  direction: FlowDirection;
   /** A view of the chunk as it passed; consumers that keep it must copy and cap it. */
   data: Uint8Array;
   at: number;
@@ -58,4 +60,50 @@ export interface RequestErrorEvent {
   at: number;
 }
 
-export type TrafficEvent = RequestStartEvent | ResponseHeadEvent | BodyEvent | RequestEndEvent | RequestErrorEvent;
+/** One WebSocket message or control frame, as relayed. */
+export interface WebSocketFrameEvent {
+  kind: 'ws-frame';
+  requestId: string;
+  direction: FlowDirection;
+  /** RFC 6455: 1 text, 2 binary, 8 close, 9 ping, 10 pong. */
+  opcode: number;
+  fin: boolean;
+  size: number;
+  /** A view of the payload; consumers that keep it must copy and cap it. */
+  data: Uint8Array;
+  closeCode?: number;
+  closeReason?: string;
+  at: number;
+}
+
+/** One length-prefixed gRPC message, as relayed. */
+export interface GrpcMessageEvent {
+  kind: 'grpc-message';
+  requestId: string;
+  direction: FlowDirection;
+  /** 0-based position among this call's messages in this direction. */
+  index: number;
+  size: number;
+  compressed: boolean;
+  /** The message bytes if they arrived in one piece, else empty; consumers that keep it must copy and cap it. */
+  data: Uint8Array;
+  at: number;
+}
+
+/** Response trailers (for gRPC, grpc-status and grpc-message live here). */
+export interface TrailersEvent {
+  kind: 'trailers';
+  requestId: string;
+  headers: HeaderPair[];
+  at: number;
+}
+
+export type TrafficEvent =
+  | RequestStartEvent
+  | ResponseHeadEvent
+  | BodyEvent
+  | WebSocketFrameEvent
+  | GrpcMessageEvent
+  | TrailersEvent
+  | RequestEndEvent
+  | RequestErrorEvent;

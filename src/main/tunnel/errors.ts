@@ -42,3 +42,19 @@ export function httpStatusFor(code: string): number {
       return 502;
   }
 }
+
+/** The gRPC status a failed call gets for each code (grpc/doc/statuscodes.md). */
+export function grpcStatusFor(code: string): number {
+  switch (code) {
+    case ErrorCode.NoTunnel:
+      return 12; // UNIMPLEMENTED, as gRPC maps HTTP 404
+    case ErrorCode.OverCapacity:
+      return 8; // RESOURCE_EXHAUSTED
+    case ErrorCode.Timeout:
+      return 4; // DEADLINE_EXCEEDED
+    case ErrorCode.ClientGone:
+      return 1; // CANCELLED
+    default:
+      return 14; // UNAVAILABLE
+  }
+}

@@ -81,18 +81,25 @@ export class CreditedSender {
   }
 }
 
+/** Delivers one item and calls `done` once it has left our buffers (or with an error). */
+export type ItemSink<T> = (item: T, done: (error?: Error | null) => void) => void;
+
+export function writableSink(sink: Writable): ItemSink<Buffer> {
+  return (data, done) => sink.write(data, done);
+}
+
 /**
- * Writes received chunks to `sink` and grants credit back as the sink
+ * Hands received chunks to `sink` and grants credit back as the sink
  * accepts them, so the peer's sending rate follows the sink's reading rate.
  */
-export class CreditedReceiver {
+export class CreditedReceiver<T = Buffer> {
   /** Bytes the peer may still send without a new grant. */
   private outstanding: number;
   private flushedSinceGrant = 0;
   private readonly grantThreshold: number;
 
   constructor(
-    private readonly sink: Writable,
+    private readonly sink: ItemSink<T>,
     private readonly window: number,
     private readonly sendGrant: (bytes: number) => void,
   ) {
@@ -101,17 +108,17 @@ export class CreditedReceiver {
     this.grantThreshold = Math.max(1, Math.floor(window / 4));
   }
 
-  /** Throws TunnelError(FlowControl) when the peer sent more than it was granted. */
-  write(data: Uint8Array): void {
-    if (data.length > this.outstanding) {
-      throw new TunnelError(
-        ErrorCode.FlowControl,
-        `peer sent ${data.length} bytes with only ${this.outstanding} granted (window ${this.window})`,
-      );
+  /**
+   * Throws TunnelError(FlowControl) when the peer sent with no credit left.
+   * A sender may overshoot by the one message it could not split (a
+   * WebSocket message), so buffering stays within a window plus a message.
+   */
+  write(item: T, length: number): void {
+    if (this.outstanding <= 0) {
+      throw new TunnelError(ErrorCode.FlowControl, `peer sent ${length} bytes with no credit left (window ${this.window})`);
     }
-    this.outstanding -= data.length;
-    const length = data.length;
-    this.sink.write(data, (error) => {
+    this.outstanding -= length;
+    this.sink(item, (error) => {
       if (error) return;
       this.flushedSinceGrant += length;
       if (this.flushedSinceGrant >= this.grantThreshold) {
@@ -122,8 +129,35 @@ export class CreditedReceiver {
       }
     });
   }
+}
 
-  end(): void {
-    this.sink.end();
+/**
+ * Credit for a source that delivers whole messages (a WebSocket): spending
+ * may overshoot by one message, after which `pause` holds the source until
+ * grants bring the balance back above zero.
+ */
+export class CreditGate {
+  private paused = false;
+
+  constructor(
+    private credit: number,
+    private readonly pause: () => void,
+    private readonly resume: () => void,
+  ) {}
+
+  spend(bytes: number): void {
+    this.credit -= bytes;
+    if (this.credit <= 0 && !this.paused) {
+      this.paused = true;
+      this.pause();
+    }
+  }
+
+  grant(bytes: number): void {
+    this.credit += bytes;
+    if (this.credit > 0 && this.paused) {
+      this.paused = false;
+      this.resume();
+    }
   }
 }

@@ -42,3 +42,31 @@ export function headerValue(headers: readonly Header[], name: string): string | 
   const lower = name.toLowerCase();
   return headers.find((h) => h.name.toLowerCase() === lower)?.value;
 }
+
+/** HTTP/2 pseudo-headers and connection-specific headers, which each hop sets itself. */
+export function isHttp2HopHeader(name: string): boolean {
+  return name.startsWith(':') || hopByHop.has(name.toLowerCase()) || name.toLowerCase() === 'host';
+}
+
+/** Header pairs from an HTTP/2 flat raw list, without pseudo-headers and connection-specific ones. */
+export function headersFromHttp2Raw(rawHeaders: readonly string[]): Header[] {
+  const headers: Header[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (!isHttp2HopHeader(rawHeaders[i])) headers.push({ name: rawHeaders[i], value: rawHeaders[i + 1] });
+  }
+  return headers;
+}
+
+/** An HTTP/2 header object; repeated names become arrays, in order. */
+export function headersToObject(headers: readonly Header[]): Record<string, string | string[]> {
+  const object: Record<string, string | string[]> = {};
+  for (const { name, value } of headers) {
+    const key = name.toLowerCase();
+    if (isHttp2HopHeader(key)) continue;
+    const existing = object[key];
+    if (existing === undefined) object[key] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else object[key] = [existing, value];
+  }
+  return object;
+}

@@ -3,11 +3,12 @@
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 import { ProtocolType, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { ErrorCode, TunnelError } from '../errors.js';
-import { CreditedReceiver, CreditedSender } from '../flow-control.js';
+import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { headerValue, headersFromRaw, headersToRaw } from '../headers.js';
 import { dataMessage, resetMessage } from '../messages.js';
 import type { HeaderPair } from '../../../shared/traffic.js';
 import type { DataLink, LocalExchange } from './data-link.js';
+import { describeLocalError } from './local-errors.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
 const http = ProtocolType.PROTOCOL_TYPE_HTTP;
@@ -61,14 +62,14 @@ export class LocalHttpExchange implements LocalExchange {
     req.on('response', (res) => this.onLocalResponse(res));
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (this.localResponse === undefined) {
-        this.fail(ErrorCode.LocalUnreachable, `local service at ${formatLocalTarget(target)}: ${describe(error)}`, true);
+        this.fail(ErrorCode.LocalUnreachable, `local service at ${formatLocalTarget(target)}: ${describeLocalError(error)}`, true);
       } else {
-        this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(target)} failed mid-response: ${describe(error)}`, true);
+        this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(target)} failed mid-response: ${describeLocalError(error)}`, true);
       }
     });
     if (head.endStream) req.end();
     else {
-      this.upload = new CreditedReceiver(req, this.link.windowBytes, (bytes) =>
+      this.upload = new CreditedReceiver(writableSink(req), this.link.windowBytes, (bytes) =>
         this.link.send(dataMessage(this.requestId, http, { $case: 'windowUpdate', value: { bytes } })),
       );
     }
@@ -84,11 +85,11 @@ export class LocalHttpExchange implements LocalExchange {
           const { data, endStream } = payload.value;
           if (data.length > 0) {
             this.bytesIn += data.length;
-            this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'request', data, at: Date.now() });
-            this.upload.write(data);
+            this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'to-service', data, at: Date.now() });
+            this.upload.write(data, data.length);
           }
           if (endStream) {
-            this.upload.end();
+            this.localRequest?.end();
             this.upload = undefined;
           }
           return;
@@ -140,7 +141,7 @@ export class LocalHttpExchange implements LocalExchange {
     this.download = new CreditedSender(res, this.link.windowBytes, {
       chunk: (data) => {
         this.bytesOut += data.length;
-        this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'response', data, at: Date.now() });
+        this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'to-client', data, at: Date.now() });
         this.link.send(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data, endStream: false } }));
       },
       end: () => {
@@ -188,20 +189,5 @@ export class LocalHttpExchange implements LocalExchange {
       at: Date.now(),
     });
     this.onDone();
-  }
-}
-
-function describe(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (is it running?)';
-    case 'ECONNRESET':
-      return 'connection reset';
-    case 'ENOTFOUND':
-      return 'host not found';
-    case 'ETIMEDOUT':
-      return 'connection timed out';
-    default:
-      return error.message;
   }
 }

@@ -18,7 +18,10 @@ import { ErrorCode, TunnelError } from '../errors.js';
 import { controlMessage, resetMessage } from '../messages.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
 import type { DataLink, LocalExchange } from './data-link.js';
+import { Http2SessionPool } from './http2-session-pool.js';
+import { LocalGrpcExchange } from './local-grpc-exchange.js';
 import { LocalHttpExchange } from './local-http-exchange.js';
+import { LocalWebSocketExchange } from './local-websocket-exchange.js';
 import { formatLocalTarget, parseLocalTarget, type LocalTarget } from './local-target.js';
 
 type Stream = grpc.ClientDuplexStream<TunnelMessage, TunnelMessage>;
@@ -93,6 +96,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private readonly records: TunnelRecord[];
   private readonly exchanges = new Map<string, LocalExchange>();
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: Infinity });
+  private readonly http2Sessions = new Http2SessionPool();
   private client: TunnelServiceClient | undefined;
   private control: Stream | undefined;
   private proxy: Stream | undefined;
@@ -132,6 +136,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.setState(AgentState.Closed, 'stopped');
     this.teardown('agent stopped');
     this.httpAgent.destroy();
+    this.http2Sessions.close();
   }
 
   private setState(next: AgentState, detail: string): void {
@@ -281,15 +286,15 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     }
     const payload = message.payload;
     if (payload?.$case === 'requestHead') {
-      this.startExchange(message.requestId, payload.value);
+      this.startExchange(message.requestId, message.protocolType, payload.value);
     }
     // Anything else is a late message for a request that already ended.
   }
 
-  private startExchange(requestId: string, head: RequestHead): void {
+  private startExchange(requestId: string, protocol: ProtocolType, head: RequestHead): void {
     const record = this.records.find((r) => r.live?.name === head.tunnel);
     if (record === undefined) {
-      this.proxy?.write(resetMessage(requestId, ProtocolType.PROTOCOL_TYPE_HTTP, ErrorCode.NoTunnel, `this agent has no tunnel ${head.tunnel}`));
+      this.proxy?.write(resetMessage(requestId, protocol, ErrorCode.NoTunnel, `this agent has no tunnel ${head.tunnel}`));
       return;
     }
     const link: DataLink = {
@@ -297,9 +302,22 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
       traffic: (event) => this.emit('traffic', event),
       windowBytes: this.config.initialWindowBytes,
     };
-    const exchange = new LocalHttpExchange(requestId, head, record.target, link, this.httpAgent, () =>
-      this.exchanges.delete(requestId),
-    );
+    const done = (): boolean => this.exchanges.delete(requestId);
+    let exchange: LocalHttpExchange | LocalWebSocketExchange | LocalGrpcExchange;
+    switch (protocol) {
+      case ProtocolType.PROTOCOL_TYPE_WEBSOCKET:
+        exchange = new LocalWebSocketExchange(requestId, head, record.target, link, done);
+        break;
+      case ProtocolType.PROTOCOL_TYPE_GRPC:
+        exchange = new LocalGrpcExchange(requestId, head, record.target, link, this.http2Sessions, done);
+        break;
+      case ProtocolType.PROTOCOL_TYPE_HTTP:
+        exchange = new LocalHttpExchange(requestId, head, record.target, link, this.httpAgent, done);
+        break;
+      default:
+        this.proxy?.write(resetMessage(requestId, protocol, ErrorCode.Protocol, `unsupported protocol ${protocol}`));
+        return;
+    }
     this.exchanges.set(requestId, exchange);
     exchange.start();
   }

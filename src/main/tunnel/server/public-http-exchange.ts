@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProtocolType, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { ErrorCode, TunnelError } from '../errors.js';
-import { CreditedReceiver, CreditedSender } from '../flow-control.js';
+import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { headersFromRaw, headersToRaw } from '../headers.js';
 import { dataMessage, resetMessage } from '../messages.js';
 import type { AgentSession } from './agent-session.js';
@@ -80,7 +80,7 @@ export class PublicHttpExchange implements Exchange {
           if (head.endStream) this.finish();
           else {
             this.res.flushHeaders();
-            this.download = new CreditedReceiver(this.res, this.session.config.initialWindowBytes, (bytes) =>
+            this.download = new CreditedReceiver(writableSink(this.res), this.session.config.initialWindowBytes, (bytes) =>
               this.session.sendData(dataMessage(this.requestId, http, { $case: 'windowUpdate', value: { bytes } })),
             );
           }
@@ -88,7 +88,7 @@ export class PublicHttpExchange implements Exchange {
         }
         case 'bodyChunk': {
           if (this.download === undefined) throw new TunnelError(ErrorCode.Protocol, 'body before response head');
-          if (payload.value.data.length > 0) this.download.write(payload.value.data);
+          if (payload.value.data.length > 0) this.download.write(payload.value.data, payload.value.data.length);
           if (payload.value.endStream) this.finish();
           return;
         }

@@ -3,8 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
+import { WebSocketServer } from 'ws';
 import {
   ProtocolType,
   TunnelServiceService,
@@ -13,12 +16,15 @@ import {
   type TunnelMessage,
 } from '../../gen/burrow/v1/tunnel.js';
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, type ServerLimits } from '../config.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
 import { controlMessage } from '../messages.js';
 import { isValidTunnelName, randomTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import { AgentSession } from './agent-session.js';
 import { respondWithError } from './public-errors.js';
+import { PublicGrpcExchange } from './public-grpc-exchange.js';
 import { PublicHttpExchange } from './public-http-exchange.js';
+import { PublicWebSocketExchange, acceptedHandshakes } from './public-websocket-exchange.js';
+import { sniffProtocol } from './protocol-sniffer.js';
 import { TokenAuth } from './token-auth.js';
 
 type Call = grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>;
@@ -48,12 +54,28 @@ export interface TunnelServerEvents {
   'tunnel-registered': [name: string, publicUrl: string];
 }
 
+type Admission =
+  | { ok: true; name: string; session: AgentSession; release: () => void }
+  | { ok: false; code: string; message: string };
+
 /** How many names of departed tunnels to remember, to answer 502 rather than 404. */
 const rememberedOfflineNames = 10_000;
 
 export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private readonly grpcServer = new grpc.Server(grpcChannelOptions);
-  private readonly publicServer: HttpServer;
+  private readonly publicListener: NetServer;
+  private readonly http1Server: HttpServer;
+  private readonly http2Server: Http2Server;
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    // The local service already chose; the public client gets the same.
+    handleProtocols: (_protocols, req) => acceptedHandshakes.get(req)?.protocol ?? false,
+    maxPayload: grpcChannelOptions['grpc.max_receive_message_length'] / 2,
+    autoPong: false,
+    perMessageDeflate: false,
+  });
+  private readonly publicSockets = new Set<Socket>();
+  private readonly http2Sessions = new Set<Http2Session>();
   private readonly auth: TokenAuth;
   private readonly limits: ServerLimits;
   private readonly config: ConfigSync;
@@ -73,10 +95,30 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       controlStream: (call: Call) => this.onControlStream(call),
       proxy: (call: Call) => this.onProxyStream(call),
     });
-    this.publicServer = createServer({ keepAlive: true }, (req, res) => this.onPublicRequest(req, res));
+    this.http1Server = createServer({ keepAlive: true }, (req, res) => this.onPublicRequest(req, res));
     // Uploads and downloads may stream for a long time; the tunnel's own
     // timeouts decide when a request has stalled.
-    this.publicServer.requestTimeout = 0;
+    this.http1Server.requestTimeout = 0;
+    this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onPublicUpgrade(req, socket, head));
+    this.wss.on('headers', (headers, req) => headers.push(...(acceptedHandshakes.get(req)?.headers ?? [])));
+    this.http2Server = createHttp2Server();
+    this.http2Server.on('session', (session: Http2Session) => {
+      this.http2Sessions.add(session);
+      session.once('close', () => this.http2Sessions.delete(session));
+    });
+    this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+      this.onPublicHttp2Stream(stream, headers, rawHeaders),
+    );
+    this.publicListener = createNetServer((socket) => {
+      this.publicSockets.add(socket);
+      socket.once('close', () => this.publicSockets.delete(socket));
+      socket.on('error', () => {});
+      sniffProtocol(
+        socket,
+        (s) => this.http1Server.emit('connection', s),
+        (s) => this.http2Server.emit('connection', s),
+      );
+    });
   }
 
   get controlPort(): number {
@@ -104,21 +146,23 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     });
     const { host, port } = splitHostPort(this.options.publicAddress);
     await new Promise<void>((resolve, reject) => {
-      this.publicServer.once('error', reject);
-      this.publicServer.listen(port, host, () => {
-        this.publicServer.off('error', reject);
+      this.publicListener.once('error', reject);
+      this.publicListener.listen(port, host, () => {
+        this.publicListener.off('error', reject);
         resolve();
       });
     });
-    this.boundPublicPort = (this.publicServer.address() as AddressInfo).port;
+    this.boundPublicPort = (this.publicListener.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
     for (const session of [...this.sessions.values()]) session.close('server stopping');
     await new Promise<void>((resolve) => {
-      this.publicServer.close(() => resolve());
-      this.publicServer.closeAllConnections();
+      this.publicListener.close(() => resolve());
+      for (const session of this.http2Sessions) session.destroy();
+      for (const socket of this.publicSockets) socket.destroy();
     });
+    this.wss.close();
     await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
     this.grpcServer.forceShutdown();
   }
@@ -248,31 +292,79 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     session.attachProxy(call);
   }
 
-  private onPublicRequest(req: IncomingMessage, res: ServerResponse): void {
-    const name = tunnelNameFromHost(req.headers.host, this.options.domain);
+  /** Finds the tunnel for a Host and takes an in-flight slot, or says why not. */
+  private admit(host: string | undefined): Admission {
+    const name = tunnelNameFromHost(host, this.options.domain);
     const entry = name === undefined ? undefined : this.tunnels.get(name);
     if (name === undefined || entry === undefined) {
       if (name !== undefined && this.offlineNames.has(name)) {
-        respondWithError(res, ErrorCode.TunnelOffline, `tunnel ${name} is offline: its agent is not connected`);
-      } else {
-        respondWithError(res, ErrorCode.NoTunnel, `no tunnel for host ${req.headers.host ?? '(none)'}`);
+        return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: its agent is not connected` };
       }
-      req.resume();
-      return;
+      return { ok: false, code: ErrorCode.NoTunnel, message: `no tunnel for host ${host ?? '(none)'}` };
     }
     const { session } = entry;
     if (!session.hasDataStream) {
-      respondWithError(res, ErrorCode.TunnelOffline, `tunnel ${name} is offline: the agent's data stream is down`);
-      req.resume();
-      return;
+      return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: the agent's data stream is down` };
     }
     if (this.inflight >= this.limits.maxInflight || session.exchanges.size >= this.limits.maxInflightPerAgent) {
-      respondWithError(res, ErrorCode.OverCapacity, `tunnel ${name} is at its concurrency limit; retry shortly`);
+      return { ok: false, code: ErrorCode.OverCapacity, message: `tunnel ${name} is at its concurrency limit; retry shortly` };
+    }
+    this.inflight++;
+    return { ok: true, name, session, release: () => this.inflight-- };
+  }
+
+  private onPublicRequest(req: IncomingMessage, res: ServerResponse): void {
+    const admission = this.admit(req.headers.host);
+    if (!admission.ok) {
+      respondWithError(res, admission.code, admission.message);
       req.resume();
       return;
     }
-    this.inflight++;
-    new PublicHttpExchange(randomUUID(), name, session, req, res, () => this.inflight--).start();
+    new PublicHttpExchange(randomUUID(), admission.name, admission.session, req, res, admission.release).start();
+  }
+
+  private onPublicUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const admission = this.admit(req.headers.host);
+    if (!admission.ok) {
+      const body = `${admission.message}\n`;
+      const retry = admission.code === ErrorCode.OverCapacity ? 'retry-after: 1\r\n' : '';
+      socket.end(
+        `HTTP/1.1 ${httpStatusFor(admission.code)} ${admission.code}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nx-burrow-error: ${admission.code}\r\n${retry}connection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      admission.release();
+      socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, this.wss, admission.release).start();
+  }
+
+  private onPublicHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
+    stream.on('error', () => {});
+    const contentType = String(headers['content-type'] ?? '');
+    if (!contentType.startsWith('application/grpc')) {
+      stream.respond({ ':status': 505, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end('cleartext HTTP/2 here is for gRPC; use HTTP/1.1 for other requests\n');
+      return;
+    }
+    const admission = this.admit(headers[':authority'] ?? headers.host);
+    if (!admission.ok) {
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': String(grpcStatusFor(admission.code)),
+          'grpc-message': encodeURIComponent(admission.message),
+          'x-burrow-error': admission.code,
+        },
+        { endStream: true },
+      );
+      return;
+    }
+    new PublicGrpcExchange(randomUUID(), admission.name, admission.session, stream, headers, rawHeaders, admission.release).start();
   }
 }
 
