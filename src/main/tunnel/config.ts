@@ -28,3 +28,9 @@ export const grpcChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 } as const;
+
+/**
+ * Bodies up to this size whose length is known up front travel inside the
+ * head message: one tunnel message per direction for a typical API call.
+ */
+export const inlineBodyMaxBytes = 64 * 1024;

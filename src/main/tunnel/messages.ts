@@ -44,3 +44,6 @@ function messageTypeOf(payload: Payload): MessageType {
 export function resetMessage(requestId: string, protocolType: ProtocolType, code: string, message: string): TunnelMessage {
   return dataMessage(requestId, protocolType, { $case: 'reset', value: { code, message } });
 }
+
+/** The empty body of head messages that carry none. */
+export const noBody: Buffer = Buffer.alloc(0);

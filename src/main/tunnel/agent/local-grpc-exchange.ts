@@ -8,7 +8,7 @@ import { ErrorCode, TunnelError } from '../errors.js';
 import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { GrpcMessageSplitter } from '../grpc-message-splitter.js';
 import { headersToObject, isHttp2HopHeader } from '../headers.js';
-import { dataMessage, resetMessage } from '../messages.js';
+import { dataMessage, noBody, resetMessage } from '../messages.js';
 import type { DataLink, LocalExchange } from './data-link.js';
 import type { Http2SessionPool } from './http2-session-pool.js';
 import { describeLocalError } from './local-errors.js';
@@ -127,7 +127,7 @@ export class LocalGrpcExchange implements LocalExchange {
     const pairs = fromHttp2Headers(headers);
     const trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     this.link.traffic({ kind: 'response-head', requestId: this.requestId, status: this.status, headers: pairs.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
-    this.link.send(dataMessage(this.requestId, grpc, { $case: 'responseHead', value: { status: this.status, statusMessage: '', headers: pairs, endStream: trailersOnly } }));
+    this.link.send(dataMessage(this.requestId, grpc, { $case: 'responseHead', value: { status: this.status, statusMessage: '', headers: pairs, endStream: trailersOnly, body: noBody } }));
     if (trailersOnly) {
       this.link.traffic({ kind: 'trailers', requestId: this.requestId, headers: pairs.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
       this.finish();

@@ -2,10 +2,11 @@
 // both bodies streamed under per-request credit.
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 import { ProtocolType, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { inlineBodyMaxBytes } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
 import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { headerValue, headersFromRaw, headersToRaw } from '../headers.js';
-import { dataMessage, resetMessage } from '../messages.js';
+import { dataMessage, noBody, resetMessage } from '../messages.js';
 import type { HeaderPair } from '../../../shared/traffic.js';
 import type { DataLink, LocalExchange } from './data-link.js';
 import { describeLocalError } from './local-errors.js';
@@ -67,8 +68,13 @@ export class LocalHttpExchange implements LocalExchange {
         this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(target)} failed mid-response: ${describeLocalError(error)}`, true);
       }
     });
-    if (head.endStream) req.end();
-    else {
+    if (head.endStream) {
+      if (head.body.length > 0) {
+        this.bytesIn = head.body.length;
+        this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'to-service', data: head.body, at: Date.now() });
+      }
+      req.end(head.body.length > 0 ? head.body : undefined);
+    } else {
       this.upload = new CreditedReceiver(writableSink(req), this.link.windowBytes, (bytes) =>
         this.link.send(dataMessage(this.requestId, http, { $case: 'windowUpdate', value: { bytes } })),
       );
@@ -124,20 +130,24 @@ export class LocalHttpExchange implements LocalExchange {
       headers: headers.map((h): HeaderPair => [h.name, h.value]),
       at: Date.now(),
     });
-    const bodiless =
-      this.head.method === 'HEAD' || this.status === 204 || this.status === 304 || res.headers['content-length'] === '0';
-    this.link.send(
-      dataMessage(this.requestId, http, {
-        $case: 'responseHead',
-        value: { status: this.status, statusMessage: res.statusMessage ?? '', headers, endStream: bodiless },
-      }),
-    );
+    const responseHead = { status: this.status, statusMessage: res.statusMessage ?? '', headers };
+    const length = res.headers['transfer-encoding'] === undefined ? Number(res.headers['content-length']) : NaN;
+    const bodiless = this.head.method === 'HEAD' || this.status === 204 || this.status === 304 || length === 0;
     res.on('error', () => {}); // reported through the request's 'error'
-    if (bodiless) {
-      res.resume();
-      res.once('end', () => this.finish());
+    if (bodiless || length <= inlineBodyMaxBytes) {
+      // Small body of known length: one message with the head.
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('end', () => {
+        const body = Buffer.concat(chunks);
+        this.bytesOut = body.length;
+        if (body.length > 0) this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'to-client', data: body, at: Date.now() });
+        this.link.send(dataMessage(this.requestId, http, { $case: 'responseHead', value: { ...responseHead, endStream: true, body } }));
+        this.finish();
+      });
       return;
     }
+    this.link.send(dataMessage(this.requestId, http, { $case: 'responseHead', value: { ...responseHead, endStream: false, body: noBody } }));
     this.download = new CreditedSender(res, this.link.windowBytes, {
       chunk: (data) => {
         this.bytesOut += data.length;
@@ -148,7 +158,7 @@ export class LocalHttpExchange implements LocalExchange {
         if (res.rawTrailers.length > 0) {
           this.link.send(dataMessage(this.requestId, http, { $case: 'trailers', value: { headers: headersFromRaw(res.rawTrailers) } }));
         } else {
-          this.link.send(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data: Buffer.alloc(0), endStream: true } }));
+          this.link.send(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data: noBody, endStream: true } }));
         }
         this.finish();
       },

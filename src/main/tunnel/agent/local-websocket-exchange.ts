@@ -9,7 +9,7 @@ import { grpcChannelOptions } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
 import { CreditedSender } from '../flow-control.js';
 import { headersFromRaw, headerValue } from '../headers.js';
-import { dataMessage, resetMessage } from '../messages.js';
+import { dataMessage, noBody, resetMessage } from '../messages.js';
 import { WebSocketRelay } from '../websocket-relay.js';
 import type { DataLink, LocalExchange } from './data-link.js';
 import { describeLocalError } from './local-errors.js';
@@ -72,7 +72,7 @@ export class LocalWebSocketExchange implements LocalExchange {
       this.status = 101;
       const responseHeaders = upgradeHeaders;
       this.link.traffic({ kind: 'response-head', requestId: this.requestId, status: 101, headers: responseHeaders.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
-      this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status: 101, statusMessage: 'Switching Protocols', headers: responseHeaders, endStream: false } }));
+      this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status: 101, statusMessage: 'Switching Protocols', headers: responseHeaders, endStream: false, body: noBody } }));
       this.relay = new WebSocketRelay(ws, this.link.windowBytes, {
         sendFrame: (frame) => this.link.send(dataMessage(this.requestId, websocket, { $case: 'wsFrame', value: frame })),
         sendGrant: (bytes) => this.link.send(dataMessage(this.requestId, websocket, { $case: 'windowUpdate', value: { bytes } })),
@@ -134,14 +134,14 @@ export class LocalWebSocketExchange implements LocalExchange {
     this.status = res.statusCode ?? 502;
     const headers = headersFromRaw(res.rawHeaders);
     this.link.traffic({ kind: 'response-head', requestId: this.requestId, status: this.status, headers: headers.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
-    this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status: this.status, statusMessage: res.statusMessage ?? '', headers, endStream: false } }));
+    this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status: this.status, statusMessage: res.statusMessage ?? '', headers, endStream: false, body: noBody } }));
     this.refusal = new CreditedSender(res, this.link.windowBytes, {
       chunk: (data) => {
         this.bytesOut += data.length;
         this.link.send(dataMessage(this.requestId, websocket, { $case: 'bodyChunk', value: { data, endStream: false } }));
       },
       end: () => {
-        this.link.send(dataMessage(this.requestId, websocket, { $case: 'bodyChunk', value: { data: Buffer.alloc(0), endStream: true } }));
+        this.link.send(dataMessage(this.requestId, websocket, { $case: 'bodyChunk', value: { data: noBody, endStream: true } }));
         this.finish();
       },
     });

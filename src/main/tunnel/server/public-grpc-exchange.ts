@@ -6,7 +6,7 @@ import { ProtocolType, type Header, type TunnelMessage } from '../../gen/burrow/
 import { ErrorCode, TunnelError, grpcStatusFor } from '../errors.js';
 import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { headersFromHttp2Raw, headersToObject } from '../headers.js';
-import { dataMessage, resetMessage } from '../messages.js';
+import { dataMessage, noBody, resetMessage } from '../messages.js';
 import type { AgentSession } from './agent-session.js';
 import type { Exchange } from './exchange.js';
 
@@ -52,6 +52,7 @@ export class PublicGrpcExchange implements Exchange {
           scheme: String(this.headers[':scheme'] ?? 'http'),
           endStream,
           timeoutMs: BigInt(timeoutMs ?? 0),
+          body: noBody,
         },
       }),
     );
@@ -65,7 +66,7 @@ export class PublicGrpcExchange implements Exchange {
     if (!endStream) {
       this.upload = new CreditedSender(stream, session.config.initialWindowBytes, {
         chunk: (data) => session.sendData(dataMessage(this.requestId, grpc, { $case: 'bodyChunk', value: { data, endStream: false } })),
-        end: () => session.sendData(dataMessage(this.requestId, grpc, { $case: 'bodyChunk', value: { data: Buffer.alloc(0), endStream: true } })),
+        end: () => session.sendData(dataMessage(this.requestId, grpc, { $case: 'bodyChunk', value: { data: noBody, endStream: true } })),
       });
     }
   }

@@ -2,10 +2,11 @@
 // both bodies streamed under per-request credit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProtocolType, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { inlineBodyMaxBytes } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
 import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { headersFromRaw, headersToRaw } from '../headers.js';
-import { dataMessage, resetMessage } from '../messages.js';
+import { dataMessage, noBody, resetMessage } from '../messages.js';
 import type { AgentSession } from './agent-session.js';
 import type { Exchange } from './exchange.js';
 import { respondWithError } from './public-errors.js';
@@ -29,11 +30,23 @@ export class PublicHttpExchange implements Exchange {
 
   start(): void {
     const { req, res, session } = this;
-    const endStream = !hasBody(req);
     session.exchanges.set(this.requestId, this);
     res.on('close', () => {
       if (!this.done) this.fail(ErrorCode.ClientGone, 'public client went away', true);
     });
+    const length = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 0) : NaN;
+    if (length > 0 && length <= inlineBodyMaxBytes) {
+      // Small body of known length: read it all and send it with the head.
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.once('end', () => this.done || this.sendHead(Buffer.concat(chunks), true));
+    } else {
+      this.sendHead(noBody, length === 0);
+    }
+  }
+
+  private sendHead(body: Buffer, endStream: boolean): void {
+    const { req, session } = this;
     const sent = session.sendData(
       dataMessage(this.requestId, http, {
         $case: 'requestHead',
@@ -46,6 +59,7 @@ export class PublicHttpExchange implements Exchange {
           scheme: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
           endStream,
           timeoutMs: 0n,
+          body,
         },
       }),
     );
@@ -59,10 +73,7 @@ export class PublicHttpExchange implements Exchange {
     if (!endStream) {
       this.upload = new CreditedSender(req, session.config.initialWindowBytes, {
         chunk: (data) => session.sendData(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data, endStream: false } })),
-        end: () =>
-          session.sendData(
-            dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data: Buffer.alloc(0), endStream: true } }),
-          ),
+        end: () => session.sendData(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data: noBody, endStream: true } })),
       });
     }
   }
@@ -77,7 +88,7 @@ export class PublicHttpExchange implements Exchange {
           clearTimeout(this.headTimer);
           const head = payload.value;
           this.res.writeHead(head.status, head.statusMessage || undefined, headersToRaw(head.headers));
-          if (head.endStream) this.finish();
+          if (head.endStream) this.finish(head.body);
           else {
             this.res.flushHeaders();
             this.download = new CreditedReceiver(writableSink(this.res), this.session.config.initialWindowBytes, (bytes) =>
@@ -117,8 +128,9 @@ export class PublicHttpExchange implements Exchange {
     this.fail(code, message, false);
   }
 
-  private finish(): void {
-    this.res.end();
+  private finish(body?: Buffer): void {
+    // Headers and a small body leave in one write.
+    this.res.end(body !== undefined && body.length > 0 ? body : undefined);
     // The local service answered before reading the whole upload; stop sending it.
     this.upload?.stop();
     this.cleanup();
@@ -141,11 +153,4 @@ export class PublicHttpExchange implements Exchange {
     this.session.exchanges.delete(this.requestId);
     this.onDone();
   }
-}
-
-/** Whether a request carries a body (RFC 9112 section 6.3). */
-function hasBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true;
-  const length = req.headers['content-length'];
-  return length !== undefined && length !== '0';
 }

@@ -7,7 +7,7 @@ import { ProtocolType, type ResponseHead, type TunnelMessage } from '../../gen/b
 import { ErrorCode, TunnelError, httpStatusFor } from '../errors.js';
 import { CreditedReceiver, writableSink } from '../flow-control.js';
 import { headersFromRaw, headerValue } from '../headers.js';
-import { dataMessage, resetMessage } from '../messages.js';
+import { dataMessage, noBody, resetMessage } from '../messages.js';
 import { WebSocketRelay } from '../websocket-relay.js';
 import type { AgentSession } from './agent-session.js';
 import type { Exchange } from './exchange.js';
@@ -63,6 +63,7 @@ export class PublicWebSocketExchange implements Exchange {
           scheme: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
           endStream: true,
           timeoutMs: 0n,
+          body: noBody,
         },
       }),
     );

@@ -109,7 +109,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
       this.onPublicHttp2Stream(stream, headers, rawHeaders),
     );
-    this.publicListener = createNetServer((socket) => {
+    // noDelay as http.Server would set: responses go out in several small writes.
+    this.publicListener = createNetServer({ noDelay: true }, (socket) => {
       this.publicSockets.add(socket);
       socket.once('close', () => this.publicSockets.delete(socket));
       socket.on('error', () => {});

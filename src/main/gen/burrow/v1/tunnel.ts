@@ -197,6 +197,11 @@ export interface RequestHead {
   endStream: boolean;
   /** gRPC deadline left when the call reached the edge, 0 if none. */
   timeoutMs: bigint;
+  /**
+   * The whole body, when it is small and its length was known up front
+   * (then end_stream is true): one message instead of three.
+   */
+  body: Buffer;
 }
 
 /** Agent -> server: the local service's response head. */
@@ -206,6 +211,11 @@ export interface ResponseHead {
   headers: Header[];
   /** True when no body follows. */
   endStream: boolean;
+  /**
+   * The whole body, when it is small and its length was known up front
+   * (then end_stream is true).
+   */
+  body: Buffer;
 }
 
 /**
@@ -867,6 +877,7 @@ function createBaseRequestHead(): RequestHead {
     scheme: "",
     endStream: false,
     timeoutMs: 0n,
+    body: Buffer.alloc(0),
   };
 }
 
@@ -898,6 +909,9 @@ export const RequestHead: MessageFns<RequestHead> = {
         throw new globalThis.Error("value provided for field message.timeoutMs of type uint64 too large");
       }
       writer.uint32(64).uint64(message.timeoutMs);
+    }
+    if (message.body.length !== 0) {
+      writer.uint32(74).bytes(message.body);
     }
     return writer;
   },
@@ -979,6 +993,14 @@ export const RequestHead: MessageFns<RequestHead> = {
             message.timeoutMs = reader.uint64() as bigint;
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1013,6 +1035,7 @@ export const RequestHead: MessageFns<RequestHead> = {
         : isSet(object.timeout_ms)
         ? BigInt(object.timeout_ms)
         : 0n,
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
     };
   },
 
@@ -1042,6 +1065,9 @@ export const RequestHead: MessageFns<RequestHead> = {
     if (message.timeoutMs !== 0n) {
       obj.timeoutMs = message.timeoutMs.toString();
     }
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
     return obj;
   },
 
@@ -1058,12 +1084,13 @@ export const RequestHead: MessageFns<RequestHead> = {
     message.scheme = object.scheme ?? "";
     message.endStream = object.endStream ?? false;
     message.timeoutMs = (object.timeoutMs !== undefined && object.timeoutMs !== null) ? BigInt(object.timeoutMs) : 0n;
+    message.body = object.body ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBaseResponseHead(): ResponseHead {
-  return { status: 0, statusMessage: "", headers: [], endStream: false };
+  return { status: 0, statusMessage: "", headers: [], endStream: false, body: Buffer.alloc(0) };
 }
 
 export const ResponseHead: MessageFns<ResponseHead> = {
@@ -1079,6 +1106,9 @@ export const ResponseHead: MessageFns<ResponseHead> = {
     }
     if (message.endStream !== false) {
       writer.uint32(32).bool(message.endStream);
+    }
+    if (message.body.length !== 0) {
+      writer.uint32(42).bytes(message.body);
     }
     return writer;
   },
@@ -1128,6 +1158,14 @@ export const ResponseHead: MessageFns<ResponseHead> = {
             message.endStream = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1154,6 +1192,7 @@ export const ResponseHead: MessageFns<ResponseHead> = {
         : isSet(object.end_stream)
         ? globalThis.Boolean(object.end_stream)
         : false,
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
     };
   },
 
@@ -1171,6 +1210,9 @@ export const ResponseHead: MessageFns<ResponseHead> = {
     if (message.endStream !== false) {
       obj.endStream = message.endStream;
     }
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
     return obj;
   },
 
@@ -1183,6 +1225,7 @@ export const ResponseHead: MessageFns<ResponseHead> = {
     message.statusMessage = object.statusMessage ?? "";
     message.headers = object.headers?.map((e) => Header.fromPartial(e)) || [];
     message.endStream = object.endStream ?? false;
+    message.body = object.body ?? Buffer.alloc(0);
     return message;
   },
 };
