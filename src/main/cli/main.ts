@@ -60,6 +60,8 @@ program
     ),
   )
   .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head before 504').argParser(positiveInteger('--request-timeout')))
+  .option('--tls-cert <file>', 'PEM certificate: serve the public port over TLS (ALPN h2 and http/1.1)')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval')))
   .action(runServer);
 

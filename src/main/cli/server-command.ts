@@ -1,6 +1,8 @@
 // `burrow server`: the public edge.
+import { readFileSync } from 'node:fs';
 import { TunnelServer } from '../tunnel/server/tunnel-server.js';
 import { log, stopOnSignals } from './lifecycle.js';
+import { UsageError } from './usage-error.js';
 
 export interface ServerCommandOptions {
   control: string;
@@ -11,16 +13,24 @@ export interface ServerCommandOptions {
   maxInflightPerAgent?: number;
   requestTimeout?: number;
   heartbeatInterval?: number;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export async function runServer(options: ServerCommandOptions): Promise<void> {
   const tokens = options.token.length > 0 ? options.token : process.env.BURROW_TOKEN ? [process.env.BURROW_TOKEN] : [];
   const heartbeat = options.heartbeatInterval;
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const publicTls =
+    options.tlsCert !== undefined && options.tlsKey !== undefined
+      ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') }
+      : undefined;
   const server = new TunnelServer({
     controlAddress: options.control,
     publicAddress: options.public,
     domain: options.domain,
     tokens,
+    publicTls,
     limits: { maxInflight: options.maxInflight, maxInflightPerAgent: options.maxInflightPerAgent },
     config: {
       ...(options.requestTimeout !== undefined && { requestTimeoutMs: options.requestTimeout }),
@@ -36,4 +46,12 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}\n`);
   process.stdout.write(`burrow server: public traffic on ${server.publicUrl('*')}\n`);
   if (tokens.length === 0) log('warning: no --token given; any agent may connect');
+}
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { WebSocketServer } from 'ws';
@@ -40,6 +41,8 @@ export interface TunnelServerOptions {
   tokens?: readonly string[];
   limits?: Partial<ServerLimits>;
   config?: Partial<ConfigSync>;
+  /** Serve the public port over TLS (PEM); ALPN picks h2 or http/1.1. */
+  publicTls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 interface TunnelEntry {
@@ -109,17 +112,25 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
       this.onPublicHttp2Stream(stream, headers, rawHeaders),
     );
-    // noDelay as http.Server would set: responses go out in several small writes.
-    this.publicListener = createNetServer({ noDelay: true }, (socket) => {
+    const track = (socket: Socket): void => {
       this.publicSockets.add(socket);
       socket.once('close', () => this.publicSockets.delete(socket));
       socket.on('error', () => {});
-      sniffProtocol(
-        socket,
-        (s) => this.http1Server.emit('connection', s),
-        (s) => this.http2Server.emit('connection', s),
-      );
-    });
+    };
+    const toHttp1 = (socket: Socket): boolean => this.http1Server.emit('connection', socket);
+    const toHttp2 = (socket: Socket): boolean => this.http2Server.emit('connection', socket);
+    // noDelay as http.Server would set: responses go out in several small writes.
+    this.publicListener = options.publicTls
+      ? createTlsServer({ ...options.publicTls, noDelay: true, ALPNProtocols: ['h2', 'http/1.1'] }, (socket: TLSSocket) => {
+          track(socket);
+          (socket.alpnProtocol === 'h2' ? toHttp2 : toHttp1)(socket);
+        })
+      : createNetServer({ noDelay: true }, (socket) => {
+          track(socket);
+          sniffProtocol(socket, toHttp1, toHttp2);
+        });
+    // A failed TLS handshake is the client's problem, not the server's.
+    this.publicListener.on('tlsClientError', () => {});
   }
 
   get controlPort(): number {
@@ -169,8 +180,9 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   }
 
   publicUrl(name: string): string {
-    const port = this.boundPublicPort === 80 ? '' : `:${this.boundPublicPort}`;
-    return `http://${name}.${this.options.domain}${port}`;
+    const scheme = this.options.publicTls ? 'https' : 'http';
+    const port = this.boundPublicPort === (this.options.publicTls ? 443 : 80) ? '' : `:${this.boundPublicPort}`;
+    return `${scheme}://${name}.${this.options.domain}${port}`;
   }
 
   /** Breaks an agent's data stream, leaving its control stream up (fault injection for tests). */
