@@ -4,7 +4,7 @@ import { request, type RequestOptions } from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import selfsigned from 'selfsigned';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import { startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
 
 let pems: { cert: string; private: string };
@@ -88,7 +88,9 @@ describe('public TLS', () => {
     expect(alpn).toBe('http/1.1');
     expect(body).toBe('secure /hi https');
 
-    const ws = new WebSocket(`wss://127.0.0.1:${port}/chat`, { headers: { host: 'web.localhost' }, servername: 'web.localhost', ca: pems.cert });
+    // ws passes TLS options such as servername through to tls.connect.
+    const wsOptions: ClientOptions & { servername: string } = { headers: { host: 'web.localhost' }, servername: 'web.localhost', ca: pems.cert };
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/chat`, wsOptions);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.send('over tls');
     const echoed = await new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
