@@ -190,3 +190,23 @@ describe('public errors', () => {
     await eventually(() => tunnel!.server.inflightRequests === 0, 'the in-flight count to return to zero');
   });
 });
+
+describe('slow public clients', () => {
+  it('answers 408 to a client that stalls mid-body, and frees its slot', async () => {
+    backend = await startBackend((_req, res) => res.end('never reached'));
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }], { config: { requestTimeoutMs: 300 } });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: tunnel!.publicPort, method: 'POST', path: '/', headers: { host: 'app.localhost', 'content-length': '100' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.write('only part of it'); // and never the rest
+    });
+    expect(status).toBe(408);
+    await eventually(() => tunnel!.server.inflightRequests === 0, 'the slot to be freed');
+  });
+});

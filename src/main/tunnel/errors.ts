@@ -11,6 +11,7 @@ export const ErrorCode = {
   Protocol: 'BURROW_E_PROTOCOL',
   FlowControl: 'BURROW_E_FLOW_CONTROL',
   ClientGone: 'BURROW_E_CLIENT_GONE',
+  ClientTimeout: 'BURROW_E_CLIENT_TIMEOUT',
   Unauthenticated: 'BURROW_E_UNAUTHENTICATED',
   NameTaken: 'BURROW_E_NAME_TAKEN',
   BadName: 'BURROW_E_BAD_NAME',
@@ -38,6 +39,8 @@ export function httpStatusFor(code: string): number {
       return 503;
     case ErrorCode.Timeout:
       return 504;
+    case ErrorCode.ClientTimeout:
+      return 408;
     default:
       return 502;
   }

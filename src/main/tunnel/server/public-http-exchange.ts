@@ -37,6 +37,11 @@ export class PublicHttpExchange implements Exchange {
     const length = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 0) : NaN;
     if (length > 0 && length <= inlineBodyMaxBytes) {
       // Small body of known length: read it all and send it with the head.
+      // A client that stalls mid-body must not hold its slot forever.
+      this.headTimer = setTimeout(
+        () => this.fail(ErrorCode.ClientTimeout, `the request body did not arrive within ${session.config.requestTimeoutMs} ms`, false),
+        session.config.requestTimeoutMs,
+      );
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.once('end', () => this.done || this.sendHead(Buffer.concat(chunks), true));
@@ -67,6 +72,7 @@ export class PublicHttpExchange implements Exchange {
       this.fail(ErrorCode.TunnelOffline, `tunnel ${this.tunnel}: the agent's data stream is down`, false);
       return;
     }
+    clearTimeout(this.headTimer);
     this.headTimer = setTimeout(() => {
       this.fail(ErrorCode.Timeout, `tunnel ${this.tunnel}: no response from the local service in ${session.config.requestTimeoutMs} ms`, true);
     }, session.config.requestTimeoutMs);
