@@ -5,7 +5,9 @@ import type { ConfigSync } from '../gen/burrow/v1/tunnel.js';
 export const defaultConfigSync: ConfigSync = {
   heartbeatIntervalMs: 5_000,
   heartbeatTimeoutMs: 15_000,
-  initialWindowBytes: 256 * 1024,
+  // Bulk throughput grows with the window (measured: 256 KiB ~150 MB/s,
+  // 1 MiB ~190 MB/s on loopback); it is also what one slow reader may pin.
+  initialWindowBytes: 1024 * 1024,
   maxConcurrentRequests: 5_000,
   requestTimeoutMs: 30_000,
 };
@@ -22,8 +24,12 @@ export const defaultServerLimits: ServerLimits = {
   maxInflightPerAgent: defaultConfigSync.maxConcurrentRequests,
 };
 
+/** HTTP/2 receive window of the tunnel connection, both ends (default 64 KiB is far too small). */
+export const http2WindowBytes = 16 * 1024 * 1024;
+
 /** The grpc-js channel options both ends use for the tunnel connection. */
 export const grpcChannelOptions = {
+  'grpc-node.flow_control_window': http2WindowBytes,
   // Body chunks are at most 64 KiB; WebSocket frames can be larger.
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,

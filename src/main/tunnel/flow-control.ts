@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, TunnelError } from './errors.js';
 
 /** Largest body chunk put in one TunnelMessage; bigger reads are split. */
-export const maxChunkBytes = 64 * 1024;
+export const maxChunkBytes = 1024 * 1024;
 
 export interface CreditedSenderSink {
   chunk(data: Buffer): void;
@@ -15,11 +15,15 @@ export interface CreditedSenderSink {
 
 /**
  * Reads `source` and hands its bytes to `sink` without ever exceeding the
- * credit the peer granted; pauses the source while out of credit.
+ * credit the peer granted; pauses the source while out of credit. Reads that
+ * arrive in the same event-loop turn go out as one chunk: per-message costs
+ * (framing, copies, garbage) dominate bulk transfers, not bytes.
  */
 export class CreditedSender {
   private credit: number;
-  private held: Buffer | undefined;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private flushScheduled = false;
   private sourceEnded = false;
   private finished = false;
 
@@ -37,47 +41,85 @@ export class CreditedSender {
   grant(bytes: number): void {
     if (this.finished) return;
     this.credit += bytes;
-    this.flushHeld();
-    if (this.held === undefined) {
-      if (this.sourceEnded) this.finish();
-      else this.source.resume();
-    }
+    this.flush();
   }
 
   /** Stops reading; the caller owns destroying the source. */
   stop(): void {
     this.finished = true;
-    this.held = undefined;
+    this.held = [];
+    this.heldBytes = 0;
     this.source.off('data', this.onData);
     this.source.off('end', this.onEnd);
   }
 
   private readonly onData = (chunk: Buffer | string): void => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    this.held = this.held === undefined ? bytes : Buffer.concat([this.held, bytes]);
-    this.flushHeld();
-    if (this.held !== undefined) this.source.pause();
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    if (this.heldBytes >= maxChunkBytes) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.onFlushTimer);
+    }
+    if (this.heldBytes > 0 && this.credit <= 0) this.source.pause();
+  };
+
+  private readonly onFlushTimer = (): void => {
+    this.flushScheduled = false;
+    this.flush();
   };
 
   private readonly onEnd = (): void => {
     this.sourceEnded = true;
-    if (this.held === undefined) this.finish();
+    this.flush();
   };
 
-  private flushHeld(): void {
-    while (this.held !== undefined && this.credit > 0) {
-      const size = Math.min(this.held.length, this.credit, maxChunkBytes);
-      const piece = this.held.subarray(0, size);
-      this.held = size === this.held.length ? undefined : this.held.subarray(size);
+  private flush(): void {
+    if (this.finished) return;
+    while (this.heldBytes > 0 && this.credit > 0) {
+      const size = Math.min(this.heldBytes, this.credit, maxChunkBytes);
       this.credit -= size;
-      this.sink.chunk(piece);
+      this.sink.chunk(this.take(size));
+    }
+    if (this.heldBytes > 0) {
+      this.source.pause();
+      return;
+    }
+    if (this.sourceEnded) {
+      this.finished = true;
+      this.sink.end();
+    } else {
+      this.source.resume();
     }
   }
 
-  private finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.sink.end();
+  /** Removes the first `size` held bytes, copying only when they span reads. */
+  private take(size: number): Buffer {
+    const first = this.held[0];
+    if (first.length === size) {
+      this.held.shift();
+      this.heldBytes -= size;
+      return first;
+    }
+    if (first.length > size) {
+      this.held[0] = first.subarray(size);
+      this.heldBytes -= size;
+      return first.subarray(0, size);
+    }
+    const out = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const next = this.held[0];
+      const n = Math.min(next.length, size - filled);
+      next.copy(out, filled, 0, n);
+      filled += n;
+      if (n === next.length) this.held.shift();
+      else this.held[0] = next.subarray(n);
+    }
+    this.heldBytes -= size;
+    return out;
   }
 }
 

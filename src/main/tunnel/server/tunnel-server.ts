@@ -16,11 +16,12 @@ import {
   type RegisterTunnel,
   type TunnelMessage,
 } from '../../gen/burrow/v1/tunnel.js';
-import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, type ServerLimits } from '../config.js';
+import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
 import { controlMessage } from '../messages.js';
 import { isValidTunnelName, randomTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import { AgentSession } from './agent-session.js';
+import { raiseSessionWindows } from './grpc-session-window.js';
 import { respondWithError } from './public-errors.js';
 import { PublicGrpcExchange } from './public-grpc-exchange.js';
 import { PublicHttpExchange } from './public-http-exchange.js';
@@ -156,6 +157,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
         error ? reject(error) : resolve(port),
       );
     });
+    raiseSessionWindows(this.grpcServer, http2WindowBytes);
     const { host, port } = splitHostPort(this.options.publicAddress);
     await new Promise<void>((resolve, reject) => {
       this.publicListener.once('error', reject);
