@@ -241,3 +241,12 @@ export async function startStallableProxy(targetPort: number): Promise<Stallable
       }),
   };
 }
+
+/** Like eventually, for a predicate that has to ask something over the network. */
+export async function eventuallyAsync(predicate: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

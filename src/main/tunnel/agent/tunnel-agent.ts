@@ -46,6 +46,8 @@ const allowedTransitions: Record<AgentState, AgentState[]> = {
 export type TunnelProtocol = 'http' | 'grpc';
 
 export interface TunnelSpec {
+  /** Stable identity for events; generated when absent. */
+  id?: string;
   /** Requested name; the server picks one when absent. */
   name?: string;
   protocol: TunnelProtocol;
@@ -54,6 +56,7 @@ export interface TunnelSpec {
 }
 
 export interface LiveTunnel {
+  id: string;
   name: string;
   publicUrl: string;
   protocol: TunnelProtocol;
@@ -73,7 +76,7 @@ export interface TunnelAgentOptions {
 export interface TunnelAgentEvents {
   state: [state: AgentState, detail: string];
   'tunnel-live': [tunnel: LiveTunnel];
-  'tunnel-error': [name: string, code: string, message: string];
+  'tunnel-error': [name: string, code: string, message: string, id: string];
   traffic: [event: TrafficEvent];
   /** The agent cannot go on (e.g. the token was rejected); it is closed. */
   fatal: [error: TunnelError];
@@ -87,6 +90,8 @@ interface TunnelRecord {
   /** Name the server assigned; reused on reconnect so the public URL stays. */
   assignedName?: string;
   live?: LiveTunnel;
+  /** A RegisterTunnel is awaiting its answer on the current connection. */
+  registering?: boolean;
 }
 
 export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
@@ -110,7 +115,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   constructor(private readonly options: TunnelAgentOptions) {
     super();
     this.backoff = new Backoff({ ...defaultBackoff, ...options.backoff });
-    this.records = options.tunnels.map((spec) => ({ key: randomUUID(), spec, target: parseLocalTarget(spec.target) }));
+    this.records = options.tunnels.map((spec) => this.recordFor(spec));
   }
 
   get state(): AgentState {
@@ -129,6 +134,29 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   start(): void {
     if (this.stateValue !== AgentState.Idle) return;
     this.connect();
+  }
+
+  /** Adds a tunnel; registered at once when connected. Returns its id. */
+  addTunnel(spec: TunnelSpec): string {
+    const record = this.recordFor(spec);
+    if (this.records.some((r) => r.key === record.key)) throw new Error(`a tunnel with id ${record.key} exists`);
+    this.records.push(record);
+    if (this.proxy !== undefined) this.registerTunnels();
+    return record.key;
+  }
+
+  /** Removes a tunnel: the server forgets it and its requests in flight end. */
+  removeTunnel(id: string): boolean {
+    const index = this.records.findIndex((r) => r.key === id);
+    if (index < 0) return false;
+    const [record] = this.records.splice(index, 1);
+    const name = record.live?.name ?? record.assignedName;
+    if (name !== undefined) this.control?.write(controlMessage({ $case: 'unregisterTunnel', value: { name } }));
+    return true;
+  }
+
+  private recordFor(spec: TunnelSpec): TunnelRecord {
+    return { key: spec.id ?? randomUUID(), spec, target: parseLocalTarget(spec.target) };
   }
 
   stop(): void {
@@ -190,21 +218,24 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         // The server echoes the registration's request_id.
         const record = this.records.find((r) => r.key === message.requestId);
         if (record === undefined) return;
+        record.registering = false;
         record.assignedName = payload.value.name;
         record.live = {
+          id: record.key,
           name: payload.value.name,
           publicUrl: payload.value.publicUrl,
           protocol: record.spec.protocol,
           target: formatLocalTarget(record.target),
         };
         this.emit('tunnel-live', record.live);
-        if (this.records.every((r) => r.live !== undefined)) this.setState(AgentState.Ready, 'all tunnels live');
+        this.readyIfAllLive();
         return;
       }
       case 'error': {
         const record = this.records.find((r) => r.key === message.requestId);
+        if (record !== undefined) record.registering = false;
         const name = record?.spec.name ?? record?.assignedName ?? payload.value.subject;
-        this.emit('tunnel-error', name, payload.value.code, payload.value.message);
+        this.emit('tunnel-error', name, payload.value.code, payload.value.message, record?.key ?? '');
         return;
       }
       case 'heartbeat':
@@ -245,6 +276,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     proxy.once('metadata', () => {
       registered = true;
       this.registerTunnels();
+      this.readyIfAllLive();
     });
     proxy.on('data', (message: TunnelMessage) => this.onProxyMessage(message));
     const lost = (why: string): void => {
@@ -259,9 +291,17 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     proxy.on('end', () => lost('closed by the server'));
   }
 
+  /** Ready once connected with every tunnel registered (an agent with none is ready at once). */
+  private readyIfAllLive(): void {
+    if (this.stateValue === AgentState.Connecting && this.records.every((r) => r.live !== undefined)) {
+      this.setState(AgentState.Ready, 'connected; all tunnels live');
+    }
+  }
+
   private registerTunnels(): void {
     for (const record of this.records) {
-      if (record.live !== undefined) continue;
+      if (record.live !== undefined || record.registering) continue;
+      record.registering = true;
       this.control?.write(
         controlMessage(
           {
@@ -345,8 +385,9 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.watchdog);
     for (const record of this.records) {
-      if (record.live !== undefined) this.emit('tunnel-error', record.live.name, ErrorCode.TunnelOffline, why);
+      if (record.live !== undefined) this.emit('tunnel-error', record.live.name, ErrorCode.TunnelOffline, why, record.key);
       record.live = undefined;
+      record.registering = false;
     }
     this.abortExchanges(ErrorCode.DataStreamLost, why);
     const { control, proxy, client } = this;

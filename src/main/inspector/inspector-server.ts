@@ -1,0 +1,196 @@
+// The web inspector: serves the built renderer and the app contract over a
+// WebSocket, for `burrow` runs without Electron. Bound to loopback by
+// default; every API connection needs the random token, and Host and Origin
+// must name this server, so a web page (DNS rebinding included) cannot reach it.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { eventNames, type AppEvents, type EventName } from '../../shared/contract.js';
+import { AppErrorCode } from '../service/app-error.js';
+import type { AppService } from '../service/app-service.js';
+import { invokeCommand } from '../service/command-dispatch.js';
+import { inspectorApiPath, type InspectorServerMessage } from './inspector-protocol.js';
+
+export interface InspectorOptions {
+  host: string;
+  port: number;
+  service: AppService;
+  /** The built renderer (out/renderer); a placeholder page is served without it. */
+  rendererDir?: string;
+  /** Fixed token (tests); random otherwise. */
+  token?: string;
+}
+
+/** A client this far behind on events is cut off; it reconnects and reloads. */
+const maxBufferedBytes = 16 * 1024 * 1024;
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+export class InspectorServer {
+  readonly token: string;
+  private readonly http: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  private readonly unsubscribe: (() => void)[] = [];
+  private boundPort = 0;
+
+  private constructor(private readonly options: InspectorOptions) {
+    this.token = options.token ?? randomBytes(24).toString('base64url');
+    this.http = createServer((req, res) => this.onRequest(req, res));
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    for (const name of eventNames) {
+      const listener = (payload: AppEvents[typeof name]): void => this.broadcast(name, payload);
+      options.service.on(name, listener as never);
+      this.unsubscribe.push(() => options.service.off(name, listener as never));
+    }
+  }
+
+  static async start(options: InspectorOptions): Promise<InspectorServer> {
+    const inspector = new InspectorServer(options);
+    await new Promise<void>((resolvePromise, reject) => {
+      inspector.http.once('error', reject);
+      inspector.http.listen(options.port, options.host, () => resolvePromise());
+    });
+    inspector.boundPort = (inspector.http.address() as AddressInfo).port;
+    return inspector;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** The address to open; the token rides in the fragment, which browsers never send to servers. */
+  get url(): string {
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `http://${host}:${this.boundPort}/#token=${this.token}`;
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe.forEach((off) => off());
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+    await new Promise<void>((resolvePromise) => {
+      this.http.close(() => resolvePromise());
+      this.http.closeAllConnections();
+    });
+  }
+
+  private allowedHost(host: string | undefined): boolean {
+    if (host === undefined) return false;
+    const port = this.boundPort;
+    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${this.options.host}:${port}`].includes(host.toLowerCase());
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const baseHeaders = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+    if (!this.allowedHost(req.headers.host)) {
+      res.writeHead(403, { ...baseHeaders, 'content-type': 'text/plain; charset=utf-8' });
+      res.end('host not allowed\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...baseHeaders, allow: 'GET, HEAD' });
+      res.end();
+      return;
+    }
+    const file = this.resolveStatic(new URL(req.url ?? '/', 'http://inspector').pathname);
+    if (file === undefined) {
+      if (this.options.rendererDir === undefined || !existsSync(join(this.options.rendererDir, 'index.html'))) {
+        res.writeHead(200, { ...baseHeaders, 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><title>Burrow</title><p>The inspector UI is not built. Run <code>npm run build</code>.</p>\n');
+        return;
+      }
+      res.writeHead(404, { ...baseHeaders, 'content-type': 'text/plain; charset=utf-8' });
+      res.end('not found\n');
+      return;
+    }
+    res.writeHead(200, { ...baseHeaders, 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' });
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(file).pipe(res);
+  }
+
+  /** A file inside the renderer folder, never outside it. */
+  private resolveStatic(pathname: string): string | undefined {
+    const root = this.options.rendererDir;
+    if (root === undefined) return undefined;
+    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    const candidate = resolve(root, relative === '' ? 'index.html' : relative);
+    if (candidate !== resolve(root) && !candidate.startsWith(resolve(root) + sep)) return undefined;
+    try {
+      return statSync(candidate).isFile() ? candidate : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: number, reason: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${reason.length + 1}\r\n\r\n${reason}\n`);
+    };
+    const url = new URL(req.url ?? '/', 'http://inspector');
+    if (!this.allowedHost(req.headers.host)) return refuse(403, 'host not allowed');
+    const origin = req.headers.origin;
+    // Browsers always send Origin; tools may not. A foreign one is refused.
+    if (origin !== undefined && !this.allowedOrigin(origin)) return refuse(403, 'origin not allowed');
+    if (url.pathname !== inspectorApiPath) return refuse(404, 'not found');
+    if (!this.tokenMatches(url.searchParams.get('token') ?? '')) return refuse(401, 'missing or wrong token');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onClient(ws));
+  }
+
+  private allowedOrigin(origin: string): boolean {
+    try {
+      const { protocol, host } = new URL(origin);
+      return protocol === 'http:' && this.allowedHost(host);
+    } catch {
+      return false;
+    }
+  }
+
+  private tokenMatches(candidate: string): boolean {
+    const expected = Buffer.from(this.token);
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private onClient(ws: WebSocket): void {
+    ws.on('error', () => {});
+    ws.on('message', async (data) => {
+      let id: number | null = null;
+      try {
+        const message = JSON.parse(String(data)) as { type?: unknown; id?: unknown; name?: unknown; input?: unknown };
+        if (message.type !== 'call' || typeof message.id !== 'number') throw new Error('expected {type: "call", id, name, input}');
+        id = message.id;
+        const result = await invokeCommand(this.options.service, message.name, message.input);
+        this.send(ws, { type: 'result', id, result });
+      } catch (error) {
+        this.send(ws, { type: 'result', id, result: { ok: false, code: AppErrorCode.InvalidInput, message: `bad message: ${(error as Error).message}` } });
+      }
+    });
+  }
+
+  private broadcast<E extends EventName>(name: E, payload: AppEvents[E]): void {
+    if (this.wss.clients.size === 0) return;
+    const text = JSON.stringify({ type: 'event', name, payload });
+    for (const client of this.wss.clients) {
+      if (client.bufferedAmount > maxBufferedBytes) client.close(1013, 'too far behind; reconnect');
+      else if (client.readyState === client.OPEN) client.send(text);
+    }
+  }
+
+  private send(ws: WebSocket, message: InspectorServerMessage): void {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  }
+}

@@ -1,0 +1,234 @@
+// The bounded traffic log behind the inspector: the latest requests by
+// request_id with capped bodies and messages, and the set changed since the
+// UI's last batch. Memory stays bounded whatever the traffic rate.
+import type {
+  BodyPreview,
+  MessageView,
+  RequestDetail,
+  RequestSummary,
+  TrafficBatch,
+} from '../../shared/contract.js';
+import type { FlowDirection, HeaderPair, TrafficEvent } from '../../shared/traffic.js';
+
+export interface TrafficLogLimits {
+  /** Requests kept; the oldest are dropped first. */
+  maxRequests: number;
+  /** Bytes of each body kept for display. */
+  bodyCapBytes: number;
+  /** WebSocket frames / gRPC messages kept per request (the latest). */
+  maxMessagesPerRequest: number;
+  /** Bytes of each message kept for display. */
+  messagePreviewBytes: number;
+}
+
+export const defaultTrafficLogLimits: TrafficLogLimits = {
+  maxRequests: 2_000,
+  bodyCapBytes: 64 * 1024,
+  maxMessagesPerRequest: 500,
+  messagePreviewBytes: 1024,
+};
+
+class BodyCapture {
+  private readonly chunks: Buffer[] = [];
+  private captured = 0;
+  total = 0;
+
+  constructor(private readonly cap: number) {}
+
+  add(data: Uint8Array): void {
+    this.total += data.length;
+    const room = this.cap - this.captured;
+    if (room <= 0) return;
+    // Copy: the engine's buffer is reused or retained elsewhere.
+    const piece = Buffer.from(data.subarray(0, room));
+    this.chunks.push(piece);
+    this.captured += piece.length;
+  }
+
+  preview(contentType: string | undefined): BodyPreview {
+    return {
+      base64: Buffer.concat(this.chunks).toString('base64'),
+      totalBytes: this.total,
+      truncated: this.total > this.captured,
+      ...(contentType !== undefined && { contentType }),
+    };
+  }
+}
+
+interface RequestRecord {
+  summary: RequestSummary;
+  requestHeaders: HeaderPair[];
+  responseHeaders: HeaderPair[];
+  trailers: HeaderPair[];
+  requestBody: BodyCapture;
+  responseBody: BodyCapture;
+  messages: MessageView[];
+  messagesTruncated: boolean;
+  wsIndex: Record<FlowDirection, number>;
+}
+
+export class TrafficLog {
+  private readonly records = new Map<string, RequestRecord>();
+  private readonly dirty = new Set<string>();
+  private cleared = false;
+
+  constructor(private readonly limits: TrafficLogLimits = defaultTrafficLogLimits) {}
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Folds one engine event in. Events for unknown (or dropped) requests are ignored. */
+  apply(event: TrafficEvent): void {
+    if (event.kind === 'request-start') {
+      this.records.set(event.requestId, {
+        summary: {
+          requestId: event.requestId,
+          tunnel: event.tunnel,
+          protocol: event.protocol,
+          method: event.method,
+          path: event.path,
+          state: 'in-flight',
+          startedAt: event.at,
+          bytesIn: 0,
+          bytesOut: 0,
+          messageCount: 0,
+        },
+        requestHeaders: event.headers,
+        responseHeaders: [],
+        trailers: [],
+        requestBody: new BodyCapture(this.limits.bodyCapBytes),
+        responseBody: new BodyCapture(this.limits.bodyCapBytes),
+        messages: [],
+        messagesTruncated: false,
+        wsIndex: { 'to-service': 0, 'to-client': 0 },
+      });
+      this.dirty.add(event.requestId);
+      this.evictOldest();
+      return;
+    }
+    const record = this.records.get(event.requestId);
+    if (record === undefined) return;
+    const { summary } = record;
+    switch (event.kind) {
+      case 'response-head':
+        summary.status = event.status;
+        record.responseHeaders = event.headers;
+        break;
+      case 'body':
+        if (event.direction === 'to-service') {
+          summary.bytesIn += event.data.length;
+          record.requestBody.add(event.data);
+        } else {
+          summary.bytesOut += event.data.length;
+          record.responseBody.add(event.data);
+        }
+        break;
+      case 'ws-frame': {
+        const index = record.wsIndex[event.direction]++;
+        this.addMessage(record, {
+          direction: event.direction,
+          at: event.at,
+          size: event.size,
+          opcode: event.opcode,
+          index,
+          previewBase64: Buffer.from(event.data.subarray(0, this.limits.messagePreviewBytes)).toString('base64'),
+          ...(event.closeCode !== undefined && { closeCode: event.closeCode, closeReason: event.closeReason }),
+        });
+        break;
+      }
+      case 'grpc-message':
+        this.addMessage(record, {
+          direction: event.direction,
+          at: event.at,
+          size: event.size,
+          opcode: 0,
+          index: event.index,
+          previewBase64: Buffer.from(event.data.subarray(0, this.limits.messagePreviewBytes)).toString('base64'),
+        });
+        break;
+      case 'trailers':
+        record.trailers = event.headers;
+        break;
+      case 'request-end':
+        summary.state = 'done';
+        summary.status = event.status;
+        summary.durationMs = event.durationMs;
+        summary.bytesIn = event.bytesIn;
+        summary.bytesOut = event.bytesOut;
+        break;
+      case 'request-error':
+        summary.state = 'error';
+        summary.durationMs = event.durationMs;
+        summary.error = { code: event.code, message: event.message };
+        break;
+      default: {
+        const unknown: never = event;
+        throw new Error(`unhandled traffic event ${(unknown as { kind: string }).kind}`);
+      }
+    }
+    this.dirty.add(event.requestId);
+  }
+
+  /** Summaries changed since the last call, or undefined when nothing changed. */
+  takeBatch(): TrafficBatch | undefined {
+    if (this.dirty.size === 0 && !this.cleared) return undefined;
+    const updated: RequestSummary[] = [];
+    for (const id of this.dirty) {
+      const record = this.records.get(id);
+      if (record !== undefined) updated.push({ ...record.summary });
+    }
+    const batch = { updated, cleared: this.cleared };
+    this.dirty.clear();
+    this.cleared = false;
+    return batch;
+  }
+
+  /** The latest `limit` requests, newest last. */
+  list(limit = this.limits.maxRequests): RequestSummary[] {
+    const all = [...this.records.values()];
+    return all.slice(Math.max(0, all.length - limit)).map((r) => ({ ...r.summary }));
+  }
+
+  detail(requestId: string): RequestDetail | null {
+    const record = this.records.get(requestId);
+    if (record === undefined) return null;
+    const contentType = (headers: HeaderPair[]): string | undefined => headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+    return {
+      ...record.summary,
+      requestHeaders: record.requestHeaders,
+      responseHeaders: record.responseHeaders,
+      trailers: record.trailers,
+      requestBody: record.requestBody.preview(contentType(record.requestHeaders)),
+      responseBody: record.responseBody.preview(contentType(record.responseHeaders)),
+      messages: [...record.messages],
+      messagesTruncated: record.messagesTruncated,
+    };
+  }
+
+  clear(): number {
+    const count = this.records.size;
+    this.records.clear();
+    this.dirty.clear();
+    this.cleared = true;
+    return count;
+  }
+
+  private addMessage(record: RequestRecord, message: MessageView): void {
+    record.summary.messageCount++;
+    record.messages.push(message);
+    if (record.messages.length > this.limits.maxMessagesPerRequest) {
+      record.messages.shift();
+      record.messagesTruncated = true;
+    }
+  }
+
+  private evictOldest(): void {
+    while (this.records.size > this.limits.maxRequests) {
+      const oldest = this.records.keys().next().value;
+      if (oldest === undefined) return;
+      this.records.delete(oldest);
+      this.dirty.delete(oldest);
+    }
+  }
+}

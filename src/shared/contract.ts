@@ -1,0 +1,209 @@
+// The app contract: every command the UI can call and every event main
+// pushes to it, typed once. Electron IPC, the web inspector's WebSocket and
+// in-process tests are transports of this one definition; channel names
+// are derived from the keys below, never retyped.
+import type { HeaderPair, TrafficProtocol } from './traffic.js';
+
+export type TunnelProtocol = 'http' | 'grpc';
+
+export interface TunnelConfig {
+  id: string;
+  /** Served as NAME.DOMAIN; empty lets the server pick. */
+  name: string;
+  protocol: TunnelProtocol;
+  /** PORT or HOST:PORT of the local service. */
+  target: string;
+  enabled: boolean;
+}
+
+export type TunnelStatus = 'disabled' | 'connecting' | 'online' | 'error';
+
+export interface TunnelView extends TunnelConfig {
+  status: TunnelStatus;
+  publicUrl?: string;
+  error?: { code: string; message: string };
+}
+
+export interface Settings {
+  /** host:port of the tunnel server's control port. */
+  serverAddress: string;
+  token: string;
+  /** Run an in-process tunnel server plus demo backends and point the agent at it. */
+  embeddedServer: boolean;
+  /** Public port of the embedded server (0 picks a free one). */
+  embeddedPublicPort: number;
+}
+
+export type AgentState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
+
+export interface AgentStatus {
+  state: AgentState;
+  detail: string;
+  server: string;
+}
+
+export interface EmbeddedServerStatus {
+  running: boolean;
+  controlAddress?: string;
+  publicBaseUrl?: string;
+  /** Demo backends to point tunnels at. */
+  demoTargets?: { http: string; websocket: string; grpc: string };
+  error?: string;
+}
+
+export type RequestState = 'in-flight' | 'done' | 'error';
+
+export interface RequestSummary {
+  requestId: string;
+  tunnel: string;
+  protocol: TrafficProtocol;
+  method: string;
+  path: string;
+  status?: number;
+  state: RequestState;
+  startedAt: number;
+  durationMs?: number;
+  bytesIn: number;
+  bytesOut: number;
+  error?: { code: string; message: string };
+  /** WebSocket frames or gRPC messages seen so far. */
+  messageCount: number;
+}
+
+export interface BodyPreview {
+  /** Base64 of at most the first `capBytes` bytes. */
+  base64: string;
+  totalBytes: number;
+  truncated: boolean;
+  contentType?: string;
+}
+
+export interface MessageView {
+  direction: 'to-service' | 'to-client';
+  at: number;
+  size: number;
+  /** WebSocket opcode, or 0 for a gRPC message. */
+  opcode: number;
+  /** 0-based index among this request's messages in this direction. */
+  index: number;
+  /** Base64 of a capped preview. */
+  previewBase64: string;
+  closeCode?: number;
+  closeReason?: string;
+}
+
+export interface RequestDetail extends RequestSummary {
+  requestHeaders: HeaderPair[];
+  responseHeaders: HeaderPair[];
+  trailers: HeaderPair[];
+  requestBody: BodyPreview;
+  responseBody: BodyPreview;
+  messages: MessageView[];
+  /** True when older messages were dropped to keep memory bounded. */
+  messagesTruncated: boolean;
+}
+
+export interface ThroughputPoint {
+  /** Start of the one-second bucket, unix ms. */
+  at: number;
+  requests: number;
+  bytesIn: number;
+  bytesOut: number;
+  openStreams: number;
+}
+
+export interface StatsSnapshot {
+  total: ThroughputPoint[];
+  perTunnel: Record<string, ThroughputPoint[]>;
+}
+
+export interface TrafficBatch {
+  /** Requests that started or changed since the last batch (latest state). */
+  updated: RequestSummary[];
+  /** Set when the log was cleared before these updates. */
+  cleared: boolean;
+}
+
+export interface CreateTunnelInput {
+  name: string;
+  protocol: TunnelProtocol;
+  target: string;
+  enabled?: boolean;
+}
+
+export interface UpdateTunnelInput {
+  id: string;
+  name?: string;
+  protocol?: TunnelProtocol;
+  target?: string;
+}
+
+/** Commands: request -> response. Every command takes exactly one argument. */
+export interface AppCommands {
+  listTunnels(input: void): TunnelView[];
+  createTunnel(input: CreateTunnelInput): TunnelView;
+  updateTunnel(input: UpdateTunnelInput): TunnelView;
+  removeTunnel(input: { id: string }): { removed: boolean };
+  setTunnelEnabled(input: { id: string; enabled: boolean }): TunnelView;
+  getSettings(input: void): Settings;
+  updateSettings(input: Partial<Settings>): Settings;
+  getAgentStatus(input: void): AgentStatus;
+  getEmbeddedServer(input: void): EmbeddedServerStatus;
+  startEmbeddedServer(input: void): EmbeddedServerStatus;
+  stopEmbeddedServer(input: void): EmbeddedServerStatus;
+  listRequests(input: { limit?: number }): RequestSummary[];
+  getRequestDetail(input: { requestId: string }): RequestDetail | null;
+  clearTraffic(input: void): { cleared: number };
+  getStats(input: void): StatsSnapshot;
+}
+
+/** Events: main -> UI. */
+export interface AppEvents {
+  agentStatus: AgentStatus;
+  tunnels: TunnelView[];
+  traffic: TrafficBatch;
+  stats: ThroughputPoint & { perTunnel: Record<string, ThroughputPoint> };
+  embeddedServer: EmbeddedServerStatus;
+}
+
+export type CommandName = keyof AppCommands;
+export type EventName = keyof AppEvents;
+export type CommandInput<K extends CommandName> = Parameters<AppCommands[K]>[0];
+export type CommandOutput<K extends CommandName> = ReturnType<AppCommands[K]>;
+
+/** A command's outcome as it crosses a transport: errors are values with a stable code. */
+export type CommandResult<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+// Records keyed by the interfaces make the compiler reject a missing or extra name.
+const commandKeys: Record<CommandName, true> = {
+  listTunnels: true,
+  createTunnel: true,
+  updateTunnel: true,
+  removeTunnel: true,
+  setTunnelEnabled: true,
+  getSettings: true,
+  updateSettings: true,
+  getAgentStatus: true,
+  getEmbeddedServer: true,
+  startEmbeddedServer: true,
+  stopEmbeddedServer: true,
+  listRequests: true,
+  getRequestDetail: true,
+  clearTraffic: true,
+  getStats: true,
+};
+const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true };
+
+export const commandNames = Object.keys(commandKeys) as CommandName[];
+export const eventNames = Object.keys(eventKeys) as EventName[];
+
+/** Electron IPC channel names, derived. */
+export const commandChannel = (name: CommandName): string => `burrow:command:${name}`;
+export const eventChannel = (name: EventName): string => `burrow:event:${name}`;
+
+/** What the UI sees, whatever the transport: async commands and event subscriptions. */
+export type BurrowApi = {
+  [K in CommandName]: (input: CommandInput<K>) => Promise<CommandOutput<K>>;
+} & {
+  on<E extends EventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
+};

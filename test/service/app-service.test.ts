@@ -1,0 +1,97 @@
+// AppService through the in-process transport, against the real engine:
+// the embedded server, demo backends and agent all run here on loopback.
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppService } from '../../src/main/service/app-service.js';
+import { inProcessApi } from '../../src/main/service/command-dispatch.js';
+import type { BurrowApi, TunnelView } from '../../src/shared/contract.js';
+import { ContractError } from '../../src/shared/contract-client.js';
+import { eventually, eventuallyAsync, publicRequest } from '../helpers/common.js';
+
+const services: AppService[] = [];
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.close()));
+});
+
+async function open(settingsPath = join(mkdtempSync(join(tmpdir(), 'burrow-svc-')), 'settings.json')): Promise<{ service: AppService; api: BurrowApi; settingsPath: string }> {
+  const service = await AppService.open({ settingsPath, flushIntervalMs: 20 });
+  services.push(service);
+  return { service, api: inProcessApi(service), settingsPath };
+}
+
+describe('AppService', () => {
+  it('runs a tunnel through the embedded server and logs its traffic by request_id', async () => {
+    const { api } = await open();
+    const embedded = await api.startEmbeddedServer(undefined);
+    expect(embedded.running).toBe(true);
+    const tunnels: TunnelView[][] = [];
+    api.on('tunnels', (list) => tunnels.push(list));
+    const created = await api.createTunnel({ name: 'demo', protocol: 'http', target: embedded.demoTargets!.http });
+    await eventually(() => tunnels.some((list) => list.some((t) => t.id === created.id && t.status === 'online')), 'the tunnel to come online');
+    const online = (await api.listTunnels(undefined)).find((t) => t.id === created.id)!;
+    const publicPort = Number(new URL(online.publicUrl!).port);
+
+    const batches: string[] = [];
+    api.on('traffic', (batch) => batch.updated.forEach((r) => batches.push(`${r.path}:${r.state}`)));
+    const res = await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/hello', body: 'ping', headers: { 'content-type': 'text/plain' } });
+    expect(res.body.toString()).toBe('ping');
+    await eventually(() => batches.includes('/hello:done'), 'the request to be logged as done');
+    const [summary] = await api.listRequests({});
+    expect(summary).toMatchObject({ tunnel: 'demo', method: 'POST', path: '/hello', status: 200, state: 'done' });
+    const detail = await api.getRequestDetail({ requestId: summary.requestId });
+    expect(Buffer.from(detail!.requestBody.base64, 'base64').toString()).toBe('ping');
+    expect(Buffer.from(detail!.responseBody.base64, 'base64').toString()).toBe('ping');
+
+    // Disabling takes the tunnel off the server; the name answers 502 (known, offline).
+    await api.setTunnelEnabled({ id: created.id, enabled: false });
+    await eventually(() => tunnels.at(-1)?.[0]?.status === 'disabled', 'the tunnel to show as disabled');
+    await eventuallyAsync(async () => (await publicRequest({ port: publicPort, host: 'demo.localhost' })).status === 502, 'the server to answer 502');
+    const after = await publicRequest({ port: publicPort, host: 'demo.localhost' });
+    expect(after.headers['x-burrow-error']).toBe('BURROW_E_TUNNEL_OFFLINE');
+    expect(await api.clearTraffic(undefined)).toEqual({ cleared: 1 });
+    expect(await api.listRequests({})).toEqual([]);
+  });
+
+  it('persists tunnels and settings atomically and reloads them', async () => {
+    const { api, settingsPath, service } = await open();
+    const created = await api.createTunnel({ name: 'web', protocol: 'http', target: '3000', enabled: false });
+    await api.updateSettings({ serverAddress: '127.0.0.1:9999', token: 'abc' });
+    await service.close();
+    const saved = JSON.parse(readFileSync(settingsPath, 'utf8'));
+    expect(saved.settings).toMatchObject({ serverAddress: '127.0.0.1:9999', token: 'abc' });
+    expect(saved.tunnels).toEqual([{ id: created.id, name: 'web', protocol: 'http', target: '3000', enabled: false }]);
+    // No temp files left behind.
+    expect(readdirSync(join(settingsPath, '..'))).toEqual(['settings.json']);
+    const reopened = await open(settingsPath);
+    expect((await reopened.api.listTunnels(undefined)).map((t) => [t.name, t.status])).toEqual([['web', 'disabled']]);
+    expect((await reopened.api.getSettings(undefined)).token).toBe('abc');
+  });
+
+  it('sets an unreadable settings file aside and starts with defaults', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'burrow-svc-'));
+    const settingsPath = join(dir, 'settings.json');
+    writeFileSync(settingsPath, '{ not json');
+    const logged: string[] = [];
+    const service = await AppService.open({ settingsPath, log: (line) => logged.push(line) });
+    services.push(service);
+    expect(await inProcessApi(service).listTunnels(undefined)).toEqual([]);
+    expect(logged.join('\n')).toMatch(/unreadable/);
+    expect(readdirSync(dir).some((f) => f.startsWith('settings.json.corrupt-'))).toBe(true);
+  });
+
+  it('rejects bad input with stable codes and keeps working', async () => {
+    const { api } = await open();
+    const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: ContractError) => e.code);
+    expect(await code(api.createTunnel({ name: 'Bad Name', protocol: 'http', target: '3000' }))).toBe('BURROW_E_INVALID_INPUT');
+    expect(await code(api.createTunnel({ name: 'ok', protocol: 'ftp' as 'http', target: '3000' }))).toBe('BURROW_E_INVALID_INPUT');
+    expect(await code(api.createTunnel({ name: 'ok', protocol: 'http', target: '70000' }))).toBe('BURROW_E_INVALID_INPUT');
+    expect(await code(api.setTunnelEnabled({ id: 'nope', enabled: true }))).toBe('BURROW_E_NOT_FOUND');
+    expect(await code(api.updateSettings({ serverAddress: 'no-port' }))).toBe('BURROW_E_INVALID_INPUT');
+    expect(await code(api.getRequestDetail({ requestId: 42 as unknown as string }))).toBe('BURROW_E_INVALID_INPUT');
+    await api.createTunnel({ name: 'dup', protocol: 'http', target: '3000', enabled: false });
+    expect(await code(api.createTunnel({ name: 'dup', protocol: 'grpc', target: '3001', enabled: false }))).toBe('BURROW_E_CONFLICT');
+    expect((await api.listTunnels(undefined)).map((t) => t.name)).toEqual(['dup']);
+  });
+});

@@ -1,0 +1,69 @@
+// The inspector's traffic log: latest state per request_id, bounded memory.
+import { describe, expect, it } from 'vitest';
+import { TrafficLog } from '../../src/main/service/traffic-log.js';
+import type { TrafficEvent } from '../../src/shared/traffic.js';
+
+const start = (requestId: string, at = 1): TrafficEvent => ({
+  kind: 'request-start',
+  requestId,
+  tunnel: 'app',
+  protocol: 'http',
+  method: 'POST',
+  path: `/${requestId}`,
+  headers: [['content-type', 'application/json']],
+  remoteAddress: '127.0.0.1',
+  at,
+});
+
+describe('TrafficLog', () => {
+  it('tracks a request from in flight to done, with batches of what changed', () => {
+    const log = new TrafficLog();
+    log.apply(start('a'));
+    expect(log.takeBatch()?.updated.map((r) => [r.requestId, r.state])).toEqual([['a', 'in-flight']]);
+    expect(log.takeBatch()).toBeUndefined();
+    log.apply({ kind: 'body', requestId: 'a', direction: 'to-service', data: Buffer.from('{"x":1}'), at: 2 });
+    log.apply({ kind: 'response-head', requestId: 'a', status: 201, headers: [['content-type', 'text/plain']], at: 3 });
+    log.apply({ kind: 'request-end', requestId: 'a', status: 201, bytesIn: 7, bytesOut: 0, durationMs: 5, at: 6 });
+    const batch = log.takeBatch();
+    expect(batch?.updated).toHaveLength(1);
+    expect(batch?.updated[0]).toMatchObject({ state: 'done', status: 201, durationMs: 5, bytesIn: 7 });
+    const detail = log.detail('a')!;
+    expect(Buffer.from(detail.requestBody.base64, 'base64').toString()).toBe('{"x":1}');
+    expect(detail.requestBody.contentType).toBe('application/json');
+    expect(detail.responseHeaders).toEqual([['content-type', 'text/plain']]);
+  });
+
+  it('caps bodies and copies them (the engine may reuse its buffers)', () => {
+    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 4, maxMessagesPerRequest: 10, messagePreviewBytes: 4 });
+    log.apply(start('a'));
+    const chunk = Buffer.from('abcdef');
+    log.apply({ kind: 'body', requestId: 'a', direction: 'to-client', data: chunk, at: 2 });
+    chunk.fill(0);
+    const body = log.detail('a')!.responseBody;
+    expect(Buffer.from(body.base64, 'base64').toString()).toBe('abcd');
+    expect(body).toMatchObject({ totalBytes: 6, truncated: true });
+  });
+
+  it('keeps at most maxRequests, dropping the oldest, and at most maxMessagesPerRequest', () => {
+    const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4 });
+    for (const id of ['a', 'b', 'c', 'd']) log.apply(start(id));
+    expect(log.list().map((r) => r.requestId)).toEqual(['b', 'c', 'd']);
+    expect(log.detail('a')).toBeNull();
+    for (let i = 0; i < 5; i++) {
+      log.apply({ kind: 'ws-frame', requestId: 'd', direction: 'to-client', opcode: 1, fin: true, size: 3, data: Buffer.from(`m${i}`), at: i });
+    }
+    const detail = log.detail('d')!;
+    expect(detail.messageCount).toBe(5);
+    expect(detail.messages.map((m) => m.index)).toEqual([3, 4]);
+    expect(detail.messagesTruncated).toBe(true);
+  });
+
+  it('ignores events for unknown requests and reports a clear', () => {
+    const log = new TrafficLog();
+    log.apply({ kind: 'request-end', requestId: 'ghost', status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1, at: 1 });
+    expect(log.takeBatch()).toBeUndefined();
+    log.apply(start('a'));
+    expect(log.clear()).toBe(1);
+    expect(log.takeBatch()).toEqual({ updated: [], cleared: true });
+  });
+});
