@@ -1,0 +1,131 @@
+// The web inspector: the contract over WebSocket, and who may use it.
+import { request } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
+import { AppService } from '../../src/main/service/app-service.js';
+import { inProcessApi } from '../../src/main/service/command-dispatch.js';
+import { buildApi } from '../../src/shared/contract-client.js';
+import { commandNames, eventNames, type AppEvents, type BurrowApi, type CommandName, type EventName } from '../../src/shared/contract.js';
+import { webSocketTransport } from '../../src/shared/websocket-transport.js';
+import { eventually } from '../helpers/common.js';
+
+let service: AppService;
+let inspector: InspectorServer;
+
+beforeEach(async () => {
+  // Nothing listens on this control address: the agent just keeps retrying.
+  service = await AppService.open({ initial: { settings: { serverAddress: '127.0.0.1:1', token: '', embeddedServer: false, embeddedPublicPort: 0 } }, flushIntervalMs: 20 });
+  inspector = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, token: 'test-token' });
+});
+
+afterEach(async () => {
+  await inspector.stop();
+  await service.close();
+});
+
+function connect(path: string, headers: Record<string, string> = {}): Promise<WebSocket | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${inspector.port}${path}`, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => resolve(-1));
+  });
+}
+
+async function webSocketApi(): Promise<{ api: BurrowApi; ws: WebSocket }> {
+  const ws = await connect('/api?token=test-token', { origin: `http://127.0.0.1:${inspector.port}` });
+  if (typeof ws === 'number') throw new Error(`inspector refused the connection: ${ws}`);
+  return { api: buildApi(webSocketTransport(ws)), ws };
+}
+
+describe('web inspector security', () => {
+  it('refuses the API without the right token', async () => {
+    expect(await connect('/api')).toBe(401);
+    expect(await connect('/api?token=wrong')).toBe(401);
+  });
+
+  it('refuses a foreign Origin and a foreign Host (DNS rebinding)', async () => {
+    expect(await connect('/api?token=test-token', { origin: 'http://evil.example' })).toBe(403);
+    expect(await connect('/api?token=test-token', { host: `evil.example:${inspector.port}` })).toBe(403);
+    const status = await new Promise<number>((resolve) => {
+      request({ host: '127.0.0.1', port: inspector.port, path: '/', headers: { host: 'evil.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).end();
+    });
+    expect(status).toBe(403);
+  });
+
+  it('puts the token in the URL fragment, which browsers never send', () => {
+    expect(inspector.url).toBe(`http://127.0.0.1:${inspector.port}/#token=test-token`);
+  });
+});
+
+describe('the contract over every transport', () => {
+  /** One valid call per command; a new command fails to compile until it has one. */
+  const sampleCalls: Record<CommandName, (api: BurrowApi, ctx: { id: string }) => Promise<unknown>> = {
+    createTunnel: async (api, ctx) => (ctx.id = (await api.createTunnel({ name: `t${Math.random().toString(36).slice(2, 8)}`, protocol: 'http', target: '3000', enabled: false })).id),
+    listTunnels: (api) => api.listTunnels(undefined),
+    updateTunnel: (api, ctx) => api.updateTunnel({ id: ctx.id, target: '3001' }),
+    setTunnelEnabled: (api, ctx) => api.setTunnelEnabled({ id: ctx.id, enabled: false }),
+    removeTunnel: (api, ctx) => api.removeTunnel({ id: ctx.id }),
+    getSettings: (api) => api.getSettings(undefined),
+    updateSettings: (api) => api.updateSettings({ token: 'changed' }),
+    getAgentStatus: (api) => api.getAgentStatus(undefined),
+    getEmbeddedServer: (api) => api.getEmbeddedServer(undefined),
+    startEmbeddedServer: (api) => api.startEmbeddedServer(undefined),
+    stopEmbeddedServer: (api) => api.stopEmbeddedServer(undefined),
+    listRequests: (api) => api.listRequests({}),
+    getRequestDetail: (api) => api.getRequestDetail({ requestId: 'none' }),
+    clearTraffic: (api) => api.clearTraffic(undefined),
+    getStats: (api) => api.getStats(undefined),
+  };
+
+  it('answers every command in-process and over the inspector WebSocket', async () => {
+    const { api: overWebSocket, ws } = await webSocketApi();
+    for (const [label, api] of [['in-process', inProcessApi(service)], ['websocket', overWebSocket]] as const) {
+      const ctx = { id: '' };
+      // The table's order: create before update, enable and remove.
+      for (const name of Object.keys(sampleCalls) as CommandName[]) {
+        await expect(sampleCalls[name](api, ctx), `${label} ${name}`).resolves.not.toThrow();
+      }
+    }
+    expect(Object.keys(sampleCalls).sort()).toEqual([...commandNames].sort());
+    ws.close();
+  });
+
+  it('delivers every event in-process and over the inspector WebSocket', async () => {
+    const { api: overWebSocket, ws } = await webSocketApi();
+    const seen: Record<string, Set<EventName>> = { 'in-process': new Set(), websocket: new Set() };
+    for (const [label, api] of [['in-process', inProcessApi(service)], ['websocket', overWebSocket]] as const) {
+      for (const name of eventNames) api.on(name, (_payload: AppEvents[typeof name]) => seen[label].add(name));
+    }
+    const api = inProcessApi(service);
+    await api.createTunnel({ name: 'evt', protocol: 'http', target: '3000', enabled: false }); // tunnels
+    await api.updateSettings({ token: 'new' }); // agentStatus (agent restarts)
+    await api.startEmbeddedServer(undefined); // embeddedServer
+    await api.stopEmbeddedServer(undefined);
+    await api.clearTraffic(undefined); // traffic (a cleared batch)
+    await eventually(() => eventNames.every((name) => seen['in-process'].has(name) && seen.websocket.has(name)), 'every event on both transports (stats tick each second)');
+    ws.close();
+  });
+
+  it('answers malformed messages and unknown commands with error values, and stays up', async () => {
+    const ws = (await connect('/api?token=test-token')) as WebSocket;
+    const replies: unknown[] = [];
+    ws.on('message', (data) => replies.push(JSON.parse(String(data))));
+    ws.send('not json');
+    ws.send(JSON.stringify({ type: 'call', id: 7, name: 'dropDatabase', input: {} }));
+    await eventually(() => replies.filter((r) => (r as { type: string }).type === 'result').length === 2, 'two replies');
+    const results = replies.filter((r) => (r as { type: string }).type === 'result') as { id: number | null; result: { ok: boolean; code: string } }[];
+    expect(results.map((r) => [r.id, r.result.ok, r.result.code])).toEqual([
+      [null, false, 'BURROW_E_INVALID_INPUT'],
+      [7, false, 'BURROW_E_UNKNOWN_COMMAND'],
+    ]);
+    const { api, ws: second } = await webSocketApi();
+    expect(await api.getSettings(undefined)).toMatchObject({ serverAddress: '127.0.0.1:1' });
+    ws.close();
+    second.close();
+  });
+});
