@@ -4,7 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, publicRequest, spawnCli, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
+import { WebSocket } from 'ws';
+import { buildApi } from '../../src/shared/contract-client.js';
+import { webSocketTransport } from '../../src/shared/websocket-transport.js';
+import { eventuallyAsync, freePort, publicRequest, spawnCli, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
 
 const started: CliProcess[] = [];
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
@@ -59,10 +62,28 @@ describe('server and agents', () => {
     expect(line).toBe(`tunnel app: http://app.localhost:${publicPort} -> http://127.0.0.1:${backend.port}`);
     const res = await publicRequest({ port: publicPort, host: `app.localhost:${publicPort}`, path: '/hi' });
     expect(res.body.toString()).toBe('backend saw GET /hi');
+    expect(agent.stdoutLines.some((l) => l.startsWith('inspector:'))).toBe(false);
+  });
+
+  it('serves the web inspector with --inspect, showing requests by request_id', async () => {
+    const agent = cli(['http', String(backend.port), '--name', 'seen', '--server', `127.0.0.1:${control}`, '--token', 'alpha', '--inspect', '127.0.0.1:0']);
+    const inspectorLine = await agent.waitForLine(/^inspector: /);
+    await agent.waitForLine(/^tunnel seen: /);
+    const url = new URL(inspectorLine.slice('inspector: '.length));
+    const token = new URLSearchParams(url.hash.slice(1)).get('token')!;
+    expect(url.hostname).toBe('127.0.0.1');
+    await publicRequest({ port: publicPort, host: 'seen.localhost', path: '/inspected' });
+    const ws = new WebSocket(`ws://127.0.0.1:${url.port}/api?token=${token}`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const api = buildApi(webSocketTransport(ws));
+    await eventuallyAsync(async () => (await api.listRequests({})).some((r) => r.path === '/inspected' && r.state === 'done'), 'the request in the inspector');
+    const [request] = (await api.listRequests({})).filter((r) => r.path === '/inspected');
+    expect(request.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    ws.close();
   });
 
   it('picks a name when none is given', async () => {
-    const agent = cli(['http', `127.0.0.1:${backend.port}`, '--server', `127.0.0.1:${control}`, '--token', 'alpha']);
+    const agent = cli(['http', `127.0.0.1:${backend.port}`, '--server', `127.0.0.1:${control}`, '--token', 'alpha', '--no-inspect']);
     const line = await agent.waitForLine(/^tunnel /);
     const match = /^tunnel ([a-z0-9-]+): http:\/\/([a-z0-9-]+)\.localhost:(\d+) -> http:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
     expect(match).not.toBeNull();
@@ -72,15 +93,15 @@ describe('server and agents', () => {
   });
 
   it('exits 1 with a one-line reason on a wrong token', async () => {
-    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${control}`, '--token', 'wrong']);
+    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${control}`, '--token', 'wrong', '--no-inspect']);
     expect(await agent.exited).toBe(1);
     expect(agent.stderrLines.filter((l) => l.trim() !== '')).toEqual(['burrow: authentication failed: the server rejected the token']);
   });
 
   it('exits 1 when the name belongs to another agent', async () => {
-    const owner = cli(['http', String(backend.port), '--name', 'taken', '--server', `127.0.0.1:${control}`, '--token', 'alpha']);
+    const owner = cli(['http', String(backend.port), '--name', 'taken', '--server', `127.0.0.1:${control}`, '--token', 'alpha', '--no-inspect']);
     await owner.waitForLine(/^tunnel taken: /);
-    const second = cli(['http', String(backend.port), '--name', 'taken', '--server', `127.0.0.1:${control}`, '--token', 'alpha']);
+    const second = cli(['http', String(backend.port), '--name', 'taken', '--server', `127.0.0.1:${control}`, '--token', 'alpha', '--no-inspect']);
     expect(await second.exited).toBe(1);
     expect(second.stderrLines.join('\n')).toMatch(/already in use/);
   });
@@ -92,7 +113,7 @@ describe('server and agents', () => {
       config,
       `server: 127.0.0.1:${control}\ntoken: alpha\ntunnels:\n  - { name: one, protocol: http, target: ${backend.port} }\n  - { name: two, target: "127.0.0.1:${backend.port}" }\n`,
     );
-    const agent = cli(['start', '--config', config]);
+    const agent = cli(['start', '--config', config, '--no-inspect']);
     await agent.waitForLine(/^tunnel one: /);
     await agent.waitForLine(/^tunnel two: /);
     for (const name of ['one', 'two']) {
@@ -102,7 +123,7 @@ describe('server and agents', () => {
 
   it('keeps retrying (does not exit) while the server is unreachable', async () => {
     const nobody = await freePort();
-    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${nobody}`]);
+    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${nobody}`, '--no-inspect']);
     await new Promise<void>((resolve) => {
       const check = setInterval(() => {
         if (agent.stderrLines.filter((l) => /retrying in/.test(l)).length >= 2) {
@@ -117,7 +138,7 @@ describe('server and agents', () => {
 
 describe('burrow demo', () => {
   it('starts a server, a demo backend and an agent, and prints a URL that works', async () => {
-    const demo = cli(['demo', '--public', '127.0.0.1:0']);
+    const demo = cli(['demo', '--public', '127.0.0.1:0', '--inspect', '127.0.0.1:0']);
     const line = await demo.waitForLine(/^tunnel demo: /);
     const port = Number(/:(\d+) ->/.exec(line)![1]);
     const res = await publicRequest({ port, host: 'demo.localhost', path: '/hello' });

@@ -1,44 +1,94 @@
-// `burrow http`, `burrow grpc` and `burrow start`: run an agent until stopped.
-import { AgentState, TunnelAgent, type TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
+// `burrow http`, `burrow grpc`, `burrow start` and `burrow demo`: an
+// in-memory AppService running the agent, plus the web inspector unless
+// --no-inspect. Prints one line per tunnel once it is live.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TunnelView } from '../../shared/contract.js';
+import { InspectorServer } from '../inspector/inspector-server.js';
+import { AppService } from '../service/app-service.js';
+import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
+import { splitHostPort } from '../tunnel/server/tunnel-server.js';
 import { ErrorCode } from '../tunnel/errors.js';
 import { log, stopOnSignals } from './lifecycle.js';
 
 export interface AgentCommandOptions {
   server: string;
   token?: string;
+  /** host:port for the web inspector, or false. */
   inspect?: string | false;
 }
 
 /** Tunnel registration errors that retrying cannot fix. */
 const finalRegistrationErrors = new Set<string>([ErrorCode.NameTaken, ErrorCode.BadName]);
 
-export function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptions): TunnelAgent {
-  const agent = new TunnelAgent({ server: options.server, token: options.token ?? process.env.BURROW_TOKEN, tunnels });
+/** How many ports after the requested one to try when it is taken (as ngrok does from 4040). */
+const inspectorPortAttempts = 10;
+
+const rendererDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+
+export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptions, service?: AppService): Promise<AppService> {
+  const app =
+    service ??
+    (await AppService.open({
+      initial: {
+        settings: { serverAddress: options.server, token: options.token ?? process.env.BURROW_TOKEN ?? '', embeddedServer: false, embeddedPublicPort: 0 },
+        tunnels: tunnels.map((t) => ({ id: t.id ?? randomUUID(), name: t.name ?? '', protocol: t.protocol, target: t.target, enabled: true })),
+      },
+      log,
+    }));
   const announced = new Set<string>();
-  agent.on('tunnel-live', (tunnel) => {
-    if (announced.has(tunnel.name)) {
-      log(`tunnel ${tunnel.name}: back online`);
-      return;
+  const onTunnels = (views: TunnelView[]): void => {
+    for (const view of views) {
+      if (view.status === 'online' && view.publicUrl !== undefined && !announced.has(view.id)) {
+        announced.add(view.id);
+        const name = new URL(view.publicUrl).hostname.split('.')[0];
+        process.stdout.write(`tunnel ${name}: ${view.publicUrl} -> ${view.protocol === 'grpc' ? 'grpc' : 'http'}://${normalizeTarget(view.target)}\n`);
+      }
+      if (view.status === 'error' && view.error !== undefined && finalRegistrationErrors.has(view.error.code)) {
+        log(`burrow: tunnel ${view.name || '(unnamed)'}: ${view.error.message}`);
+        process.exit(1);
+      }
     }
-    announced.add(tunnel.name);
-    process.stdout.write(`tunnel ${tunnel.name}: ${tunnel.publicUrl} -> ${tunnel.protocol === 'grpc' ? 'grpc' : 'http'}://${tunnel.target}\n`);
+  };
+  app.on('tunnels', onTunnels);
+  onTunnels(await app.listTunnels());
+  app.on('agentStatus', (status) => {
+    if (status.state === 'backoff') log(`burrow: ${status.detail}`);
   });
-  agent.on('tunnel-error', (name, code, message) => {
-    if (finalRegistrationErrors.has(code)) {
-      log(`burrow: tunnel ${name}: ${message}`);
-      agent.stop();
-      process.exit(1);
-    }
-    if (code !== ErrorCode.TunnelOffline) log(`tunnel ${name}: ${message} (${code})`);
-  });
-  agent.on('state', (state, detail) => {
-    if (state === AgentState.Backoff) log(`burrow: ${detail}`);
-  });
-  agent.on('fatal', (error) => {
-    log(`burrow: ${error.message}`);
+  app.on('fatal', (_code, message) => {
+    log(`burrow: ${message}`);
     process.exit(1);
   });
-  stopOnSignals(() => agent.stop());
-  agent.start();
-  return agent;
+  let inspector: InspectorServer | undefined;
+  if (options.inspect) inspector = await startInspector(options.inspect, app);
+  stopOnSignals(async () => {
+    await inspector?.stop();
+    await app.close();
+  });
+  return app;
+}
+
+async function startInspector(address: string, service: AppService): Promise<InspectorServer | undefined> {
+  const { host, port } = splitHostPort(address);
+  const ui = existsSync(rendererDir) ? rendererDir : undefined;
+  for (let attempt = 0; attempt < inspectorPortAttempts; attempt++) {
+    try {
+      const inspector = await InspectorServer.start({ host, port: port === 0 ? 0 : port + attempt, service, rendererDir: ui });
+      process.stdout.write(`inspector: ${inspector.url}\n`);
+      return inspector;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
+        log(`burrow: inspector not started: ${(error as Error).message}`);
+        return undefined;
+      }
+    }
+  }
+  log(`burrow: inspector not started: ports ${port}-${port + inspectorPortAttempts - 1} are all in use (use --inspect HOST:PORT)`);
+  return undefined;
+}
+
+/** "3000" reads as 127.0.0.1:3000, as the agent forwards it. */
+function normalizeTarget(target: string): string {
+  return /^\d+$/.test(target.trim()) ? `127.0.0.1:${target.trim()}` : target.trim();
 }

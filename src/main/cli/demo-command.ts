@@ -1,27 +1,35 @@
-// `burrow demo`: an embedded server, demo backends and an agent in one process.
-import { startDemoBackends } from '../service/demo-backends.js';
-import { TunnelServer } from '../tunnel/server/tunnel-server.js';
+// `burrow demo`: the embedded server, demo backends (HTTP, WebSocket, gRPC
+// echo), an agent with a tunnel to each, and the web inspector, in one process.
+import { AppService } from '../service/app-service.js';
 import { runAgent } from './agent-command.js';
-import { stopOnSignals } from './lifecycle.js';
+import { log } from './lifecycle.js';
 
 export interface DemoCommandOptions {
   public: string;
+  inspect: string | false;
 }
 
 export async function runDemo(options: DemoCommandOptions): Promise<void> {
-  const backends = await startDemoBackends();
-  const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: options.public, domain: 'localhost' });
-  await server.start();
-  process.stdout.write(`burrow demo: embedded server at 127.0.0.1:${server.controlPort}, public traffic on ${server.publicUrl('*')}\n`);
-  const agent = runAgent([{ name: 'demo', protocol: 'http', target: String(backends.httpPort) }], {
-    server: `127.0.0.1:${server.controlPort}`,
+  const publicPort = Number(options.public.replace(/^.*:/, ''));
+  const service = await AppService.open({
+    initial: { settings: { serverAddress: '127.0.0.1:0', token: '', embeddedServer: true, embeddedPublicPort: publicPort }, tunnels: [] },
+    log,
   });
-  agent.once('tunnel-live', (tunnel) => {
-    process.stdout.write(`try: curl ${tunnel.publicUrl}/hello   (or curl -H 'Host: ${tunnel.name}.localhost' http://127.0.0.1:${server.publicPort}/hello)\n`);
-  });
-  stopOnSignals(async () => {
-    agent.stop();
-    await server.stop();
-    await backends.close();
+  const embedded = await service.getEmbeddedServer();
+  if (!embedded.running || embedded.demoTargets === undefined) {
+    log(`burrow: ${embedded.error ?? 'the embedded server did not start'}`);
+    process.exit(1);
+  }
+  process.stdout.write(`burrow demo: embedded server at ${embedded.controlAddress}, public traffic on ${embedded.publicBaseUrl}\n`);
+  await runAgent([], { server: embedded.controlAddress!, inspect: options.inspect }, service);
+  const web = await service.createTunnel({ name: 'demo', protocol: 'http', target: embedded.demoTargets.http });
+  await service.createTunnel({ name: 'demo-grpc', protocol: 'grpc', target: embedded.demoTargets.grpc });
+  const base = new URL(embedded.publicBaseUrl!.replace('*', 'demo'));
+  service.on('tunnels', function hint(views) {
+    if (!views.some((v) => v.id === web.id && v.status === 'online')) return;
+    service.off('tunnels', hint);
+    process.stdout.write(
+      `try: curl -H 'Host: demo.localhost' http://127.0.0.1:${base.port}/hello   (WebSocket echo on the same URL; gRPC burrow.demo.Echo on demo-grpc)\n`,
+    );
   });
 }

@@ -28,7 +28,7 @@ function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
       .showHelpAfterError('(run with --help for usage)')
       .argument('<target>', 'local service: PORT or HOST:PORT')
       .option('--name <name>', 'tunnel name, served as NAME.DOMAIN (default: picked by the server)'),
-  ).action((target: string, opts: { name?: string; server: string; token?: string; inspect: string | false }) => {
+  ).action(async (target: string, opts: { name?: string; server: string; token?: string; inspect: string | false }) => {
     try {
       parseLocalTarget(target);
     } catch (error) {
@@ -37,7 +37,7 @@ function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
     if (opts.name !== undefined && !isValidTunnelName(opts.name)) {
       throw new UsageError(`--name "${opts.name}" is not a valid tunnel name (lowercase letters, digits and dashes, at most 63)`);
     }
-    runAgent([{ name: opts.name, protocol, target }], opts);
+    await runAgent([{ name: opts.name, protocol, target }], opts);
   });
 }
 
@@ -70,16 +70,18 @@ program.addCommand(tunnelCommand('grpc', 'tunnel gRPC traffic to a local service
 
 agentOptions(program.command('start').description('run several tunnels from a config file'))
   .option('--config <file>', 'YAML file with server, token and tunnels', 'burrow.yaml')
-  .action((opts: { config: string; server: string; token?: string; inspect: string | false }, command: Command) => {
+  .action(async (opts: { config: string; server: string; token?: string; inspect: string | false }, command: Command) => {
     const file = readAgentConfig(opts.config);
     const serverFromFlag = command.getOptionValueSource('server') === 'cli';
-    runAgent(file.tunnels, { ...opts, server: serverFromFlag ? opts.server : (file.server ?? opts.server), token: opts.token ?? file.token });
+    await runAgent(file.tunnels, { ...opts, server: serverFromFlag ? opts.server : (file.server ?? opts.server), token: opts.token ?? file.token });
   });
 
 program
   .command('demo')
   .description('try Burrow locally: embedded server, demo backends and an agent')
   .addOption(new Option('--public <host:port>', 'address public traffic arrives on').default('127.0.0.1:8080').argParser(hostPort('--public')))
+  .addOption(new Option('--inspect <host:port>', 'serve the web inspector here').default('127.0.0.1:4040').argParser(hostPort('--inspect')))
+  .option('--no-inspect', 'do not serve the web inspector')
   .action(runDemo);
 
 program.exitOverride();
