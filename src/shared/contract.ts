@@ -28,6 +28,10 @@ export interface Settings {
   /** host:port of the tunnel server's control port. */
   serverAddress: string;
   token: string;
+  /** How to reach the server: cleartext, TLS verifying its certificate, or TLS without verifying. */
+  tls: 'off' | 'verify' | 'insecure';
+  /** PEM file of a certificate to trust for the server (a self-signed one); empty for the system's roots. */
+  caFile: string;
   /** Run an in-process tunnel server plus demo backends and point the agent at it. */
   embeddedServer: boolean;
   /** Public port of the embedded server (0 picks a free one). */

@@ -29,6 +29,8 @@ describe('argument errors exit 2 with usage', () => {
     [['server', '--public', 'nope']],
     [['server', '--max-inflight', '-1']],
     [['start', '--config', '/nonexistent/burrow.yaml']],
+    [['http', '3000', '--ca', '/nonexistent/ca.pem']],
+    [['server', '--tls-cert', '/nonexistent/cert.pem']],
     [['frobnicate']],
   ])('burrow %j', async (args) => {
     const p = cli(args);
@@ -133,6 +135,22 @@ describe('server and agents', () => {
       }, 50);
     });
     expect(agent.child.exitCode).toBeNull();
+  });
+});
+
+describe('TLS from the command line', () => {
+  it('--dev-tls serves TLS; an agent with --ca connects, one with only --tls exits 1 saying why', async () => {
+    const control = await freePort();
+    const publicPort = await freePort();
+    const server = cli(['server', '--control', `127.0.0.1:${control}`, '--public', `127.0.0.1:${publicPort}`, '--dev-tls']);
+    await server.waitForLine(/public traffic on https:/);
+    const caLine = server.stderrLines.find((l) => l.startsWith('dev TLS:'))!;
+    const caPath = /--ca (\S+)$/.exec(caLine)![1];
+    const trusting = cli(['http', '3000', '--name', 'sec', '--server', `127.0.0.1:${control}`, '--ca', caPath, '--no-inspect']);
+    expect(await trusting.waitForLine(/^tunnel sec: /)).toBe(`tunnel sec: https://sec.localhost:${publicPort} -> http://127.0.0.1:3000`);
+    const unverified = cli(['http', '3000', '--server', `127.0.0.1:${control}`, '--tls', '--no-inspect']);
+    expect(await unverified.exited).toBe(1);
+    expect(unverified.stderrLines.join('\n')).toMatch(/TLS verification .* failed.*--ca FILE/);
   });
 });
 

@@ -17,6 +17,9 @@ export interface AgentCommandOptions {
   token?: string;
   /** host:port for the web inspector, or false. */
   inspect?: string | false;
+  tls?: boolean;
+  ca?: string;
+  insecure?: boolean;
 }
 
 /** Tunnel registration errors that retrying cannot fix. */
@@ -32,7 +35,14 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
     service ??
     (await AppService.open({
       initial: {
-        settings: { serverAddress: options.server, token: options.token ?? process.env.BURROW_TOKEN ?? '', embeddedServer: false, embeddedPublicPort: 0 },
+        settings: {
+          serverAddress: options.server,
+          token: options.token ?? process.env.BURROW_TOKEN ?? '',
+          tls: options.insecure ? 'insecure' : options.tls || options.ca !== undefined ? 'verify' : 'off',
+          caFile: options.ca ?? '',
+          embeddedServer: false,
+          embeddedPublicPort: 0,
+        },
         tunnels: tunnels.map((t) => ({ id: t.id ?? randomUUID(), name: t.name ?? '', protocol: t.protocol, target: t.target, enabled: true })),
       },
       log,

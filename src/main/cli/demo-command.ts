@@ -12,7 +12,7 @@ export interface DemoCommandOptions {
 export async function runDemo(options: DemoCommandOptions): Promise<void> {
   const publicPort = Number(options.public.replace(/^.*:/, ''));
   const service = await AppService.open({
-    initial: { settings: { serverAddress: '127.0.0.1:0', token: '', embeddedServer: true, embeddedPublicPort: publicPort }, tunnels: [] },
+    initial: { settings: { serverAddress: '127.0.0.1:0', token: '', tls: 'off', caFile: '', embeddedServer: true, embeddedPublicPort: publicPort }, tunnels: [] },
     log,
   });
   const embedded = await service.getEmbeddedServer();

@@ -1,5 +1,6 @@
 // The `burrow` command line. A contract used by tests outside this repo:
 // see DESIGN.md "Processes and the CLI".
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parseLocalTarget } from '../tunnel/agent/local-target.js';
 import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
@@ -12,10 +13,28 @@ import { UsageError, collect, hostPort, positiveInteger } from './usage-error.js
 
 const defaultControl = '127.0.0.1:7835';
 
+interface AgentFlags {
+  server: string;
+  token?: string;
+  inspect: string | false;
+  tls?: boolean;
+  ca?: string;
+  insecure?: boolean;
+}
+
+function checkedAgentFlags(opts: AgentFlags): AgentFlags {
+  if (opts.ca !== undefined && opts.insecure) throw new UsageError('--ca and --insecure contradict each other');
+  if (opts.ca !== undefined && !existsSync(opts.ca)) throw new UsageError(`--ca: no such file ${opts.ca}`);
+  return opts;
+}
+
 function agentOptions(command: Command): Command {
   return command
     .addOption(new Option('--server <host:port>', 'tunnel server control address').default(defaultControl).argParser(hostPort('--server')))
     .option('--token <token>', 'agent token (default: $BURROW_TOKEN)')
+    .option('--tls', 'connect to the server over TLS, verifying its certificate')
+    .option('--ca <file>', 'trust this PEM certificate for the server (implies --tls)')
+    .option('--insecure', 'TLS without verifying the server certificate (implies --tls)')
     .addOption(new Option('--inspect <host:port>', 'serve the web inspector here').default('127.0.0.1:4040').argParser(hostPort('--inspect')))
     .option('--no-inspect', 'do not serve the web inspector');
 }
@@ -28,7 +47,7 @@ function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
       .showHelpAfterError('(run with --help for usage)')
       .argument('<target>', 'local service: PORT or HOST:PORT')
       .option('--name <name>', 'tunnel name, served as NAME.DOMAIN (default: picked by the server)'),
-  ).action(async (target: string, opts: { name?: string; server: string; token?: string; inspect: string | false }) => {
+  ).action(async (target: string, opts: AgentFlags & { name?: string }) => {
     try {
       parseLocalTarget(target);
     } catch (error) {
@@ -37,7 +56,7 @@ function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
     if (opts.name !== undefined && !isValidTunnelName(opts.name)) {
       throw new UsageError(`--name "${opts.name}" is not a valid tunnel name (lowercase letters, digits and dashes, at most 63)`);
     }
-    await runAgent([{ name: opts.name, protocol, target }], opts);
+    await runAgent([{ name: opts.name, protocol, target }], checkedAgentFlags(opts));
   });
 }
 
@@ -60,8 +79,9 @@ program
     ),
   )
   .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head before 504').argParser(positiveInteger('--request-timeout')))
-  .option('--tls-cert <file>', 'PEM certificate: serve the public port over TLS (ALPN h2 and http/1.1)')
+  .option('--tls-cert <file>', 'PEM certificate: serve both ports over TLS (public: ALPN h2 and http/1.1)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .option('--dev-tls', 'serve TLS with a self-signed certificate made at start (printed path: give it to agents with --ca)')
   .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval')))
   .action(runServer);
 
@@ -70,10 +90,10 @@ program.addCommand(tunnelCommand('grpc', 'tunnel gRPC traffic to a local service
 
 agentOptions(program.command('start').description('run several tunnels from a config file'))
   .option('--config <file>', 'YAML file with server, token and tunnels', 'burrow.yaml')
-  .action(async (opts: { config: string; server: string; token?: string; inspect: string | false }, command: Command) => {
+  .action(async (opts: AgentFlags & { config: string }, command: Command) => {
     const file = readAgentConfig(opts.config);
     const serverFromFlag = command.getOptionValueSource('server') === 'cli';
-    await runAgent(file.tunnels, { ...opts, server: serverFromFlag ? opts.server : (file.server ?? opts.server), token: opts.token ?? file.token });
+    await runAgent(file.tunnels, { ...checkedAgentFlags(opts), server: serverFromFlag ? opts.server : (file.server ?? opts.server), token: opts.token ?? file.token });
   });
 
 program

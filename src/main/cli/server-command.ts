@@ -1,6 +1,7 @@
 // `burrow server`: the public edge.
 import { readFileSync } from 'node:fs';
-import { TunnelServer } from '../tunnel/server/tunnel-server.js';
+import { makeDevCertificate } from '../tunnel/server/dev-certificate.js';
+import { TunnelServer, type PemPair } from '../tunnel/server/tunnel-server.js';
 import { log, stopOnSignals } from './lifecycle.js';
 import { UsageError } from './usage-error.js';
 
@@ -15,22 +16,29 @@ export interface ServerCommandOptions {
   heartbeatInterval?: number;
   tlsCert?: string;
   tlsKey?: string;
+  devTls?: boolean;
 }
 
 export async function runServer(options: ServerCommandOptions): Promise<void> {
   const tokens = options.token.length > 0 ? options.token : process.env.BURROW_TOKEN ? [process.env.BURROW_TOKEN] : [];
   const heartbeat = options.heartbeatInterval;
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const publicTls =
-    options.tlsCert !== undefined && options.tlsKey !== undefined
-      ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') }
-      : undefined;
+  if (options.devTls && options.tlsCert !== undefined) throw new UsageError('--dev-tls makes its own certificate; drop --tls-cert/--tls-key');
+  let tls: PemPair | undefined;
+  if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
+    tls = { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') };
+  } else if (options.devTls) {
+    const dev = await makeDevCertificate(options.domain);
+    tls = dev;
+    log(`dev TLS: self-signed certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
+  }
   const server = new TunnelServer({
     controlAddress: options.control,
     publicAddress: options.public,
     domain: options.domain,
     tokens,
-    publicTls,
+    publicTls: tls,
+    controlTls: tls,
     limits: { maxInflight: options.maxInflight, maxInflightPerAgent: options.maxInflightPerAgent },
     config: {
       ...(options.requestTimeout !== undefined && { requestTimeoutMs: options.requestTimeout }),
@@ -43,7 +51,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   await server.start();
   stopOnSignals(() => server.stop());
   const host = options.control.replace(/:\d+$/, '');
-  process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}\n`);
+  process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}${tls ? ' (TLS)' : ''}\n`);
   process.stdout.write(`burrow server: public traffic on ${server.publicUrl('*')}\n`);
   if (tokens.length === 0) log('warning: no --token given; any agent may connect');
 }

@@ -2,6 +2,7 @@
 // the tunnel agent, the optional embedded server, the traffic log and the
 // stats, persists tunnels and settings, and pushes contract events.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type {
   AgentStatus,
@@ -18,7 +19,7 @@ import type {
 } from '../../shared/contract.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
 import { parseLocalTarget } from '../tunnel/agent/local-target.js';
-import { TunnelAgent, type LiveTunnel } from '../tunnel/agent/tunnel-agent.js';
+import { TunnelAgent, type AgentTls, type LiveTunnel } from '../tunnel/agent/tunnel-agent.js';
 import { ErrorCode } from '../tunnel/errors.js';
 import { isValidTunnelName } from '../tunnel/tunnel-names.js';
 import { AppError, AppErrorCode } from './app-error.js';
@@ -31,7 +32,7 @@ export interface AppServiceOptions {
   /** Where tunnels and settings persist; omit to keep them in memory only (the CLI). */
   settingsPath?: string;
   /** Starting state when nothing is persisted (or nothing persists). */
-  initial?: Partial<PersistedState>;
+  initial?: { settings?: Partial<Settings>; tunnels?: TunnelConfig[] };
   trafficLimits?: Partial<TrafficLogLimits>;
   /** How often traffic batches are pushed; ≤ 20 per second by default. */
   flushIntervalMs?: number;
@@ -173,6 +174,14 @@ export class AppService extends EventEmitter<ServiceEvents> {
       if (typeof input.token !== 'string') throw new AppError(AppErrorCode.InvalidInput, 'token must be a string');
       next.token = input.token;
     }
+    if (input.tls !== undefined) {
+      if (input.tls !== 'off' && input.tls !== 'verify' && input.tls !== 'insecure') throw new AppError(AppErrorCode.InvalidInput, 'tls must be off, verify or insecure');
+      next.tls = input.tls;
+    }
+    if (input.caFile !== undefined) {
+      if (typeof input.caFile !== 'string') throw new AppError(AppErrorCode.InvalidInput, 'caFile must be a path');
+      next.caFile = input.caFile;
+    }
     if (input.embeddedPublicPort !== undefined) {
       const port = input.embeddedPublicPort;
       if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new AppError(AppErrorCode.InvalidInput, 'embedded public port must be 0-65535');
@@ -182,6 +191,8 @@ export class AppService extends EventEmitter<ServiceEvents> {
     const connectionChanged =
       next.serverAddress !== this.state.settings.serverAddress ||
       next.token !== this.state.settings.token ||
+      next.tls !== this.state.settings.tls ||
+      next.caFile !== this.state.settings.caFile ||
       next.embeddedServer !== this.state.settings.embeddedServer;
     const embeddedChanged = next.embeddedServer !== this.state.settings.embeddedServer;
     this.state.settings = next;
@@ -256,9 +267,19 @@ export class AppService extends EventEmitter<ServiceEvents> {
     this.agent = undefined;
     const enabled = this.state.tunnels.filter((t) => t.enabled);
     for (const config of this.state.tunnels) this.runtime.set(config.id, { status: config.enabled ? 'connecting' : 'disabled' });
+    let tls: AgentTls | undefined;
+    try {
+      tls = this.agentTls();
+    } catch (error) {
+      this.agentStatusValue = { state: 'closed', detail: (error as Error).message, server: this.connectAddress };
+      this.emit('agentStatus', { ...this.agentStatusValue });
+      this.emitTunnels();
+      return;
+    }
     const agent = new TunnelAgent({
       server: this.connectAddress,
       token: this.state.settings.token || undefined,
+      tls,
       tunnels: enabled.map((t) => ({ id: t.id, name: t.name || undefined, protocol: t.protocol, target: t.target })),
     });
     this.agent = agent;
@@ -286,6 +307,19 @@ export class AppService extends EventEmitter<ServiceEvents> {
     });
     agent.start();
     this.emitTunnels();
+  }
+
+  /** TLS options for the agent; the embedded server is always cleartext on loopback. */
+  private agentTls(): AgentTls | undefined {
+    const { tls, caFile } = this.state.settings;
+    if (tls === 'off' || (this.state.settings.embeddedServer && this.embedded !== undefined)) return undefined;
+    if (tls === 'insecure') return { insecure: true };
+    if (caFile === '') return {};
+    try {
+      return { ca: readFileSync(caFile, 'utf8') };
+    } catch (error) {
+      throw new AppError(AppErrorCode.InvalidInput, `cannot read the CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
   }
 
   private attach(config: TunnelConfig): void {

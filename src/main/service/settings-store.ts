@@ -15,6 +15,8 @@ export interface PersistedState {
 export const defaultSettings: Settings = {
   serverAddress: '127.0.0.1:7835',
   token: '',
+  tls: 'off',
+  caFile: '',
   embeddedServer: false,
   embeddedPublicPort: 0,
 };
@@ -75,6 +77,8 @@ function parseState(raw: unknown): PersistedState {
   const merged: Settings = {
     serverAddress: typeof s.serverAddress === 'string' ? s.serverAddress : defaultSettings.serverAddress,
     token: typeof s.token === 'string' ? s.token : defaultSettings.token,
+    tls: s.tls === 'verify' || s.tls === 'insecure' ? s.tls : 'off',
+    caFile: typeof s.caFile === 'string' ? s.caFile : defaultSettings.caFile,
     embeddedServer: typeof s.embeddedServer === 'boolean' ? s.embeddedServer : defaultSettings.embeddedServer,
     embeddedPublicPort: typeof s.embeddedPublicPort === 'number' ? s.embeddedPublicPort : defaultSettings.embeddedPublicPort,
   };

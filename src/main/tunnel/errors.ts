@@ -13,6 +13,7 @@ export const ErrorCode = {
   ClientGone: 'BURROW_E_CLIENT_GONE',
   ClientTimeout: 'BURROW_E_CLIENT_TIMEOUT',
   Unauthenticated: 'BURROW_E_UNAUTHENTICATED',
+  TlsVerification: 'BURROW_E_TLS_VERIFY',
   NameTaken: 'BURROW_E_NAME_TAKEN',
   BadName: 'BURROW_E_BAD_NAME',
   DataStreamLost: 'BURROW_E_DATA_STREAM_LOST',

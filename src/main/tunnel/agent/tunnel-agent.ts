@@ -63,10 +63,19 @@ export interface LiveTunnel {
   target: string;
 }
 
+export interface AgentTls {
+  /** PEM certificate(s) to trust instead of the system's roots (e.g. a self-signed server's). */
+  ca?: string;
+  /** Skip verifying the server's certificate (encrypted, but anyone could be answering). */
+  insecure?: boolean;
+}
+
 export interface TunnelAgentOptions {
   /** host:port of the server's control port. */
   server: string;
   token?: string;
+  /** Connect over TLS; absent means cleartext. */
+  tls?: AgentTls;
   tunnels: TunnelSpec[];
   backoff?: Partial<BackoffOptions>;
   /** Give up on an attempt that has no Welcome after this long. */
@@ -176,7 +185,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private connect(): void {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
-    const client = new TunnelServiceClient(this.options.server, grpc.credentials.createInsecure(), grpcChannelOptions);
+    const client = new TunnelServiceClient(this.options.server, this.credentials(), grpcChannelOptions);
     this.client = client;
     const control = client.controlStream(this.metadata());
     this.control = control;
@@ -191,6 +200,18 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
       if (error.code === grpc.status.UNAUTHENTICATED) {
         this.stop();
         this.emit('fatal', new TunnelError(ErrorCode.Unauthenticated, `authentication failed: ${error.details}`));
+        return;
+      }
+      if (this.options.tls !== undefined && !this.options.tls.insecure && certificateProblem.test(error.details)) {
+        // Retrying cannot fix a certificate we do not trust.
+        this.stop();
+        this.emit(
+          'fatal',
+          new TunnelError(
+            ErrorCode.TlsVerification,
+            `TLS verification of ${this.options.server} failed: ${error.details} (trust its certificate with --ca FILE, or skip the check with --insecure)`,
+          ),
+        );
         return;
       }
       this.connectionLost(attempt, describeGrpcError(error, this.options.server));
@@ -411,12 +432,21 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.timers.delete(t);
   }
 
+  private credentials(): grpc.ChannelCredentials {
+    const tls = this.options.tls;
+    if (tls === undefined) return grpc.credentials.createInsecure();
+    return grpc.credentials.createSsl(tls.ca ? Buffer.from(tls.ca) : null, null, null, tls.insecure ? { rejectUnauthorized: false } : {});
+  }
+
   private metadata(): grpc.Metadata {
     const metadata = new grpc.Metadata();
     if (this.options.token) metadata.set('authorization', `Bearer ${this.options.token}`);
     return metadata;
   }
 }
+
+/** What grpc-js reports when the server's certificate is not trusted or does not match. */
+const certificateProblem = /certificate|self[- ]signed|altname|CERT_|unable to verify/i;
 
 function describeGrpcError(error: grpc.ServiceError, server: string): string {
   if (error.code === grpc.status.UNAVAILABLE) return `cannot reach the server at ${server} (${error.details})`;

@@ -43,7 +43,14 @@ export interface TunnelServerOptions {
   limits?: Partial<ServerLimits>;
   config?: Partial<ConfigSync>;
   /** Serve the public port over TLS (PEM); ALPN picks h2 or http/1.1. */
-  publicTls?: { cert: string | Buffer; key: string | Buffer };
+  publicTls?: PemPair;
+  /** Serve the control port (agents) over TLS. */
+  controlTls?: PemPair;
+}
+
+export interface PemPair {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 interface TunnelEntry {
@@ -153,7 +160,11 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
 
   async start(): Promise<void> {
     this.boundControlPort = await new Promise<number>((resolve, reject) => {
-      this.grpcServer.bindAsync(this.options.controlAddress, grpc.ServerCredentials.createInsecure(), (error, port) =>
+      const tls = this.options.controlTls;
+      const credentials = tls
+        ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], false)
+        : grpc.ServerCredentials.createInsecure();
+      this.grpcServer.bindAsync(this.options.controlAddress, credentials, (error, port) =>
         error ? reject(error) : resolve(port),
       );
     });
