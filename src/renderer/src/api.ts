@@ -1,0 +1,24 @@
+// The app contract for the UI: Electron's preload provides window.burrow;
+// in a browser (the web inspector) it is built over a WebSocket, with the
+// token taken from the URL fragment.
+import { buildApi } from '../../shared/contract-client';
+import type { BurrowApi } from '../../shared/contract';
+import { webSocketTransport } from '../../shared/websocket-transport';
+
+declare global {
+  interface Window {
+    burrow?: BurrowApi;
+  }
+}
+
+export async function connectApi(): Promise<BurrowApi> {
+  if (window.burrow !== undefined) return window.burrow;
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  if (token === null) throw new Error('Open the inspector with the URL the burrow command printed (it carries the token).');
+  const socket = new WebSocket(`ws://${window.location.host}/api?token=${encodeURIComponent(token)}`);
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener('open', () => resolve());
+    socket.addEventListener('error', () => reject(new Error('Cannot reach the inspector.')));
+  });
+  return buildApi(webSocketTransport(socket));
+}
