@@ -3,7 +3,7 @@
 // from the server (caller cancelled, deadline) cancels the local stream.
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { ProtocolType, type Header, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
-import type { FlowDirection, HeaderPair } from '../../../shared/traffic.js';
+import type { FlowDirection } from '../../../shared/traffic.js';
 import { ErrorCode, TunnelError } from '../errors.js';
 import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { GrpcMessageSplitter } from '../grpc-message-splitter.js';
@@ -11,6 +11,7 @@ import { headersToObject, isHttp2HopHeader } from '../headers.js';
 import { dataMessage, noBody, resetMessage } from '../messages.js';
 import type { DataLink, LocalExchange } from './data-link.js';
 import type { Http2SessionPool } from './http2-session-pool.js';
+import { ExchangeTraffic, headerPairs } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
@@ -22,10 +23,7 @@ export class LocalGrpcExchange implements LocalExchange {
   private download: CreditedSender | undefined;
   private responded = false;
   private trailers: Header[] = [];
-  private readonly startedAt = Date.now();
-  private status = 0;
-  private bytesIn = 0;
-  private bytesOut = 0;
+  private readonly traffic: ExchangeTraffic;
   private done = false;
   private readonly toService: GrpcMessageSplitter;
   private readonly toClient: GrpcMessageSplitter;
@@ -38,23 +36,14 @@ export class LocalGrpcExchange implements LocalExchange {
     private readonly pool: Http2SessionPool,
     private readonly onDone: () => void,
   ) {
+    this.traffic = new ExchangeTraffic(requestId, link.traffic);
     this.toService = this.splitter('to-service');
     this.toClient = this.splitter('to-client');
   }
 
   start(): void {
     const { head, target } = this;
-    this.link.traffic({
-      kind: 'request-start',
-      requestId: this.requestId,
-      tunnel: head.tunnel,
-      protocol: 'grpc',
-      method: head.method,
-      path: head.path,
-      headers: head.headers.map((h): HeaderPair => [h.name, h.value]),
-      remoteAddress: head.remoteAddress,
-      at: this.startedAt,
-    });
+    this.traffic.started(head, 'grpc');
     let stream: ClientHttp2Stream;
     try {
       stream = this.pool.get(target).request(
@@ -92,7 +81,7 @@ export class LocalGrpcExchange implements LocalExchange {
           if (this.upload === undefined) throw new TunnelError(ErrorCode.Protocol, 'request body after end of stream');
           const { data, endStream } = payload.value;
           if (data.length > 0) {
-            this.bytesIn += data.length;
+            this.traffic.body('to-service', data, true);
             this.toService.push(data);
             this.upload.write(data, data.length);
           }
@@ -123,24 +112,24 @@ export class LocalGrpcExchange implements LocalExchange {
 
   private onResponse(headers: IncomingHttpHeaders, flags: number): void {
     this.responded = true;
-    this.status = Number(headers[':status'] ?? 200);
+    const status = Number(headers[':status'] ?? 200);
     const pairs = fromHttp2Headers(headers);
     const trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-    this.link.traffic({ kind: 'response-head', requestId: this.requestId, status: this.status, headers: pairs.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
-    this.link.send(dataMessage(this.requestId, grpc, { $case: 'responseHead', value: { status: this.status, statusMessage: '', headers: pairs, endStream: trailersOnly, body: noBody } }));
+    this.traffic.responded(status, pairs);
+    this.link.send(dataMessage(this.requestId, grpc, { $case: 'responseHead', value: { status, statusMessage: '', headers: pairs, endStream: trailersOnly, body: noBody } }));
     if (trailersOnly) {
-      this.link.traffic({ kind: 'trailers', requestId: this.requestId, headers: pairs.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
+      this.link.traffic({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(pairs), at: Date.now() });
       this.finish();
       return;
     }
     this.download = new CreditedSender(this.stream!, this.link.windowBytes, {
       chunk: (data) => {
-        this.bytesOut += data.length;
+        this.traffic.body('to-client', data, true);
         this.toClient.push(data);
         this.link.send(dataMessage(this.requestId, grpc, { $case: 'bodyChunk', value: { data, endStream: false } }));
       },
       end: () => {
-        this.link.traffic({ kind: 'trailers', requestId: this.requestId, headers: this.trailers.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
+        this.link.traffic({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(this.trailers), at: Date.now() });
         this.link.send(dataMessage(this.requestId, grpc, { $case: 'trailers', value: { headers: this.trailers } }));
         this.finish();
       },
@@ -156,15 +145,7 @@ export class LocalGrpcExchange implements LocalExchange {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.link.traffic({
-      kind: 'request-end',
-      requestId: this.requestId,
-      status: this.status,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      durationMs: Date.now() - this.startedAt,
-      at: Date.now(),
-    });
+    this.traffic.ended();
     this.onDone();
   }
 
@@ -174,16 +155,7 @@ export class LocalGrpcExchange implements LocalExchange {
     if (tellServer) this.link.send(resetMessage(this.requestId, grpc, code, message));
     this.download?.stop();
     if (this.stream !== undefined && !this.stream.closed) this.stream.close(constants.NGHTTP2_CANCEL);
-    this.link.traffic({
-      kind: 'request-error',
-      requestId: this.requestId,
-      code,
-      message,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      durationMs: Date.now() - this.startedAt,
-      at: Date.now(),
-    });
+    this.traffic.failed(code, message);
     this.onDone();
   }
 }

@@ -7,8 +7,8 @@ import { ErrorCode, TunnelError } from '../errors.js';
 import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { headerValue, headersFromRaw, headersToRaw } from '../headers.js';
 import { dataMessage, noBody, resetMessage } from '../messages.js';
-import type { HeaderPair } from '../../../shared/traffic.js';
 import type { DataLink, LocalExchange } from './data-link.js';
+import { ExchangeTraffic } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
@@ -19,10 +19,7 @@ export class LocalHttpExchange implements LocalExchange {
   private localResponse: IncomingMessage | undefined;
   private upload: CreditedReceiver | undefined;
   private download: CreditedSender | undefined;
-  private readonly startedAt = Date.now();
-  private status = 0;
-  private bytesIn = 0;
-  private bytesOut = 0;
+  private readonly traffic: ExchangeTraffic;
   private done = false;
 
   constructor(
@@ -32,21 +29,13 @@ export class LocalHttpExchange implements LocalExchange {
     private readonly link: DataLink,
     private readonly httpAgent: Agent,
     private readonly onDone: () => void,
-  ) {}
+  ) {
+    this.traffic = new ExchangeTraffic(requestId, link.traffic);
+  }
 
   start(): void {
     const { head, target } = this;
-    this.link.traffic({
-      kind: 'request-start',
-      requestId: this.requestId,
-      tunnel: head.tunnel,
-      protocol: 'http',
-      method: head.method,
-      path: head.path,
-      headers: head.headers.map((h): HeaderPair => [h.name, h.value]),
-      remoteAddress: head.remoteAddress,
-      at: this.startedAt,
-    });
+    this.traffic.started(head, 'http');
     const headers = headersToRaw(head.headers);
     headers.push('X-Forwarded-For', head.remoteAddress, 'X-Forwarded-Proto', head.scheme || 'http');
     const host = headerValue(head.headers, 'host');
@@ -69,10 +58,7 @@ export class LocalHttpExchange implements LocalExchange {
       }
     });
     if (head.endStream) {
-      if (head.body.length > 0) {
-        this.bytesIn = head.body.length;
-        this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'to-service', data: head.body, at: Date.now() });
-      }
+      this.traffic.body('to-service', head.body);
       req.end(head.body.length > 0 ? head.body : undefined);
     } else {
       this.upload = new CreditedReceiver(writableSink(req), this.link.windowBytes, (bytes) =>
@@ -90,8 +76,7 @@ export class LocalHttpExchange implements LocalExchange {
           if (this.upload === undefined) throw new TunnelError(ErrorCode.Protocol, 'request body after end of stream');
           const { data, endStream } = payload.value;
           if (data.length > 0) {
-            this.bytesIn += data.length;
-            this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'to-service', data, at: Date.now() });
+            this.traffic.body('to-service', data);
             this.upload.write(data, data.length);
           }
           if (endStream) {
@@ -121,18 +106,12 @@ export class LocalHttpExchange implements LocalExchange {
 
   private onLocalResponse(res: IncomingMessage): void {
     this.localResponse = res;
-    this.status = res.statusCode ?? 502;
+    const status = res.statusCode ?? 502;
     const headers = headersFromRaw(res.rawHeaders);
-    this.link.traffic({
-      kind: 'response-head',
-      requestId: this.requestId,
-      status: this.status,
-      headers: headers.map((h): HeaderPair => [h.name, h.value]),
-      at: Date.now(),
-    });
-    const responseHead = { status: this.status, statusMessage: res.statusMessage ?? '', headers };
+    this.traffic.responded(status, headers);
+    const responseHead = { status, statusMessage: res.statusMessage ?? '', headers };
     const length = res.headers['transfer-encoding'] === undefined ? Number(res.headers['content-length']) : NaN;
-    const bodiless = this.head.method === 'HEAD' || this.status === 204 || this.status === 304 || length === 0;
+    const bodiless = this.head.method === 'HEAD' || status === 204 || status === 304 || length === 0;
     res.on('error', () => {}); // reported through the request's 'error'
     if (bodiless || length <= inlineBodyMaxBytes) {
       // Small body of known length: one message with the head.
@@ -140,8 +119,7 @@ export class LocalHttpExchange implements LocalExchange {
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.once('end', () => {
         const body = Buffer.concat(chunks);
-        this.bytesOut = body.length;
-        if (body.length > 0) this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'to-client', data: body, at: Date.now() });
+        this.traffic.body('to-client', body);
         this.link.send(dataMessage(this.requestId, http, { $case: 'responseHead', value: { ...responseHead, endStream: true, body } }));
         this.finish();
       });
@@ -150,8 +128,7 @@ export class LocalHttpExchange implements LocalExchange {
     this.link.send(dataMessage(this.requestId, http, { $case: 'responseHead', value: { ...responseHead, endStream: false, body: noBody } }));
     this.download = new CreditedSender(res, this.link.windowBytes, {
       chunk: (data) => {
-        this.bytesOut += data.length;
-        this.link.traffic({ kind: 'body', requestId: this.requestId, direction: 'to-client', data, at: Date.now() });
+        this.traffic.body('to-client', data);
         this.link.send(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data, endStream: false } }));
       },
       end: () => {
@@ -168,15 +145,7 @@ export class LocalHttpExchange implements LocalExchange {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.link.traffic({
-      kind: 'request-end',
-      requestId: this.requestId,
-      status: this.status,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      durationMs: Date.now() - this.startedAt,
-      at: Date.now(),
-    });
+    this.traffic.ended();
     this.onDone();
   }
 
@@ -188,16 +157,7 @@ export class LocalHttpExchange implements LocalExchange {
     this.download?.stop();
     this.localRequest?.destroy();
     this.localResponse?.destroy();
-    this.link.traffic({
-      kind: 'request-error',
-      requestId: this.requestId,
-      code,
-      message,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      durationMs: Date.now() - this.startedAt,
-      at: Date.now(),
-    });
+    this.traffic.failed(code, message);
     this.onDone();
   }
 }

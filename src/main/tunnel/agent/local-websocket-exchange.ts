@@ -4,7 +4,6 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { ProtocolType, type Header, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
-import type { HeaderPair } from '../../../shared/traffic.js';
 import { grpcChannelOptions } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
 import { CreditedSender } from '../flow-control.js';
@@ -12,6 +11,7 @@ import { headersFromRaw, headerValue } from '../headers.js';
 import { dataMessage, noBody, resetMessage } from '../messages.js';
 import { WebSocketRelay } from '../websocket-relay.js';
 import type { DataLink, LocalExchange } from './data-link.js';
+import { ExchangeTraffic } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
@@ -21,10 +21,7 @@ export class LocalWebSocketExchange implements LocalExchange {
   private ws: WebSocket | undefined;
   private relay: WebSocketRelay | undefined;
   private refusal: CreditedSender | undefined;
-  private readonly startedAt = Date.now();
-  private status = 0;
-  private bytesIn = 0;
-  private bytesOut = 0;
+  private readonly traffic: ExchangeTraffic;
   private done = false;
 
   constructor(
@@ -33,21 +30,13 @@ export class LocalWebSocketExchange implements LocalExchange {
     private readonly target: LocalTarget,
     private readonly link: DataLink,
     private readonly onDone: () => void,
-  ) {}
+  ) {
+    this.traffic = new ExchangeTraffic(requestId, link.traffic);
+  }
 
   start(): void {
     const { head, target } = this;
-    this.link.traffic({
-      kind: 'request-start',
-      requestId: this.requestId,
-      tunnel: head.tunnel,
-      protocol: 'websocket',
-      method: head.method,
-      path: head.path,
-      headers: head.headers.map((h): HeaderPair => [h.name, h.value]),
-      remoteAddress: head.remoteAddress,
-      at: this.startedAt,
-    });
+    this.traffic.started(head, 'websocket');
     const offered = headerValue(head.headers, 'sec-websocket-protocol');
     const headers: Record<string, string> = {};
     for (const h of head.headers) {
@@ -69,16 +58,14 @@ export class LocalWebSocketExchange implements LocalExchange {
     ws.on('upgrade', (res: IncomingMessage) => (upgradeHeaders = headersFromRaw(res.rawHeaders)));
     // 'open' comes once ws has checked the handshake: only then is it accepted.
     ws.on('open', () => {
-      this.status = 101;
       const responseHeaders = upgradeHeaders;
-      this.link.traffic({ kind: 'response-head', requestId: this.requestId, status: 101, headers: responseHeaders.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
+      this.traffic.responded(101, responseHeaders);
       this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status: 101, statusMessage: 'Switching Protocols', headers: responseHeaders, endStream: false, body: noBody } }));
       this.relay = new WebSocketRelay(ws, this.link.windowBytes, {
         sendFrame: (frame) => this.link.send(dataMessage(this.requestId, websocket, { $case: 'wsFrame', value: frame })),
         sendGrant: (bytes) => this.link.send(dataMessage(this.requestId, websocket, { $case: 'windowUpdate', value: { bytes } })),
         observe: (frame, fromSocket) => {
-          if (fromSocket) this.bytesOut += frame.payload.length;
-          else this.bytesIn += frame.payload.length;
+          this.traffic.body(fromSocket ? 'to-client' : 'to-service', frame.payload, true);
           this.link.traffic({
             kind: 'ws-frame',
             requestId: this.requestId,
@@ -96,7 +83,7 @@ export class LocalWebSocketExchange implements LocalExchange {
     });
     ws.on('unexpected-response', (_req, res: IncomingMessage) => this.onRefused(res));
     ws.on('error', (error: NodeJS.ErrnoException) => {
-      if (this.status === 0) this.fail(ErrorCode.LocalUnreachable, `local service at ${formatLocalTarget(target)}: ${describeLocalError(error)}`, true);
+      if (this.traffic.status === 0) this.fail(ErrorCode.LocalUnreachable, `local service at ${formatLocalTarget(target)}: ${describeLocalError(error)}`, true);
     });
   }
 
@@ -131,13 +118,13 @@ export class LocalWebSocketExchange implements LocalExchange {
 
   /** The local service answered the upgrade with plain HTTP: relay that response. */
   private onRefused(res: IncomingMessage): void {
-    this.status = res.statusCode ?? 502;
+    const status = res.statusCode ?? 502;
     const headers = headersFromRaw(res.rawHeaders);
-    this.link.traffic({ kind: 'response-head', requestId: this.requestId, status: this.status, headers: headers.map((h): HeaderPair => [h.name, h.value]), at: Date.now() });
-    this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status: this.status, statusMessage: res.statusMessage ?? '', headers, endStream: false, body: noBody } }));
+    this.traffic.responded(status, headers);
+    this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status, statusMessage: res.statusMessage ?? '', headers, endStream: false, body: noBody } }));
     this.refusal = new CreditedSender(res, this.link.windowBytes, {
       chunk: (data) => {
-        this.bytesOut += data.length;
+        this.traffic.body('to-client', data, true);
         this.link.send(dataMessage(this.requestId, websocket, { $case: 'bodyChunk', value: { data, endStream: false } }));
       },
       end: () => {
@@ -150,15 +137,7 @@ export class LocalWebSocketExchange implements LocalExchange {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.link.traffic({
-      kind: 'request-end',
-      requestId: this.requestId,
-      status: this.status,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      durationMs: Date.now() - this.startedAt,
-      at: Date.now(),
-    });
+    this.traffic.ended();
     this.onDone();
   }
 
@@ -169,16 +148,7 @@ export class LocalWebSocketExchange implements LocalExchange {
     this.refusal?.stop();
     if (this.relay !== undefined) this.relay.terminate();
     else this.ws?.terminate();
-    this.link.traffic({
-      kind: 'request-error',
-      requestId: this.requestId,
-      code,
-      message,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      durationMs: Date.now() - this.startedAt,
-      at: Date.now(),
-    });
+    this.traffic.failed(code, message);
     this.onDone();
   }
 }

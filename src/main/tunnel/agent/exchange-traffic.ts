@@ -1,0 +1,59 @@
+// What one forwarded request reports to the inspector: the lifecycle
+// events and the byte counts, the same for HTTP, WebSocket and gRPC.
+import type { Header, RequestHead } from '../../gen/burrow/v1/tunnel.js';
+import type { FlowDirection, HeaderPair, TrafficEvent, TrafficProtocol } from '../../../shared/traffic.js';
+
+export function headerPairs(headers: readonly Header[]): HeaderPair[] {
+  return headers.map((h): HeaderPair => [h.name, h.value]);
+}
+
+export class ExchangeTraffic {
+  readonly startedAt = Date.now();
+  status = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    private readonly requestId: string,
+    private readonly emit: (event: TrafficEvent) => void,
+  ) {}
+
+  started(head: RequestHead, protocol: TrafficProtocol): void {
+    this.emit({
+      kind: 'request-start',
+      requestId: this.requestId,
+      tunnel: head.tunnel,
+      protocol,
+      method: head.method,
+      path: head.path,
+      headers: headerPairs(head.headers),
+      remoteAddress: head.remoteAddress,
+      at: this.startedAt,
+    });
+  }
+
+  responded(status: number, headers: readonly Header[]): void {
+    this.status = status;
+    this.emit({ kind: 'response-head', requestId: this.requestId, status, headers: headerPairs(headers), at: Date.now() });
+  }
+
+  /** Counts body bytes; emits them unless `silent` (a protocol that reports its own messages). */
+  body(direction: FlowDirection, data: Buffer, silent = false): void {
+    if (direction === 'to-service') this.bytesIn += data.length;
+    else this.bytesOut += data.length;
+    if (!silent && data.length > 0) this.emit({ kind: 'body', requestId: this.requestId, direction, data, at: Date.now() });
+  }
+
+  ended(): void {
+    this.emit({ kind: 'request-end', requestId: this.requestId, status: this.status, ...this.totals() });
+  }
+
+  failed(code: string, message: string): void {
+    this.emit({ kind: 'request-error', requestId: this.requestId, code, message, ...this.totals() });
+  }
+
+  private totals(): { bytesIn: number; bytesOut: number; durationMs: number; at: number } {
+    const at = Date.now();
+    return { bytesIn: this.bytesIn, bytesOut: this.bytesOut, durationMs: at - this.startedAt, at };
+  }
+}
