@@ -80,8 +80,9 @@ export class AgentSession {
     this.closed = true;
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.watchdog);
-    if (this.proxy !== undefined) this.detachProxy(this.proxy, reason);
+    // Requests in flight learn the agent is gone before its data stream is.
     this.abortAll(ErrorCode.TunnelOffline, `agent disconnected (${reason})`);
+    if (this.proxy !== undefined) this.detachProxy(this.proxy, reason);
     this.control.end();
     this.onClose(this, reason);
   }
