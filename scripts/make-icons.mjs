@@ -44,12 +44,17 @@ const inMound = (x, y) => (x - 0.5) ** 2 + (y - 0.5) ** 2 < 0.44 ** 2;
 const inArch = (x, y) => y > 0.42 && y < 0.82 && (x - 0.5) ** 2 / 0.2 ** 2 + ((y - 0.6) / 0.22) ** 2 < 1 && Math.abs(x - 0.5) < 0.2;
 
 const colour = (x, y) => (inArch(x, y) ? [32, 24, 20, 255] : inMound(x, y) ? [196, 132, 72, 255] : [0, 0, 0, 0]);
-// macOS template images: black shape, transparency carries the form.
-const template = (x, y) => (inMound(x, y) && !inArch(x, y) ? [0, 0, 0, 255] : [0, 0, 0, 0]);
+// Disconnected: the same burrow in grey, so the tray shows the state at a glance.
+const grey = (x, y) => (inArch(x, y) ? [60, 60, 60, 255] : inMound(x, y) ? [150, 150, 150, 255] : [0, 0, 0, 0]);
+// macOS template images: black shape, transparency carries the form (faint when disconnected).
+const template = (alpha) => (x, y) => (inMound(x, y) && !inArch(x, y) ? [0, 0, 0, alpha] : [0, 0, 0, 0]);
 
 mkdirSync('resources', { recursive: true });
 writeFileSync('resources/icon.png', png(512, colour));
 writeFileSync('resources/tray.png', png(32, colour));
-writeFileSync('resources/trayTemplate.png', png(16, template));
-writeFileSync('resources/trayTemplate@2x.png', png(32, template));
-console.log('wrote resources/icon.png, tray.png, trayTemplate.png, trayTemplate@2x.png');
+writeFileSync('resources/tray-offline.png', png(32, grey));
+writeFileSync('resources/trayTemplate.png', png(16, template(255)));
+writeFileSync('resources/trayTemplate@2x.png', png(32, template(255)));
+writeFileSync('resources/trayOfflineTemplate.png', png(16, template(90)));
+writeFileSync('resources/trayOfflineTemplate@2x.png', png(32, template(90)));
+console.log('wrote resources/: icon.png, tray.png, tray-offline.png, trayTemplate.png, trayTemplate@2x.png, trayOfflineTemplate.png, trayOfflineTemplate@2x.png');

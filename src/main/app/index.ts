@@ -1,17 +1,28 @@
-// Electron main: thin glue around AppService. One window (hidden to the
-// tray on close), a single-instance lock, the contract over IPC.
+// Electron main: thin glue around AppService. One window that hides to the
+// tray on close, a tray menu, a single-instance lock, the contract over IPC.
+// Quitting (tray or app menu) stops the agent and the local test server first.
 import { join } from 'node:path';
-import { BrowserWindow, app, ipcMain } from 'electron';
+import { BrowserWindow, app, ipcMain, session, shell } from 'electron';
 import { eventNames, eventChannel } from '../../shared/contract.js';
 import { AppService } from '../service/app-service.js';
 import { registerIpcHandlers } from './ipc-handlers.js';
+import { createTray } from './tray.js';
 
 const rendererUrl = process.env.ELECTRON_RENDERER_URL;
 const rendererFile = join(__dirname, '../renderer/index.html');
+const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(__dirname, '../../resources');
+const contentSecurityPolicy =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 function isOurPage(url: string): boolean {
   if (rendererUrl !== undefined && url.startsWith(rendererUrl)) return true;
   return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname).endsWith('/renderer/index.html');
+}
+
+/** Public tunnel URLs open in the user's browser; nothing else leaves the app. */
+function openExternally(url: string): void {
+  const protocol = new URL(url).protocol;
+  if (protocol === 'http:' || protocol === 'https:') void shell.openExternal(url);
 }
 
 async function main(): Promise<void> {
@@ -20,27 +31,64 @@ async function main(): Promise<void> {
     return;
   }
   await app.whenReady();
-  const service = await AppService.open({ settingsPath: join(app.getPath('userData'), 'settings.json'), log: (line) => console.log(line) });
+  const log = (line: string): void => console.log(line);
+  const service = await AppService.open({ settingsPath: join(app.getPath('userData'), 'settings.json'), log });
   registerIpcHandlers(ipcMain, service, isOurPage);
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy] } }),
+  );
+  session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
 
   const window = new BrowserWindow({
-    width: 1200,
-    height: 800,
+    width: 1280,
+    height: 820,
     show: false,
-    webPreferences: { preload: join(__dirname, '../preload/index.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false },
+    icon: join(resourcesDir, 'icon.png'),
+    webPreferences: { preload: join(__dirname, '../preload/index.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
   });
-  window.once('ready-to-show', () => window.show());
+  const showWindow = (): void => {
+    if (window.isMinimized()) window.restore();
+    window.show();
+    window.focus();
+  };
+  window.once('ready-to-show', showWindow);
   window.webContents.on('will-navigate', (event, url) => isOurPage(url) || event.preventDefault());
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    openExternally(url);
+    return { action: 'deny' };
+  });
   for (const name of eventNames) {
     service.on(name, (payload: unknown) => window.isDestroyed() || window.webContents.send(eventChannel(name), payload));
   }
-  app.on('second-instance', () => window.show());
+
+  let quitting = false;
+  let stopped = false;
+  // Closing the window keeps the tunnels running in the tray.
+  window.on('close', (event) => {
+    if (quitting) return;
+    event.preventDefault();
+    window.hide();
+  });
+  const tray = await createTray(service, { resourcesDir, openWindow: showWindow, quit: () => app.quit(), log });
+  app.on('second-instance', showWindow);
+  app.on('activate', showWindow);
+  app.on('before-quit', (event) => {
+    quitting = true;
+    if (stopped) return;
+    // Hold the quit until open tunnels and the local server are closed.
+    event.preventDefault();
+    tray.destroy();
+    void service
+      .close()
+      .catch((error: Error) => log(`closing: ${error.message}`))
+      .finally(() => {
+        stopped = true;
+        app.quit();
+      });
+  });
+
   if (rendererUrl !== undefined) await window.loadURL(rendererUrl);
   else await window.loadFile(rendererFile);
-
-  app.on('before-quit', () => void service.close());
-  app.on('window-all-closed', () => app.quit());
 }
 
 void main();

@@ -1,38 +1,59 @@
-// A minimal window: tunnels and their status, from whichever transport
-// provides window.burrow (Electron's preload or the web inspector).
-import { useEffect, useState } from 'react';
-import type { TunnelView } from '../../shared/contract';
-import { connectApi } from './api';
+// The window: a header with the agent's state, four views, and the traffic
+// store fed by whichever transport provides the contract.
+import { useApp } from './app-context';
+import type { ViewName } from './store/app-store';
+import { InspectorView } from './views/InspectorView';
+import { SettingsView } from './views/SettingsView';
+import { ThroughputView } from './views/ThroughputView';
+import { TunnelsView } from './views/TunnelsView';
+
+const views: { name: ViewName; label: string }[] = [
+  { name: 'tunnels', label: 'Tunnels' },
+  { name: 'inspector', label: 'Inspector' },
+  { name: 'throughput', label: 'Throughput' },
+  { name: 'settings', label: 'Settings' },
+];
 
 export function App() {
-  const [tunnels, setTunnels] = useState<TunnelView[]>([]);
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    let unsubscribe = (): void => {};
-    connectApi()
-      .then((api) => {
-        unsubscribe = api.on('tunnels', setTunnels);
-        return api.listTunnels(undefined).then(setTunnels);
-      })
-      .catch((e: Error) => setError(e.message));
-    return () => unsubscribe();
-  }, []);
+  const view = useApp((s) => s.view);
+  const setView = useApp((s) => s.setView);
+  const connection = useApp((s) => s.connection);
   return (
-    <main>
-      <h1>Burrow</h1>
-      {error && <p role="alert">{error}</p>}
-      {tunnels.length === 0 ? (
-        <p>No tunnels yet.</p>
-      ) : (
-        <ul>
-          {tunnels.map((t) => (
-            <li key={t.id}>
-              <strong>{t.name || '(auto)'}</strong> {t.protocol} → {t.target}: {t.status}
-              {t.publicUrl && <> — {t.publicUrl}</>}
-            </li>
+    <div className="app">
+      <header className="app-header">
+        <h1>Burrow</h1>
+        <nav aria-label="Views">
+          {views.map((v) => (
+            <button key={v.name} type="button" className={v.name === view ? 'tab active' : 'tab'} aria-current={v.name === view ? 'page' : undefined} onClick={() => setView(v.name)}>
+              {v.label}
+            </button>
           ))}
-        </ul>
+        </nav>
+        <AgentBadge />
+      </header>
+      {connection.state === 'failed' && (
+        <p role="alert" className="error banner">
+          {connection.error}
+        </p>
       )}
-    </main>
+      <main>
+        {view === 'tunnels' && <TunnelsView />}
+        {view === 'inspector' && <InspectorView />}
+        {view === 'throughput' && <ThroughputView />}
+        {view === 'settings' && <SettingsView />}
+      </main>
+    </div>
+  );
+}
+
+const agentLabels: Record<string, string> = { idle: 'idle', connecting: 'connecting', ready: 'connected', backoff: 'reconnecting', closed: 'stopped' };
+
+function AgentBadge() {
+  const agent = useApp((s) => s.agent);
+  if (agent === undefined) return <span className="agent-badge">…</span>;
+  return (
+    <span className={`agent-badge agent-${agent.state}`} title={agent.detail} data-testid="agent-status">
+      {agentLabels[agent.state] ?? agent.state} · {agent.server}
+    </span>
   );
 }

@@ -11,7 +11,7 @@ declare global {
   }
 }
 
-export async function connectApi(): Promise<BurrowApi> {
+export async function connectApi(onDisconnect: (reason: string) => void): Promise<BurrowApi> {
   if (window.burrow !== undefined) return window.burrow;
   const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
   if (token === null) throw new Error('Open the inspector with the URL the burrow command printed (it carries the token).');
@@ -20,5 +20,6 @@ export async function connectApi(): Promise<BurrowApi> {
     socket.addEventListener('open', () => resolve());
     socket.addEventListener('error', () => reject(new Error('Cannot reach the inspector.')));
   });
+  socket.addEventListener('close', () => onDisconnect('Lost the connection to the inspector. Reload the page once burrow runs again.'));
   return buildApi(webSocketTransport(socket));
 }

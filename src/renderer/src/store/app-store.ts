@@ -1,0 +1,136 @@
+// The UI's one store: what the contract's events and snapshots say, plus
+// what the user picked (view, filter, selected request). Pure state and
+// reducers; wiring to a transport lives in connect-store.ts.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type {
+  AgentStatus,
+  AppEvents,
+  EmbeddedServerStatus,
+  RequestDetail,
+  RequestSummary,
+  Settings,
+  StatsSnapshot,
+  TunnelView,
+} from '../../../shared/contract.js';
+import type { TrafficProtocol } from '../../../shared/traffic.js';
+import { isThroughputPoint, validTrafficBatch } from './payload-guards.js';
+import { emptyRequestList, mergeRequests, type RequestList } from './request-list.js';
+import { appendTick, emptySeries, seriesFromSnapshot, type ThroughputSeries } from './throughput-series.js';
+
+export type ViewName = 'tunnels' | 'inspector' | 'throughput' | 'settings';
+
+export interface RequestFilter {
+  tunnel: string;
+  protocol: TrafficProtocol | '';
+  /** '' any, '2xx'..'5xx', 'in-flight' or 'error'. */
+  status: string;
+  text: string;
+}
+
+export const noFilter: RequestFilter = { tunnel: '', protocol: '', status: '', text: '' };
+
+export interface StoreLimits {
+  maxRequests: number;
+  /** One point a second: 300 is five minutes. */
+  maxPoints: number;
+}
+
+export const defaultStoreLimits: StoreLimits = { maxRequests: 5_000, maxPoints: 300 };
+
+export interface AppState {
+  connection: { state: 'connecting' | 'open' | 'failed'; error?: string };
+  view: ViewName;
+  agent?: AgentStatus;
+  tunnels: readonly TunnelView[];
+  embedded?: EmbeddedServerStatus;
+  settings?: Settings;
+  requests: RequestList;
+  /** Malformed payloads seen and ignored. */
+  droppedPayloads: number;
+  throughput: ThroughputSeries;
+  filter: RequestFilter;
+  selectedId?: string;
+  detail?: RequestDetail | null;
+}
+
+export interface AppActions {
+  setConnection(connection: AppState['connection']): void;
+  setView(view: ViewName): void;
+  setAgent(agent: AgentStatus): void;
+  setTunnels(tunnels: readonly TunnelView[]): void;
+  setEmbedded(embedded: EmbeddedServerStatus): void;
+  setSettings(settings: Settings): void;
+  /** A `traffic` event, unvalidated: whatever crossed the transport. */
+  applyTraffic(payload: unknown): void;
+  /** The list loaded on connect; live updates already applied win over it. */
+  applyRequestSnapshot(summaries: readonly RequestSummary[]): void;
+  applyStatsTick(payload: unknown): void;
+  applyStatsSnapshot(snapshot: StatsSnapshot): void;
+  setFilter(filter: Partial<RequestFilter>): void;
+  select(requestId: string | undefined): void;
+  setDetail(detail: RequestDetail | null): void;
+}
+
+export type AppStore = StoreApi<AppState & AppActions>;
+
+export function createAppStore(limits: StoreLimits = defaultStoreLimits): AppStore {
+  return createStore<AppState & AppActions>()((set) => ({
+    connection: { state: 'connecting' },
+    view: 'tunnels',
+    tunnels: [],
+    requests: emptyRequestList,
+    droppedPayloads: 0,
+    throughput: emptySeries,
+    filter: noFilter,
+
+    setConnection: (connection) => set({ connection }),
+    setView: (view) => set({ view }),
+    setAgent: (agent) => set({ agent }),
+    setTunnels: (tunnels) => set({ tunnels }),
+    setEmbedded: (embedded) => set({ embedded }),
+    setSettings: (settings) => set({ settings }),
+    applyTraffic: (payload) =>
+      set((state) => {
+        const { batch, dropped } = validTrafficBatch(payload);
+        const base = batch.cleared ? emptyRequestList : state.requests;
+        return {
+          requests: mergeRequests(base, batch.updated, limits.maxRequests),
+          droppedPayloads: state.droppedPayloads + dropped,
+          ...(batch.cleared && { selectedId: undefined, detail: undefined }),
+        };
+      }),
+    applyRequestSnapshot: (summaries) => set((state) => ({ requests: mergeRequests(state.requests, summaries, limits.maxRequests) })),
+    applyStatsTick: (payload) =>
+      set((state) => {
+        if (!isThroughputPoint(payload) || typeof (payload as Partial<AppEvents['stats']>).perTunnel !== 'object') {
+          return { droppedPayloads: state.droppedPayloads + 1 };
+        }
+        return { throughput: appendTick(state.throughput, payload as AppEvents['stats'], limits.maxPoints) };
+      }),
+    applyStatsSnapshot: (snapshot) => set({ throughput: seriesFromSnapshot(snapshot, limits.maxPoints) }),
+    setFilter: (filter) => set((state) => ({ filter: { ...state.filter, ...filter } })),
+    select: (selectedId) => set({ selectedId, detail: undefined }),
+    setDetail: (detail) => set({ detail }),
+  }));
+}
+
+/** The requests that pass the filter, newest first. */
+export function filteredRequests(requests: RequestList, filter: RequestFilter): RequestSummary[] {
+  const text = filter.text.trim().toLowerCase();
+  const out: RequestSummary[] = [];
+  for (let i = requests.ids.length - 1; i >= 0; i--) {
+    const summary = requests.byId.get(requests.ids[i]!)!;
+    if (filter.tunnel !== '' && summary.tunnel !== filter.tunnel) continue;
+    if (filter.protocol !== '' && summary.protocol !== filter.protocol) continue;
+    if (filter.status !== '' && !matchesStatus(summary, filter.status)) continue;
+    if (text !== '' && !`${summary.requestId} ${summary.method} ${summary.path} ${summary.status ?? ''}`.toLowerCase().includes(text)) continue;
+    out.push(summary);
+  }
+  return out;
+}
+
+function matchesStatus(summary: RequestSummary, status: string): boolean {
+  if (status === 'in-flight' || status === 'error') return summary.state === status;
+  const hundreds = Number(status[0]);
+  return summary.status !== undefined && Math.floor(summary.status / 100) === hundreds;
+}

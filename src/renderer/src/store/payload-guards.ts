@@ -1,0 +1,39 @@
+// Runtime checks for what crosses a transport into the UI: a malformed
+// payload is dropped and counted, never rendered or allowed to throw in a
+// React render.
+import type { RequestSummary, ThroughputPoint, TrafficBatch } from '../../../shared/contract.js';
+
+const protocols = new Set(['http', 'websocket', 'grpc']);
+const states = new Set(['in-flight', 'done', 'error']);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+export function isRequestSummary(value: unknown): value is RequestSummary {
+  return (
+    isRecord(value) &&
+    typeof value.requestId === 'string' &&
+    value.requestId.length > 0 &&
+    typeof value.tunnel === 'string' &&
+    protocols.has(value.protocol as string) &&
+    typeof value.method === 'string' &&
+    typeof value.path === 'string' &&
+    states.has(value.state as string) &&
+    isCount(value.startedAt) &&
+    isCount(value.bytesIn) &&
+    isCount(value.bytesOut) &&
+    isCount(value.messageCount) &&
+    (value.status === undefined || isCount(value.status))
+  );
+}
+
+export function isThroughputPoint(value: unknown): value is ThroughputPoint {
+  return isRecord(value) && isCount(value.at) && isCount(value.requests) && isCount(value.bytesIn) && isCount(value.bytesOut) && isCount(value.openStreams);
+}
+
+/** The valid part of a traffic batch, and how many entries were not. */
+export function validTrafficBatch(value: unknown): { batch: TrafficBatch; dropped: number } {
+  if (!isRecord(value) || !Array.isArray(value.updated)) return { batch: { updated: [], cleared: false }, dropped: 1 };
+  const updated = value.updated.filter(isRequestSummary);
+  return { batch: { updated, cleared: value.cleared === true }, dropped: value.updated.length - updated.length };
+}

@@ -1,0 +1,157 @@
+// Inspector: every request by request_id, live (in flight included), in a
+// virtualised list so thousands of rows cost what a screenful does; a
+// filter bar; the selected request's detail beside it.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useMemo, useRef } from 'react';
+import type { RequestSummary } from '../../../shared/contract';
+import { useApi, useApp } from '../app-context';
+import { formatBytes, formatDuration, formatTime } from '../lib/format';
+import { useCommand } from '../lib/use-command';
+import { filteredRequests } from '../store/app-store';
+import { RequestDetailPane } from './RequestDetailPane';
+
+const rowHeight = 30;
+
+export function InspectorView() {
+  const requests = useApp((s) => s.requests);
+  const filter = useApp((s) => s.filter);
+  const rows = useMemo(() => filteredRequests(requests, filter), [requests, filter]);
+  const selectedId = useApp((s) => s.selectedId);
+  return (
+    <section className="view inspector" aria-labelledby="inspector-title">
+      <h2 id="inspector-title" className="visually-hidden">
+        Inspector
+      </h2>
+      <FilterBar shown={rows.length} total={requests.ids.length} />
+      <div className={selectedId ? 'inspector-body with-detail' : 'inspector-body'}>
+        <RequestTable rows={rows} selectedId={selectedId} />
+        {selectedId && <RequestDetailPane />}
+      </div>
+    </section>
+  );
+}
+
+function FilterBar({ shown, total }: { shown: number; total: number }) {
+  const api = useApi();
+  const command = useCommand();
+  const filter = useApp((s) => s.filter);
+  const setFilter = useApp((s) => s.setFilter);
+  const tunnels = useApp((s) => s.tunnels);
+  const names = useMemo(() => [...new Set(tunnels.map((t) => t.name).filter((n) => n !== ''))].sort(), [tunnels]);
+  return (
+    <div className="filter-bar" role="search">
+      <input type="search" placeholder="Filter by id, method, path, status" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} aria-label="Filter text" />
+      <select value={filter.tunnel} onChange={(e) => setFilter({ tunnel: e.target.value })} aria-label="Tunnel">
+        <option value="">All tunnels</option>
+        {names.map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+      <select value={filter.protocol} onChange={(e) => setFilter({ protocol: e.target.value as never })} aria-label="Protocol">
+        <option value="">All protocols</option>
+        <option value="http">HTTP</option>
+        <option value="websocket">WebSocket</option>
+        <option value="grpc">gRPC</option>
+      </select>
+      <select value={filter.status} onChange={(e) => setFilter({ status: e.target.value })} aria-label="Status">
+        <option value="">Any status</option>
+        <option value="in-flight">In flight</option>
+        <option value="2xx">2xx</option>
+        <option value="3xx">3xx</option>
+        <option value="4xx">4xx</option>
+        <option value="5xx">5xx</option>
+        <option value="error">Failed</option>
+      </select>
+      <span className="muted" data-testid="request-count">
+        {shown === total ? `${total} requests` : `${shown} of ${total} requests`}
+      </span>
+      <button type="button" disabled={command.busy} onClick={() => void command.run(() => api.clearTraffic(undefined))}>
+        Clear
+      </button>
+      {command.error && (
+        <span role="alert" className="error">
+          {command.error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function RequestTable({ rows, selectedId }: { rows: RequestSummary[]; selectedId?: string }) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const select = useApp((s) => s.select);
+  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 10 });
+  if (rows.length === 0) {
+    return <p className="empty">No requests yet. Send traffic to a tunnel's public URL and it shows up here as it happens.</p>;
+  }
+  return (
+    <div className="request-table" role="table" aria-label="Requests">
+      <div className="request-row header" role="row">
+        <span role="columnheader">Time</span>
+        <span role="columnheader">Request ID</span>
+        <span role="columnheader">Tunnel</span>
+        <span role="columnheader">Kind</span>
+        <span role="columnheader">Method</span>
+        <span role="columnheader">Path</span>
+        <span role="columnheader">Status</span>
+        <span role="columnheader">Time taken</span>
+        <span role="columnheader">Bytes</span>
+      </div>
+      <div className="request-scroll" ref={scrollRef}>
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {virtualizer.getVirtualItems().map((item) => {
+            const row = rows[item.index]!;
+            return (
+              <div
+                key={row.requestId}
+                role="row"
+                tabIndex={0}
+                aria-selected={row.requestId === selectedId}
+                className={`request-row state-${row.state}${row.requestId === selectedId ? ' selected' : ''}`}
+                data-testid="request-row"
+                data-request-id={row.requestId}
+                data-state={row.state}
+                data-protocol={row.protocol}
+                style={{ position: 'absolute', top: 0, left: 0, right: 0, height: rowHeight, transform: `translateY(${item.start}px)` }}
+                onClick={() => select(row.requestId)}
+                onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && select(row.requestId)}
+              >
+                <span role="cell">{formatTime(row.startedAt)}</span>
+                <span role="cell" className="mono">
+                  {row.requestId}
+                </span>
+                <span role="cell">{row.tunnel}</span>
+                <span role="cell">{protocolLabel(row.protocol)}</span>
+                <span role="cell">{row.method}</span>
+                <span role="cell" className="path" title={row.path}>
+                  {row.path}
+                </span>
+                <span role="cell">
+                  <StatusCell row={row} />
+                </span>
+                <span role="cell">{formatDuration(row.durationMs)}</span>
+                <span role="cell">
+                  {formatBytes(row.bytesIn + row.bytesOut)}
+                  {row.messageCount > 0 && ` · ${row.messageCount} msg`}
+                </span>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function protocolLabel(protocol: RequestSummary['protocol']): string {
+  return protocol === 'grpc' ? 'gRPC' : protocol === 'websocket' ? 'WebSocket' : 'HTTP';
+}
+
+export function StatusCell({ row }: { row: RequestSummary }) {
+  if (row.state === 'in-flight') return <span className="badge in-flight">{row.status ?? 'in flight'} …</span>;
+  if (row.state === 'error') return <span className="badge failed" title={row.error?.message}>{row.error?.code ?? 'failed'}</span>;
+  const tone = row.status === undefined ? '' : row.status >= 500 ? 'failed' : row.status >= 400 ? 'warn' : 'ok';
+  return <span className={`badge ${tone}`}>{row.status ?? 'done'}</span>;
+}

@@ -1,0 +1,184 @@
+// The UI in Debian's Chromium against the web inspector, backed by the real
+// engine (the embedded tunnel server, its demo backends and the agent):
+// create tunnels, send HTTP, WebSocket and gRPC traffic through them, and
+// see it live. Screenshots of each view land in test-results/screenshots.
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
+import { AppService } from '../../src/main/service/app-service.js';
+import { demoEchoService } from '../../src/main/service/demo-backends.js';
+import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { publicRequest, repoRoot, startBackend, type Backend } from '../helpers/common.js';
+
+let service: AppService;
+let inspector: InspectorServer;
+let browser: Browser;
+let page: Page;
+let publicPort: number;
+let held: Backend;
+const releaseHeld: (() => void)[] = [];
+
+beforeAll(async () => {
+  // A backend that answers only when told, so a request is seen in flight.
+  held = await startBackend((req, res) => {
+    releaseHeld.push(() => res.end(`released ${req.url}`));
+  });
+  service = await AppService.open({ initial: { settings: { embeddedServer: true } } });
+  const embedded = await service.getEmbeddedServer();
+  publicPort = Number(/:(\d+)$/.exec(embedded.publicBaseUrl ?? '')?.[1]);
+  inspector = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, rendererDir: join(repoRoot, 'out/renderer') });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  await page.goto(inspector.url);
+});
+
+afterAll(async () => {
+  for (const release of releaseHeld.splice(0)) release();
+  await browser?.close();
+  await inspector?.stop();
+  await service?.close();
+  await held?.close();
+});
+
+const row = (id: string) => page.locator(`[data-testid="request-row"][data-request-id="${id}"]`);
+
+async function openView(name: 'Tunnels' | 'Inspector' | 'Throughput' | 'Settings'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name }).click();
+}
+
+/** The request_id of the newest row matching a selector, once it is there. */
+async function newestRowId(selector: string): Promise<string> {
+  const locator = page.locator(`[data-testid="request-row"]${selector}`).first();
+  await locator.waitFor();
+  return (await locator.getAttribute('data-request-id'))!;
+}
+
+describe('web inspector UI', () => {
+  it('shows the agent connected to the local test server', async () => {
+    await expect.poll(() => page.getByTestId('agent-status').textContent()).toContain('connected');
+  });
+
+  it('creates tunnels from the Tunnels view and shows them online', async () => {
+    const form = page.getByRole('form', { name: 'Add tunnel' });
+    await form.getByLabel('Name').fill('held');
+    await form.getByLabel('Local service').fill(String(held.port));
+    await form.getByRole('button', { name: 'Add tunnel' }).click();
+    await page.getByRole('button', { name: 'Add demo tunnels' }).click();
+    for (const name of ['held', 'demo', 'demo-ws', 'demo-grpc']) {
+      await page.locator(`[data-testid="tunnel-row"][data-tunnel="${name}"][data-status="online"]`).waitFor();
+    }
+    await expect.poll(() => page.getByText(`http://demo.localhost:${publicPort}`).count()).toBe(1);
+    // A bad target is refused with the reason, and nothing is added.
+    await form.getByLabel('Name').fill('broken');
+    await form.getByLabel('Local service').fill('not a port');
+    await form.getByRole('button', { name: 'Add tunnel' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/target|port/i);
+    expect(await page.locator('[data-testid="tunnel-row"]').count()).toBe(4);
+    await page.screenshot({ path: screenshotPath('tunnels'), fullPage: true });
+  });
+
+  it('lists a request in flight, then done, by its request_id', async () => {
+    const pending = publicRequest({ port: publicPort, host: 'held.localhost', path: '/slow' });
+    await openView('Inspector');
+    const id = await newestRowId('[data-state="in-flight"]');
+    await page.screenshot({ path: screenshotPath('inspector-in-flight') });
+    for (const release of releaseHeld.splice(0)) release();
+    expect((await pending).body.toString()).toBe('released /slow');
+    await row(id).and(page.locator('[data-state="done"]')).waitFor();
+    expect(await row(id).textContent()).toContain('200');
+  });
+
+  it('opens an HTTP request and pretty-prints its JSON bodies', async () => {
+    const response = await publicRequest({
+      port: publicPort,
+      host: 'demo.localhost',
+      method: 'POST',
+      path: '/orders?source=ui-test',
+      headers: { 'content-type': 'application/json' },
+      body: '{"order":{"id":42,"items":["tea","cake"]}}',
+    });
+    expect(response.status).toBe(200);
+    await page.getByLabel('Filter text').fill('/orders');
+    const id = await newestRowId('[data-state="done"]');
+    await row(id).click();
+    const detail = page.getByTestId('request-detail');
+    await detail.getByText('Response body').waitFor();
+    const bodies = detail.locator('pre.body-json');
+    await expect.poll(() => bodies.count()).toBe(2);
+    expect(await bodies.first().textContent()).toContain('"order": {\n    "id": 42,');
+    expect(await detail.textContent()).toContain('content-type');
+    await page.screenshot({ path: screenshotPath('inspector-http-detail') });
+    await page.getByLabel('Filter text').fill('');
+  });
+
+  it('shows WebSocket frames both ways', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${publicPort}/chat`, { headers: { host: 'demo-ws.localhost' } });
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const echoes: string[] = [];
+    socket.on('message', (data) => echoes.push(data.toString()));
+    for (const text of ['hello', '{"type":"ping","n":1}', 'bye']) socket.send(text);
+    await expect.poll(() => echoes.length).toBe(3);
+    socket.close(1000, 'done');
+    await new Promise((resolve) => socket.once('close', resolve));
+
+    await page.getByLabel('Protocol').selectOption('websocket');
+    const id = await newestRowId('[data-protocol="websocket"]');
+    await row(id).click();
+    const messages = page.getByTestId('request-detail').getByTestId('message');
+    await expect.poll(() => messages.count()).toBeGreaterThanOrEqual(6);
+    expect(await page.getByTestId('request-detail').locator('[data-direction="to-client"]').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.getByTestId('message-list').textContent()).toContain('"type": "ping"');
+    await page.screenshot({ path: screenshotPath('inspector-websocket') });
+  });
+
+  it('shows gRPC messages and trailers', async () => {
+    const Client = grpc.makeGenericClientConstructor(demoEchoService, 'Echo');
+    const client = new Client(`127.0.0.1:${publicPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'demo-grpc.localhost' });
+    try {
+      const call = (client as unknown as { serverStream(r: Buffer): grpc.ClientReadableStream<Buffer> }).serverStream(Buffer.from('stream me'));
+      const received: string[] = [];
+      for await (const message of call) received.push((message as Buffer).toString());
+      expect(received).toHaveLength(5);
+    } finally {
+      client.close();
+    }
+    await page.getByLabel('Protocol').selectOption('grpc');
+    const id = await newestRowId('[data-protocol="grpc"][data-state="done"]');
+    await row(id).click();
+    const detail = page.getByTestId('request-detail');
+    await expect.poll(() => detail.getByTestId('message').count()).toBe(6);
+    expect(await detail.getByTestId('message-list').textContent()).toContain('4: stream me');
+    await detail.getByText('Trailers').waitFor();
+    expect(await detail.textContent()).toContain('grpc-status');
+    await page.screenshot({ path: screenshotPath('inspector-grpc') });
+    await page.getByLabel('Protocol').selectOption('');
+  });
+
+  it('moves the throughput chart as traffic flows', async () => {
+    await openView('Throughput');
+    await page.getByTestId('chart').first().locator('.recharts-line-curve').waitFor();
+    const curve = () => page.getByTestId('chart').first().locator('.recharts-line-curve').getAttribute('d');
+    const before = await page.getByTestId('total-requests').textContent();
+    const initialCurve = await curve();
+    for (let i = 0; i < 20; i++) await publicRequest({ port: publicPort, host: 'demo.localhost', path: `/burst/${i}` });
+    await expect.poll(() => page.getByTestId('total-requests').textContent(), { timeout: 10_000 }).not.toBe(before);
+    await expect.poll(curve, { timeout: 10_000 }).not.toBe(initialCurve);
+    await page.screenshot({ path: screenshotPath('throughput'), fullPage: true });
+  });
+
+  it('shows settings and the local test server, in light and dark', async () => {
+    await openView('Settings');
+    await expect.poll(() => page.getByTestId('embedded-status').textContent()).toBe('running');
+    await page.screenshot({ path: screenshotPath('settings'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await openView('Inspector');
+    const background = (await page.evaluate('getComputedStyle(document.body).backgroundColor')) as string;
+    expect(background).toBe('rgb(22, 24, 29)');
+    await page.screenshot({ path: screenshotPath('inspector-dark') });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+});
