@@ -54,6 +54,35 @@ describe('AppService', () => {
     expect(await api.listRequests({})).toEqual([]);
   });
 
+  it('10,000 requests a second reach the UI as a few bounded batches', async () => {
+    const service = await AppService.open({ initial: { settings: { serverAddress: '127.0.0.1:1' } }, flushIntervalMs: 50 });
+    services.push(service);
+    const batchSizes: number[] = [];
+    service.on('traffic', (batch) => batchSizes.push(batch.updated.length));
+    const started = Date.now();
+    // Ten slices of 1,000 request lifecycles, one slice per 100 ms.
+    for (let slice = 0; slice < 10; slice++) {
+      for (let i = 0; i < 1_000; i++) {
+        const requestId = `r${slice}-${i}`;
+        const at = Date.now();
+        service.recordTraffic({ kind: 'request-start', requestId, tunnel: 'web', protocol: 'http', method: 'GET', path: '/', headers: [], remoteAddress: '127.0.0.1', at });
+        service.recordTraffic({ kind: 'body', requestId, direction: 'to-client', data: Buffer.alloc(100_000), at });
+        service.recordTraffic({ kind: 'request-end', requestId, status: 200, bytesIn: 0, bytesOut: 100_000, durationMs: 1, at });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const elapsed = Date.now() - started;
+    // One flush per interval at most, and never more than the log holds.
+    expect(batchSizes.length).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 1);
+    expect(Math.max(...batchSizes)).toBeLessThanOrEqual(2_000);
+    const requests = await service.listRequests({});
+    expect(requests).toHaveLength(2_000);
+    const detail = await service.getRequestDetail({ requestId: 'r9-999' });
+    expect(detail?.responseBody).toMatchObject({ totalBytes: 100_000, truncated: true });
+    expect(Buffer.from(detail!.responseBody.base64, 'base64').length).toBe(64 * 1024);
+  });
+
   it('persists tunnels and settings atomically and reloads them', async () => {
     const { api, settingsPath, service } = await open();
     const created = await api.createTunnel({ name: 'web', protocol: 'http', target: '3000', enabled: false });
