@@ -9,6 +9,7 @@ import { buildApi } from '../../src/shared/contract-client.js';
 import { commandNames, eventNames, type AppEvents, type BurrowApi, type CommandName, type EventName } from '../../src/shared/contract.js';
 import { webSocketTransport } from '../../src/shared/websocket-transport.js';
 import { eventually } from '../helpers/common.js';
+import { contractSampleCalls, triggerEveryEvent } from '../helpers/contract-samples.js';
 
 let service: AppService;
 let inspector: InspectorServer;
@@ -63,35 +64,15 @@ describe('web inspector security', () => {
 });
 
 describe('the contract over every transport', () => {
-  /** One valid call per command; a new command fails to compile until it has one. */
-  const sampleCalls: Record<CommandName, (api: BurrowApi, ctx: { id: string }) => Promise<unknown>> = {
-    createTunnel: async (api, ctx) => (ctx.id = (await api.createTunnel({ name: `t${Math.random().toString(36).slice(2, 8)}`, protocol: 'http', target: '3000', enabled: false })).id),
-    listTunnels: (api) => api.listTunnels(undefined),
-    updateTunnel: (api, ctx) => api.updateTunnel({ id: ctx.id, target: '3001' }),
-    setTunnelEnabled: (api, ctx) => api.setTunnelEnabled({ id: ctx.id, enabled: false }),
-    removeTunnel: (api, ctx) => api.removeTunnel({ id: ctx.id }),
-    getSettings: (api) => api.getSettings(undefined),
-    updateSettings: (api) => api.updateSettings({ token: 'changed' }),
-    getAgentStatus: (api) => api.getAgentStatus(undefined),
-    getEmbeddedServer: (api) => api.getEmbeddedServer(undefined),
-    startEmbeddedServer: (api) => api.startEmbeddedServer(undefined),
-    stopEmbeddedServer: (api) => api.stopEmbeddedServer(undefined),
-    listRequests: (api) => api.listRequests({}),
-    getRequestDetail: (api) => api.getRequestDetail({ requestId: 'none' }),
-    clearTraffic: (api) => api.clearTraffic(undefined),
-    getStats: (api) => api.getStats(undefined),
-  };
-
   it('answers every command in-process and over the inspector WebSocket', async () => {
     const { api: overWebSocket, ws } = await webSocketApi();
     for (const [label, api] of [['in-process', inProcessApi(service)], ['websocket', overWebSocket]] as const) {
       const ctx = { id: '' };
-      // The table's order: create before update, enable and remove.
-      for (const name of Object.keys(sampleCalls) as CommandName[]) {
-        await expect(sampleCalls[name](api, ctx), `${label} ${name}`).resolves.not.toThrow();
+      for (const name of Object.keys(contractSampleCalls) as CommandName[]) {
+        await expect(contractSampleCalls[name](api, ctx), `${label} ${name}`).resolves.not.toThrow();
       }
     }
-    expect(Object.keys(sampleCalls).sort()).toEqual([...commandNames].sort());
+    expect(Object.keys(contractSampleCalls).sort()).toEqual([...commandNames].sort());
     ws.close();
   });
 
@@ -101,12 +82,7 @@ describe('the contract over every transport', () => {
     for (const [label, api] of [['in-process', inProcessApi(service)], ['websocket', overWebSocket]] as const) {
       for (const name of eventNames) api.on(name, (_payload: AppEvents[typeof name]) => seen[label].add(name));
     }
-    const api = inProcessApi(service);
-    await api.createTunnel({ name: 'evt', protocol: 'http', target: '3000', enabled: false }); // tunnels
-    await api.updateSettings({ token: 'new' }); // agentStatus (agent restarts)
-    await api.startEmbeddedServer(undefined); // embeddedServer
-    await api.stopEmbeddedServer(undefined);
-    await api.clearTraffic(undefined); // traffic (a cleared batch)
+    await triggerEveryEvent(inProcessApi(service));
     await eventually(() => eventNames.every((name) => seen['in-process'].has(name) && seen.websocket.has(name)), 'every event on both transports (stats tick each second)');
     ws.close();
   });

@@ -3,9 +3,8 @@
 // Quitting (tray or app menu) stops the agent and the local test server first.
 import { join } from 'node:path';
 import { BrowserWindow, app, ipcMain, session, shell } from 'electron';
-import { eventNames, eventChannel } from '../../shared/contract.js';
 import { AppService } from '../service/app-service.js';
-import { registerIpcHandlers } from './ipc-handlers.js';
+import { forwardEvents, registerIpcHandlers } from './ipc-handlers.js';
 import { createTray } from './tray.js';
 
 const rendererUrl = process.env.ELECTRON_RENDERER_URL;
@@ -57,9 +56,7 @@ async function main(): Promise<void> {
     openExternally(url);
     return { action: 'deny' };
   });
-  for (const name of eventNames) {
-    service.on(name, (payload: unknown) => window.isDestroyed() || window.webContents.send(eventChannel(name), payload));
-  }
+  forwardEvents(service, (channel, payload) => window.isDestroyed() || window.webContents.send(channel, payload));
 
   let quitting = false;
   let stopped = false;

@@ -1,7 +1,8 @@
-// Registers one IPC handler per contract command. Every call goes through
-// one wrapper that refuses senders other than our own window's page.
+// The contract over Electron IPC: one handler per command, each behind a
+// wrapper that refuses senders other than our own window's page, and every
+// event forwarded on its derived channel.
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { commandChannel, commandNames, type CommandResult } from '../../shared/contract.js';
+import { commandChannel, commandNames, eventChannel, eventNames, type CommandResult } from '../../shared/contract.js';
 import type { AppService } from '../service/app-service.js';
 import { invokeCommand } from '../service/command-dispatch.js';
 
@@ -17,4 +18,14 @@ export function registerIpcHandlers(ipcMain: Pick<IpcMain, 'handle' | 'removeHan
     });
   }
   return () => commandNames.forEach((name) => ipcMain.removeHandler(commandChannel(name)));
+}
+
+/** Forwards every contract event to the window; `send` is webContents.send while the window lives. */
+export function forwardEvents(service: AppService, send: (channel: string, payload: unknown) => void): () => void {
+  const unsubscribers = eventNames.map((name) => {
+    const listener = (payload: unknown): void => send(eventChannel(name), payload);
+    service.on(name, listener as never);
+    return () => service.off(name, listener as never);
+  });
+  return () => unsubscribers.forEach((unsubscribe) => unsubscribe());
 }

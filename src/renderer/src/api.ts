@@ -1,18 +1,18 @@
-// The app contract for the UI: Electron's preload provides window.burrow;
-// in a browser (the web inspector) it is built over a WebSocket, with the
-// token taken from the URL fragment.
-import { buildApi } from '../../shared/contract-client';
+// The app contract for the UI: in Electron the preload provides a transport
+// (window.burrowTransport); in a browser (the web inspector) it runs over a
+// WebSocket, with the token taken from the URL fragment.
+import { buildApi, type ContractTransport } from '../../shared/contract-client';
 import type { BurrowApi } from '../../shared/contract';
 import { webSocketTransport } from '../../shared/websocket-transport';
 
 declare global {
   interface Window {
-    burrow?: BurrowApi;
+    burrowTransport?: ContractTransport;
   }
 }
 
 export async function connectApi(onDisconnect: (reason: string) => void): Promise<BurrowApi> {
-  if (window.burrow !== undefined) return window.burrow;
+  if (window.burrowTransport !== undefined) return buildApi(window.burrowTransport);
   const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
   if (token === null) throw new Error('Open the inspector with the URL the burrow command printed (it carries the token).');
   const socket = new WebSocket(`ws://${window.location.host}/api?token=${encodeURIComponent(token)}`);
