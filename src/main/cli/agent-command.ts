@@ -23,7 +23,7 @@ export interface AgentCommandOptions {
 }
 
 /** Tunnel registration errors that retrying cannot fix. */
-const finalRegistrationErrors = new Set<string>([ErrorCode.NameTaken, ErrorCode.BadName]);
+const finalRegistrationErrors = new Set<string>([ErrorCode.NameTaken, ErrorCode.BadName, ErrorCode.NameNotAllowed]);
 
 /** How many ports after the requested one to try when it is taken (as ngrok does from 4040). */
 const inspectorPortAttempts = 10;

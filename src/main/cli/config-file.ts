@@ -5,11 +5,10 @@
 //   tunnels:
 //     - { name: web, protocol: http, target: 3000 }
 //     - { name: api, protocol: grpc, target: 127.0.0.1:50051 }
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { parseLocalTarget } from '../tunnel/agent/local-target.js';
 import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
 import { UsageError } from './usage-error.js';
+import { readYamlMapping } from './yaml-file.js';
 
 export interface AgentConfigFile {
   server?: string;
@@ -18,20 +17,8 @@ export interface AgentConfigFile {
 }
 
 export function readAgentConfig(path: string): AgentConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (error) {
-    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
-  }
-  if (typeof doc !== 'object' || doc === null) throw new UsageError(`${path}: expected a mapping with a "tunnels" list`);
-  const { server, token, tunnels } = doc as Record<string, unknown>;
+  const doc = readYamlMapping(path, 'a "tunnels" list');
+  const { server, token, tunnels } = doc;
   if (server !== undefined && typeof server !== 'string') throw new UsageError(`${path}: "server" must be host:port`);
   if (token !== undefined && typeof token !== 'string') throw new UsageError(`${path}: "token" must be a string`);
   if (!Array.isArray(tunnels) || tunnels.length === 0) throw new UsageError(`${path}: "tunnels" must be a non-empty list`);

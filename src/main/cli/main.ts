@@ -71,13 +71,19 @@ program
   .addOption(new Option('--control <host:port>', 'address agents connect to').default(defaultControl).argParser(hostPort('--control')))
   .addOption(new Option('--public <host:port>', 'address public traffic arrives on').default('127.0.0.1:8080').argParser(hostPort('--public')))
   .option('--domain <domain>', 'tunnel NAME is served as NAME.DOMAIN', 'localhost')
-  .option('--token <token>', 'accepted agent token; repeat for several (default: $BURROW_TOKEN)', collect, [])
+  .option('--token <token>', 'accepted agent token, may claim any name; repeat for several (default: $BURROW_TOKEN)', collect, [])
+  .option('--tokens-file <file>', 'YAML list of named tokens and the tunnel names each may claim')
   .addOption(new Option('--max-inflight <n>', 'in-flight public requests before 503').argParser(positiveInteger('--max-inflight')))
   .addOption(
     new Option('--max-inflight-per-agent <n>', 'in-flight requests per agent before 503').argParser(
       positiveInteger('--max-inflight-per-agent'),
     ),
   )
+  .addOption(new Option('--max-body <bytes>', 'request body limit per request on every tunnel, else 413').argParser(positiveInteger('--max-body')))
+  .addOption(new Option('--max-header-bytes <bytes>', 'request head limit, else 431 (default 32768)').argParser(positiveInteger('--max-header-bytes')))
+  .addOption(new Option('--header-timeout <ms>', 'a client must send its request head within this (default 15000)').argParser(positiveInteger('--header-timeout')))
+  .addOption(new Option('--idle-timeout <ms>', 'close public connections idle this long (default 60000)').argParser(positiveInteger('--idle-timeout')))
+  .addOption(new Option('--rate-limit <n>', 'requests per second per tunnel, else 429').argParser(positiveInteger('--rate-limit')))
   .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head before 504').argParser(positiveInteger('--request-timeout')))
   .option('--tls-cert <file>', 'PEM certificate: serve both ports over TLS (public: ALPN h2 and http/1.1)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')

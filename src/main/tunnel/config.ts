@@ -17,11 +17,26 @@ export interface ServerLimits {
   maxInflight: number;
   /** In-flight public requests for one agent before 503. */
   maxInflightPerAgent: number;
+  /** Request line plus headers, per request, before 431. */
+  maxHeaderBytes: number;
+  /** Request body bytes per request on each tunnel before 413; 0 for no limit. */
+  maxBodyBytes: number;
+  /** A public client must finish sending a request head within this (slowloris). */
+  headerTimeoutMs: number;
+  /** A public connection idle between requests is closed after this. */
+  idleTimeoutMs: number;
+  /** Requests per second per tunnel (bursts of as many); 0 for no limit. */
+  ratePerTunnel: number;
 }
 
 export const defaultServerLimits: ServerLimits = {
   maxInflight: 20_000,
   maxInflightPerAgent: defaultConfigSync.maxConcurrentRequests,
+  maxHeaderBytes: 32 * 1024,
+  maxBodyBytes: 0,
+  headerTimeoutMs: 15_000,
+  idleTimeoutMs: 60_000,
+  ratePerTunnel: 0,
 };
 
 /** HTTP/2 receive window of the tunnel connection, both ends (default 64 KiB is far too small). */

@@ -16,6 +16,9 @@ export const ErrorCode = {
   TlsVerification: 'BURROW_E_TLS_VERIFY',
   NameTaken: 'BURROW_E_NAME_TAKEN',
   BadName: 'BURROW_E_BAD_NAME',
+  NameNotAllowed: 'BURROW_E_NAME_NOT_ALLOWED',
+  BodyTooLarge: 'BURROW_E_BODY_TOO_LARGE',
+  RateLimited: 'BURROW_E_RATE_LIMITED',
   DataStreamLost: 'BURROW_E_DATA_STREAM_LOST',
 } as const;
 
@@ -42,6 +45,10 @@ export function httpStatusFor(code: string): number {
       return 504;
     case ErrorCode.ClientTimeout:
       return 408;
+    case ErrorCode.BodyTooLarge:
+      return 413;
+    case ErrorCode.RateLimited:
+      return 429;
     default:
       return 502;
   }
@@ -53,6 +60,8 @@ export function grpcStatusFor(code: string): number {
     case ErrorCode.NoTunnel:
       return 12; // UNIMPLEMENTED, as gRPC maps HTTP 404
     case ErrorCode.OverCapacity:
+    case ErrorCode.RateLimited:
+    case ErrorCode.BodyTooLarge:
       return 8; // RESOURCE_EXHAUSTED
     case ErrorCode.Timeout:
       return 4; // DEADLINE_EXCEEDED

@@ -5,6 +5,7 @@ import { ProtocolType, type ConfigSync, type TunnelMessage } from '../../gen/bur
 import { ErrorCode } from '../errors.js';
 import { controlMessage, resetMessage } from '../messages.js';
 import type { Exchange } from './exchange.js';
+import type { AgentIdentity } from './token-auth.js';
 
 type Call = grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>;
 
@@ -19,6 +20,7 @@ export class AgentSession {
   constructor(
     readonly id: string,
     readonly agentId: string,
+    readonly identity: AgentIdentity,
     private readonly control: Call,
     readonly config: ConfigSync,
     private readonly onClose: (session: AgentSession, reason: string) => void,

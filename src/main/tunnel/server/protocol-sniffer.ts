@@ -5,8 +5,11 @@ import type { Socket } from 'node:net';
 
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
-export function sniffProtocol(socket: Socket, onHttp1: (socket: Socket) => void, onHttp2: (socket: Socket) => void): void {
+export function sniffProtocol(socket: Socket, onHttp1: (socket: Socket) => void, onHttp2: (socket: Socket) => void, silenceTimeoutMs: number): void {
   let seen = Buffer.alloc(0);
+  // A connection that never says anything must not hold a socket forever.
+  const silent = setTimeout(() => socket.destroy(), silenceTimeoutMs);
+  socket.once('close', () => clearTimeout(silent));
   const onData = (chunk: Buffer): void => {
     seen = Buffer.concat([seen, chunk]);
     const compared = Math.min(seen.length, preface.length);
@@ -14,6 +17,7 @@ export function sniffProtocol(socket: Socket, onHttp1: (socket: Socket) => void,
     // Wait for more only while what came so far could still be the preface.
     if (matches && seen.length < preface.length) return;
     socket.off('data', onData);
+    clearTimeout(silent);
     socket.pause();
     socket.unshift(seen);
     if (matches) {

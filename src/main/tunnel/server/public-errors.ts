@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { ErrorCode, httpStatusFor } from '../errors.js';
 
-export function respondWithError(res: ServerResponse, code: string, message: string): void {
+export function respondWithError(res: ServerResponse, code: string, message: string, retryAfterSeconds?: number): void {
   if (res.headersSent) {
     // Too late for a status: cut the connection so the client sees a failure
     // rather than a truncated body that looks complete.
@@ -16,7 +16,8 @@ export function respondWithError(res: ServerResponse, code: string, message: str
     'x-burrow-error': code,
     'cache-control': 'no-store',
   };
-  if (code === ErrorCode.OverCapacity) headers['retry-after'] = 1;
+  if (retryAfterSeconds !== undefined) headers['retry-after'] = retryAfterSeconds;
+  else if (code === ErrorCode.OverCapacity) headers['retry-after'] = 1;
   res.writeHead(httpStatusFor(code), headers);
   res.end(body);
 }

@@ -17,6 +17,7 @@ export class PublicHttpExchange implements Exchange {
   private upload: CreditedSender | undefined;
   private download: CreditedReceiver | undefined;
   private headTimer: NodeJS.Timeout | undefined;
+  private headSent = false;
   private done = false;
 
   constructor(
@@ -26,6 +27,8 @@ export class PublicHttpExchange implements Exchange {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly onDone: () => void,
+    /** Request body bytes allowed; 0 for no limit. */
+    private readonly maxBodyBytes = 0,
   ) {}
 
   start(): void {
@@ -43,7 +46,7 @@ export class PublicHttpExchange implements Exchange {
         session.config.requestTimeoutMs,
       );
       const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('data', (chunk: Buffer) => chunks.push(chunk) && this.checkBodySize(chunk.length));
       req.once('end', () => this.done || this.sendHead(Buffer.concat(chunks), true));
     } else {
       this.sendHead(noBody, length === 0);
@@ -72,16 +75,30 @@ export class PublicHttpExchange implements Exchange {
       this.fail(ErrorCode.TunnelOffline, `tunnel ${this.tunnel}: the agent's data stream is down`, false);
       return;
     }
+    this.headSent = true;
     clearTimeout(this.headTimer);
     this.headTimer = setTimeout(() => {
       this.fail(ErrorCode.Timeout, `tunnel ${this.tunnel}: no response from the local service in ${session.config.requestTimeoutMs} ms`, true);
     }, session.config.requestTimeoutMs);
     if (!endStream) {
       this.upload = new CreditedSender(req, session.config.initialWindowBytes, {
-        chunk: (data) => session.sendData(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data, endStream: false } })),
+        chunk: (data) =>
+          this.checkBodySize(data.length) &&
+          session.sendData(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data, endStream: false } })),
         end: () => session.sendData(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data: noBody, endStream: true } })),
       });
     }
+  }
+
+  private bodyBytes = 0;
+
+  /** False (and the request failed with 413) once the body passes the tunnel's limit. */
+  private checkBodySize(bytes: number): boolean {
+    this.bodyBytes += bytes;
+    if (this.maxBodyBytes === 0 || this.bodyBytes <= this.maxBodyBytes) return true;
+    this.res.shouldKeepAlive = false;
+    this.fail(ErrorCode.BodyTooLarge, `request body is over this tunnel's limit of ${this.maxBodyBytes} bytes`, this.headSent);
+    return false;
   }
 
   onAgentMessage(message: TunnelMessage): void {

@@ -1,29 +1,85 @@
-// Agent authentication by bearer token, compared in constant time.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Agent authentication by bearer token, compared in constant time. A token
+// may be named and limited to the tunnel names it may claim ("alice",
+// "alice-*"); a bare token may claim any name.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
+import { isValidTunnelName, randomTunnelName } from '../tunnel-names.js';
+
+export interface TokenSpec {
+  token: string;
+  /** Who holds it, for logs; never the secret. */
+  label?: string;
+  /** Name patterns this token may claim, `*` standing for any run of name characters; absent means any name. */
+  names?: readonly string[];
+}
+
+/** What a presented token proves: who, and which names it may claim. */
+export interface AgentIdentity {
+  readonly label: string;
+  /** Whether this identity may claim `name`. */
+  mayClaim(name: string): boolean;
+  /** A fresh name this identity may claim, or undefined when its patterns allow none. */
+  randomName(): string | undefined;
+  /** The patterns, for error messages. */
+  readonly claims: readonly string[] | undefined;
+}
+
+interface KnownToken {
+  digest: Buffer;
+  identity: AgentIdentity;
+}
+
+const anyone: AgentIdentity = { label: 'anonymous', mayClaim: () => true, randomName: randomTunnelName, claims: undefined };
 
 export class TokenAuth {
-  private readonly digests: Buffer[];
+  private readonly known: KnownToken[];
 
   /** With no tokens every agent is accepted (a local development server). */
-  constructor(tokens: readonly string[]) {
-    this.digests = tokens.map(digest);
+  constructor(tokens: readonly (string | TokenSpec)[]) {
+    this.known = tokens.map((entry, index) => {
+      const spec = typeof entry === 'string' ? { token: entry } : entry;
+      if (spec.token.length === 0) throw new Error(`token ${spec.label ?? index + 1} is empty`);
+      return { digest: digest(spec.token), identity: identityFor(spec.label ?? `token ${index + 1}`, spec.names) };
+    });
   }
 
   get required(): boolean {
-    return this.digests.length > 0;
+    return this.known.length > 0;
   }
 
-  accepts(metadata: Metadata): boolean {
-    if (!this.required) return true;
+  /** The identity a call's token proves, or undefined when it proves none. */
+  identify(metadata: Metadata): AgentIdentity | undefined {
+    if (!this.required) return anyone;
     const header = metadata.get('authorization')[0];
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
     const candidate = digest(token);
     // Check every token so the time taken says nothing about which one matched.
-    let matched = false;
-    for (const known of this.digests) matched = timingSafeEqual(known, candidate) || matched;
-    return matched;
+    let match: AgentIdentity | undefined;
+    for (const known of this.known) {
+      if (timingSafeEqual(known.digest, candidate) && match === undefined) match = known.identity;
+    }
+    return match;
   }
+}
+
+function identityFor(label: string, names: readonly string[] | undefined): AgentIdentity {
+  if (names === undefined) return { ...anyone, label };
+  for (const pattern of names) {
+    if (!isValidTunnelName(pattern.replaceAll('*', 'x'))) throw new Error(`token ${label}: "${pattern}" is not a tunnel name pattern`);
+  }
+  const patterns = names.map((pattern) => new RegExp(`^${pattern.replaceAll('*', '[a-z0-9-]*')}$`));
+  const wildcards = names.filter((pattern) => pattern.includes('*'));
+  return {
+    label,
+    claims: names,
+    mayClaim: (name) => patterns.some((pattern) => pattern.test(name)),
+    randomName: () => {
+      const pattern = wildcards[0];
+      if (pattern === undefined) return undefined;
+      const name = pattern.replace('*', randomBytes(4).toString('hex')).replaceAll('*', '');
+      return isValidTunnelName(name) ? name : undefined;
+    },
+  };
 }
 
 /** Hashing first gives equal lengths, which timingSafeEqual needs. */

@@ -19,15 +19,17 @@ import {
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
 import { controlMessage } from '../messages.js';
-import { isValidTunnelName, randomTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
+import { isValidTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import { AgentSession } from './agent-session.js';
 import { raiseSessionWindows } from './grpc-session-window.js';
 import { respondWithError } from './public-errors.js';
 import { PublicGrpcExchange } from './public-grpc-exchange.js';
 import { PublicHttpExchange } from './public-http-exchange.js';
 import { PublicWebSocketExchange, acceptedHandshakes } from './public-websocket-exchange.js';
+import { TunnelRateLimiter } from './rate-limiter.js';
+import { HeadDeadline } from './head-deadline.js';
 import { sniffProtocol } from './protocol-sniffer.js';
-import { TokenAuth } from './token-auth.js';
+import { TokenAuth, type AgentIdentity, type TokenSpec } from './token-auth.js';
 
 type Call = grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>;
 
@@ -38,8 +40,8 @@ export interface TunnelServerOptions {
   publicAddress: string;
   /** Tunnel NAME is served as NAME.DOMAIN. */
   domain: string;
-  /** Accepted agent tokens; none means any agent may connect. */
-  tokens?: readonly string[];
+  /** Accepted agent tokens, bare (any name) or named with the names they may claim; none means any agent may connect. */
+  tokens?: readonly (string | TokenSpec)[];
   limits?: Partial<ServerLimits>;
   config?: Partial<ConfigSync>;
   /** Serve the public port over TLS (PEM); ALPN picks h2 or http/1.1. */
@@ -67,7 +69,7 @@ export interface TunnelServerEvents {
 
 type Admission =
   | { ok: true; name: string; session: AgentSession; release: () => void }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; retryAfterSeconds?: number };
 
 /** How many names of departed tunnels to remember, to answer 502 rather than 404. */
 const rememberedOfflineNames = 10_000;
@@ -93,6 +95,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private readonly sessions = new Map<string, AgentSession>();
   private readonly tunnels = new Map<string, TunnelEntry>();
   private readonly offlineNames = new Set<string>();
+  private readonly rateLimiter: TunnelRateLimiter;
   private inflight = 0;
   private boundControlPort = 0;
   private boundPublicPort = 0;
@@ -102,20 +105,27 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.auth = new TokenAuth(options.tokens ?? []);
     this.limits = { ...defaultServerLimits, ...options.limits };
     this.config = { ...defaultConfigSync, ...options.config };
+    this.rateLimiter = new TunnelRateLimiter(this.limits.ratePerTunnel);
+    const { maxHeaderBytes, headerTimeoutMs, idleTimeoutMs } = this.limits;
     this.grpcServer.addService(TunnelServiceService, {
       controlStream: (call: Call) => this.onControlStream(call),
       proxy: (call: Call) => this.onProxyStream(call),
     });
-    this.http1Server = createServer({ keepAlive: true }, (req, res) => this.onPublicRequest(req, res));
+    this.http1Server = createServer(
+      { keepAlive: true, maxHeaderSize: maxHeaderBytes },
+      (req, res) => this.onPublicRequest(req, res),
+    );
     // Uploads and downloads may stream for a long time; the tunnel's own
-    // timeouts decide when a request has stalled.
+    // timeouts decide when a request has stalled. Heads must arrive promptly (HeadDeadline).
     this.http1Server.requestTimeout = 0;
+    this.http1Server.keepAliveTimeout = idleTimeoutMs;
     this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onPublicUpgrade(req, socket, head));
     this.wss.on('headers', (headers, req) => headers.push(...(acceptedHandshakes.get(req)?.headers ?? [])));
-    this.http2Server = createHttp2Server();
+    this.http2Server = createHttp2Server({ settings: { maxHeaderListSize: maxHeaderBytes }, maxHeaderListPairs: 256 });
     this.http2Server.on('session', (session: Http2Session) => {
       this.http2Sessions.add(session);
       session.once('close', () => this.http2Sessions.delete(session));
+      closeWhenIdle(session, idleTimeoutMs);
     });
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
       this.onPublicHttp2Stream(stream, headers, rawHeaders),
@@ -125,17 +135,21 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       socket.once('close', () => this.publicSockets.delete(socket));
       socket.on('error', () => {});
     };
-    const toHttp1 = (socket: Socket): boolean => this.http1Server.emit('connection', socket);
+    const headDeadline = new HeadDeadline(this.http1Server, headerTimeoutMs, idleTimeoutMs);
+    const toHttp1 = (socket: Socket): boolean => {
+      headDeadline.arm(socket);
+      return this.http1Server.emit('connection', socket);
+    };
     const toHttp2 = (socket: Socket): boolean => this.http2Server.emit('connection', socket);
     // noDelay as http.Server would set: responses go out in several small writes.
     this.publicListener = options.publicTls
-      ? createTlsServer({ ...options.publicTls, noDelay: true, ALPNProtocols: ['h2', 'http/1.1'] }, (socket: TLSSocket) => {
+      ? createTlsServer({ ...options.publicTls, noDelay: true, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: headerTimeoutMs }, (socket: TLSSocket) => {
           track(socket);
           (socket.alpnProtocol === 'h2' ? toHttp2 : toHttp1)(socket);
         })
       : createNetServer({ noDelay: true }, (socket) => {
           track(socket);
-          sniffProtocol(socket, toHttp1, toHttp2);
+          sniffProtocol(socket, toHttp1, toHttp2, headerTimeoutMs);
         });
     // A failed TLS handshake is the client's problem, not the server's.
     this.publicListener.on('tlsClientError', () => {});
@@ -207,7 +221,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   }
 
   private onControlStream(call: Call): void {
-    if (!this.auth.accepts(call.metadata)) {
+    const identity = this.auth.identify(call.metadata);
+    if (identity === undefined) {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'the server rejected the token' });
       return;
     }
@@ -219,7 +234,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
           call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: 'the first control message must be Hello' });
           return;
         }
-        session = this.openSession(call, payload.value.agentId);
+        session = this.openSession(call, payload.value.agentId, identity);
         return;
       }
       session.noteControlActivity();
@@ -247,16 +262,18 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     call.on('cancelled', ended);
   }
 
-  private openSession(call: Call, agentId: string): AgentSession {
-    // A reconnecting agent replaces its own stale session (and keeps its names).
+  private openSession(call: Call, agentId: string, identity: AgentIdentity): AgentSession {
+    // A reconnecting agent replaces its own stale session (and keeps its names);
+    // the same agent id under another token is someone else.
     for (const existing of this.sessions.values()) {
-      if (existing.agentId === agentId) existing.close('agent reconnected');
+      if (existing.agentId === agentId && existing.identity.label === identity.label) existing.close('agent reconnected');
     }
-    const session = new AgentSession(randomUUID(), agentId, call, this.config, (closed, reason) => {
+    const session = new AgentSession(randomUUID(), agentId, identity, call, this.config, (closed, reason) => {
       this.sessions.delete(closed.id);
       for (const name of closed.tunnels) {
         if (this.tunnels.get(name)?.session === closed) {
           this.tunnels.delete(name);
+          this.rateLimiter.forget(name);
           this.rememberOffline(name);
         }
       }
@@ -269,11 +286,19 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   }
 
   private register(session: AgentSession, request: RegisterTunnel, correlationId: string): void {
-    const name = request.name === '' ? randomTunnelName() : request.name.toLowerCase();
     const refuse = (code: string, message: string): void =>
       session.sendControl(controlMessage({ $case: 'error', value: { code, message, subject: request.name } }, correlationId));
+    const name = request.name === '' ? session.identity.randomName() : request.name.toLowerCase();
+    if (name === undefined) {
+      refuse(ErrorCode.NameNotAllowed, `token ${session.identity.label} may claim only ${session.identity.claims?.join(', ')}; ask for one of those names`);
+      return;
+    }
     if (!isValidTunnelName(name)) {
       refuse(ErrorCode.BadName, `"${request.name}" is not a valid tunnel name (lowercase letters, digits and dashes, at most 63)`);
+      return;
+    }
+    if (!session.identity.mayClaim(name)) {
+      refuse(ErrorCode.NameNotAllowed, `token ${session.identity.label} may not claim "${name}" (allowed: ${session.identity.claims?.join(', ')})`);
       return;
     }
     const owner = this.tunnels.get(name);
@@ -293,6 +318,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     if (this.tunnels.get(name)?.session !== session) return;
     this.tunnels.delete(name);
     session.tunnels.delete(name);
+    this.rateLimiter.forget(name);
     this.rememberOffline(name);
   }
 
@@ -307,11 +333,13 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private onProxyStream(call: Call): void {
     const sessionId = call.metadata.get('burrow-session')[0];
     const session = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
-    if (!this.auth.accepts(call.metadata)) {
+    const identity = this.auth.identify(call.metadata);
+    if (identity === undefined) {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'the server rejected the token' });
       return;
     }
-    if (session === undefined || session.isClosed) {
+    // A session id is not a secret to rely on: its data stream needs the same token.
+    if (session === undefined || session.isClosed || session.identity.label !== identity.label) {
       call.emit('error', { code: grpc.status.NOT_FOUND, details: 'unknown session; reconnect the control stream' });
       return;
     }
@@ -333,7 +361,16 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: the agent's data stream is down` };
     }
     if (this.inflight >= this.limits.maxInflight || session.exchanges.size >= this.limits.maxInflightPerAgent) {
-      return { ok: false, code: ErrorCode.OverCapacity, message: `tunnel ${name} is at its concurrency limit; retry shortly` };
+      return { ok: false, code: ErrorCode.OverCapacity, message: `tunnel ${name} is at its concurrency limit; retry shortly`, retryAfterSeconds: 1 };
+    }
+    const rate = this.rateLimiter.take(name);
+    if (!rate.allowed) {
+      return {
+        ok: false,
+        code: ErrorCode.RateLimited,
+        message: `tunnel ${name} is over its rate limit of ${this.limits.ratePerTunnel} requests per second`,
+        retryAfterSeconds: rate.retryAfterSeconds,
+      };
     }
     this.inflight++;
     return { ok: true, name, session, release: () => this.inflight-- };
@@ -342,18 +379,27 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private onPublicRequest(req: IncomingMessage, res: ServerResponse): void {
     const admission = this.admit(req.headers.host);
     if (!admission.ok) {
-      respondWithError(res, admission.code, admission.message);
+      respondWithError(res, admission.code, admission.message, admission.retryAfterSeconds);
       req.resume();
       return;
     }
-    new PublicHttpExchange(randomUUID(), admission.name, admission.session, req, res, admission.release).start();
+    const { maxBodyBytes } = this.limits;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (maxBodyBytes > 0 && declared > maxBodyBytes) {
+      admission.release();
+      // The body is not read; closing after the answer keeps it off the wire.
+      res.shouldKeepAlive = false;
+      respondWithError(res, ErrorCode.BodyTooLarge, `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`);
+      return;
+    }
+    new PublicHttpExchange(randomUUID(), admission.name, admission.session, req, res, admission.release, maxBodyBytes).start();
   }
 
   private onPublicUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const admission = this.admit(req.headers.host);
     if (!admission.ok) {
       const body = `${admission.message}\n`;
-      const retry = admission.code === ErrorCode.OverCapacity ? 'retry-after: 1\r\n' : '';
+      const retry = admission.retryAfterSeconds === undefined ? '' : `retry-after: ${admission.retryAfterSeconds}\r\n`;
       socket.end(
         `HTTP/1.1 ${httpStatusFor(admission.code)} ${admission.code}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
           `content-length: ${Buffer.byteLength(body)}\r\nx-burrow-error: ${admission.code}\r\n${retry}connection: close\r\n\r\n${body}`,
@@ -392,6 +438,18 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     }
     new PublicGrpcExchange(randomUUID(), admission.name, admission.session, stream, headers, rawHeaders, admission.release).start();
   }
+}
+
+/** Closes an HTTP/2 session with no open streams after `ms` of silence; a quiet stream (a gRPC watch) keeps it. */
+function closeWhenIdle(session: Http2Session, ms: number): void {
+  let open = 0;
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    open++;
+    stream.once('close', () => open--);
+  });
+  session.setTimeout(ms, () => {
+    if (open === 0) session.close();
+  });
 }
 
 export function splitHostPort(address: string): { host: string; port: number } {

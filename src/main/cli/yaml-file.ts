@@ -1,0 +1,22 @@
+// Reads a YAML file that must hold a mapping, turning every failure into a
+// usage error that names the file.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { UsageError } from './usage-error.js';
+
+export function readYamlMapping(path: string, expected: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${path}: expected a mapping with ${expected}`);
+  return doc as Record<string, unknown>;
+}

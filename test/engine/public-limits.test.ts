@@ -1,0 +1,115 @@
+// Limits on the public side: head size (431), body size (413), slow or
+// silent clients (header timeout), idle connections, and a per-tunnel rate
+// limit (429) that leaves other tunnels alone.
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { ServerLimits } from '../../src/main/tunnel/config.js';
+import { publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+
+let backend: Backend;
+let fixture: TunnelFixture;
+let bodiesSeen: number[];
+
+async function start(limits: Partial<ServerLimits>): Promise<void> {
+  bodiesSeen = [];
+  backend = await startBackend((req, res) => {
+    let size = 0;
+    req.on('data', (chunk: Buffer) => (size += chunk.length));
+    req.on('end', () => {
+      bodiesSeen.push(size);
+      res.end(`got ${size}`);
+    });
+  });
+  const target = String(backend.port);
+  fixture = await startTunnel([{ name: 'app', protocol: 'http', target }, { name: 'other', protocol: 'http', target }], { limits });
+}
+
+afterEach(async () => {
+  await fixture?.stop();
+  await backend?.close();
+});
+
+/** A raw client: what it writes, and the whole answer once the server closes. */
+function rawClient(port: number): { socket: Socket; closed: Promise<string> } {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  return { socket, closed: once(socket, 'close').then(() => received) };
+}
+
+describe('public limits', () => {
+  it('answers 431 to an oversized head, and the next request on the tunnel works', async () => {
+    await start({ maxHeaderBytes: 4096 });
+    const res = await publicRequest({ port: fixture.publicPort, host: 'app.localhost', headers: { 'x-big': 'y'.repeat(8_000) } });
+    expect(res.status).toBe(431);
+    expect((await publicRequest({ port: fixture.publicPort, host: 'app.localhost' })).status).toBe(200);
+  });
+
+  it('answers 413 to a declared or streamed body over the limit, without troubling other requests', async () => {
+    await start({ maxBodyBytes: 100_000 });
+    const declared = await publicRequest({ port: fixture.publicPort, host: 'app.localhost', method: 'POST', body: Buffer.alloc(200_000) });
+    expect(declared.status).toBe(413);
+    expect(declared.headers['x-burrow-error']).toBe('BURROW_E_BODY_TOO_LARGE');
+    // Chunked: the size is known only as it streams.
+    const streamed = await publicRequest({
+      port: fixture.publicPort,
+      host: 'app.localhost',
+      method: 'POST',
+      headers: { 'transfer-encoding': 'chunked' },
+      body: Buffer.alloc(500_000),
+    }).catch((error: Error) => ({ status: -1, error }));
+    // Either a 413 or, if the response had begun, a cut connection: never a 200.
+    expect([413, -1]).toContain(streamed.status);
+    const [small, exact] = await Promise.all([
+      publicRequest({ port: fixture.publicPort, host: 'app.localhost', method: 'POST', body: Buffer.alloc(10) }),
+      publicRequest({ port: fixture.publicPort, host: 'other.localhost', method: 'POST', body: Buffer.alloc(100_000) }),
+    ]);
+    expect(small.body.toString()).toBe('got 10');
+    expect(exact.body.toString()).toBe('got 100000');
+    expect(bodiesSeen.every((size) => size <= 100_000)).toBe(true);
+    expect(fixture.server.inflightRequests).toBe(0);
+  });
+
+  it('closes a connection that sends its head too slowly, and one that sends nothing', async () => {
+    await start({ headerTimeoutMs: 300 });
+    const slow = rawClient(fixture.publicPort);
+    slow.socket.write('GET / HTTP/1.1\r\nHost: app.localhost\r\n');
+    const silent = rawClient(fixture.publicPort);
+    const [slowAnswer, silentAnswer] = await Promise.all([slow.closed, silent.closed]);
+    expect(slowAnswer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(silentAnswer).toBe('');
+  });
+
+  it('closes a keep-alive connection left idle', async () => {
+    await start({ idleTimeoutMs: 200 });
+    const client = rawClient(fixture.publicPort);
+    client.socket.write('GET /once HTTP/1.1\r\nHost: app.localhost\r\n\r\n');
+    const answer = await client.closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('got 0');
+  });
+
+  it('limits requests per second per tunnel with 429 and Retry-After; another tunnel is not limited', async () => {
+    await start({ ratePerTunnel: 5 });
+    const burst = await Promise.all(Array.from({ length: 20 }, () => publicRequest({ port: fixture.publicPort, host: 'app.localhost' })));
+    const limited = burst.filter((res) => res.status === 429);
+    expect(burst.filter((res) => res.status === 200).length).toBeGreaterThanOrEqual(5);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]!.headers['x-burrow-error']).toBe('BURROW_E_RATE_LIMITED');
+    expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // The other tunnel has its own bucket.
+    const other = await Promise.all(Array.from({ length: 5 }, () => publicRequest({ port: fixture.publicPort, host: 'other.localhost' })));
+    expect(other.map((res) => res.status)).toEqual([200, 200, 200, 200, 200]);
+    // WebSocket upgrades count too.
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${fixture.publicPort}/`, { headers: { host: 'app.localhost' } });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+      ws.once('error', () => resolve(-1));
+    });
+    expect(refused).toBe(429);
+  });
+});
