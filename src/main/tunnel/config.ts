@@ -23,7 +23,7 @@ export interface ServerLimits {
   maxBodyBytes: number;
   /** A public client must finish sending a request head within this (slowloris). */
   headerTimeoutMs: number;
-  /** A public connection idle between requests is closed after this. */
+  /** A public connection idle between requests is closed after this, and an HTTP response body silent this long is cut (as a proxy read timeout). */
   idleTimeoutMs: number;
   /** Requests per second per tunnel (bursts of as many); 0 for no limit. */
   ratePerTunnel: number;

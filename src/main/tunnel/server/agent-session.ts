@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ProtocolType, type ConfigSync, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { ErrorCode } from '../errors.js';
 import { controlMessage, resetMessage } from '../messages.js';
+import { malformedReason } from '../tunnel-codec.js';
 import type { Exchange } from './exchange.js';
 import type { AgentIdentity } from './token-auth.js';
 
@@ -103,7 +104,17 @@ export class AgentSession {
     this.exchanges.clear();
   }
 
+  /** Tells the agent, on its control stream, that a message of its broke the protocol. */
+  reportProtocolError(requestId: string, message: string): void {
+    this.sendControl(controlMessage({ $case: 'error', value: { code: ErrorCode.Protocol, message, subject: requestId } }));
+  }
+
   private onProxyMessage(message: TunnelMessage): void {
+    const broken = malformedReason(message);
+    if (broken !== undefined) {
+      this.reportProtocolError('', broken);
+      return;
+    }
     const exchange = this.exchanges.get(message.requestId);
     if (exchange !== undefined) {
       exchange.onAgentMessage(message);
@@ -115,6 +126,7 @@ export class AgentSession {
       this.sendData(
         resetMessage(message.requestId, message.protocolType || ProtocolType.PROTOCOL_TYPE_HTTP, ErrorCode.Protocol, 'unknown request_id'),
       );
+      this.reportProtocolError(message.requestId, 'response for a request_id the server never sent');
     }
   }
 }

@@ -8,7 +8,7 @@ import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.
 import { headersFromHttp2Raw, headersToObject } from '../headers.js';
 import { dataMessage, noBody, resetMessage } from '../messages.js';
 import type { AgentSession } from './agent-session.js';
-import type { Exchange } from './exchange.js';
+import { guardAgentMessage, type Exchange } from './exchange.js';
 
 const grpc = ProtocolType.PROTOCOL_TYPE_GRPC;
 
@@ -74,11 +74,12 @@ export class PublicGrpcExchange implements Exchange {
   onAgentMessage(message: TunnelMessage): void {
     if (this.done) return;
     const payload = message.payload;
-    try {
+    guardAgentMessage(this.session, this.requestId, this.tunnel, () => {
       switch (payload?.$case) {
         case 'responseHead': {
           if (this.stream.headersSent) throw new TunnelError(ErrorCode.Protocol, 'second response head');
           const head = payload.value;
+          if (head.status < 200 || head.status > 599) throw new TunnelError(ErrorCode.Protocol, `response status ${head.status} is not a final HTTP status`);
           const headers = { ...headersToObject(head.headers), ':status': head.status };
           if (head.endStream) {
             // Trailers-only response (typically an error status).
@@ -110,10 +111,7 @@ export class PublicGrpcExchange implements Exchange {
         default:
           throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload?.$case ?? 'empty'} message on a gRPC call`);
       }
-    } catch (error) {
-      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
-      this.fail(code, `tunnel ${this.tunnel}: ${(error as Error).message}`, true);
-    }
+    }, (code, message) => this.fail(code, message, true));
   }
 
   abort(code: string, message: string): void {

@@ -2,13 +2,13 @@
 // both bodies streamed under per-request credit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProtocolType, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
-import { inlineBodyMaxBytes } from '../config.js';
+import { inlineBodyMaxBytes, type ServerLimits } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
 import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
 import { headersFromRaw, headersToRaw } from '../headers.js';
 import { dataMessage, noBody, resetMessage } from '../messages.js';
 import type { AgentSession } from './agent-session.js';
-import type { Exchange } from './exchange.js';
+import { guardAgentMessage, type Exchange } from './exchange.js';
 import { respondWithError } from './public-errors.js';
 
 const http = ProtocolType.PROTOCOL_TYPE_HTTP;
@@ -27,8 +27,7 @@ export class PublicHttpExchange implements Exchange {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly onDone: () => void,
-    /** Request body bytes allowed; 0 for no limit. */
-    private readonly maxBodyBytes = 0,
+    private readonly limits: Pick<ServerLimits, 'maxBodyBytes' | 'idleTimeoutMs'> = { maxBodyBytes: 0, idleTimeoutMs: 0 },
   ) {}
 
   start(): void {
@@ -91,29 +90,43 @@ export class PublicHttpExchange implements Exchange {
   }
 
   private bodyBytes = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  /** Like a reverse proxy's read timeout: a response body silent this long is cut (a stream that goes quiet for good). */
+  private watchResponseIdle(): void {
+    const { idleTimeoutMs } = this.limits;
+    if (idleTimeoutMs === 0) return;
+    this.idleTimer = setTimeout(
+      () => this.fail(ErrorCode.Timeout, `tunnel ${this.tunnel}: the response body was silent for ${idleTimeoutMs} ms`, true),
+      idleTimeoutMs,
+    );
+  }
 
   /** False (and the request failed with 413) once the body passes the tunnel's limit. */
   private checkBodySize(bytes: number): boolean {
     this.bodyBytes += bytes;
-    if (this.maxBodyBytes === 0 || this.bodyBytes <= this.maxBodyBytes) return true;
+    const { maxBodyBytes } = this.limits;
+    if (maxBodyBytes === 0 || this.bodyBytes <= maxBodyBytes) return true;
     this.res.shouldKeepAlive = false;
-    this.fail(ErrorCode.BodyTooLarge, `request body is over this tunnel's limit of ${this.maxBodyBytes} bytes`, this.headSent);
+    this.fail(ErrorCode.BodyTooLarge, `request body is over this tunnel's limit of ${maxBodyBytes} bytes`, this.headSent);
     return false;
   }
 
   onAgentMessage(message: TunnelMessage): void {
     if (this.done) return;
     const payload = message.payload;
-    try {
+    guardAgentMessage(this.session, this.requestId, this.tunnel, () => {
       switch (payload?.$case) {
         case 'responseHead': {
           if (this.res.headersSent) throw new TunnelError(ErrorCode.Protocol, 'second response head');
           clearTimeout(this.headTimer);
           const head = payload.value;
+          if (head.status < 200 || head.status > 599) throw new TunnelError(ErrorCode.Protocol, `response status ${head.status} is not a final HTTP status`);
           this.res.writeHead(head.status, head.statusMessage || undefined, headersToRaw(head.headers));
           if (head.endStream) this.finish(head.body);
           else {
             this.res.flushHeaders();
+            this.watchResponseIdle();
             this.download = new CreditedReceiver(writableSink(this.res), this.session.config.initialWindowBytes, (bytes) =>
               this.session.sendData(dataMessage(this.requestId, http, { $case: 'windowUpdate', value: { bytes } })),
             );
@@ -122,6 +135,7 @@ export class PublicHttpExchange implements Exchange {
         }
         case 'bodyChunk': {
           if (this.download === undefined) throw new TunnelError(ErrorCode.Protocol, 'body before response head');
+          this.idleTimer?.refresh();
           if (payload.value.data.length > 0) this.download.write(payload.value.data, payload.value.data.length);
           if (payload.value.endStream) this.finish();
           return;
@@ -141,10 +155,7 @@ export class PublicHttpExchange implements Exchange {
         default:
           throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload?.$case ?? 'empty'} message on an HTTP request`);
       }
-    } catch (error) {
-      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
-      this.fail(code, `tunnel ${this.tunnel}: ${(error as Error).message}`, true);
-    }
+    }, (code, message) => this.fail(code, message, true));
   }
 
   abort(code: string, message: string): void {
@@ -173,6 +184,7 @@ export class PublicHttpExchange implements Exchange {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.headTimer);
+    clearTimeout(this.idleTimer);
     this.session.exchanges.delete(this.requestId);
     this.onDone();
   }

@@ -10,7 +10,7 @@ import { headersFromRaw, headerValue } from '../headers.js';
 import { dataMessage, noBody, resetMessage } from '../messages.js';
 import { WebSocketRelay } from '../websocket-relay.js';
 import type { AgentSession } from './agent-session.js';
-import type { Exchange } from './exchange.js';
+import { guardAgentMessage, type Exchange } from './exchange.js';
 
 const websocket = ProtocolType.PROTOCOL_TYPE_WEBSOCKET;
 
@@ -80,7 +80,7 @@ export class PublicWebSocketExchange implements Exchange {
   onAgentMessage(message: TunnelMessage): void {
     if (this.done) return;
     const payload = message.payload;
-    try {
+    guardAgentMessage(this.session, this.requestId, this.tunnel, () => {
       switch (payload?.$case) {
         case 'responseHead':
           clearTimeout(this.headTimer);
@@ -109,10 +109,7 @@ export class PublicWebSocketExchange implements Exchange {
         default:
           throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload?.$case ?? 'empty'} message on a WebSocket`);
       }
-    } catch (error) {
-      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
-      this.fail(code, `tunnel ${this.tunnel}: ${(error as Error).message}`, true);
-    }
+    }, (code, message) => this.fail(code, message, true));
   }
 
   abort(code: string, message: string): void {

@@ -11,7 +11,6 @@ import * as grpc from '@grpc/grpc-js';
 import { WebSocketServer } from 'ws';
 import {
   ProtocolType,
-  TunnelServiceService,
   type ConfigSync,
   type RegisterTunnel,
   type TunnelMessage,
@@ -19,6 +18,7 @@ import {
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
 import { controlMessage } from '../messages.js';
+import { malformedReason, tolerantTunnelService } from '../tunnel-codec.js';
 import { isValidTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import { AgentSession } from './agent-session.js';
 import { raiseSessionWindows } from './grpc-session-window.js';
@@ -107,7 +107,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.config = { ...defaultConfigSync, ...options.config };
     this.rateLimiter = new TunnelRateLimiter(this.limits.ratePerTunnel);
     const { maxHeaderBytes, headerTimeoutMs, idleTimeoutMs } = this.limits;
-    this.grpcServer.addService(TunnelServiceService, {
+    this.grpcServer.addService(tolerantTunnelService, {
       controlStream: (call: Call) => this.onControlStream(call),
       proxy: (call: Call) => this.onProxyStream(call),
     });
@@ -125,6 +125,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.http2Server.on('session', (session: Http2Session) => {
       this.http2Sessions.add(session);
       session.once('close', () => this.http2Sessions.delete(session));
+      // A client that half-closes will send nothing more: finish what is open, then close.
+      session.socket.once('end', () => session.close());
       closeWhenIdle(session, idleTimeoutMs);
     });
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
@@ -229,6 +231,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     let session: AgentSession | undefined;
     call.on('data', (message: TunnelMessage) => {
       const payload = message.payload;
+      const broken = malformedReason(message);
       if (session === undefined) {
         if (payload?.$case !== 'hello') {
           call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: 'the first control message must be Hello' });
@@ -248,12 +251,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
         case 'heartbeat':
           return;
         default:
-          session.sendControl(
-            controlMessage({
-              $case: 'error',
-              value: { code: ErrorCode.Protocol, message: `unexpected ${payload?.$case ?? 'empty'} control message`, subject: '' },
-            }),
-          );
+          session.reportProtocolError(message.requestId, broken ?? `unexpected ${payload?.$case ?? 'empty'} control message`);
       }
     });
     const ended = (): void => session?.close('control stream closed');
@@ -392,7 +390,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       respondWithError(res, ErrorCode.BodyTooLarge, `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`);
       return;
     }
-    new PublicHttpExchange(randomUUID(), admission.name, admission.session, req, res, admission.release, maxBodyBytes).start();
+    new PublicHttpExchange(randomUUID(), admission.name, admission.session, req, res, admission.release, this.limits).start();
   }
 
   private onPublicUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
