@@ -1,0 +1,30 @@
+// What every scenario gets: where the backend is directly and through the
+// tunnel, the PIDs to watch, and how long to run.
+export interface Target {
+  label: 'direct' | 'tunnel';
+  port: number;
+  /** Host header for HTTP and WebSocket. */
+  host: string;
+  /** host:port to dial for gRPC, and the authority to send. */
+  grpcAddress: string;
+  grpcAuthority?: string;
+}
+
+export interface BenchContext {
+  direct: Target;
+  tunnel: Target;
+  pids: { server: number; agent: number };
+  quick: boolean;
+  /** One progress line. */
+  say(line: string): void;
+}
+
+/** A figure for the table: direct and tunnel side by side. */
+export interface Figure {
+  scenario: string;
+  unit: string;
+  direct?: number;
+  tunnel?: number;
+  /** Anything else worth keeping (latencies, RSS, tool). */
+  extra?: Record<string, number | string>;
+}

@@ -1,0 +1,82 @@
+// Child processes of a benchmark run: started with their output watched,
+// sampled for memory, and always stopped by PID, also on error or Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const children = new Set<ChildProcess>();
+
+export interface Started {
+  child: ChildProcess;
+  pid: number;
+  /** The first stdout line matching, within the timeout. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export function startProcess(label: string, command: string, args: string[]): Started {
+  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  let buffer = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    buffer += text;
+    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      lines.push(line);
+      for (const waiter of [...waiters]) if (waiter.pattern.test(line)) waiter.resolve(line);
+    }
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2_000)));
+  return {
+    child,
+    pid: child.pid!,
+    line: (pattern, timeoutMs = 20_000) =>
+      new Promise((resolve, reject) => {
+        const seen = lines.find((l) => pattern.test(l));
+        if (seen !== undefined) return resolve(seen);
+        const timer = setTimeout(() => reject(new Error(`${label}: no line matching ${pattern} in ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+        child.once('exit', (code) => reject(new Error(`${label} exited (${code}) before printing ${pattern}\n${stderr}`)));
+        waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+      }),
+  };
+}
+
+export function stopAll(): void {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopAll();
+    process.exit(130);
+  });
+}
+process.once('exit', stopAll);
+
+/** Resident memory of a process, in bytes (Linux). */
+export function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** Samples the peak RSS of some processes every 100 ms while `work` runs. */
+export async function peakRss<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ result: T; peak: Record<string, number> }> {
+  const peak: Record<string, number> = Object.fromEntries(Object.keys(pids).map((name) => [name, 0]));
+  const sample = (): void => {
+    for (const [name, pid] of Object.entries(pids)) peak[name] = Math.max(peak[name]!, rssBytes(pid));
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  try {
+    return { result: await work(), peak };
+  } finally {
+    clearInterval(timer);
+    sample();
+  }
+}

@@ -1,0 +1,37 @@
+// The run's output: an aligned table for people, a JSON file for tools.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import type { Figure } from './context.js';
+import { wrkPath } from './load.js';
+import { repoRoot } from './processes.js';
+
+export function machine(): Record<string, string | number> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: type(),
+    node: process.version,
+    loadGenerator: wrkPath === undefined ? 'node (wrk not found)' : `wrk (${wrkPath})`,
+  };
+}
+
+const format = (value: number | undefined): string =>
+  value === undefined || Number.isNaN(value) ? '-' : value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
+
+export function table(figures: Figure[]): string {
+  const rows = figures.map((f) => [f.scenario, f.unit, format(f.direct), format(f.tunnel), f.direct && f.tunnel ? `${(f.tunnel / f.direct).toFixed(2)}x` : '']);
+  const header = ['scenario', 'unit', 'direct', 'tunnel', 'tunnel/direct'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function writeJson(figures: Figure[], quick: boolean): string {
+  const dir = join(repoRoot, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), quick, machine: machine(), figures }, null, 2)}\n`);
+  return file;
+}
