@@ -125,7 +125,12 @@ export interface CliProcess {
 
 /** Runs `burrow ARGS` as a child process. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, [`${repoRoot}/bin/burrow.js`, ...args], {
+  return spawnNode([`${repoRoot}/bin/burrow.js`, ...args], env);
+}
+
+/** Runs `node ARGS` as a child process, its output collected by line. */
+export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -112,7 +112,12 @@ export class LocalHttpExchange implements LocalExchange {
     const responseHead = { status, statusMessage: res.statusMessage ?? '', headers };
     const length = res.headers['transfer-encoding'] === undefined ? Number(res.headers['content-length']) : NaN;
     const bodiless = this.head.method === 'HEAD' || status === 204 || status === 304 || length === 0;
-    res.on('error', () => {}); // reported through the request's 'error'
+    // A service that dies mid-body ends the response without 'end' (and the request emits no error).
+    const cutShort = (): void => {
+      if (!res.complete) this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(this.target)} closed the response before its end`, true);
+    };
+    res.on('error', cutShort);
+    res.once('close', cutShort);
     if (bodiless || length <= inlineBodyMaxBytes) {
       // Small body of known length: one message with the head.
       const chunks: Buffer[] = [];

@@ -170,6 +170,13 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     return this.inflight;
   }
 
+  /** Requests the agents' sessions still track (for leak checks: zero when idle). */
+  get pendingExchanges(): number {
+    let pending = 0;
+    for (const session of this.sessions.values()) pending += session.exchanges.size;
+    return pending;
+  }
+
   get agentCount(): number {
     return this.sessions.size;
   }
