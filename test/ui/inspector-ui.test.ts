@@ -20,6 +20,8 @@ let page: Page;
 let publicPort: number;
 let held: Backend;
 const releaseHeld: (() => void)[] = [];
+/** Errors the page logged, CSP violations included: there must be none. */
+const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   // A backend that answers only when told, so a request is seen in flight.
@@ -33,6 +35,8 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(15_000);
+  page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
   await page.goto(inspector.url);
 });
 
@@ -201,5 +205,9 @@ describe('web inspector UI', () => {
     expect(background).toBe('rgb(22, 24, 29)');
     await page.screenshot({ path: screenshotPath('inspector-dark') });
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('logged no errors in the page (a CSP violation would be one)', () => {
+    expect(consoleErrors).toEqual([]);
   });
 });

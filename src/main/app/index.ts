@@ -11,7 +11,7 @@ const rendererUrl = process.env.ELECTRON_RENDERER_URL;
 const rendererFile = join(__dirname, '../renderer/index.html');
 const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(__dirname, '../../resources');
 const contentSecurityPolicy =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 function isOurPage(url: string): boolean {
   if (rendererUrl !== undefined && url.startsWith(rendererUrl)) return true;
@@ -43,7 +43,15 @@ async function main(): Promise<void> {
     height: 820,
     show: false,
     icon: join(resourcesDir, 'icon.png'),
-    webPreferences: { preload: join(__dirname, '../preload/index.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
+    webPreferences: {
+      preload: join(__dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      // Middle-click could otherwise open a link in a new window.
+      disableBlinkFeatures: 'Auxclick',
+    },
   });
   const showWindow = (): void => {
     if (window.isMinimized()) window.restore();
