@@ -1,0 +1,59 @@
+// `burrow server` hardening flags: named tokens from a file (bad files are
+// usage errors; a name outside a token's claims stops the agent with exit 1)
+// and the public limits.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, publicRequest, spawnCli, startBackend, type CliProcess } from '../helpers/common.js';
+
+const started: CliProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+function cli(args: string[]): CliProcess {
+  const p = spawnCli(args);
+  started.push(p);
+  return p;
+}
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.kill()));
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+function tokensFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'burrow-tokens-')), 'tokens.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('burrow server --tokens-file', () => {
+  it.each([
+    ['not yaml: [', /not valid YAML/],
+    ['tokens: []', /non-empty list/],
+    ['tokens:\n  - { name: a, token: short }', /at least 8 characters/],
+    ['tokens:\n  - { name: a, token: longenough1, tunnels: ["Bad Name"] }', /not a tunnel name or pattern/],
+    ['tokens:\n  - { name: a, token: longenough1 }\n  - { name: a, token: longenough2 }', /used twice/],
+  ])('refuses %j with exit 2', async (text, message) => {
+    const p = cli(['server', '--tokens-file', tokensFile(text), '--control', '127.0.0.1:0', '--public', '127.0.0.1:0']);
+    expect(await p.exited).toBe(2);
+    expect(p.stderrLines.join('\n')).toMatch(message);
+  });
+
+  it('lets each token claim only its names; a refused name stops the agent with exit 1 saying why', async () => {
+    const backend = await startBackend((_req, res) => res.end('claimed'));
+    cleanups.push(() => backend.close());
+    const file = tokensFile('tokens:\n  - { name: alice, token: alice-secret-1, tunnels: ["alice-*"] }\n');
+    const control = await freePort();
+    const publicPort = await freePort();
+    const server = cli(['server', '--tokens-file', file, '--control', `127.0.0.1:${control}`, '--public', `127.0.0.1:${publicPort}`, '--max-body', '1000', '--rate-limit', '100']);
+    await server.waitForLine(/public traffic/);
+    const allowed = cli(['http', String(backend.port), '--name', 'alice-web', '--server', `127.0.0.1:${control}`, '--token', 'alice-secret-1', '--no-inspect']);
+    await allowed.waitForLine(/^tunnel alice-web: /);
+    expect((await publicRequest({ port: publicPort, host: 'alice-web.localhost' })).body.toString()).toBe('claimed');
+    const tooBig = await publicRequest({ port: publicPort, host: 'alice-web.localhost', method: 'POST', body: Buffer.alloc(2_000) });
+    expect(tooBig.status).toBe(413);
+
+    const refused = cli(['http', String(backend.port), '--name', 'bob', '--server', `127.0.0.1:${control}`, '--token', 'alice-secret-1', '--no-inspect']);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderrLines.join('\n')).toMatch(/may not claim "bob"/);
+  });
+});
