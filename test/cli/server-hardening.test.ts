@@ -32,6 +32,7 @@ describe('burrow server --tokens-file', () => {
     ['tokens:\n  - { name: a, token: short }', /at least 8 characters/],
     ['tokens:\n  - { name: a, token: longenough1, tunnels: ["Bad Name"] }', /not a tunnel name or pattern/],
     ['tokens:\n  - { name: a, token: longenough1 }\n  - { name: a, token: longenough2 }', /used twice/],
+    ['tokens:\n  - { name: a, token: longenough1, max_body: -5 }', /max_body must be a positive/],
   ])('refuses %j with exit 2', async (text, message) => {
     const p = cli(['server', '--tokens-file', tokensFile(text), '--control', '127.0.0.1:0', '--public', '127.0.0.1:0']);
     expect(await p.exited).toBe(2);
@@ -41,7 +42,7 @@ describe('burrow server --tokens-file', () => {
   it('lets each token claim only its names; a refused name stops the agent with exit 1 saying why', async () => {
     const backend = await startBackend((_req, res) => res.end('claimed'));
     cleanups.push(() => backend.close());
-    const file = tokensFile('tokens:\n  - { name: alice, token: alice-secret-1, tunnels: ["alice-*"] }\n');
+    const file = tokensFile('tokens:\n  - { name: alice, token: alice-secret-1, tunnels: ["alice-*"] }\n  - { name: small, token: small-secret-1, tunnels: ["small"], max_body: 100 }\n');
     const control = await freePort();
     const publicPort = await freePort();
     const server = cli(['server', '--tokens-file', file, '--control', `127.0.0.1:${control}`, '--public', `127.0.0.1:${publicPort}`, '--max-body', '1000', '--rate-limit', '100']);
@@ -51,6 +52,12 @@ describe('burrow server --tokens-file', () => {
     expect((await publicRequest({ port: publicPort, host: 'alice-web.localhost' })).body.toString()).toBe('claimed');
     const tooBig = await publicRequest({ port: publicPort, host: 'alice-web.localhost', method: 'POST', body: Buffer.alloc(2_000) });
     expect(tooBig.status).toBe(413);
+    // A token's own limit applies to its tunnels, within the server's.
+    expect((await publicRequest({ port: publicPort, host: 'alice-web.localhost', method: 'POST', body: Buffer.alloc(500) })).status).toBe(200);
+    const small = cli(['http', String(backend.port), '--name', 'small', '--server', `127.0.0.1:${control}`, '--token', 'small-secret-1', '--no-inspect']);
+    await small.waitForLine(/^tunnel small: /);
+    expect((await publicRequest({ port: publicPort, host: 'small.localhost', method: 'POST', body: Buffer.alloc(500) })).status).toBe(413);
+    expect((await publicRequest({ port: publicPort, host: 'small.localhost', method: 'POST', body: Buffer.alloc(50) })).status).toBe(200);
 
     const refused = cli(['http', String(backend.port), '--name', 'bob', '--server', `127.0.0.1:${control}`, '--token', 'alice-secret-1', '--no-inspect']);
     expect(await refused.exited).toBe(1);

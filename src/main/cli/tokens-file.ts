@@ -3,7 +3,7 @@
 //
 //   tokens:
 //     - { name: alice, token: s3cret-a, tunnels: [alice, "alice-*"] }
-//     - { name: ci, token: s3cret-c, tunnels: ["ci-*"] }
+//     - { name: ci, token: s3cret-c, tunnels: ["ci-*"], max_body: 1048576 }
 //     - { name: admin, token: s3cret-x }        # any name
 import type { TokenSpec } from '../tunnel/server/token-auth.js';
 import { isValidTunnelName } from '../tunnel/tunnel-names.js';
@@ -18,20 +18,22 @@ export function readTokensFile(path: string): TokenSpec[] {
   return tokens.map((entry, i) => {
     const where = `${path}: tokens[${i}]`;
     if (typeof entry !== 'object' || entry === null) throw new UsageError(`${where} must be a mapping with name and token`);
-    const { name, token, tunnels } = entry as Record<string, unknown>;
+    const { name, token, tunnels, max_body: maxBody } = entry as Record<string, unknown>;
     if (typeof name !== 'string' || name === '') throw new UsageError(`${where}.name must be a non-empty string`);
     if (typeof token !== 'string' || token.length < 8) throw new UsageError(`${where}.token must be a string of at least 8 characters`);
     if (labels.has(name)) throw new UsageError(`${where}: the name "${name}" is used twice`);
     if (secrets.has(token)) throw new UsageError(`${where}: the same token is given twice; names could not tell its holders apart`);
     labels.add(name);
     secrets.add(token);
-    if (tunnels === undefined) return { label: name, token };
+    if (maxBody !== undefined && (!Number.isInteger(maxBody) || (maxBody as number) <= 0)) throw new UsageError(`${where}.max_body must be a positive number of bytes`);
+    const limits = maxBody === undefined ? {} : { maxBodyBytes: maxBody as number };
+    if (tunnels === undefined) return { label: name, token, ...limits };
     if (!Array.isArray(tunnels) || tunnels.length === 0 || !tunnels.every((t) => typeof t === 'string')) {
       throw new UsageError(`${where}.tunnels must be a non-empty list of names or patterns like "app-*"`);
     }
     for (const pattern of tunnels as string[]) {
       if (!isValidTunnelName(pattern.replaceAll('*', 'x'))) throw new UsageError(`${where}.tunnels: "${pattern}" is not a tunnel name or pattern`);
     }
-    return { label: name, token, names: tunnels as string[] };
+    return { label: name, token, names: tunnels as string[], ...limits };
   });
 }

@@ -11,6 +11,8 @@ export interface TokenSpec {
   label?: string;
   /** Name patterns this token may claim, `*` standing for any run of name characters; absent means any name. */
   names?: readonly string[];
+  /** Request body limit for this token's tunnels (413 above it), within the server's own. */
+  maxBodyBytes?: number;
 }
 
 /** What a presented token proves: who, and which names it may claim. */
@@ -22,6 +24,8 @@ export interface AgentIdentity {
   randomName(): string | undefined;
   /** The patterns, for error messages. */
   readonly claims: readonly string[] | undefined;
+  /** This identity's own request body limit, if it has one. */
+  readonly maxBodyBytes?: number;
 }
 
 interface KnownToken {
@@ -39,7 +43,8 @@ export class TokenAuth {
     this.known = tokens.map((entry, index) => {
       const spec = typeof entry === 'string' ? { token: entry } : entry;
       if (spec.token.length === 0) throw new Error(`token ${spec.label ?? index + 1} is empty`);
-      return { digest: digest(spec.token), identity: identityFor(spec.label ?? `token ${index + 1}`, spec.names) };
+      const identity = identityFor(spec.label ?? `token ${index + 1}`, spec.names);
+      return { digest: digest(spec.token), identity: spec.maxBodyBytes === undefined ? identity : { ...identity, maxBodyBytes: spec.maxBodyBytes } };
     });
   }
 

@@ -388,7 +388,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       req.resume();
       return;
     }
-    const { maxBodyBytes } = this.limits;
+    const maxBodyBytes = tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (maxBodyBytes > 0 && declared > maxBodyBytes) {
       admission.release();
@@ -397,7 +397,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       respondWithError(res, ErrorCode.BodyTooLarge, `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`);
       return;
     }
-    new PublicHttpExchange(randomUUID(), admission.name, admission.session, req, res, admission.release, this.limits).start();
+    new PublicHttpExchange(randomUUID(), admission.name, admission.session, req, res, admission.release, { ...this.limits, maxBodyBytes }).start();
   }
 
   private onPublicUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -443,6 +443,12 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     }
     new PublicGrpcExchange(randomUUID(), admission.name, admission.session, stream, headers, rawHeaders, admission.release).start();
   }
+}
+
+/** The stricter of two byte limits where 0 or undefined means none. */
+function tighterLimit(a: number, b: number | undefined): number {
+  if (!b) return a;
+  return a === 0 ? b : Math.min(a, b);
 }
 
 /** Closes an HTTP/2 session with no open streams after `ms` of silence; a quiet stream (a gRPC watch) keeps it. */
