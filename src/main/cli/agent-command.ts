@@ -3,6 +3,7 @@
 // --no-inspect. Prints one line per tunnel once it is live.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TunnelView } from '../../shared/contract.js';
 import { InspectorServer } from '../inspector/inspector-server.js';
@@ -28,7 +29,14 @@ const finalRegistrationErrors = new Set<string>([ErrorCode.NameTaken, ErrorCode.
 /** How many ports after the requested one to try when it is taken (as ngrok does from 4040). */
 const inspectorPortAttempts = 10;
 
-const rendererDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+/** The package root, found upwards from this file: it runs from src/main/cli or from the out/cli bundle. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const rendererDir = join(packageRoot(), 'out/renderer');
 
 export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptions, service?: AppService): Promise<AppService> {
   const app =
