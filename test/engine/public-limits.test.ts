@@ -2,6 +2,7 @@
 // silent clients (header timeout), idle connections, and a per-tunnel rate
 // limit (429) that leaves other tunnels alone.
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -90,6 +91,45 @@ describe('public limits', () => {
     const answer = await client.closed;
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).toContain('got 0');
+  });
+
+  it('cuts a response that makes no progress for the idle timeout, but not a slow reader that keeps reading', async () => {
+    await start({ idleTimeoutMs: 300 });
+    backend.server.removeAllListeners('request');
+    backend.server.on('request', (req, res) => {
+      if (req.url === '/silent') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('the start, then nothing');
+        return;
+      }
+      res.end(Buffer.alloc(3 * 1024 * 1024, 's'));
+    });
+    const silent = await new Promise<string>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: fixture.publicPort, path: '/silent', headers: { host: 'app.localhost' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve('ended'));
+        res.on('close', () => resolve(res.complete ? 'ended' : 'cut'));
+      });
+      req.on('error', () => resolve('cut'));
+      req.end();
+    });
+    expect(silent).toBe('cut');
+    // Reads 64 KiB every 50 ms: each read is progress, so 3 MiB (longer than the timeout) arrives whole.
+    const received = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: fixture.publicPort, path: '/big', headers: { host: 'app.localhost' } }, (res) => {
+        let size = 0;
+        res.pause();
+        const timer = setInterval(() => {
+          const chunk = (res.read(64 * 1024) ?? res.read()) as Buffer | null;
+          if (chunk !== null) size += chunk.length;
+        }, 50);
+        res.on('end', () => (clearInterval(timer), resolve(size)));
+        res.on('error', (error) => (clearInterval(timer), reject(error)));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(received).toBe(3 * 1024 * 1024);
   });
 
   it('limits requests per second per tunnel with 429 and Retry-After; another tunnel is not limited', async () => {

@@ -228,10 +228,11 @@ export async function startStallableProxy(targetPort: number): Promise<Stallable
     ]) {
       sockets.add(from);
       from.on('data', (chunk: Buffer) => stalled.has(from) || to.write(chunk));
-      from.on('error', () => to.destroy());
+      // A hung link passes nothing on, not even a close: the far side must notice by itself.
+      from.on('error', () => stalled.has(from) || to.destroy());
       from.on('close', () => {
         sockets.delete(from);
-        to.destroy();
+        if (!stalled.has(from)) to.destroy();
       });
     }
   });

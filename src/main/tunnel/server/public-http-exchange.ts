@@ -92,14 +92,20 @@ export class PublicHttpExchange implements Exchange {
   private bodyBytes = 0;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  /** Like a reverse proxy's read timeout: a response body silent this long is cut (a stream that goes quiet for good). */
+  /**
+   * Like a reverse proxy's read and send timeouts: a response that makes no
+   * progress this long (no chunk from the agent, no write drained by the
+   * client) is cut, so a stream that goes quiet for good ends definitely.
+   */
   private watchResponseIdle(): void {
     const { idleTimeoutMs } = this.limits;
     if (idleTimeoutMs === 0) return;
     this.idleTimer = setTimeout(
-      () => this.fail(ErrorCode.Timeout, `tunnel ${this.tunnel}: the response body was silent for ${idleTimeoutMs} ms`, true),
+      () => this.fail(ErrorCode.Timeout, `tunnel ${this.tunnel}: the response made no progress for ${idleTimeoutMs} ms`, true),
       idleTimeoutMs,
     );
+    // A slow reader that keeps reading is progress too.
+    this.res.on('drain', () => this.idleTimer?.refresh());
   }
 
   /** False (and the request failed with 413) once the body passes the tunnel's limit. */
