@@ -25,7 +25,8 @@ export class Backoff {
     const base = this.nextBaseMs;
     this.nextBaseMs = Math.min(base * this.options.multiplier, this.options.maxMs);
     const spread = base * this.options.jitter;
-    return Math.max(0, Math.round(base - spread + Math.random() * 2 * spread));
+    // Jitter never takes a delay past the cap: a returning server is found within maxMs.
+    return Math.min(this.options.maxMs, Math.max(0, Math.round(base - spread + Math.random() * 2 * spread)));
   }
 
   reset(): void {
