@@ -294,7 +294,12 @@ export class AppService extends EventEmitter<ServiceEvents> {
       this.emitTunnels();
     });
     agent.on('tunnel-error', (_name, code, message, id) => {
-      if (this.agent !== agent || !this.runtime.has(id)) return;
+      if (this.agent !== agent) return;
+      if (!this.runtime.has(id)) {
+        // Not about a registration: the server saying what it made of a request (e.g. a protocol error).
+        this.options.log?.(`server reported ${code}: ${message}`);
+        return;
+      }
       const offline = code === ErrorCode.TunnelOffline;
       this.runtime.set(id, offline ? { status: 'connecting' } : { status: 'error', error: { code, message } });
       this.emitTunnels();

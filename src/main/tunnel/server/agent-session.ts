@@ -121,12 +121,12 @@ export class AgentSession {
       return;
     }
     // Late chunks for a request we already ended are dropped: the agent got a
-    // reset then. A response to a request we never sent gets one now.
+    // reset then. A response to a request we never sent (or already timed
+    // out: a race, not a fault) gets one now.
     if (message.payload?.$case === 'responseHead') {
       this.sendData(
         resetMessage(message.requestId, message.protocolType || ProtocolType.PROTOCOL_TYPE_HTTP, ErrorCode.Protocol, 'unknown request_id'),
       );
-      this.reportProtocolError(message.requestId, 'response for a request_id the server never sent');
     }
   }
 }
