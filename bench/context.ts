@@ -25,6 +25,8 @@ export interface Figure {
   unit: string;
   direct?: number;
   tunnel?: number;
+  /** False where the two columns are not direct vs tunnel (server / agent RSS): no ratio. */
+  ratio?: boolean;
   /** Anything else worth keeping (latencies, RSS, tool). */
   extra?: Record<string, number | string>;
 }

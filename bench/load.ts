@@ -2,10 +2,11 @@
 // compares use it), a closed-loop Node client otherwise. Both report
 // requests/s, latency percentiles and errors in the same shape.
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeAtExit, track } from './processes.js';
 
 export interface LoadResult {
   tool: 'wrk' | 'node';
@@ -26,11 +27,24 @@ export interface LoadSpec {
   body?: Buffer;
 }
 
-export const wrkPath = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
+const foundWrk = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
+let wrkPath = foundWrk;
+
+/** `--load node` forces the Node generator, to try it or compare with wrk. */
+export function useNodeLoad(): void {
+  wrkPath = undefined;
+}
+
+/** Which generator runs, for the printout and the JSON. */
+export function loadGenerator(): string {
+  return wrkPath !== undefined ? `wrk (${wrkPath})` : foundWrk === undefined ? 'node (wrk not found)' : 'node (--load node)';
+}
 
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   return wrkPath === undefined ? nodeLoad(spec) : wrk(wrkPath, spec);
 }
+
+let scriptDir: string | undefined;
 
 function toMs(value: string, unit: string): number {
   const n = Number(value);
@@ -41,14 +55,17 @@ async function wrk(binary: string, spec: LoadSpec): Promise<LoadResult> {
   const args = ['-t1', `-c${spec.connections}`, `-d${spec.seconds}s`, '--latency', '-H', `Host: ${spec.host}`];
   if (spec.body !== undefined) {
     // wrk posts a body only from a script; the body is written once per run.
-    const script = join(tmpdir(), `burrow-bench-${process.pid}-${spec.body.length}.lua`);
+    if (scriptDir === undefined) removeAtExit((scriptDir = mkdtempSync(join(tmpdir(), 'burrow-bench-wrk-'))));
+    const script = join(scriptDir, `post-${spec.body.length}.lua`);
     writeFileSync(script, `wrk.method = "POST"\nwrk.body = string.rep("u", ${spec.body.length})\n`);
     args.push('-s', script);
   }
   args.push(`http://127.0.0.1:${spec.port}${spec.path}`);
-  const output = await new Promise<string>((resolve, reject) =>
-    execFile(binary, args, { timeout: (spec.seconds + 30) * 1000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
-  );
+  const output = await new Promise<string>((resolve, reject) => {
+    // Bounded, and tracked so Ctrl-C or a failed run stops it by PID too.
+    const child = execFile(binary, args, { timeout: (spec.seconds + 30) * 1000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    track(child);
+  });
   const number = (pattern: RegExp): number => Number(pattern.exec(output)?.[1] ?? NaN);
   const percentile = (p: string): number => {
     const match = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(output);

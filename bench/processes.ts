@@ -1,11 +1,24 @@
 // Child processes of a benchmark run: started with their output watched,
 // sampled for memory, and always stopped by PID, also on error or Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const children = new Set<ChildProcess>();
+const tempPaths = new Set<string>();
+
+/** Stops this child with the rest (by its PID), whoever spawned it: wrk too. */
+export function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+/** Removed when the run ends, however it ends. */
+export function removeAtExit(path: string): void {
+  tempPaths.add(path);
+}
 
 export interface Started {
   child: ChildProcess;
@@ -16,8 +29,7 @@ export interface Started {
 
 export function startProcess(label: string, command: string, args: string[]): Started {
   const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+  track(child);
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let buffer = '';
@@ -49,6 +61,8 @@ export function startProcess(label: string, command: string, args: string[]): St
 export function stopAll(): void {
   for (const child of children) child.kill('SIGKILL');
   children.clear();
+  for (const path of tempPaths) rmSync(path, { recursive: true, force: true });
+  tempPaths.clear();
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -79,4 +93,21 @@ export async function peakRss<T>(pids: Record<string, number>, work: () => Promi
     clearInterval(timer);
     sample();
   }
+}
+
+/**
+ * How bin/burrow.js will run: the bundle when it is newer than every source
+ * (as bin/burrow.js decides), else tsx. Worth recording: tsx costs ~35 MB of
+ * RSS per process and a slower start, so figures differ between the two.
+ */
+export function burrowMode(): 'bundle' | 'tsx' {
+  const bundle = join(repoRoot, 'out/cli/burrow.mjs');
+  if (!existsSync(bundle)) return 'tsx';
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
+      const path = join(dir, entry.name);
+      return Math.max(max, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }, 0);
+  const sources = ['src/main', 'src/shared'].map((dir) => join(repoRoot, dir)).filter(existsSync);
+  return statSync(bundle).mtimeMs >= Math.max(...sources.map(newest)) ? 'bundle' : 'tsx';
 }

@@ -3,8 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import type { Figure } from './context.js';
-import { wrkPath } from './load.js';
-import { repoRoot } from './processes.js';
+import { loadGenerator } from './load.js';
+import { burrowMode, repoRoot } from './processes.js';
 
 export function machine(): Record<string, string | number> {
   return {
@@ -13,7 +13,8 @@ export function machine(): Record<string, string | number> {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     os: type(),
     node: process.version,
-    loadGenerator: wrkPath === undefined ? 'node (wrk not found)' : `wrk (${wrkPath})`,
+    loadGenerator: loadGenerator(),
+    burrow: burrowMode() === 'bundle' ? 'bundle (out/cli/burrow.mjs)' : 'tsx (bundle missing or older than src; `npm run build` first for bundle figures)',
   };
 }
 
@@ -21,7 +22,7 @@ const format = (value: number | undefined): string =>
   value === undefined || Number.isNaN(value) ? '-' : value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
 
 export function table(figures: Figure[]): string {
-  const rows = figures.map((f) => [f.scenario, f.unit, format(f.direct), format(f.tunnel), f.direct && f.tunnel ? `${(f.tunnel / f.direct).toFixed(2)}x` : '']);
+  const rows = figures.map((f) => [f.scenario, f.unit, format(f.direct), format(f.tunnel), f.ratio !== false && f.direct && f.tunnel ? `${(f.tunnel / f.direct).toFixed(2)}x` : '']);
   const header = ['scenario', 'unit', 'direct', 'tunnel', 'tunnel/direct'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

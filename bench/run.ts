@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only small,bulk,stream,slow,websocket,grpc]`:
+// `npm run bench [-- --quick] [--only small,bulk,stream,slow,websocket,grpc] [--load node]`:
 // starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1, measures
 // each scenario directly and through the tunnel in the same run, prints a
 // table and writes bench/results/*.json. Figures only; nothing is asserted.
@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext, Figure } from './context.js';
 import { machine, table, writeJson } from './report.js';
-import { repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
+import { useNodeLoad } from './load.js';
+import { removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
 import { oneMiBBodies, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { grpcCalls } from './scenarios/grpc.js';
 import { websocket } from './scenarios/websocket.js';
@@ -22,7 +23,19 @@ const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
 };
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(`usage: npm run bench -- [--quick] [--only ${Object.keys(scenarios).join(',')}] [--load node]\n`);
+  process.exit(0);
+}
 const quick = args.includes('--quick');
+const loadIndex = args.indexOf('--load');
+if (loadIndex >= 0) {
+  if (args[loadIndex + 1] !== 'node') {
+    process.stderr.write('bench: --load takes only "node" (wrk is used when installed)\n');
+    process.exit(2);
+  }
+  useNodeLoad();
+}
 const onlyIndex = args.indexOf('--only');
 const selected = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',') : Object.keys(scenarios);
 const unknown = selected.filter((name) => !(name in scenarios));
@@ -30,7 +43,9 @@ if (unknown.length > 0) {
   process.stderr.write(`bench: unknown scenario(s) ${unknown.join(', ')}; choose from ${Object.keys(scenarios).join(', ')}\n`);
   process.exit(2);
 }
-const scenarioTimeoutMs = 5 * 60_000;
+// The slowest full scenario (four 1 GiB transfers) takes well under a minute;
+// a hung one must not hold the run, so it is abandoned and the next starts.
+const scenarioTimeoutMs = 2 * 60_000;
 const say = (line: string): void => void process.stdout.write(`  ${line}\n`);
 const burrow = (...rest: string[]): [string, string[]] => [process.execPath, [join(repoRoot, 'bin/burrow.js'), ...rest]];
 
@@ -41,14 +56,16 @@ async function main(): Promise<void> {
   const server = startProcess('burrow server', ...burrow('server', '--control', '127.0.0.1:0', '--public', '127.0.0.1:0', '--token', 'bench-token'));
   const control = /connect to (\S+)/.exec(await server.line(/agents connect to/))![1]!;
   const publicPort = Number(/:(\d+)\s*$/.exec(await server.line(/public traffic on/))![1]);
-  const config = join(mkdtempSync(join(tmpdir(), 'burrow-bench-')), 'burrow.yaml');
+  const configDir = mkdtempSync(join(tmpdir(), 'burrow-bench-'));
+  removeAtExit(configDir);
+  const config = join(configDir, 'burrow.yaml');
   writeFileSync(config, `server: ${control}\ntoken: bench-token\ntunnels:\n  - { name: bench, protocol: http, target: ${ports.http} }\n  - { name: benchg, protocol: grpc, target: ${ports.grpc} }\n`);
   const agent = startProcess('burrow agent', ...burrow('start', '--config', config, '--no-inspect'));
   await Promise.all([agent.line(/^tunnel bench: /), agent.line(/^tunnel benchg: /)]);
   say(`backend pid ${backend.pid}, server pid ${server.pid}, agent pid ${agent.pid}; public port ${publicPort}`);
   // At rest: connected, tunnels registered, no traffic yet.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const figures: Figure[] = [{ scenario: 'RSS at rest (server / agent)', unit: 'MB', direct: rssBytes(server.pid) / 1e6, tunnel: rssBytes(agent.pid) / 1e6 }];
+  const figures: Figure[] = [{ scenario: 'RSS at rest (server / agent)', unit: 'MB', direct: rssBytes(server.pid) / 1e6, tunnel: rssBytes(agent.pid) / 1e6, ratio: false }];
   say(`at rest: server ${figures[0]!.direct!.toFixed(0)} MB, agent ${figures[0]!.tunnel!.toFixed(0)} MB`);
 
   const ctx: BenchContext = {
@@ -70,7 +87,8 @@ async function main(): Promise<void> {
       clearTimeout(timer);
     }
   }
-  process.stdout.write(`\n${table(figures)}\n\nwrote ${writeJson(figures, quick)}\n`);
+  // The machine again above the table, so the table can be quoted with it.
+  process.stdout.write(`\n${Object.entries(machine()).map(([key, value]) => `${key}: ${value}`).join('\n')}\n\n${table(figures)}\n\nwrote ${writeJson(figures, quick)}\n`);
 }
 
 main()

@@ -111,6 +111,7 @@ export async function streamedGiB(ctx: BenchContext): Promise<Figure[]> {
   figures.push({
     scenario: `peak RSS streaming ${label} (server / agent)`,
     unit: 'MB',
+    ratio: false,
     direct: Math.max(Number(figures[0]!.extra!.serverPeakRssMB), Number(figures[1]!.extra!.serverPeakRssMB)),
     tunnel: Math.max(Number(figures[0]!.extra!.agentPeakRssMB), Number(figures[1]!.extra!.agentPeakRssMB)),
   });
@@ -122,21 +123,30 @@ export async function slowReaderIsolation(ctx: BenchContext): Promise<Figure[]> 
   const seconds = ctx.quick ? 2 : 5;
   const t = ctx.tunnel;
   const baseline = await runLoad({ port: t.port, host: t.host, path: '/small', connections: 50, seconds });
-  // Reads about 1 MB/s: 64 KiB every 64 ms, pausing in between.
+  // Reads about 1 MB/s: 64 KiB every 64 ms, paused in between, so the tunnel
+  // has a 1 GiB response it cannot deliver faster than that.
   let slowRes: import('node:http').IncomingMessage | undefined;
+  let slowRead = 0;
+  let slowEnded: Error | undefined;
   const slow = download(t, 1024 * MiB, (res) => {
     slowRes = res;
     res.pause();
+    res.on('data', (chunk: Buffer) => (slowRead += chunk.length));
     const timer = setInterval(() => res.read(64 * 1024), 64);
     res.once('close', () => clearInterval(timer));
-  }).catch(() => undefined);
+  }).catch((error: Error) => void (slowEnded = error));
   await new Promise((resolve) => setTimeout(resolve, 500));
   const loaded = await runLoad({ port: t.port, host: t.host, path: '/small', connections: 50, seconds });
+  // Otherwise the second figure would just be another baseline.
+  const stillSlow = slowEnded === undefined && slowRes !== undefined && slowRead > 0;
   slowRes?.destroy();
   await slow;
-  ctx.say(`slow reader: small GET p99 ${baseline.p99Ms.toFixed(2)} ms alone, ${loaded.p99Ms.toFixed(2)} ms beside a slow 1 GiB download`);
+  if (!stillSlow) throw new Error(`the slow download was not in flight throughout (read ${slowRead} bytes${slowEnded ? `; ${slowEnded.message}` : ''})`);
+  ctx.say(
+    `slow reader: small GET p99 ${baseline.p99Ms.toFixed(2)} ms alone, ${loaded.p99Ms.toFixed(2)} ms beside a slow 1 GiB download (it read ${(slowRead / 1e6).toFixed(1)} MB meanwhile)`,
+  );
   return [
-    { scenario: 'small GET p99 alone / beside a slow reader (tunnel)', unit: 'ms', direct: baseline.p99Ms, tunnel: loaded.p99Ms },
+    { scenario: 'small GET p99 alone / beside a slow reader (tunnel)', unit: 'ms', direct: baseline.p99Ms, tunnel: loaded.p99Ms, extra: { slowReaderReadBytes: slowRead } },
     { scenario: 'small GET req/s alone / beside a slow reader (tunnel)', unit: 'req/s', direct: baseline.requestsPerSecond, tunnel: loaded.requestsPerSecond },
   ];
 }

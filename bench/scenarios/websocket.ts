@@ -16,6 +16,8 @@ async function held(target: Target, count: number): Promise<number> {
   const sockets: (WebSocket | undefined)[] = [];
   // Opened in waves, as a browser fleet would, not as one SYN flood.
   for (let i = 0; i < count; i += 100) sockets.push(...(await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => open(target)))));
+  // Held means still open a moment later, not just opened.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   const alive = sockets.filter((ws) => ws?.readyState === WebSocket.OPEN).length;
   for (const ws of sockets) ws?.terminate();
   return alive;
