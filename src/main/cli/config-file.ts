@@ -7,7 +7,8 @@
 //     - { name: api, protocol: grpc, target: 127.0.0.1:50051 }
 import { parseLocalTarget } from '../tunnel/agent/local-target.js';
 import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
-import { UsageError } from './usage-error.js';
+import { isValidTunnelName } from '../tunnel/tunnel-names.js';
+import { hostPort, UsageError } from './usage-error.js';
 import { readYamlMapping } from './yaml-file.js';
 
 export interface AgentConfigFile {
@@ -19,16 +20,22 @@ export interface AgentConfigFile {
 export function readAgentConfig(path: string): AgentConfigFile {
   const doc = readYamlMapping(path, 'a "tunnels" list');
   const { server, token, tunnels } = doc;
-  if (server !== undefined && typeof server !== 'string') throw new UsageError(`${path}: "server" must be host:port`);
+  if (server !== undefined) {
+    // Checked as --server is: a bad address would otherwise only show up as endless reconnects.
+    if (typeof server !== 'string') throw new UsageError(`${path}: "server" must be host:port`);
+    hostPort(`${path}: "server"`)(server);
+  }
   if (token !== undefined && typeof token !== 'string') throw new UsageError(`${path}: "token" must be a string`);
   if (!Array.isArray(tunnels) || tunnels.length === 0) throw new UsageError(`${path}: "tunnels" must be a non-empty list`);
   return { server, token, tunnels: tunnels.map((entry, i) => tunnelSpec(entry, `${path}: tunnels[${i}]`)) };
 }
 
 function tunnelSpec(entry: unknown, where: string): TunnelSpec {
-  if (typeof entry !== 'object' || entry === null) throw new UsageError(`${where} must be a mapping`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UsageError(`${where} must be a mapping`);
   const { name, protocol = 'http', target } = entry as Record<string, unknown>;
-  if (name !== undefined && typeof name !== 'string') throw new UsageError(`${where}.name must be a string`);
+  if (name !== undefined && (typeof name !== 'string' || !isValidTunnelName(name))) {
+    throw new UsageError(`${where}.name must be a tunnel name (lowercase letters, digits and inner hyphens, at most 63), got ${JSON.stringify(name)}`);
+  }
   if (protocol !== 'http' && protocol !== 'grpc') throw new UsageError(`${where}.protocol must be http or grpc`);
   if (typeof target !== 'string' && typeof target !== 'number') throw new UsageError(`${where}.target must be PORT or HOST:PORT`);
   try {

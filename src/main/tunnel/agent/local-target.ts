@@ -7,7 +7,8 @@ export interface LocalTarget {
 
 export function parseLocalTarget(spec: string): LocalTarget {
   const trimmed = spec.trim();
-  const match = /^(?:(?:\[([^\]]+)\]|([^:\s]+)):)?(\d{1,5})$/.exec(trimmed);
+  // A host name or IPv4 address, or a bracketed IPv6 address (with an optional zone).
+  const match = /^(?:(?:\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|([A-Za-z0-9._-]+)):)?(\d{1,5})$/.exec(trimmed);
   const port = match === null ? NaN : Number(match[3]);
   if (match === null || port < 1 || port > 65_535) {
     throw new Error(`"${spec}" is not a local address: expected PORT or HOST:PORT (port 1-65535)`);

@@ -79,12 +79,30 @@ function identityFor(label: string, names: readonly string[] | undefined): Agent
     claims: names,
     mayClaim: (name) => patterns.some((pattern) => pattern.test(name)),
     randomName: () => {
-      const pattern = wildcards[0];
-      if (pattern === undefined) return undefined;
-      const name = pattern.replace('*', randomBytes(4).toString('hex')).replaceAll('*', '');
-      return isValidTunnelName(name) ? name : undefined;
+      // A pattern with room for a few random characters per `*` first: one
+      // with room for a single one would collide after a handful of agents.
+      for (const minimum of [4, 1]) {
+        for (const pattern of wildcards) {
+          const name = fillWildcards(pattern, minimum);
+          if (name !== undefined) return name;
+        }
+      }
+      return undefined;
     },
   };
+}
+
+const maxNameLength = 63;
+
+/** A random name the pattern matches, each `*` up to 8 random hex characters so the name fits one DNS label. */
+function fillWildcards(pattern: string, minimumPerStar: number): string | undefined {
+  const parts = pattern.split('*');
+  const stars = parts.length - 1;
+  const room = maxNameLength - (pattern.length - stars);
+  const perStar = Math.min(8, Math.floor(room / stars));
+  if (perStar < minimumPerStar) return undefined;
+  const name = parts.reduce((out, part, i) => out + (i === 0 ? '' : randomBytes(4).toString('hex').slice(0, perStar)) + part, '');
+  return isValidTunnelName(name) ? name : undefined;
 }
 
 /** Hashing first gives equal lengths, which timingSafeEqual needs. */
