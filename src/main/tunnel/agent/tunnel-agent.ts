@@ -7,7 +7,7 @@ import { Agent as HttpAgent } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import {
   ProtocolType,
-  TunnelServiceClient,
+  type TunnelServiceClient,
   type ConfigSync,
   type RequestHead,
   type TunnelMessage,
@@ -16,6 +16,7 @@ import type { TrafficEvent } from '../../../shared/traffic.js';
 import { defaultConfigSync, grpcChannelOptions } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
 import { controlMessage, resetMessage } from '../messages.js';
+import { TunnelClient } from '../tunnel-codec.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
 import type { DataLink, LocalExchange } from './data-link.js';
 import { Http2SessionPool } from './http2-session-pool.js';
@@ -185,7 +186,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private connect(): void {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
-    const client = new TunnelServiceClient(this.options.server, this.credentials(), grpcChannelOptions);
+    const client = new TunnelClient(this.options.server, this.credentials(), grpcChannelOptions);
     this.client = client;
     const control = client.controlStream(this.metadata());
     this.control = control;

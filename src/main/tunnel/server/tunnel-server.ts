@@ -18,7 +18,7 @@ import {
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
 import { controlMessage } from '../messages.js';
-import { malformedReason, tolerantTunnelService } from '../tunnel-codec.js';
+import { malformedReason, tunnelService } from '../tunnel-codec.js';
 import { isValidTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import { AgentSession } from './agent-session.js';
 import { raiseSessionWindows } from './grpc-session-window.js';
@@ -107,7 +107,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.config = { ...defaultConfigSync, ...options.config };
     this.rateLimiter = new TunnelRateLimiter(this.limits.ratePerTunnel);
     const { maxHeaderBytes, headerTimeoutMs, idleTimeoutMs } = this.limits;
-    this.grpcServer.addService(tolerantTunnelService, {
+    this.grpcServer.addService(tunnelService, {
       controlStream: (call: Call) => this.onControlStream(call),
       proxy: (call: Call) => this.onProxyStream(call),
     });
