@@ -54,7 +54,9 @@ describe('HTTP through the tunnel', () => {
     for (let i = 0; i < seenGet.rawHeaders.length; i += 2) pairs.push([seenGet.rawHeaders[i], seenGet.rawHeaders[i + 1]]);
     const dupes = pairs.filter(([name]) => name === 'X-Dup').map(([, value]) => value);
     expect(dupes).toEqual(['one', 'two']);
-    expect(pairs.find(([name]) => name === 'Host')?.[1]).toBe(host);
+    // Names keep their case, except Host, which the local HTTP client (undici) writes itself.
+    expect(pairs.find(([name]) => name.toLowerCase() === 'host')?.[1]).toBe(host);
+    expect(pairs.find(([name]) => name === 'Accept')?.[1]).toBe('text/plain');
     expect(pairs.find(([name]) => name === 'X-Forwarded-For')?.[1]).toBe('127.0.0.1');
     expect(pairs.find(([name]) => name === 'X-Forwarded-Proto')?.[1]).toBe('http');
 
@@ -123,6 +125,67 @@ describe('HTTP through the tunnel', () => {
     expect(head.body.length).toBe(0);
     const empty = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', path: '/empty' });
     expect(empty.status).toBe(204);
+  });
+});
+
+describe('HTTP edge cases the local client must handle', () => {
+  it('uploads a body sent with Expect: 100-continue', async () => {
+    backend = await startInspectingBackend();
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const body = Buffer.alloc(200_000, 'e');
+    const seen = await new Promise<{ status: number; json: { size: number; sha256: string; rawHeaders: string[] } }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: tunnel!.publicPort, method: 'POST', path: '/upload', headers: { host: 'app.localhost', expect: '100-continue', 'content-length': String(body.length) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) }));
+        },
+      );
+      req.on('error', reject);
+      req.on('continue', () => req.end(body));
+    });
+    expect(seen.status).toBe(200);
+    expect(seen.json.size).toBe(body.length);
+    expect(seen.json.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+  });
+
+  it('forwards the final response after an interim 103 Early Hints', async () => {
+    backend = await startBackend((_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.end('final');
+    });
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const res = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost' });
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe('final');
+  });
+
+  it('cuts the public response and logs the failure when the local service dies mid-body', async () => {
+    backend = await startBackend((_req, res) => {
+      res.writeHead(200, { 'content-length': String(1024 * 1024) });
+      res.write(Buffer.alloc(256 * 1024, 'p'), () => setTimeout(() => res.socket?.destroy(), 20));
+    });
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const errors: { code: string; message: string }[] = [];
+    tunnel.agent.on('traffic', (event) => {
+      if (event.kind === 'request-error') errors.push(event);
+    });
+    const outcome = await new Promise<{ status: number; complete: boolean; received: number }>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: tunnel!.publicPort, path: '/', headers: { host: 'app.localhost' } }, (res) => {
+        let received = 0;
+        res.on('data', (chunk: Buffer) => (received += chunk.length));
+        res.on('close', () => resolve({ status: res.statusCode!, complete: res.complete, received }));
+      });
+      req.on('error', () => resolve({ status: 0, complete: false, received: 0 }));
+      req.end();
+    });
+    expect(outcome.status).toBe(200);
+    expect(outcome.complete).toBe(false);
+    expect(outcome.received).toBeLessThan(1024 * 1024);
+    await eventually(() => errors.length > 0, 'the agent to log the failed request');
+    expect(errors[0]!.code).toBe('BURROW_E_LOCAL_FAILED');
+    expect(errors[0]!.message).toMatch(/closed the response before its end/);
   });
 });
 

@@ -3,7 +3,6 @@
 // service. Reconnects with jittered backoff; only a rejected token is final.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Agent as HttpAgent } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import {
   ProtocolType,
@@ -22,6 +21,7 @@ import type { DataLink, LocalExchange } from './data-link.js';
 import { Http2SessionPool } from './http2-session-pool.js';
 import { LocalGrpcExchange } from './local-grpc-exchange.js';
 import { LocalHttpExchange } from './local-http-exchange.js';
+import { LocalHttpPools } from './local-http-pools.js';
 import { LocalWebSocketExchange } from './local-websocket-exchange.js';
 import { formatLocalTarget, parseLocalTarget, type LocalTarget } from './local-target.js';
 
@@ -110,7 +110,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private readonly backoff: Backoff;
   private readonly records: TunnelRecord[];
   private readonly exchanges = new Map<string, LocalExchange>();
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: Infinity });
+  private readonly httpPools = new LocalHttpPools();
   private readonly http2Sessions = new Http2SessionPool();
   private client: TunnelServiceClient | undefined;
   private control: Stream | undefined;
@@ -173,7 +173,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     if (this.stateValue === AgentState.Closed) return;
     this.setState(AgentState.Closed, 'stopped');
     this.teardown('agent stopped');
-    this.httpAgent.destroy();
+    this.httpPools.close();
     this.http2Sessions.close();
   }
 
@@ -374,14 +374,20 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         exchange = new LocalGrpcExchange(requestId, head, record.target, link, this.http2Sessions, done);
         break;
       case ProtocolType.PROTOCOL_TYPE_HTTP:
-        exchange = new LocalHttpExchange(requestId, head, record.target, link, this.httpAgent, done);
+        exchange = new LocalHttpExchange(requestId, head, record.target, link, this.httpPools, done);
         break;
       default:
         this.proxy?.write(resetMessage(requestId, protocol, ErrorCode.Protocol, `unsupported protocol ${protocol}`));
         return;
     }
     this.exchanges.set(requestId, exchange);
-    exchange.start();
+    try {
+      exchange.start();
+    } catch (error) {
+      // A head the local client refuses (say, a method Node cannot send) fails this request only.
+      exchange.abort(ErrorCode.LocalFailed, `could not forward the request: ${(error as Error).message}`);
+      this.proxy?.write(resetMessage(requestId, protocol, ErrorCode.LocalFailed, `could not forward the request: ${(error as Error).message}`));
+    }
   }
 
   private abortExchanges(code: string, message: string): void {
