@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only small,bulk,stream,slow,websocket,grpc] [--load node]`:
+// `npm run bench [-- --quick] [--only small,proxy,bulk,stream,slow,websocket,grpc] [--load node]`:
 // starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1, measures
 // each scenario directly and through the tunnel in the same run, prints a
 // table and writes bench/results/*.json. Figures only; nothing is asserted.
@@ -11,10 +11,12 @@ import { useNodeLoad } from './load.js';
 import { removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
 import { oneMiBBodies, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { grpcCalls } from './scenarios/grpc.js';
+import { minimalProxy } from './scenarios/minimal-proxy.js';
 import { websocket } from './scenarios/websocket.js';
 
 const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   small: smallRequests,
+  proxy: minimalProxy,
   bulk: oneMiBBodies,
   stream: streamedGiB,
   slow: slowReaderIsolation,
