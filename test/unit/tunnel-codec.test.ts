@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MessageType, ProtocolType, TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
-import { decodeTunnelMessage, encodeTunnelMessage, malformedReason } from '../../src/main/tunnel/tunnel-codec.js';
+import { allocateBodyBuffer, decodeTunnelMessage, encodeTunnelMessage, frameInPlace, malformedReason } from '../../src/main/tunnel/tunnel-codec.js';
 
 const envelope = {
   requestId: fc.string({ maxLength: 40 }),
@@ -77,5 +77,60 @@ describe('decodeTunnelMessage', () => {
     const decoded = decodeTunnelMessage(Buffer.from([0x62, 0xff, 0xff, 0xff, 0xff, 0x0f]));
     expect(decoded.payload).toBeUndefined();
     expect(malformedReason(decoded)).toMatch(/^undecodable message of 6 bytes/);
+  });
+});
+
+describe('body buffers with free front bytes', () => {
+  const chunkMessage = (data: Buffer, endStream: boolean, requestId = '0b6f1d3e-2a4c-4f7e-9d3b-5c8a1e2f4b6d'): TunnelMessage => ({
+    requestId,
+    protocolType: ProtocolType.PROTOCOL_TYPE_HTTP,
+    messageType: MessageType.MESSAGE_TYPE_STREAM_CHUNK,
+    payload: { $case: 'bodyChunk', value: { data, endStream } },
+    traceId: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+  });
+  // Encoded in place: the message ends exactly where the data does, in the same memory.
+  const inPlace = (bytes: Buffer, data: Buffer): boolean => bytes.buffer === data.buffer && bytes.byteOffset + bytes.length === data.byteOffset + data.length;
+
+  it('are encoded in place, sharing memory with the data, and decode to the same chunk', () => {
+    fc.assert(
+      fc.property(dataLength.filter((n) => n >= 1024), fc.boolean(), (length, endStream) => {
+        const data = allocateBodyBuffer(length).fill(length % 253);
+        const bytes = encodeTunnelMessage(chunkMessage(data, endStream));
+        expect(inPlace(bytes, data)).toBe(true);
+        const decoded = TunnelMessage.decode(bytes);
+        expect(decoded.payload?.$case === 'bodyChunk' && decoded.payload.value.endStream).toBe(endStream);
+        expect(decoded.payload?.$case === 'bodyChunk' && Buffer.compare(Buffer.from(decoded.payload.value.data), Buffer.alloc(length, length % 253))).toBe(0);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('use their room once: the same data encoded again is copied, and still correct', () => {
+    const data = allocateBodyBuffer(4096).fill(7);
+    const first = encodeTunnelMessage(chunkMessage(data, false));
+    const second = encodeTunnelMessage(chunkMessage(data, true));
+    expect(inPlace(first, data)).toBe(true);
+    expect(inPlace(second, data)).toBe(false);
+    const decoded = TunnelMessage.decode(second);
+    expect(decoded.payload?.$case === 'bodyChunk' && decoded.payload.value.endStream).toBe(true);
+    expect(decoded.payload?.$case === 'bodyChunk' && decoded.payload.value.data.every((b) => b === 7)).toBe(true);
+  });
+
+  it('fall back to a copy when the envelope is longer than the room', () => {
+    const data = allocateBodyBuffer(2048).fill(1);
+    const bytes = encodeTunnelMessage(chunkMessage(data, false, 'r'.repeat(500)));
+    expect(inPlace(bytes, data)).toBe(false);
+    expect(TunnelMessage.decode(bytes).requestId).toBe('r'.repeat(500));
+  });
+
+  it('leave room for the gRPC frame header, used once; other buffers get none', () => {
+    const encoded = encodeTunnelMessage(chunkMessage(allocateBodyBuffer(5000).fill(3), false));
+    const framed = frameInPlace(encoded)!;
+    expect(inPlace(framed, encoded)).toBe(true);
+    expect(framed[0]).toBe(0);
+    expect(framed.readUInt32BE(1)).toBe(encoded.length);
+    expect(Buffer.compare(framed.subarray(5), encoded)).toBe(0);
+    expect(frameInPlace(encoded)).toBeUndefined();
+    expect(frameInPlace(encodeTunnelMessage(chunkMessage(Buffer.alloc(5000), false)))).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@
 // neither side ever buffers more than one window per request.
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode, TunnelError } from './errors.js';
+import { allocateBodyBuffer } from './tunnel-codec.js';
 
 /** Largest body chunk put in one TunnelMessage; bigger reads are split. */
 export const maxChunkBytes = 1024 * 1024;
@@ -95,7 +96,10 @@ export class CreditedSender {
     }
   }
 
-  /** Removes the first `size` held bytes, copying only when they span reads. */
+  /**
+   * Removes the first `size` held bytes, copying only when they span reads,
+   * and then into a buffer the encoder can send without another copy.
+   */
   private take(size: number): Buffer {
     const first = this.held[0];
     if (first.length === size) {
@@ -108,7 +112,7 @@ export class CreditedSender {
       this.heldBytes -= size;
       return first.subarray(0, size);
     }
-    const out = Buffer.allocUnsafe(size);
+    const out = allocateBodyBuffer(size);
     let filled = 0;
     while (filled < size) {
       const next = this.held[0];

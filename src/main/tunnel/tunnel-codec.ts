@@ -5,11 +5,13 @@
 // stream with it. An undecodable message becomes an empty one, remembered as
 // malformed, for the receiver to answer.
 //
-// Encoding lays body chunks, the bulk of the bytes, out by hand in a single
-// buffer: ts-proto's writer copies a nested bytes field three times (fork and
-// join, finish, then Buffer.from), and with big bodies those copies and the
-// garbage collections their allocations trigger cost more than the rest of
-// the tunnel. Everything else goes through ts-proto, returned as a view.
+// Encoding lays body chunks, the bulk of the bytes, out by hand: ts-proto's
+// writer copies a nested bytes field three times (fork and join, finish, then
+// Buffer.from), and grpc-js copies every message once more to frame it. With
+// big bodies those copies, and the garbage collections their allocations
+// trigger, cost more than the rest of the tunnel. A body read into a buffer
+// from allocateBodyBuffer is not copied at all; any other body once.
+// Everything else goes through ts-proto, returned as a view.
 import { makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { TunnelMessage, TunnelServiceService, type BodyChunk, type TunnelServiceClient } from '../gen/burrow/v1/tunnel.js';
 
@@ -33,6 +35,45 @@ export function malformedReason(message: TunnelMessage): string | undefined {
 /** Below this a body chunk's copies cost less than laying it out by hand. */
 const handEncodedMinBytes = 1024;
 
+/**
+ * Bytes kept free in front of a body buffer from allocateBodyBuffer: room for
+ * the envelope (a 36-character request id, a trace id), the body_chunk and
+ * data tags with their lengths, and gRPC's 5-byte message header.
+ */
+const bodyHeadroomBytes = 192;
+
+/** gRPC frames each message behind a compressed flag and a 4-byte length. */
+export const grpcFrameHeaderBytes = 5;
+
+// Buffers with free bytes in front of them that nothing else uses, and how many.
+const headroom = new WeakMap<Uint8Array, number>();
+
+/**
+ * A buffer for body bytes that encodeTunnelMessage can send without copying
+ * them: it writes the envelope into the free bytes in front, and grpc-js its
+ * frame header (see grpc-in-place-framing.ts).
+ */
+export function allocateBodyBuffer(size: number): Buffer {
+  const body = Buffer.allocUnsafe(bodyHeadroomBytes + size).subarray(bodyHeadroomBytes);
+  headroom.set(body, bodyHeadroomBytes);
+  return body;
+}
+
+/**
+ * Writes gRPC's frame header into the free bytes in front of an encoded
+ * message and returns the framed view, or undefined when the message has no
+ * such room (then the caller copies, as grpc-js always does). Room is used once.
+ */
+export function frameInPlace(message: Buffer): Buffer | undefined {
+  const room = headroom.get(message);
+  if (room === undefined || room < grpcFrameHeaderBytes) return undefined;
+  headroom.delete(message);
+  const framed = Buffer.from(message.buffer, message.byteOffset - grpcFrameHeaderBytes, message.length + grpcFrameHeaderBytes);
+  framed[0] = 0; // not compressed
+  framed.writeUInt32BE(message.length, 1);
+  return framed;
+}
+
 export function encodeTunnelMessage(message: TunnelMessage): Buffer {
   const payload = message.payload;
   if (payload?.$case === 'bodyChunk' && payload.value.data.length >= handEncodedMinBytes) return encodeBodyChunk(message, payload.value);
@@ -46,27 +87,40 @@ const dataTag = (1 << 3) | 2;
 const endStreamTag = (2 << 3) | 0;
 
 /**
- * The envelope fields first (through ts-proto), then the body_chunk field:
- * protobuf lets fields come in any order, so the bytes decode exactly as
- * ts-proto's own encoding of the whole message would.
+ * The envelope fields first (through ts-proto), then the body_chunk field
+ * with end_stream before data: protobuf lets fields come in any order, so the
+ * bytes decode exactly as ts-proto's own encoding would, and everything but
+ * the data is a prefix. That prefix goes into the data's free front bytes
+ * when it has them (no copy at all), else into a new buffer with the data.
  */
 function encodeBodyChunk(message: TunnelMessage, chunk: BodyChunk): Buffer {
   const envelope = TunnelMessage.encode({ ...message, payload: undefined }).finish();
   const { data, endStream } = chunk;
-  const chunkLength = 1 + varintLength(data.length) + data.length + (endStream ? 2 : 0);
-  const out = Buffer.allocUnsafe(envelope.length + 1 + varintLength(chunkLength) + chunkLength);
+  const endStreamBytes = endStream ? 2 : 0;
+  const dataHeaderBytes = 1 + varintLength(data.length);
+  const chunkLength = endStreamBytes + dataHeaderBytes + data.length;
+  const prefixLength = envelope.length + 1 + varintLength(chunkLength) + endStreamBytes + dataHeaderBytes;
+
+  const room = headroom.get(data);
+  let out: Buffer;
+  if (room !== undefined && room >= prefixLength) {
+    headroom.delete(data);
+    out = Buffer.from(data.buffer, data.byteOffset - prefixLength, prefixLength + data.length);
+    headroom.set(out, room - prefixLength);
+  } else {
+    out = Buffer.allocUnsafe(prefixLength + data.length);
+    out.set(data, prefixLength);
+  }
   out.set(envelope, 0);
   let at = envelope.length;
   out[at++] = bodyChunkTag;
   at = writeVarint(out, at, chunkLength);
-  out[at++] = dataTag;
-  at = writeVarint(out, at, data.length);
-  out.set(data, at);
-  at += data.length;
   if (endStream) {
     out[at++] = endStreamTag;
     out[at++] = 1;
   }
+  out[at++] = dataTag;
+  writeVarint(out, at, data.length);
   return out;
 }
 

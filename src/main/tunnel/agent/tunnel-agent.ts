@@ -15,6 +15,7 @@ import type { TrafficEvent } from '../../../shared/traffic.js';
 import { defaultConfigSync, grpcChannelOptions } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
 import { controlMessage, resetMessage } from '../messages.js';
+import { installInPlaceFraming } from '../grpc-in-place-framing.js';
 import { TunnelClient } from '../tunnel-codec.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
 import type { DataLink, LocalExchange } from './data-link.js';
@@ -186,6 +187,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private connect(): void {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
+    installInPlaceFraming();
     const client = new TunnelClient(this.options.server, this.credentials(), grpcChannelOptions);
     this.client = client;
     const control = client.controlStream(this.metadata());

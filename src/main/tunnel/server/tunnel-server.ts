@@ -22,6 +22,7 @@ import { malformedReason, tunnelService } from '../tunnel-codec.js';
 import { isValidTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import { AgentSession } from './agent-session.js';
 import { raiseSessionWindows } from './grpc-session-window.js';
+import { installInPlaceFraming } from '../grpc-in-place-framing.js';
 import { respondWithError } from './public-errors.js';
 import { PublicGrpcExchange } from './public-grpc-exchange.js';
 import { PublicHttpExchange } from './public-http-exchange.js';
@@ -192,6 +193,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       );
     });
     raiseSessionWindows(this.grpcServer, http2WindowBytes);
+    installInPlaceFraming();
     const { host, port } = splitHostPort(this.options.publicAddress);
     await new Promise<void>((resolve, reject) => {
       this.publicListener.once('error', reject);
