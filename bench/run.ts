@@ -89,6 +89,7 @@ async function main(): Promise<void> {
       clearTimeout(timer);
     }
   }
+  figures.push({ scenario: 'RSS after the run (server / agent)', unit: 'MB', direct: rssBytes(server.pid) / 1e6, tunnel: rssBytes(agent.pid) / 1e6, ratio: false });
   // The machine again above the table, so the table can be quoted with it.
   process.stdout.write(`\n${Object.entries(machine()).map(([key, value]) => `${key}: ${value}`).join('\n')}\n\n${table(figures)}\n\nwrote ${writeJson(figures, quick)}\n`);
 }

@@ -34,7 +34,7 @@ describe('TrafficLog', () => {
   });
 
   it('caps bodies and copies them (the engine may reuse its buffers)', () => {
-    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 4, maxMessagesPerRequest: 10, messagePreviewBytes: 4 });
+    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 4, maxMessagesPerRequest: 10, messagePreviewBytes: 4, maxRetainedBytes: 1_000 });
     log.apply(start('a'));
     const chunk = Buffer.from('abcdef');
     log.apply({ kind: 'body', requestId: 'a', direction: 'to-client', data: chunk, at: 2 });
@@ -45,7 +45,7 @@ describe('TrafficLog', () => {
   });
 
   it('keeps at most maxRequests, dropping the oldest, and at most maxMessagesPerRequest', () => {
-    const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4 });
+    const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4, maxRetainedBytes: 1_000 });
     for (const id of ['a', 'b', 'c', 'd']) log.apply(start(id));
     expect(log.list().map((r) => r.requestId)).toEqual(['b', 'c', 'd']);
     expect(log.detail('a')).toBeNull();
@@ -56,6 +56,40 @@ describe('TrafficLog', () => {
     expect(detail.messageCount).toBe(5);
     expect(detail.messages.map((m) => m.index)).toEqual([3, 4]);
     expect(detail.messagesTruncated).toBe(true);
+  });
+
+  it('past maxRetainedBytes, the oldest requests keep their metadata but lose their bytes; never the latest', () => {
+    const log = new TrafficLog({ maxRequests: 100, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 10 });
+    const body = (requestId: string): TrafficEvent => ({ kind: 'body', requestId, direction: 'to-service', data: Buffer.from('abcdef'), at: 2 });
+    const kept = (requestId: string): string => Buffer.from(log.detail(requestId)!.requestBody.base64, 'base64').toString();
+    for (const id of ['a', 'b']) log.apply(start(id)), log.apply(body(id));
+    expect([kept('a'), kept('b')]).toEqual(['abcd', 'abcd']);
+    log.apply(start('c'));
+    log.apply(body('c'));
+    expect(log.list().map((r) => r.requestId)).toEqual(['a', 'b', 'c']);
+    expect([kept('a'), kept('b'), kept('c')]).toEqual(['', 'abcd', 'abcd']);
+    expect(log.detail('a')!.requestBody).toMatchObject({ totalBytes: 6, truncated: true });
+    expect(log.detail('a')).toMatchObject({ bytesIn: 6, path: '/a' });
+    // A released body stays released; the bytes go on being counted.
+    log.apply(body('a'));
+    expect(kept('a')).toBe('');
+    expect(log.detail('a')!.requestBody.totalBytes).toBe(12);
+    // A 4-byte preview is 8 base64 characters: with c's body that passes 10, so b lets go; c keeps all.
+    log.apply({ kind: 'grpc-message', requestId: 'c', direction: 'to-client', index: 0, size: 4, compressed: false, data: Buffer.from('wxyz'), at: 3 });
+    expect([kept('b'), kept('c')]).toEqual(['', 'abcd']);
+    expect(log.detail('c')!.messages.map((m) => m.previewBase64)).toEqual([Buffer.from('wxyz').toString('base64')]);
+    // Released messages keep their place and size, not their preview.
+    log.apply({ kind: 'ws-frame', requestId: 'c', direction: 'to-service', opcode: 2, fin: true, size: 4, data: Buffer.from('1234'), at: 4 });
+    log.apply(start('f'));
+    log.apply(body('f'));
+    expect(log.detail('c')!.messages.map((m) => [m.size, m.previewBase64])).toEqual([
+      [4, ''],
+      [4, ''],
+    ]);
+    // After a clear the budget is whole again.
+    log.clear();
+    for (const id of ['d', 'e']) log.apply(start(id)), log.apply(body(id));
+    expect([kept('d'), kept('e')]).toEqual(['abcd', 'abcd']);
   });
 
   it('ignores events for unknown requests and reports a clear', () => {

@@ -1,6 +1,8 @@
 // The bounded traffic log behind the inspector: the latest requests by
 // request_id with capped bodies and messages, and the set changed since the
-// UI's last batch. Memory stays bounded whatever the traffic rate.
+// UI's last batch. Memory stays bounded whatever the traffic rate: by a count
+// of requests, and by a budget for the bytes their bodies and message
+// previews keep (beyond it the oldest requests keep only their metadata).
 import type {
   BodyPreview,
   MessageView,
@@ -19,6 +21,12 @@ export interface TrafficLogLimits {
   maxMessagesPerRequest: number;
   /** Bytes of each message kept for display. */
   messagePreviewBytes: number;
+  /**
+   * Body and preview bytes kept over all requests; beyond it the oldest
+   * requests lose theirs. Without it, 2,000 requests with 64 KiB bodies each
+   * way would hold 256 MB.
+   */
+  maxRetainedBytes: number;
 }
 
 export const defaultTrafficLogLimits: TrafficLogLimits = {
@@ -26,23 +34,36 @@ export const defaultTrafficLogLimits: TrafficLogLimits = {
   bodyCapBytes: 64 * 1024,
   maxMessagesPerRequest: 500,
   messagePreviewBytes: 1024,
+  maxRetainedBytes: 32 * 1024 * 1024,
 };
 
 class BodyCapture {
-  private readonly chunks: Buffer[] = [];
+  private chunks: Buffer[] = [];
   private captured = 0;
+  private released = false;
   total = 0;
 
   constructor(private readonly cap: number) {}
 
-  add(data: Uint8Array): void {
+  /** Returns how many bytes it kept. */
+  add(data: Uint8Array): number {
     this.total += data.length;
     const room = this.cap - this.captured;
-    if (room <= 0) return;
+    if (room <= 0 || this.released) return 0;
     // Copy: the engine's buffer is reused or retained elsewhere.
     const piece = Buffer.from(data.subarray(0, room));
     this.chunks.push(piece);
     this.captured += piece.length;
+    return piece.length;
+  }
+
+  /** Lets go of what it kept, for good; returns how many bytes that was. */
+  release(): number {
+    const kept = this.captured;
+    this.chunks = [];
+    this.captured = 0;
+    this.released = true;
+    return kept;
   }
 
   preview(contentType: string | undefined): BodyPreview {
@@ -65,12 +86,17 @@ interface RequestRecord {
   messages: MessageView[];
   messagesTruncated: boolean;
   wsIndex: Record<FlowDirection, number>;
+  /** Body and preview bytes this record keeps. */
+  retainedBytes: number;
 }
 
 export class TrafficLog {
   private readonly records = new Map<string, RequestRecord>();
   private readonly dirty = new Set<string>();
   private cleared = false;
+  private retainedBytes = 0;
+  /** Requests that keep body or preview bytes, in the order they started to. */
+  private readonly holding = new Map<string, RequestRecord>();
 
   constructor(private readonly limits: TrafficLogLimits = defaultTrafficLogLimits) {}
 
@@ -102,6 +128,7 @@ export class TrafficLog {
         messages: [],
         messagesTruncated: false,
         wsIndex: { 'to-service': 0, 'to-client': 0 },
+        retainedBytes: 0,
       });
       this.dirty.add(event.requestId);
       this.evictOldest();
@@ -118,15 +145,15 @@ export class TrafficLog {
       case 'body':
         if (event.direction === 'to-service') {
           summary.bytesIn += event.data.length;
-          record.requestBody.add(event.data);
+          this.retain(event.requestId, record, record.requestBody.add(event.data));
         } else {
           summary.bytesOut += event.data.length;
-          record.responseBody.add(event.data);
+          this.retain(event.requestId, record, record.responseBody.add(event.data));
         }
         break;
       case 'ws-frame': {
         const index = record.wsIndex[event.direction]++;
-        this.addMessage(record, {
+        this.addMessage(event.requestId, record, {
           direction: event.direction,
           at: event.at,
           size: event.size,
@@ -138,7 +165,7 @@ export class TrafficLog {
         break;
       }
       case 'grpc-message':
-        this.addMessage(record, {
+        this.addMessage(event.requestId, record, {
           direction: event.direction,
           at: event.at,
           size: event.size,
@@ -210,25 +237,51 @@ export class TrafficLog {
     const count = this.records.size;
     this.records.clear();
     this.dirty.clear();
+    this.holding.clear();
+    this.retainedBytes = 0;
     this.cleared = true;
     return count;
   }
 
-  private addMessage(record: RequestRecord, message: MessageView): void {
+  private addMessage(requestId: string, record: RequestRecord, message: MessageView): void {
     record.summary.messageCount++;
     record.messages.push(message);
+    let bytes = message.previewBase64.length;
     if (record.messages.length > this.limits.maxMessagesPerRequest) {
-      record.messages.shift();
+      bytes -= record.messages.shift()!.previewBase64.length;
       record.messagesTruncated = true;
     }
+    this.retain(requestId, record, bytes);
+  }
+
+  private retain(requestId: string, record: RequestRecord, bytes: number): void {
+    record.retainedBytes += bytes;
+    this.retainedBytes += bytes;
+    if (record.retainedBytes > 0 && !this.holding.has(requestId)) this.holding.set(requestId, record);
+    // The most recent holder always keeps its bytes: it is what the user is looking at.
+    while (this.retainedBytes > this.limits.maxRetainedBytes && this.holding.size > 1) {
+      const [oldestId, oldest] = this.holding.entries().next().value!;
+      this.releaseBytes(oldestId, oldest);
+    }
+  }
+
+  /** Keeps the request's metadata (summary, headers, message sizes) and lets go of its bytes. */
+  private releaseBytes(requestId: string, record: RequestRecord): void {
+    record.requestBody.release();
+    record.responseBody.release();
+    // New objects: details already handed out keep what they showed.
+    record.messages = record.messages.map((message) => ({ ...message, previewBase64: '' }));
+    this.retainedBytes -= record.retainedBytes;
+    record.retainedBytes = 0;
+    this.holding.delete(requestId);
   }
 
   private evictOldest(): void {
     while (this.records.size > this.limits.maxRequests) {
-      const oldest = this.records.keys().next().value;
-      if (oldest === undefined) return;
-      this.records.delete(oldest);
-      this.dirty.delete(oldest);
+      const [oldestId, oldest] = this.records.entries().next().value!;
+      this.releaseBytes(oldestId, oldest);
+      this.records.delete(oldestId);
+      this.dirty.delete(oldestId);
     }
   }
 }
