@@ -92,6 +92,17 @@ describe('TrafficLog', () => {
     expect([kept('d'), kept('e')]).toEqual(['abcd', 'abcd']);
   });
 
+  it('gives back the bytes of requests dropped by count', () => {
+    const log = new TrafficLog({ maxRequests: 2, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 10 });
+    for (const id of ['a', 'b', 'c']) {
+      log.apply(start(id));
+      log.apply({ kind: 'body', requestId: id, direction: 'to-client', data: Buffer.from('abcd'), at: 2 });
+    }
+    // a went by count, so b and c (8 bytes) fit the budget and both keep their bodies.
+    expect(log.list().map((r) => r.requestId)).toEqual(['b', 'c']);
+    expect(['b', 'c'].map((id) => Buffer.from(log.detail(id)!.responseBody.base64, 'base64').toString())).toEqual(['abcd', 'abcd']);
+  });
+
   it('ignores events for unknown requests and reports a clear', () => {
     const log = new TrafficLog();
     log.apply({ kind: 'request-end', requestId: 'ghost', status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1, at: 1 });

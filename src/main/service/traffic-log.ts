@@ -279,9 +279,10 @@ export class TrafficLog {
   private evictOldest(): void {
     while (this.records.size > this.limits.maxRequests) {
       const [oldestId, oldest] = this.records.entries().next().value!;
-      this.releaseBytes(oldestId, oldest);
       this.records.delete(oldestId);
       this.dirty.delete(oldestId);
+      this.holding.delete(oldestId);
+      this.retainedBytes -= oldest.retainedBytes;
     }
   }
 }

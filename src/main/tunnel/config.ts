@@ -45,7 +45,7 @@ export const http2WindowBytes = 16 * 1024 * 1024;
 /** The grpc-js channel options both ends use for the tunnel connection. */
 export const grpcChannelOptions = {
   'grpc-node.flow_control_window': http2WindowBytes,
-  // Body chunks are at most 64 KiB; WebSocket frames can be larger.
+  // Body chunks are at most 1 MiB; WebSocket frames can be larger.
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 } as const;
