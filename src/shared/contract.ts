@@ -79,6 +79,8 @@ export interface BodyPreview {
   base64: string;
   totalBytes: number;
   truncated: boolean;
+  /** True when the bytes were let go to keep the traffic log within its memory budget. */
+  released?: boolean;
   contentType?: string;
 }
 

@@ -68,7 +68,8 @@ describe('TrafficLog', () => {
     log.apply(body('c'));
     expect(log.list().map((r) => r.requestId)).toEqual(['a', 'b', 'c']);
     expect([kept('a'), kept('b'), kept('c')]).toEqual(['', 'abcd', 'abcd']);
-    expect(log.detail('a')!.requestBody).toMatchObject({ totalBytes: 6, truncated: true });
+    expect(log.detail('a')!.requestBody).toMatchObject({ totalBytes: 6, truncated: true, released: true });
+    expect(log.detail('b')!.requestBody.released).toBeUndefined();
     expect(log.detail('a')).toMatchObject({ bytesIn: 6, path: '/a' });
     // A released body stays released; the bytes go on being counted.
     log.apply(body('a'));

@@ -28,7 +28,8 @@ beforeAll(async () => {
   held = await startBackend((req, res) => {
     releaseHeld.push(() => res.end(`released ${req.url}`));
   });
-  service = await AppService.open({ initial: { settings: { embeddedServer: true } } });
+  // A small body budget, so one test can see old bodies let go.
+  service = await AppService.open({ initial: { settings: { embeddedServer: true } }, trafficLimits: { maxRetainedBytes: 256 * 1024 } });
   const embedded = await service.getEmbeddedServer();
   publicPort = Number(/:(\d+)$/.exec(embedded.publicBaseUrl ?? '')?.[1]);
   inspector = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, rendererDir: join(repoRoot, 'out/renderer') });
@@ -117,6 +118,29 @@ describe('web inspector UI', () => {
     expect(await detail.textContent()).toContain('content-type');
     await page.screenshot({ path: screenshotPath('inspector-http-detail') });
     await page.getByLabel('Filter text').fill('');
+  });
+
+  it('says when an older body was let go to stay within the memory budget', async () => {
+    // Echoed, so each keeps 64 KiB each way: three of them overflow the 256 KiB budget and the oldest lets go.
+    for (const path of ['/big-1', '/big-2', '/big-3']) {
+      const body = Buffer.alloc(100_000, 'x').toString();
+      const response = await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path, headers: { 'content-type': 'text/plain' }, body });
+      expect(response.body.length).toBe(100_000);
+    }
+    await page.getByLabel('Filter text').fill('/big-');
+    try {
+      await expect.poll(() => page.locator('[data-testid="request-row"][data-state="done"]').count()).toBe(3);
+      const detail = page.getByTestId('request-detail');
+      await page.locator('[data-testid="request-row"]').first().click();
+      await expect.poll(async () => (await detail.locator('pre.body-text').first().textContent())?.length ?? 0).toBeGreaterThan(60_000);
+      expect(await detail.getByTestId('body-released').count()).toBe(0);
+      await page.locator('[data-testid="request-row"]').last().click();
+      await expect.poll(() => detail.getByTestId('body-released').count()).toBe(2);
+      expect(await detail.textContent()).toContain('/big-1');
+      await page.screenshot({ path: screenshotPath('inspector-body-released') });
+    } finally {
+      await page.getByLabel('Filter text').fill('');
+    }
   });
 
   it('shows WebSocket frames both ways', async () => {

@@ -71,6 +71,7 @@ class BodyCapture {
       base64: Buffer.concat(this.chunks).toString('base64'),
       totalBytes: this.total,
       truncated: this.total > this.captured,
+      ...(this.released && { released: true }),
       ...(contentType !== undefined && { contentType }),
     };
   }

@@ -101,10 +101,18 @@ function Body({ title, body }: { title: string; body: BodyPreview }) {
           ({formatBytes(body.totalBytes)}
           {body.contentType && `, ${body.contentType}`}
           {rendered.kind === 'json' && ', JSON'}
-          {body.truncated && ', first part only'})
+          {body.truncated && !body.released && ', first part only'})
         </span>
       </summary>
-      {rendered.kind === 'empty' ? <p className="muted">empty</p> : <pre className={`body body-${rendered.kind}`}>{rendered.text}</pre>}
+      {body.released ? (
+        <p className="muted" data-testid="body-released">
+          not kept: the inspector keeps bodies for its latest requests only
+        </p>
+      ) : rendered.kind === 'empty' ? (
+        <p className="muted">empty</p>
+      ) : (
+        <pre className={`body body-${rendered.kind}`}>{rendered.text}</pre>
+      )}
     </details>
   );
 }
