@@ -123,7 +123,7 @@ describe('body buffers with free front bytes', () => {
     expect(TunnelMessage.decode(bytes).requestId).toBe('r'.repeat(500));
   });
 
-  it('leave room for the gRPC frame header, used once; other buffers get none', () => {
+  it('leave room for the gRPC frame header, used once, as does any hand-encoded chunk; other buffers get none', () => {
     const encoded = encodeTunnelMessage(chunkMessage(allocateBodyBuffer(5000).fill(3), false));
     const framed = frameInPlace(encoded)!;
     expect(inPlace(framed, encoded)).toBe(true);
@@ -131,6 +131,13 @@ describe('body buffers with free front bytes', () => {
     expect(framed.readUInt32BE(1)).toBe(encoded.length);
     expect(Buffer.compare(framed.subarray(5), encoded)).toBe(0);
     expect(frameInPlace(encoded)).toBeUndefined();
-    expect(frameInPlace(encodeTunnelMessage(chunkMessage(Buffer.alloc(5000), false)))).toBeUndefined();
+    // A chunk of plain data is copied once, into a buffer with room for the header.
+    const copied = encodeTunnelMessage(chunkMessage(Buffer.alloc(5000, 9), true));
+    const copiedFramed = frameInPlace(copied)!;
+    expect(inPlace(copiedFramed, copied)).toBe(true);
+    expect(copiedFramed.readUInt32BE(1)).toBe(copied.length);
+    // Small chunks go through ts-proto, and plain buffers have no room.
+    expect(frameInPlace(encodeTunnelMessage(chunkMessage(Buffer.alloc(100), false)))).toBeUndefined();
+    expect(frameInPlace(Buffer.alloc(5000))).toBeUndefined();
   });
 });

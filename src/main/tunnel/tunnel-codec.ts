@@ -10,7 +10,7 @@
 // Buffer.from), and grpc-js copies every message once more to frame it. With
 // big bodies those copies, and the garbage collections their allocations
 // trigger, cost more than the rest of the tunnel. A body read into a buffer
-// from allocateBodyBuffer is not copied at all; any other body once.
+// from allocateBodyBuffer is not copied at all; any other body once, here.
 // Everything else goes through ts-proto, returned as a view.
 import { makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { TunnelMessage, TunnelServiceService, type BodyChunk, type TunnelServiceClient } from '../gen/burrow/v1/tunnel.js';
@@ -91,7 +91,8 @@ const endStreamTag = (2 << 3) | 0;
  * with end_stream before data: protobuf lets fields come in any order, so the
  * bytes decode exactly as ts-proto's own encoding would, and everything but
  * the data is a prefix. That prefix goes into the data's free front bytes
- * when it has them (no copy at all), else into a new buffer with the data.
+ * when it has them (no copy at all), else into a new buffer with the data
+ * that keeps room for gRPC's header (one copy).
  */
 function encodeBodyChunk(message: TunnelMessage, chunk: BodyChunk): Buffer {
   const envelope = TunnelMessage.encode({ ...message, payload: undefined }).finish();
@@ -108,7 +109,9 @@ function encodeBodyChunk(message: TunnelMessage, chunk: BodyChunk): Buffer {
     out = Buffer.from(data.buffer, data.byteOffset - prefixLength, prefixLength + data.length);
     headroom.set(out, room - prefixLength);
   } else {
-    out = Buffer.allocUnsafe(prefixLength + data.length);
+    // Room for gRPC's header in front, so grpc-js need not copy it again.
+    out = Buffer.allocUnsafe(grpcFrameHeaderBytes + prefixLength + data.length).subarray(grpcFrameHeaderBytes);
+    headroom.set(out, grpcFrameHeaderBytes);
     out.set(data, prefixLength);
   }
   out.set(envelope, 0);

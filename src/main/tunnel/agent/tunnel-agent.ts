@@ -14,8 +14,8 @@ import {
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { defaultConfigSync, grpcChannelOptions } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
-import { controlMessage, resetMessage } from '../messages.js';
 import { installInPlaceFraming } from '../grpc-in-place-framing.js';
+import { controlMessage, resetMessage } from '../messages.js';
 import { TunnelClient } from '../tunnel-codec.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
 import type { DataLink, LocalExchange } from './data-link.js';

@@ -17,12 +17,12 @@ import {
 } from '../../gen/burrow/v1/tunnel.js';
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
+import { installInPlaceFraming } from '../grpc-in-place-framing.js';
 import { controlMessage } from '../messages.js';
 import { malformedReason, tunnelService } from '../tunnel-codec.js';
 import { isValidTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import { AgentSession } from './agent-session.js';
 import { raiseSessionWindows } from './grpc-session-window.js';
-import { installInPlaceFraming } from '../grpc-in-place-framing.js';
 import { respondWithError } from './public-errors.js';
 import { PublicGrpcExchange } from './public-grpc-exchange.js';
 import { PublicHttpExchange } from './public-http-exchange.js';
