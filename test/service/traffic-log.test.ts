@@ -104,7 +104,20 @@ describe('TrafficLog', () => {
     expect(['b', 'c'].map((id) => Buffer.from(log.detail(id)!.responseBody.base64, 'base64').toString())).toEqual(['abcd', 'abcd']);
   });
 
-  it('ignores events for unknown requests and reports a clear', () => {
+  it('over many requests keeps the latest by count and the newest bodies within the budget', () => {
+    const log = new TrafficLog({ maxRequests: 100, bodyCapBytes: 8, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 200 });
+    const ids = Array.from({ length: 5_000 }, (_, i) => `r${i}`);
+    for (const id of ids) {
+      log.apply(start(id));
+      log.apply({ kind: 'body', requestId: id, direction: 'to-client', data: Buffer.from('12345678'), at: 2 });
+    }
+    expect(log.list().map((r) => r.requestId)).toEqual(ids.slice(-100));
+    const kept = log.list().map((r) => Buffer.from(log.detail(r.requestId)!.responseBody.base64, 'base64').length);
+    // 200 bytes hold the 25 newest 8-byte bodies; everything older let go.
+    expect(kept).toEqual([...Array(75).fill(0), ...Array(25).fill(8)]);
+  });
+
+    it('ignores events for unknown requests and reports a clear', () => {
     const log = new TrafficLog();
     log.apply({ kind: 'request-end', requestId: 'ghost', status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1, at: 1 });
     expect(log.takeBatch()).toBeUndefined();

@@ -11,6 +11,7 @@ import type {
   TrafficBatch,
 } from '../../shared/contract.js';
 import type { FlowDirection, HeaderPair, TrafficEvent } from '../../shared/traffic.js';
+import { Fifo } from './fifo.js';
 
 export interface TrafficLogLimits {
   /** Requests kept; the oldest are dropped first. */
@@ -89,6 +90,8 @@ interface RequestRecord {
   wsIndex: Record<FlowDirection, number>;
   /** Body and preview bytes this record keeps. */
   retainedBytes: number;
+  /** In the holding queue: it keeps bytes that a budget overflow may release. */
+  holding: boolean;
 }
 
 export class TrafficLog {
@@ -96,8 +99,11 @@ export class TrafficLog {
   private readonly dirty = new Set<string>();
   private cleared = false;
   private retainedBytes = 0;
-  /** Requests that keep body or preview bytes, in the order they started to. */
-  private readonly holding = new Map<string, RequestRecord>();
+  /** Request ids in the order they started: the oldest is evicted first. */
+  private readonly order = new Fifo<string>();
+  /** Ids of requests that keep bytes, in the order they started to (may hold ids since evicted). */
+  private readonly holdingOrder = new Fifo<string>();
+  private holdingCount = 0;
 
   constructor(private readonly limits: TrafficLogLimits = defaultTrafficLogLimits) {}
 
@@ -108,6 +114,7 @@ export class TrafficLog {
   /** Folds one engine event in. Events for unknown (or dropped) requests are ignored. */
   apply(event: TrafficEvent): void {
     if (event.kind === 'request-start') {
+      if (!this.records.has(event.requestId)) this.order.push(event.requestId);
       this.records.set(event.requestId, {
         summary: {
           requestId: event.requestId,
@@ -130,6 +137,7 @@ export class TrafficLog {
         messagesTruncated: false,
         wsIndex: { 'to-service': 0, 'to-client': 0 },
         retainedBytes: 0,
+        holding: false,
       });
       this.dirty.add(event.requestId);
       this.evictOldest();
@@ -238,7 +246,9 @@ export class TrafficLog {
     const count = this.records.size;
     this.records.clear();
     this.dirty.clear();
-    this.holding.clear();
+    this.order.clear();
+    this.holdingOrder.clear();
+    this.holdingCount = 0;
     this.retainedBytes = 0;
     this.cleared = true;
     return count;
@@ -258,31 +268,40 @@ export class TrafficLog {
   private retain(requestId: string, record: RequestRecord, bytes: number): void {
     record.retainedBytes += bytes;
     this.retainedBytes += bytes;
-    if (record.retainedBytes > 0 && !this.holding.has(requestId)) this.holding.set(requestId, record);
+    if (record.retainedBytes > 0 && !record.holding) {
+      record.holding = true;
+      this.holdingCount++;
+      this.holdingOrder.push(requestId);
+    }
     // The most recent holder always keeps its bytes: it is what the user is looking at.
-    while (this.retainedBytes > this.limits.maxRetainedBytes && this.holding.size > 1) {
-      const [oldestId, oldest] = this.holding.entries().next().value!;
-      this.releaseBytes(oldestId, oldest);
+    while (this.retainedBytes > this.limits.maxRetainedBytes && this.holdingCount > 1) {
+      const oldestId = this.holdingOrder.shift();
+      if (oldestId === undefined) break;
+      const oldest = this.records.get(oldestId);
+      if (oldest?.holding) this.releaseBytes(oldest);
     }
   }
 
   /** Keeps the request's metadata (summary, headers, message sizes) and lets go of its bytes. */
-  private releaseBytes(requestId: string, record: RequestRecord): void {
+  private releaseBytes(record: RequestRecord): void {
     record.requestBody.release();
     record.responseBody.release();
     // New objects: details already handed out keep what they showed.
     record.messages = record.messages.map((message) => ({ ...message, previewBase64: '' }));
     this.retainedBytes -= record.retainedBytes;
     record.retainedBytes = 0;
-    this.holding.delete(requestId);
+    record.holding = false;
+    this.holdingCount--;
   }
 
   private evictOldest(): void {
     while (this.records.size > this.limits.maxRequests) {
-      const [oldestId, oldest] = this.records.entries().next().value!;
+      const oldestId = this.order.shift();
+      if (oldestId === undefined) return;
+      const oldest = this.records.get(oldestId)!;
       this.records.delete(oldestId);
       this.dirty.delete(oldestId);
-      this.holding.delete(oldestId);
+      if (oldest.holding) this.holdingCount--;
       this.retainedBytes -= oldest.retainedBytes;
     }
   }
