@@ -20,6 +20,14 @@ describe('TrafficLog', () => {
     const log = new TrafficLog();
     log.apply(start('a'));
     expect(log.takeBatch()?.updated.map((r) => [r.requestId, r.state])).toEqual([['a', 'in-flight']]);
+    // Nothing received yet: empty bodies (the content type already known), no messages, no trailers.
+    expect(log.detail('a')).toMatchObject({
+      requestBody: { base64: '', totalBytes: 0, truncated: false, contentType: 'application/json' },
+      responseBody: { base64: '', totalBytes: 0, truncated: false },
+      messages: [],
+      trailers: [],
+      responseHeaders: [],
+    });
     expect(log.takeBatch()).toBeUndefined();
     log.apply({ kind: 'body', requestId: 'a', direction: 'to-service', data: Buffer.from('{"x":1}'), at: 2 });
     log.apply({ kind: 'response-head', requestId: 'a', status: 201, headers: [['content-type', 'text/plain']], at: 3 });

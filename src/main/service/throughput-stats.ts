@@ -25,7 +25,8 @@ export class ThroughputStats {
     if (event.kind === 'request-start') {
       this.tunnelOf.set(event.requestId, event.tunnel);
       this.openByTunnel.set(event.tunnel, (this.openByTunnel.get(event.tunnel) ?? 0) + 1);
-      this.bucketsFor(event.tunnel).forEach((b) => b.requests++);
+      this.current.requests++;
+      this.bucketFor(event.tunnel).requests++;
       return;
     }
     const tunnel = this.tunnelOf.get(event.requestId);
@@ -34,7 +35,14 @@ export class ThroughputStats {
       case 'body':
       case 'ws-frame': {
         const size = event.kind === 'body' ? event.data.length : event.size;
-        this.bucketsFor(tunnel).forEach((b) => (event.direction === 'to-service' ? (b.bytesIn += size) : (b.bytesOut += size)));
+        const bucket = this.bucketFor(tunnel);
+        if (event.direction === 'to-service') {
+          this.current.bytesIn += size;
+          bucket.bytesIn += size;
+        } else {
+          this.current.bytesOut += size;
+          bucket.bytesOut += size;
+        }
         return;
       }
       case 'request-end':
@@ -72,10 +80,11 @@ export class ThroughputStats {
     return { total: [...this.history], perTunnel: Object.fromEntries([...this.historyPerTunnel].map(([k, v]) => [k, [...v]])) };
   }
 
-  private bucketsFor(tunnel: string): Bucket[] {
+  /** The tunnel's bucket for the current second (the total is `current`). */
+  private bucketFor(tunnel: string): Bucket {
     let bucket = this.currentPerTunnel.get(tunnel);
     if (bucket === undefined) this.currentPerTunnel.set(tunnel, (bucket = emptyBucket()));
-    return [this.current, bucket];
+    return bucket;
   }
 }
 
