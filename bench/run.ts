@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only small,proxy,bulk,stream,slow,websocket,grpc] [--load node]`:
+// `npm run bench [-- --quick] [--only small,proxy,bulk,pipe,stream,slow,websocket,grpc] [--load node]`:
 // starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1, measures
 // each scenario directly and through the tunnel in the same run, prints a
 // table and writes bench/results/*.json. Figures only; nothing is asserted.
@@ -11,6 +11,7 @@ import { useNodeLoad } from './load.js';
 import { removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
 import { oneMiBBodies, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { grpcCalls } from './scenarios/grpc.js';
+import { grpcPipe } from './scenarios/grpc-pipe.js';
 import { minimalProxy } from './scenarios/minimal-proxy.js';
 import { websocket } from './scenarios/websocket.js';
 
@@ -18,6 +19,7 @@ const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   small: smallRequests,
   proxy: minimalProxy,
   bulk: oneMiBBodies,
+  pipe: grpcPipe,
   stream: streamedGiB,
   slow: slowReaderIsolation,
   websocket,
