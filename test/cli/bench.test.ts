@@ -1,0 +1,65 @@
+// `npm run bench -- --quick` end to end: every scenario runs through a real
+// server and agent, the table is printed and the JSON written. It checks that
+// figures exist and make sense, never how fast they are.
+import { readFileSync, rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnNode, type CliProcess } from '../helpers/common.js';
+
+let bench: CliProcess | undefined;
+let jsonPath: string | undefined;
+
+afterAll(async () => {
+  await bench?.kill();
+  if (jsonPath !== undefined) rmSync(jsonPath, { force: true });
+});
+
+interface Figure {
+  scenario: string;
+  unit: string;
+  direct?: number;
+  tunnel?: number;
+}
+
+describe('npm run bench -- --quick', () => {
+  it('runs every scenario and writes a table and a JSON file of figures', async () => {
+    bench = spawnNode(['--import', 'tsx', 'bench/run.ts', '--quick']);
+    const code = await bench.exited;
+    const output = bench.stdoutLines.join('\n');
+    expect(code, `${output}\n${bench.stderrLines.join('\n')}`).toBe(0);
+    // A scenario that throws is reported and skipped; none may.
+    expect(output).not.toMatch(/ failed: /);
+    expect(output).toMatch(/^scenario\s+unit\s+direct\s+tunnel\s+tunnel\/direct$/m);
+
+    jsonPath = /^wrote (.+\.json)$/m.exec(output)?.[1];
+    const report = JSON.parse(readFileSync(jsonPath!, 'utf8')) as { quick: boolean; machine: Record<string, unknown>; figures: Figure[] };
+    expect(report.quick).toBe(true);
+    expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version, loadGenerator: expect.stringMatching(/wrk|node/) });
+    const scenarios = report.figures.map((f) => f.scenario);
+    for (const expected of [
+      /^RSS at rest/,
+      /^small GET, 50 connections$/,
+      /^small GET p99$/,
+      /minimal Node proxy/,
+      /^1 MiB responses/,
+      /^1 MiB uploads/,
+      /bare grpc-js stream/,
+      /^64 MiB streamed download$/,
+      /^64 MiB streamed upload$/,
+      /^RSS growth streaming/,
+      /beside a slow reader/,
+      /^WebSocket connections held/,
+      /^WebSocket echo/,
+      /^gRPC unary/,
+      /^gRPC server stream/,
+      /^RSS after the run/,
+    ]) {
+      expect(scenarios.some((s) => expected.test(s)), `a figure for ${expected}`).toBe(true);
+    }
+    // Rates and latencies are positive in both columns; RSS growth may be ~0.
+    for (const figure of report.figures.filter((f) => !/growth/.test(f.scenario))) {
+      expect(figure.direct, figure.scenario).toBeGreaterThan(0);
+      expect(figure.tunnel, figure.scenario).toBeGreaterThan(0);
+    }
+    expect(report.figures.find((f) => /^WebSocket connections held/.test(f.scenario))).toMatchObject({ direct: 200, tunnel: 200 });
+  }, 300_000);
+});
