@@ -73,10 +73,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 process.once('exit', stopAll);
 
-/** Resident memory of a process, in bytes (Linux). */
+/** Resident memory of a process, in bytes (Linux); NaN (printed "-") once it is gone. */
 export function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) * 1024 : NaN;
 }
 
 /** Samples the peak RSS of some processes every 100 ms while `work` runs. */
