@@ -1,15 +1,15 @@
 // Load generators: wrk from the OS when present (the figures the README
-// compares use it), a closed-loop Node client otherwise. Both report
-// requests/s, latency percentiles and errors in the same shape.
+// compares use it), autocannon otherwise. Both report requests/s, latency
+// percentiles and errors in the same shape.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import autocannon from 'autocannon';
 import { removeAtExit, track } from './processes.js';
 
 export interface LoadResult {
-  tool: 'wrk' | 'node';
+  tool: 'wrk' | 'autocannon';
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -30,18 +30,18 @@ export interface LoadSpec {
 const foundWrk = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
 let wrkPath = foundWrk;
 
-/** `--load node` forces the Node generator, to try it or compare with wrk. */
-export function useNodeLoad(): void {
+/** `--load autocannon` forces autocannon, to try it or compare with wrk. */
+export function useAutocannon(): void {
   wrkPath = undefined;
 }
 
 /** Which generator runs, for the printout and the JSON. */
 export function loadGenerator(): string {
-  return wrkPath !== undefined ? `wrk (${wrkPath})` : foundWrk === undefined ? 'node (wrk not found)' : 'node (--load node)';
+  return wrkPath !== undefined ? `wrk (${wrkPath})` : foundWrk === undefined ? 'autocannon (wrk not found)' : 'autocannon (--load autocannon)';
 }
 
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  return wrkPath === undefined ? nodeLoad(spec) : wrk(wrkPath, spec);
+  return wrkPath === undefined ? autocannonLoad(spec) : wrk(wrkPath, spec);
 }
 
 let scriptDir: string | undefined;
@@ -76,39 +76,23 @@ async function wrk(binary: string, spec: LoadSpec): Promise<LoadResult> {
   return { tool: 'wrk', requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/), p50Ms: percentile('50'), p99Ms: percentile('99'), errors };
 }
 
-/** Closed loop: each connection sends its next request when the last answer ends. */
-async function nodeLoad(spec: LoadSpec): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + spec.seconds * 1000;
-  const one = (): Promise<void> =>
-    new Promise((resolve) => {
-      const started = performance.now();
-      const req = request(
-        { host: '127.0.0.1', port: spec.port, path: spec.path, method: spec.body ? 'POST' : 'GET', headers: { host: spec.host }, agent },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if ((res.statusCode ?? 0) >= 400) errors++;
-            latencies.push(performance.now() - started);
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end(spec.body);
-    });
-  await Promise.all(
-    Array.from({ length: spec.connections }, async () => {
-      while (performance.now() < deadline) await one();
-    }),
-  );
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { tool: 'node', requestsPerSecond: latencies.length / spec.seconds, p50Ms: at(0.5), p99Ms: at(0.99), errors };
+/**
+ * autocannon, in this process: each connection sends its next request when
+ * the last answer ends. Its latencies are whole milliseconds.
+ */
+async function autocannonLoad(spec: LoadSpec): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${spec.port}${spec.path}`,
+    connections: spec.connections,
+    duration: spec.seconds,
+    headers: { host: spec.host },
+    ...(spec.body !== undefined && { method: 'POST' as const, body: spec.body }),
+  });
+  return {
+    tool: 'autocannon',
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only small,proxy,bulk,pipe,stream,slow,websocket,grpc] [--load node]`:
+// `npm run bench [-- --quick] [--only small,proxy,bulk,pipe,stream,slow,websocket,grpc] [--load autocannon]`:
 // starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1, measures
 // each scenario directly and through the tunnel in the same run, prints a
 // table and writes bench/results/*.json. Figures only; nothing is asserted.
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext, Figure } from './context.js';
 import { machine, table, writeJson } from './report.js';
-import { useNodeLoad } from './load.js';
+import { useAutocannon } from './load.js';
 import { removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
 import { oneMiBBodies, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { grpcCalls } from './scenarios/grpc.js';
@@ -28,17 +28,17 @@ const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(`usage: npm run bench -- [--quick] [--only ${Object.keys(scenarios).join(',')}] [--load node]\n`);
+  process.stdout.write(`usage: npm run bench -- [--quick] [--only ${Object.keys(scenarios).join(',')}] [--load autocannon]\n`);
   process.exit(0);
 }
 const quick = args.includes('--quick');
 const loadIndex = args.indexOf('--load');
 if (loadIndex >= 0) {
-  if (args[loadIndex + 1] !== 'node') {
-    process.stderr.write('bench: --load takes only "node" (wrk is used when installed)\n');
+  if (args[loadIndex + 1] !== 'autocannon') {
+    process.stderr.write('bench: --load takes only "autocannon" (wrk is used when installed)\n');
     process.exit(2);
   }
-  useNodeLoad();
+  useAutocannon();
 }
 const onlyIndex = args.indexOf('--only');
 const selected = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',') : Object.keys(scenarios);
