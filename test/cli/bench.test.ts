@@ -51,6 +51,7 @@ describe('npm run bench -- --quick', () => {
       /bare grpc-js stream/,
       /^64 MiB streamed download$/,
       /^64 MiB streamed upload$/,
+      /^peak RSS streaming/,
       /^RSS growth streaming/,
       /beside a slow reader/,
       /^WebSocket connections held/,
