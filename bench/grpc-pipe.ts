@@ -8,13 +8,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { grpcChannelOptions, http2WindowBytes } from '../src/main/tunnel/config.js';
 import { raiseSessionWindows } from '../src/main/tunnel/server/grpc-session-window.js';
+import { rawMethod } from './grpc-service.js';
 
-const raw = (value: Buffer): Buffer => value;
 const pipeService = {
   // The client streams until it ends; the server answers with the byte count.
-  sink: { path: '/burrow.bench.Pipe/Sink', requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
+  sink: rawMethod('/burrow.bench.Pipe/Sink', true, true),
   // The client sends the milliseconds to stream for; the server streams that long.
-  source: { path: '/burrow.bench.Pipe/Source', requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
+  source: rawMethod('/burrow.bench.Pipe/Source', true, true),
 } satisfies grpc.ServiceDefinition;
 const oneMiB = Buffer.alloc(1024 * 1024, 'p');
 

@@ -1,10 +1,12 @@
-// A raw-bytes gRPC service for the benchmark: no .proto, no codegen.
+// Raw-bytes gRPC services for the benchmark: no .proto, no codegen.
 import type * as grpc from '@grpc/grpc-js';
 
 const raw = (value: Buffer): Buffer => value;
-const method = (path: string, responseStream: boolean) => ({
+
+/** A method whose messages are the bytes as given. */
+export const rawMethod = (path: string, requestStream: boolean, responseStream: boolean) => ({
   path,
-  requestStream: false,
+  requestStream,
   responseStream,
   requestSerialize: raw,
   requestDeserialize: raw,
@@ -13,6 +15,6 @@ const method = (path: string, responseStream: boolean) => ({
 });
 
 export const benchEchoService = {
-  unary: method('/burrow.bench.Echo/Unary', false),
-  serverStream: method('/burrow.bench.Echo/ServerStream', true),
+  unary: rawMethod('/burrow.bench.Echo/Unary', false, false),
+  serverStream: rawMethod('/burrow.bench.Echo/ServerStream', false, true),
 } satisfies grpc.ServiceDefinition;

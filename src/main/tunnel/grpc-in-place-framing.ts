@@ -8,7 +8,7 @@
 // where it is expected this changes nothing, and only speed suffers; a
 // message without free front bytes is framed exactly as grpc-js would.
 import { createRequire } from 'node:module';
-import { frameInPlace, grpcFrameHeaderBytes } from './tunnel-codec.js';
+import { frameByCopy, frameInPlace } from './tunnel-codec.js';
 
 type WriteMessage = (this: unknown, message: Buffer, compress: boolean) => Promise<Buffer>;
 type SerializeMessage = (this: { handler: { serialize(value: unknown): Buffer } }, value: unknown) => Buffer;
@@ -50,14 +50,7 @@ function patchServer(): boolean {
   if (typeof Call?.prototype?.serializeMessage !== 'function') return false;
   Call.prototype.serializeMessage = function (value) {
     const message = this.handler.serialize(value);
-    const framed = frameInPlace(message);
-    if (framed !== undefined) return framed;
-    // As grpc-js does it.
-    const output = Buffer.allocUnsafe(message.length + grpcFrameHeaderBytes);
-    output[0] = 0;
-    output.writeUInt32BE(message.length, 1);
-    message.copy(output, grpcFrameHeaderBytes);
-    return output;
+    return frameInPlace(message) ?? frameByCopy(message);
   };
   return true;
 }

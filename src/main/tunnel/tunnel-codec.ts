@@ -43,7 +43,7 @@ const handEncodedMinBytes = 1024;
 const bodyHeadroomBytes = 192;
 
 /** gRPC frames each message behind a compressed flag and a 4-byte length. */
-export const grpcFrameHeaderBytes = 5;
+const grpcFrameHeaderBytes = 5;
 
 // Buffers with free bytes in front of them that nothing else uses, and how many.
 const headroom = new WeakMap<Uint8Array, number>();
@@ -68,9 +68,20 @@ export function frameInPlace(message: Buffer): Buffer | undefined {
   const room = headroom.get(message);
   if (room === undefined || room < grpcFrameHeaderBytes) return undefined;
   headroom.delete(message);
-  const framed = Buffer.from(message.buffer, message.byteOffset - grpcFrameHeaderBytes, message.length + grpcFrameHeaderBytes);
-  framed[0] = 0; // not compressed
-  framed.writeUInt32BE(message.length, 1);
+  return writeFrameHeader(Buffer.from(message.buffer, message.byteOffset - grpcFrameHeaderBytes, message.length + grpcFrameHeaderBytes));
+}
+
+/** Frames a message as grpc-js does: a new buffer, header and a copy of the message. */
+export function frameByCopy(message: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(message.length + grpcFrameHeaderBytes);
+  message.copy(framed, grpcFrameHeaderBytes);
+  return writeFrameHeader(framed);
+}
+
+/** Fills the header of a frame whose message already follows it: not compressed, then the length. */
+function writeFrameHeader(framed: Buffer): Buffer {
+  framed[0] = 0;
+  framed.writeUInt32BE(framed.length - grpcFrameHeaderBytes, 1);
   return framed;
 }
 
