@@ -7,7 +7,7 @@
 // the agent is the gRPC client), "down" server to client.
 import * as grpc from '@grpc/grpc-js';
 import { grpcChannelOptions, http2WindowBytes } from '../src/main/tunnel/config.js';
-import { raiseSessionWindows } from '../src/main/tunnel/server/grpc-session-window.js';
+import { raiseSessionWindows } from '../src/main/tunnel/patches/grpc-session-window.js';
 import { rawMethod } from './grpc-service.js';
 
 const pipeService = {

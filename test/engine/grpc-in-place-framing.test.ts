@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageType, ProtocolType, type TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
-import { installInPlaceFraming } from '../../src/main/tunnel/grpc-in-place-framing.js';
+import { installInPlaceFraming } from '../../src/main/tunnel/patches/grpc-in-place-framing.js';
 import { allocateBodyBuffer, TunnelClient, tunnelService } from '../../src/main/tunnel/tunnel-codec.js';
 
 const sizes = [1024, 16_383, 65_536, 1024 * 1024, 3000, 1024 * 1024 - 1];

@@ -29,6 +29,11 @@ const statuses: Record<keyof typeof ErrorCode, { http: number; grpc: number }> =
   BodyTooLarge: { http: 413, grpc: RESOURCE_EXHAUSTED },
   RateLimited: { http: 429, grpc: RESOURCE_EXHAUSTED },
   DataStreamLost: { http: 502, grpc: UNAVAILABLE },
+  BadRequest: { http: 400, grpc: UNAVAILABLE },
+  HeaderTooLarge: { http: 431, grpc: UNAVAILABLE },
+  UriTooLong: { http: 414, grpc: UNAVAILABLE },
+  HttpVersion: { http: 505, grpc: UNAVAILABLE },
+  WrongProtocol: { http: 502, grpc: UNIMPLEMENTED },
 };
 
 const rows = (Object.keys(statuses) as (keyof typeof ErrorCode)[]).map((key) => ({ key, code: ErrorCode[key], ...statuses[key] }));

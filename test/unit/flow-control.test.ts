@@ -1,10 +1,11 @@
 // Per-request credit windows, driven by hand: what the sender sends for how
-// much credit, when the receiver grants it back, and when a gate pauses.
+// much credit, when the receiver grants it back, and when a queue holds items.
 import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode, TunnelError } from '../../src/main/tunnel/errors.js';
-import { CreditGate, CreditedReceiver, CreditedSender, maxChunkBytes, writableSink } from '../../src/main/tunnel/flow-control.js';
+import { CreditedQueue, CreditedReceiver, CreditedSender, maxChunkBytes, writableSink } from '../../src/main/tunnel/flow-control.js';
 
 /** A source whose 'data' and 'end' we emit ourselves, recording pause and resume. */
 class FakeSource extends EventEmitter {
@@ -321,34 +322,61 @@ describe('CreditedReceiver', () => {
   });
 });
 
-describe('CreditGate', () => {
-  it('pauses once when credit runs out and resumes once when it is back above zero', () => {
-    const pause = vi.fn();
-    const resume = vi.fn();
-    const gate = new CreditGate(10, pause, resume);
-    gate.spend(4);
-    expect(pause).not.toHaveBeenCalled();
-    gate.spend(6); // exactly 0 counts as out
-    expect(pause).toHaveBeenCalledTimes(1);
-    gate.spend(5); // overshoot by a whole message: still paused, not paused twice
-    expect(pause).toHaveBeenCalledTimes(1);
-    gate.grant(5); // back to 0: not yet
-    expect(resume).not.toHaveBeenCalled();
-    gate.grant(1);
-    expect(resume).toHaveBeenCalledTimes(1);
-    gate.grant(100);
-    expect(resume).toHaveBeenCalledTimes(1);
-    gate.spend(101);
-    expect(pause).toHaveBeenCalledTimes(2);
+describe('CreditedQueue', () => {
+  it('sends nothing while credit is not above zero, in order, and asks the source to pause only while items wait', () => {
+    const sent: string[] = [];
+    const backlog: boolean[] = [];
+    const queue = new CreditedQueue<string>(10, (item) => sent.push(item), (waiting) => backlog.push(waiting));
+    queue.push('a', 4);
+    queue.push('b', 6); // exactly 0 left: the next waits
+    queue.push('c', 5);
+    queue.push('d', 1);
+    expect(sent).toEqual(['a', 'b']);
+    expect(backlog).toEqual([true]);
+    expect(queue.pending).toBe(2);
+    queue.grant(1); // above zero: one item may overshoot
+    expect(sent).toEqual(['a', 'b', 'c']);
+    queue.grant(3); // -4 + 3 = -1: still waiting
+    expect(sent).toEqual(['a', 'b', 'c']);
+    queue.grant(2);
+    expect(sent).toEqual(['a', 'b', 'c', 'd']);
+    expect(backlog).toEqual([true, false]);
   });
 
-  it('never resumes a source it did not pause', () => {
-    const pause = vi.fn();
-    const resume = vi.fn();
-    const gate = new CreditGate(0, pause, resume);
-    gate.grant(10);
-    expect(resume).not.toHaveBeenCalled();
-    expect(pause).not.toHaveBeenCalled();
+  it('never spends credit it does not have, whatever the sizes and grants (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.array(fc.oneof(fc.record({ push: fc.integer({ min: 0, max: 100 }) }), fc.record({ grant: fc.integer({ min: 1, max: 100 }) })), { maxLength: 60 }),
+        (window, steps) => {
+          let balance = window;
+          let pushed = 0;
+          const sent: number[] = [];
+          const queue = new CreditedQueue<number>(
+            window,
+            (index) => {
+              // What the receiver checks: the sender had credit when it sent.
+              expect(balance).toBeGreaterThan(0);
+              balance -= sizes[index]!;
+              sent.push(index);
+            },
+            () => {},
+          );
+          const sizes: number[] = [];
+          for (const step of steps) {
+            if ('push' in step) {
+              sizes.push(step.push);
+              queue.push(pushed++, step.push);
+            } else {
+              balance += step.grant;
+              queue.grant(step.grant);
+            }
+          }
+          expect(sent).toEqual(sent.map((_, i) => i));
+          expect(sent.length + queue.pending).toBe(pushed);
+        },
+      ),
+    );
   });
 });
 

@@ -9,7 +9,7 @@ import type { TunnelView } from '../../shared/contract.js';
 import { InspectorServer } from '../inspector/inspector-server.js';
 import { AppService } from '../service/app-service.js';
 import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
-import { splitHostPort } from '../tunnel/server/tunnel-server.js';
+import { parseHostPort } from '../tunnel/host-port.js';
 import { ErrorCode } from '../tunnel/errors.js';
 import { log, stopOnSignals } from './lifecycle.js';
 
@@ -88,7 +88,7 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
 }
 
 async function startInspector(address: string, service: AppService): Promise<InspectorServer | undefined> {
-  const { host, port } = splitHostPort(address);
+  const { host, port } = parseHostPort(address);
   const ui = existsSync(rendererDir) ? rendererDir : undefined;
   for (let attempt = 0; attempt < inspectorPortAttempts; attempt++) {
     try {

@@ -1,4 +1,6 @@
 // Bad command-line input: the CLI prints it with usage and exits 2.
+import { isHostPort } from '../tunnel/host-port.js';
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -20,8 +22,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 export function hostPort(flag: string) {
   return (value: string): string => {
-    const match = /^(?:\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
-    if (match === null || Number(match[1]) > 65_535) throw new UsageError(`${flag} must be HOST:PORT, got "${value}"`);
+    if (!isHostPort(value)) throw new UsageError(`${flag} must be HOST:PORT, got "${value}"`);
     return value;
   };
 }

@@ -10,6 +10,7 @@ export const defaultConfigSync: ConfigSync = {
   initialWindowBytes: 1024 * 1024,
   maxConcurrentRequests: 5_000,
   requestTimeoutMs: 30_000,
+  maxWebsocketMessageBytes: 64 * 1024 * 1024,
 };
 
 export interface ServerLimits {
@@ -27,6 +28,10 @@ export interface ServerLimits {
   idleTimeoutMs: number;
   /** Requests per second per tunnel (bursts of as many); 0 for no limit. */
   ratePerTunnel: number;
+  /** Concurrent streams one public HTTP/2 connection may open (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxStreamsPerConnection: number;
+  /** Largest WebSocket message either hop accepts; larger ones close the socket with 1009. */
+  maxWebSocketMessageBytes: number;
 }
 
 export const defaultServerLimits: ServerLimits = {
@@ -37,6 +42,8 @@ export const defaultServerLimits: ServerLimits = {
   headerTimeoutMs: 15_000,
   idleTimeoutMs: 60_000,
   ratePerTunnel: 0,
+  maxStreamsPerConnection: 128,
+  maxWebSocketMessageBytes: defaultConfigSync.maxWebsocketMessageBytes,
 };
 
 /** HTTP/2 receive window of the tunnel connection, both ends (default 64 KiB is far too small). */
@@ -45,10 +52,22 @@ export const http2WindowBytes = 16 * 1024 * 1024;
 /** The grpc-js channel options both ends use for the tunnel connection. */
 export const grpcChannelOptions = {
   'grpc-node.flow_control_window': http2WindowBytes,
-  // Body chunks are at most 1 MiB; WebSocket frames can be larger.
+  // Body chunks and WebSocket fragments are at most 1 MiB; heads are bounded
+  // by the header limits. This only backstops a broken peer.
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 } as const;
+
+/**
+ * Node's HTTP/2 refuses new streams (ENHANCE_YOUR_CALM, then GOAWAY) once a
+ * session's accounted memory passes maxSessionMemory (10 MB by default), and
+ * it counts response bytes queued for a slow reader. Each stream may queue
+ * up to one credit window, so allow that for every stream the session may
+ * open, plus room for headers and frames.
+ */
+export function http2SessionMemoryMegabytes(streams: number, windowBytes: number): number {
+  return Math.ceil((streams * windowBytes) / (1024 * 1024)) + 32;
+}
 
 /**
  * Bodies up to this size whose length is known up front travel inside the

@@ -20,6 +20,11 @@ export const ErrorCode = {
   BodyTooLarge: 'BURROW_E_BODY_TOO_LARGE',
   RateLimited: 'BURROW_E_RATE_LIMITED',
   DataStreamLost: 'BURROW_E_DATA_STREAM_LOST',
+  BadRequest: 'BURROW_E_BAD_REQUEST',
+  HeaderTooLarge: 'BURROW_E_HEADER_TOO_LARGE',
+  UriTooLong: 'BURROW_E_URI_TOO_LONG',
+  HttpVersion: 'BURROW_E_HTTP_VERSION',
+  WrongProtocol: 'BURROW_E_WRONG_PROTOCOL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -49,6 +54,14 @@ export function httpStatusFor(code: string): number {
       return 413;
     case ErrorCode.RateLimited:
       return 429;
+    case ErrorCode.BadRequest:
+      return 400;
+    case ErrorCode.HeaderTooLarge:
+      return 431;
+    case ErrorCode.UriTooLong:
+      return 414;
+    case ErrorCode.HttpVersion:
+      return 505;
     default:
       return 502;
   }
@@ -58,6 +71,7 @@ export function httpStatusFor(code: string): number {
 export function grpcStatusFor(code: string): number {
   switch (code) {
     case ErrorCode.NoTunnel:
+    case ErrorCode.WrongProtocol:
       return 12; // UNIMPLEMENTED, as gRPC maps HTTP 404
     case ErrorCode.OverCapacity:
     case ErrorCode.RateLimited:

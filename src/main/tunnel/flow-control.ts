@@ -156,8 +156,9 @@ export class CreditedReceiver<T = Buffer> {
 
   /**
    * Throws TunnelError(FlowControl) when the peer sent with no credit left.
-   * A sender may overshoot by the one message it could not split (a
-   * WebSocket message), so buffering stays within a window plus a message.
+   * A sender may overshoot by one item it could not split (a WebSocket
+   * frame, at most maxChunkBytes), so buffering stays within a window plus
+   * one chunk.
    */
   write(item: T, length: number): void {
     if (this.outstanding <= 0) {
@@ -178,32 +179,53 @@ export class CreditedReceiver<T = Buffer> {
 }
 
 /**
- * Credit for a source that delivers whole messages (a WebSocket): spending
- * may overshoot by one message, after which `pause` holds the source until
- * grants bring the balance back above zero.
+ * Credit for a source of whole items (WebSocket frames): each item waits, in
+ * order, until the peer's credit is above zero, then goes and spends its size
+ * (so the balance may dip below zero by one item, which the receiver allows).
+ * Nothing is ever sent without credit, even when the source cannot stop at
+ * once: `backlog(true)` asks it to pause while items wait, `backlog(false)`
+ * to go on.
  */
-export class CreditGate {
-  private paused = false;
+export class CreditedQueue<T> {
+  private readonly waiting: { item: T; size: number }[] = [];
+  private backlogged = false;
 
   constructor(
     private credit: number,
-    private readonly pause: () => void,
-    private readonly resume: () => void,
+    private readonly send: (item: T) => void,
+    private readonly backlog: (waiting: boolean) => void,
   ) {}
 
-  spend(bytes: number): void {
-    this.credit -= bytes;
-    if (this.credit <= 0 && !this.paused) {
-      this.paused = true;
-      this.pause();
-    }
+  /** Items waiting for credit. */
+  get pending(): number {
+    return this.waiting.length;
+  }
+
+  push(item: T, size: number): void {
+    this.waiting.push({ item, size });
+    this.pump();
   }
 
   grant(bytes: number): void {
     this.credit += bytes;
-    if (this.credit > 0 && this.paused) {
-      this.paused = false;
-      this.resume();
+    this.pump();
+  }
+
+  /** Drops what waits (the exchange ended). */
+  clear(): void {
+    this.waiting.length = 0;
+  }
+
+  private pump(): void {
+    while (this.waiting.length > 0 && this.credit > 0) {
+      const { item, size } = this.waiting.shift()!;
+      this.credit -= size;
+      this.send(item);
+    }
+    const backlogged = this.waiting.length > 0;
+    if (backlogged !== this.backlogged) {
+      this.backlogged = backlogged;
+      this.backlog(backlogged);
     }
   }
 }

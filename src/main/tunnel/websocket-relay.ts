@@ -1,11 +1,14 @@
 // Relays one WebSocket to and from the tunnel as WebSocketFrame messages,
 // under per-connection credit both ways. The server uses it for the public
-// client's socket, the agent for the local service's.
+// client's socket, the agent for the local service's. Messages larger than a
+// body chunk cross the tunnel as fragments, so no WebSocket message meets the
+// tunnel's own message limit; only the configured message limit applies.
 import type { RawData, WebSocket } from 'ws';
 import type { WebSocketFrame } from '../gen/burrow/v1/tunnel.js';
-import { CreditGate, CreditedReceiver } from './flow-control.js';
+import { CreditedQueue, CreditedReceiver, maxChunkBytes } from './flow-control.js';
+import { explainOversizeClose } from './patches/websocket-close-reason.js';
 
-export const Opcode = { Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
+export const Opcode = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
 /** Codes an endpoint may put in a close frame (RFC 6455 section 7.4). */
 function isSendableCloseCode(code: number): boolean {
@@ -19,34 +22,46 @@ export interface WebSocketRelayHooks {
   sendGrant(bytes: number): void;
   /** Every frame relayed, with its direction relative to this socket. */
   observe?(frame: WebSocketFrame, fromSocket: boolean): void;
-  /** The socket is closed (both ways); called once. */
-  closed(code: number, reason: string): void;
+  /** The socket closed and its close frame has crossed the tunnel, after every frame before it; called once. */
+  closed(): void;
+}
+
+export interface WebSocketRelayOptions {
+  /** Initial credit each way. */
+  window: number;
+  /** The message size limit this socket enforces (its maxPayload), named in the close reason. */
+  maxMessageBytes: number;
 }
 
 export class WebSocketRelay {
-  private readonly gate: CreditGate;
-  private readonly receiver: CreditedReceiver<WebSocketFrame>;
-  private isClosed = false;
+  private readonly outbound: CreditedQueue<WebSocketFrame>;
+  private readonly inbound: CreditedReceiver<WebSocketFrame>;
+  /** The socket closed; its close frame is queued or sent. */
+  private socketClosed = false;
+  /** Whether the message being written to the socket, fragment by fragment, is binary. */
+  private writingBinary = false;
 
   constructor(
     private readonly ws: WebSocket,
-    window: number,
+    options: WebSocketRelayOptions,
     private readonly hooks: WebSocketRelayHooks,
   ) {
-    this.gate = new CreditGate(window, () => ws.pause(), () => ws.resume());
-    this.receiver = new CreditedReceiver<WebSocketFrame>((frame, done) => this.toSocket(frame, done), window, hooks.sendGrant);
-    ws.on('message', (data: RawData, isBinary: boolean) =>
-      this.fromSocket({ fin: true, opcode: isBinary ? Opcode.Binary : Opcode.Text, payload: toBuffer(data), closeCode: 0, closeReason: '' }),
+    this.outbound = new CreditedQueue<WebSocketFrame>(
+      options.window,
+      (frame) => this.sendFrame(frame),
+      (waiting) => (waiting ? ws.pause() : ws.resume()),
     );
-    ws.on('ping', (payload: Buffer) => this.fromSocket(controlFrame(Opcode.Ping, payload)));
-    ws.on('pong', (payload: Buffer) => this.fromSocket(controlFrame(Opcode.Pong, payload)));
+    this.inbound = new CreditedReceiver<WebSocketFrame>((frame, done) => this.toSocket(frame, done), options.window, hooks.sendGrant);
+    const ourClose = explainOversizeClose(ws, options.maxMessageBytes);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.fromSocket(isBinary ? Opcode.Binary : Opcode.Text, toBuffer(data)));
+    ws.on('ping', (payload: Buffer) => this.fromSocket(Opcode.Ping, payload));
+    ws.on('pong', (payload: Buffer) => this.fromSocket(Opcode.Pong, payload));
     ws.on('close', (code: number, reason: Buffer) => {
-      if (this.isClosed) return;
-      this.isClosed = true;
-      const frame: WebSocketFrame = { fin: true, opcode: Opcode.Close, payload: Buffer.alloc(0), closeCode: code, closeReason: reason.toString() };
-      hooks.observe?.(frame, true);
-      hooks.sendFrame(frame);
-      hooks.closed(code, frame.closeReason);
+      if (this.socketClosed) return;
+      this.socketClosed = true;
+      // When this side closed for a limit, the far side hears our reason, not the echo.
+      const closing = ourClose.sent ?? { code, reason: reason.toString() };
+      this.queue({ fin: true, opcode: Opcode.Close, payload: Buffer.alloc(0), closeCode: closing.code, closeReason: closing.reason });
     });
     // Errors end in 'close', which is what the peer is told about.
     ws.on('error', () => {});
@@ -55,23 +70,41 @@ export class WebSocketRelay {
   /** A frame from the tunnel, for this socket. */
   deliver(frame: WebSocketFrame): void {
     this.hooks.observe?.(frame, false);
-    this.receiver.write(frame, frame.payload.length);
+    this.inbound.write(frame, frame.payload.length);
   }
 
   grant(bytes: number): void {
-    this.gate.grant(bytes);
+    this.outbound.grant(bytes);
   }
 
   /** Drops the socket without a close handshake (the tunnel side is gone). */
   terminate(): void {
-    this.isClosed = true;
+    this.socketClosed = true;
+    this.outbound.clear();
     this.ws.terminate();
   }
 
-  private fromSocket(frame: WebSocketFrame): void {
+  /** A whole message or control frame from the socket: into the tunnel in chunk-sized fragments. */
+  private fromSocket(opcode: number, payload: Buffer): void {
+    if (payload.length <= maxChunkBytes) {
+      this.queue({ fin: true, opcode, payload, closeCode: 0, closeReason: '' });
+      return;
+    }
+    for (let offset = 0; offset < payload.length; offset += maxChunkBytes) {
+      const end = Math.min(offset + maxChunkBytes, payload.length);
+      const fragment = payload.subarray(offset, end);
+      this.queue({ fin: end === payload.length, opcode: offset === 0 ? opcode : Opcode.Continuation, payload: fragment, closeCode: 0, closeReason: '' });
+    }
+  }
+
+  private queue(frame: WebSocketFrame): void {
     this.hooks.observe?.(frame, true);
-    this.gate.spend(frame.payload.length);
+    this.outbound.push(frame, frame.payload.length);
+  }
+
+  private sendFrame(frame: WebSocketFrame): void {
     this.hooks.sendFrame(frame);
+    if (frame.opcode === Opcode.Close) this.hooks.closed();
   }
 
   private toSocket(frame: WebSocketFrame, done: (error?: Error | null) => void): void {
@@ -83,7 +116,9 @@ export class WebSocketRelay {
     switch (frame.opcode) {
       case Opcode.Text:
       case Opcode.Binary:
-        ws.send(frame.payload, { binary: frame.opcode === Opcode.Binary, fin: frame.fin }, done);
+      case Opcode.Continuation:
+        if (frame.opcode !== Opcode.Continuation) this.writingBinary = frame.opcode === Opcode.Binary;
+        ws.send(frame.payload, { binary: this.writingBinary, fin: frame.fin }, done);
         return;
       case Opcode.Ping:
         ws.ping(frame.payload, undefined, done);
@@ -101,10 +136,6 @@ export class WebSocketRelay {
         done();
     }
   }
-}
-
-function controlFrame(opcode: number, payload: Buffer): WebSocketFrame {
-  return { fin: true, opcode, payload, closeCode: 0, closeReason: '' };
 }
 
 function toBuffer(data: RawData): Buffer {

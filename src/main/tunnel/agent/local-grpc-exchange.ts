@@ -1,113 +1,90 @@
-// A public gRPC call forwarded by the agent as an HTTP/2 stream to the local
-// service: headers, messages and trailers pass through unchanged; a reset
-// from the server (caller cancelled, deadline) cancels the local stream.
+// A public gRPC call (or any HTTP/2 request to a gRPC tunnel) forwarded by
+// the agent as an HTTP/2 stream to the local service: headers, messages and
+// trailers pass through unchanged; a reset from the server (caller
+// cancelled, deadline) cancels the local stream. The local stream closing
+// is not the end of the exchange: its response may still wait for credit.
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
-import { ProtocolType, type Header, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
-import type { FlowDirection } from '../../../shared/traffic.js';
-import { ErrorCode, TunnelError } from '../errors.js';
-import { CreditedReceiver, CreditedSender, writableSink } from '../flow-control.js';
+import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
+import type { FlowDirection, TrafficEvent } from '../../../shared/traffic.js';
+import { ErrorCode } from '../errors.js';
+import { Exchange, type ExchangeFailure } from '../exchange.js';
+import { writableSink } from '../flow-control.js';
 import { GrpcMessageSplitter } from '../grpc-message-splitter.js';
-import { headersToObject, isHttp2HopHeader } from '../headers.js';
-import { dataMessage, noBody, resetMessage } from '../messages.js';
-import type { DataLink, LocalExchange } from './data-link.js';
-import type { Http2SessionPool } from './http2-session-pool.js';
+import { headersToObject, headerValue, isHttp2HopHeader } from '../headers.js';
+import { noBody } from '../messages.js';
 import { ExchangeTraffic, headerPairs } from './exchange-traffic.js';
+import type { Http2SessionPool } from './http2-session-pool.js';
 import { describeLocalError } from './local-errors.js';
+import type { LocalExchangeContext } from './local-exchange-context.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
-const grpc = ProtocolType.PROTOCOL_TYPE_GRPC;
-
-export class LocalGrpcExchange implements LocalExchange {
+export class LocalGrpcExchange extends Exchange {
   private stream: ClientHttp2Stream | undefined;
-  private upload: CreditedReceiver | undefined;
-  private download: CreditedSender | undefined;
+  private requestTrailers: Header[] = [];
   private responded = false;
-  private trailers: Header[] = [];
+  /** The local response's last byte has been read: whatever closes now, nothing is lost. */
+  private responseRead = false;
+  private responseTrailers: Header[] = [];
   private readonly traffic: ExchangeTraffic;
-  private done = false;
-  private readonly toService: GrpcMessageSplitter;
-  private readonly toClient: GrpcMessageSplitter;
+  /** Message boundaries for the inspector; only for gRPC bodies. */
+  private readonly splitters: Record<FlowDirection, GrpcMessageSplitter> | undefined;
+
+  private readonly head: RequestHead;
+  private readonly target: LocalTarget;
+  private readonly emit: (event: TrafficEvent) => void;
 
   constructor(
-    private readonly requestId: string,
-    private readonly head: RequestHead,
-    private readonly target: LocalTarget,
-    private readonly link: DataLink,
+    context: LocalExchangeContext,
     private readonly pool: Http2SessionPool,
-    private readonly onDone: () => void,
   ) {
-    this.traffic = new ExchangeTraffic(requestId, link.traffic);
-    this.toService = this.splitter('to-service');
-    this.toClient = this.splitter('to-client');
+    super(context.requestId, ProtocolType.PROTOCOL_TYPE_GRPC, context.link, context.ended);
+    ({ head: this.head, target: this.target, emit: this.emit } = context);
+    const { head } = context;
+    this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
+    const isGrpc = (headerValue(head.headers, 'content-type') ?? '').startsWith('application/grpc');
+    this.splitters = isGrpc ? { 'to-service': this.splitter('to-service'), 'to-client': this.splitter('to-client') } : undefined;
   }
 
   start(): void {
     const { head, target } = this;
-    this.traffic.started(head, 'grpc');
+    this.traffic.started(head, this.splitters === undefined ? 'http' : 'grpc');
+    const where = `local service at ${formatLocalTarget(target)}`;
     let stream: ClientHttp2Stream;
     try {
       stream = this.pool.get(target).request(
         { ...headersToObject(head.headers), ':method': head.method, ':path': head.path, te: 'trailers' },
-        { endStream: head.endStream },
+        { endStream: head.endStream, waitForTrailers: !head.endStream },
       );
     } catch (error) {
-      this.fail(ErrorCode.LocalUnreachable, `local service at ${formatLocalTarget(target)}: ${(error as Error).message}`, true);
+      this.fail(ErrorCode.LocalUnreachable, `${where}: ${(error as Error).message}`, true);
       return;
     }
     this.stream = stream;
     stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onResponse(headers, flags));
-    stream.on('trailers', (headers: IncomingHttpHeaders) => (this.trailers = fromHttp2Headers(headers)));
+    stream.on('trailers', (headers: IncomingHttpHeaders) => (this.responseTrailers = fromHttp2Headers(headers)));
+    stream.on('wantTrailers', () => stream.sendTrailers(headersToObject(this.requestTrailers)));
+    stream.once('end', () => (this.responseRead = true));
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      const where = `local service at ${formatLocalTarget(target)}`;
       if (!this.responded) this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
-      else this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true);
+      else if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true);
     });
     stream.on('close', () => {
-      if (!this.done) this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(target)} reset the call (code ${stream.rstCode})`, true);
+      // After a complete response (RST_STREAM(NO_ERROR) included, RFC 9113 section 8.1) the rest still drains to the server.
+      if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true);
     });
     if (!head.endStream) {
-      this.upload = new CreditedReceiver(writableSink(stream), this.link.windowBytes, (bytes) =>
-        this.link.send(dataMessage(this.requestId, grpc, { $case: 'windowUpdate', value: { bytes } })),
+      this.receiveBody(
+        writableSink(stream),
+        (trailers) => {
+          this.requestTrailers = trailers;
+          stream.end();
+        },
+        (data) => {
+          this.traffic.body('to-service', data, true);
+          this.splitters?.['to-service'].push(data);
+        },
       );
     }
-  }
-
-  onServerMessage(message: TunnelMessage): void {
-    if (this.done) return;
-    const payload = message.payload;
-    try {
-      switch (payload?.$case) {
-        case 'bodyChunk': {
-          if (this.upload === undefined) throw new TunnelError(ErrorCode.Protocol, 'request body after end of stream');
-          const { data, endStream } = payload.value;
-          if (data.length > 0) {
-            this.traffic.body('to-service', data, true);
-            this.toService.push(data);
-            this.upload.write(data, data.length);
-          }
-          if (endStream) {
-            this.stream?.end();
-            this.upload = undefined;
-          }
-          return;
-        }
-        case 'windowUpdate':
-          this.download?.grant(payload.value.bytes);
-          return;
-        case 'reset':
-          this.fail(payload.value.code, payload.value.message, false);
-          return;
-        default:
-          throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload?.$case ?? 'empty'} message on a gRPC call`);
-      }
-    } catch (error) {
-      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
-      this.fail(code, (error as Error).message, true);
-    }
-  }
-
-  abort(code: string, message: string): void {
-    this.fail(code, message, false);
   }
 
   private onResponse(headers: IncomingHttpHeaders, flags: number): void {
@@ -116,47 +93,39 @@ export class LocalGrpcExchange implements LocalExchange {
     const pairs = fromHttp2Headers(headers);
     const trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     this.traffic.responded(status, pairs);
-    this.link.send(dataMessage(this.requestId, grpc, { $case: 'responseHead', value: { status, statusMessage: '', headers: pairs, endStream: trailersOnly, body: noBody } }));
+    this.send({ $case: 'responseHead', value: { status, statusMessage: '', headers: pairs, endStream: trailersOnly, body: noBody } });
     if (trailersOnly) {
-      this.link.traffic({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(pairs), at: Date.now() });
+      this.responseRead = true;
+      this.emit({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(pairs), at: Date.now() });
       this.finish();
       return;
     }
-    this.download = new CreditedSender(this.stream!, this.link.windowBytes, {
-      chunk: (data) => {
-        this.traffic.body('to-client', data, true);
-        this.toClient.push(data);
-        this.link.send(dataMessage(this.requestId, grpc, { $case: 'bodyChunk', value: { data, endStream: false } }));
-      },
-      end: () => {
-        this.link.traffic({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(this.trailers), at: Date.now() });
-        this.link.send(dataMessage(this.requestId, grpc, { $case: 'trailers', value: { headers: this.trailers } }));
+    this.streamBody(
+      this.stream!,
+      () => {
+        this.emit({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(this.responseTrailers), at: Date.now() });
+        this.send({ $case: 'trailers', value: { headers: this.responseTrailers } });
         this.finish();
       },
-    });
+      (data) => {
+        this.traffic.body('to-client', data, true);
+        this.splitters?.['to-client'].push(data);
+        return true;
+      },
+    );
   }
 
   private splitter(direction: FlowDirection): GrpcMessageSplitter {
     return new GrpcMessageSplitter((m) =>
-      this.link.traffic({ kind: 'grpc-message', requestId: this.requestId, direction, index: m.index, size: m.size, compressed: m.compressed, data: m.data, at: Date.now() }),
+      this.emit({ kind: 'grpc-message', requestId: this.requestId, direction, index: m.index, size: m.size, compressed: m.compressed, data: m.data, at: Date.now() }),
     );
   }
 
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.traffic.ended();
-    this.onDone();
-  }
-
-  private fail(code: string, message: string, tellServer: boolean): void {
-    if (this.done) return;
-    this.done = true;
-    if (tellServer) this.link.send(resetMessage(this.requestId, grpc, code, message));
-    this.download?.stop();
-    if (this.stream !== undefined && !this.stream.closed) this.stream.close(constants.NGHTTP2_CANCEL);
-    this.traffic.failed(code, message);
-    this.onDone();
+  protected release(failure: ExchangeFailure | undefined): void {
+    if (this.stream === undefined || this.stream.closed) return;
+    if (failure !== undefined) this.stream.close(constants.NGHTTP2_CANCEL);
+    // A complete response while the request had more to send: the rest will not come now.
+    else if (this.receivingBody) this.stream.close(constants.NGHTTP2_NO_ERROR);
   }
 }
 

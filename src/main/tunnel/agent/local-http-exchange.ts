@@ -1,48 +1,40 @@
-// One public request forwarded by the agent to the local HTTP service, with
-// both bodies streamed under per-request credit.
+// One public request forwarded by the agent to the local HTTP/1.1 service,
+// with both bodies (and their trailers) streamed under per-request credit.
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import { ProtocolType, type Header, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import { inlineBodyMaxBytes } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
-import { CreditedReceiver, CreditedSender } from '../flow-control.js';
-import { headerValue, headersFromRaw, headersToRaw } from '../headers.js';
-import { dataMessage, noBody, resetMessage } from '../messages.js';
-import type { DataLink, LocalExchange } from './data-link.js';
+import { Exchange, type ExchangeFailure } from '../exchange.js';
+import { headersFromRaw, headersToRaw, headerValue } from '../headers.js';
+import { noBody } from '../messages.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
-import type { LocalHttpPools } from './local-http-pools.js';
+import type { LocalExchangeContext } from './local-exchange-context.js';
+import { responseCutCode, type LocalHttpClient, type LocalResponseHandler } from './local-http-client.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
-const http = ProtocolType.PROTOCOL_TYPE_HTTP;
-
-/** undici hands raw headers over as bytes; Node's parser would have read them as latin1 too. */
-const rawStrings = (raw: readonly Buffer[] | null): string[] => (raw ?? []).map((b) => b.toString('latin1'));
-
-export class LocalHttpExchange implements LocalExchange {
-  /** Fed by the server's body chunks, read by undici. */
+export class LocalHttpExchange extends Exchange {
+  /** Fed by the server's body chunks, read by the local client. */
   private requestBody: Readable | undefined;
-  private upload: CreditedReceiver | undefined;
-  /** Fed by undici, read by the credited sender; undefined while collecting a small body. */
+  private requestTrailers: Header[] = [];
+  /** Fed by the local client, streamed to the server; undefined while collecting a small body. */
   private responseBody: Readable | undefined;
   private collected: Buffer[] | undefined;
   private responseHead: { status: number; statusMessage: string; headers: Header[] } | undefined;
-  private download: CreditedSender | undefined;
+  private responseTrailers: string[] = [];
   private abortLocal: ((error: Error) => void) | undefined;
   private resumeLocal: (() => void) | undefined;
-  private trailers: string[] = [];
   private readonly traffic: ExchangeTraffic;
-  private done = false;
+  private readonly head: RequestHead;
+  private readonly target: LocalTarget;
 
   constructor(
-    private readonly requestId: string,
-    private readonly head: RequestHead,
-    private readonly target: LocalTarget,
-    private readonly link: DataLink,
-    private readonly pools: LocalHttpPools,
-    private readonly onDone: () => void,
+    context: LocalExchangeContext,
+    private readonly client: LocalHttpClient,
   ) {
-    this.traffic = new ExchangeTraffic(requestId, link.traffic);
+    super(context.requestId, ProtocolType.PROTOCOL_TYPE_HTTP, context.link, context.ended);
+    ({ head: this.head, target: this.target } = context);
+    this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
   }
 
   start(): void {
@@ -60,49 +52,13 @@ export class LocalHttpExchange implements LocalExchange {
     } else {
       body = this.streamRequestBody();
     }
-    this.pools.get(this.target).dispatch({ path: head.path, method: head.method as Dispatcher.HttpMethod, headers, body }, this.handler);
+    const chunked = !head.endStream && headerValue(head.headers, 'content-length') === undefined;
+    this.client.dispatch(this.target, { method: head.method, path: head.path, headers, body, chunked, trailers: () => this.requestTrailers }, this.handler);
   }
 
-  onServerMessage(message: TunnelMessage): void {
-    if (this.done) return;
-    const payload = message.payload;
-    try {
-      switch (payload?.$case) {
-        case 'bodyChunk': {
-          if (this.upload === undefined) throw new TunnelError(ErrorCode.Protocol, 'request body after end of stream');
-          const { data, endStream } = payload.value;
-          if (data.length > 0) {
-            this.traffic.body('to-service', data);
-            this.upload.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.length);
-          }
-          if (endStream) {
-            this.requestBody?.push(null);
-            this.upload = undefined;
-          }
-          return;
-        }
-        case 'windowUpdate':
-          this.download?.grant(payload.value.bytes);
-          return;
-        case 'reset':
-          this.fail(payload.value.code, payload.value.message, false);
-          return;
-        default:
-          throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload?.$case ?? 'empty'} message on an HTTP request`);
-      }
-    } catch (error) {
-      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
-      this.fail(code, (error as Error).message, true);
-    }
-  }
-
-  abort(code: string, message: string): void {
-    this.fail(code, message, false);
-  }
-
-  /** A readable undici pulls the request body from; credit goes back as it drains. */
+  /** A readable the local client pulls the request body from; credit goes back as it drains. */
   private streamRequestBody(): Readable {
-    // Chunks pushed past the stream's high-water mark: their credit goes back once undici reads on.
+    // Chunks pushed past the stream's high-water mark: their credit goes back once the client reads on.
     let waiting: (() => void)[] = [];
     const body = new Readable({
       read: () => {
@@ -112,40 +68,41 @@ export class LocalHttpExchange implements LocalExchange {
       },
     });
     this.requestBody = body;
-    this.upload = new CreditedReceiver<Buffer>(
+    this.receiveBody(
       (data, done) => {
         if (body.push(data)) done();
         else waiting.push(done);
       },
-      this.link.windowBytes,
-      (bytes) => this.link.send(dataMessage(this.requestId, http, { $case: 'windowUpdate', value: { bytes } })),
+      (trailers) => {
+        this.requestTrailers = trailers;
+        body.push(null);
+      },
+      (data) => this.traffic.body('to-service', data),
     );
     return body;
   }
 
-  // undici's handler callbacks: the whole life of the local request.
-  private readonly handler: Dispatcher.DispatchHandler = {
+  // The local client's callbacks: the whole life of the local request.
+  private readonly handler: LocalResponseHandler = {
     onConnect: (abort) => {
-      if (this.done) abort(new Error('request ended'));
-      else this.abortLocal = abort;
+      if (this.isOpen) this.abortLocal = abort;
+      else abort(new Error('request ended'));
     },
     onHeaders: (status, rawHeaders, resume, statusMessage) => {
-      // 1xx interim responses are not forwarded; the final one follows.
-      if (status < 200 || this.done) return true;
+      if (!this.isOpen) return;
       this.resumeLocal = resume;
-      this.onLocalResponse(status, statusMessage, rawStrings(rawHeaders));
-      return true;
+      this.onLocalResponse(status, statusMessage, rawHeaders);
     },
     onData: (chunk) => {
-      if (this.done) return true;
+      if (!this.isOpen) return true;
       if (this.collected !== undefined) {
         this.collected.push(chunk);
         return true;
       }
       return this.responseBody?.push(chunk) ?? true;
     },
-    onComplete: (trailers) => this.onLocalEnd(trailers === null ? [] : rawStrings(trailers as unknown as Buffer[])),
-    onError: (error) => this.onLocalError(error as NodeJS.ErrnoException),
+    onComplete: (trailers) => this.onLocalEnd(trailers),
+    onError: (error) => this.onLocalError(error),
   };
 
   private onLocalResponse(status: number, statusMessage: string, rawHeaders: string[]): void {
@@ -161,73 +118,57 @@ export class LocalHttpExchange implements LocalExchange {
       this.collected = [];
       return;
     }
-    this.link.send(dataMessage(this.requestId, http, { $case: 'responseHead', value: { ...this.responseHead, endStream: false, body: noBody } }));
+    this.send({ $case: 'responseHead', value: { ...this.responseHead, endStream: false, body: noBody } });
     const body = new Readable({ read: () => this.resumeLocal?.() });
     this.responseBody = body;
-    this.download = new CreditedSender(body, this.link.windowBytes, {
-      chunk: (data) => {
-        this.traffic.body('to-client', data);
-        this.link.send(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data, endStream: false } }));
-      },
-      end: () => {
-        const trailers = this.trailers;
-        if (trailers.length > 0) {
-          this.link.send(dataMessage(this.requestId, http, { $case: 'trailers', value: { headers: headersFromRaw(trailers) } }));
-        } else {
-          this.link.send(dataMessage(this.requestId, http, { $case: 'bodyChunk', value: { data: noBody, endStream: true } }));
-        }
+    this.streamBody(
+      body,
+      () => {
+        const trailers = this.responseTrailers;
+        if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: headersFromRaw(trailers) } });
+        else this.sendBodyEnd();
         this.finish();
       },
-    });
+      (data) => {
+        this.traffic.body('to-client', data);
+        return true;
+      },
+    );
   }
 
   private onLocalEnd(trailers: string[]): void {
-    if (this.done) return;
+    if (!this.isOpen) return;
     if (this.responseHead === undefined) {
       this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(this.target)} ended without a response`, true);
     } else if (this.collected !== undefined) {
       const body = Buffer.concat(this.collected);
       this.traffic.body('to-client', body);
-      this.link.send(dataMessage(this.requestId, http, { $case: 'responseHead', value: { ...this.responseHead, endStream: true, body } }));
+      this.send({ $case: 'responseHead', value: { ...this.responseHead, endStream: true, body } });
       this.finish();
     } else {
-      // The credited sender sends the end once the body has drained.
-      this.trailers = trailers;
+      // The body stream sends the end once the last byte has gone.
+      this.responseTrailers = trailers;
       this.responseBody?.push(null);
     }
   }
 
   private onLocalError(error: NodeJS.ErrnoException): void {
-    if (this.done) return;
+    if (!this.isOpen) return;
     const where = `local service at ${formatLocalTarget(this.target)}`;
     if (this.responseHead === undefined) {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
-    } else if (error.code === 'UND_ERR_SOCKET') {
-      // The service closed the connection mid-body.
+    } else if (error.code === responseCutCode) {
       this.fail(ErrorCode.LocalFailed, `${where} closed the response before its end`, true);
     } else {
       this.fail(ErrorCode.LocalFailed, `${where} failed mid-response: ${describeLocalError(error)}`, true);
     }
   }
 
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.traffic.ended();
-    this.onDone();
-  }
-
-  /** Ends the request with an error; `tellServer` when the server does not know yet. */
-  private fail(code: string, message: string, tellServer: boolean): void {
-    if (this.done) return;
-    this.done = true;
-    if (tellServer) this.link.send(resetMessage(this.requestId, http, code, message));
-    this.download?.stop();
-    this.abortLocal?.(new TunnelError(code, message));
+  protected release(failure: ExchangeFailure | undefined): void {
+    // Answered before the request body ended: the rest will not come, so the local request cannot finish.
+    if (failure !== undefined || this.receivingBody) this.abortLocal?.(new TunnelError(failure?.code ?? ErrorCode.ClientGone, failure?.message ?? 'answered early'));
     this.requestBody?.destroy();
     this.responseBody?.destroy();
-    this.traffic.failed(code, message);
-    this.onDone();
   }
 }
 

@@ -1,37 +1,40 @@
 // A public WebSocket forwarded by the agent: opens the local WebSocket,
 // reports the handshake's outcome (accepted, or the HTTP refusal as is),
-// then relays frames both ways.
+// then relays frames both ways. permessage-deflate is offered to the local
+// service only when the public client offered it (see
+// public-websocket-exchange.ts for why each hop negotiates its own).
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
-import { ProtocolType, type Header, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
-import { grpcChannelOptions } from '../config.js';
+import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
+import type { TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode, TunnelError } from '../errors.js';
-import { CreditedSender } from '../flow-control.js';
+import { Exchange, type ExchangeFailure, type Payload } from '../exchange.js';
 import { headersFromRaw, headerValue } from '../headers.js';
-import { dataMessage, noBody, resetMessage } from '../messages.js';
+import { noBody } from '../messages.js';
 import { WebSocketRelay } from '../websocket-relay.js';
-import type { DataLink, LocalExchange } from './data-link.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
+import type { LocalExchangeContext } from './local-exchange-context.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
-const websocket = ProtocolType.PROTOCOL_TYPE_WEBSOCKET;
+/** Headers the local WebSocket client makes itself from its options. */
+const ownHandshakeHeaders = new Set(['sec-websocket-protocol', 'sec-websocket-extensions']);
 
-export class LocalWebSocketExchange implements LocalExchange {
+export class LocalWebSocketExchange extends Exchange {
   private ws: WebSocket | undefined;
   private relay: WebSocketRelay | undefined;
-  private refusal: CreditedSender | undefined;
   private readonly traffic: ExchangeTraffic;
-  private done = false;
+  private readonly head: RequestHead;
+  private readonly target: LocalTarget;
+  private readonly emit: (event: TrafficEvent) => void;
+  /** The message limit both hops enforce, from the server's config. */
+  private readonly maxMessageBytes: number;
 
-  constructor(
-    private readonly requestId: string,
-    private readonly head: RequestHead,
-    private readonly target: LocalTarget,
-    private readonly link: DataLink,
-    private readonly onDone: () => void,
-  ) {
-    this.traffic = new ExchangeTraffic(requestId, link.traffic);
+  constructor(context: LocalExchangeContext) {
+    super(context.requestId, ProtocolType.PROTOCOL_TYPE_WEBSOCKET, context.link, context.ended);
+    ({ head: this.head, target: this.target, emit: this.emit } = context);
+    this.maxMessageBytes = context.link.maxWebSocketMessageBytes;
+    this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
   }
 
   start(): void {
@@ -41,7 +44,7 @@ export class LocalWebSocketExchange implements LocalExchange {
     const headers: Record<string, string> = {};
     for (const h of head.headers) {
       const lower = h.name.toLowerCase();
-      if (lower === 'sec-websocket-protocol') continue;
+      if (ownHandshakeHeaders.has(lower)) continue;
       headers[lower] = lower in headers ? `${headers[lower]}, ${h.value}` : h.value;
     }
     headers['x-forwarded-for'] = head.remoteAddress;
@@ -49,27 +52,38 @@ export class LocalWebSocketExchange implements LocalExchange {
     const ws = new WebSocket(`ws://${formatLocalTarget(target)}${head.path}`, offered?.split(',').map((p) => p.trim()) ?? [], {
       headers,
       autoPong: false,
-      perMessageDeflate: false,
+      perMessageDeflate: /permessage-deflate/i.test(headerValue(head.headers, 'sec-websocket-extensions') ?? ''),
       followRedirects: false,
-      maxPayload: grpcChannelOptions['grpc.max_receive_message_length'] / 2,
+      maxPayload: this.maxMessageBytes,
     });
     this.ws = ws;
     let upgradeHeaders: Header[] = [];
     ws.on('upgrade', (res: IncomingMessage) => (upgradeHeaders = headersFromRaw(res.rawHeaders)));
     // 'open' comes once ws has checked the handshake: only then is it accepted.
-    ws.on('open', () => {
-      const responseHeaders = upgradeHeaders;
-      this.traffic.responded(101, responseHeaders);
-      this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status: 101, statusMessage: 'Switching Protocols', headers: responseHeaders, endStream: false, body: noBody } }));
-      this.relay = new WebSocketRelay(ws, this.link.windowBytes, {
-        sendFrame: (frame) => this.link.send(dataMessage(this.requestId, websocket, { $case: 'wsFrame', value: frame })),
-        sendGrant: (bytes) => this.link.send(dataMessage(this.requestId, websocket, { $case: 'windowUpdate', value: { bytes } })),
+    ws.on('open', () => this.onOpen(ws, upgradeHeaders));
+    ws.on('unexpected-response', (_req, res: IncomingMessage) => this.onRefused(res));
+    ws.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.traffic.status === 0) this.fail(ErrorCode.LocalUnreachable, `local service at ${formatLocalTarget(target)}: ${describeLocalError(error)}`, true);
+    });
+  }
+
+  private onOpen(ws: WebSocket, headers: Header[]): void {
+    if (!this.isOpen) return;
+    this.traffic.responded(101, headers);
+    this.send({ $case: 'responseHead', value: { status: 101, statusMessage: 'Switching Protocols', headers, endStream: false, body: noBody } });
+    this.relay = new WebSocketRelay(
+      ws,
+      { window: this.peer.windowBytes, maxMessageBytes: this.maxMessageBytes },
+      {
+        sendFrame: (frame) => this.send({ $case: 'wsFrame', value: frame }),
+        sendGrant: (bytes) => this.send({ $case: 'windowUpdate', value: { bytes } }),
         observe: (frame, fromSocket) => {
-          this.traffic.body(fromSocket ? 'to-client' : 'to-service', frame.payload, true);
-          this.link.traffic({
+          const direction = fromSocket ? 'to-client' : 'to-service';
+          this.traffic.body(direction, frame.payload, true);
+          this.emit({
             kind: 'ws-frame',
             requestId: this.requestId,
-            direction: fromSocket ? 'to-client' : 'to-service',
+            direction,
             opcode: frame.opcode,
             fin: frame.fin,
             size: frame.payload.length,
@@ -79,76 +93,44 @@ export class LocalWebSocketExchange implements LocalExchange {
           });
         },
         closed: () => this.finish(),
-      });
-    });
-    ws.on('unexpected-response', (_req, res: IncomingMessage) => this.onRefused(res));
-    ws.on('error', (error: NodeJS.ErrnoException) => {
-      if (this.traffic.status === 0) this.fail(ErrorCode.LocalUnreachable, `local service at ${formatLocalTarget(target)}: ${describeLocalError(error)}`, true);
-    });
+      },
+    );
   }
 
-  onServerMessage(message: TunnelMessage): void {
-    if (this.done) return;
-    const payload = message.payload;
-    try {
-      switch (payload?.$case) {
-        case 'wsFrame':
-          if (this.relay === undefined) throw new TunnelError(ErrorCode.Protocol, 'frame before the handshake');
-          this.relay.deliver(payload.value);
-          return;
-        case 'windowUpdate':
-          this.relay?.grant(payload.value.bytes);
-          this.refusal?.grant(payload.value.bytes);
-          return;
-        case 'reset':
-          this.fail(payload.value.code, payload.value.message, false);
-          return;
-        default:
-          throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload?.$case ?? 'empty'} message on a WebSocket`);
-      }
-    } catch (error) {
-      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
-      this.fail(code, (error as Error).message, true);
-    }
+  protected onPayload(payload: Payload): void {
+    if (payload.$case !== 'wsFrame') throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a WebSocket`);
+    if (this.relay === undefined) throw new TunnelError(ErrorCode.Protocol, 'frame before the handshake');
+    this.relay.deliver(payload.value);
   }
 
-  abort(code: string, message: string): void {
-    this.fail(code, message, false);
+  protected onGrant(bytes: number): void {
+    if (this.relay !== undefined) this.relay.grant(bytes);
+    else super.onGrant(bytes);
   }
 
   /** The local service answered the upgrade with plain HTTP: relay that response. */
   private onRefused(res: IncomingMessage): void {
+    if (!this.isOpen) return;
     const status = res.statusCode ?? 502;
     const headers = headersFromRaw(res.rawHeaders);
     this.traffic.responded(status, headers);
-    this.link.send(dataMessage(this.requestId, websocket, { $case: 'responseHead', value: { status, statusMessage: res.statusMessage ?? '', headers, endStream: false, body: noBody } }));
-    this.refusal = new CreditedSender(res, this.link.windowBytes, {
-      chunk: (data) => {
-        this.traffic.body('to-client', data, true);
-        this.link.send(dataMessage(this.requestId, websocket, { $case: 'bodyChunk', value: { data, endStream: false } }));
-      },
-      end: () => {
-        this.link.send(dataMessage(this.requestId, websocket, { $case: 'bodyChunk', value: { data: noBody, endStream: true } }));
+    this.send({ $case: 'responseHead', value: { status, statusMessage: res.statusMessage ?? '', headers, endStream: false, body: noBody } });
+    this.streamBody(
+      res,
+      () => {
+        this.sendBodyEnd();
         this.finish();
       },
-    });
+      (data) => {
+        this.traffic.body('to-client', data, true);
+        return true;
+      },
+    );
   }
 
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.traffic.ended();
-    this.onDone();
-  }
-
-  private fail(code: string, message: string, tellServer: boolean): void {
-    if (this.done) return;
-    this.done = true;
-    if (tellServer) this.link.send(resetMessage(this.requestId, websocket, code, message));
-    this.refusal?.stop();
+  protected release(failure: ExchangeFailure | undefined): void {
+    if (failure === undefined) return;
     if (this.relay !== undefined) this.relay.terminate();
     else this.ws?.terminate();
-    this.traffic.failed(code, message);
-    this.onDone();
   }
 }

@@ -4,27 +4,18 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import {
-  ProtocolType,
-  type TunnelServiceClient,
-  type ConfigSync,
-  type RequestHead,
-  type TunnelMessage,
-} from '../../gen/burrow/v1/tunnel.js';
+import type { ConfigSync, TunnelMessage, TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { defaultConfigSync, grpcChannelOptions } from '../config.js';
 import { ErrorCode, TunnelError } from '../errors.js';
-import { installInPlaceFraming } from '../grpc-in-place-framing.js';
-import { controlMessage, resetMessage } from '../messages.js';
+import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
+import { controlMessage } from '../messages.js';
 import { TunnelClient } from '../tunnel-codec.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
-import type { DataLink, LocalExchange } from './data-link.js';
-import { Http2SessionPool } from './http2-session-pool.js';
-import { LocalGrpcExchange } from './local-grpc-exchange.js';
-import { LocalHttpExchange } from './local-http-exchange.js';
-import { LocalHttpPools } from './local-http-pools.js';
-import { LocalWebSocketExchange } from './local-websocket-exchange.js';
-import { formatLocalTarget, parseLocalTarget, type LocalTarget } from './local-target.js';
+import { LocalExchanges, type DataLink } from './local-exchanges.js';
+import { TunnelRegistrations, type LiveTunnel, type TunnelSpec } from './tunnel-registrations.js';
+
+export type { LiveTunnel, TunnelProtocol, TunnelSpec } from './tunnel-registrations.js';
 
 type Stream = grpc.ClientDuplexStream<TunnelMessage, TunnelMessage>;
 
@@ -44,26 +35,6 @@ const allowedTransitions: Record<AgentState, AgentState[]> = {
   [AgentState.Backoff]: [AgentState.Connecting, AgentState.Closed],
   [AgentState.Closed]: [],
 };
-
-export type TunnelProtocol = 'http' | 'grpc';
-
-export interface TunnelSpec {
-  /** Stable identity for events; generated when absent. */
-  id?: string;
-  /** Requested name; the server picks one when absent. */
-  name?: string;
-  protocol: TunnelProtocol;
-  /** "PORT" or "HOST:PORT" of the local service. */
-  target: string;
-}
-
-export interface LiveTunnel {
-  id: string;
-  name: string;
-  publicUrl: string;
-  protocol: TunnelProtocol;
-  target: string;
-}
 
 export interface AgentTls {
   /** PEM certificate(s) to trust instead of the system's roots (e.g. a self-signed server's). */
@@ -93,26 +64,12 @@ export interface TunnelAgentEvents {
   fatal: [error: TunnelError];
 }
 
-interface TunnelRecord {
-  /** Correlates RegisterTunnel with its answer. */
-  key: string;
-  spec: TunnelSpec;
-  target: LocalTarget;
-  /** Name the server assigned; reused on reconnect so the public URL stays. */
-  assignedName?: string;
-  live?: LiveTunnel;
-  /** A RegisterTunnel is awaiting its answer on the current connection. */
-  registering?: boolean;
-}
-
 export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   readonly agentId = randomUUID();
   private stateValue = AgentState.Idle;
   private readonly backoff: Backoff;
-  private readonly records: TunnelRecord[];
-  private readonly exchanges = new Map<string, LocalExchange>();
-  private readonly httpPools = new LocalHttpPools();
-  private readonly http2Sessions = new Http2SessionPool();
+  private readonly tunnels: TunnelRegistrations;
+  private readonly exchanges: LocalExchanges;
   private client: TunnelServiceClient | undefined;
   private control: Stream | undefined;
   private proxy: Stream | undefined;
@@ -126,7 +83,12 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   constructor(private readonly options: TunnelAgentOptions) {
     super();
     this.backoff = new Backoff({ ...defaultBackoff, ...options.backoff });
-    this.records = options.tunnels.map((spec) => this.recordFor(spec));
+    this.tunnels = new TunnelRegistrations(options.tunnels);
+    this.exchanges = new LocalExchanges(
+      (name) => this.tunnels.targetOf(name),
+      (event) => this.emit('traffic', event),
+    );
+    installInPlaceFraming();
   }
 
   get state(): AgentState {
@@ -134,7 +96,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   }
 
   get liveTunnels(): LiveTunnel[] {
-    return this.records.flatMap((r) => (r.live === undefined ? [] : [r.live]));
+    return this.tunnels.live;
   }
 
   /** Requests being forwarded right now. */
@@ -149,33 +111,24 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
 
   /** Adds a tunnel; registered at once when connected. Returns its id. */
   addTunnel(spec: TunnelSpec): string {
-    const record = this.recordFor(spec);
-    if (this.records.some((r) => r.key === record.key)) throw new Error(`a tunnel with id ${record.key} exists`);
-    this.records.push(record);
+    const id = this.tunnels.add(spec);
     if (this.proxy !== undefined) this.registerTunnels();
-    return record.key;
+    return id;
   }
 
   /** Removes a tunnel: the server forgets it and its requests in flight end. */
   removeTunnel(id: string): boolean {
-    const index = this.records.findIndex((r) => r.key === id);
-    if (index < 0) return false;
-    const [record] = this.records.splice(index, 1);
-    const name = record.live?.name ?? record.assignedName;
+    const name = this.tunnels.remove(id);
+    if (name === false) return false;
     if (name !== undefined) this.control?.write(controlMessage({ $case: 'unregisterTunnel', value: { name } }));
     return true;
-  }
-
-  private recordFor(spec: TunnelSpec): TunnelRecord {
-    return { key: spec.id ?? randomUUID(), spec, target: parseLocalTarget(spec.target) };
   }
 
   stop(): void {
     if (this.stateValue === AgentState.Closed) return;
     this.setState(AgentState.Closed, 'stopped');
     this.teardown('agent stopped');
-    this.httpPools.close();
-    this.http2Sessions.close();
+    this.exchanges.close();
   }
 
   private setState(next: AgentState, detail: string): void {
@@ -187,7 +140,6 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private connect(): void {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
-    installInPlaceFraming();
     const client = new TunnelClient(this.options.server, this.credentials(), grpcChannelOptions);
     this.client = client;
     const control = client.controlStream(this.metadata());
@@ -240,26 +192,15 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         return;
       case 'tunnelRegistered': {
         // The server echoes the registration's request_id.
-        const record = this.records.find((r) => r.key === message.requestId);
-        if (record === undefined) return;
-        record.registering = false;
-        record.assignedName = payload.value.name;
-        record.live = {
-          id: record.key,
-          name: payload.value.name,
-          publicUrl: payload.value.publicUrl,
-          protocol: record.spec.protocol,
-          target: formatLocalTarget(record.target),
-        };
-        this.emit('tunnel-live', record.live);
+        const live = this.tunnels.registered(message.requestId, payload.value);
+        if (live === undefined) return;
+        this.emit('tunnel-live', live);
         this.readyIfAllLive();
         return;
       }
       case 'error': {
-        const record = this.records.find((r) => r.key === message.requestId);
-        if (record !== undefined) record.registering = false;
-        const name = record?.spec.name ?? record?.assignedName ?? payload.value.subject;
-        this.emit('tunnel-error', name, payload.value.code, payload.value.message, record?.key ?? '');
+        const { id, name } = this.tunnels.refused(message.requestId, payload.value.subject);
+        this.emit('tunnel-error', name, payload.value.code, payload.value.message, id);
         return;
       }
       case 'heartbeat':
@@ -302,11 +243,21 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
       this.registerTunnels();
       this.readyIfAllLive();
     });
-    proxy.on('data', (message: TunnelMessage) => this.onProxyMessage(message));
+    const config = this.config;
+    const link: DataLink = {
+      send: (message) => {
+        if (this.proxy !== proxy) return false;
+        proxy.write(message);
+        return true;
+      },
+      windowBytes: config.initialWindowBytes,
+      maxWebSocketMessageBytes: config.maxWebsocketMessageBytes || defaultConfigSync.maxWebsocketMessageBytes,
+    };
+    proxy.on('data', (message: TunnelMessage) => this.exchanges.receive(message, link));
     const lost = (why: string): void => {
       if (this.proxy !== proxy) return;
       this.proxy = undefined;
-      this.abortExchanges(ErrorCode.DataStreamLost, `data stream lost: ${why}`);
+      this.exchanges.abortAll(ErrorCode.DataStreamLost, `data stream lost: ${why}`);
       if (attempt !== this.attempt || this.stateValue === AgentState.Closed) return;
       // The control stream is still up: reopen only the data stream.
       this.timer(registered ? 100 : this.backoff.next(), () => this.openProxy(attempt));
@@ -317,84 +268,15 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
 
   /** Ready once connected with every tunnel registered (an agent with none is ready at once). */
   private readyIfAllLive(): void {
-    if (this.stateValue === AgentState.Connecting && this.records.every((r) => r.live !== undefined)) {
+    if (this.stateValue === AgentState.Connecting && this.tunnels.allLive) {
       this.setState(AgentState.Ready, 'connected; all tunnels live');
     }
   }
 
   private registerTunnels(): void {
-    for (const record of this.records) {
-      if (record.live !== undefined || record.registering) continue;
-      record.registering = true;
-      this.control?.write(
-        controlMessage(
-          {
-            $case: 'registerTunnel',
-            value: {
-              name: record.spec.name ?? record.assignedName ?? '',
-              protocol: record.spec.protocol === 'grpc' ? ProtocolType.PROTOCOL_TYPE_GRPC : ProtocolType.PROTOCOL_TYPE_HTTP,
-              target: formatLocalTarget(record.target),
-            },
-          },
-          record.key,
-        ),
-      );
+    for (const { key, request } of this.tunnels.takeUnregistered()) {
+      this.control?.write(controlMessage({ $case: 'registerTunnel', value: request }, key));
     }
-  }
-
-  private onProxyMessage(message: TunnelMessage): void {
-    const existing = this.exchanges.get(message.requestId);
-    if (existing !== undefined) {
-      existing.onServerMessage(message);
-      return;
-    }
-    const payload = message.payload;
-    if (payload?.$case === 'requestHead') {
-      this.startExchange(message.requestId, message.protocolType, payload.value);
-    }
-    // Anything else is a late message for a request that already ended.
-  }
-
-  private startExchange(requestId: string, protocol: ProtocolType, head: RequestHead): void {
-    const record = this.records.find((r) => r.live?.name === head.tunnel);
-    if (record === undefined) {
-      this.proxy?.write(resetMessage(requestId, protocol, ErrorCode.NoTunnel, `this agent has no tunnel ${head.tunnel}`));
-      return;
-    }
-    const link: DataLink = {
-      send: (message) => this.proxy?.write(message),
-      traffic: (event) => this.emit('traffic', event),
-      windowBytes: this.config.initialWindowBytes,
-    };
-    const done = (): boolean => this.exchanges.delete(requestId);
-    let exchange: LocalHttpExchange | LocalWebSocketExchange | LocalGrpcExchange;
-    switch (protocol) {
-      case ProtocolType.PROTOCOL_TYPE_WEBSOCKET:
-        exchange = new LocalWebSocketExchange(requestId, head, record.target, link, done);
-        break;
-      case ProtocolType.PROTOCOL_TYPE_GRPC:
-        exchange = new LocalGrpcExchange(requestId, head, record.target, link, this.http2Sessions, done);
-        break;
-      case ProtocolType.PROTOCOL_TYPE_HTTP:
-        exchange = new LocalHttpExchange(requestId, head, record.target, link, this.httpPools, done);
-        break;
-      default:
-        this.proxy?.write(resetMessage(requestId, protocol, ErrorCode.Protocol, `unsupported protocol ${protocol}`));
-        return;
-    }
-    this.exchanges.set(requestId, exchange);
-    try {
-      exchange.start();
-    } catch (error) {
-      // A head the local client refuses (say, a method Node cannot send) fails this request only.
-      exchange.abort(ErrorCode.LocalFailed, `could not forward the request: ${(error as Error).message}`);
-      this.proxy?.write(resetMessage(requestId, protocol, ErrorCode.LocalFailed, `could not forward the request: ${(error as Error).message}`));
-    }
-  }
-
-  private abortExchanges(code: string, message: string): void {
-    for (const exchange of [...this.exchanges.values()]) exchange.abort(code, message);
-    this.exchanges.clear();
   }
 
   private connectionLost(attempt: number, why: string): void {
@@ -414,12 +296,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.timers.clear();
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.watchdog);
-    for (const record of this.records) {
-      if (record.live !== undefined) this.emit('tunnel-error', record.live.name, ErrorCode.TunnelOffline, why, record.key);
-      record.live = undefined;
-      record.registering = false;
-    }
-    this.abortExchanges(ErrorCode.DataStreamLost, why);
+    for (const live of this.tunnels.reset()) this.emit('tunnel-error', live.name, ErrorCode.TunnelOffline, why, live.id);
+    this.exchanges.abortAll(ErrorCode.DataStreamLost, why);
     const { control, proxy, client } = this;
     this.control = this.proxy = this.client = undefined;
     proxy?.cancel();

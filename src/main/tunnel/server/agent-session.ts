@@ -1,16 +1,17 @@
 // The server's view of one connected agent: its control and data streams,
-// the tunnels it owns and the requests in flight on it.
+// the tunnels it owns and the requests in flight on it. It is the peer of
+// every public exchange for its tunnels.
 import * as grpc from '@grpc/grpc-js';
 import { ProtocolType, type ConfigSync, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { ErrorCode } from '../errors.js';
 import { controlMessage, resetMessage } from '../messages.js';
 import { malformedReason } from '../tunnel-codec.js';
-import type { Exchange } from './exchange.js';
+import type { Exchange, TunnelPeer } from '../exchange.js';
 import type { AgentIdentity } from './token-auth.js';
 
 type Call = grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>;
 
-export class AgentSession {
+export class AgentSession implements TunnelPeer {
   readonly tunnels = new Set<string>();
   readonly exchanges = new Map<string, Exchange>();
   private proxy: Call | undefined;
@@ -33,6 +34,10 @@ export class AgentSession {
     this.noteControlActivity();
   }
 
+  get windowBytes(): number {
+    return this.config.initialWindowBytes;
+  }
+
   get hasDataStream(): boolean {
     return this.proxy !== undefined;
   }
@@ -53,8 +58,17 @@ export class AgentSession {
     if (!this.closed) this.control.write(message);
   }
 
+  /** Tracks a public exchange until it ends. */
+  track(exchange: Exchange): void {
+    this.exchanges.set(exchange.requestId, exchange);
+  }
+
+  forget(exchange: Exchange): void {
+    if (this.exchanges.get(exchange.requestId) === exchange) this.exchanges.delete(exchange.requestId);
+  }
+
   /** False when no data stream is up: the caller fails the request. */
-  sendData(message: TunnelMessage): boolean {
+  send(message: TunnelMessage): boolean {
     if (this.proxy === undefined) return false;
     this.proxy.write(message);
     return true;
@@ -105,26 +119,26 @@ export class AgentSession {
   }
 
   /** Tells the agent, on its control stream, that a message of its broke the protocol. */
-  reportProtocolError(requestId: string, message: string): void {
+  protocolError(requestId: string, message: string): void {
     this.sendControl(controlMessage({ $case: 'error', value: { code: ErrorCode.Protocol, message, subject: requestId } }));
   }
 
   private onProxyMessage(message: TunnelMessage): void {
     const broken = malformedReason(message);
     if (broken !== undefined) {
-      this.reportProtocolError('', broken);
+      this.protocolError('', broken);
       return;
     }
     const exchange = this.exchanges.get(message.requestId);
     if (exchange !== undefined) {
-      exchange.onAgentMessage(message);
+      exchange.receive(message);
       return;
     }
     // Late chunks for a request we already ended are dropped: the agent got a
     // reset then. A response to a request we never sent (or already timed
     // out: a race, not a fault) gets one now.
     if (message.payload?.$case === 'responseHead') {
-      this.sendData(
+      this.send(
         resetMessage(message.requestId, message.protocolType || ProtocolType.PROTOCOL_TYPE_HTTP, ErrorCode.Protocol, 'unknown request_id'),
       );
     }

@@ -1,6 +1,27 @@
-// Definite, fast public error responses: plain text, a stable code header.
-import type { ServerResponse } from 'node:http';
-import { ErrorCode, httpStatusFor } from '../errors.js';
+// Definite, fast public error answers: a status, a stable code in
+// x-burrow-error and a short text, in each form the edge needs them
+// (Node's HTTP/1.1 response, HTTP/2 headers, raw bytes on a socket, gRPC status).
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
+
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function errorAnswer(code: string, message: string, retryAfterSeconds?: number): ErrorAnswer {
+  const body = `${message}\n`;
+  const headers: Record<string, string> = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-burrow-error': code,
+    'cache-control': 'no-store',
+  };
+  const retryAfter = retryAfterSeconds ?? (code === ErrorCode.OverCapacity ? 1 : undefined);
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  return { status: httpStatusFor(code), headers, body };
+}
 
 export function respondWithError(res: ServerResponse, code: string, message: string, retryAfterSeconds?: number): void {
   if (res.headersSent) {
@@ -9,15 +30,19 @@ export function respondWithError(res: ServerResponse, code: string, message: str
     res.destroy();
     return;
   }
-  const body = `${message}\n`;
-  const headers: Record<string, string | number> = {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-burrow-error': code,
-    'cache-control': 'no-store',
-  };
-  if (retryAfterSeconds !== undefined) headers['retry-after'] = retryAfterSeconds;
-  else if (code === ErrorCode.OverCapacity) headers['retry-after'] = 1;
-  res.writeHead(httpStatusFor(code), headers);
+  const { status, headers, body } = errorAnswer(code, message, retryAfterSeconds);
+  res.writeHead(status, headers);
   res.end(body);
+}
+
+/** The whole answer as bytes for a socket no HTTP server owns (refused upgrades, unparsable requests); the connection closes after it. */
+export function rawErrorAnswer(code: string, message: string, retryAfterSeconds?: number): string {
+  const { status, headers, body } = errorAnswer(code, message, retryAfterSeconds);
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`), 'connection: close'];
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** A gRPC status for a call the edge ends itself, as headers or trailers. */
+export function grpcErrorStatus(code: string, message: string): Record<string, string> {
+  return { 'grpc-status': String(grpcStatusFor(code)), 'grpc-message': encodeURIComponent(message), 'x-burrow-error': code };
 }

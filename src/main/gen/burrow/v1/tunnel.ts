@@ -227,6 +227,10 @@ export interface BodyChunk {
   endStream: boolean;
 }
 
+/**
+ * Ends a body with trailer fields: the request's (server -> agent) or the
+ * response's (agent -> server), in place of a final empty BodyChunk.
+ */
 export interface Trailers {
   headers: Header[];
 }
@@ -246,9 +250,14 @@ export interface Reset {
   message: string;
 }
 
+/**
+ * One WebSocket frame. A message larger than a body chunk crosses the tunnel
+ * as fragments: the first with its opcode, then continuations (0x0), the
+ * last with fin set.
+ */
 export interface WebSocketFrame {
   fin: boolean;
-  /** RFC 6455 opcode: 0x1 text, 0x2 binary, 0x8 close, 0x9 ping, 0xA pong. */
+  /** RFC 6455 opcode: 0x0 continuation, 0x1 text, 0x2 binary, 0x8 close, 0x9 ping, 0xA pong. */
   opcode: number;
   payload: Buffer;
   closeCode: number;
@@ -279,6 +288,11 @@ export interface ConfigSync {
   initialWindowBytes: number;
   maxConcurrentRequests: number;
   requestTimeoutMs: number;
+  /**
+   * Largest WebSocket message either hop accepts (each closes with 1009 past
+   * it); 0 from an older server means the agent's default.
+   */
+  maxWebsocketMessageBytes: number;
 }
 
 export interface RegisterTunnel {
@@ -1868,6 +1882,7 @@ function createBaseConfigSync(): ConfigSync {
     initialWindowBytes: 0,
     maxConcurrentRequests: 0,
     requestTimeoutMs: 0,
+    maxWebsocketMessageBytes: 0,
   };
 }
 
@@ -1887,6 +1902,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     }
     if (message.requestTimeoutMs !== 0) {
       writer.uint32(40).uint32(message.requestTimeoutMs);
+    }
+    if (message.maxWebsocketMessageBytes !== 0) {
+      writer.uint32(48).uint32(message.maxWebsocketMessageBytes);
     }
     return writer;
   },
@@ -1944,6 +1962,14 @@ export const ConfigSync: MessageFns<ConfigSync> = {
             message.requestTimeoutMs = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxWebsocketMessageBytes = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1983,6 +2009,11 @@ export const ConfigSync: MessageFns<ConfigSync> = {
         : isSet(object.request_timeout_ms)
         ? globalThis.Number(object.request_timeout_ms)
         : 0,
+      maxWebsocketMessageBytes: isSet(object.maxWebsocketMessageBytes)
+        ? globalThis.Number(object.maxWebsocketMessageBytes)
+        : isSet(object.max_websocket_message_bytes)
+        ? globalThis.Number(object.max_websocket_message_bytes)
+        : 0,
     };
   },
 
@@ -2003,6 +2034,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     if (message.requestTimeoutMs !== 0) {
       obj.requestTimeoutMs = Math.round(message.requestTimeoutMs);
     }
+    if (message.maxWebsocketMessageBytes !== 0) {
+      obj.maxWebsocketMessageBytes = Math.round(message.maxWebsocketMessageBytes);
+    }
     return obj;
   },
 
@@ -2016,6 +2050,7 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     message.initialWindowBytes = object.initialWindowBytes ?? 0;
     message.maxConcurrentRequests = object.maxConcurrentRequests ?? 0;
     message.requestTimeoutMs = object.requestTimeoutMs ?? 0;
+    message.maxWebsocketMessageBytes = object.maxWebsocketMessageBytes ?? 0;
     return message;
   },
 };

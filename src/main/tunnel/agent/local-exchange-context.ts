@@ -1,0 +1,21 @@
+// What every agent-side exchange is given: its request, where it goes, the
+// data stream it answers on, and where it reports traffic.
+import type { RequestHead } from '../../gen/burrow/v1/tunnel.js';
+import type { TrafficEvent } from '../../../shared/traffic.js';
+import type { TunnelPeer } from '../exchange.js';
+import type { LocalTarget } from './local-target.js';
+
+/** The data stream as exchanges see it, with the limits the server set. */
+export interface DataLink extends TunnelPeer {
+  readonly maxWebSocketMessageBytes: number;
+}
+
+export interface LocalExchangeContext {
+  requestId: string;
+  head: RequestHead;
+  target: LocalTarget;
+  link: DataLink;
+  emit(event: TrafficEvent): void;
+  /** Runs once when the exchange ends. */
+  ended(): void;
+}

@@ -1,0 +1,88 @@
+// The agent's side of the data stream: a request head starts the local
+// exchange its protocol calls for (HTTP/1.1, HTTP/2 or WebSocket to the
+// tunnel's local service); every later message goes to its exchange by
+// request_id. Owns the connections to local services, shared by exchanges.
+import { ProtocolType, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import type { TrafficEvent } from '../../../shared/traffic.js';
+import { ErrorCode } from '../errors.js';
+import type { Exchange } from '../exchange.js';
+import { resetMessage } from '../messages.js';
+import { Http2SessionPool } from './http2-session-pool.js';
+import type { DataLink, LocalExchangeContext } from './local-exchange-context.js';
+import { LocalGrpcExchange } from './local-grpc-exchange.js';
+import { LocalHttpClient } from './local-http-client.js';
+import { LocalHttpExchange } from './local-http-exchange.js';
+import type { LocalTarget } from './local-target.js';
+import { LocalWebSocketExchange } from './local-websocket-exchange.js';
+
+export type { DataLink } from './local-exchange-context.js';
+
+export class LocalExchanges {
+  private readonly exchanges = new Map<string, Exchange>();
+  private readonly httpClient = new LocalHttpClient();
+  private readonly http2Sessions = new Http2SessionPool();
+
+  constructor(
+    /** The local service of a live tunnel, by its name. */
+    private readonly targetOf: (tunnel: string) => LocalTarget | undefined,
+    private readonly emit: (event: TrafficEvent) => void,
+  ) {}
+
+  /** Requests being forwarded right now. */
+  get size(): number {
+    return this.exchanges.size;
+  }
+
+  receive(message: TunnelMessage, link: DataLink): void {
+    const existing = this.exchanges.get(message.requestId);
+    if (existing !== undefined) {
+      existing.receive(message);
+      return;
+    }
+    if (message.payload?.$case === 'requestHead') this.start(message.requestId, message.protocolType, message.payload.value, link);
+    // Anything else is a late message for a request that already ended.
+  }
+
+  abortAll(code: string, message: string): void {
+    for (const exchange of [...this.exchanges.values()]) exchange.abort(code, message);
+    this.exchanges.clear();
+  }
+
+  close(): void {
+    this.httpClient.close();
+    this.http2Sessions.close();
+  }
+
+  private start(requestId: string, protocol: ProtocolType, head: RequestHead, link: DataLink): void {
+    const target = this.targetOf(head.tunnel);
+    if (target === undefined) {
+      link.send(resetMessage(requestId, protocol, ErrorCode.NoTunnel, `this agent has no tunnel ${head.tunnel}`));
+      return;
+    }
+    const context: LocalExchangeContext = { requestId, head, target, link, emit: this.emit, ended: () => this.exchanges.delete(requestId) };
+    let exchange: LocalHttpExchange | LocalWebSocketExchange | LocalGrpcExchange;
+    switch (protocol) {
+      case ProtocolType.PROTOCOL_TYPE_WEBSOCKET:
+        exchange = new LocalWebSocketExchange(context);
+        break;
+      case ProtocolType.PROTOCOL_TYPE_GRPC:
+        exchange = new LocalGrpcExchange(context, this.http2Sessions);
+        break;
+      case ProtocolType.PROTOCOL_TYPE_HTTP:
+        exchange = new LocalHttpExchange(context, this.httpClient);
+        break;
+      default:
+        link.send(resetMessage(requestId, protocol, ErrorCode.Protocol, `unsupported protocol ${protocol}`));
+        return;
+    }
+    this.exchanges.set(requestId, exchange);
+    try {
+      exchange.start();
+    } catch (error) {
+      // A head the local client refuses (say, a method Node cannot send) fails this request only.
+      const message = `could not forward the request: ${(error as Error).message}`;
+      exchange.abort(ErrorCode.LocalFailed, message);
+      link.send(resetMessage(requestId, protocol, ErrorCode.LocalFailed, message));
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// Where private patches to pinned libraries (grpc-js, undici, ws) say whether
+// they are in place. A patch that finds nothing to patch after an upgrade
+// changes nothing, and says so once on stderr instead of failing unseen.
+
+export type PatchName = 'grpc-client-framing' | 'grpc-server-framing' | 'grpc-server-window' | 'undici-pool' | 'ws-close-reason';
+
+const status = new Map<PatchName, boolean>();
+
+/** Records whether a patch is installed; the first time one is not, warns with what that costs. */
+export function reportPatch(name: PatchName, installed: boolean, withoutIt: string): boolean {
+  const known = status.get(name);
+  status.set(name, installed);
+  if (!installed && known !== false) {
+    process.emitWarning(`private patch ${name} is not installed (library changed?): ${withoutIt}`, { code: 'BURROW_PATCH_MISSING' });
+  }
+  return installed;
+}
+
+/** What each patch reported so far (for tests and diagnostics). */
+export function patchStatus(): ReadonlyMap<PatchName, boolean> {
+  return status;
+}

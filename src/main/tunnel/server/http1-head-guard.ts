@@ -1,0 +1,114 @@
+// Guards the HTTP/1.1 request head on every public connection:
+// - a deadline (slowloris): the head must arrive within it, counted from the
+//   connection, or on a kept-alive connection from the end of the previous
+//   response plus the idle time. Node's own headersTimeout only runs for
+//   servers that listen themselves; ours are fed sockets by the listener.
+// - heads Node cannot parse (too large, malformed, an unknown version) get a
+//   definite answer with a stable code: 414 when the request line alone is
+//   too long, 431 for the headers, 505 for the version, 400 otherwise; then
+//   the connection closes after the client has had time to read it (closing
+//   with unread input would reset it and lose the answer).
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ErrorCode } from '../errors.js';
+import { rawErrorAnswer } from './public-errors.js';
+
+/** How long a refused connection may keep sending before it is cut. */
+const lingerMs = 2_000;
+
+interface HeadState {
+  timer?: NodeJS.Timeout;
+  /** The request line of the current head has ended (a newline arrived). */
+  lineEnded: boolean;
+  /** A request was parsed and its response has not finished: an error now is in its body. */
+  busy: boolean;
+  refused: boolean;
+}
+
+export class Http1HeadGuard {
+  private readonly states = new WeakMap<Socket, HeadState>();
+
+  constructor(
+    server: Server,
+    private readonly deadlineMs: number,
+    idleMs: number,
+    private readonly maxHeaderBytes: number,
+  ) {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.disarm(req.socket, true);
+      res.once('finish', () => req.socket.destroyed || this.arm(req.socket, idleMs + deadlineMs));
+    });
+    server.on('upgrade', (req: IncomingMessage) => this.disarm(req.socket));
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.refuse(socket, error));
+  }
+
+  /** Starts watching a socket about to be handed to the HTTP/1.1 server. */
+  arm(socket: Socket, ms = this.deadlineMs): void {
+    let state = this.states.get(socket);
+    if (state === undefined) {
+      state = { lineEnded: false, busy: false, refused: false };
+      this.states.set(socket, state);
+      const watched = state;
+      socket.once('close', () => clearTimeout(watched.timer));
+      // Only until the request line ends: one search of the head's first bytes.
+      socket.prependListener('data', (chunk: Buffer) => {
+        if (!watched.lineEnded && chunk.includes(10)) watched.lineEnded = true;
+      });
+    }
+    clearTimeout(state.timer);
+    state.lineEnded = false;
+    state.busy = false;
+    const timer = setTimeout(() => {
+      if (!socket.destroyed) socket.end(rawErrorAnswer(ErrorCode.ClientTimeout, 'the request head did not arrive in time'), () => socket.destroy());
+    }, ms);
+    timer.unref();
+    state.timer = timer;
+  }
+
+  private disarm(socket: Socket, busy = false): void {
+    const state = this.states.get(socket);
+    if (state === undefined) return;
+    clearTimeout(state.timer);
+    state.lineEnded = true;
+    state.busy = busy;
+  }
+
+  private refuse(socket: Socket, error: NodeJS.ErrnoException): void {
+    const state = this.states.get(socket);
+    if (state?.refused) return;
+    if (state !== undefined) {
+      state.refused = true;
+      clearTimeout(state.timer);
+    }
+    // Node would feed the rest to its failed parser (and say clientError again): the rest is discarded.
+    socket.removeAllListeners('data');
+    socket.on('data', () => {});
+    socket.resume();
+    const cut = setTimeout(() => socket.destroy(), lingerMs);
+    cut.unref();
+    socket.once('close', () => clearTimeout(cut));
+    // Malformed mid-body, its response owed or under way: only a cut is definite.
+    if (!socket.writable || state?.busy) {
+      socket.destroy();
+      return;
+    }
+    const { code, message } = this.describe(error, state?.lineEnded ?? true);
+    socket.end(rawErrorAnswer(code, message));
+  }
+
+  private describe(error: NodeJS.ErrnoException, lineEnded: boolean): { code: string; message: string } {
+    const limit = `${this.maxHeaderBytes} bytes`;
+    switch (error.code) {
+      case 'HPE_HEADER_OVERFLOW':
+        return lineEnded
+          ? { code: ErrorCode.HeaderTooLarge, message: `the request head is over the ${limit} limit` }
+          : { code: ErrorCode.UriTooLong, message: `the request line is over the ${limit} head limit` };
+      case 'HPE_INVALID_VERSION':
+        return { code: ErrorCode.HttpVersion, message: 'only HTTP/1.0 and HTTP/1.1 requests are served here (or HTTP/2 with its preface)' };
+      case 'ERR_HTTP_REQUEST_TIMEOUT':
+        return { code: ErrorCode.ClientTimeout, message: 'the request head did not arrive in time' };
+      default:
+        return { code: ErrorCode.BadRequest, message: `malformed request: ${error.message.replace(/^Parse Error: /, '')}` };
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// A public HTTP/1.1 request and its response as a PublicStream.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Header } from '../../gen/burrow/v1/tunnel.js';
+import { writableSink, type ItemSink } from '../flow-control.js';
+import { headersFromRaw, headersToRaw, headerValue } from '../headers.js';
+import { respondWithError } from './public-errors.js';
+import type { PublicRequestHead, PublicStream } from './public-stream.js';
+
+export class Http1PublicStream implements PublicStream {
+  readonly head: PublicRequestHead;
+  readonly bodyLength: number;
+  readonly sink: ItemSink<Buffer>;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    /** Where the request goes, as the edge rules resolved it (absolute-form targets included). */
+    target: { host: string; path: string },
+  ) {
+    const headers = headersFromRaw(req.rawHeaders).map((h) => (h.name.toLowerCase() === 'host' ? { name: h.name, value: target.host } : h));
+    if (target.host !== '' && headerValue(headers, 'host') === undefined) headers.unshift({ name: 'Host', value: target.host });
+    this.head = {
+      method: req.method ?? 'GET',
+      path: target.path,
+      headers,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      scheme: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
+    };
+    this.bodyLength = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 0) : NaN;
+    this.sink = writableSink(res);
+  }
+
+  get body(): IncomingMessage {
+    return this.req;
+  }
+
+  trailers(): Header[] {
+    return headersFromRaw(this.req.rawTrailers);
+  }
+
+  respond(status: number, statusMessage: string, headers: Header[], wholeBody?: Buffer): void {
+    const kept = this.sendsChunked(status, headers, wholeBody) ? headers : headers.filter((h) => h.name.toLowerCase() !== 'trailer');
+    this.res.writeHead(status, statusMessage || undefined, headersToRaw(kept));
+    if (wholeBody !== undefined) this.res.end(wholeBody.length > 0 ? wholeBody : undefined);
+    else this.res.flushHeaders();
+  }
+
+  end(trailers: Header[]): void {
+    if (trailers.length > 0) this.res.addTrailers(trailers.map((h): [string, string] => [h.name, h.value]));
+    this.res.end();
+  }
+
+  fail(code: string, message: string): void {
+    // A body we did not read to its end must not be parsed as the next request.
+    if (!this.req.complete) this.res.shouldKeepAlive = false;
+    respondWithError(this.res, code, message);
+  }
+
+  onGone(listener: () => void): void {
+    this.res.once('close', () => {
+      if (!this.res.writableFinished) listener();
+    });
+  }
+
+  onProgress(listener: () => void): void {
+    this.res.on('drain', listener);
+  }
+
+  discardBody(): void {
+    if (!this.req.complete) this.req.resume();
+  }
+
+  /**
+   * Whether Node will frame this response with chunked encoding, the only
+   * HTTP/1.1 framing that carries trailers: a `Trailer` header on any other
+   * response is dropped (Node refuses to send it, RFC 9112 section 7.1.2).
+   */
+  private sendsChunked(status: number, headers: Header[], wholeBody: Buffer | undefined): boolean {
+    const bodiless = this.req.method === 'HEAD' || status === 204 || status === 304 || wholeBody !== undefined;
+    return !bodiless && this.req.httpVersion !== '1.0' && headerValue(headers, 'content-length') === undefined;
+  }
+}

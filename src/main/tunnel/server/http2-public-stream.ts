@@ -1,0 +1,119 @@
+// A public HTTP/2 stream as a PublicStream: a gRPC call, or an HTTP request
+// that the agent may forward over HTTP/1.1 (as nginx and cloudflared do).
+// Errors take the caller's form: a gRPC status for gRPC, a status page
+// otherwise; once too late for either, the stream is reset.
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Header } from '../../gen/burrow/v1/tunnel.js';
+import { writableSink, type ItemSink } from '../flow-control.js';
+import { headersFromHttp2Raw, headersToObject } from '../headers.js';
+import { errorAnswer, grpcErrorStatus } from './public-errors.js';
+import type { PublicRequestHead, PublicStream } from './public-stream.js';
+
+export type PublicErrorStyle = 'grpc' | 'http';
+
+export class Http2PublicStream implements PublicStream {
+  readonly head: PublicRequestHead;
+  /** :authority, or Host from a client that sent that instead. */
+  readonly authority: string;
+  readonly bodyLength: number;
+  readonly sink: ItemSink<Buffer>;
+  private requestTrailers: Header[] = [];
+  private responseTrailers: Record<string, string | string[]> = {};
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    rawHeaders: string[],
+    /** The request's HEADERS frame ended the stream: no body. */
+    endStream: boolean,
+    private readonly errorStyle: PublicErrorStyle,
+  ) {
+    stream.on('error', () => {});
+    stream.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => (this.requestTrailers = headersFromHttp2Raw(raw)));
+    // Trailers go when the response ends (the service's, or ours on failure).
+    stream.on('wantTrailers', () => stream.sendTrailers(this.responseTrailers));
+    const authority = headers[':authority'] ?? headers.host ?? '';
+    this.authority = authority;
+    this.head = {
+      method: String(headers[':method'] ?? 'GET'),
+      path: String(headers[':path'] ?? '/'),
+      headers: [{ name: 'host', value: authority }, ...joinCookies(headersFromHttp2Raw(rawHeaders))],
+      remoteAddress: stream.session?.socket?.remoteAddress ?? '',
+      scheme: String(headers[':scheme'] ?? 'http'),
+    };
+    const declared = headers['content-length'];
+    this.bodyLength = endStream ? 0 : declared === undefined ? NaN : Number(declared);
+    this.sink = writableSink(stream);
+  }
+
+  get body(): ServerHttp2Stream {
+    return this.stream;
+  }
+
+  trailers(): Header[] {
+    return this.requestTrailers;
+  }
+
+  respond(status: number, _statusMessage: string, headers: Header[], wholeBody?: Buffer): void {
+    const head = { ...headersToObject(headers), ':status': status };
+    if (wholeBody === undefined) {
+      this.stream.respond(head, { waitForTrailers: true });
+    } else if (wholeBody.length === 0) {
+      // Headers alone end it (for gRPC, a trailers-only answer).
+      this.stream.respond(head, { endStream: true });
+    } else {
+      this.stream.respond(head);
+      this.stream.end(wholeBody);
+    }
+  }
+
+  end(trailers: Header[]): void {
+    this.responseTrailers = headersToObject(trailers);
+    this.stream.end();
+  }
+
+  fail(code: string, message: string): void {
+    const { stream } = this;
+    if (stream.closed || stream.destroyed) return;
+    if (this.errorStyle === 'grpc') {
+      const status = grpcErrorStatus(code, message);
+      if (!stream.headersSent) {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...status }, { endStream: true });
+      } else if (!stream.writableEnded) {
+        this.responseTrailers = status;
+        stream.end();
+      } else {
+        stream.close(constants.NGHTTP2_CANCEL);
+      }
+      return;
+    }
+    if (stream.headersSent) {
+      // A truncated body must not look complete.
+      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    const answer = errorAnswer(code, message);
+    stream.respond({ ':status': answer.status, ...answer.headers });
+    stream.end(answer.body);
+  }
+
+  onGone(listener: () => void): void {
+    this.stream.once('close', listener);
+  }
+
+  onProgress(listener: () => void): void {
+    this.stream.on('drain', listener);
+  }
+
+  discardBody(): void {
+    if (!this.stream.readableEnded) this.stream.resume();
+  }
+}
+
+/** HTTP/2 may split Cookie into several fields; any other hop needs one (RFC 9113 section 8.2.3). */
+function joinCookies(headers: Header[]): Header[] {
+  const cookies = headers.filter((h) => h.name.toLowerCase() === 'cookie');
+  if (cookies.length < 2) return headers;
+  const joined = { name: 'cookie', value: cookies.map((h) => h.value).join('; ') };
+  return [...headers.filter((h) => h.name.toLowerCase() !== 'cookie'), joined];
+}

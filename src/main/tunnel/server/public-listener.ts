@@ -1,0 +1,116 @@
+// The public port: one listener for HTTP/1.1 (with WebSocket upgrades) and
+// HTTP/2, cleartext (the HTTP/2 preface is sniffed) or TLS (ALPN picks).
+// It owns the sockets and sessions, the guards on request heads and idle
+// connections, and hands every request to the router.
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { http2SessionMemoryMegabytes, type ServerLimits } from '../config.js';
+import { parseHostPort } from '../host-port.js';
+import { Http1HeadGuard } from './http1-head-guard.js';
+import { sniffProtocol } from './protocol-sniffer.js';
+import type { PublicRouter } from './public-router.js';
+
+export interface PemPair {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export class PublicListener {
+  private readonly listener: NetServer;
+  private readonly http1Server: HttpServer;
+  private readonly http2Server: Http2Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly http2Sessions = new Set<Http2Session>();
+  private boundPort = 0;
+
+  constructor(router: PublicRouter, limits: ServerLimits, windowBytes: number, tls?: PemPair) {
+    const { maxHeaderBytes, headerTimeoutMs, idleTimeoutMs, maxStreamsPerConnection } = limits;
+    this.http1Server = createServer({ keepAlive: true, maxHeaderSize: maxHeaderBytes }, (req, res) => router.onHttp1Request(req, res));
+    // Uploads and downloads may stream for a long time; the tunnel's own
+    // timeouts decide when a request has stalled. Heads must arrive promptly (Http1HeadGuard).
+    this.http1Server.requestTimeout = 0;
+    this.http1Server.keepAliveTimeout = idleTimeoutMs;
+    this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => router.onHttp1Upgrade(req, socket, head));
+    this.http2Server = createHttp2Server({
+      settings: { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: maxStreamsPerConnection },
+      maxHeaderListPairs: 256,
+      // Room for a credit window of response bytes queued on every stream (see config.ts).
+      maxSessionMemory: http2SessionMemoryMegabytes(maxStreamsPerConnection, windowBytes),
+    });
+    this.http2Server.on('session', (session: Http2Session) => {
+      this.http2Sessions.add(session);
+      session.once('close', () => this.http2Sessions.delete(session));
+      // A client that half-closes will send nothing more: finish what is open, then close.
+      session.socket.once('end', () => session.close());
+      closeWhenIdle(session, idleTimeoutMs);
+    });
+    this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
+      router.onHttp2Stream(stream, headers, flags, rawHeaders),
+    );
+    const headGuard = new Http1HeadGuard(this.http1Server, headerTimeoutMs, idleTimeoutMs, maxHeaderBytes);
+    const toHttp1 = (socket: Socket): void => {
+      headGuard.arm(socket);
+      this.http1Server.emit('connection', socket);
+    };
+    const toHttp2 = (socket: Socket): void => {
+      this.http2Server.emit('connection', socket);
+    };
+    // noDelay as http.Server would set: responses go out in several small writes.
+    this.listener = tls
+      ? createTlsServer({ ...tls, noDelay: true, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: headerTimeoutMs }, (socket: TLSSocket) => {
+          this.track(socket);
+          (socket.alpnProtocol === 'h2' ? toHttp2 : toHttp1)(socket);
+        })
+      : createNetServer({ noDelay: true }, (socket) => {
+          this.track(socket);
+          sniffProtocol(socket, toHttp1, toHttp2, headerTimeoutMs);
+        });
+    // A failed TLS handshake is the client's problem, not the server's.
+    this.listener.on('tlsClientError', () => {});
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async listen(address: string): Promise<void> {
+    const { host, port } = parseHostPort(address);
+    await new Promise<void>((resolve, reject) => {
+      this.listener.once('error', reject);
+      this.listener.listen(port, host, () => {
+        this.listener.off('error', reject);
+        resolve();
+      });
+    });
+    this.boundPort = (this.listener.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.listener.close(() => resolve());
+      for (const session of this.http2Sessions) session.destroy();
+      for (const socket of this.sockets) socket.destroy();
+    });
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {});
+  }
+}
+
+/** Closes an HTTP/2 session with no open streams after `ms` of silence; a quiet stream (a gRPC watch) keeps it. */
+function closeWhenIdle(session: Http2Session, ms: number): void {
+  let open = 0;
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    open++;
+    stream.once('close', () => open--);
+  });
+  session.setTimeout(ms, () => {
+    if (open === 0) session.close();
+  });
+}

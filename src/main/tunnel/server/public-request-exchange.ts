@@ -1,0 +1,157 @@
+// A public HTTP request or gRPC call carried to the agent and its response
+// carried back, both bodies streamed under per-request credit, over either
+// HTTP version (a PublicStream). HTTP and gRPC differ only in the policy:
+// small bodies inline, body limits and timeouts for HTTP, the caller's
+// deadline for gRPC.
+import type { Header, ProtocolType } from '../../gen/burrow/v1/tunnel.js';
+import { inlineBodyMaxBytes } from '../config.js';
+import { ErrorCode, TunnelError } from '../errors.js';
+import { Exchange, type ExchangeFailure, type Payload, type TunnelPeer } from '../exchange.js';
+import { noBody } from '../messages.js';
+import type { PublicStream } from './public-stream.js';
+
+export interface PublicRequestPolicy {
+  /** What the agent does with it: PROTOCOL_TYPE_HTTP (HTTP/1.1 to the service) or _GRPC (an HTTP/2 stream). */
+  protocol: ProtocolType;
+  /** Small request bodies of known length travel inside the head message. */
+  inlineBody: boolean;
+  /** Request body bytes before 413; 0 for no limit. */
+  maxBodyBytes: number;
+  /** No response head in this long: Timeout; 0 for none. */
+  responseTimeoutMs: number;
+  /** A response that makes no progress this long is cut; 0 for none. */
+  idleTimeoutMs: number;
+  /** The caller's own deadline (grpc-timeout), sent on to the agent; 0 for none. */
+  deadlineMs: number;
+}
+
+export class PublicRequestExchange extends Exchange {
+  private headSent = false;
+  private responded = false;
+  private bodyBytes = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    requestId: string,
+    private readonly tunnel: string,
+    peer: TunnelPeer,
+    private readonly side: PublicStream,
+    private readonly policy: PublicRequestPolicy,
+    onEnded: () => void,
+  ) {
+    super(requestId, policy.protocol, peer, onEnded, `tunnel ${tunnel}`);
+  }
+
+  start(): void {
+    const { side, policy } = this;
+    side.onGone(() => this.fail(ErrorCode.ClientGone, 'the public client went away', true));
+    if (policy.deadlineMs > 0) this.after(policy.deadlineMs, () => this.fail(ErrorCode.Timeout, 'deadline exceeded in the tunnel', true));
+    const length = side.bodyLength;
+    if (policy.inlineBody && length > 0 && length <= inlineBodyMaxBytes) {
+      // Small body of known length: read it all and send it with the head.
+      // A client that stalls mid-body must not hold its slot forever.
+      const stalled = this.after(this.peerTimeoutMs, () =>
+        this.fail(ErrorCode.ClientTimeout, `the request body did not arrive within ${this.peerTimeoutMs} ms`, false),
+      );
+      const chunks: Buffer[] = [];
+      side.body.on('data', (chunk: Buffer) => chunks.push(chunk) && this.admitBody(chunk));
+      side.body.once('end', () => {
+        clearTimeout(stalled);
+        if (this.isOpen) this.sendHead(Buffer.concat(chunks), true);
+      });
+    } else {
+      this.sendHead(noBody, length === 0);
+    }
+  }
+
+  private get peerTimeoutMs(): number {
+    return this.policy.responseTimeoutMs || 30_000;
+  }
+
+  private sendHead(body: Buffer, endStream: boolean): void {
+    const { side, policy } = this;
+    const sent = this.send({
+      $case: 'requestHead',
+      value: { tunnel: this.tunnel, ...side.head, endStream, timeoutMs: BigInt(policy.deadlineMs), body },
+    });
+    if (!sent) {
+      this.fail(ErrorCode.TunnelOffline, this.describe(`the agent's data stream is down`), false);
+      return;
+    }
+    this.headSent = true;
+    if (policy.responseTimeoutMs > 0) {
+      this.after(policy.responseTimeoutMs, () => {
+        if (!this.responded) this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
+      });
+    }
+    if (!endStream) {
+      this.streamBody(
+        side.body,
+        () => {
+          const trailers = side.trailers();
+          if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: trailers } });
+          else this.sendBodyEnd();
+        },
+        (data) => this.admitBody(data),
+      );
+    }
+  }
+
+  /** False (and the request failed with 413) once the body passes the tunnel's limit. */
+  private admitBody(data: Buffer): boolean {
+    this.bodyBytes += data.length;
+    const { maxBodyBytes } = this.policy;
+    if (maxBodyBytes === 0 || this.bodyBytes <= maxBodyBytes) return true;
+    this.fail(ErrorCode.BodyTooLarge, `request body is over this tunnel's limit of ${maxBodyBytes} bytes`, this.headSent);
+    return false;
+  }
+
+  protected onPayload(payload: Payload): void {
+    switch (payload.$case) {
+      case 'responseHead': {
+        if (this.responded) throw new TunnelError(ErrorCode.Protocol, 'second response head');
+        const head = payload.value;
+        if (head.status < 200 || head.status > 599) throw new TunnelError(ErrorCode.Protocol, `response status ${head.status} is not a final HTTP status`);
+        this.responded = true;
+        if (head.endStream) {
+          this.side.respond(head.status, head.statusMessage, head.headers, head.body);
+          this.finish();
+          return;
+        }
+        this.side.respond(head.status, head.statusMessage, head.headers);
+        this.watchResponseIdle();
+        this.receiveBody(this.side.sink, (trailers) => this.endResponse(trailers), () => this.idleTimer?.refresh());
+        return;
+      }
+      default:
+        throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a request`);
+    }
+  }
+
+  private endResponse(trailers: Header[]): void {
+    this.side.end(trailers);
+    this.finish();
+  }
+
+  /**
+   * Like a reverse proxy's read and send timeouts: a response that makes no
+   * progress this long (no chunk from the agent, no write drained by the
+   * client) is cut, so a stream that goes quiet for good ends definitely.
+   */
+  private watchResponseIdle(): void {
+    const { idleTimeoutMs } = this.policy;
+    if (idleTimeoutMs === 0) return;
+    const timer = this.after(idleTimeoutMs, () =>
+      this.fail(ErrorCode.Timeout, this.describe(`the response made no progress for ${idleTimeoutMs} ms`), true),
+    );
+    this.idleTimer = timer;
+    // A slow reader that keeps reading is progress too.
+    this.side.onProgress(() => this.isOpen && timer.refresh());
+  }
+
+  protected release(failure: ExchangeFailure | undefined): void {
+    // The local service may answer before reading the whole upload: the rest drains away.
+    this.side.discardBody();
+    if (failure !== undefined && failure.code !== ErrorCode.ClientGone) this.side.fail(failure.code, failure.message);
+  }
+}

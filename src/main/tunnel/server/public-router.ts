@@ -1,0 +1,148 @@
+// Routes each public request to its tunnel: applies the edge's request rules
+// (RFC 9110/9112), admits it against the tunnel's limits, and starts the
+// exchange that carries it. HTTP/1.1 and WebSocket upgrades, and HTTP/2
+// streams: gRPC calls, or requests the agent sends on as HTTP/1.1.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { WebSocketServer } from 'ws';
+import { ProtocolType } from '../../gen/burrow/v1/tunnel.js';
+import type { ServerLimits } from '../config.js';
+import { ErrorCode } from '../errors.js';
+import type { Exchange } from '../exchange.js';
+import { parseGrpcTimeout } from '../grpc-timeout.js';
+import { Http1PublicStream } from './http1-public-stream.js';
+import { Http2PublicStream } from './http2-public-stream.js';
+import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
+import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
+import { PublicWebSocketExchange } from './public-websocket-exchange.js';
+import type { Admission, TunnelRegistry } from './tunnel-registry.js';
+
+type Admitted = Extract<Admission, { ok: true }>;
+
+export class PublicRouter {
+  constructor(
+    private readonly registry: TunnelRegistry,
+    private readonly limits: ServerLimits,
+    private readonly wss: WebSocketServer,
+  ) {}
+
+  onHttp1Request(req: IncomingMessage, res: ServerResponse): void {
+    const target = resolveRequestTarget(req);
+    if (!target.ok) {
+      res.shouldKeepAlive = false;
+      respondWithError(res, target.code, target.message);
+      return;
+    }
+    const admission = this.registry.admit(target.host);
+    if (!admission.ok) {
+      respondWithError(res, admission.code, admission.message, admission.retryAfterSeconds);
+      req.resume();
+      return;
+    }
+    const maxBodyBytes = tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes);
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (maxBodyBytes > 0 && declared > maxBodyBytes) {
+      admission.release();
+      // The body is not read; closing after the answer keeps it off the wire.
+      res.shouldKeepAlive = false;
+      respondWithError(res, ErrorCode.BodyTooLarge, `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`);
+      return;
+    }
+    const side = new Http1PublicStream(req, res, target);
+    this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes));
+  }
+
+  onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const target = resolveRequestTarget(req);
+    const admission: Admission = target.ok ? this.registry.admit(target.host) : target;
+    if (!admission.ok) {
+      socket.end(rawErrorAnswer(admission.code, admission.message, admission.retryAfterSeconds));
+      return;
+    }
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      admission.release();
+      socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs };
+    this.track(admission, (ended) => new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, options, ended)).start();
+  }
+
+  onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
+    stream.on('error', () => {});
+    const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
+    const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
+    const admission = this.registry.admit(side.authority);
+    if (!admission.ok) {
+      if (isGrpc) stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcErrorStatus(admission.code, admission.message) }, { endStream: true });
+      else side.fail(admission.code, admission.message);
+      return;
+    }
+    if (admission.protocol === ProtocolType.PROTOCOL_TYPE_GRPC) {
+      // A gRPC tunnel's service speaks HTTP/2: every stream goes on as one.
+      const deadlineMs = isGrpc ? (parseGrpcTimeout(headers['grpc-timeout']) ?? 0) : 0;
+      const policy: PublicRequestPolicy = { protocol: ProtocolType.PROTOCOL_TYPE_GRPC, inlineBody: false, maxBodyBytes: 0, responseTimeoutMs: 0, idleTimeoutMs: 0, deadlineMs };
+      this.startRequest(admission, side, policy);
+    } else if (isGrpc) {
+      admission.release();
+      side.fail(ErrorCode.WrongProtocol, `tunnel ${admission.name} forwards HTTP/1.1; gRPC calls need a gRPC tunnel (burrow grpc)`);
+    } else {
+      this.startRequest(admission, side, this.httpPolicy(admission, tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes)));
+    }
+  }
+
+  private httpPolicy(admission: Admitted, maxBodyBytes: number): PublicRequestPolicy {
+    return {
+      protocol: ProtocolType.PROTOCOL_TYPE_HTTP,
+      inlineBody: true,
+      maxBodyBytes,
+      responseTimeoutMs: admission.session.config.requestTimeoutMs,
+      idleTimeoutMs: this.limits.idleTimeoutMs,
+      deadlineMs: 0,
+    };
+  }
+
+  private startRequest(admission: Admitted, side: Http1PublicStream | Http2PublicStream, policy: PublicRequestPolicy): void {
+    this.track(admission, (ended) => new PublicRequestExchange(randomUUID(), admission.name, admission.session, side, policy, ended)).start();
+  }
+
+  /** Makes an exchange that the agent's session tracks and that gives its slot back when it ends. */
+  private track<E extends Exchange>(admission: Admitted, make: (ended: () => void) => E): E {
+    const exchange: E = make(() => {
+      admission.session.forget(exchange);
+      admission.release();
+    });
+    admission.session.track(exchange);
+    return exchange;
+  }
+}
+
+export type RequestTarget = { ok: true; host: string; path: string } | { ok: false; code: string; message: string };
+
+/**
+ * Where an HTTP/1.1 request goes. One Host header (RFC 9112 section 3.2: a
+ * request with none or several gets 400); an absolute-form target's
+ * authority wins over Host, and the path goes on in origin form (section 3.2.2).
+ */
+export function resolveRequestTarget(req: IncomingMessage): RequestTarget {
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
+  if (hosts > 1) return { ok: false, code: ErrorCode.BadRequest, message: 'a request must carry exactly one Host header' };
+  const url = req.url ?? '/';
+  const absolute = /^https?:\/\/([^/?#]*)([^#]*)/i.exec(url);
+  if (absolute !== null) {
+    const [, authority, rest] = absolute;
+    if (authority === '' || authority!.includes('@')) return { ok: false, code: ErrorCode.BadRequest, message: `"${url.slice(0, 100)}" is not a usable request target` };
+    return { ok: true, host: authority!, path: rest === '' ? '/' : rest!.startsWith('/') ? rest! : `/${rest}` };
+  }
+  if (hosts === 0 && req.httpVersion !== '1.0') return { ok: false, code: ErrorCode.BadRequest, message: 'an HTTP/1.1 request must carry a Host header' };
+  return { ok: true, host: req.headers.host ?? '', path: url };
+}
+
+/** The stricter of two byte limits where 0 or undefined means none. */
+function tighterLimit(a: number, b: number | undefined): number {
+  if (!b) return a;
+  return a === 0 ? b : Math.min(a, b);
+}

@@ -1,0 +1,129 @@
+// Which agent serves which tunnel name, and admission of public requests:
+// a request is let through to a tunnel only while its agent is connected
+// and within the concurrency and rate limits.
+import { ProtocolType, type RegisterTunnel } from '../../gen/burrow/v1/tunnel.js';
+import type { ServerLimits } from '../config.js';
+import { ErrorCode } from '../errors.js';
+import { isValidTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
+import type { AgentSession } from './agent-session.js';
+import { TunnelRateLimiter } from './rate-limiter.js';
+
+interface TunnelEntry {
+  session: AgentSession;
+  protocol: ProtocolType;
+  target: string;
+}
+
+export type Registration = { ok: true; name: string } | { ok: false; code: string; message: string };
+
+export type Admission =
+  | { ok: true; name: string; protocol: ProtocolType; session: AgentSession; release: () => void }
+  | { ok: false; code: string; message: string; retryAfterSeconds?: number };
+
+/** How many names of departed tunnels to remember, to answer 502 rather than 404. */
+const rememberedOfflineNames = 10_000;
+
+export class TunnelRegistry {
+  private readonly tunnels = new Map<string, TunnelEntry>();
+  private readonly offlineNames = new Set<string>();
+  private readonly rateLimiter: TunnelRateLimiter;
+  private inflight = 0;
+
+  constructor(
+    private readonly domain: string,
+    private readonly limits: ServerLimits,
+  ) {
+    this.rateLimiter = new TunnelRateLimiter(limits.ratePerTunnel);
+  }
+
+  /** Public requests in flight over all tunnels. */
+  get inflightRequests(): number {
+    return this.inflight;
+  }
+
+  sessionOf(name: string): AgentSession | undefined {
+    return this.tunnels.get(name)?.session;
+  }
+
+  /** Claims a name for a session's tunnel, or says why not. */
+  register(session: AgentSession, request: RegisterTunnel): Registration {
+    const { identity } = session;
+    const name = request.name === '' ? identity.randomName() : request.name.toLowerCase();
+    if (name === undefined) {
+      return { ok: false, code: ErrorCode.NameNotAllowed, message: `token ${identity.label} may claim only ${identity.claims?.join(', ')}; ask for one of those names` };
+    }
+    if (!isValidTunnelName(name)) {
+      return { ok: false, code: ErrorCode.BadName, message: `"${request.name}" is not a valid tunnel name (lowercase letters, digits and dashes, at most 63)` };
+    }
+    if (!identity.mayClaim(name)) {
+      return { ok: false, code: ErrorCode.NameNotAllowed, message: `token ${identity.label} may not claim "${name}" (allowed: ${identity.claims?.join(', ')})` };
+    }
+    const owner = this.tunnels.get(name);
+    if (owner !== undefined && owner.session !== session) {
+      return { ok: false, code: ErrorCode.NameTaken, message: `tunnel name "${name}" is already in use by another agent` };
+    }
+    this.tunnels.set(name, { session, protocol: request.protocol, target: request.target });
+    this.offlineNames.delete(name);
+    session.tunnels.add(name);
+    return { ok: true, name };
+  }
+
+  unregister(session: AgentSession, name: string): void {
+    if (this.tunnels.get(name)?.session !== session) return;
+    session.tunnels.delete(name);
+    this.forget(name);
+  }
+
+  /** A session ended: its tunnels go offline. */
+  sessionClosed(session: AgentSession): void {
+    for (const name of session.tunnels) {
+      if (this.tunnels.get(name)?.session === session) this.forget(name);
+    }
+  }
+
+  /** Finds the tunnel for a Host and takes an in-flight slot, or says why not. */
+  admit(host: string | undefined): Admission {
+    const name = tunnelNameFromHost(host, this.domain);
+    const entry = name === undefined ? undefined : this.tunnels.get(name);
+    if (name === undefined || entry === undefined) {
+      if (name !== undefined && this.offlineNames.has(name)) {
+        return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: its agent is not connected` };
+      }
+      return { ok: false, code: ErrorCode.NoTunnel, message: `no tunnel for host ${host || '(none)'}` };
+    }
+    const { session } = entry;
+    if (!session.hasDataStream) {
+      return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: the agent's data stream is down` };
+    }
+    if (this.inflight >= this.limits.maxInflight || session.exchanges.size >= this.limits.maxInflightPerAgent) {
+      return { ok: false, code: ErrorCode.OverCapacity, message: `tunnel ${name} is at its concurrency limit; retry shortly`, retryAfterSeconds: 1 };
+    }
+    const rate = this.rateLimiter.take(name);
+    if (!rate.allowed) {
+      return {
+        ok: false,
+        code: ErrorCode.RateLimited,
+        message: `tunnel ${name} is over its rate limit of ${this.limits.ratePerTunnel} requests per second`,
+        retryAfterSeconds: rate.retryAfterSeconds,
+      };
+    }
+    this.inflight++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.inflight--;
+    };
+    return { ok: true, name, protocol: entry.protocol, session, release };
+  }
+
+  private forget(name: string): void {
+    this.tunnels.delete(name);
+    this.rateLimiter.forget(name);
+    this.offlineNames.add(name);
+    if (this.offlineNames.size > rememberedOfflineNames) {
+      const oldest = this.offlineNames.values().next().value;
+      if (oldest !== undefined) this.offlineNames.delete(oldest);
+    }
+  }
+}
