@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { grpcChannelOptions, http2WindowBytes } from '../src/main/tunnel/config.js';
 import { raiseSessionWindows } from '../src/main/tunnel/patches/grpc-session-window.js';
-import { rawMethod } from './grpc-service.js';
+import { rawMethod } from '../src/main/service/raw-grpc-method.js';
 
 const pipeService = {
   // The client streams until it ends; the server answers with the byte count.

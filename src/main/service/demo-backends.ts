@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { WebSocketServer } from 'ws';
+import { rawMethod } from './raw-grpc-method.js';
 
 export interface DemoBackends {
   /** HTTP echo; WebSocket upgrades on any path echo every message. */
@@ -13,18 +14,12 @@ export interface DemoBackends {
   close(): Promise<void>;
 }
 
-const rawBytes = (value: Buffer): Buffer => value;
-
 /** A raw-bytes definition: callers can send any payload, no .proto needed. */
 export const demoEchoService = {
-  unary: method('/burrow.demo.Echo/Unary', false, false),
-  serverStream: method('/burrow.demo.Echo/ServerStream', false, true),
-  bidi: method('/burrow.demo.Echo/Bidi', true, true),
+  unary: rawMethod('/burrow.demo.Echo/Unary', false, false),
+  serverStream: rawMethod('/burrow.demo.Echo/ServerStream', false, true),
+  bidi: rawMethod('/burrow.demo.Echo/Bidi', true, true),
 } satisfies grpc.ServiceDefinition;
-
-function method(path: string, requestStream: boolean, responseStream: boolean) {
-  return { path, requestStream, responseStream, requestSerialize: rawBytes, requestDeserialize: rawBytes, responseSerialize: rawBytes, responseDeserialize: rawBytes };
-}
 
 export async function startDemoBackends(host = '127.0.0.1'): Promise<DemoBackends> {
   const http = createHttpEcho();

@@ -10,7 +10,9 @@ export class Http2SessionPool {
     const key = formatLocalTarget(target);
     const existing = this.sessions.get(key);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
-    const session = connect(`http://${key}`);
+    // Per-request credit already bounds what waits in the session (a window
+    // per stream); Node's own accounting (10 MB) would refuse streams first.
+    const session = connect(`http://${key}`, { maxSessionMemory: Number.MAX_SAFE_INTEGER });
     // Failures surface on each call's stream; an idle session just goes away.
     session.on('error', () => {});
     session.once('close', () => {
