@@ -32,8 +32,10 @@ export async function startFrameCounter(targetPort: number): Promise<FrameCounte
     }
     client.pipe(upstream);
     let pending = Buffer.alloc(0);
+    // Backpressure passes through: a slow client must look slow to the server.
+    client.on('drain', () => upstream.resume());
     upstream.on('data', (chunk: Buffer) => {
-      client.write(chunk);
+      if (!client.write(chunk)) upstream.pause();
       pending = Buffer.concat([pending, chunk]);
       // The server's side starts straight with frames (its preface is a SETTINGS frame).
       while (pending.length >= frameHeaderBytes) {

@@ -11,7 +11,11 @@ import * as grpc from '@grpc/grpc-js';
 import { rawMethod } from '../../src/main/service/raw-grpc-method.js';
 import type { Endpoint } from './tunnel-pair.js';
 
-const sizedService = { get: rawMethod('/burrow.conformance.Sized/Get', false, false) } satisfies grpc.ServiceDefinition;
+const sizedService = {
+  get: rawMethod('/burrow.conformance.Sized/Get', false, false),
+  /** Answers with the 4-byte length of what it was sent. */
+  put: rawMethod('/burrow.conformance.Sized/Put', false, false),
+} satisfies grpc.ServiceDefinition;
 
 const largeMessages = { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 };
 
@@ -37,6 +41,7 @@ export async function startGrpcJsSizedService(): Promise<SizedService> {
   const server = new grpc.Server(largeMessages);
   server.addService(sizedService, {
     get: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, sizedPayload(call.request.readUInt32BE(0))),
+    put: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, request(call.request.length)),
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
@@ -86,6 +91,8 @@ export interface SizedOutcome {
 
 export interface SizedClient {
   get(size: number): Promise<SizedOutcome>;
+  /** Sends `size` bytes; the outcome's bytes are the 4-byte length the service counted. */
+  put?(size: number): Promise<SizedOutcome>;
   close(): void;
 }
 
@@ -101,14 +108,14 @@ export function sizedClient(endpoint: Endpoint): SizedClient {
   const client = new Client(`127.0.0.1:${endpoint.port}`, grpc.credentials.createInsecure(), {
     ...largeMessages,
     'grpc.default_authority': endpoint.authority,
-  }) as unknown as grpc.Client & { get(request: Buffer, callback: (error: grpc.ServiceError | null, response?: Buffer) => void): void };
+  }) as unknown as grpc.Client & Record<'get' | 'put', (request: Buffer, callback: (error: grpc.ServiceError | null, response?: Buffer) => void) => void>;
+  const call = (method: 'get' | 'put', message: Buffer): Promise<SizedOutcome> =>
+    new Promise((resolve) =>
+      client[method](message, (error, response) => resolve(outcomeOf(error?.code ?? grpc.status.OK, error?.details ?? '', response ?? Buffer.alloc(0)))),
+    );
   return {
-    get: (size) =>
-      new Promise((resolve) =>
-        client.get(request(size), (error, response) => {
-          resolve(outcomeOf(error?.code ?? grpc.status.OK, error?.details ?? '', response ?? Buffer.alloc(0)));
-        }),
-      ),
+    get: (size) => call('get', request(size)),
+    put: (size) => call('put', sizedPayload(size)),
     close: () => client.close(),
   };
 }

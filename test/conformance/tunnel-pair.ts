@@ -3,7 +3,7 @@
 // same client against both and compares what it saw.
 import type { ServerLimits } from '../../src/main/tunnel/config.js';
 import type { TunnelProtocol } from '../../src/main/tunnel/agent/tunnel-agent.js';
-import { startTunnel, type TunnelFixture } from '../helpers/common.js';
+import { spawnCli, startTunnel, type CliProcess } from '../helpers/common.js';
 
 export interface Endpoint {
   /** Where to connect: always 127.0.0.1. */
@@ -15,25 +15,54 @@ export interface Endpoint {
 export interface TunnelPair {
   direct: Endpoint;
   tunnel: Endpoint;
-  fixture: TunnelFixture;
   /** Both, for cases that run alike against each: [label, endpoint]. */
   both: [label: 'direct' | 'tunnel', endpoint: Endpoint][];
   stop(): Promise<void>;
 }
 
-export async function startTunnelPair(servicePort: number, protocol: TunnelProtocol, limits: Partial<ServerLimits> = {}): Promise<TunnelPair> {
-  const name = protocol === 'grpc' ? 'rpc' : 'app';
-  const fixture = await startTunnel([{ name, protocol, target: String(servicePort) }], { limits });
+const tunnelName = (protocol: TunnelProtocol): string => (protocol === 'grpc' ? 'rpc' : 'app');
+
+function pair(servicePort: number, publicPort: number, protocol: TunnelProtocol, stop: () => Promise<void>): TunnelPair {
   const direct = { port: servicePort, authority: `127.0.0.1:${servicePort}` };
-  const tunnel = { port: fixture.publicPort, authority: `${name}.localhost:${fixture.publicPort}` };
+  const tunnel = { port: publicPort, authority: `${tunnelName(protocol)}.localhost:${publicPort}` };
   return {
     direct,
     tunnel,
-    fixture,
     both: [
       ['direct', direct],
       ['tunnel', tunnel],
     ],
-    stop: () => fixture.stop(),
+    stop,
   };
+}
+
+/** Server and agent in this process: quick to start, easy to inspect. */
+export async function startTunnelPair(servicePort: number, protocol: TunnelProtocol, limits: Partial<ServerLimits> = {}): Promise<TunnelPair> {
+  const fixture = await startTunnel([{ name: tunnelName(protocol), protocol, target: String(servicePort) }], { limits });
+  return pair(servicePort, fixture.publicPort, protocol, () => fixture.stop());
+}
+
+/**
+ * `burrow server` and `burrow http|grpc` as processes, as a user runs them:
+ * the client then competes with the tunnel for neither event loop nor CPU
+ * time slice, so a tunnel that writes faster than the client reads shows.
+ */
+export async function startProcessTunnelPair(servicePort: number, protocol: TunnelProtocol, serverFlags: string[] = []): Promise<TunnelPair> {
+  const processes: CliProcess[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(processes.reverse().map((p) => p.kill()));
+  };
+  try {
+    const server = spawnCli(['server', '--control', '127.0.0.1:0', '--public', '127.0.0.1:0', '--domain', 'localhost', '--token', 'conformance', ...serverFlags]);
+    processes.push(server);
+    const control = /connect to (\S+)/.exec(await server.waitForLine(/agents connect to/))![1]!;
+    const publicPort = Number(/:(\d+)$/.exec(await server.waitForLine(/public traffic on/))![1]);
+    const agent = spawnCli([protocol, String(servicePort), '--name', tunnelName(protocol), '--server', control, '--token', 'conformance', '--no-inspect']);
+    processes.push(agent);
+    await agent.waitForLine(/^tunnel /);
+    return pair(servicePort, publicPort, protocol, stop);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
