@@ -85,6 +85,16 @@ program
   .addOption(new Option('--idle-timeout <ms>', 'close public connections idle this long (default 60000)').argParser(positiveInteger('--idle-timeout')))
   .addOption(new Option('--rate-limit <n>', 'requests per second per tunnel, else 429').argParser(positiveInteger('--rate-limit')))
   .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head before 504').argParser(positiveInteger('--request-timeout')))
+  .addOption(
+    new Option('--max-websocket-message <bytes>', 'largest WebSocket message either way, else close 1009 (default 67108864)').argParser(
+      positiveInteger('--max-websocket-message'),
+    ),
+  )
+  .addOption(
+    new Option('--max-streams-per-connection <n>', 'concurrent streams per public HTTP/2 connection (default 128)').argParser(
+      positiveInteger('--max-streams-per-connection'),
+    ),
+  )
   .option('--tls-cert <file>', 'PEM certificate: serve both ports over TLS (public: ALPN h2 and http/1.1)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--dev-tls', 'serve TLS with a self-signed certificate made at start (printed path: give it to agents with --ca)')

@@ -21,6 +21,8 @@ export interface ServerCommandOptions {
   rateLimit?: number;
   maxInflightPerAgent?: number;
   requestTimeout?: number;
+  maxWebsocketMessage?: number;
+  maxStreamsPerConnection?: number;
   heartbeatInterval?: number;
   tlsCert?: string;
   tlsKey?: string;
@@ -56,6 +58,8 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
       headerTimeoutMs: options.headerTimeout,
       idleTimeoutMs: options.idleTimeout,
       ratePerTunnel: options.rateLimit,
+      maxWebSocketMessageBytes: options.maxWebsocketMessage,
+      maxStreamsPerConnection: options.maxStreamsPerConnection,
     }),
     config: {
       ...(options.requestTimeout !== undefined && { requestTimeoutMs: options.requestTimeout }),

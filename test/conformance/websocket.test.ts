@@ -1,0 +1,190 @@
+// WebSocket through burrow processes compared with the service directly,
+// with the ws client: messages from 0 B to the documented maximum, each
+// followed at once by a burst of small ones, echoed back (so both
+// directions); permessage-deflate where both ends support it; messages over
+// the limit closed with 1009 and a reason that names it.
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
+
+const MiB = 1024 * 1024;
+/** The documented default of --max-websocket-message. */
+const defaultMaxMessage = 64 * MiB;
+const burst = 10;
+
+interface EchoService {
+  port: number;
+  /** permessage-deflate as each connection negotiated it ('' for none). */
+  negotiated: string[];
+  close(): Promise<void>;
+}
+
+/** Echoes every message; "send N" asks it for N bytes instead. */
+async function startEcho(options: { deflate: boolean; maxPayload: number }): Promise<EchoService> {
+  const http: Server = createServer((_req, res) => res.end('websocket only'));
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: options.deflate, maxPayload: options.maxPayload });
+  const negotiated: string[] = [];
+  wss.on('connection', (ws) => {
+    negotiated.push(ws.extensions);
+    // Oversize messages end in a 1009 close, which the tests look at.
+    ws.on('error', () => {});
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const text = isBinary ? '' : data.toString();
+      if (text.startsWith('send ')) ws.send(Buffer.alloc(Number(text.slice(5)), 3));
+      else ws.send(data as Buffer, { binary: isBinary });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (http.address() as AddressInfo).port,
+    negotiated,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+interface Session {
+  ws: WebSocket;
+  received: { bytes: number; binary: boolean; sha256: string }[];
+  closed: Promise<{ code: number; reason: string }>;
+  waitFor(count: number): Promise<void>;
+}
+
+function connect(endpoint: Endpoint, options: { deflate?: boolean; maxPayload?: number } = {}): Promise<Session> {
+  const ws = new WebSocket(`ws://127.0.0.1:${endpoint.port}/echo`, { headers: { host: endpoint.authority }, perMessageDeflate: options.deflate ?? false, maxPayload: options.maxPayload ?? 0 });
+  ws.on('error', () => {});
+  const received: Session['received'] = [];
+  let waiting: { count: number; resolve: () => void } | undefined;
+  ws.on('message', (data: RawData, binary: boolean) => {
+    const bytes = data as Buffer;
+    received.push({ bytes: bytes.length, binary, sha256: createHash('sha256').update(bytes).digest('hex') });
+    if (waiting !== undefined && received.length >= waiting.count) waiting.resolve();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const waitFor = (count: number): Promise<void> =>
+    received.length >= count ? Promise.resolve() : new Promise<void>((resolve, reject) => {
+      waiting = { count, resolve };
+      void closed.then((c) => reject(new Error(`closed with ${c.code} ${c.reason} after ${received.length} of ${count} messages`)));
+    });
+  return new Promise((resolve, reject) => ws.once('open', () => resolve({ ws, received, closed, waitFor })).once('error', reject));
+}
+
+const payload = (size: number): Buffer => {
+  const bytes = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
+  return bytes;
+};
+
+describe('WebSocket messages up to the documented maximum', () => {
+  let service: EchoService;
+  let pair: TunnelPair;
+
+  beforeAll(async () => {
+    service = await startEcho({ deflate: false, maxPayload: defaultMaxMessage });
+    pair = await startProcessTunnelPair(service.port, 'http');
+  });
+
+  afterAll(async () => {
+    await pair?.stop();
+    await service?.close();
+  });
+
+  it('arrive the same directly and through the tunnel, each followed at once by a burst, in order', async () => {
+    const sizes = [0, 1, 125, 126, 65_535, 65_536, MiB - 1, MiB, MiB + 1, 4 * MiB - 1, 4 * MiB + 1, 6 * MiB, 16 * MiB + 1, defaultMaxMessage];
+    const outcomes: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const session = await connect(endpoint);
+      let expected = 0;
+      for (const size of sizes) {
+        session.ws.send(payload(size), { binary: true });
+        for (let i = 0; i < burst; i++) session.ws.send(`after ${size}: ${i}`);
+        expected += 1 + burst;
+        await session.waitFor(expected);
+      }
+      session.ws.close(1000, 'done');
+      outcomes[label] = { received: session.received, closed: await session.closed };
+    }
+    expect(outcomes.tunnel).toEqual(outcomes.direct);
+    expect((outcomes.direct as { received: unknown[] }).received).toHaveLength(sizes.length * (1 + burst));
+  });
+});
+
+describe('WebSocket messages over the limit', () => {
+  const limit = 4 * MiB;
+  let service: EchoService;
+  let pair: TunnelPair;
+
+  beforeAll(async () => {
+    service = await startEcho({ deflate: false, maxPayload: limit });
+    pair = await startProcessTunnelPair(service.port, 'http', ['--max-websocket-message', String(limit)]);
+  });
+
+  afterAll(async () => {
+    await pair?.stop();
+    await service?.close();
+  });
+
+  it('close with 1009 when a client sends one, and through the tunnel the reason names the limit', async () => {
+    const closes: Record<string, { code: number; reason: string }> = {};
+    for (const [label, endpoint] of pair.both) {
+      const session = await connect(endpoint);
+      session.ws.send(payload(limit));
+      await session.waitFor(1);
+      session.ws.send(payload(limit + 1));
+      closes[label] = await session.closed;
+    }
+    expect(closes.tunnel!.code).toBe(closes.direct!.code);
+    expect(closes.tunnel).toEqual({ code: 1009, reason: 'message over the 4 MiB limit' });
+  });
+
+  it('close with 1009 when the service sends one, and through the tunnel the client hears why', async () => {
+    const closes: Record<string, { code: number; reason: string }> = {};
+    for (const [label, endpoint] of pair.both) {
+      // Directly the client enforces the same limit itself: ws refuses the
+      // message, sends 1009 and stops reading, so it reports 1006. Through
+      // the tunnel the agent refuses it and the client is told, with the limit.
+      const session = await connect(endpoint, { maxPayload: limit });
+      session.ws.send(`send ${limit + 1}`);
+      closes[label] = await session.closed;
+    }
+    expect(closes).toEqual({ direct: { code: 1006, reason: '' }, tunnel: { code: 1009, reason: 'message over the 4 MiB limit' } });
+  });
+});
+
+describe('permessage-deflate', () => {
+  const cases: [string, { service: boolean; client: boolean }][] = [
+    ['both ends support it', { service: true, client: true }],
+    ['only the client offers it', { service: false, client: true }],
+    ['only the service supports it', { service: true, client: false }],
+  ];
+
+  it.each(cases)('is negotiated the same directly and through the tunnel when %s', async (_label, support) => {
+    const service = await startEcho({ deflate: support.service, maxPayload: defaultMaxMessage });
+    const pair = await startProcessTunnelPair(service.port, 'http');
+    try {
+      const outcomes: Record<string, unknown> = {};
+      for (const [label, endpoint] of pair.both) {
+        const session = await connect(endpoint, { deflate: support.client });
+        const compressible = Buffer.alloc(2 * MiB, 'burrow ');
+        session.ws.send(compressible, { binary: true });
+        session.ws.send('small');
+        await session.waitFor(2);
+        session.ws.close(1000);
+        await session.closed;
+        outcomes[label] = { clientExtensions: session.ws.extensions, received: session.received, serviceExtensions: service.negotiated.at(-1) };
+      }
+      expect(outcomes.tunnel).toEqual(outcomes.direct);
+      const negotiated = support.service && support.client;
+      expect((outcomes.tunnel as { clientExtensions: string }).clientExtensions.includes('permessage-deflate')).toBe(negotiated);
+    } finally {
+      await pair.stop();
+      await service.close();
+    }
+  });
+});
