@@ -1,8 +1,8 @@
 // One local service reached two ways: directly, and through a real tunnel
 // (an in-process server and agent on loopback). A conformance case runs the
 // same client against both and compares what it saw.
-import type { ServerLimits } from '../../src/main/tunnel/config.js';
 import type { TunnelProtocol } from '../../src/main/tunnel/agent/tunnel-agent.js';
+import type { TunnelServerOptions } from '../../src/main/tunnel/server/tunnel-server.js';
 import { spawnCli, startTunnel, type CliProcess } from '../helpers/common.js';
 
 export interface Endpoint {
@@ -37,8 +37,8 @@ function pair(servicePort: number, publicPort: number, protocol: TunnelProtocol,
 }
 
 /** Server and agent in this process: quick to start, easy to inspect. */
-export async function startTunnelPair(servicePort: number, protocol: TunnelProtocol, limits: Partial<ServerLimits> = {}): Promise<TunnelPair> {
-  const fixture = await startTunnel([{ name: tunnelName(protocol), protocol, target: String(servicePort) }], { limits });
+export async function startTunnelPair(servicePort: number, protocol: TunnelProtocol, serverOptions: Partial<TunnelServerOptions> = {}): Promise<TunnelPair> {
+  const fixture = await startTunnel([{ name: tunnelName(protocol), protocol, target: String(servicePort) }], serverOptions);
   return pair(servicePort, fixture.publicPort, protocol, () => fixture.stop());
 }
 

@@ -10,7 +10,7 @@ import {
   isHttp2HopHeader,
 } from '../../src/main/tunnel/headers.js';
 
-const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'transfer-encoding', 'upgrade'];
 
 const upper = (name: string): string => name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
 
@@ -28,6 +28,10 @@ describe('headersFromRaw', () => {
       { name: 'Set-Cookie', value: 'two=2' },
       { name: 'Content-Length', value: '0' },
     ]);
+  });
+
+  it('keeps Trailer, which announces trailers that travel end to end (RFC 9110 section 6.6.2)', () => {
+    expect(headersFromRaw(['Trailer', 'x-digest'])).toEqual([{ name: 'Trailer', value: 'x-digest' }]);
   });
 
   it.each(hopByHop.flatMap((name) => [name, upper(name), name.toUpperCase()]))('drops the hop-by-hop header %s', (name) => {

@@ -1,5 +1,6 @@
 // Header lists as ordered name/value pairs, and the hop-by-hop headers a proxy
-// must not forward (RFC 9110 section 7.6.1).
+// must not forward (RFC 9110 section 7.6.1). Trailer is not among them: it
+// announces trailers that travel end to end (section 6.6.2).
 import type { Header } from '../gen/burrow/v1/tunnel.js';
 
 const hopByHop = new Set([
@@ -9,7 +10,6 @@ const hopByHop = new Set([
   'proxy-authenticate',
   'proxy-authorization',
   'te',
-  'trailer',
   'transfer-encoding',
   'upgrade',
 ]);

@@ -1,0 +1,142 @@
+// HTTP/1.1 through burrow processes compared with the service directly, with
+// curl and with raw bytes for what curl does not send: trailers both ways,
+// chunked bodies staying chunked; and the rules the edge itself enforces
+// (RFC 9110/9112), each answered with a status and x-burrow-error.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpEcho, type HttpEchoService, type ReceivedRequest } from './http-echo-service.js';
+import { chunked, rawRequest } from './raw-http.js';
+import { runTool } from './tools.js';
+import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
+
+let service: HttpEchoService;
+let pair: TunnelPair;
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'burrow-conformance-'));
+  service = await startHttpEcho();
+  pair = await startProcessTunnelPair(service.port, 'http');
+});
+
+afterAll(async () => {
+  await pair?.stop();
+  await service?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Headers a hop sets for itself, left out of comparisons. */
+const perHop = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/** curl's dump of status, headers and (after the body) trailers, as comparable lines. */
+function dumped(text: string): string[] {
+  return text
+    .split('\r\n')
+    .filter((line) => line !== '' && !perHop.has(line.split(':')[0]!.toLowerCase()));
+}
+
+const url = (endpoint: Endpoint, path: string): string[] => [`http://127.0.0.1:${endpoint.port}${path}`, '-H', `Host: ${endpoint.authority}`];
+
+/** What the service saw, minus what legitimately differs by route (the Host). */
+const seen = (request: ReceivedRequest | undefined): Omit<ReceivedRequest, 'host'> | undefined => {
+  if (request === undefined) return undefined;
+  const { host: _host, ...rest } = request;
+  return rest;
+};
+
+describe('HTTP/1.1 with curl', () => {
+  it('a response with trailers keeps them and its Trailer header', async () => {
+    const runs: Record<string, string[]> = {};
+    for (const [label, endpoint] of pair.both) {
+      const result = await runTool('curl', ['-s', '-D', '-', '-o', '/dev/null', ...url(endpoint, '/trailers')]);
+      expect(result.code).toBe(0);
+      runs[label] = dumped(result.stdout.toString('latin1'));
+    }
+    expect(runs.tunnel).toEqual(runs.direct);
+    expect(runs.direct).toEqual(expect.arrayContaining(['x-checksum: abc123', 'x-count: 2']));
+    expect(runs.direct!.find((line) => line.toLowerCase().startsWith('trailer:'))).toBeDefined();
+  });
+
+  it('GET, HEAD and a POST with a body reach the service alike', async () => {
+    const bodyFile = join(scratch, 'body');
+    writeFileSync(bodyFile, randomBytes(100_000));
+    for (const args of [[], ['-I'], ['--data-binary', `@${bodyFile}`, '-H', 'content-type: application/octet-stream']]) {
+      const runs: Record<string, unknown> = {};
+      for (const [label, endpoint] of pair.both) {
+        const result = await runTool('curl', ['-s', '-D', '-', ...args, ...url(endpoint, '/echo?q=1')]);
+        const head = result.stdout.toString('latin1').split('\r\n\r\n')[0]!;
+        runs[label] = { code: result.code, head: dumped(head).filter((line) => !line.startsWith('content-length')), seen: seen(service.received.at(-1)) };
+      }
+      expect(runs.tunnel).toEqual(runs.direct);
+    }
+  });
+});
+
+describe('HTTP/1.1 request trailers, as raw bytes', () => {
+  it.each([
+    ['a small chunked body', 300],
+    ['a 1 MiB chunked body', 1024 * 1024],
+  ])('%s arrives chunked with its trailers', async (_label, size) => {
+    const body = randomBytes(size);
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const request = Buffer.concat([
+        Buffer.from(`POST /upload HTTP/1.1\r\nHost: ${endpoint.authority}\r\nTransfer-Encoding: chunked\r\nTrailer: x-digest\r\nConnection: close\r\n\r\n`),
+        chunked(body, 16_384, { 'x-digest': 'sha-xyz', 'x-parts': String(Math.ceil(size / 16_384)) }),
+      ]);
+      const response = await rawRequest(endpoint.port, request);
+      runs[label] = { status: response.status, seen: seen(service.received.at(-1)) };
+    }
+    expect(runs.tunnel).toEqual(runs.direct);
+    expect(runs.direct).toMatchObject({ status: 200, seen: { framing: 'chunked', bodyBytes: size, trailers: { 'x-digest': 'sha-xyz' } } });
+  });
+});
+
+describe('rules the edge enforces', () => {
+  const tunnelPort = (): number => pair.tunnel.port;
+  const host = (): string => pair.tunnel.authority;
+
+  it('answers a request with two Host headers 400 and does not forward it', async () => {
+    const before = service.received.length;
+    const response = await rawRequest(tunnelPort(), `GET /x HTTP/1.1\r\nHost: ${host()}\r\nHost: other.localhost\r\nConnection: close\r\n\r\n`);
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([400, 'BURROW_E_BAD_REQUEST']);
+    expect(service.received.length).toBe(before);
+  });
+
+  it('routes an absolute-form target by its authority, not by Host, and forwards it in origin form', async () => {
+    const response = await rawRequest(tunnelPort(), `GET http://${host()}/abs?x=1 HTTP/1.1\r\nHost: nobody.localhost\r\nConnection: close\r\n\r\n`);
+    expect(response.status).toBe(200);
+    expect(service.received.at(-1)).toMatchObject({ url: '/abs?x=1', host: host() });
+  });
+
+  it('answers a 100 KB URL 414 and a 65 KB header 431, each with its code, read whole by curl', async () => {
+    const cases: [string[], number, string][] = [
+      [[`/${'a'.repeat(100_000)}`], 414, 'BURROW_E_URI_TOO_LONG'],
+      [['/', '-H', `x-big: ${'b'.repeat(65_000)}`], 431, 'BURROW_E_HEADER_TOO_LARGE'],
+    ];
+    for (const [[path, ...headers], status, code] of cases) {
+      const result = await runTool('curl', ['-s', '-D', '-', '-o', '/dev/null', ...url(pair.tunnel, path!), ...headers]);
+      const head = result.stdout.toString('latin1');
+      // curl exits 0 only if it read the whole answer before the connection closed.
+      expect({ exit: result.code, status: Number(head.split(' ')[1]), code: /x-burrow-error: (\S+)/.exec(head)?.[1] }).toEqual({ exit: 0, status, code });
+    }
+  });
+
+  it('answers an unknown HTTP version 505 with its code', async () => {
+    const response = await rawRequest(tunnelPort(), `GET / HTTP/3.0\r\nHost: ${host()}\r\n\r\n`);
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([505, 'BURROW_E_HTTP_VERSION']);
+  });
+
+  it('refuses Transfer-Encoding with Content-Length (smuggling) with 400, never forwarding it', async () => {
+    const before = service.received.length;
+    const response = await rawRequest(
+      tunnelPort(),
+      `POST / HTTP/1.1\r\nHost: ${host()}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: ${host()}\r\n\r\n`,
+    );
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([400, 'BURROW_E_BAD_REQUEST']);
+    expect(service.received.length).toBe(before);
+  });
+});

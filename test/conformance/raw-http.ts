@@ -1,0 +1,54 @@
+// HTTP/1.1 written and read as bytes on a socket: for what clients rarely
+// send (trailers on a request, two Host headers, odd request targets).
+import { connect } from 'node:net';
+
+export interface RawResponse {
+  status: number;
+  /** Header lines as sent, lower-cased names. */
+  headers: Record<string, string>;
+  /** Everything after the head (the body as framed, trailers included). */
+  rest: string;
+  /** The connection closed without an error once the response was read. */
+  closedCleanly: boolean;
+}
+
+/** Sends `request` and reads until the server closes or `doneWhen` says the response is complete. */
+export function rawRequest(port: number, request: string | Buffer, doneWhen: (text: string) => boolean = () => false): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let errored = false;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (doneWhen(text)) socket.end();
+    });
+    socket.on('error', () => (errored = true));
+    socket.on('close', () => {
+      const headEnd = text.indexOf('\r\n\r\n');
+      if (headEnd < 0) {
+        reject(new Error(`no response head (read ${JSON.stringify(text.slice(0, 200))}${errored ? ', connection reset' : ''})`));
+        return;
+      }
+      const [statusLine, ...lines] = text.slice(0, headEnd).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers, rest: text.slice(headEnd + 4), closedCleanly: !errored });
+    });
+    socket.write(request);
+  });
+}
+
+/** A chunked body as bytes, with trailer lines after the last chunk. */
+export function chunked(body: Buffer, chunkBytes: number, trailers: Record<string, string> = {}): Buffer {
+  const parts: Buffer[] = [];
+  for (let offset = 0; offset < body.length; offset += chunkBytes) {
+    const chunk = body.subarray(offset, offset + chunkBytes);
+    parts.push(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`0\r\n${Object.entries(trailers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`));
+  return Buffer.concat(parts);
+}
