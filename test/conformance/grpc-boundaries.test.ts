@@ -76,6 +76,30 @@ describe.each(cases)('gRPC unary responses, %s,', (_label, startService, makeCli
   });
 });
 
+describe('gRPC messages of 60 to 67 MB (near grpc-js limit of 64 MiB)', () => {
+  it('arrive the same directly and through the tunnel', async () => {
+    const service = await startGrpcJsSizedService();
+    const pair = await startTunnelPair(service.port, 'grpc');
+    try {
+      const outcomes: Record<string, SizedOutcome[]> = {};
+      for (const [label, endpoint] of pair.both) {
+        const client = sizedClient(endpoint);
+        outcomes[label] = [await client.get(60_000_000), await client.get(67_000_000), await client.put!(64_000_000)];
+        client.close();
+      }
+      expect(outcomes.tunnel).toEqual(outcomes.direct);
+      expect(outcomes.direct!.map((o) => [o.code, o.bytes])).toEqual([
+        [0, 60_000_000],
+        [0, 67_000_000],
+        [0, 4],
+      ]);
+    } finally {
+      await pair.stop();
+      await service.stop();
+    }
+  });
+});
+
 describe('the resetting server', () => {
   it('really ends streams with RST_STREAM(NO_ERROR) when the caller is still sending (so the tunnel meets it)', async () => {
     const service = await startResettingSizedService();

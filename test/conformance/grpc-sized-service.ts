@@ -19,11 +19,12 @@ const sizedService = {
 
 const largeMessages = { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 };
 
-/** The payload of `size` bytes every server sends: a pattern that shows misplaced bytes. */
+/** A pattern whose period (a prime) divides no buffer or window size, so misplaced bytes show. */
+const pattern = Buffer.from(Array.from({ length: 65_521 }, (_, i) => (i * 7 + (i >> 12)) & 0xff));
+
+/** The payload of `size` bytes every server sends. */
 export function sizedPayload(size: number): Buffer {
-  const payload = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) payload[i] = (i * 7 + (i >> 12)) & 0xff;
-  return payload;
+  return size === 0 ? Buffer.alloc(0) : Buffer.allocUnsafe(size).fill(pattern);
 }
 
 const request = (size: number): Buffer => {

@@ -39,7 +39,10 @@ function describe(req: IncomingMessage, body: Buffer): ReceivedRequest {
   };
 }
 
-/** /trailers answers chunked with a Trailer header and two trailers; anything else answers the JSON description. */
+/**
+ * /trailers answers chunked with a Trailer header and two trailers;
+ * /status/N answers N with no body; anything else answers the JSON description.
+ */
 export async function startHttpEcho(): Promise<HttpEchoService> {
   const received: ReceivedRequest[] = [];
   const server = createServer((req, res) => {
@@ -53,6 +56,12 @@ export async function startHttpEcho(): Promise<HttpEchoService> {
         res.write('first part\n');
         res.write('second part\n');
         res.addTrailers({ 'x-checksum': 'abc123', 'x-count': '2' });
+        res.end();
+        return;
+      }
+      const status = /^\/status\/(\d{3})$/.exec(req.url ?? '');
+      if (status !== null) {
+        res.writeHead(Number(status[1]), { etag: '"v1"' });
         res.end();
         return;
       }

@@ -75,6 +75,41 @@ describe('HTTP/1.1 with curl', () => {
   });
 });
 
+describe('HTTP/1.1 as curl speaks it', () => {
+  /** curl's status, end-to-end headers and the service's view, for the same arguments directly and through the tunnel. */
+  async function compare(args: (endpoint: Endpoint) => string[], hopHeaders: string[] = []): Promise<void> {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const before = service.received.length;
+      const result = await runTool('curl', ['-s', '-D', '-', '-o', '/dev/null', '-o', '/dev/null', ...args(endpoint)]);
+      const heads = result.stdout.toString('latin1').split('\r\n\r\n').filter(Boolean);
+      const requests = service.received.slice(before).map((request) => ({ ...seen(request), headerNames: request.headerNames.filter((name) => !hopHeaders.includes(name)) }));
+      runs[label] = { exit: result.code, heads: heads.map((head) => dumped(head)), seen: requests };
+    }
+    expect(runs.tunnel).toEqual(runs.direct);
+  }
+
+  it('HTTP/1.0', () => compare((e) => ['-0', ...url(e, '/echo')]));
+  it('two requests on one kept-alive connection', () => compare((e) => [...url(e, '/echo?1'), ...url(e, '/echo?2').slice(0, 1)]));
+  // The edge answers the expectation itself, so that the client does not wait
+  // a tunnel round trip; the body follows at once and the service does not see it.
+  it('Expect: 100-continue with a body', () => compare((e) => [...url(e, '/echo'), '-H', 'Expect: 100-continue', '--data-binary', 'y'.repeat(5000)], ['expect']));
+  it.each(['204', '304'])('a %s answer, and HEAD', (status) => compare((e) => [...url(e, `/status/${status}`), '-I']));
+  it('1,000 request headers', () => compare((e) => [...url(e, '/echo'), ...Array.from({ length: 1000 }, (_, i) => ['-H', `x-h${i}: ${i}`]).flat()]));
+});
+
+describe('HTTP/1.1 pipelining, as raw bytes', () => {
+  it('answers pipelined requests in order, as the service does', async () => {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const head = (path: string, last = false): string => `GET ${path} HTTP/1.1\r\nHost: ${endpoint.authority}\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
+      const response = await rawRequest(endpoint.port, head('/echo?1') + head('/echo?2') + head('/echo?3', true));
+      runs[label] = [...response.rest.matchAll(/"url":"([^"]+)"/g)].map((match) => match[1]);
+    }
+    expect(runs).toEqual({ direct: ['/echo?1', '/echo?2', '/echo?3'], tunnel: ['/echo?1', '/echo?2', '/echo?3'] });
+  });
+});
+
 describe('HTTP/1.1 request trailers, as raw bytes', () => {
   it.each([
     ['a small chunked body', 300],

@@ -115,6 +115,68 @@ describe('WebSocket messages up to the documented maximum', () => {
   });
 });
 
+describe('WebSocket protocol cases', () => {
+  let service: EchoService;
+  let pair: TunnelPair;
+
+  beforeAll(async () => {
+    service = await startEcho({ deflate: false, maxPayload: defaultMaxMessage });
+    pair = await startProcessTunnelPair(service.port, 'http');
+  });
+
+  afterAll(async () => {
+    await pair?.stop();
+    await service?.close();
+  });
+
+  /** Runs `act` on a fresh connection directly and through the tunnel; returns each side's messages and close. */
+  async function both(act: (session: Session) => Promise<void>): Promise<Record<string, unknown>> {
+    const outcomes: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const session = await connect(endpoint);
+      await act(session);
+      const closed = await session.closed;
+      outcomes[label] = { received: session.received, closed };
+    }
+    return outcomes;
+  }
+
+  it('a message sent in fragments arrives whole', async () => {
+    const outcomes = await both(async (session) => {
+      session.ws.send(payload(1000), { binary: true, fin: false });
+      session.ws.send(payload(70_000), { fin: false });
+      session.ws.send(payload(5), { fin: true });
+      await session.waitFor(1);
+      session.ws.close(1000);
+    });
+    expect(outcomes.tunnel).toEqual(outcomes.direct);
+    expect((outcomes.direct as { received: unknown[] }).received).toEqual([expect.objectContaining({ bytes: 71_005, binary: true })]);
+  });
+
+  it('pings up to the 125-byte limit come back as pongs with their payload', async () => {
+    const outcomes = await both(async (session) => {
+      const pongs: string[] = [];
+      session.ws.on('pong', (data: Buffer) => pongs.push(data.toString()));
+      for (const size of [0, 1, 125]) {
+        const pong = new Promise((resolve) => session.ws.once('pong', resolve));
+        session.ws.ping('p'.repeat(size));
+        await pong;
+      }
+      session.received.push({ bytes: pongs.length, binary: false, sha256: pongs.join(',') });
+      session.ws.close(1000);
+    });
+    expect(outcomes.tunnel).toEqual(outcomes.direct);
+  });
+
+  it('a text message that is not UTF-8 closes with 1007', async () => {
+    const outcomes = await both(async (session) => {
+      session.ws.send(Buffer.from([0x68, 0xff, 0xfe]), { binary: false });
+    });
+    expect(outcomes.tunnel).toEqual(outcomes.direct);
+    expect((outcomes.direct as { closed: { code: number } }).closed.code).toBe(1007);
+  });
+});
+
 describe('WebSocket messages over the limit', () => {
   const limit = 4 * MiB;
   let service: EchoService;
