@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only small,proxy,bulk,pipe,stream,slow,websocket,grpc] [--load autocannon]`:
+// `npm run bench [-- --quick] [--only small,proxy,bulk,pipe,stream,slow,websocket,grpc,h2load] [--load autocannon]`:
 // starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1, measures
 // each scenario directly and through the tunnel in the same run, prints a
 // table and writes bench/results/*.json. Figures only; nothing is asserted.
@@ -12,6 +12,7 @@ import { removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './proce
 import { oneMiBBodies, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { grpcCalls } from './scenarios/grpc.js';
 import { grpcPipe } from './scenarios/grpc-pipe.js';
+import { h2loadGrpc } from './scenarios/h2load.js';
 import { minimalProxy } from './scenarios/minimal-proxy.js';
 import { websocket } from './scenarios/websocket.js';
 
@@ -24,6 +25,7 @@ const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   slow: slowReaderIsolation,
   websocket,
   grpc: grpcCalls,
+  h2load: h2loadGrpc,
 };
 
 const args = process.argv.slice(2);

@@ -58,6 +58,7 @@ describe('npm run bench -- --quick', () => {
       /^WebSocket echo/,
       /^gRPC unary/,
       /^gRPC server stream/,
+      /^gRPC unary with h2load/,
       /^RSS after the run/,
     ]) {
       expect(scenarios.some((s) => expected.test(s)), `a figure for ${expected}`).toBe(true);
