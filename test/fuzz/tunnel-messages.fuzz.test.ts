@@ -90,8 +90,11 @@ describe('fuzzing agent messages', () => {
       { numRuns: Math.ceil(exchanges / perRun), endOnFailure: true },
     );
     // The server is still whole: nothing pending, and the other tunnel serves.
+    // (Its 150 ms response timeout, there to bound the fuzz, can run out on a
+    // busy machine: each try is a definite answer, and one must succeed.)
     await expect.poll(() => fixture.server.inflightRequests).toBe(0);
-    expect((await publicRequest({ port: fixture.publicPort, host: 'steady.localhost' })).body.toString()).toBe('steady');
+    const steady = (): Promise<string> => publicRequest({ port: fixture.publicPort, host: 'steady.localhost' }).then((res) => res.body.toString());
+    await expect.poll(steady, { timeout: 10_000, interval: 50 }).toBe('steady');
     // Broken messages were reported to the agent that sent them.
     expect(fake.controlReceived.some((m) => m.payload?.$case === 'error' && m.payload.value.code === ErrorCode.Protocol)).toBe(true);
     expect(statuses.get(502) ?? 0).toBeGreaterThan(0);
