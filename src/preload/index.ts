@@ -5,11 +5,12 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { ContractTransport } from '../shared/contract-client.js';
 import { commandChannel, commandNames, eventChannel, eventNames, type CommandResult } from '../shared/contract.js';
+import { ErrorCode } from '../shared/error-codes.js';
 
 const transport: ContractTransport = {
   call: (name, input) => {
     // Only contract names become channels, whatever the page passes.
-    if (!commandNames.includes(name)) return Promise.resolve({ ok: false, code: 'BURROW_E_UNKNOWN_COMMAND', message: `unknown command ${String(name)}` });
+    if (!commandNames.includes(name)) return Promise.resolve({ ok: false, code: ErrorCode.UnknownCommand, message: `unknown command ${String(name)}` });
     return ipcRenderer.invoke(commandChannel(name), input) as Promise<CommandResult<unknown>>;
   },
   subscribe: (event, listener) => {

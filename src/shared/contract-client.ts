@@ -9,17 +9,8 @@ import {
   type CommandResult,
   type EventName,
 } from './contract.js';
+import { BurrowError } from './error-codes.js';
 
-/** A command that failed, with the stable code the main side reported. */
-export class ContractError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ContractError';
-  }
-}
 
 export interface ContractTransport {
   call(name: CommandName, input: unknown): Promise<CommandResult<unknown>>;
@@ -33,7 +24,8 @@ export function buildApi(transport: ContractTransport): BurrowApi {
   for (const name of commandNames) {
     api[name] = async (input: unknown) => {
       const result = await transport.call(name, input);
-      if (!result.ok) throw new ContractError(result.code, result.message);
+      // The stable code the main side reported, on the one coded error class.
+      if (!result.ok) throw new BurrowError(result.code, result.message);
       return result.value;
     };
   }

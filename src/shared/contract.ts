@@ -207,9 +207,12 @@ export const eventNames = Object.keys(eventKeys) as EventName[];
 export const commandChannel = (name: CommandName): string => `burrow:command:${name}`;
 export const eventChannel = (name: EventName): string => `burrow:event:${name}`;
 
-/** What the UI sees, whatever the transport: async commands and event subscriptions. */
-export type BurrowApi = {
+/** Every command as an async function: what AppService implements, and what the UI calls. */
+export type AppCommandHandlers = {
   [K in CommandName]: (input: CommandInput<K>) => Promise<CommandOutput<K>>;
-} & {
+};
+
+/** What the UI sees, whatever the transport: async commands and event subscriptions. */
+export type BurrowApi = AppCommandHandlers & {
   on<E extends EventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
 };

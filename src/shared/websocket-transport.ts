@@ -2,6 +2,8 @@
 // Works with the browser's WebSocket and with the `ws` package alike.
 import type { AppEvents, CommandName, CommandResult, EventName } from './contract.js';
 import type { ContractTransport } from './contract-client.js';
+import { ErrorCode } from './error-codes.js';
+import type { InspectorClientMessage, InspectorServerMessage } from './inspector-protocol.js';
 
 /** The part of the WebSocket interface this needs, common to browsers and `ws`. */
 export interface MinimalWebSocket {
@@ -18,9 +20,10 @@ export function webSocketTransport(socket: MinimalWebSocket): ContractTransport 
   const pending = new Map<number, (result: CommandResult<unknown>) => void>();
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
   socket.addEventListener('message', (event) => {
-    let message: { type?: string; id?: number; result?: CommandResult<unknown>; name?: EventName; payload?: unknown };
+    // From the server, but checked: a malformed message is dropped, not trusted.
+    let message: Partial<InspectorServerMessage>;
     try {
-      message = JSON.parse(String(event.data));
+      message = JSON.parse(String(event.data)) as Partial<InspectorServerMessage>;
     } catch {
       return;
     }
@@ -32,19 +35,20 @@ export function webSocketTransport(socket: MinimalWebSocket): ContractTransport 
     }
   });
   socket.addEventListener('close', () => {
-    for (const resolve of pending.values()) resolve({ ok: false, code: 'BURROW_E_DISCONNECTED', message: 'the inspector connection closed' });
+    for (const resolve of pending.values()) resolve({ ok: false, code: ErrorCode.Disconnected, message: 'the inspector connection closed' });
     pending.clear();
   });
   return {
     call: (name: CommandName, input: unknown) =>
       new Promise((resolve) => {
         if (socket.readyState !== open) {
-          resolve({ ok: false, code: 'BURROW_E_DISCONNECTED', message: 'the inspector connection is not open' });
+          resolve({ ok: false, code: ErrorCode.Disconnected, message: 'the inspector connection is not open' });
           return;
         }
         const id = nextId++;
         pending.set(id, resolve);
-        socket.send(JSON.stringify({ type: 'call', id, name, input }));
+        const call: InspectorClientMessage = { type: 'call', id, name, input };
+        socket.send(JSON.stringify(call));
       }),
     subscribe: <E extends EventName>(event: E, listener: (payload: AppEvents[E]) => void) => {
       let set = listeners.get(event);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentState, TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
-import type { TunnelError } from '../../src/main/tunnel/errors.js';
+import type { BurrowError } from '../../src/main/tunnel/errors.js';
 import { makeDevCertificate, type DevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import { publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
@@ -63,7 +63,7 @@ describe('control port TLS', () => {
     const server = await tlsServer();
     for (const tls of [{}, { ca: otherCert.cert }]) {
       const agent = agentFor(server, tls);
-      const fatal = new Promise<TunnelError>((resolve) => agent.once('fatal', resolve));
+      const fatal = new Promise<BurrowError>((resolve) => agent.once('fatal', resolve));
       agent.start();
       const error = await fatal;
       expect(error.code).toBe('BURROW_E_TLS_VERIFY');

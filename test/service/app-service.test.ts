@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppService } from '../../src/main/service/app-service.js';
 import { inProcessApi } from '../../src/main/service/command-dispatch.js';
 import type { BurrowApi, TunnelView } from '../../src/shared/contract.js';
-import { ContractError } from '../../src/shared/contract-client.js';
+import type { BurrowError } from '../../src/shared/error-codes.js';
 import { eventually, eventuallyAsync, publicRequest } from '../helpers/common.js';
 
 const services: AppService[] = [];
@@ -112,7 +112,7 @@ describe('AppService', () => {
 
   it('rejects bad input with stable codes and keeps working', async () => {
     const { api } = await open();
-    const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: ContractError) => e.code);
+    const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: BurrowError) => e.code);
     expect(await code(api.createTunnel({ name: 'Bad Name', protocol: 'http', target: '3000' }))).toBe('BURROW_E_INVALID_INPUT');
     expect(await code(api.createTunnel({ name: 'ok', protocol: 'ftp' as 'http', target: '3000' }))).toBe('BURROW_E_INVALID_INPUT');
     expect(await code(api.createTunnel({ name: 'ok', protocol: 'http', target: '70000' }))).toBe('BURROW_E_INVALID_INPUT');

@@ -1,6 +1,6 @@
 // Every stable error code has a definite public HTTP status and gRPC status.
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, TunnelError, grpcStatusFor, httpStatusFor } from '../../src/main/tunnel/errors.js';
+import { ErrorCode, BurrowError, TunnelErrorCode, grpcStatusFor, httpStatusFor } from '../../src/main/tunnel/errors.js';
 
 // gRPC status codes (grpc/doc/statuscodes.md).
 const CANCELLED = 1;
@@ -10,7 +10,7 @@ const UNIMPLEMENTED = 12;
 const UNAVAILABLE = 14;
 
 /** One row per code: adding a code to ErrorCode without deciding its statuses fails the coverage test. */
-const statuses: Record<keyof typeof ErrorCode, { http: number; grpc: number }> = {
+const statuses: Record<keyof typeof TunnelErrorCode, { http: number; grpc: number }> = {
   NoTunnel: { http: 404, grpc: UNIMPLEMENTED },
   TunnelOffline: { http: 502, grpc: UNAVAILABLE },
   LocalUnreachable: { http: 502, grpc: UNAVAILABLE },
@@ -36,11 +36,11 @@ const statuses: Record<keyof typeof ErrorCode, { http: number; grpc: number }> =
   WrongProtocol: { http: 502, grpc: UNIMPLEMENTED },
 };
 
-const rows = (Object.keys(statuses) as (keyof typeof ErrorCode)[]).map((key) => ({ key, code: ErrorCode[key], ...statuses[key] }));
+const rows = (Object.keys(statuses) as (keyof typeof TunnelErrorCode)[]).map((key) => ({ key, code: ErrorCode[key], ...statuses[key] }));
 
 describe('ErrorCode', () => {
   it('the status table covers exactly the codes there are', () => {
-    expect(Object.keys(statuses).sort()).toEqual(Object.keys(ErrorCode).sort());
+    expect(Object.keys(statuses).sort()).toEqual(Object.keys(TunnelErrorCode).sort());
   });
 
   it('codes are distinct BURROW_E_ strings', () => {
@@ -86,18 +86,18 @@ describe('grpcStatusFor', () => {
   });
 });
 
-describe('TunnelError', () => {
+describe('BurrowError', () => {
   it('is an Error carrying its code and message', () => {
-    const error = new TunnelError(ErrorCode.Timeout, 'no response in 30 s');
+    const error = new BurrowError(ErrorCode.Timeout, 'no response in 30 s');
     expect(error).toBeInstanceOf(Error);
-    expect(error.name).toBe('TunnelError');
+    expect(error.name).toBe('BurrowError');
     expect(error.code).toBe('BURROW_E_TIMEOUT');
     expect(error.message).toBe('no response in 30 s');
-    expect(String(error)).toBe('TunnelError: no response in 30 s');
+    expect(String(error)).toBe('BurrowError: no response in 30 s');
   });
 
   it('may carry a code from the peer that this build does not know', () => {
-    const error = new TunnelError('BURROW_E_FROM_THE_FUTURE', 'x');
+    const error = new BurrowError('BURROW_E_FROM_THE_FUTURE', 'x');
     expect(error.code).toBe('BURROW_E_FROM_THE_FUTURE');
     expect(httpStatusFor(error.code)).toBe(502);
   });

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { ErrorCode, TunnelError } from '../../src/main/tunnel/errors.js';
+import { ErrorCode, BurrowError } from '../../src/main/tunnel/errors.js';
 import { CreditedQueue, CreditedReceiver, CreditedSender, maxChunkBytes, writableSink } from '../../src/main/tunnel/flow-control.js';
 
 /** A source whose 'data' and 'end' we emit ourselves, recording pause and resume. */
@@ -208,7 +208,7 @@ function receiver(window: number) {
 }
 
 describe('CreditedReceiver', () => {
-  it('accepts up to its window, then refuses with a FlowControl TunnelError', () => {
+  it('accepts up to its window, then refuses with a FlowControl BurrowError', () => {
     const { r, pending } = receiver(100);
     r.write('a', 60);
     r.write('b', 40);
@@ -219,9 +219,9 @@ describe('CreditedReceiver', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(TunnelError);
-    expect((thrown as TunnelError).code).toBe(ErrorCode.FlowControl);
-    expect((thrown as TunnelError).message).toContain('window 100');
+    expect(thrown).toBeInstanceOf(BurrowError);
+    expect((thrown as BurrowError).code).toBe(ErrorCode.FlowControl);
+    expect((thrown as BurrowError).message).toContain('window 100');
     expect(pending).toHaveLength(2); // the refused item never reached the sink
   });
 
@@ -230,7 +230,7 @@ describe('CreditedReceiver', () => {
     r.write('first', 90);
     r.write('whole websocket message', 500); // 10 credit left: allowed to overshoot
     expect(pending).toHaveLength(2);
-    expect(() => r.write('more', 1)).toThrow(TunnelError);
+    expect(() => r.write('more', 1)).toThrow(BurrowError);
   });
 
   it('grants credit back in quarters of the window as the sink accepts items', () => {
@@ -251,7 +251,7 @@ describe('CreditedReceiver', () => {
     r.write('b', 2);
     pending[0].done(new Error('sink broke'));
     expect(grants).toEqual([]);
-    expect(() => r.write('c', 1)).toThrow(TunnelError); // the failed bytes stay spent
+    expect(() => r.write('c', 1)).toThrow(BurrowError); // the failed bytes stay spent
     pending[1].done(null);
     expect(grants).toEqual([2]);
     r.write('d', 1);
@@ -261,7 +261,7 @@ describe('CreditedReceiver', () => {
   it('granted credit can be spent again', () => {
     const { r, pending, grants } = receiver(8); // threshold 2
     r.write('a', 8);
-    expect(() => r.write('b', 1)).toThrow(TunnelError);
+    expect(() => r.write('b', 1)).toThrow(BurrowError);
     pending[0].done();
     expect(grants).toEqual([8]);
     r.write('c', 8);
@@ -277,7 +277,7 @@ describe('CreditedReceiver', () => {
 
   it('refuses everything with a window of 0', () => {
     const { r } = receiver(0);
-    expect(() => r.write('a', 1)).toThrow(TunnelError);
+    expect(() => r.write('a', 1)).toThrow(BurrowError);
   });
 
   it.each([

@@ -2,9 +2,10 @@
 // wrapper that refuses senders other than our own window's page, and every
 // event forwarded on its derived channel.
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { commandChannel, commandNames, eventChannel, eventNames, type CommandResult } from '../../shared/contract.js';
+import { commandChannel, commandNames, eventChannel, type CommandResult } from '../../shared/contract.js';
+import { ErrorCode } from '../../shared/error-codes.js';
 import type { AppService } from '../service/app-service.js';
-import { invokeCommand } from '../service/command-dispatch.js';
+import { invokeCommand, onEveryContractEvent } from '../service/command-dispatch.js';
 
 /** Whether a sender frame's URL is our renderer (dev server or packaged file). */
 export type TrustedSender = (frameUrl: string) => boolean;
@@ -13,7 +14,7 @@ export function registerIpcHandlers(ipcMain: Pick<IpcMain, 'handle' | 'removeHan
   for (const name of commandNames) {
     ipcMain.handle(commandChannel(name), async (event: IpcMainInvokeEvent, input: unknown): Promise<CommandResult<unknown>> => {
       const url = event.senderFrame?.url ?? '';
-      if (!trusted(url)) return { ok: false, code: 'BURROW_E_FORBIDDEN', message: `untrusted sender ${url || '(unknown)'}` };
+      if (!trusted(url)) return { ok: false, code: ErrorCode.Forbidden, message: `untrusted sender ${url || '(unknown)'}` };
       return invokeCommand(service, name, input);
     });
   }
@@ -22,10 +23,5 @@ export function registerIpcHandlers(ipcMain: Pick<IpcMain, 'handle' | 'removeHan
 
 /** Forwards every contract event to the window; `send` is webContents.send while the window lives. */
 export function forwardEvents(service: AppService, send: (channel: string, payload: unknown) => void): () => void {
-  const unsubscribers = eventNames.map((name) => {
-    const listener = (payload: unknown): void => send(eventChannel(name), payload);
-    service.on(name, listener as never);
-    return () => service.off(name, listener as never);
-  });
-  return () => unsubscribers.forEach((unsubscribe) => unsubscribe());
+  return onEveryContractEvent(service, (name, payload) => send(eventChannel(name), payload));
 }

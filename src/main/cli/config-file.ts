@@ -5,9 +5,8 @@
 //   tunnels:
 //     - { name: web, protocol: http, target: 3000 }
 //     - { name: api, protocol: grpc, target: 127.0.0.1:50051 }
-import { parseLocalTarget } from '../tunnel/agent/local-target.js';
 import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
-import { isValidTunnelName } from '../tunnel/tunnel-names.js';
+import { checkTunnelFields } from '../tunnel/tunnel-fields.js';
 import { hostPort, UsageError } from './usage-error.js';
 import { readYamlMapping } from './yaml-file.js';
 
@@ -32,16 +31,10 @@ export function readAgentConfig(path: string): AgentConfigFile {
 
 function tunnelSpec(entry: unknown, where: string): TunnelSpec {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new UsageError(`${where} must be a mapping`);
-  const { name, protocol = 'http', target } = entry as Record<string, unknown>;
-  if (name !== undefined && (typeof name !== 'string' || !isValidTunnelName(name))) {
-    throw new UsageError(`${where}.name must be a tunnel name (lowercase letters, digits and inner hyphens, at most 63), got ${JSON.stringify(name)}`);
-  }
-  if (protocol !== 'http' && protocol !== 'grpc') throw new UsageError(`${where}.protocol must be http or grpc`);
-  if (typeof target !== 'string' && typeof target !== 'number') throw new UsageError(`${where}.target must be PORT or HOST:PORT`);
   try {
-    parseLocalTarget(String(target));
+    const { name, protocol, target } = checkTunnelFields(entry);
+    return { name: name === '' ? undefined : name, protocol, target };
   } catch (error) {
-    throw new UsageError(`${where}.target: ${(error as Error).message}`);
+    throw new UsageError(`${where}.${(error as Error).message}`);
   }
-  return { name, protocol, target: String(target) };
 }

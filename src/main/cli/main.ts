@@ -2,9 +2,8 @@
 // see DESIGN.md "Processes and the CLI".
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { parseLocalTarget } from '../tunnel/agent/local-target.js';
 import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
-import { isValidTunnelName } from '../tunnel/tunnel-names.js';
+import { checkTunnelFields, type TunnelFieldError } from '../tunnel/tunnel-fields.js';
 import { runAgent } from './agent-command.js';
 import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
@@ -49,12 +48,10 @@ function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
       .option('--name <name>', 'tunnel name, served as NAME.DOMAIN (default: picked by the server)'),
   ).action(async (target: string, opts: AgentFlags & { name?: string }) => {
     try {
-      parseLocalTarget(target);
+      checkTunnelFields({ name: opts.name, protocol, target });
     } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    if (opts.name !== undefined && !isValidTunnelName(opts.name)) {
-      throw new UsageError(`--name "${opts.name}" is not a valid tunnel name (lowercase letters, digits and dashes, at most 63)`);
+      const { field, message } = error as TunnelFieldError;
+      throw new UsageError(field === 'name' ? `--${message}` : message);
     }
     await runAgent([{ name: opts.name, protocol, target }], checkedAgentFlags(opts));
   });

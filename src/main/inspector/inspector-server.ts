@@ -9,11 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { eventNames, type AppEvents, type EventName } from '../../shared/contract.js';
-import { AppErrorCode } from '../service/app-error.js';
+import type { AppEvents, EventName } from '../../shared/contract.js';
+import { ErrorCode } from '../../shared/error-codes.js';
 import type { AppService } from '../service/app-service.js';
-import { invokeCommand } from '../service/command-dispatch.js';
-import { inspectorApiPath, type InspectorServerMessage } from './inspector-protocol.js';
+import { invokeCommand, onEveryContractEvent } from '../service/command-dispatch.js';
+import { inspectorApiPath, type InspectorClientMessage, type InspectorServerMessage } from '../../shared/inspector-protocol.js';
 
 export interface InspectorOptions {
   host: string;
@@ -44,18 +44,14 @@ export class InspectorServer {
   readonly token: string;
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  private readonly unsubscribe: (() => void)[] = [];
+  private readonly unsubscribe: () => void;
   private boundPort = 0;
 
   private constructor(private readonly options: InspectorOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url');
     this.http = createServer((req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    for (const name of eventNames) {
-      const listener = (payload: AppEvents[typeof name]): void => this.broadcast(name, payload);
-      options.service.on(name, listener as never);
-      this.unsubscribe.push(() => options.service.off(name, listener as never));
-    }
+    this.unsubscribe = onEveryContractEvent(options.service, (name, payload) => this.broadcast(name, payload));
   }
 
   static async start(options: InspectorOptions): Promise<InspectorServer> {
@@ -79,7 +75,7 @@ export class InspectorServer {
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe.forEach((off) => off());
+    this.unsubscribe();
     for (const client of this.wss.clients) client.terminate();
     this.wss.close();
     await new Promise<void>((resolvePromise) => {
@@ -170,13 +166,13 @@ export class InspectorServer {
     ws.on('message', async (data) => {
       let id: number | null = null;
       try {
-        const message = JSON.parse(String(data)) as { type?: unknown; id?: unknown; name?: unknown; input?: unknown };
+        const message = JSON.parse(String(data)) as Partial<Record<keyof InspectorClientMessage, unknown>>;
         if (message.type !== 'call' || typeof message.id !== 'number') throw new Error('expected {type: "call", id, name, input}');
         id = message.id;
         const result = await invokeCommand(this.options.service, message.name, message.input);
         this.send(ws, { type: 'result', id, result });
       } catch (error) {
-        this.send(ws, { type: 'result', id, result: { ok: false, code: AppErrorCode.InvalidInput, message: `bad message: ${(error as Error).message}` } });
+        this.send(ws, { type: 'result', id, result: { ok: false, code: ErrorCode.InvalidInput, message: `bad message: ${(error as Error).message}` } });
       }
     });
   }

@@ -2,10 +2,10 @@
 // the tunnel agent, the optional embedded server, the traffic log and the
 // stats, persists tunnels and settings, and pushes contract events.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type {
   AgentStatus,
+  AppCommandHandlers,
   AppEvents,
   CreateTunnelInput,
   EmbeddedServerStatus,
@@ -18,12 +18,12 @@ import type {
   UpdateTunnelInput,
 } from '../../shared/contract.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
-import { parseLocalTarget } from '../tunnel/agent/local-target.js';
-import { TunnelAgent, type AgentTls, type LiveTunnel } from '../tunnel/agent/tunnel-agent.js';
-import { ErrorCode } from '../tunnel/errors.js';
-import { isValidTunnelName } from '../tunnel/tunnel-names.js';
-import { AppError, AppErrorCode } from './app-error.js';
-import { EmbeddedServer } from './embedded-server.js';
+import type { TunnelAgent } from '../tunnel/agent/tunnel-agent.js';
+import { startAgent } from './agent-runner.js';
+import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { EmbeddedServerSwitch } from './embedded-server.js';
+import { TunnelRuntimes } from './tunnel-runtimes.js';
+import { connectionChanged, nextSettings, requireBoolean, tunnelFields } from './settings-input.js';
 import { SettingsStore, defaultSettings, type PersistedState } from './settings-store.js';
 import { ThroughputStats } from './throughput-stats.js';
 import { TrafficLog, defaultTrafficLogLimits, type TrafficLogLimits } from './traffic-log.js';
@@ -44,19 +44,12 @@ type ServiceEvents = { [E in keyof AppEvents]: [AppEvents[E]] } & {
   fatal: [code: string, message: string];
 };
 
-interface TunnelRuntime {
-  status: TunnelView['status'];
-  publicUrl?: string;
-  error?: { code: string; message: string };
-}
-
-export class AppService extends EventEmitter<ServiceEvents> {
+export class AppService extends EventEmitter<ServiceEvents> implements AppCommandHandlers {
   private readonly store: SettingsStore | undefined;
   private state: PersistedState;
   private agent: TunnelAgent | undefined;
-  private embedded: EmbeddedServer | undefined;
-  private embeddedError: string | undefined;
-  private readonly runtime = new Map<string, TunnelRuntime>();
+  private readonly embedded = new EmbeddedServerSwitch();
+  private readonly runtime = new TunnelRuntimes();
   private agentStatusValue: AgentStatus;
   private readonly traffic: TrafficLog;
   private readonly stats = new ThroughputStats();
@@ -94,8 +87,7 @@ export class AppService extends EventEmitter<ServiceEvents> {
     clearInterval(this.statsTimer);
     this.agent?.stop();
     this.agent = undefined;
-    await this.embedded?.stop();
-    this.embedded = undefined;
+    await this.embedded.turnOff();
   }
 
   // ---- commands -------------------------------------------------------
@@ -107,13 +99,13 @@ export class AppService extends EventEmitter<ServiceEvents> {
   async createTunnel(input: CreateTunnelInput): Promise<TunnelView> {
     const config: TunnelConfig = {
       id: randomUUID(),
-      ...this.validTunnelFields(input, undefined),
+      ...tunnelFields(input, this.state.tunnels),
       enabled: input.enabled === undefined ? true : requireBoolean(input.enabled, 'enabled'),
     };
     this.state.tunnels.push(config);
     await this.persist();
     if (config.enabled) this.attach(config);
-    else this.runtime.set(config.id, { status: 'disabled' });
+    else this.runtime.disabled(config.id);
     this.emitTunnels();
     return this.view(config);
   }
@@ -121,7 +113,7 @@ export class AppService extends EventEmitter<ServiceEvents> {
   async updateTunnel(input: UpdateTunnelInput): Promise<TunnelView> {
     const config = this.find(input?.id);
     const merged = { name: config.name, protocol: config.protocol, target: config.target, ...stripUndefined(input) };
-    Object.assign(config, this.validTunnelFields(merged, config.id));
+    Object.assign(config, tunnelFields(merged, this.state.tunnels.filter((t) => t !== config)));
     await this.persist();
     if (config.enabled) {
       this.detach(config);
@@ -135,7 +127,7 @@ export class AppService extends EventEmitter<ServiceEvents> {
     const config = this.find(input?.id);
     this.detach(config);
     this.state.tunnels = this.state.tunnels.filter((t) => t !== config);
-    this.runtime.delete(config.id);
+    this.runtime.forget(config.id);
     await this.persist();
     this.emitTunnels();
     return { removed: true };
@@ -150,7 +142,7 @@ export class AppService extends EventEmitter<ServiceEvents> {
       if (enabled) this.attach(config);
       else {
         this.detach(config);
-        this.runtime.set(config.id, { status: 'disabled' });
+        this.runtime.disabled(config.id);
       }
       this.emitTunnels();
     }
@@ -162,38 +154,8 @@ export class AppService extends EventEmitter<ServiceEvents> {
   }
 
   async updateSettings(input: Partial<Settings>): Promise<Settings> {
-    if (typeof input !== 'object' || input === null) throw new AppError(AppErrorCode.InvalidInput, 'settings must be an object');
-    const next: Settings = { ...this.state.settings };
-    if (input.serverAddress !== undefined) {
-      if (typeof input.serverAddress !== 'string' || !/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(input.serverAddress)) {
-        throw new AppError(AppErrorCode.InvalidInput, `server address must be HOST:PORT, got "${String(input.serverAddress)}"`);
-      }
-      next.serverAddress = input.serverAddress;
-    }
-    if (input.token !== undefined) {
-      if (typeof input.token !== 'string') throw new AppError(AppErrorCode.InvalidInput, 'token must be a string');
-      next.token = input.token;
-    }
-    if (input.tls !== undefined) {
-      if (input.tls !== 'off' && input.tls !== 'verify' && input.tls !== 'insecure') throw new AppError(AppErrorCode.InvalidInput, 'tls must be off, verify or insecure');
-      next.tls = input.tls;
-    }
-    if (input.caFile !== undefined) {
-      if (typeof input.caFile !== 'string') throw new AppError(AppErrorCode.InvalidInput, 'caFile must be a path');
-      next.caFile = input.caFile;
-    }
-    if (input.embeddedPublicPort !== undefined) {
-      const port = input.embeddedPublicPort;
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new AppError(AppErrorCode.InvalidInput, 'embedded public port must be 0-65535');
-      next.embeddedPublicPort = port;
-    }
-    if (input.embeddedServer !== undefined) next.embeddedServer = requireBoolean(input.embeddedServer, 'embeddedServer');
-    const connectionChanged =
-      next.serverAddress !== this.state.settings.serverAddress ||
-      next.token !== this.state.settings.token ||
-      next.tls !== this.state.settings.tls ||
-      next.caFile !== this.state.settings.caFile ||
-      next.embeddedServer !== this.state.settings.embeddedServer;
+    const next = nextSettings(this.state.settings, input);
+    const reconnect = connectionChanged(this.state.settings, next);
     const embeddedChanged = next.embeddedServer !== this.state.settings.embeddedServer;
     this.state.settings = next;
     await this.persist();
@@ -201,7 +163,7 @@ export class AppService extends EventEmitter<ServiceEvents> {
       if (next.embeddedServer) await this.startEmbedded();
       else await this.stopEmbedded();
     }
-    if (connectionChanged) this.restartAgent();
+    if (reconnect) this.restartAgent();
     return { ...next };
   }
 
@@ -210,27 +172,27 @@ export class AppService extends EventEmitter<ServiceEvents> {
   }
 
   async getEmbeddedServer(): Promise<EmbeddedServerStatus> {
-    return this.embeddedStatus();
+    return this.embedded.status();
   }
 
   async startEmbeddedServer(): Promise<EmbeddedServerStatus> {
     await this.updateSettings({ embeddedServer: true });
-    return this.embeddedStatus();
+    return this.embedded.status();
   }
 
   async stopEmbeddedServer(): Promise<EmbeddedServerStatus> {
     await this.updateSettings({ embeddedServer: false });
-    return this.embeddedStatus();
+    return this.embedded.status();
   }
 
   async listRequests(input: { limit?: number } = {}): Promise<RequestSummary[]> {
     const limit = input?.limit;
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new AppError(AppErrorCode.InvalidInput, 'limit must be a positive whole number');
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new BurrowError(ErrorCode.InvalidInput, 'limit must be a positive whole number');
     return this.traffic.list(limit);
   }
 
   async getRequestDetail(input: { requestId: string }): Promise<RequestDetail | null> {
-    if (typeof input?.requestId !== 'string') throw new AppError(AppErrorCode.InvalidInput, 'requestId must be a string');
+    if (typeof input?.requestId !== 'string') throw new BurrowError(ErrorCode.InvalidInput, 'requestId must be a string');
     return this.traffic.detail(input.requestId);
   }
 
@@ -258,77 +220,54 @@ export class AppService extends EventEmitter<ServiceEvents> {
   }
 
   private get connectAddress(): string {
-    return this.state.settings.embeddedServer && this.embedded !== undefined ? this.embedded.controlAddress : this.state.settings.serverAddress;
+    return (this.state.settings.embeddedServer && this.embedded.controlAddress) || this.state.settings.serverAddress;
   }
 
   /** A fresh agent for the current address and token, carrying every enabled tunnel. */
   private restartAgent(): void {
     this.agent?.stop();
     this.agent = undefined;
-    const enabled = this.state.tunnels.filter((t) => t.enabled);
-    for (const config of this.state.tunnels) this.runtime.set(config.id, { status: config.enabled ? 'connecting' : 'disabled' });
-    let tls: AgentTls | undefined;
+    this.runtime.reset(this.state.tunnels);
+    const embedded = this.state.settings.embeddedServer && this.embedded.controlAddress !== undefined;
+    const current = (): boolean => this.agent === agent;
+    let agent: TunnelAgent | undefined;
     try {
-      tls = this.agentTls();
+      agent = startAgent(
+        { settings: this.state.settings, address: this.connectAddress, embedded, tunnels: this.state.tunnels },
+        {
+          status: (status) => current() && this.setAgentStatus(status.state, status.detail),
+          tunnelLive: (id, publicUrl) => {
+            if (!current()) return;
+            this.runtime.live(id, publicUrl);
+            this.emitTunnels();
+          },
+          tunnelFailed: (id, code, message) => {
+            if (!current()) return;
+            // Not about a registration: the server saying what it made of a request (e.g. a protocol error).
+            if (!this.runtime.failed(id, code, message)) this.options.log?.(`server reported ${code}: ${message}`);
+            else this.emitTunnels();
+          },
+          traffic: (event) => this.recordTraffic(event),
+          fatal: (code, message) => {
+            this.setAgentStatus('closed', message);
+            this.emit('fatal', code, message);
+          },
+        },
+      );
+      this.agent = agent;
     } catch (error) {
-      this.agentStatusValue = { state: 'closed', detail: (error as Error).message, server: this.connectAddress };
-      this.emit('agentStatus', { ...this.agentStatusValue });
-      this.emitTunnels();
-      return;
+      this.setAgentStatus('closed', (error as Error).message);
     }
-    const agent = new TunnelAgent({
-      server: this.connectAddress,
-      token: this.state.settings.token || undefined,
-      tls,
-      tunnels: enabled.map((t) => ({ id: t.id, name: t.name || undefined, protocol: t.protocol, target: t.target })),
-    });
-    this.agent = agent;
-    agent.on('state', (state, detail) => {
-      if (this.agent !== agent) return;
-      this.agentStatusValue = { state, detail, server: this.connectAddress };
-      this.emit('agentStatus', { ...this.agentStatusValue });
-    });
-    agent.on('tunnel-live', (tunnel: LiveTunnel) => {
-      if (this.agent !== agent) return;
-      this.runtime.set(tunnel.id, { status: 'online', publicUrl: tunnel.publicUrl });
-      this.emitTunnels();
-    });
-    agent.on('tunnel-error', (_name, code, message, id) => {
-      if (this.agent !== agent) return;
-      if (!this.runtime.has(id)) {
-        // Not about a registration: the server saying what it made of a request (e.g. a protocol error).
-        this.options.log?.(`server reported ${code}: ${message}`);
-        return;
-      }
-      const offline = code === ErrorCode.TunnelOffline;
-      this.runtime.set(id, offline ? { status: 'connecting' } : { status: 'error', error: { code, message } });
-      this.emitTunnels();
-    });
-    agent.on('traffic', (event) => this.recordTraffic(event));
-    agent.on('fatal', (error) => {
-      this.agentStatusValue = { state: 'closed', detail: error.message, server: this.connectAddress };
-      this.emit('agentStatus', { ...this.agentStatusValue });
-      this.emit('fatal', error.code, error.message);
-    });
-    agent.start();
     this.emitTunnels();
   }
 
-  /** TLS options for the agent; the embedded server is always cleartext on loopback. */
-  private agentTls(): AgentTls | undefined {
-    const { tls, caFile } = this.state.settings;
-    if (tls === 'off' || (this.state.settings.embeddedServer && this.embedded !== undefined)) return undefined;
-    if (tls === 'insecure') return { insecure: true };
-    if (caFile === '') return {};
-    try {
-      return { ca: readFileSync(caFile, 'utf8') };
-    } catch (error) {
-      throw new AppError(AppErrorCode.InvalidInput, `cannot read the CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+  private setAgentStatus(state: AgentStatus['state'], detail: string): void {
+    this.agentStatusValue = { state, detail, server: this.connectAddress };
+    this.emit('agentStatus', { ...this.agentStatusValue });
   }
 
   private attach(config: TunnelConfig): void {
-    this.runtime.set(config.id, { status: 'connecting' });
+    this.runtime.connecting(config.id);
     this.agent?.addTunnel({ id: config.id, name: config.name || undefined, protocol: config.protocol, target: config.target });
   }
 
@@ -337,57 +276,24 @@ export class AppService extends EventEmitter<ServiceEvents> {
   }
 
   private async startEmbedded(): Promise<void> {
-    if (this.embedded !== undefined) return;
-    try {
-      this.embedded = await EmbeddedServer.start(this.state.settings.embeddedPublicPort);
-      this.embeddedError = undefined;
-    } catch (error) {
-      this.embeddedError = `could not start the local test server: ${(error as Error).message}`;
-      this.options.log?.(this.embeddedError);
-    }
-    this.emit('embeddedServer', this.embeddedStatus());
+    const failure = await this.embedded.turnOn(this.state.settings.embeddedPublicPort);
+    if (failure !== undefined) this.options.log?.(failure);
+    this.emit('embeddedServer', this.embedded.status());
   }
 
   private async stopEmbedded(): Promise<void> {
-    const embedded = this.embedded;
-    this.embedded = undefined;
-    await embedded?.stop();
-    this.emit('embeddedServer', this.embeddedStatus());
-  }
-
-  private embeddedStatus(): EmbeddedServerStatus {
-    if (this.embedded !== undefined) return this.embedded.status();
-    return { running: false, ...(this.embeddedError !== undefined && { error: this.embeddedError }) };
-  }
-
-  private validTunnelFields(input: Partial<CreateTunnelInput> | undefined, selfId: string | undefined): Pick<TunnelConfig, 'name' | 'protocol' | 'target'> {
-    if (typeof input !== 'object' || input === null) throw new AppError(AppErrorCode.InvalidInput, 'tunnel must be an object');
-    const name = input.name ?? '';
-    if (typeof name !== 'string' || (name !== '' && !isValidTunnelName(name))) {
-      throw new AppError(AppErrorCode.InvalidInput, `"${String(name)}" is not a valid tunnel name (lowercase letters, digits and dashes, at most 63)`);
-    }
-    if (name !== '' && this.state.tunnels.some((t) => t.name === name && t.id !== selfId)) {
-      throw new AppError(AppErrorCode.Conflict, `a tunnel named "${name}" already exists`);
-    }
-    if (input.protocol !== 'http' && input.protocol !== 'grpc') throw new AppError(AppErrorCode.InvalidInput, 'protocol must be http or grpc');
-    if (typeof input.target !== 'string') throw new AppError(AppErrorCode.InvalidInput, 'target must be PORT or HOST:PORT');
-    try {
-      parseLocalTarget(input.target);
-    } catch (error) {
-      throw new AppError(AppErrorCode.InvalidInput, (error as Error).message);
-    }
-    return { name, protocol: input.protocol, target: input.target.trim() };
+    await this.embedded.turnOff();
+    this.emit('embeddedServer', this.embedded.status());
   }
 
   private find(id: unknown): TunnelConfig {
     const config = typeof id === 'string' ? this.state.tunnels.find((t) => t.id === id) : undefined;
-    if (config === undefined) throw new AppError(AppErrorCode.NotFound, `no tunnel with id ${String(id)}`);
+    if (config === undefined) throw new BurrowError(ErrorCode.NotFound, `no tunnel with id ${String(id)}`);
     return config;
   }
 
   private view(config: TunnelConfig): TunnelView {
-    const runtime = this.runtime.get(config.id) ?? { status: config.enabled ? 'connecting' : 'disabled' };
-    return { ...config, ...runtime };
+    return this.runtime.view(config);
   }
 
   private tunnelViews(): TunnelView[] {
@@ -401,11 +307,6 @@ export class AppService extends EventEmitter<ServiceEvents> {
   private async persist(): Promise<void> {
     await this.store?.save(this.state);
   }
-}
-
-function requireBoolean(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw new AppError(AppErrorCode.InvalidInput, `${name} must be true or false`);
-  return value;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

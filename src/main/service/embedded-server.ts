@@ -44,3 +44,37 @@ export class EmbeddedServer {
     await this.backends.close();
   }
 }
+
+/** The local test server as the app switches it: on or off, and why it last failed to start. */
+export class EmbeddedServerSwitch {
+  private server: EmbeddedServer | undefined;
+  private error: string | undefined;
+
+  /** The running server's control address. */
+  get controlAddress(): string | undefined {
+    return this.server?.controlAddress;
+  }
+
+  /** Starts it unless running; a failure is kept for status() and returned. */
+  async turnOn(publicPort: number): Promise<string | undefined> {
+    if (this.server !== undefined) return undefined;
+    try {
+      this.server = await EmbeddedServer.start(publicPort);
+      this.error = undefined;
+    } catch (error) {
+      this.error = `could not start the local test server: ${(error as Error).message}`;
+    }
+    return this.error;
+  }
+
+  async turnOff(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await server?.stop();
+  }
+
+  status(): EmbeddedServerStatus {
+    if (this.server !== undefined) return this.server.status();
+    return { running: false, ...(this.error !== undefined && { error: this.error }) };
+  }
+}

@@ -1,43 +1,8 @@
-// Stable error codes shared by the server, the agent and the CLI. Tests and
-// callers match on the code, never on the message.
+// The public statuses of the tunnel's error codes (the codes themselves are
+// in src/shared/error-codes.ts, typed once for every side).
+import { BurrowError, ErrorCode, TunnelErrorCode } from '../../shared/error-codes.js';
 
-export const ErrorCode = {
-  NoTunnel: 'BURROW_E_NO_TUNNEL',
-  TunnelOffline: 'BURROW_E_TUNNEL_OFFLINE',
-  LocalUnreachable: 'BURROW_E_LOCAL_UNREACHABLE',
-  LocalFailed: 'BURROW_E_LOCAL_FAILED',
-  OverCapacity: 'BURROW_E_OVER_CAPACITY',
-  Timeout: 'BURROW_E_TIMEOUT',
-  Protocol: 'BURROW_E_PROTOCOL',
-  FlowControl: 'BURROW_E_FLOW_CONTROL',
-  ClientGone: 'BURROW_E_CLIENT_GONE',
-  ClientTimeout: 'BURROW_E_CLIENT_TIMEOUT',
-  Unauthenticated: 'BURROW_E_UNAUTHENTICATED',
-  TlsVerification: 'BURROW_E_TLS_VERIFY',
-  NameTaken: 'BURROW_E_NAME_TAKEN',
-  BadName: 'BURROW_E_BAD_NAME',
-  NameNotAllowed: 'BURROW_E_NAME_NOT_ALLOWED',
-  BodyTooLarge: 'BURROW_E_BODY_TOO_LARGE',
-  RateLimited: 'BURROW_E_RATE_LIMITED',
-  DataStreamLost: 'BURROW_E_DATA_STREAM_LOST',
-  BadRequest: 'BURROW_E_BAD_REQUEST',
-  HeaderTooLarge: 'BURROW_E_HEADER_TOO_LARGE',
-  UriTooLong: 'BURROW_E_URI_TOO_LONG',
-  HttpVersion: 'BURROW_E_HTTP_VERSION',
-  WrongProtocol: 'BURROW_E_WRONG_PROTOCOL',
-} as const;
-
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-export class TunnelError extends Error {
-  constructor(
-    readonly code: ErrorCode | string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TunnelError';
-  }
-}
+export { BurrowError, ErrorCode, TunnelErrorCode };
 
 /** The public HTTP status a failed request gets for each code. */
 export function httpStatusFor(code: string): number {

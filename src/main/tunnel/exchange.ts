@@ -6,7 +6,7 @@
 // write, and call finish() once every byte of the answer has been handed on.
 import type { Readable } from 'node:stream';
 import type { BodyChunk, Header, ProtocolType, TunnelMessage } from '../gen/burrow/v1/tunnel.js';
-import { ErrorCode, TunnelError } from './errors.js';
+import { ErrorCode, BurrowError } from './errors.js';
 import { CreditedReceiver, CreditedSender, type ItemSink } from './flow-control.js';
 import { dataMessage, noBody, resetMessage } from './messages.js';
 
@@ -80,7 +80,7 @@ export abstract class Exchange {
     if (!this.isOpen) return;
     const payload = message.payload;
     try {
-      if (payload === undefined) throw new TunnelError(ErrorCode.Protocol, 'empty message');
+      if (payload === undefined) throw new BurrowError(ErrorCode.Protocol, 'empty message');
       switch (payload.$case) {
         case 'windowUpdate':
           this.onGrant(payload.value.bytes);
@@ -99,7 +99,7 @@ export abstract class Exchange {
       }
     } catch (error) {
       // A message that breaks the protocol fails this request only.
-      const code = error instanceof TunnelError ? error.code : ErrorCode.Protocol;
+      const code = error instanceof BurrowError ? error.code : ErrorCode.Protocol;
       const text = this.describe((error as Error).message);
       if (code === ErrorCode.Protocol) this.peer.protocolError?.(this.requestId, text);
       this.fail(code, text, true);
@@ -111,9 +111,9 @@ export abstract class Exchange {
     this.fail(code, message, false);
   }
 
-  /** Handles a payload other than credit, resets and body; throws TunnelError when it breaks the protocol. */
+  /** Handles a payload other than credit, resets and body; throws BurrowError when it breaks the protocol. */
   protected onPayload(payload: Payload): void {
-    throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload.$case} message`);
+    throw new BurrowError(ErrorCode.Protocol, `unexpected ${payload.$case} message`);
   }
 
   /** Closes this side's resources, once: with the failure, or undefined after finish(). */
@@ -167,7 +167,7 @@ export abstract class Exchange {
 
   private onBodyChunk({ data, endStream }: BodyChunk): void {
     const inbound = this.inbound;
-    if (inbound === false) throw new TunnelError(ErrorCode.Protocol, this.inboundEnded ? 'body after its end' : 'body where none was announced');
+    if (inbound === false) throw new BurrowError(ErrorCode.Protocol, this.inboundEnded ? 'body after its end' : 'body where none was announced');
     if (data.length > 0) {
       inbound.observe?.(data);
       inbound.receiver.write(data, data.length);
@@ -177,7 +177,7 @@ export abstract class Exchange {
 
   private endInbound(trailers: Header[]): void {
     const inbound = this.inbound;
-    if (inbound === false) throw new TunnelError(ErrorCode.Protocol, this.inboundEnded ? 'trailers after the end of the body' : 'trailers where no body was announced');
+    if (inbound === false) throw new BurrowError(ErrorCode.Protocol, this.inboundEnded ? 'trailers after the end of the body' : 'trailers where no body was announced');
     this.inbound = false;
     this.inboundEnded = true;
     inbound.ended(trailers);

@@ -3,7 +3,7 @@
 // (as HTTP/2 and yamux do): a slow reader stalls only its own request, and
 // neither side ever buffers more than one window per request.
 import type { Readable, Writable } from 'node:stream';
-import { ErrorCode, TunnelError } from './errors.js';
+import { ErrorCode, BurrowError } from './errors.js';
 import { allocateBodyBuffer } from './tunnel-codec.js';
 
 /** Largest body chunk put in one TunnelMessage; bigger reads are split. */
@@ -155,14 +155,14 @@ export class CreditedReceiver<T = Buffer> {
   }
 
   /**
-   * Throws TunnelError(FlowControl) when the peer sent with no credit left.
+   * Throws BurrowError(FlowControl) when the peer sent with no credit left.
    * A sender may overshoot by one item it could not split (a WebSocket
    * frame, at most maxChunkBytes), so buffering stays within a window plus
    * one chunk.
    */
   write(item: T, length: number): void {
     if (this.outstanding <= 0) {
-      throw new TunnelError(ErrorCode.FlowControl, `peer sent ${length} bytes with no credit left (window ${this.window})`);
+      throw new BurrowError(ErrorCode.FlowControl, `peer sent ${length} bytes with no credit left (window ${this.window})`);
     }
     this.outstanding -= length;
     this.sink(item, (error) => {

@@ -3,6 +3,7 @@
 // WebSocket, with the token taken from the URL fragment.
 import { buildApi, type ContractTransport } from '../../shared/contract-client';
 import type { BurrowApi } from '../../shared/contract';
+import { inspectorApiUrl } from '../../shared/inspector-protocol';
 import { webSocketTransport } from '../../shared/websocket-transport';
 
 declare global {
@@ -15,7 +16,7 @@ export async function connectApi(onDisconnect: (reason: string) => void): Promis
   if (window.burrowTransport !== undefined) return buildApi(window.burrowTransport);
   const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
   if (token === null) throw new Error('Open the inspector with the URL the burrow command printed (it carries the token).');
-  const socket = new WebSocket(`ws://${window.location.host}/api?token=${encodeURIComponent(token)}`);
+  const socket = new WebSocket(inspectorApiUrl(window.location.host, token));
   await new Promise<void>((resolve, reject) => {
     socket.addEventListener('open', () => resolve());
     socket.addEventListener('error', () => reject(new Error('Cannot reach the inspector.')));

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import { inlineBodyMaxBytes } from '../config.js';
-import { ErrorCode, TunnelError } from '../errors.js';
+import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure } from '../exchange.js';
 import { headersFromRaw, headersToRaw, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
@@ -166,7 +166,7 @@ export class LocalHttpExchange extends Exchange {
 
   protected release(failure: ExchangeFailure | undefined): void {
     // Answered before the request body ended: the rest will not come, so the local request cannot finish.
-    if (failure !== undefined || this.receivingBody) this.abortLocal?.(new TunnelError(failure?.code ?? ErrorCode.ClientGone, failure?.message ?? 'answered early'));
+    if (failure !== undefined || this.receivingBody) this.abortLocal?.(new BurrowError(failure?.code ?? ErrorCode.ClientGone, failure?.message ?? 'answered early'));
     this.requestBody?.destroy();
     this.responseBody?.destroy();
   }

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
-import { ErrorCode, TunnelError } from '../errors.js';
+import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload } from '../exchange.js';
 import { headersFromRaw, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
@@ -98,8 +98,8 @@ export class LocalWebSocketExchange extends Exchange {
   }
 
   protected onPayload(payload: Payload): void {
-    if (payload.$case !== 'wsFrame') throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a WebSocket`);
-    if (this.relay === undefined) throw new TunnelError(ErrorCode.Protocol, 'frame before the handshake');
+    if (payload.$case !== 'wsFrame') throw new BurrowError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a WebSocket`);
+    if (this.relay === undefined) throw new BurrowError(ErrorCode.Protocol, 'frame before the handshake');
     this.relay.deliver(payload.value);
   }
 

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ConfigSync, TunnelMessage, TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { defaultConfigSync, grpcChannelOptions } from '../config.js';
-import { ErrorCode, TunnelError } from '../errors.js';
+import { ErrorCode, BurrowError } from '../errors.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { controlMessage } from '../messages.js';
 import { TunnelClient } from '../tunnel-codec.js';
@@ -61,7 +61,7 @@ export interface TunnelAgentEvents {
   'tunnel-error': [name: string, code: string, message: string, id: string];
   traffic: [event: TrafficEvent];
   /** The agent cannot go on (e.g. the token was rejected); it is closed. */
-  fatal: [error: TunnelError];
+  fatal: [error: BurrowError];
 }
 
 export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
@@ -154,7 +154,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     control.on('error', (error: grpc.ServiceError) => {
       if (error.code === grpc.status.UNAUTHENTICATED) {
         this.stop();
-        this.emit('fatal', new TunnelError(ErrorCode.Unauthenticated, `authentication failed: ${error.details}`));
+        this.emit('fatal', new BurrowError(ErrorCode.Unauthenticated, `authentication failed: ${error.details}`));
         return;
       }
       if (this.options.tls !== undefined && !this.options.tls.insecure && certificateProblem.test(error.details)) {
@@ -162,7 +162,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         this.stop();
         this.emit(
           'fatal',
-          new TunnelError(
+          new BurrowError(
             ErrorCode.TlsVerification,
             `TLS verification of ${this.options.server} failed: ${error.details} (trust its certificate with --ca FILE, or skip the check with --insecure)`,
           ),

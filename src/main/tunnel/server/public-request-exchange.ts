@@ -5,7 +5,7 @@
 // deadline for gRPC.
 import type { Header, ProtocolType } from '../../gen/burrow/v1/tunnel.js';
 import { inlineBodyMaxBytes } from '../config.js';
-import { ErrorCode, TunnelError } from '../errors.js';
+import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload, type TunnelPeer } from '../exchange.js';
 import { noBody } from '../messages.js';
 import type { PublicStream } from './public-stream.js';
@@ -109,9 +109,9 @@ export class PublicRequestExchange extends Exchange {
   protected onPayload(payload: Payload): void {
     switch (payload.$case) {
       case 'responseHead': {
-        if (this.responded) throw new TunnelError(ErrorCode.Protocol, 'second response head');
+        if (this.responded) throw new BurrowError(ErrorCode.Protocol, 'second response head');
         const head = payload.value;
-        if (head.status < 200 || head.status > 599) throw new TunnelError(ErrorCode.Protocol, `response status ${head.status} is not a final HTTP status`);
+        if (head.status < 200 || head.status > 599) throw new BurrowError(ErrorCode.Protocol, `response status ${head.status} is not a final HTTP status`);
         this.responded = true;
         if (head.endStream) {
           this.side.respond(head.status, head.statusMessage, head.headers, head.body);
@@ -124,7 +124,7 @@ export class PublicRequestExchange extends Exchange {
         return;
       }
       default:
-        throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a request`);
+        throw new BurrowError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a request`);
     }
   }
 

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { ProtocolType, type ResponseHead } from '../../gen/burrow/v1/tunnel.js';
-import { ErrorCode, TunnelError } from '../errors.js';
+import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload, type TunnelPeer } from '../exchange.js';
 import { writableSink } from '../flow-control.js';
 import { headersFromRaw, headerValue } from '../headers.js';
@@ -91,16 +91,16 @@ export class PublicWebSocketExchange extends Exchange {
   protected onPayload(payload: Payload): void {
     switch (payload.$case) {
       case 'responseHead':
-        if (this.relay !== undefined || this.refused) throw new TunnelError(ErrorCode.Protocol, 'second handshake answer');
+        if (this.relay !== undefined || this.refused) throw new BurrowError(ErrorCode.Protocol, 'second handshake answer');
         if (payload.value.status === 101) this.accept(payload.value);
         else this.refuse(payload.value);
         return;
       case 'wsFrame':
-        if (this.relay === undefined) throw new TunnelError(ErrorCode.Protocol, 'frame before the handshake');
+        if (this.relay === undefined) throw new BurrowError(ErrorCode.Protocol, 'frame before the handshake');
         this.relay.deliver(payload.value);
         return;
       default:
-        throw new TunnelError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a WebSocket`);
+        throw new BurrowError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a WebSocket`);
     }
   }
 
