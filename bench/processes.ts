@@ -1,9 +1,10 @@
 // Child processes of a benchmark run: started with their output watched,
 // sampled for memory, and always stopped by PID, also on error or Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rssBytes, spawnWithLines } from '../test/helpers/processes.js';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const children = new Set<ChildProcess>();
@@ -28,34 +29,9 @@ export interface Started {
 }
 
 export function startProcess(label: string, command: string, args: string[]): Started {
-  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
-  const lines: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  let buffer = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-    buffer += text;
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      lines.push(line);
-      for (const waiter of [...waiters]) if (waiter.pattern.test(line)) waiter.resolve(line);
-    }
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-2_000)));
-  return {
-    child,
-    pid: child.pid!,
-    line: (pattern, timeoutMs = 20_000) =>
-      new Promise((resolve, reject) => {
-        const seen = lines.find((l) => pattern.test(l));
-        if (seen !== undefined) return resolve(seen);
-        const timer = setTimeout(() => reject(new Error(`${label}: no line matching ${pattern} in ${timeoutMs} ms\n${stderr}`)), timeoutMs);
-        child.once('exit', (code) => reject(new Error(`${label} exited (${code}) before printing ${pattern}\n${stderr}`)));
-        waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-      }),
-  };
+  const started = spawnWithLines(label, command, args, { cwd: repoRoot });
+  track(started.child);
+  return { child: started.child, pid: started.pid, line: (pattern, timeoutMs = 20_000) => started.waitForLine(pattern, timeoutMs) };
 }
 
 export function stopAll(): void {
@@ -73,17 +49,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 process.once('exit', stopAll);
 
-/** Resident memory of a process, in bytes (Linux); NaN (printed "-") once it is gone. */
-export function rssBytes(pid: number): number {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return NaN;
-  }
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) * 1024 : NaN;
-}
+export { rssBytes };
 
 /** Samples the peak RSS of some processes every 100 ms while `work` runs. */
 export async function peakRss<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ result: T; peak: Record<string, number> }> {

@@ -27,6 +27,7 @@ export const TunnelErrorCode = {
   UriTooLong: 'BURROW_E_URI_TOO_LONG',
   HttpVersion: 'BURROW_E_HTTP_VERSION',
   WrongProtocol: 'BURROW_E_WRONG_PROTOCOL',
+  UnsupportedUpgrade: 'BURROW_E_UNSUPPORTED_UPGRADE',
 } as const;
 
 /** The app contract's codes: a command refused or failed, or its transport gone. */

@@ -1,13 +1,12 @@
 // Shared fixtures for engine tests: real servers and clients on 127.0.0.1
 // with ephemeral ports, torn down by the test that made them.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { Agent, createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TunnelAgent, type TunnelSpec } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { TunnelServer, type TunnelServerOptions } from '../../src/main/tunnel/server/tunnel-server.js';
+import { rssBytes, spawnWithLines, type LineProcess } from './processes.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -113,15 +112,7 @@ export function publicRequest(options: PublicRequestOptions): Promise<PublicResp
   });
 }
 
-export interface CliProcess {
-  child: ChildProcess;
-  stdoutLines: string[];
-  stderrLines: string[];
-  /** Resolves with the first stdout line matching, rejects if the process exits first. */
-  waitForLine(pattern: RegExp): Promise<string>;
-  exited: Promise<number | null>;
-  kill(signal?: NodeJS.Signals): Promise<number | null>;
-}
+export type CliProcess = LineProcess;
 
 /** Runs `burrow ARGS` as a child process. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
@@ -130,65 +121,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
 
 /** Runs `node ARGS` as a child process, its output collected by line. */
 export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, args, {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdoutLines: string[] = [];
-  const stderrLines: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const collectLines = (stream: NodeJS.ReadableStream, into: string[], notify: boolean): void => {
-    let buffer = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (text: string) => {
-      buffer += text;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        into.push(line);
-        if (!notify) continue;
-        for (const waiter of [...waiters]) {
-          if (waiter.pattern.test(line)) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(line);
-          }
-        }
-      }
-    });
-  };
-  collectLines(child.stdout!, stdoutLines, true);
-  collectLines(child.stderr!, stderrLines, false);
-  return {
-    child,
-    stdoutLines,
-    stderrLines,
-    exited,
-    waitForLine: (pattern) => {
-      const seen = stdoutLines.find((line) => pattern.test(line));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        void exited.then((code) =>
-          reject(new Error(`burrow ${args.join(' ')} exited (${code}) before printing ${pattern}; stderr: ${stderrLines.join(' | ')}`)),
-        );
-      });
-    },
-    kill: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return spawnWithLines(`node ${args.join(' ')}`, process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env } });
 }
 
-/** Resident set size of a process we started, in bytes (Linux). */
-export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  return match === null ? 0 : Number(match[1]) * 1024;
-}
+export { rssBytes };
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */
 export async function freePort(): Promise<number> {

@@ -34,6 +34,7 @@ const statuses: Record<keyof typeof TunnelErrorCode, { http: number; grpc: numbe
   UriTooLong: { http: 414, grpc: UNAVAILABLE },
   HttpVersion: { http: 505, grpc: UNAVAILABLE },
   WrongProtocol: { http: 502, grpc: UNIMPLEMENTED },
+  UnsupportedUpgrade: { http: 501, grpc: UNAVAILABLE },
 };
 
 const rows = (Object.keys(statuses) as (keyof typeof TunnelErrorCode)[]).map((key) => ({ key, code: ErrorCode[key], ...statuses[key] }));

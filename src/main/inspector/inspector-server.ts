@@ -13,6 +13,7 @@ import type { AppEvents, EventName } from '../../shared/contract.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 import type { AppService } from '../service/app-service.js';
 import { invokeCommand, onEveryContractEvent } from '../service/command-dispatch.js';
+import { rawHttpAnswer } from '../tunnel/raw-http-answer.js';
 import { inspectorApiPath, type InspectorClientMessage, type InspectorServerMessage } from '../../shared/inspector-protocol.js';
 
 export interface InspectorOptions {
@@ -134,7 +135,7 @@ export class InspectorServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refuse = (status: number, reason: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${reason.length + 1}\r\n\r\n${reason}\n`);
+      socket.end(rawHttpAnswer(status, { 'content-type': 'text/plain', 'content-length': String(reason.length + 1) }, `${reason}\n`));
     };
     const url = new URL(req.url ?? '/', 'http://inspector');
     if (!this.allowedHost(req.headers.host)) return refuse(403, 'host not allowed');

@@ -27,6 +27,8 @@ export function httpStatusFor(code: string): number {
       return 414;
     case ErrorCode.HttpVersion:
       return 505;
+    case ErrorCode.UnsupportedUpgrade:
+      return 501;
     default:
       return 502;
   }

@@ -1,8 +1,9 @@
 // Definite, fast public error answers: a status, a stable code in
 // x-burrow-error and a short text, in each form the edge needs them
 // (Node's HTTP/1.1 response, HTTP/2 headers, raw bytes on a socket, gRPC status).
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
+import { rawHttpAnswer } from '../raw-http-answer.js';
 
 export interface ErrorAnswer {
   status: number;
@@ -38,9 +39,9 @@ export function respondWithError(res: ServerResponse, code: string, message: str
 /** The whole answer as bytes for a socket no HTTP server owns (refused upgrades, unparsable requests); the connection closes after it. */
 export function rawErrorAnswer(code: string, message: string, retryAfterSeconds?: number): string {
   const { status, headers, body } = errorAnswer(code, message, retryAfterSeconds);
-  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`), 'connection: close'];
-  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+  return rawHttpAnswer(status, headers, body);
 }
+
 
 /** A gRPC status for a call the edge ends itself, as headers or trailers. */
 export function grpcErrorStatus(code: string, message: string): Record<string, string> {

@@ -63,7 +63,7 @@ export class PublicRouter {
     }
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
       admission.release();
-      socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      socket.end(rawErrorAnswer(ErrorCode.UnsupportedUpgrade, `only WebSocket upgrades are served, not "${String(req.headers.upgrade).slice(0, 40)}"`));
       return;
     }
     const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs };
