@@ -1,0 +1,103 @@
+// Each private patch to a pinned library is in place on the pinned version
+// (else its benefit would vanish unseen), and one that finds nothing to
+// patch changes nothing and says so once, on stderr as a process warning.
+import { createServer } from 'node:http';
+import { connect } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
+import { http2WindowBytes } from '../../src/main/tunnel/config.js';
+import { installInPlaceFraming } from '../../src/main/tunnel/patches/grpc-in-place-framing.js';
+import { raiseSessionWindows } from '../../src/main/tunnel/patches/grpc-session-window.js';
+import { patchStatus, reportPatch } from '../../src/main/tunnel/patches/patch-report.js';
+import { explainOversizeClose } from '../../src/main/tunnel/patches/websocket-close-reason.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Process warnings with our code, collected while `run` runs. */
+async function warningsDuring(run: () => unknown): Promise<string[]> {
+  const seen: string[] = [];
+  const listener = (warning: Error & { code?: string }): void => {
+    if (warning.code === 'BURROW_PATCH_MISSING') seen.push(warning.message);
+  };
+  process.on('warning', listener);
+  try {
+    await run();
+    // Warnings are emitted on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', listener);
+  }
+  return seen;
+}
+
+describe('on the pinned versions', () => {
+  it('grpc-js framing in place: client and server', () => {
+    expect(installInPlaceFraming()).toEqual({ client: true, server: true });
+    expect(patchStatus().get('grpc-client-framing')).toBe(true);
+    expect(patchStatus().get('grpc-server-framing')).toBe(true);
+  });
+
+  it('grpc-js server sessions announce the raised HTTP/2 window', async () => {
+    const server = new grpc.Server();
+    cleanups.push(() => server.forceShutdown());
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    expect(raiseSessionWindows(server, http2WindowBytes)).toBe(true);
+    const session = connect(`http://127.0.0.1:${port}`);
+    cleanups.push(() => void session.destroy());
+    await expect.poll(() => session.remoteSettings?.initialWindowSize).toBe(http2WindowBytes);
+  });
+
+  it('undici loads only its pool', async () => {
+    const http = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
+    const client = new LocalHttpClient();
+    cleanups.push(() => client.close());
+    const status = await new Promise<number>((resolve, reject) =>
+      client.dispatch(
+        { host: '127.0.0.1', port: (http.address() as AddressInfo).port },
+        { method: 'GET', path: '/', headers: ['Host', 'x'], body: undefined, chunked: false, trailers: () => [] },
+        { onConnect: () => {}, onHeaders: (code) => resolve(code), onData: () => true, onComplete: () => {}, onError: reject },
+      ),
+    );
+    expect(status).toBe(200);
+    expect(patchStatus().get('undici-pool')).toBe(true);
+  });
+
+  it('ws sockets take a close reason for oversize messages', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => wss.close());
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    cleanups.push(() => ws.terminate());
+    await new Promise((resolve) => ws.once('open', resolve));
+    expect(await warningsDuring(() => explainOversizeClose(ws, 1024))).toEqual([]);
+    expect(patchStatus().get('ws-close-reason')).toBe(true);
+  });
+});
+
+describe('when a patch finds nothing to patch', () => {
+  it('changes nothing and warns once, saying what that costs', async () => {
+    const warnings = await warningsDuring(() => {
+      expect(raiseSessionWindows({} as grpc.Server, http2WindowBytes)).toBe(false);
+      expect(raiseSessionWindows({} as grpc.Server, http2WindowBytes)).toBe(false);
+    });
+    expect(warnings).toEqual(['private patch grpc-server-window is not installed (library changed?): agents upload through a 64 KiB HTTP/2 window (bulk responses are slower)']);
+  });
+
+  it('leaves a socket without the private receiver alone, and warns', async () => {
+    const warnings = await warningsDuring(() => expect(explainOversizeClose({} as WebSocket, 1024)).toEqual({}));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^private patch ws-close-reason is not installed/);
+    // Back in place: no further warning until it goes missing again.
+    expect(await warningsDuring(() => reportPatch('ws-close-reason', true, ''))).toEqual([]);
+  });
+});
