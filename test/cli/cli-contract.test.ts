@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { buildApi } from '../../src/shared/contract-client.js';
 import { webSocketTransport } from '../../src/shared/websocket-transport.js';
-import { eventuallyAsync, freePort, publicRequest, spawnCli, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
+import { eventually, eventuallyAsync, holdPort, publicRequest, spawnCli, spawnCliServer, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
 
 const started: CliProcess[] = [];
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
@@ -42,15 +42,12 @@ describe('argument errors exit 2 with usage', () => {
 describe('server and agents', () => {
   let backend: Backend;
   let server: CliProcess;
-  let control: number;
+  let control: string;
   let publicPort: number;
 
   beforeAll(async () => {
     backend = await startBackend((req, res) => res.end(`backend saw ${req.method} ${req.url}`));
-    control = await freePort();
-    publicPort = await freePort();
-    server = spawnCli(['server', '--control', `127.0.0.1:${control}`, '--public', `127.0.0.1:${publicPort}`, '--domain', 'localhost', '--token', 'alpha', '--token', 'beta']);
-    await server.waitForLine(/public traffic/);
+    ({ process: server, control, publicPort } = await spawnCliServer(['--domain', 'localhost', '--token', 'alpha', '--token', 'beta']));
   });
 
   afterAll(async () => {
@@ -59,7 +56,7 @@ describe('server and agents', () => {
   });
 
   it('prints "tunnel NAME: URL -> TARGET" once live and serves traffic; BURROW_TOKEN is honoured', async () => {
-    const agent = cli(['http', String(backend.port), '--name', 'app', '--server', `127.0.0.1:${control}`, '--no-inspect'], { BURROW_TOKEN: 'beta' });
+    const agent = cli(['http', String(backend.port), '--name', 'app', '--server', control, '--no-inspect'], { BURROW_TOKEN: 'beta' });
     const line = await agent.waitForLine(/^tunnel app: /);
     expect(line).toBe(`tunnel app: http://app.localhost:${publicPort} -> http://127.0.0.1:${backend.port}`);
     const res = await publicRequest({ port: publicPort, host: `app.localhost:${publicPort}`, path: '/hi' });
@@ -68,7 +65,7 @@ describe('server and agents', () => {
   });
 
   it('serves the web inspector with --inspect, showing requests by request_id', async () => {
-    const agent = cli(['http', String(backend.port), '--name', 'seen', '--server', `127.0.0.1:${control}`, '--token', 'alpha', '--inspect', '127.0.0.1:0']);
+    const agent = cli(['http', String(backend.port), '--name', 'seen', '--server', control, '--token', 'alpha', '--inspect', '127.0.0.1:0']);
     const inspectorLine = await agent.waitForLine(/^inspector: /);
     await agent.waitForLine(/^tunnel seen: /);
     const url = new URL(inspectorLine.slice('inspector: '.length));
@@ -85,7 +82,7 @@ describe('server and agents', () => {
   });
 
   it('picks a name when none is given', async () => {
-    const agent = cli(['http', `127.0.0.1:${backend.port}`, '--server', `127.0.0.1:${control}`, '--token', 'alpha', '--no-inspect']);
+    const agent = cli(['http', `127.0.0.1:${backend.port}`, '--server', control, '--token', 'alpha', '--no-inspect']);
     const line = await agent.waitForLine(/^tunnel /);
     const match = /^tunnel ([a-z0-9-]+): http:\/\/([a-z0-9-]+)\.localhost:(\d+) -> http:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
     expect(match).not.toBeNull();
@@ -95,15 +92,15 @@ describe('server and agents', () => {
   });
 
   it('exits 1 with a one-line reason on a wrong token', async () => {
-    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${control}`, '--token', 'wrong', '--no-inspect']);
+    const agent = cli(['http', String(backend.port), '--server', control, '--token', 'wrong', '--no-inspect']);
     expect(await agent.exited).toBe(1);
     expect(agent.stderrLines.filter((l) => l.trim() !== '')).toEqual(['burrow: authentication failed: the server rejected the token']);
   });
 
   it('exits 1 when the name belongs to another agent', async () => {
-    const owner = cli(['http', String(backend.port), '--name', 'taken', '--server', `127.0.0.1:${control}`, '--token', 'alpha', '--no-inspect']);
+    const owner = cli(['http', String(backend.port), '--name', 'taken', '--server', control, '--token', 'alpha', '--no-inspect']);
     await owner.waitForLine(/^tunnel taken: /);
-    const second = cli(['http', String(backend.port), '--name', 'taken', '--server', `127.0.0.1:${control}`, '--token', 'alpha', '--no-inspect']);
+    const second = cli(['http', String(backend.port), '--name', 'taken', '--server', control, '--token', 'alpha', '--no-inspect']);
     expect(await second.exited).toBe(1);
     expect(second.stderrLines.join('\n')).toMatch(/already in use/);
   });
@@ -113,7 +110,7 @@ describe('server and agents', () => {
     const config = join(dir, 'burrow.yaml');
     writeFileSync(
       config,
-      `server: 127.0.0.1:${control}\ntoken: alpha\ntunnels:\n  - { name: one, protocol: http, target: ${backend.port} }\n  - { name: two, target: "127.0.0.1:${backend.port}" }\n`,
+      `server: ${control}\ntoken: alpha\ntunnels:\n  - { name: one, protocol: http, target: ${backend.port} }\n  - { name: two, target: "127.0.0.1:${backend.port}" }\n`,
     );
     const agent = cli(['start', '--config', config, '--no-inspect']);
     await agent.waitForLine(/^tunnel one: /);
@@ -124,8 +121,8 @@ describe('server and agents', () => {
   });
 
   it('keeps retrying (does not exit) while the server is unreachable', async () => {
-    const nobody = await freePort();
-    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${nobody}`, '--no-inspect']);
+    const nobody = await holdPort();
+    const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${nobody.port}`, '--no-inspect']);
     await new Promise<void>((resolve) => {
       const check = setInterval(() => {
         if (agent.stderrLines.filter((l) => /retrying in/.test(l)).length >= 2) {
@@ -135,20 +132,20 @@ describe('server and agents', () => {
       }, 50);
     });
     expect(agent.child.exitCode).toBeNull();
+    await nobody.release();
   });
 });
 
 describe('TLS from the command line', () => {
   it('--dev-tls serves TLS; an agent with --ca connects, one with only --tls exits 1 saying why', async () => {
-    const control = await freePort();
-    const publicPort = await freePort();
-    const server = cli(['server', '--control', `127.0.0.1:${control}`, '--public', `127.0.0.1:${publicPort}`, '--dev-tls']);
-    await server.waitForLine(/public traffic on https:/);
+    const { process: server, control, publicPort } = await spawnCliServer(['--dev-tls'], cli);
+    // stderr is another pipe: its line may come after stdout's.
+    await eventually(() => server.stderrLines.some((l) => l.startsWith('dev TLS:')), 'the dev TLS line');
     const caLine = server.stderrLines.find((l) => l.startsWith('dev TLS:'))!;
     const caPath = /--ca (\S+)$/.exec(caLine)![1];
-    const trusting = cli(['http', '3000', '--name', 'sec', '--server', `127.0.0.1:${control}`, '--ca', caPath, '--no-inspect']);
+    const trusting = cli(['http', '3000', '--name', 'sec', '--server', control, '--ca', caPath, '--no-inspect']);
     expect(await trusting.waitForLine(/^tunnel sec: /)).toBe(`tunnel sec: https://sec.localhost:${publicPort} -> http://127.0.0.1:3000`);
-    const unverified = cli(['http', '3000', '--server', `127.0.0.1:${control}`, '--tls', '--no-inspect']);
+    const unverified = cli(['http', '3000', '--server', control, '--tls', '--no-inspect']);
     expect(await unverified.exited).toBe(1);
     expect(unverified.stderrLines.join('\n')).toMatch(/TLS verification .* failed.*--ca FILE/);
   });

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, publicRequest, spawnCli, startBackend, type CliProcess } from '../helpers/common.js';
+import { publicRequest, spawnCli, spawnCliServer, startBackend, type CliProcess } from '../helpers/common.js';
 
 const started: CliProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -43,23 +43,20 @@ describe('burrow server --tokens-file', () => {
     const backend = await startBackend((_req, res) => res.end('claimed'));
     cleanups.push(() => backend.close());
     const file = tokensFile('tokens:\n  - { name: alice, token: alice-secret-1, tunnels: ["alice-*"] }\n  - { name: small, token: small-secret-1, tunnels: ["small"], max_body: 100 }\n');
-    const control = await freePort();
-    const publicPort = await freePort();
-    const server = cli(['server', '--tokens-file', file, '--control', `127.0.0.1:${control}`, '--public', `127.0.0.1:${publicPort}`, '--max-body', '1000', '--rate-limit', '100']);
-    await server.waitForLine(/public traffic/);
-    const allowed = cli(['http', String(backend.port), '--name', 'alice-web', '--server', `127.0.0.1:${control}`, '--token', 'alice-secret-1', '--no-inspect']);
+    const { control, publicPort } = await spawnCliServer(['--tokens-file', file, '--max-body', '1000', '--rate-limit', '100'], cli);
+    const allowed = cli(['http', String(backend.port), '--name', 'alice-web', '--server', control, '--token', 'alice-secret-1', '--no-inspect']);
     await allowed.waitForLine(/^tunnel alice-web: /);
     expect((await publicRequest({ port: publicPort, host: 'alice-web.localhost' })).body.toString()).toBe('claimed');
     const tooBig = await publicRequest({ port: publicPort, host: 'alice-web.localhost', method: 'POST', body: Buffer.alloc(2_000) });
     expect(tooBig.status).toBe(413);
     // A token's own limit applies to its tunnels, within the server's.
     expect((await publicRequest({ port: publicPort, host: 'alice-web.localhost', method: 'POST', body: Buffer.alloc(500) })).status).toBe(200);
-    const small = cli(['http', String(backend.port), '--name', 'small', '--server', `127.0.0.1:${control}`, '--token', 'small-secret-1', '--no-inspect']);
+    const small = cli(['http', String(backend.port), '--name', 'small', '--server', control, '--token', 'small-secret-1', '--no-inspect']);
     await small.waitForLine(/^tunnel small: /);
     expect((await publicRequest({ port: publicPort, host: 'small.localhost', method: 'POST', body: Buffer.alloc(500) })).status).toBe(413);
     expect((await publicRequest({ port: publicPort, host: 'small.localhost', method: 'POST', body: Buffer.alloc(50) })).status).toBe(200);
 
-    const refused = cli(['http', String(backend.port), '--name', 'bob', '--server', `127.0.0.1:${control}`, '--token', 'alice-secret-1', '--no-inspect']);
+    const refused = cli(['http', String(backend.port), '--name', 'bob', '--server', control, '--token', 'alice-secret-1', '--no-inspect']);
     expect(await refused.exited).toBe(1);
     expect(refused.stderrLines.join('\n')).toMatch(/may not claim "bob"/);
   });

@@ -3,7 +3,7 @@
 // same client against both and compares what it saw.
 import type { TunnelProtocol } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import type { TunnelServerOptions } from '../../src/main/tunnel/server/tunnel-server.js';
-import { spawnCli, startTunnel, type CliProcess } from '../helpers/common.js';
+import { spawnCli, spawnCliServer, startTunnel, type CliProcess } from '../helpers/common.js';
 
 export interface Endpoint {
   /** Where to connect: always 127.0.0.1. */
@@ -53,10 +53,11 @@ export async function startProcessTunnelPair(servicePort: number, protocol: Tunn
     await Promise.all(processes.reverse().map((p) => p.kill()));
   };
   try {
-    const server = spawnCli(['server', '--control', '127.0.0.1:0', '--public', '127.0.0.1:0', '--domain', 'localhost', '--token', 'conformance', ...serverFlags]);
-    processes.push(server);
-    const control = /connect to (\S+)/.exec(await server.waitForLine(/agents connect to/))![1]!;
-    const publicPort = Number(/:(\d+)$/.exec(await server.waitForLine(/public traffic on/))![1]);
+    const { control, publicPort } = await spawnCliServer(['--domain', 'localhost', '--token', 'conformance', ...serverFlags], (args) => {
+      const server = spawnCli(args);
+      processes.push(server);
+      return server;
+    });
     const agent = spawnCli([protocol, String(servicePort), '--name', tunnelName(protocol), '--server', control, '--token', 'conformance', '--no-inspect']);
     processes.push(agent);
     await agent.waitForLine(/^tunnel /);

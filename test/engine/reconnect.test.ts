@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentState, TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
-import { eventually, freePort, publicRequest, startBackend, startStallableProxy, waitForLive, type Backend } from '../helpers/common.js';
+import { eventually, holdPort, publicRequest, startBackend, startStallableProxy, waitForLive, type Backend } from '../helpers/common.js';
 
 let backend: Backend | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -29,8 +29,9 @@ async function startServer(controlPort: number, publicPort: number): Promise<Tun
 describe('reconnection', () => {
   it('reconnects after a server restart and traffic flows again, on the same name', async () => {
     backend = await startBackend((req, res) => res.end(`hello ${req.url}`));
-    const [controlPort, publicPort] = [await freePort(), await freePort()];
-    const first = await startServer(controlPort, publicPort);
+    const first = await startServer(0, 0);
+    // The restarted server takes the ports the first one was given.
+    const [controlPort, publicPort] = [first.controlPort, first.publicPort];
     const agent = new TunnelAgent({ server: `127.0.0.1:${controlPort}`, token: 't0ken', tunnels: [{ name: 'app', protocol: 'http', target: String(backend.port) }] });
     cleanups.push(() => agent.stop());
     const live = waitForLive(agent);
@@ -53,8 +54,8 @@ describe('reconnection', () => {
 
   it('keeps retrying when the server is not up yet at start', async () => {
     backend = await startBackend((_req, res) => res.end('late but fine'));
-    const [controlPort, publicPort] = [await freePort(), await freePort()];
-    const agent = new TunnelAgent({ server: `127.0.0.1:${controlPort}`, token: 't0ken', tunnels: [{ name: 'app', protocol: 'http', target: String(backend.port) }] });
+    const control = await holdPort();
+    const agent = new TunnelAgent({ server: `127.0.0.1:${control.port}`, token: 't0ken', tunnels: [{ name: 'app', protocol: 'http', target: String(backend.port) }] });
     cleanups.push(() => agent.stop());
     const details: string[] = [];
     agent.on('state', (state, detail) => state === AgentState.Backoff && details.push(detail));
@@ -62,9 +63,10 @@ describe('reconnection', () => {
     await eventually(() => details.length >= 2, 'two failed attempts');
     expect(details[0]).toMatch(/cannot reach the server/);
     const live = waitForLive(agent);
-    await startServer(controlPort, publicPort);
+    await control.release();
+    const server = await startServer(control.port, 0);
     await live;
-    expect((await publicRequest({ port: publicPort, host: 'app.localhost' })).body.toString()).toBe('late but fine');
+    expect((await publicRequest({ port: server.publicPort, host: 'app.localhost' })).body.toString()).toBe('late but fine');
   });
 
   it('keeps the control stream and the tunnel when the data stream breaks, then reopens the data stream', async () => {
@@ -73,9 +75,9 @@ describe('reconnection', () => {
       if (req.url === '/hang') release = () => res.end('too late');
       else res.end('ok');
     });
-    const [controlPort, publicPort] = [await freePort(), await freePort()];
-    const server = await startServer(controlPort, publicPort);
-    const agent = new TunnelAgent({ server: `127.0.0.1:${controlPort}`, token: 't0ken', tunnels: [{ name: 'app', protocol: 'http', target: String(backend.port) }] });
+    const server = await startServer(0, 0);
+    const publicPort = server.publicPort;
+    const agent = new TunnelAgent({ server: `127.0.0.1:${server.controlPort}`, token: 't0ken', tunnels: [{ name: 'app', protocol: 'http', target: String(backend.port) }] });
     cleanups.push(() => agent.stop());
     const live = waitForLive(agent);
     agent.start();
@@ -109,24 +111,24 @@ describe('reconnection', () => {
 
   it('declares a hung link dead by heartbeat timeout on both sides, then reconnects', async () => {
     backend = await startBackend((_req, res) => res.end('ok'));
-    const [controlPort, publicPort] = [await freePort(), await freePort()];
     const server = new TunnelServer({
-      controlAddress: `127.0.0.1:${controlPort}`,
-      publicAddress: `127.0.0.1:${publicPort}`,
+      controlAddress: '127.0.0.1:0',
+      publicAddress: '127.0.0.1:0',
       domain: 'localhost',
-      config: { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 },
+      // Fifteen heartbeats within the timeout: only a link that is really silent misses them all.
+      config: { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1_500 },
     });
     await server.start();
     cleanups.push(() => server.stop());
-    const link = await startStallableProxy(controlPort);
+    const link = await startStallableProxy(server.controlPort);
     cleanups.push(() => link.close());
     const agent = new TunnelAgent({ server: `127.0.0.1:${link.port}`, tunnels: [{ name: 'app', protocol: 'http', target: String(backend.port) }] });
     cleanups.push(() => agent.stop());
     const live = waitForLive(agent);
     agent.start();
     await live;
-    // Heartbeats keep a healthy session up well past the timeout.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Heartbeats keep a healthy session up past the timeout.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(server.agentCount).toBe(1);
     expect(agent.state).toBe(AgentState.Ready);
 

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, rssBytes, spawnCli, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
+import { rssBytes, spawnCli, spawnCliServer, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
 
 const totalBytes = 200 * 1024 * 1024;
 /** Growth over the idle RSS that would mean bodies are being buffered. */
@@ -51,11 +51,10 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     req.pipe(res); // echo, streaming: the response starts before the upload ends
   });
-  const control = await freePort();
-  publicPort = await freePort();
-  server = spawnCli(['server', '--control', `127.0.0.1:${control}`, '--public', `127.0.0.1:${publicPort}`, '--token', 'stream-test']);
-  await server.waitForLine(/public traffic/);
-  agent = spawnCli(['http', String(backend.port), '--name', 'big', '--server', `127.0.0.1:${control}`, '--no-inspect'], { BURROW_TOKEN: 'stream-test' });
+  const started = await spawnCliServer(['--token', 'stream-test']);
+  server = started.process;
+  publicPort = started.publicPort;
+  agent = spawnCli(['http', String(backend.port), '--name', 'big', '--server', started.control, '--no-inspect'], { BURROW_TOKEN: 'stream-test' });
   await agent.waitForLine(/^tunnel big: /);
 });
 

@@ -1,6 +1,5 @@
 // Shared fixtures for engine tests: real servers and clients on 127.0.0.1
 // with ephemeral ports, torn down by the test that made them.
-import { once } from 'node:events';
 import { Agent, createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -126,14 +125,38 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): CliProce
 
 export { rssBytes };
 
-/** A free TCP port on 127.0.0.1 (closed again before returning). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+export interface CliServer {
+  process: CliProcess;
+  /** host:port agents connect to, as the server printed it. */
+  control: string;
+  publicPort: number;
+}
+
+/** `burrow server ARGS` on ports the OS picks (nothing to race for), with the addresses it printed. */
+export async function spawnCliServer(args: string[], spawn: (args: string[]) => CliProcess = spawnCli): Promise<CliServer> {
+  const server = spawn(['server', '--control', '127.0.0.1:0', '--public', '127.0.0.1:0', ...args]);
+  const control = /connect to (\S+)/.exec(await server.waitForLine(/agents connect to/))![1]!;
+  const publicPort = Number(/:(\d+)$/.exec(await server.waitForLine(/public traffic on/))![1]);
+  return { process: server, control, publicPort };
+}
+
+/**
+ * A port held for a server that is not up yet: connections to it are
+ * reset, as to a server that is down. `release` frees it for that server.
+ */
+export async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const holder = createNetServer((socket) => socket.destroy());
+  holder.on('connection', (socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (holder.address() as AddressInfo).port,
+    release: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        holder.close(() => resolve());
+      }),
+  };
 }
 
 /** Resolves when `predicate` holds, polling; rejects after `timeoutMs` with `what`. */

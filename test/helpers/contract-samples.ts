@@ -1,26 +1,74 @@
-// One valid call per contract command and a way to make every event fire:
-// the tables that prove each transport carries the whole contract. A new
-// command fails to compile until it has a sample here.
+// One valid call per contract command with the answer it must give, and a
+// way to make every event fire: the tables that prove each transport carries
+// the whole contract, answers included. A new command fails to compile until
+// it has a sample here. Run against a fresh AppService whose server address
+// is 127.0.0.1:1 and whose embedded server is off.
+import { expect } from 'vitest';
 import type { BurrowApi, CommandName } from '../../src/shared/contract.js';
 
-export const contractSampleCalls: Record<CommandName, (api: BurrowApi, ctx: { id: string }) => Promise<unknown>> = {
+export interface SampleContext {
+  /** The tunnel the samples create, then change and remove. */
+  id: string;
+  name: string;
+}
+
+export function sampleContext(): SampleContext {
+  return { id: '', name: `t${Math.random().toString(36).slice(2, 8)}` };
+}
+
+interface Sample {
+  call(api: BurrowApi, ctx: SampleContext): Promise<unknown>;
+  /** What the answer must equal (asymmetric matchers where it depends on the moment). */
+  answer(ctx: SampleContext): unknown;
+}
+
+const tunnel = (ctx: SampleContext, target: string): unknown => ({ id: ctx.id, name: ctx.name, protocol: 'http', target, enabled: false, status: 'disabled' });
+
+export const contractSamples: Record<CommandName, Sample> = {
   // The table's order matters: create before update, enable and remove.
-  createTunnel: async (api, ctx) => (ctx.id = (await api.createTunnel({ name: `t${Math.random().toString(36).slice(2, 8)}`, protocol: 'http', target: '3000', enabled: false })).id),
-  listTunnels: (api) => api.listTunnels(undefined),
-  updateTunnel: (api, ctx) => api.updateTunnel({ id: ctx.id, target: '3001' }),
-  setTunnelEnabled: (api, ctx) => api.setTunnelEnabled({ id: ctx.id, enabled: false }),
-  removeTunnel: (api, ctx) => api.removeTunnel({ id: ctx.id }),
-  getSettings: (api) => api.getSettings(undefined),
-  updateSettings: (api) => api.updateSettings({ token: 'changed' }),
-  getAgentStatus: (api) => api.getAgentStatus(undefined),
-  getEmbeddedServer: (api) => api.getEmbeddedServer(undefined),
-  startEmbeddedServer: (api) => api.startEmbeddedServer(undefined),
-  stopEmbeddedServer: (api) => api.stopEmbeddedServer(undefined),
-  listRequests: (api) => api.listRequests({}),
-  getRequestDetail: (api) => api.getRequestDetail({ requestId: 'none' }),
-  clearTraffic: (api) => api.clearTraffic(undefined),
-  getStats: (api) => api.getStats(undefined),
+  createTunnel: {
+    call: async (api, ctx) => {
+      const view = await api.createTunnel({ name: ctx.name, protocol: 'http', target: '3000', enabled: false });
+      ctx.id = view.id;
+      return view;
+    },
+    answer: (ctx) => tunnel(ctx, '3000'),
+  },
+  listTunnels: { call: (api) => api.listTunnels(undefined), answer: (ctx) => [tunnel(ctx, '3000')] },
+  updateTunnel: { call: (api, ctx) => api.updateTunnel({ id: ctx.id, target: '3001' }), answer: (ctx) => tunnel(ctx, '3001') },
+  setTunnelEnabled: { call: (api, ctx) => api.setTunnelEnabled({ id: ctx.id, enabled: false }), answer: (ctx) => tunnel(ctx, '3001') },
+  removeTunnel: { call: (api, ctx) => api.removeTunnel({ id: ctx.id }), answer: () => ({ removed: true }) },
+  getSettings: { call: (api) => api.getSettings(undefined), answer: () => expect.objectContaining({ serverAddress: '127.0.0.1:1', embeddedServer: false }) },
+  updateSettings: { call: (api) => api.updateSettings({ token: 'changed' }), answer: () => expect.objectContaining({ serverAddress: '127.0.0.1:1', token: 'changed' }) },
+  getAgentStatus: {
+    call: (api) => api.getAgentStatus(undefined),
+    // Nothing listens there: the agent is connecting or waiting to retry, whichever the moment.
+    answer: () => ({ state: expect.stringMatching(/^(connecting|backoff)$/), detail: expect.any(String), server: '127.0.0.1:1' }),
+  },
+  getEmbeddedServer: { call: (api) => api.getEmbeddedServer(undefined), answer: () => ({ running: false }) },
+  startEmbeddedServer: {
+    call: (api) => api.startEmbeddedServer(undefined),
+    answer: () => ({
+      running: true,
+      controlAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      publicBaseUrl: expect.stringMatching(/^http:\/\/\*\.localhost:\d+$/),
+      demoTargets: { http: expect.stringMatching(/^127\.0\.0\.1:\d+$/), websocket: expect.stringMatching(/^127\.0\.0\.1:\d+$/), grpc: expect.stringMatching(/^127\.0\.0\.1:\d+$/) },
+    }),
+  },
+  stopEmbeddedServer: { call: (api) => api.stopEmbeddedServer(undefined), answer: () => ({ running: false }) },
+  listRequests: { call: (api) => api.listRequests({}), answer: () => [] },
+  getRequestDetail: { call: (api) => api.getRequestDetail({ requestId: 'none' }), answer: () => null },
+  clearTraffic: { call: (api) => api.clearTraffic(undefined), answer: () => ({ cleared: 0 }) },
+  getStats: { call: (api) => api.getStats(undefined), answer: () => ({ total: expect.any(Array), perTunnel: {} }) },
 };
+
+/** Runs every sample in order on `api`, checking each answer. */
+export async function expectEverySampleAnswered(api: BurrowApi, label: string): Promise<void> {
+  const ctx = sampleContext();
+  for (const [name, sample] of Object.entries(contractSamples) as [CommandName, Sample][]) {
+    expect(await sample.call(api, ctx), `${label} ${name}`).toEqual(sample.answer(ctx));
+  }
+}
 
 /** Commands that make every event fire at least once (stats tick by themselves each second). */
 export async function triggerEveryEvent(api: BurrowApi): Promise<void> {

@@ -33,8 +33,18 @@ describe('TokenAuth construction', () => {
     },
   );
 
-  it.each(['alice', '*', 'alice-*', 'a*b', '*-ci', 'a*b*c', 'x-*-y'])('accepts the name pattern %j', (pattern) => {
-    expect(() => new TokenAuth([{ token: 't', names: [pattern] }])).not.toThrow();
+  it.each<[string, string[], string[]]>([
+    ['alice', ['alice'], ['alice-1', 'bob']],
+    ['*', ['a', 'x-1'], []],
+    ['alice-*', ['alice-1', 'alice-x-y'], ['alice', 'bob-1']],
+    ['a*b', ['ab', 'axxb'], ['a', 'ba']],
+    ['*-ci', ['main-ci', 'x-y-ci'], ['ci', 'main-cd']],
+    ['a*b*c', ['abc', 'a1b2c'], ['acb', 'ab']],
+    ['x-*-y', ['x-1-y'], ['x-y', 'x--y-z']],
+  ])('accepts the name pattern %j and lets it claim exactly what it matches', (pattern, claimable, refused) => {
+    const identity = new TokenAuth([{ token: 'secret', names: [pattern] }]).identify(bearer('secret'))!;
+    expect(claimable.map((name) => identity.mayClaim(name))).toEqual(claimable.map(() => true));
+    expect(refused.map((name) => identity.mayClaim(name))).toEqual(refused.map(() => false));
   });
 });
 

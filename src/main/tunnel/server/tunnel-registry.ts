@@ -32,8 +32,9 @@ export class TunnelRegistry {
   constructor(
     private readonly domain: string,
     private readonly limits: ServerLimits,
+    clock?: () => number,
   ) {
-    this.rateLimiter = new TunnelRateLimiter(limits.ratePerTunnel);
+    this.rateLimiter = new TunnelRateLimiter(limits.ratePerTunnel, clock);
   }
 
   /** Public requests in flight over all tunnels. */

@@ -38,6 +38,8 @@ export interface TunnelServerOptions {
   publicTls?: PemPair;
   /** Serve the control port (agents) over TLS. */
   controlTls?: PemPair;
+  /** Milliseconds for rate limits (a monotonic clock by default); tests drive it by hand. */
+  clock?: () => number;
 }
 
 export interface TunnelServerEvents {
@@ -61,7 +63,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.auth = new TokenAuth(options.tokens ?? []);
     const limits = { ...defaultServerLimits, ...options.limits };
     this.config = { ...defaultConfigSync, maxWebsocketMessageBytes: limits.maxWebSocketMessageBytes, ...options.config };
-    this.registry = new TunnelRegistry(options.domain, limits);
+    this.registry = new TunnelRegistry(options.domain, limits, options.clock);
     this.grpcServer.addService(tunnelService, {
       controlStream: (call: Call) => this.onControlStream(call),
       proxy: (call: Call) => this.onProxyStream(call),
