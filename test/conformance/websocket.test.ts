@@ -49,6 +49,21 @@ async function startEcho(options: { deflate: boolean; maxPayload: number }): Pro
   };
 }
 
+/** An echo service and burrow processes in front of it, for the describe block that calls this. */
+function echoThroughTunnel(options: { deflate: boolean; maxPayload: number }, serverFlags: string[] = []): { pair: () => TunnelPair } {
+  let service: EchoService | undefined;
+  let pair: TunnelPair | undefined;
+  beforeAll(async () => {
+    service = await startEcho(options);
+    pair = await startProcessTunnelPair(service.port, 'http', serverFlags);
+  });
+  afterAll(async () => {
+    await pair?.stop();
+    await service?.close();
+  });
+  return { pair: () => pair! };
+}
+
 interface Session {
   ws: WebSocket;
   received: { bytes: number; binary: boolean; sha256: string }[];
@@ -82,23 +97,12 @@ const payload = (size: number): Buffer => {
 };
 
 describe('WebSocket messages up to the documented maximum', () => {
-  let service: EchoService;
-  let pair: TunnelPair;
-
-  beforeAll(async () => {
-    service = await startEcho({ deflate: false, maxPayload: defaultMaxMessage });
-    pair = await startProcessTunnelPair(service.port, 'http');
-  });
-
-  afterAll(async () => {
-    await pair?.stop();
-    await service?.close();
-  });
+  const { pair } = echoThroughTunnel({ deflate: false, maxPayload: defaultMaxMessage });
 
   it('arrive the same directly and through the tunnel, each followed at once by a burst, in order', async () => {
     const sizes = [0, 1, 125, 126, 65_535, 65_536, MiB - 1, MiB, MiB + 1, 4 * MiB - 1, 4 * MiB + 1, 6 * MiB, 16 * MiB + 1, defaultMaxMessage];
     const outcomes: Record<string, unknown> = {};
-    for (const [label, endpoint] of pair.both) {
+    for (const [label, endpoint] of pair().both) {
       const session = await connect(endpoint);
       let expected = 0;
       for (const size of sizes) {
@@ -116,23 +120,12 @@ describe('WebSocket messages up to the documented maximum', () => {
 });
 
 describe('WebSocket protocol cases', () => {
-  let service: EchoService;
-  let pair: TunnelPair;
-
-  beforeAll(async () => {
-    service = await startEcho({ deflate: false, maxPayload: defaultMaxMessage });
-    pair = await startProcessTunnelPair(service.port, 'http');
-  });
-
-  afterAll(async () => {
-    await pair?.stop();
-    await service?.close();
-  });
+  const { pair } = echoThroughTunnel({ deflate: false, maxPayload: defaultMaxMessage });
 
   /** Runs `act` on a fresh connection directly and through the tunnel; returns each side's messages and close. */
   async function both(act: (session: Session) => Promise<void>): Promise<Record<string, unknown>> {
     const outcomes: Record<string, unknown> = {};
-    for (const [label, endpoint] of pair.both) {
+    for (const [label, endpoint] of pair().both) {
       const session = await connect(endpoint);
       await act(session);
       const closed = await session.closed;
@@ -179,22 +172,11 @@ describe('WebSocket protocol cases', () => {
 
 describe('WebSocket messages over the limit', () => {
   const limit = 4 * MiB;
-  let service: EchoService;
-  let pair: TunnelPair;
-
-  beforeAll(async () => {
-    service = await startEcho({ deflate: false, maxPayload: limit });
-    pair = await startProcessTunnelPair(service.port, 'http', ['--max-websocket-message', String(limit)]);
-  });
-
-  afterAll(async () => {
-    await pair?.stop();
-    await service?.close();
-  });
+  const { pair } = echoThroughTunnel({ deflate: false, maxPayload: limit }, ['--max-websocket-message', String(limit)]);
 
   it('close with 1009 when a client sends one, and through the tunnel the reason names the limit', async () => {
     const closes: Record<string, { code: number; reason: string }> = {};
-    for (const [label, endpoint] of pair.both) {
+    for (const [label, endpoint] of pair().both) {
       const session = await connect(endpoint);
       session.ws.send(payload(limit));
       await session.waitFor(1);
@@ -207,7 +189,7 @@ describe('WebSocket messages over the limit', () => {
 
   it('close with 1009 when the service sends one, and through the tunnel the client hears why', async () => {
     const closes: Record<string, { code: number; reason: string }> = {};
-    for (const [label, endpoint] of pair.both) {
+    for (const [label, endpoint] of pair().both) {
       // Directly the client enforces the same limit itself: ws refuses the
       // message, sends 1009 and stops reading, so it reports 1006. Through
       // the tunnel the agent refuses it and the client is told, with the limit.

@@ -13,35 +13,15 @@ import { controlMessage } from '../messages.js';
 import { TunnelClient } from '../tunnel-codec.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { LocalExchanges, type DataLink } from './local-exchanges.js';
+import { AgentState, canMove } from './agent-state.js';
+import { channelCredentials, describeGrpcError, isCertificateProblem, tokenMetadata, type AgentTls } from './server-connection.js';
 import { TunnelRegistrations, type LiveTunnel, type TunnelSpec } from './tunnel-registrations.js';
 
+export { AgentState } from './agent-state.js';
+export type { AgentTls } from './server-connection.js';
 export type { LiveTunnel, TunnelProtocol, TunnelSpec } from './tunnel-registrations.js';
 
 type Stream = grpc.ClientDuplexStream<TunnelMessage, TunnelMessage>;
-
-/** Connection lifecycle; transitions are guarded in setState. */
-export enum AgentState {
-  Idle = 'idle',
-  Connecting = 'connecting',
-  Ready = 'ready',
-  Backoff = 'backoff',
-  Closed = 'closed',
-}
-
-const allowedTransitions: Record<AgentState, AgentState[]> = {
-  [AgentState.Idle]: [AgentState.Connecting, AgentState.Closed],
-  [AgentState.Connecting]: [AgentState.Ready, AgentState.Backoff, AgentState.Closed],
-  [AgentState.Ready]: [AgentState.Backoff, AgentState.Closed],
-  [AgentState.Backoff]: [AgentState.Connecting, AgentState.Closed],
-  [AgentState.Closed]: [],
-};
-
-export interface AgentTls {
-  /** PEM certificate(s) to trust instead of the system's roots (e.g. a self-signed server's). */
-  ca?: string;
-  /** Skip verifying the server's certificate (encrypted, but anyone could be answering). */
-  insecure?: boolean;
-}
 
 export interface TunnelAgentOptions {
   /** host:port of the server's control port. */
@@ -132,7 +112,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   }
 
   private setState(next: AgentState, detail: string): void {
-    if (!allowedTransitions[this.stateValue].includes(next)) return;
+    if (!canMove(this.stateValue, next)) return;
     this.stateValue = next;
     this.emit('state', next, detail);
   }
@@ -140,9 +120,9 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private connect(): void {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
-    const client = new TunnelClient(this.options.server, this.credentials(), grpcChannelOptions);
+    const client = new TunnelClient(this.options.server, channelCredentials(this.options.tls), grpcChannelOptions);
     this.client = client;
-    const control = client.controlStream(this.metadata());
+    const control = client.controlStream(tokenMetadata(this.options.token));
     this.control = control;
     const welcomeTimer = this.timer(this.options.connectTimeoutMs ?? 10_000, () =>
       this.connectionLost(attempt, `no answer from ${this.options.server} in time`),
@@ -157,7 +137,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         this.emit('fatal', new BurrowError(ErrorCode.Unauthenticated, `authentication failed: ${error.details}`));
         return;
       }
-      if (this.options.tls !== undefined && !this.options.tls.insecure && certificateProblem.test(error.details)) {
+      if (this.options.tls !== undefined && !this.options.tls.insecure && isCertificateProblem(error)) {
         // Retrying cannot fix a certificate we do not trust.
         this.stop();
         this.emit(
@@ -231,7 +211,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
 
   private openProxy(attempt: number): void {
     if (attempt !== this.attempt || this.client === undefined) return;
-    const metadata = this.metadata();
+    const metadata = tokenMetadata(this.options.token);
     metadata.set('burrow-session', this.sessionId);
     const proxy = this.client.proxy(metadata);
     this.proxy = proxy;
@@ -318,24 +298,4 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     clearTimeout(t);
     this.timers.delete(t);
   }
-
-  private credentials(): grpc.ChannelCredentials {
-    const tls = this.options.tls;
-    if (tls === undefined) return grpc.credentials.createInsecure();
-    return grpc.credentials.createSsl(tls.ca ? Buffer.from(tls.ca) : null, null, null, tls.insecure ? { rejectUnauthorized: false } : {});
-  }
-
-  private metadata(): grpc.Metadata {
-    const metadata = new grpc.Metadata();
-    if (this.options.token) metadata.set('authorization', `Bearer ${this.options.token}`);
-    return metadata;
-  }
-}
-
-/** What grpc-js reports when the server's certificate is not trusted or does not match. */
-const certificateProblem = /certificate|self[- ]signed|altname|CERT_|unable to verify/i;
-
-function describeGrpcError(error: grpc.ServiceError, server: string): string {
-  if (error.code === grpc.status.UNAVAILABLE) return `cannot reach the server at ${server} (${error.details})`;
-  return `control stream failed: ${error.details || error.message}`;
 }
