@@ -156,7 +156,8 @@ export abstract class Exchange {
    * trailers) into `sink`, granting credit back as the sink takes each chunk.
    */
   protected receiveBody(sink: ItemSink<Buffer>, ended: (trailers: Header[]) => void, observe?: (data: Buffer) => void): void {
-    const receiver = new CreditedReceiver(sink, this.peer.windowBytes, (bytes) => this.send({ $case: 'windowUpdate', value: { bytes } }));
+    // Chunks written before the end still call back after it: no credit for a request that is over.
+    const receiver = new CreditedReceiver(sink, this.peer.windowBytes, (bytes) => this.isOpen && this.send({ $case: 'windowUpdate', value: { bytes } }));
     this.inbound = { receiver, observe, ended };
   }
 
