@@ -12,7 +12,7 @@ const run = require('@doyensec/electronegativity');
 /** Findings looked at and accepted, with why. Keyed by check id and file. */
 const reviewed = {
   'PRELOAD_JS_CHECK main/app/index.ts': 'the preload exposes only a value transport of contract names (src/preload/index.ts), no ipcRenderer',
-  'OPEN_EXTERNAL_JS_CHECK main/app/index.ts': 'only http: and https: URLs (public tunnel URLs) are opened, see openExternally()',
+  'OPEN_EXTERNAL_JS_CHECK main/app/open-external.ts': 'only http: and https: URLs (public tunnel URLs) are opened, nothing else',
   'CSP_GLOBAL_CHECK main/app/index.ts': 'the tool cannot parse a CSP held in a constant; it is the same policy as renderer/index.html',
   'CSP_GLOBAL_CHECK renderer/index.html': "connect-src allows ws://127.0.0.1:* and ws://localhost:* for the web inspector's own API socket",
 };

@@ -36,14 +36,46 @@ export interface Settings {
   embeddedServer: boolean;
   /** Public port of the embedded server (0 picks a free one). */
   embeddedPublicPort: number;
+  /** Desktop notifications when a tunnel goes offline or back, or its local service keeps failing. */
+  notifications: boolean;
+  /** Start the desktop app when the user logs in. */
+  startAtLogin: boolean;
+  /** Start in the tray, without opening the window. */
+  startHidden: boolean;
 }
 
 export type AgentState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
+
+/** The UI's views, for main to ask for one (the tray's "Open inspector"). */
+export type AppView = 'tunnels' | 'inspector' | 'throughput' | 'connection' | 'settings';
 
 export interface AgentStatus {
   state: AgentState;
   detail: string;
   server: string;
+}
+
+/** One thing that happened to the agent's connection, for the Connection view's timeline. */
+export interface ConnectionEvent {
+  at: number;
+  kind: 'connecting' | 'connected' | 'disconnected' | 'data-stream-open' | 'data-stream-lost' | 'wake' | 'probe';
+  /** Why, in words (the reason for a disconnect, the signal for a wake). */
+  detail: string;
+  /** The edge it concerns (host:port). */
+  server: string;
+}
+
+/** A heartbeat round trip to the edge. */
+export interface RoundTrip {
+  at: number;
+  ms: number;
+  server: string;
+}
+
+export interface ConnectionLog {
+  /** Oldest first, the most recent few hundred. */
+  events: ConnectionEvent[];
+  roundTrips: RoundTrip[];
 }
 
 export interface EmbeddedServerStatus {
@@ -137,6 +169,21 @@ export interface CreateTunnelInput {
   enabled?: boolean;
 }
 
+export interface ImportTunnelsInput {
+  /** The file's name: its ending says the format (ngrok .yml, frpc .toml or .ini). */
+  fileName: string;
+  text: string;
+}
+
+export interface ImportReport {
+  /** What the file was read as. */
+  kind: 'ngrok' | 'frpc-toml' | 'frpc-ini';
+  /** Tunnels added, switched off until the user turns them on. */
+  created: TunnelView[];
+  /** Tunnels and settings that could not be carried over, and why. */
+  notMapped: { what: string; why: string }[];
+}
+
 export interface UpdateTunnelInput {
   id: string;
   name?: string;
@@ -161,6 +208,8 @@ export interface AppCommands {
   getRequestDetail(input: { requestId: string }): RequestDetail | null;
   clearTraffic(input: void): { cleared: number };
   getStats(input: void): StatsSnapshot;
+  getConnectionLog(input: void): ConnectionLog;
+  importTunnels(input: ImportTunnelsInput): ImportReport;
 }
 
 /** Events: main -> UI. */
@@ -170,6 +219,10 @@ export interface AppEvents {
   traffic: TrafficBatch;
   stats: ThroughputPoint & { perTunnel: Record<string, ThroughputPoint> };
   embeddedServer: EmbeddedServerStatus;
+  connectionEvent: ConnectionEvent;
+  roundTrip: RoundTrip;
+  /** Main asks the UI to show a view. */
+  showView: AppView;
 }
 
 export type CommandName = keyof AppCommands;
@@ -197,8 +250,10 @@ const commandKeys: Record<CommandName, true> = {
   getRequestDetail: true,
   clearTraffic: true,
   getStats: true,
+  getConnectionLog: true,
+  importTunnels: true,
 };
-const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true };
+const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true, connectionEvent: true, roundTrip: true, showView: true };
 
 export const commandNames = Object.keys(commandKeys) as CommandName[];
 export const eventNames = Object.keys(eventKeys) as EventName[];

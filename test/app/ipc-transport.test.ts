@@ -81,7 +81,7 @@ describe('contract over IPC (the real preload)', () => {
     const { api, service, stop } = await ipcApi();
     const seen = new Set<EventName>();
     const unsubscribers = eventNames.map((name) => api.on(name, () => seen.add(name)));
-    await triggerEveryEvent(api);
+    await triggerEveryEvent(api, service);
     await vi.waitFor(() => expect([...seen].sort()).toEqual([...eventNames].sort()), { timeout: 5_000 });
     unsubscribers.forEach((unsubscribe) => unsubscribe());
     expect(ipc.listenerCount()).toBe(0);

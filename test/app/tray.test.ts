@@ -7,9 +7,15 @@ import type { TunnelView } from '../../src/shared/contract.js';
 
 const electron = vi.hoisted(() => {
   const trays: { image: unknown; tooltip: string; menu: TrayMenuItem[]; destroyed: boolean; listeners: Record<string, () => void> }[] = [];
+  const clipboardText: string[] = [];
+  const opened: string[] = [];
   return {
     trays,
+    clipboardText,
+    opened,
     module: {
+      clipboard: { writeText: (text: string) => clipboardText.push(text) },
+      shell: { openExternal: async (url: string) => void opened.push(url) },
       nativeImage: { createFromPath: (path: string) => ({ path }) },
       Menu: { buildFromTemplate: (template: TrayMenuItem[]) => template },
       Tray: class {
@@ -50,6 +56,9 @@ function recordingActions() {
   const calls: string[] = [];
   const actions: TrayActions = {
     openWindow: () => calls.push('open'),
+    openInspector: () => calls.push('inspector'),
+    copyUrl: (url) => calls.push(`copy ${url}`),
+    openUrl: (url) => calls.push(`browse ${url}`),
     setTunnelEnabled: (id, enabled) => calls.push(`tunnel ${id} ${enabled}`),
     setEmbeddedServer: (running) => calls.push(`embedded ${running}`),
     quit: () => calls.push('quit'),
@@ -65,24 +74,32 @@ const state = (patch: Partial<TrayState> = {}): TrayState => ({
 });
 
 describe('tray menu (pure)', () => {
-  it('lists each tunnel as a checkbox that toggles it, then Open, the local server and Quit', () => {
+  it('lists each tunnel with its state, URL, switch, copy and open; then Open, Open inspector, the local server and Quit', () => {
     const { calls, actions } = recordingActions();
     const menu = buildTrayMenu(
-      state({ tunnels: [tunnel({}), tunnel({ id: 't2', name: 'api', enabled: false, status: 'disabled' }), tunnel({ id: 't3', name: 'bad', status: 'error', error: { code: 'X', message: 'name taken' } })] }),
+      state({
+        tunnels: [
+          tunnel({ publicUrl: 'http://web.localhost:8080' }),
+          tunnel({ id: 't2', name: 'api', enabled: false, status: 'disabled' }),
+          tunnel({ id: 't3', name: 'bad', status: 'error', error: { code: 'X', message: 'name taken' } }),
+        ],
+      }),
       actions,
     );
-    const checkboxes = menu.filter((item) => item.type === 'checkbox');
-    expect(checkboxes.map((item) => [item.label, item.checked])).toEqual([
-      ['web → 3000', true],
-      ['api → 3000 (disabled)', false],
-      ['bad → 3000 — name taken', true],
+    const tunnels = menu.filter((item) => item.type === 'submenu');
+    expect(tunnels.map((item) => item.label)).toEqual(['● web → 3000', '○ off api → 3000', '✕ bad → 3000']);
+    expect(tunnels.map((item) => item.submenu!.map((entry) => [entry.label, entry.checked]))).toEqual([
+      [['http://web.localhost:8080', undefined], ['Enabled', true], ['Copy URL', undefined], ['Open in browser', undefined]],
+      [['disabled', undefined], ['Enabled', false]],
+      [['name taken', undefined], ['Enabled', true]],
     ]);
-    checkboxes[0]!.click!();
-    checkboxes[1]!.click!();
-    menu.find((item) => item.label === 'Open Burrow')!.click!();
-    menu.find((item) => item.label === 'Start local test server')!.click!();
-    menu.find((item) => item.label === 'Quit Burrow')!.click!();
-    expect(calls).toEqual(['tunnel t1 false', 'tunnel t2 true', 'open', 'embedded true', 'quit']);
+    const [web, api] = tunnels.map((item) => item.submenu!);
+    web!.find((entry) => entry.label === 'Enabled')!.click!();
+    api!.find((entry) => entry.label === 'Enabled')!.click!();
+    web!.find((entry) => entry.label === 'Copy URL')!.click!();
+    web!.find((entry) => entry.label === 'Open in browser')!.click!();
+    for (const label of ['Open Burrow', 'Open inspector', 'Start local test server', 'Quit Burrow']) menu.find((item) => item.label === label)!.click!();
+    expect(calls).toEqual(['tunnel t1 false', 'tunnel t2 true', 'copy http://web.localhost:8080', 'browse http://web.localhost:8080', 'open', 'inspector', 'embedded true', 'quit']);
     expect(menu[0]).toMatchObject({ label: 'Connected · 127.0.0.1:7835', enabled: false });
   });
 
@@ -109,10 +126,11 @@ describe('tray (electron stubbed)', () => {
     service = await AppService.open({ initial: { settings: { serverAddress: '127.0.0.1:1' } } });
     const created = await service.createTunnel({ name: 'web', protocol: 'http', target: '3000', enabled: false });
     const opened: string[] = [];
-    const handle = await createTray(service, { resourcesDir: '/res', openWindow: () => opened.push('open'), quit: () => opened.push('quit'), log: () => {} });
+    const handle = await createTray(service, { resourcesDir: '/res', openWindow: () => opened.push('open'), openInspector: () => opened.push('inspector'), quit: () => opened.push('quit'), log: () => {} });
     const tray = electron.trays.at(-1)!;
-    const item = () => tray.menu.find((entry) => entry.type === 'checkbox')!;
-    expect(item()).toMatchObject({ label: 'web → 3000 (disabled)', checked: false });
+    const item = () => tray.menu.find((entry) => entry.type === 'submenu')!.submenu!.find((entry) => entry.type === 'checkbox')!;
+    expect(tray.menu.find((entry) => entry.type === 'submenu')).toMatchObject({ label: '○ off web → 3000' });
+    expect(item()).toMatchObject({ label: 'Enabled', checked: false });
     // Not connected: the grey icon.
     expect(tray.image).toEqual({ path: '/res/tray-offline.png' });
 
@@ -134,11 +152,22 @@ describe('tray (electron stubbed)', () => {
 
   it('shows the connected icon once the agent reaches the local test server', async () => {
     service = await AppService.open({ initial: { settings: { embeddedServer: true } } });
-    const handle = await createTray(service, { resourcesDir: '/res', openWindow: () => {}, quit: () => {}, log: () => {} });
+    const handle = await createTray(service, { resourcesDir: '/res', openWindow: () => {}, openInspector: () => {}, quit: () => {}, log: () => {} });
     const tray = electron.trays.at(-1)!;
     await vi.waitFor(() => expect(tray.image).toEqual({ path: '/res/tray.png' }));
     expect(tray.tooltip).toMatch(/^Burrow: Connected to 127\.0\.0\.1:\d+, 0 of 0 tunnels online$/);
     expect(tray.menu.some((entry) => entry.label === 'Stop local test server')).toBe(true);
+    // A live tunnel's URL is copied to the clipboard and opened in the browser from its submenu.
+    const { demoTargets } = await service.getEmbeddedServer();
+    await service.createTunnel({ name: 'live', protocol: 'http', target: demoTargets!.http });
+    const live = () => tray.menu.find((entry) => entry.label === '● live → ' + demoTargets!.http)?.submenu;
+    await vi.waitFor(() => expect(live()).toBeDefined());
+    const url = live()![0]!.label!;
+    expect(url).toMatch(/^http:\/\/live\.localhost:\d+$/);
+    live()!.find((entry) => entry.label === 'Copy URL')!.click!();
+    live()!.find((entry) => entry.label === 'Open in browser')!.click!();
+    expect(electron.clipboardText).toEqual([url]);
+    await vi.waitFor(() => expect(electron.opened).toEqual([url]));
     handle.destroy();
   });
 });

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentState, TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
-import { eventually, holdPort, publicRequest, startBackend, startStallableProxy, waitForLive, type Backend } from '../helpers/common.js';
+import { agentBehindStallableLink, eventually, holdPort, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
 
 let backend: Backend | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -111,22 +111,10 @@ describe('reconnection', () => {
 
   it('declares a hung link dead by heartbeat timeout on both sides, then reconnects', async () => {
     backend = await startBackend((_req, res) => res.end('ok'));
-    const server = new TunnelServer({
-      controlAddress: '127.0.0.1:0',
-      publicAddress: '127.0.0.1:0',
-      domain: 'localhost',
-      // Fifteen heartbeats within the timeout: only a link that is really silent misses them all.
-      config: { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1_500 },
-    });
-    await server.start();
-    cleanups.push(() => server.stop());
-    const link = await startStallableProxy(server.controlPort);
-    cleanups.push(() => link.close());
-    const agent = new TunnelAgent({ server: `127.0.0.1:${link.port}`, tunnels: [{ name: 'app', protocol: 'http', target: String(backend.port) }] });
-    cleanups.push(() => agent.stop());
-    const live = waitForLive(agent);
-    agent.start();
-    await live;
+    // Fifteen heartbeats within the timeout: only a link that is really silent misses them all.
+    const linked = await agentBehindStallableLink({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1_500 }, backend.port);
+    cleanups.push(() => linked.stop());
+    const { server, agent, link } = linked;
     // Heartbeats keep a healthy session up past the timeout.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(server.agentCount).toBe(1);

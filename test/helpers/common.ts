@@ -3,7 +3,8 @@
 import { Agent, createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { TunnelAgent, type TunnelSpec } from '../../src/main/tunnel/agent/tunnel-agent.js';
+import type { ConfigSync } from '../../src/main/gen/burrow/v1/tunnel.js';
+import { TunnelAgent, type TunnelAgentOptions, type TunnelSpec } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { TunnelServer, type TunnelServerOptions } from '../../src/main/tunnel/server/tunnel-server.js';
 import { rssBytes, spawnWithLines, type LineProcess } from './processes.js';
 
@@ -204,6 +205,35 @@ export async function startStallableProxy(targetPort: number): Promise<Stallable
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+export interface LinkedAgent {
+  server: TunnelServer;
+  agent: TunnelAgent;
+  /** The relay between them: stall() makes it a hung link. */
+  link: StallableProxy;
+  stop(): Promise<void>;
+}
+
+/** A server with `config`, and an agent with one tunnel `app` to `backendPort`, live, reaching the server through a stallable relay. */
+export async function agentBehindStallableLink(config: Partial<ConfigSync>, backendPort: number, agentOptions: Partial<TunnelAgentOptions> = {}): Promise<LinkedAgent> {
+  const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost', config });
+  await server.start();
+  const link = await startStallableProxy(server.controlPort);
+  const agent = new TunnelAgent({ server: `127.0.0.1:${link.port}`, tunnels: [{ name: 'app', protocol: 'http', target: String(backendPort) }], ...agentOptions });
+  const live = waitForLive(agent);
+  agent.start();
+  await live;
+  return {
+    server,
+    agent,
+    link,
+    stop: async () => {
+      agent.stop();
+      await link.close();
+      await server.stop();
+    },
   };
 }
 

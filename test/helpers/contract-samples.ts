@@ -60,6 +60,24 @@ export const contractSamples: Record<CommandName, Sample> = {
   getRequestDetail: { call: (api) => api.getRequestDetail({ requestId: 'none' }), answer: () => null },
   clearTraffic: { call: (api) => api.clearTraffic(undefined), answer: () => ({ cleared: 0 }) },
   getStats: { call: (api) => api.getStats(undefined), answer: () => ({ total: expect.any(Array), perTunnel: {} }) },
+  importTunnels: {
+    call: async (api, ctx) => {
+      const report = await api.importTunnels({ fileName: 'frpc.toml', text: `[[proxies]]\nname = "${ctx.name}-i"\ntype = "http"\nlocalPort = 3002\n\n[[proxies]]\nname = "ssh"\ntype = "tcp"\nlocalPort = 22\n` });
+      // Leave the service as found, for the next transport's run.
+      for (const tunnel of report.created) await api.removeTunnel({ id: tunnel.id });
+      return report;
+    },
+    answer: (ctx) => ({
+      kind: 'frpc-toml',
+      created: [{ id: expect.any(String), name: `${ctx.name}-i`, protocol: 'http', target: '127.0.0.1:3002', enabled: false, status: 'disabled' }],
+      notMapped: [{ what: 'ssh', why: 'a tcp proxy: Burrow tunnels HTTP, WebSocket and gRPC' }],
+    }),
+  },
+  getConnectionLog: {
+    call: (api) => api.getConnectionLog(undefined),
+    // The agent has been trying the address where nothing listens.
+    answer: () => ({ events: expect.arrayContaining([expect.objectContaining({ kind: 'connecting', server: '127.0.0.1:1' })]), roundTrips: [] }),
+  },
 };
 
 /** Runs every sample in order on `api`, checking each answer. */
@@ -70,11 +88,14 @@ export async function expectEverySampleAnswered(api: BurrowApi, label: string): 
   }
 }
 
-/** Commands that make every event fire at least once (stats tick by themselves each second). */
-export async function triggerEveryEvent(api: BurrowApi): Promise<void> {
+/** Commands that make every event fire at least once (stats tick by themselves each second); showView is main's to send. */
+export async function triggerEveryEvent(api: BurrowApi, service: { showView(view: 'inspector'): void }): Promise<void> {
+  service.showView('inspector'); // showView
   await api.createTunnel({ name: `evt${Math.random().toString(36).slice(2, 8)}`, protocol: 'http', target: '3000', enabled: false }); // tunnels
-  await api.updateSettings({ token: `new${Math.random()}` }); // agentStatus (the agent restarts)
+  await api.updateSettings({ token: `new${Math.random()}` }); // agentStatus and connectionEvent (the agent restarts)
   await api.startEmbeddedServer(undefined); // embeddedServer
+  // roundTrip: the agent connects to the local test server and measures its first heartbeat.
+  await expect.poll(async () => (await api.getConnectionLog(undefined)).roundTrips.length, { timeout: 20_000 }).toBeGreaterThan(0);
   await api.stopEmbeddedServer(undefined);
   await api.clearTraffic(undefined); // traffic (a cleared batch)
 }

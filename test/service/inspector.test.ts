@@ -78,7 +78,7 @@ describe('the contract over every transport', () => {
     for (const [label, api] of [['in-process', inProcessApi(service)], ['websocket', overWebSocket]] as const) {
       for (const name of eventNames) api.on(name, (_payload: AppEvents[typeof name]) => seen[label].add(name));
     }
-    await triggerEveryEvent(inProcessApi(service));
+    await triggerEveryEvent(inProcessApi(service), service);
     await eventually(() => eventNames.every((name) => seen['in-process'].has(name) && seen.websocket.has(name)), 'every event on both transports (stats tick each second)');
     ws.close();
   });

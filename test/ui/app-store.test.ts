@@ -57,7 +57,7 @@ describe('app store', () => {
   });
 
   it('bounds the list: the oldest requests go first', () => {
-    const store = createAppStore({ maxRequests: 100, maxPoints: 10 });
+    const store = createAppStore({ maxRequests: 100, maxPoints: 10, maxConnectionEvents: 10 });
     for (let batch = 0; batch < 30; batch++) {
       const updated = Array.from({ length: 20 }, (_, i) => summary(`r${batch * 20 + i}`, { startedAt: batch * 20 + i }));
       store.getState().applyTraffic({ updated, cleared: false });
@@ -69,7 +69,7 @@ describe('app store', () => {
   });
 
   it('bounds the throughput series and ignores a replayed tick', () => {
-    const store = createAppStore({ maxRequests: 10, maxPoints: 5 });
+    const store = createAppStore({ maxRequests: 10, maxPoints: 5, maxConnectionEvents: 5 });
     const tick = (at: number) => ({ at, requests: at, bytesIn: 1, bytesOut: 2, openStreams: 0, perTunnel: { web: { at, requests: at, bytesIn: 1, bytesOut: 2, openStreams: 0 } } });
     for (let at = 1; at <= 8; at++) store.getState().applyStatsTick(tick(at));
     store.getState().applyStatsTick(tick(3));

@@ -2,10 +2,14 @@
 // tray on close, a tray menu, a single-instance lock, the contract over IPC.
 // Quitting (tray or app menu) stops the agent and the local test server first.
 import { join } from 'node:path';
-import { BrowserWindow, app, ipcMain, session, shell } from 'electron';
+import { BrowserWindow, app, ipcMain, session } from 'electron';
 import { AppService } from '../service/app-service.js';
+import { applyLoginItem, showTunnelAlerts, startsHidden } from './desktop-conventions.js';
 import { forwardEvents, registerIpcHandlers } from './ipc-handlers.js';
+import { openExternally } from './open-external.js';
+import { watchPowerSignals } from './power-signals.js';
 import { createTray } from './tray.js';
+import { loadWindowBounds, rememberWindowBounds } from './window-state.js';
 
 const rendererUrl = process.env.ELECTRON_RENDERER_URL;
 const rendererFile = join(__dirname, '../renderer/index.html');
@@ -18,11 +22,8 @@ function isOurPage(url: string): boolean {
   return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname).endsWith('/renderer/index.html');
 }
 
-/** Public tunnel URLs open in the user's browser; nothing else leaves the app. */
-function openExternally(url: string): void {
-  const protocol = new URL(url).protocol;
-  if (protocol === 'http:' || protocol === 'https:') void shell.openExternal(url);
-}
+// A separate profile, for the smoke test and for trying things without touching the real one.
+if (process.env.BURROW_USER_DATA) app.setPath('userData', process.env.BURROW_USER_DATA);
 
 async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
@@ -33,14 +34,22 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(line);
   const service = await AppService.open({ settingsPath: join(app.getPath('userData'), 'settings.json'), log });
   registerIpcHandlers(ipcMain, service, isOurPage);
+  // After sleep or a screen lock, check the connection at once instead of waiting for heartbeats.
+  watchPowerSignals((signal, sleptMs) => service.wake(signal, sleptMs));
+  showTunnelAlerts(service);
+  const settings = await service.getSettings();
+  applyLoginItem(settings);
+  service.on('settingsChanged', applyLoginItem);
   session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy] } }),
   );
   session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
 
+  const boundsFile = join(app.getPath('userData'), 'window-state.json');
   const window = new BrowserWindow({
     width: 1280,
     height: 820,
+    ...loadWindowBounds(boundsFile),
     show: false,
     icon: join(resourcesDir, 'icon.png'),
     webPreferences: {
@@ -58,10 +67,11 @@ async function main(): Promise<void> {
     window.show();
     window.focus();
   };
-  window.once('ready-to-show', showWindow);
+  rememberWindowBounds(window, boundsFile);
+  if (!startsHidden(settings, process.argv)) window.once('ready-to-show', showWindow);
   window.webContents.on('will-navigate', (event, url) => isOurPage(url) || event.preventDefault());
   window.webContents.setWindowOpenHandler(({ url }) => {
-    openExternally(url);
+    void openExternally(url);
     return { action: 'deny' };
   });
   forwardEvents(service, (channel, payload) => window.isDestroyed() || window.webContents.send(channel, payload));
@@ -74,7 +84,11 @@ async function main(): Promise<void> {
     event.preventDefault();
     window.hide();
   });
-  const tray = await createTray(service, { resourcesDir, openWindow: showWindow, quit: () => app.quit(), log });
+  const openInspector = (): void => {
+    showWindow();
+    service.showView('inspector');
+  };
+  const tray = await createTray(service, { resourcesDir, openWindow: showWindow, openInspector, quit: () => app.quit(), log });
   app.on('second-instance', showWindow);
   app.on('activate', showWindow);
   app.on('before-quit', (event) => {

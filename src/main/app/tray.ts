@@ -2,14 +2,17 @@
 // or the local test server changes; its icon shows whether the agent is
 // connected. Failed commands are logged, never thrown into Electron.
 import { join } from 'node:path';
-import { Menu, Tray, nativeImage } from 'electron';
+import { Menu, Tray, clipboard, nativeImage, type MenuItemConstructorOptions } from 'electron';
 import type { AppService } from '../service/app-service.js';
+import { openExternally } from './open-external.js';
 import { buildTrayMenu, isOnline, trayTooltip, type TrayActions, type TrayState } from './tray-menu.js';
 
 export interface TrayOptions {
   /** Folder holding tray*.png. */
   resourcesDir: string;
   openWindow(): void;
+  /** Opens the window on the Inspector view. */
+  openInspector(): void;
   quit(): void;
   log(line: string): void;
 }
@@ -29,6 +32,9 @@ export async function createTray(service: AppService, options: TrayOptions): Pro
   const report = (what: string) => (error: Error) => options.log(`tray: ${what} failed: ${error.message}`);
   const actions: TrayActions = {
     openWindow: options.openWindow,
+    openInspector: options.openInspector,
+    copyUrl: (url) => clipboard.writeText(url),
+    openUrl: (url) => void openExternally(url).catch(report('opening the URL')),
     quit: options.quit,
     setTunnelEnabled: (id, enabled) => void service.setTunnelEnabled({ id, enabled }).catch(report('toggling a tunnel')),
     setEmbeddedServer: (running) => void (running ? service.startEmbeddedServer() : service.stopEmbeddedServer()).catch(report('the local test server')),
@@ -41,7 +47,7 @@ export async function createTray(service: AppService, options: TrayOptions): Pro
       shownOnline = online;
     }
     tray.setToolTip(trayTooltip(state));
-    tray.setContextMenu(Menu.buildFromTemplate(buildTrayMenu(state, actions)));
+    tray.setContextMenu(Menu.buildFromTemplate(buildTrayMenu(state, actions) as MenuItemConstructorOptions[]));
   };
   const onAgent = (agent: TrayState['agent']): void => {
     state.agent = agent;

@@ -1,11 +1,12 @@
-// Starts the app's tunnel agent from its settings and reports what the agent
-// does in the app's terms (status, a tunnel live or failing, traffic). A
-// replaced agent's late events are dropped by the caller's `current` check.
+// Runs the app's tunnel agent from its settings and reports what it does in
+// the app's terms (status, a tunnel live or failing, traffic, the
+// connection's timeline). Restarting replaces the agent; a replaced agent's
+// late events are dropped here.
 import { readFileSync } from 'node:fs';
 import type { AgentStatus, Settings, TunnelConfig } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
-import { TunnelAgent, type AgentTls } from '../tunnel/agent/tunnel-agent.js';
+import { TunnelAgent, type AgentTls, type TunnelSpec, type WakeSignal } from '../tunnel/agent/tunnel-agent.js';
 
 export interface AgentHooks {
   status(status: Omit<AgentStatus, 'server'>): void;
@@ -15,6 +16,9 @@ export interface AgentHooks {
   traffic(event: TrafficEvent): void;
   /** The agent gave up for good (e.g. its token was rejected). */
   fatal(code: string, message: string): void;
+  /** Something for the connection's timeline, other than a state change. */
+  linkEvent(kind: 'data-stream-open' | 'data-stream-lost' | 'wake' | 'probe', detail: string): void;
+  roundTrip(ms: number): void;
 }
 
 export interface AgentPlan {
@@ -26,21 +30,55 @@ export interface AgentPlan {
   tunnels: readonly TunnelConfig[];
 }
 
-/** A started agent carrying every enabled tunnel; throws BurrowError when its TLS settings cannot be used. */
-export function startAgent(plan: AgentPlan, hooks: AgentHooks): TunnelAgent {
-  const agent = new TunnelAgent({
-    server: plan.address,
-    token: plan.settings.token || undefined,
-    tls: plan.embedded ? undefined : agentTls(plan.settings),
-    tunnels: plan.tunnels.filter((t) => t.enabled).map((t) => ({ id: t.id, name: t.name || undefined, protocol: t.protocol, target: t.target })),
-  });
-  agent.on('state', (state, detail) => hooks.status({ state, detail }));
-  agent.on('tunnel-live', (tunnel) => hooks.tunnelLive(tunnel.id, tunnel.publicUrl));
-  agent.on('tunnel-error', (_name, code, message, id) => hooks.tunnelFailed(id, code, message));
-  agent.on('traffic', (event) => hooks.traffic(event));
-  agent.on('fatal', (error) => hooks.fatal(error.code, error.message));
-  agent.start();
-  return agent;
+export class AgentRunner {
+  private agent: TunnelAgent | undefined;
+
+  constructor(private readonly hooks: AgentHooks) {}
+
+  /** Stops the agent there is and starts one for `plan`, carrying every enabled tunnel; throws BurrowError when its TLS settings cannot be used. */
+  restart(plan: AgentPlan): void {
+    this.stop();
+    const agent = new TunnelAgent({
+      server: plan.address,
+      token: plan.settings.token || undefined,
+      tls: plan.embedded ? undefined : agentTls(plan.settings),
+      tunnels: plan.tunnels.filter((t) => t.enabled).map(tunnelSpec),
+    });
+    this.agent = agent;
+    const hooks = this.hooks;
+    const current = (): boolean => this.agent === agent;
+    agent.on('state', (state, detail) => current() && hooks.status({ state, detail }));
+    agent.on('tunnel-live', (tunnel) => current() && hooks.tunnelLive(tunnel.id, tunnel.publicUrl));
+    agent.on('tunnel-error', (_name, code, message, id) => current() && hooks.tunnelFailed(id, code, message));
+    agent.on('traffic', (event) => hooks.traffic(event));
+    agent.on('fatal', (error) => hooks.fatal(error.code, error.message));
+    agent.on('data-stream', (event, detail) => current() && hooks.linkEvent(event === 'open' ? 'data-stream-open' : 'data-stream-lost', detail));
+    agent.on('wake', (signal, decision) => current() && hooks.linkEvent('wake', `${signal}: ${decision}`));
+    agent.on('probe', (alive) => current() && hooks.linkEvent('probe', alive ? 'the server answered: the connection is fine' : 'no answer: reconnecting'));
+    agent.on('round-trip', (ms) => current() && hooks.roundTrip(ms));
+    agent.start();
+  }
+
+  stop(): void {
+    this.agent?.stop();
+    this.agent = undefined;
+  }
+
+  addTunnel(config: TunnelConfig): void {
+    this.agent?.addTunnel(tunnelSpec(config));
+  }
+
+  removeTunnel(id: string): void {
+    this.agent?.removeTunnel(id);
+  }
+
+  wake(signal: WakeSignal, sleptMs: number): void {
+    this.agent?.wake(signal, sleptMs);
+  }
+}
+
+function tunnelSpec(t: TunnelConfig): TunnelSpec {
+  return { id: t.id, name: t.name || undefined, protocol: t.protocol, target: t.target };
 }
 
 function agentTls({ tls, caFile }: Settings): AgentTls | undefined {

@@ -7,8 +7,12 @@ import type {
   AgentStatus,
   AppCommandHandlers,
   AppEvents,
+  AppView,
+  ConnectionLog as ConnectionLogView,
   CreateTunnelInput,
   EmbeddedServerStatus,
+  ImportReport,
+  ImportTunnelsInput,
   RequestDetail,
   RequestSummary,
   Settings,
@@ -18,15 +22,18 @@ import type {
   UpdateTunnelInput,
 } from '../../shared/contract.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
-import type { TunnelAgent } from '../tunnel/agent/tunnel-agent.js';
-import { startAgent } from './agent-runner.js';
+import type { WakeSignal } from '../tunnel/agent/tunnel-agent.js';
+import { AgentRunner } from './agent-runner.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { planImport, type ImportPlan } from './config-import.js';
+import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
+import { TunnelAlerts, type TunnelAlert } from './tunnel-alerts.js';
 import { TunnelRuntimes } from './tunnel-runtimes.js';
 import { connectionChanged, nextSettings, requireBoolean, tunnelFields } from './settings-input.js';
 import { SettingsStore, defaultSettings, type PersistedState } from './settings-store.js';
-import { ThroughputStats } from './throughput-stats.js';
-import { TrafficLog, defaultTrafficLogLimits, type TrafficLogLimits } from './traffic-log.js';
+import type { TrafficLogLimits } from './traffic-log.js';
+import { TrafficRecorder } from './traffic-recorder.js';
 
 export interface AppServiceOptions {
   /** Where tunnels and settings persist; omit to keep them in memory only (the CLI). */
@@ -42,19 +49,21 @@ export interface AppServiceOptions {
 type ServiceEvents = { [E in keyof AppEvents]: [AppEvents[E]] } & {
   /** The agent gave up for good (e.g. its token was rejected). */
   fatal: [code: string, message: string];
+  /** Something to tell the user about a tunnel (only while notifications are on). */
+  notify: [alert: TunnelAlert];
+  settingsChanged: [settings: Settings];
 };
 
 export class AppService extends EventEmitter<ServiceEvents> implements AppCommandHandlers {
   private readonly store: SettingsStore | undefined;
   private state: PersistedState;
-  private agent: TunnelAgent | undefined;
+  private readonly agent: AgentRunner;
   private readonly embedded = new EmbeddedServerSwitch();
   private readonly runtime = new TunnelRuntimes();
   private agentStatusValue: AgentStatus;
-  private readonly traffic: TrafficLog;
-  private readonly stats = new ThroughputStats();
-  private readonly flushTimer: NodeJS.Timeout;
-  private readonly statsTimer: NodeJS.Timeout;
+  private readonly traffic: TrafficRecorder;
+  private readonly connection = new ConnectionLog({ event: (event) => this.emit('connectionEvent', event), roundTrip: (roundTrip) => this.emit('roundTrip', roundTrip) });
+  private readonly alerts = new TunnelAlerts((alert) => this.state.settings.notifications && this.emit('notify', alert));
   private closed = false;
 
   private constructor(private readonly options: AppServiceOptions) {
@@ -66,11 +75,34 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
       ? loaded.state
       : { settings: { ...defaultSettings, ...options.initial?.settings }, tunnels: options.initial?.tunnels ?? [] };
     this.agentStatusValue = { state: 'idle', detail: 'not started', server: this.state.settings.serverAddress };
-    this.traffic = new TrafficLog({ ...defaultTrafficLogLimits, ...options.trafficLimits });
-    this.flushTimer = setInterval(() => this.flushTraffic(), options.flushIntervalMs ?? 50);
-    this.statsTimer = setInterval(() => this.emit('stats', this.stats.tick(Date.now())), 1_000);
-    this.flushTimer.unref();
-    this.statsTimer.unref();
+    this.agent = new AgentRunner({
+      status: ({ state, detail }) => this.setAgentStatus(state, detail),
+      linkEvent: (kind, detail) => this.connection.happened(kind, detail, this.connectAddress),
+      roundTrip: (ms) => this.connection.measured(ms, this.connectAddress),
+      tunnelLive: (id, publicUrl) => {
+        this.runtime.live(id, publicUrl);
+        this.emitTunnels();
+      },
+      tunnelFailed: (id, code, message) => {
+        // Not about a registration: the server saying what it made of a request (e.g. a protocol error).
+        if (!this.runtime.failed(id, code, message)) this.options.log?.(`server reported ${code}: ${message}`);
+        else this.emitTunnels();
+      },
+      traffic: (event) => this.recordTraffic(event),
+      fatal: (code, message) => {
+        this.setAgentStatus('closed', message);
+        this.emit('fatal', code, message);
+      },
+    });
+    this.traffic = new TrafficRecorder(
+      {
+        limits: options.trafficLimits,
+        flushIntervalMs: options.flushIntervalMs,
+        batch: (batch) => this.emit('traffic', batch),
+        statsTick: (tick) => this.emit('stats', tick),
+      },
+      this.alerts,
+    );
   }
 
   static async open(options: AppServiceOptions = {}): Promise<AppService> {
@@ -83,10 +115,8 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.flushTimer);
-    clearInterval(this.statsTimer);
-    this.agent?.stop();
-    this.agent = undefined;
+    this.traffic.close();
+    this.agent.stop();
     await this.embedded.turnOff();
   }
 
@@ -149,6 +179,26 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     return this.view(config);
   }
 
+  /** Adds the HTTP tunnels of an ngrok or frpc configuration, switched off; reports what it could not carry over. */
+  async importTunnels(input: ImportTunnelsInput): Promise<ImportReport> {
+    if (typeof input?.fileName !== 'string' || typeof input.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, 'give the file name and its text');
+    let plan: ImportPlan;
+    try {
+      plan = planImport(input.fileName, input.text);
+    } catch (error) {
+      throw new BurrowError(ErrorCode.InvalidInput, `${input.fileName}: ${(error as Error).message}`);
+    }
+    const report: ImportReport = { kind: plan.kind, created: [], notMapped: plan.notMapped };
+    for (const { from, ...tunnel } of plan.tunnels) {
+      try {
+        report.created.push(await this.createTunnel(tunnel));
+      } catch (error) {
+        report.notMapped.push({ what: from, why: (error as Error).message });
+      }
+    }
+    return report;
+  }
+
   async getSettings(): Promise<Settings> {
     return { ...this.state.settings };
   }
@@ -164,6 +214,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
       else await this.stopEmbedded();
     }
     if (reconnect) this.restartAgent();
+    this.emit('settingsChanged', { ...next });
     return { ...next };
   }
 
@@ -197,26 +248,32 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   }
 
   async clearTraffic(): Promise<{ cleared: number }> {
-    const cleared = this.traffic.clear();
-    this.flushTraffic();
-    return { cleared };
+    return { cleared: this.traffic.clear() };
   }
 
   async getStats(): Promise<StatsSnapshot> {
-    return this.stats.snapshot();
+    return this.traffic.statsSnapshot();
+  }
+
+  async getConnectionLog(): Promise<ConnectionLogView> {
+    return this.connection.view();
+  }
+
+  /** Asks the UI to show a view (the tray's "Open inspector"). */
+  showView(view: AppView): void {
+    this.emit('showView', view);
+  }
+
+  /** The machine woke, the screen unlocked or the network changed (the desktop app's power and network events). */
+  wake(signal: WakeSignal, sleptMs = 0): void {
+    this.agent.wake(signal, sleptMs);
   }
 
   // ---- internals ------------------------------------------------------
 
   /** Feeds engine traffic in; exposed for tests and for a shared agent. */
   recordTraffic(event: TrafficEvent): void {
-    this.traffic.apply(event);
-    this.stats.record(event);
-  }
-
-  private flushTraffic(): void {
-    const batch = this.traffic.takeBatch();
-    if (batch !== undefined) this.emit('traffic', batch);
+    this.traffic.record(event);
   }
 
   private get connectAddress(): string {
@@ -225,37 +282,12 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
 
   /** A fresh agent for the current address and token, carrying every enabled tunnel. */
   private restartAgent(): void {
-    this.agent?.stop();
-    this.agent = undefined;
     this.runtime.reset(this.state.tunnels);
     const embedded = this.state.settings.embeddedServer && this.embedded.controlAddress !== undefined;
-    const current = (): boolean => this.agent === agent;
-    let agent: TunnelAgent | undefined;
     try {
-      agent = startAgent(
-        { settings: this.state.settings, address: this.connectAddress, embedded, tunnels: this.state.tunnels },
-        {
-          status: (status) => current() && this.setAgentStatus(status.state, status.detail),
-          tunnelLive: (id, publicUrl) => {
-            if (!current()) return;
-            this.runtime.live(id, publicUrl);
-            this.emitTunnels();
-          },
-          tunnelFailed: (id, code, message) => {
-            if (!current()) return;
-            // Not about a registration: the server saying what it made of a request (e.g. a protocol error).
-            if (!this.runtime.failed(id, code, message)) this.options.log?.(`server reported ${code}: ${message}`);
-            else this.emitTunnels();
-          },
-          traffic: (event) => this.recordTraffic(event),
-          fatal: (code, message) => {
-            this.setAgentStatus('closed', message);
-            this.emit('fatal', code, message);
-          },
-        },
-      );
-      this.agent = agent;
+      this.agent.restart({ settings: this.state.settings, address: this.connectAddress, embedded, tunnels: this.state.tunnels });
     } catch (error) {
+      this.agent.stop();
       this.setAgentStatus('closed', (error as Error).message);
     }
     this.emitTunnels();
@@ -264,15 +296,16 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   private setAgentStatus(state: AgentStatus['state'], detail: string): void {
     this.agentStatusValue = { state, detail, server: this.connectAddress };
     this.emit('agentStatus', { ...this.agentStatusValue });
+    this.connection.stateChanged(state, detail, this.connectAddress);
   }
 
   private attach(config: TunnelConfig): void {
     this.runtime.connecting(config.id);
-    this.agent?.addTunnel({ id: config.id, name: config.name || undefined, protocol: config.protocol, target: config.target });
+    this.agent.addTunnel(config);
   }
 
   private detach(config: TunnelConfig): void {
-    this.agent?.removeTunnel(config.id);
+    this.agent.removeTunnel(config.id);
   }
 
   private async startEmbedded(): Promise<void> {
@@ -301,7 +334,9 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   }
 
   private emitTunnels(): void {
-    this.emit('tunnels', this.tunnelViews());
+    const views = this.tunnelViews();
+    this.alerts.tunnelsChanged(views);
+    this.emit('tunnels', views);
   }
 
   private async persist(): Promise<void> {

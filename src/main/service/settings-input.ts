@@ -38,7 +38,9 @@ export function nextSettings(current: Settings, input: unknown): Settings {
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) throw invalid('embedded public port must be 0-65535');
     next.embeddedPublicPort = port;
   }
-  if (change.embeddedServer !== undefined) next.embeddedServer = requireBoolean(change.embeddedServer, 'embeddedServer');
+  for (const flag of ['embeddedServer', 'notifications', 'startAtLogin', 'startHidden'] as const) {
+    if (change[flag] !== undefined) next[flag] = requireBoolean(change[flag], flag);
+  }
   return next;
 }
 

@@ -19,6 +19,9 @@ export const defaultSettings: Settings = {
   caFile: '',
   embeddedServer: false,
   embeddedPublicPort: 0,
+  notifications: true,
+  startAtLogin: false,
+  startHidden: false,
 };
 
 export interface LoadResult {
@@ -81,6 +84,9 @@ function parseState(raw: unknown): PersistedState {
     caFile: typeof s.caFile === 'string' ? s.caFile : defaultSettings.caFile,
     embeddedServer: typeof s.embeddedServer === 'boolean' ? s.embeddedServer : defaultSettings.embeddedServer,
     embeddedPublicPort: typeof s.embeddedPublicPort === 'number' ? s.embeddedPublicPort : defaultSettings.embeddedPublicPort,
+    notifications: typeof s.notifications === 'boolean' ? s.notifications : defaultSettings.notifications,
+    startAtLogin: typeof s.startAtLogin === 'boolean' ? s.startAtLogin : defaultSettings.startAtLogin,
+    startHidden: typeof s.startHidden === 'boolean' ? s.startHidden : defaultSettings.startHidden,
   };
   return {
     settings: merged,

@@ -8,9 +8,9 @@ import type { Readable } from 'node:stream';
 import type { BodyChunk, Header, ProtocolType, TunnelMessage } from '../gen/burrow/v1/tunnel.js';
 import { ErrorCode, BurrowError } from './errors.js';
 import { CreditedReceiver, CreditedSender, type ItemSink } from './flow-control.js';
-import { dataMessage, noBody, resetMessage } from './messages.js';
+import { dataMessage, noBody, resetMessage, type Payload } from './messages.js';
 
-export type Payload = NonNullable<TunnelMessage['payload']>;
+export type { Payload };
 
 /** The far end of the tunnel, as one exchange sees it. */
 export interface TunnelPeer {

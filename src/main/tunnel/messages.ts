@@ -1,7 +1,7 @@
 // Builders for TunnelMessage envelopes, so call sites name only what differs.
 import { MessageType, ProtocolType, type TunnelMessage } from '../gen/burrow/v1/tunnel.js';
 
-type Payload = NonNullable<TunnelMessage['payload']>;
+export type Payload = NonNullable<TunnelMessage['payload']>;
 
 export function controlMessage(payload: Payload, requestId = ''): TunnelMessage {
   return {

@@ -1,7 +1,10 @@
-// The window: a header with the agent's state, four views, and the traffic
+// The window: a header with the agent's state, five views, and the traffic
 // store fed by whichever transport provides the contract.
+import { useMemo, useState } from 'react';
 import { useApp } from './app-context';
+import { shortcuts, useShortcuts } from './lib/shortcuts';
 import type { ViewName } from './store/app-store';
+import { ConnectionView } from './views/ConnectionView';
 import { InspectorView } from './views/InspectorView';
 import { SettingsView } from './views/SettingsView';
 import { ThroughputView } from './views/ThroughputView';
@@ -11,6 +14,7 @@ const views: { name: ViewName; label: string }[] = [
   { name: 'tunnels', label: 'Tunnels' },
   { name: 'inspector', label: 'Inspector' },
   { name: 'throughput', label: 'Throughput' },
+  { name: 'connection', label: 'Connection' },
   { name: 'settings', label: 'Settings' },
 ];
 
@@ -18,6 +22,9 @@ export function App() {
   const view = useApp((s) => s.view);
   const setView = useApp((s) => s.setView);
   const connection = useApp((s) => s.connection);
+  const [help, setHelp] = useState(false);
+  const handlers = useMemo(() => ({ view: setView, toggleHelp: () => setHelp((shown) => !shown), closeHelp: () => setHelp(false) }), [setView]);
+  useShortcuts(handlers);
   return (
     <div className="app">
       <header className="app-header">
@@ -30,7 +37,11 @@ export function App() {
           ))}
         </nav>
         <AgentBadge />
+        <button type="button" className="help-button" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => setHelp(true)}>
+          ?
+        </button>
       </header>
+      {help && <HelpOverlay close={() => setHelp(false)} />}
       {connection.state === 'failed' && (
         <p role="alert" className="error banner">
           {connection.error}
@@ -40,8 +51,32 @@ export function App() {
         {view === 'tunnels' && <TunnelsView />}
         {view === 'inspector' && <InspectorView />}
         {view === 'throughput' && <ThroughputView />}
+        {view === 'connection' && <ConnectionView />}
         {view === 'settings' && <SettingsView />}
       </main>
+    </div>
+  );
+}
+
+function HelpOverlay({ close }: { close: () => void }) {
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-labelledby="help-title" onClick={close}>
+      <div className="overlay-box" onClick={(event) => event.stopPropagation()}>
+        <h2 id="help-title">Keyboard shortcuts</h2>
+        <dl className="shortcuts">
+          {shortcuts.map((shortcut) => (
+            <div key={shortcut.keys}>
+              <dt>
+                <kbd>{shortcut.keys}</kbd>
+              </dt>
+              <dd>{shortcut.does}</dd>
+            </div>
+          ))}
+        </dl>
+        <button type="button" onClick={close} autoFocus>
+          Close
+        </button>
+      </div>
     </div>
   );
 }

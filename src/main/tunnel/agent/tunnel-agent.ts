@@ -1,27 +1,31 @@
 // The tunnel agent: keeps a control stream and a data stream open to the
 // server, registers tunnels and forwards each public request to its local
-// service. Reconnects with jittered backoff; only a rejected token is final.
+// service. Reconnects with jittered backoff, at once after a wake or a
+// network change that broke the connection; only a rejected token or an
+// untrusted certificate is final.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
-import type { ConfigSync, TunnelMessage, TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
+import type { TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
-import { defaultConfigSync, grpcChannelOptions } from '../config.js';
-import { ErrorCode, BurrowError } from '../errors.js';
+import { grpcChannelOptions } from '../config.js';
+import { ErrorCode, type BurrowError } from '../errors.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
-import { controlMessage } from '../messages.js';
 import { TunnelClient } from '../tunnel-codec.js';
-import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
-import { LocalExchanges, type DataLink } from './local-exchanges.js';
 import { AgentState, canMove } from './agent-state.js';
-import { channelCredentials, describeGrpcError, isCertificateProblem, tokenMetadata, type AgentTls } from './server-connection.js';
+import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
+import { ControlStream } from './control-stream.js';
+import { DataStream } from './data-stream.js';
+import { LocalExchanges } from './local-exchanges.js';
+import { NetworkWatcher, defaultNetworkWatch, type NetworkWatcherOptions } from './network-watcher.js';
+import { channelCredentials, tokenMetadata, type AgentTls } from './server-connection.js';
 import { TunnelRegistrations, type LiveTunnel, type TunnelSpec } from './tunnel-registrations.js';
+import { WakeDetector, defaultWakeDetection, type WakeDetectorOptions } from './wake-detector.js';
+import { decideOnWake, type WakeDecision, type WakeSignal } from './wake-policy.js';
 
 export { AgentState } from './agent-state.js';
 export type { AgentTls } from './server-connection.js';
 export type { LiveTunnel, TunnelProtocol, TunnelSpec } from './tunnel-registrations.js';
-
-type Stream = grpc.ClientDuplexStream<TunnelMessage, TunnelMessage>;
+export type { WakeDecision, WakeSignal } from './wake-policy.js';
 
 export interface TunnelAgentOptions {
   /** host:port of the server's control port. */
@@ -33,6 +37,10 @@ export interface TunnelAgentOptions {
   backoff?: Partial<BackoffOptions>;
   /** Give up on an attempt that has no Welcome after this long. */
   connectTimeoutMs?: number;
+  /** Notice a suspend by timer drift (on by default); false when only the app reports wakes. */
+  wakeDetection?: WakeDetectorOptions | false;
+  /** Notice network changes by the interfaces' addresses (on by default). */
+  networkWatch?: NetworkWatcherOptions | false;
 }
 
 export interface TunnelAgentEvents {
@@ -42,6 +50,14 @@ export interface TunnelAgentEvents {
   traffic: [event: TrafficEvent];
   /** The agent cannot go on (e.g. the token was rejected); it is closed. */
   fatal: [error: BurrowError];
+  /** A heartbeat round trip to the server, in milliseconds. */
+  'round-trip': [ms: number];
+  /** The data stream opened (attached to the session) or broke, the control stream staying up. */
+  'data-stream': [event: 'open' | 'lost', detail: string];
+  /** A wake, unlock or network change, and what the agent did about it. */
+  wake: [signal: WakeSignal, decision: WakeDecision];
+  /** Whether the server answered the heartbeat a wake asked for (if not, the agent reconnects). */
+  probe: [alive: boolean];
 }
 
 export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
@@ -50,14 +66,15 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private readonly backoff: Backoff;
   private readonly tunnels: TunnelRegistrations;
   private readonly exchanges: LocalExchanges;
+  private readonly wakeDetector: WakeDetector | undefined;
+  private readonly networkWatcher: NetworkWatcher | undefined;
   private client: TunnelServiceClient | undefined;
-  private control: Stream | undefined;
-  private proxy: Stream | undefined;
-  private config: ConfigSync = defaultConfigSync;
+  private control: ControlStream | undefined;
+  private proxy: DataStream | undefined;
   private sessionId = '';
-  private timers = new Set<NodeJS.Timeout>();
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Bumped by each teardown: callbacks of an older connection compare and stand down. */
   private attempt = 0;
 
   constructor(private readonly options: TunnelAgentOptions) {
@@ -69,6 +86,10 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
       (event) => this.emit('traffic', event),
     );
     installInPlaceFraming();
+    if (options.wakeDetection !== false) {
+      this.wakeDetector = new WakeDetector((sleptMs) => this.wake('clock-jump', sleptMs), options.wakeDetection ?? defaultWakeDetection);
+    }
+    if (options.networkWatch !== false) this.networkWatcher = new NetworkWatcher(() => this.wake('network-change'), options.networkWatch ?? defaultNetworkWatch);
   }
 
   get state(): AgentState {
@@ -86,7 +107,18 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
 
   start(): void {
     if (this.stateValue !== AgentState.Idle) return;
+    this.wakeDetector?.start();
+    this.networkWatcher?.start();
     this.connect();
+  }
+
+  stop(): void {
+    if (this.stateValue === AgentState.Closed) return;
+    this.setState(AgentState.Closed, 'stopped');
+    this.wakeDetector?.stop();
+    this.networkWatcher?.stop();
+    this.teardown('agent stopped');
+    this.exchanges.close();
   }
 
   /** Adds a tunnel; registered at once when connected. Returns its id. */
@@ -100,15 +132,34 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   removeTunnel(id: string): boolean {
     const name = this.tunnels.remove(id);
     if (name === false) return false;
-    if (name !== undefined) this.control?.write(controlMessage({ $case: 'unregisterTunnel', value: { name } }));
+    if (name !== undefined) this.control?.write({ $case: 'unregisterTunnel', value: { name } });
     return true;
   }
 
-  stop(): void {
-    if (this.stateValue === AgentState.Closed) return;
-    this.setState(AgentState.Closed, 'stopped');
-    this.teardown('agent stopped');
-    this.exchanges.close();
+  /**
+   * The machine woke, the screen unlocked or the network changed: find out
+   * at once whether the connection survived, rather than when heartbeats
+   * time out. Returns what the agent does (see wake-policy.ts).
+   */
+  wake(signal: WakeSignal, sleptMs = 0): WakeDecision {
+    const heartbeatTimeoutMs = (this.control?.config ?? { heartbeatTimeoutMs: 0 }).heartbeatTimeoutMs;
+    const decision = decideOnWake({ state: this.stateValue, signal, sleptMs, heartbeatTimeoutMs });
+    this.emit('wake', signal, decision);
+    const { attempt, control } = this;
+    if (decision === 'reconnect-now') {
+      this.reconnectNow(attempt, `${describeWake(signal)}: the server has dropped this session by now`);
+    } else if (decision === 'retry-now') {
+      this.clearTimer(this.retryTimer);
+      this.connect();
+    } else if (decision === 'probe' && control !== undefined) {
+      const waitMs = Math.min(3_000, heartbeatTimeoutMs);
+      void control.probe(waitMs).then((alive) => {
+        if (attempt !== this.attempt) return;
+        this.emit('probe', alive);
+        if (!alive) this.reconnectNow(attempt, `${describeWake(signal)}: no heartbeat answer in ${waitMs} ms`);
+      });
+    }
+    return decision;
   }
 
   private setState(next: AgentState, detail: string): void {
@@ -120,130 +171,62 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private connect(): void {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
+    const current = (): boolean => attempt === this.attempt;
     const client = new TunnelClient(this.options.server, channelCredentials(this.options.tls), grpcChannelOptions);
     this.client = client;
-    const control = client.controlStream(tokenMetadata(this.options.token));
-    this.control = control;
-    const welcomeTimer = this.timer(this.options.connectTimeoutMs ?? 10_000, () =>
-      this.connectionLost(attempt, `no answer from ${this.options.server} in time`),
-    );
-    control.on('data', (message: TunnelMessage) => {
-      this.noteControlActivity(attempt);
-      this.onControlMessage(attempt, message, welcomeTimer);
-    });
-    control.on('error', (error: grpc.ServiceError) => {
-      if (error.code === grpc.status.UNAUTHENTICATED) {
-        this.stop();
-        this.emit('fatal', new BurrowError(ErrorCode.Unauthenticated, `authentication failed: ${error.details}`));
-        return;
-      }
-      if (this.options.tls !== undefined && !this.options.tls.insecure && isCertificateProblem(error)) {
-        // Retrying cannot fix a certificate we do not trust.
-        this.stop();
-        this.emit(
-          'fatal',
-          new BurrowError(
-            ErrorCode.TlsVerification,
-            `TLS verification of ${this.options.server} failed: ${error.details} (trust its certificate with --ca FILE, or skip the check with --insecure)`,
-          ),
-        );
-        return;
-      }
-      this.connectionLost(attempt, describeGrpcError(error, this.options.server));
-    });
-    control.on('end', () => this.connectionLost(attempt, 'the server closed the control stream'));
-    control.write(controlMessage({ $case: 'hello', value: { agentId: this.agentId, version: '1' } }));
-  }
-
-  private onControlMessage(attempt: number, message: TunnelMessage, welcomeTimer: NodeJS.Timeout): void {
-    if (attempt !== this.attempt) return;
-    const payload = message.payload;
-    switch (payload?.$case) {
-      case 'welcome': {
-        this.clearTimer(welcomeTimer);
-        this.sessionId = payload.value.sessionId;
-        this.applyConfig(payload.value.config ?? defaultConfigSync);
+    const { server, token, tls } = this.options;
+    this.control = new ControlStream(client, { agentId: this.agentId, server, token, tls, connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000 }, {
+      welcome: (sessionId) => {
+        if (!current()) return;
+        this.sessionId = sessionId;
         this.backoff.reset();
         this.openProxy(attempt);
-        return;
-      }
-      case 'configSync':
-        this.applyConfig(payload.value);
-        return;
-      case 'tunnelRegistered': {
-        // The server echoes the registration's request_id.
-        const live = this.tunnels.registered(message.requestId, payload.value);
+      },
+      registered: (key, answer) => {
+        const live = current() ? this.tunnels.registered(key, answer) : undefined;
         if (live === undefined) return;
         this.emit('tunnel-live', live);
         this.readyIfAllLive();
-        return;
-      }
-      case 'error': {
-        const { id, name } = this.tunnels.refused(message.requestId, payload.value.subject);
-        this.emit('tunnel-error', name, payload.value.code, payload.value.message, id);
-        return;
-      }
-      case 'heartbeat':
-        return;
-      default:
-        return;
-    }
-  }
-
-  private applyConfig(config: ConfigSync): void {
-    this.config = config;
-    clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = setInterval(() => {
-      this.control?.write(controlMessage({ $case: 'heartbeat', value: { sentAtUnixMs: BigInt(Date.now()) } }));
-    }, config.heartbeatIntervalMs);
-    this.heartbeatTimer.unref();
-  }
-
-  private noteControlActivity(attempt: number): void {
-    if (attempt !== this.attempt) return;
-    clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(
-      () => this.connectionLost(attempt, `no heartbeat from the server in ${this.config.heartbeatTimeoutMs} ms`),
-      this.config.heartbeatTimeoutMs,
-    );
-    this.watchdog.unref();
+      },
+      refused: (key, error) => {
+        if (!current()) return;
+        const { id, name } = this.tunnels.refused(key, error.subject);
+        this.emit('tunnel-error', name, error.code, error.message, id);
+      },
+      roundTrip: (ms) => current() && this.emit('round-trip', ms),
+      lost: (why) => this.connectionLost(attempt, why),
+      fatal: (error) => {
+        if (!current()) return;
+        this.stop();
+        this.emit('fatal', error);
+      },
+    });
   }
 
   private openProxy(attempt: number): void {
-    if (attempt !== this.attempt || this.client === undefined) return;
+    if (attempt !== this.attempt || this.client === undefined || this.control === undefined) return;
     const metadata = tokenMetadata(this.options.token);
     metadata.set('burrow-session', this.sessionId);
-    const proxy = this.client.proxy(metadata);
-    this.proxy = proxy;
-    let registered = false;
-    // The server sends headers once the stream is attached to our session:
-    // only then can public requests reach us, so only then register.
-    proxy.once('metadata', () => {
-      registered = true;
-      this.registerTunnels();
-      this.readyIfAllLive();
-    });
-    const config = this.config;
-    const link: DataLink = {
-      send: (message) => {
-        if (this.proxy !== proxy) return false;
-        proxy.write(message);
-        return true;
+    let attached = false;
+    const proxy = new DataStream(this.client, metadata, this.control.config, this.exchanges, {
+      // Only once attached can public requests reach us, so only then register.
+      attached: () => {
+        attached = true;
+        this.emit('data-stream', 'open', 'attached to the session');
+        this.registerTunnels();
+        this.readyIfAllLive();
       },
-      windowBytes: config.initialWindowBytes,
-      maxWebSocketMessageBytes: config.maxWebsocketMessageBytes || defaultConfigSync.maxWebsocketMessageBytes,
-    };
-    proxy.on('data', (message: TunnelMessage) => this.exchanges.receive(message, link));
-    const lost = (why: string): void => {
-      if (this.proxy !== proxy) return;
-      this.proxy = undefined;
-      this.exchanges.abortAll(ErrorCode.DataStreamLost, `data stream lost: ${why}`);
-      if (attempt !== this.attempt || this.stateValue === AgentState.Closed) return;
-      // The control stream is still up: reopen only the data stream.
-      this.timer(registered ? 100 : this.backoff.next(), () => this.openProxy(attempt));
-    };
-    proxy.on('error', (error: grpc.ServiceError) => lost(error.details || error.message));
-    proxy.on('end', () => lost('closed by the server'));
+      lost: (why) => {
+        if (this.proxy !== proxy) return;
+        this.proxy = undefined;
+        this.exchanges.abortAll(ErrorCode.DataStreamLost, `data stream lost: ${why}`);
+        if (attempt !== this.attempt || this.stateValue === AgentState.Closed) return;
+        this.emit('data-stream', 'lost', why);
+        // The control stream is still up: reopen only the data stream.
+        this.timer(attached ? 100 : this.backoff.next(), () => this.openProxy(attempt));
+      },
+    });
+    this.proxy = proxy;
   }
 
   /** Ready once connected with every tunnel registered (an agent with none is ready at once). */
@@ -255,7 +238,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
 
   private registerTunnels(): void {
     for (const { key, request } of this.tunnels.takeUnregistered()) {
-      this.control?.write(controlMessage({ $case: 'registerTunnel', value: request }, key));
+      this.control?.write({ $case: 'registerTunnel', value: request }, key);
     }
   }
 
@@ -264,9 +247,17 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.teardown(why);
     const delay = this.backoff.next();
     this.setState(AgentState.Backoff, `${why}; retrying in ${(delay / 1000).toFixed(1)}s`);
-    this.timer(delay, () => {
+    this.retryTimer = this.timer(delay, () => {
       if (this.stateValue === AgentState.Backoff) this.connect();
     });
+  }
+
+  /** Drops a connection that wake handling found dead, and connects again at once. */
+  private reconnectNow(attempt: number, why: string): void {
+    if (attempt !== this.attempt || this.stateValue !== AgentState.Ready) return;
+    this.teardown(why);
+    this.setState(AgentState.Backoff, `${why}; reconnecting now`);
+    this.connect();
   }
 
   /** Drops both streams and everything riding on them. */
@@ -274,14 +265,12 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.attempt++;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    clearInterval(this.heartbeatTimer);
-    clearTimeout(this.watchdog);
     for (const live of this.tunnels.reset()) this.emit('tunnel-error', live.name, ErrorCode.TunnelOffline, why, live.id);
     this.exchanges.abortAll(ErrorCode.DataStreamLost, why);
     const { control, proxy, client } = this;
     this.control = this.proxy = this.client = undefined;
-    proxy?.cancel();
-    control?.cancel();
+    proxy?.close();
+    control?.close();
     client?.close();
   }
 
@@ -294,8 +283,13 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     return t;
   }
 
-  private clearTimer(t: NodeJS.Timeout): void {
+  private clearTimer(t: NodeJS.Timeout | undefined): void {
+    if (t === undefined) return;
     clearTimeout(t);
     this.timers.delete(t);
   }
+}
+
+function describeWake(signal: WakeSignal): string {
+  return { resume: 'woke from sleep', unlock: 'screen unlocked', 'network-change': 'network changed', 'clock-jump': 'was suspended' }[signal];
 }

@@ -2,8 +2,9 @@
 // the tunnels it owns and the requests in flight on it. It is the peer of
 // every public exchange for its tunnels.
 import * as grpc from '@grpc/grpc-js';
-import { ProtocolType, type ConfigSync, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { ProtocolType, type ConfigSync, type Heartbeat, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { ErrorCode } from '../errors.js';
+import { Heartbeats } from '../heartbeats.js';
 import { controlMessage, resetMessage } from '../messages.js';
 import { malformedReason } from '../tunnel-codec.js';
 import type { Exchange, TunnelPeer } from '../exchange.js';
@@ -15,7 +16,9 @@ export class AgentSession implements TunnelPeer {
   readonly tunnels = new Set<string>();
   readonly exchanges = new Map<string, Exchange>();
   private proxy: Call | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly heartbeats: Heartbeats;
+  /** The last heartbeat round trip to the agent, in ms (undefined until one is measured). */
+  roundTripMs: number | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -27,10 +30,11 @@ export class AgentSession implements TunnelPeer {
     readonly config: ConfigSync,
     private readonly onClose: (session: AgentSession, reason: string) => void,
   ) {
-    this.heartbeatTimer = setInterval(() => {
-      this.sendControl(controlMessage({ $case: 'heartbeat', value: { sentAtUnixMs: BigInt(Date.now()) } }));
-    }, config.heartbeatIntervalMs);
-    this.heartbeatTimer.unref();
+    this.heartbeats = new Heartbeats(
+      (heartbeat) => this.sendControl(controlMessage({ $case: 'heartbeat', value: heartbeat })),
+      config.heartbeatIntervalMs,
+      (ms) => (this.roundTripMs = ms),
+    );
     this.noteControlActivity();
   }
 
@@ -44,6 +48,16 @@ export class AgentSession implements TunnelPeer {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** Starts heartbeats, after the Welcome. */
+  startHeartbeats(): void {
+    if (!this.closed) this.heartbeats.start();
+  }
+
+  /** A heartbeat from the agent: answered, or a round trip measured. */
+  heartbeatReceived(heartbeat: Heartbeat): void {
+    this.heartbeats.received(heartbeat);
   }
 
   /** Any control message proves the agent alive; silence past the timeout ends the session. */
@@ -95,7 +109,7 @@ export class AgentSession implements TunnelPeer {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.heartbeatTimer);
+    this.heartbeats.stop();
     clearTimeout(this.watchdog);
     // Requests in flight learn the agent is gone before its data stream is.
     this.abortAll(ErrorCode.TunnelOffline, `agent disconnected (${reason})`);

@@ -167,6 +167,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
           this.registry.unregister(session, payload.value.name);
           return;
         case 'heartbeat':
+          session.heartbeatReceived(payload.value);
           return;
         default:
           session.protocolError(message.requestId, malformedReason(message) ?? `unexpected ${payload?.$case ?? 'empty'} control message`);
@@ -191,6 +192,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     });
     this.sessions.set(session.id, session);
     session.sendControl(controlMessage({ $case: 'welcome', value: { sessionId: session.id, config: this.config } }));
+    session.startHeartbeats();
     this.emit('agent-connected', agentId);
     return session;
   }

@@ -5,6 +5,8 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type {
   AgentStatus,
   AppEvents,
+  AppView,
+  ConnectionLog,
   EmbeddedServerStatus,
   RequestDetail,
   RequestSummary,
@@ -13,11 +15,11 @@ import type {
   TunnelView,
 } from '../../../shared/contract.js';
 import type { TrafficProtocol } from '../../../shared/traffic.js';
-import { isThroughputPoint, validTrafficBatch } from './payload-guards.js';
+import { isConnectionEvent, isRoundTrip, isThroughputPoint, validTrafficBatch } from './payload-guards.js';
 import { emptyRequestList, mergeRequests, type RequestList } from './request-list.js';
 import { appendTick, emptySeries, seriesFromSnapshot, type ThroughputSeries } from './throughput-series.js';
 
-export type ViewName = 'tunnels' | 'inspector' | 'throughput' | 'settings';
+export type ViewName = AppView;
 
 export interface RequestFilter {
   tunnel: string;
@@ -33,9 +35,11 @@ export interface StoreLimits {
   maxRequests: number;
   /** One point a second: 300 is five minutes. */
   maxPoints: number;
+  /** Connection timeline entries and round trips kept (as the service keeps). */
+  maxConnectionEvents: number;
 }
 
-export const defaultStoreLimits: StoreLimits = { maxRequests: 5_000, maxPoints: 300 };
+export const defaultStoreLimits: StoreLimits = { maxRequests: 5_000, maxPoints: 300, maxConnectionEvents: 500 };
 
 export interface AppState {
   connection: { state: 'connecting' | 'open' | 'failed'; error?: string };
@@ -48,6 +52,7 @@ export interface AppState {
   /** Malformed payloads seen and ignored. */
   droppedPayloads: number;
   throughput: ThroughputSeries;
+  connectionLog: ConnectionLog;
   filter: RequestFilter;
   selectedId?: string;
   detail?: RequestDetail | null;
@@ -66,6 +71,11 @@ export interface AppActions {
   applyRequestSnapshot(summaries: readonly RequestSummary[]): void;
   applyStatsTick(payload: unknown): void;
   applyStatsSnapshot(snapshot: StatsSnapshot): void;
+  /** A `connectionEvent` or `roundTrip` event, unvalidated. */
+  applyConnectionEvent(payload: unknown): void;
+  applyRoundTrip(payload: unknown): void;
+  /** The log loaded on connect; entries that arrived live since stay. */
+  applyConnectionSnapshot(log: ConnectionLog): void;
   setFilter(filter: Partial<RequestFilter>): void;
   select(requestId: string | undefined): void;
   setDetail(detail: RequestDetail | null): void;
@@ -81,6 +91,7 @@ export function createAppStore(limits: StoreLimits = defaultStoreLimits): AppSto
     requests: emptyRequestList,
     droppedPayloads: 0,
     throughput: emptySeries,
+    connectionLog: { events: [], roundTrips: [] },
     filter: noFilter,
 
     setConnection: (connection) => set({ connection }),
@@ -108,6 +119,26 @@ export function createAppStore(limits: StoreLimits = defaultStoreLimits): AppSto
         return { throughput: appendTick(state.throughput, payload as AppEvents['stats'], limits.maxPoints) };
       }),
     applyStatsSnapshot: (snapshot) => set({ throughput: seriesFromSnapshot(snapshot, limits.maxPoints) }),
+    applyConnectionEvent: (payload) =>
+      set((state) =>
+        isConnectionEvent(payload)
+          ? { connectionLog: { ...state.connectionLog, events: bounded([...state.connectionLog.events, payload], limits.maxConnectionEvents) } }
+          : { droppedPayloads: state.droppedPayloads + 1 },
+      ),
+    applyRoundTrip: (payload) =>
+      set((state) =>
+        isRoundTrip(payload)
+          ? { connectionLog: { ...state.connectionLog, roundTrips: bounded([...state.connectionLog.roundTrips, payload], limits.maxConnectionEvents) } }
+          : { droppedPayloads: state.droppedPayloads + 1 },
+      ),
+    applyConnectionSnapshot: (log) =>
+      set((state) => {
+        // Live entries newer than the snapshot's last one were not in it.
+        const since = (list: readonly { at: number }[]): number => list.at(-1)?.at ?? -1;
+        const events = [...log.events, ...state.connectionLog.events.filter((e) => e.at > since(log.events))];
+        const roundTrips = [...log.roundTrips, ...state.connectionLog.roundTrips.filter((r) => r.at > since(log.roundTrips))];
+        return { connectionLog: { events: bounded(events, limits.maxConnectionEvents), roundTrips: bounded(roundTrips, limits.maxConnectionEvents) } };
+      }),
     setFilter: (filter) => set((state) => ({ filter: { ...state.filter, ...filter } })),
     select: (selectedId) => set({ selectedId, detail: undefined }),
     setDetail: (detail) => set({ detail }),
@@ -133,4 +164,8 @@ function matchesStatus(summary: RequestSummary, status: string): boolean {
   if (status === 'in-flight' || status === 'error') return summary.state === status;
   const hundreds = Number(status[0]);
   return summary.status !== undefined && Math.floor(summary.status / 100) === hundreds;
+}
+
+function bounded<T>(list: T[], max: number): T[] {
+  return list.length > max ? list.slice(list.length - max) : list;
 }

@@ -5,6 +5,8 @@
 import type { BurrowApi } from '../../../shared/contract.js';
 import type { AppStore } from './app-store.js';
 
+const views = new Set<string>(['tunnels', 'inspector', 'throughput', 'connection', 'settings']);
+
 export function connectStore(api: BurrowApi, store: AppStore): () => void {
   const s = store.getState();
   const unsubscribers = [
@@ -13,6 +15,9 @@ export function connectStore(api: BurrowApi, store: AppStore): () => void {
     api.on('embeddedServer', s.setEmbedded),
     api.on('traffic', s.applyTraffic),
     api.on('stats', s.applyStatsTick),
+    api.on('connectionEvent', s.applyConnectionEvent),
+    api.on('roundTrip', s.applyRoundTrip),
+    api.on('showView', (view) => views.has(view) && s.setView(view)),
   ];
   const detailRefresher = refreshDetailOnChange(api, store);
   void loadSnapshots(api, store);
@@ -25,13 +30,14 @@ export function connectStore(api: BurrowApi, store: AppStore): () => void {
 async function loadSnapshots(api: BurrowApi, store: AppStore): Promise<void> {
   const s = store.getState();
   try {
-    const [agent, tunnels, embedded, settings, requests, stats] = await Promise.all([
+    const [agent, tunnels, embedded, settings, requests, stats, connectionLog] = await Promise.all([
       api.getAgentStatus(undefined),
       api.listTunnels(undefined),
       api.getEmbeddedServer(undefined),
       api.getSettings(undefined),
       api.listRequests({}),
       api.getStats(undefined),
+      api.getConnectionLog(undefined),
     ]);
     s.setAgent(agent);
     s.setTunnels(tunnels);
@@ -39,6 +45,7 @@ async function loadSnapshots(api: BurrowApi, store: AppStore): Promise<void> {
     s.setSettings(settings);
     s.applyRequestSnapshot(requests);
     s.applyStatsSnapshot(stats);
+    s.applyConnectionSnapshot(connectionLog);
     s.setConnection({ state: 'open' });
   } catch (error) {
     s.setConnection({ state: 'failed', error: (error as Error).message });

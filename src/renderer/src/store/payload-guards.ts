@@ -1,7 +1,7 @@
 // Runtime checks for what crosses a transport into the UI: a malformed
 // payload is dropped and counted, never rendered or allowed to throw in a
 // React render.
-import type { RequestSummary, ThroughputPoint, TrafficBatch } from '../../../shared/contract.js';
+import type { ConnectionEvent, RequestSummary, RoundTrip, ThroughputPoint, TrafficBatch } from '../../../shared/contract.js';
 
 const protocols = new Set(['http', 'websocket', 'grpc']);
 const states = new Set(['in-flight', 'done', 'error']);
@@ -36,4 +36,14 @@ export function validTrafficBatch(value: unknown): { batch: TrafficBatch; droppe
   if (!isRecord(value) || !Array.isArray(value.updated)) return { batch: { updated: [], cleared: false }, dropped: 1 };
   const updated = value.updated.filter(isRequestSummary);
   return { batch: { updated, cleared: value.cleared === true }, dropped: value.updated.length - updated.length };
+}
+
+const connectionKinds = new Set(['connecting', 'connected', 'disconnected', 'data-stream-open', 'data-stream-lost', 'wake', 'probe']);
+
+export function isConnectionEvent(value: unknown): value is ConnectionEvent {
+  return isRecord(value) && isCount(value.at) && connectionKinds.has(value.kind as string) && typeof value.detail === 'string' && typeof value.server === 'string';
+}
+
+export function isRoundTrip(value: unknown): value is RoundTrip {
+  return isRecord(value) && isCount(value.at) && isCount(value.ms) && typeof value.server === 'string';
 }

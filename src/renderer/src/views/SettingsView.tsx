@@ -10,6 +10,7 @@ export function SettingsView() {
     <section className="view settings" aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>
       <ServerSettings />
+      <DesktopSettings />
       <EmbeddedServerPanel />
     </section>
   );
@@ -82,6 +83,44 @@ function ServerSettings() {
         )}
       </div>
     </form>
+  );
+}
+
+/** Switches that apply at once: notifications, and how the desktop app starts. */
+function DesktopSettings() {
+  const api = useApi();
+  const settings = useApp((s) => s.settings);
+  const setSettings = useApp((s) => s.setSettings);
+  const command = useCommand();
+  if (settings === undefined) return null;
+  const flip = async (patch: Partial<Pick<Settings, 'notifications' | 'startAtLogin' | 'startHidden'>>): Promise<void> => {
+    // Shown switched at once; put back if the change is refused.
+    setSettings({ ...settings, ...patch });
+    const next = await command.run(() => api.updateSettings(patch));
+    setSettings(next ?? settings);
+  };
+  return (
+    <fieldset className="settings-form" aria-label="Desktop app">
+      <h3>Desktop app</h3>
+      <label className="check">
+        <input type="checkbox" checked={settings.notifications} onChange={(e) => void flip({ notifications: e.target.checked })} />
+        Notify when a tunnel goes offline or back, or its local service keeps failing
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={settings.startAtLogin} onChange={(e) => void flip({ startAtLogin: e.target.checked })} />
+        Start when I log in
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={settings.startHidden} onChange={(e) => void flip({ startHidden: e.target.checked })} />
+        Start in the tray, without opening the window
+      </label>
+      <p className="muted">These apply to the desktop app; the web inspector of the burrow command keeps them for it.</p>
+      {command.error && (
+        <span role="alert" className="error">
+          {command.error}
+        </span>
+      )}
+    </fieldset>
   );
 }
 

@@ -1,12 +1,11 @@
 // Throughput over the last five minutes, total or for one tunnel: requests
 // per second, bytes each way per second, streams open.
-import { useMemo, useState, type ReactElement } from 'react';
-import { Area, AreaChart, CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useMemo, useState } from 'react';
+import { Area, AreaChart, CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ThroughputPoint } from '../../../shared/contract';
 import { useApp } from '../app-context';
 import { formatBytes } from '../lib/format';
-
-const clock = (at: number): string => new Date(at).toLocaleTimeString(undefined, { hour12: false });
+import { Chart, Stat, clock } from './chart-parts';
 
 export function ThroughputView() {
   const throughput = useApp((s) => s.throughput);
@@ -69,26 +68,6 @@ export function ThroughputView() {
         </div>
       )}
     </section>
-  );
-}
-
-function Chart({ title, children }: { title: string; children: ReactElement }) {
-  return (
-    <figure className="chart" data-testid="chart">
-      <figcaption>{title}</figcaption>
-      <ResponsiveContainer width="100%" height={180}>
-        {children}
-      </ResponsiveContainer>
-    </figure>
-  );
-}
-
-function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
-  return (
-    <div className="stat" data-testid={testId}>
-      <div className="stat-value">{value}</div>
-      <div className="muted">{label}</div>
-    </div>
   );
 }
 

@@ -1,10 +1,12 @@
-// Tunnels: add, edit, remove, toggle; status with the reason for an error;
-// the public URL with a copy button. With the local test server running, one
-// click adds tunnels to its demo backends.
+// Tunnels: add, import, edit, remove, toggle; status with the reason for an
+// error; the public URL to copy or show as a QR code. With the local test
+// server running, one click adds tunnels to its demo backends.
 import { useState, type FormEvent } from 'react';
 import type { TunnelProtocol, TunnelView } from '../../../shared/contract';
 import { useApi, useApp } from '../app-context';
 import { useCommand } from '../lib/use-command';
+import { ImportTunnels } from './ImportTunnels';
+import { QrCode } from './QrCode';
 
 export function TunnelsView() {
   const tunnels = useApp((s) => s.tunnels);
@@ -13,6 +15,7 @@ export function TunnelsView() {
     <section className="view" aria-labelledby="tunnels-title">
       <h2 id="tunnels-title">Tunnels</h2>
       <AddTunnelForm />
+      <ImportTunnels />
       {embedded?.running && embedded.demoTargets && <DemoTunnels demoTargets={embedded.demoTargets} existing={tunnels} />}
       {tunnels.length === 0 ? (
         <p className="empty">No tunnels yet. Add one above, or start the local test server in Settings to try the demo backends.</p>
@@ -139,6 +142,7 @@ function TunnelRow({ tunnel }: { tunnel: TunnelView }) {
 
 function PublicUrl({ url }: { url: string }) {
   const [copied, setCopied] = useState<string>();
+  const [qr, setQr] = useState(false);
   const copy = async (): Promise<void> => {
     try {
       await navigator.clipboard.writeText(url);
@@ -155,7 +159,11 @@ function PublicUrl({ url }: { url: string }) {
       <button type="button" onClick={() => void copy()}>
         Copy URL
       </button>{' '}
+      <button type="button" onClick={() => setQr(true)}>
+        QR code
+      </button>{' '}
       {copied && <span className="muted">{copied}</span>}
+      {qr && <QrCode url={url} close={() => setQr(false)} />}
     </div>
   );
 }

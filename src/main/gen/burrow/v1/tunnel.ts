@@ -312,8 +312,15 @@ export interface UnregisterTunnel {
   name: string;
 }
 
+/**
+ * Sent every heartbeat interval by both sides. A heartbeat with no echo is
+ * answered at once by one echoing its sent_at, so the sender measures the
+ * round trip (and can ask for proof of life at any moment).
+ */
 export interface Heartbeat {
   sentAtUnixMs: bigint;
+  /** The sent_at of the heartbeat this answers; 0 when it answers none. */
+  echoUnixMs: bigint;
 }
 
 export interface ErrorMessage {
@@ -2313,7 +2320,7 @@ export const UnregisterTunnel: MessageFns<UnregisterTunnel> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { sentAtUnixMs: 0n };
+  return { sentAtUnixMs: 0n, echoUnixMs: 0n };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -2323,6 +2330,12 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         throw new globalThis.Error("value provided for field message.sentAtUnixMs of type uint64 too large");
       }
       writer.uint32(8).uint64(message.sentAtUnixMs);
+    }
+    if (message.echoUnixMs !== 0n) {
+      if (BigInt.asUintN(64, message.echoUnixMs) !== message.echoUnixMs) {
+        throw new globalThis.Error("value provided for field message.echoUnixMs of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.echoUnixMs);
     }
     return writer;
   },
@@ -2348,6 +2361,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.sentAtUnixMs = reader.uint64() as bigint;
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.echoUnixMs = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2367,6 +2388,11 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         : isSet(object.sent_at_unix_ms)
         ? BigInt(object.sent_at_unix_ms)
         : 0n,
+      echoUnixMs: isSet(object.echoUnixMs)
+        ? BigInt(object.echoUnixMs)
+        : isSet(object.echo_unix_ms)
+        ? BigInt(object.echo_unix_ms)
+        : 0n,
     };
   },
 
@@ -2374,6 +2400,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     const obj: any = {};
     if (message.sentAtUnixMs !== 0n) {
       obj.sentAtUnixMs = message.sentAtUnixMs.toString();
+    }
+    if (message.echoUnixMs !== 0n) {
+      obj.echoUnixMs = message.echoUnixMs.toString();
     }
     return obj;
   },
@@ -2385,6 +2414,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     const message = createBaseHeartbeat();
     message.sentAtUnixMs = (object.sentAtUnixMs !== undefined && object.sentAtUnixMs !== null)
       ? BigInt(object.sentAtUnixMs)
+      : 0n;
+    message.echoUnixMs = (object.echoUnixMs !== undefined && object.echoUnixMs !== null)
+      ? BigInt(object.echoUnixMs)
       : 0n;
     return message;
   },

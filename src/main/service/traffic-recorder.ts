@@ -1,0 +1,70 @@
+// What the app records of the traffic it forwards: the traffic log
+// (requests, bodies, messages) pushed to the UI in batches at most every
+// flush interval, per-second throughput stats, and the tunnel alerts that
+// watch failures. One place the agent's traffic events go.
+import type { AppEvents, RequestDetail, RequestSummary, StatsSnapshot, TrafficBatch } from '../../shared/contract.js';
+import type { TrafficEvent } from '../../shared/traffic.js';
+import { ThroughputStats } from './throughput-stats.js';
+import type { TunnelAlerts } from './tunnel-alerts.js';
+import { TrafficLog, defaultTrafficLogLimits, type TrafficLogLimits } from './traffic-log.js';
+
+export interface TrafficRecorderOptions {
+  limits?: Partial<TrafficLogLimits>;
+  /** How often traffic batches are pushed; ≤ 20 per second by default. */
+  flushIntervalMs?: number;
+  batch(batch: TrafficBatch): void;
+  statsTick(tick: AppEvents['stats']): void;
+}
+
+export class TrafficRecorder {
+  private readonly log: TrafficLog;
+  private readonly stats = new ThroughputStats();
+  private readonly flushTimer: NodeJS.Timeout;
+  private readonly statsTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly options: TrafficRecorderOptions,
+    private readonly alerts: TunnelAlerts,
+  ) {
+    this.log = new TrafficLog({ ...defaultTrafficLogLimits, ...options.limits });
+    this.flushTimer = setInterval(() => this.flush(), options.flushIntervalMs ?? 50);
+    this.statsTimer = setInterval(() => options.statsTick(this.stats.tick(Date.now())), 1_000);
+    this.flushTimer.unref();
+    this.statsTimer.unref();
+  }
+
+  record(event: TrafficEvent): void {
+    this.log.apply(event);
+    this.stats.record(event);
+    this.alerts.traffic(event);
+  }
+
+  list(limit: number | undefined): RequestSummary[] {
+    return this.log.list(limit);
+  }
+
+  detail(requestId: string): RequestDetail | null {
+    return this.log.detail(requestId);
+  }
+
+  /** Forgets every request; returns how many, after pushing the cleared batch. */
+  clear(): number {
+    const cleared = this.log.clear();
+    this.flush();
+    return cleared;
+  }
+
+  statsSnapshot(): StatsSnapshot {
+    return this.stats.snapshot();
+  }
+
+  close(): void {
+    clearInterval(this.flushTimer);
+    clearInterval(this.statsTimer);
+  }
+
+  private flush(): void {
+    const batch = this.log.takeBatch();
+    if (batch !== undefined) this.options.batch(batch);
+  }
+}

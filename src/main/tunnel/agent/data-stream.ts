@@ -1,0 +1,56 @@
+// The agent's data stream (Proxy), opened on a live control session: every
+// request the server sends arrives here for the local exchanges, and their
+// answers leave here. The agent reopens it alone when it breaks.
+import type * as grpc from '@grpc/grpc-js';
+import type { ConfigSync, TunnelMessage, TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
+import { defaultConfigSync } from '../config.js';
+import type { LocalExchanges } from './local-exchanges.js';
+import type { DataLink } from './local-exchange-context.js';
+
+type Stream = grpc.ClientDuplexStream<TunnelMessage, TunnelMessage>;
+
+export interface DataStreamHooks {
+  /** The server attached it to our session: public requests can come now. */
+  attached(): void;
+  /** It broke (once); the exchanges on it are already aborted by the caller. */
+  lost(why: string): void;
+}
+
+export class DataStream {
+  private readonly proxy: Stream;
+  private open = true;
+
+  constructor(client: TunnelServiceClient, metadata: grpc.Metadata, config: ConfigSync, exchanges: LocalExchanges, hooks: DataStreamHooks) {
+    const proxy = client.proxy(metadata) as Stream;
+    this.proxy = proxy;
+    // The server sends headers once the stream is attached to our session.
+    proxy.once('metadata', () => this.open && hooks.attached());
+    const link: DataLink = {
+      send: (message) => {
+        if (!this.open) return false;
+        proxy.write(message);
+        return true;
+      },
+      windowBytes: config.initialWindowBytes,
+      maxWebSocketMessageBytes: config.maxWebsocketMessageBytes || defaultConfigSync.maxWebsocketMessageBytes,
+    };
+    proxy.on('data', (message: TunnelMessage) => exchanges.receive(message, link));
+    const lost = (why: string): void => {
+      if (!this.open) return;
+      this.open = false;
+      hooks.lost(why);
+    };
+    proxy.on('error', (error: grpc.ServiceError) => lost(error.details || error.message));
+    proxy.on('end', () => lost('closed by the server'));
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Ends it from our side; the hooks hear nothing more. */
+  close(): void {
+    this.open = false;
+    this.proxy.cancel();
+  }
+}

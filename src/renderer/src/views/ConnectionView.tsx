@@ -1,0 +1,60 @@
+// The agent's connection over time: heartbeat round trips to the edge, and a
+// timeline of connects, disconnects with their reasons, data-stream resets,
+// wakes and probes, newest first.
+import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ConnectionEvent, RoundTrip } from '../../../shared/contract';
+import { useApp } from '../app-context';
+import { Chart, Stat, clock } from './chart-parts';
+
+const kindLabels: Record<ConnectionEvent['kind'], string> = {
+  connecting: 'connecting',
+  connected: 'connected',
+  disconnected: 'disconnected',
+  'data-stream-open': 'data stream open',
+  'data-stream-lost': 'data stream lost',
+  wake: 'wake',
+  probe: 'probe',
+};
+
+export function ConnectionView() {
+  const { events, roundTrips } = useApp((s) => s.connectionLog);
+  const latest = roundTrips.at(-1);
+  const disconnects = events.filter((e) => e.kind === 'disconnected').length;
+  return (
+    <section className="view connection" aria-labelledby="connection-title">
+      <div className="view-head">
+        <h2 id="connection-title">Connection</h2>
+      </div>
+      <div className="stat-cards">
+        <Stat label="Round trip now" value={latest === undefined ? '–' : `${latest.ms} ms`} testId="rtt-now" />
+        <Stat label="Disconnects" value={String(disconnects)} testId="disconnect-count" />
+        <Stat label="Edge" value={latest?.server ?? events.at(-1)?.server ?? '–'} />
+      </div>
+      {roundTrips.length === 0 ? (
+        <p className="empty">Round trips appear once the agent is connected (a heartbeat every few seconds).</p>
+      ) : (
+        <div className="charts">
+          <Chart title="Heartbeat round trip, ms" testId="rtt-chart">
+            <LineChart data={roundTrips as RoundTrip[]}>
+              <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
+              <XAxis dataKey="at" tickFormatter={clock} minTickGap={40} stroke="var(--muted)" />
+              <YAxis stroke="var(--muted)" width={50} />
+              <Tooltip labelFormatter={(at) => clock(Number(at))} formatter={(v) => `${String(v)} ms`} />
+              <Line type="linear" dataKey="ms" name="round trip" stroke="var(--accent)" dot={false} isAnimationActive={false} />
+            </LineChart>
+          </Chart>
+        </div>
+      )}
+      <ol className="timeline" aria-label="Connection timeline">
+        {[...events].reverse().map((event, i) => (
+          <li key={`${event.at}-${i}`} className={`timeline-item kind-${event.kind}`} data-testid="connection-event">
+            <time dateTime={new Date(event.at).toISOString()}>{clock(event.at)}</time>
+            <span className="timeline-kind">{kindLabels[event.kind]}</span>
+            <span className="timeline-detail">{event.detail}</span>
+            <span className="muted">{event.server}</span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
