@@ -12,6 +12,9 @@ const electron = vi.hoisted(() => {
   const state = {
     notifications: [] as { title: string; body: string; shown: boolean }[],
     loginItem: undefined as unknown,
+    lockHeld: false,
+    quits: 0,
+    appListeners: {} as Record<string, () => void>,
     wasOpenedAsHidden: false,
     displays: [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }],
   };
@@ -32,6 +35,9 @@ const electron = vi.hoisted(() => {
         }
       },
       app: {
+        requestSingleInstanceLock: () => !state.lockHeld,
+        quit: () => state.quits++,
+        on: (event: string, listener: () => void) => (state.appListeners[event] = listener),
         setLoginItemSettings: (settings: unknown) => (state.loginItem = settings),
         getLoginItemSettings: () => ({ wasOpenedAsHidden: state.wasOpenedAsHidden }),
       },
@@ -40,7 +46,7 @@ const electron = vi.hoisted(() => {
   };
 });
 vi.mock('electron', () => electron.module);
-const { applyLoginItem, showTunnelAlerts, startsHidden } = await import('../../src/main/app/desktop-conventions.js');
+const { applyLoginItem, claimSingleInstance, showTunnelAlerts, startsHidden } = await import('../../src/main/app/desktop-conventions.js');
 const { loadWindowBounds, rememberWindowBounds } = await import('../../src/main/app/window-state.js');
 
 const cleanups: (() => unknown)[] = [];
@@ -75,6 +81,19 @@ describe('notifications', () => {
     await server.stop();
     await expect.poll(status).not.toBe('online');
     expect(electron.state.notifications).toHaveLength(2);
+  });
+});
+
+describe('one instance', () => {
+  it('takes the lock and brings the window forward on a second launch; quits when another instance holds it', () => {
+    const forward: string[] = [];
+    expect(claimSingleInstance(() => forward.push('forward'))).toBe(true);
+    electron.state.appListeners['second-instance']!();
+    expect(forward).toEqual(['forward']);
+    electron.state.lockHeld = true;
+    expect(claimSingleInstance(() => forward.push('never'))).toBe(false);
+    expect(electron.state.quits).toBe(1);
+    electron.state.lockHeld = false;
   });
 });
 

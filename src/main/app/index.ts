@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { BrowserWindow, app, ipcMain, session } from 'electron';
 import { AppService } from '../service/app-service.js';
-import { applyLoginItem, showTunnelAlerts, startsHidden } from './desktop-conventions.js';
+import { applyLoginItem, claimSingleInstance, showTunnelAlerts, startsHidden } from './desktop-conventions.js';
 import { forwardEvents, registerIpcHandlers } from './ipc-handlers.js';
 import { openExternally } from './open-external.js';
 import { watchPowerSignals } from './power-signals.js';
@@ -26,10 +26,9 @@ function isOurPage(url: string): boolean {
 if (process.env.BURROW_USER_DATA) app.setPath('userData', process.env.BURROW_USER_DATA);
 
 async function main(): Promise<void> {
-  if (!app.requestSingleInstanceLock()) {
-    app.quit();
-    return;
-  }
+  // A second launch brings this one's window forward (once it exists).
+  let bringForward = (): void => {};
+  if (!claimSingleInstance(() => bringForward())) return;
   await app.whenReady();
   const log = (line: string): void => console.log(line);
   const service = await AppService.open({ settingsPath: join(app.getPath('userData'), 'settings.json'), log });
@@ -89,7 +88,7 @@ async function main(): Promise<void> {
     service.showView('inspector');
   };
   const tray = await createTray(service, { resourcesDir, openWindow: showWindow, openInspector, quit: () => app.quit(), log });
-  app.on('second-instance', showWindow);
+  bringForward = showWindow;
   app.on('activate', showWindow);
   app.on('before-quit', (event) => {
     quitting = true;
