@@ -18,14 +18,21 @@ import { _electron as electron } from 'playwright-core';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const userData = mkdtempSync(join(tmpdir(), 'burrow-smoke-'));
 const packaged = process.env.BURROW_APP;
-const launch = packaged
-  ? { executablePath: packaged, args: ['--no-sandbox'] }
-  : { executablePath: (await import('electron')).default, args: ['--no-sandbox', join(root, 'out/main/index.js')] };
+
+/** How to start the app: the packaged one, or the built sources with node_modules' Electron (whose binary must be there). */
+async function launchOptions() {
+  if (packaged) return { executablePath: packaged, args: ['--no-sandbox'] };
+  try {
+    return { executablePath: (await import('electron')).default, args: ['--no-sandbox', join(root, 'out/main/index.js')] };
+  } catch (error) {
+    throw new Error(`no Electron binary (installed with ELECTRON_SKIP_BINARY_DOWNLOAD?): ${error.message}`);
+  }
+}
 
 const step = (what) => process.stdout.write(`smoke: ${what}\n`);
 let app;
 try {
-  app = await electron.launch({ ...launch, env: { ...process.env, BURROW_USER_DATA: userData }, timeout: 60_000 });
+  app = await electron.launch({ ...(await launchOptions()), env: { ...process.env, BURROW_USER_DATA: userData }, timeout: 60_000 });
   const window = await app.firstWindow();
   window.setDefaultTimeout(30_000);
   await window.getByRole('heading', { name: 'Tunnels' }).waitFor();
