@@ -32,6 +32,14 @@ describe('argument errors exit 2 with usage', () => {
     [['http', '3000', '--ca', '/nonexistent/ca.pem']],
     [['server', '--tls-cert', '/nonexistent/cert.pem']],
     [['frobnicate']],
+    [['server', '--bogus']],
+    [['server', '--admin', '0.0.0.0:0']],
+    [['server', '--admin', 'nohostport']],
+    [['server', '--admin-token', 'T']],
+    [['server', '--log-format', 'xml']],
+    [['server', '--log-level', 'loud']],
+    [['http', '3000', '--admin', '10.0.0.1:7836']],
+    [['http', '3000', '--bogus']],
   ])('burrow %j', async (args) => {
     const p = cli(args);
     expect(await p.exited).toBe(2);
@@ -140,8 +148,8 @@ describe('TLS from the command line', () => {
   it('--dev-tls serves TLS; an agent with --ca connects, one with only --tls exits 1 saying why', async () => {
     const { process: server, control, publicPort } = await spawnCliServer(['--dev-tls'], cli);
     // stderr is another pipe: its line may come after stdout's.
-    await eventually(() => server.stderrLines.some((l) => l.startsWith('dev TLS:')), 'the dev TLS line');
-    const caLine = server.stderrLines.find((l) => l.startsWith('dev TLS:'))!;
+    await eventually(() => server.stderrLines.some((l) => l.includes('INFO: dev TLS:')), 'the dev TLS line');
+    const caLine = server.stderrLines.find((l) => l.includes('INFO: dev TLS:'))!;
     const caPath = /--ca (\S+)$/.exec(caLine)![1];
     const trusting = cli(['http', '3000', '--name', 'sec', '--server', control, '--ca', caPath, '--no-inspect']);
     expect(await trusting.waitForLine(/^tunnel sec: /)).toBe(`tunnel sec: https://sec.localhost:${publicPort} -> http://127.0.0.1:3000`);

@@ -6,14 +6,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TunnelView } from '../../shared/contract.js';
+import { AgentMetrics } from '../admin/agent-metrics.js';
 import { InspectorServer } from '../inspector/inspector-server.js';
 import { AppService } from '../service/app-service.js';
 import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
 import { parseHostPort } from '../tunnel/host-port.js';
 import { ErrorCode } from '../tunnel/errors.js';
+import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
 import { log, stopOnSignals } from './lifecycle.js';
 
-export interface AgentCommandOptions {
+export interface AgentCommandOptions extends AdminFlags {
   server: string;
   token?: string;
   /** host:port for the web inspector, or false. */
@@ -39,6 +41,7 @@ function packageRoot(): string {
 const rendererDir = join(packageRoot(), 'out/renderer');
 
 export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptions, service?: AppService): Promise<AppService> {
+  const admin = adminAddress(options);
   const app =
     service ??
     (await AppService.open({
@@ -80,7 +83,10 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
   });
   let inspector: InspectorServer | undefined;
   if (options.inspect) inspector = await startInspector(options.inspect, app);
+  const adminServer = admin === undefined ? undefined : await startAdmin(admin, new AgentMetrics(app));
+  if (adminServer !== undefined) process.stdout.write(`admin: ${adminServer.url} (/metrics /healthz /readyz /api/tunnels)\n`);
   stopOnSignals(async () => {
+    await adminServer?.stop();
     await inspector?.stop();
     await app.close();
   });

@@ -4,9 +4,11 @@ import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
 import { checkTunnelFields, type TunnelFieldError } from '../tunnel/tunnel-fields.js';
+import { defaultAdminAddress } from './admin-flags.js';
 import { runAgent } from './agent-command.js';
 import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
+import { logFormats, logLevels } from './logger.js';
 import { runServer } from './server-command.js';
 import { UsageError, collect, hostPort, positiveInteger } from './usage-error.js';
 
@@ -35,7 +37,19 @@ function agentOptions(command: Command): Command {
     .option('--ca <file>', 'trust this PEM certificate for the server (implies --tls)')
     .option('--insecure', 'TLS without verifying the server certificate (implies --tls)')
     .addOption(new Option('--inspect <host:port>', 'serve the web inspector here').default('127.0.0.1:4040').argParser(hostPort('--inspect')))
-    .option('--no-inspect', 'do not serve the web inspector');
+    .option('--no-inspect', 'do not serve the web inspector')
+    .addOption(adminOption())
+    .addOption(adminTokenOption());
+}
+
+function adminOption(): Option {
+  return new Option('--admin [host:port]', `serve /metrics, /healthz, /readyz and /api/tunnels (default ${defaultAdminAddress})`)
+    .preset(defaultAdminAddress)
+    .argParser(hostPort('--admin'));
+}
+
+function adminTokenOption(): Option {
+  return new Option('--admin-token <token>', 'Bearer token for /metrics and /api/* (default: $BURROW_ADMIN_TOKEN); needed off loopback');
 }
 
 function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
@@ -57,9 +71,11 @@ function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
   });
 }
 
+// Subcommands copy these settings when they are made: set them first, so every bad argument exits 2 with usage.
 const program = new Command('burrow')
   .description('Expose local HTTP, WebSocket and gRPC services through a tunnel server')
   .version('0.1.0')
+  .exitOverride()
   .showHelpAfterError('(run with --help for usage)');
 
 program
@@ -96,6 +112,11 @@ program
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--dev-tls', 'serve TLS with a self-signed certificate made at start (printed path: give it to agents with --ca)')
   .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval')))
+  .addOption(adminOption())
+  .addOption(adminTokenOption())
+  .addOption(new Option('--log-format <format>', 'log lines as readable text or one JSON object each').choices(logFormats).default('text'))
+  .addOption(new Option('--log-level <level>', 'least severe log lines written').choices(logLevels).default('info'))
+  .addOption(new Option('--access-log [file]', 'one line per public request, with the other logs or appended to FILE'))
   .action(runServer);
 
 program.addCommand(tunnelCommand('http', 'tunnel HTTP and WebSocket traffic to a local service'));
@@ -116,8 +137,6 @@ program
   .addOption(new Option('--inspect <host:port>', 'serve the web inspector here').default('127.0.0.1:4040').argParser(hostPort('--inspect')))
   .option('--no-inspect', 'do not serve the web inspector')
   .action(runDemo);
-
-program.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

@@ -1,13 +1,19 @@
-// `burrow server`: the public edge.
+// `burrow server`: the public edge, with its logs and, if asked, its admin
+// endpoints.
 import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { EdgeMetrics } from '../admin/edge-metrics.js';
 import { makeDevCertificate } from '../tunnel/server/dev-certificate.js';
 import type { TokenSpec } from '../tunnel/server/token-auth.js';
 import { TunnelServer, type PemPair } from '../tunnel/server/tunnel-server.js';
-import { log, stopOnSignals } from './lifecycle.js';
+import { accessLine } from './access-log.js';
+import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
+import { stopOnSignals } from './lifecycle.js';
+import { createLogger, flushed, type LogFormat, type LogLevel } from './logger.js';
 import { readTokensFile } from './tokens-file.js';
 import { UsageError } from './usage-error.js';
 
-export interface ServerCommandOptions {
+export interface ServerCommandOptions extends AdminFlags {
   control: string;
   public: string;
   domain: string;
@@ -27,12 +33,18 @@ export interface ServerCommandOptions {
   tlsCert?: string;
   tlsKey?: string;
   devTls?: boolean;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  /** true: access lines go with the other logs; a path: they go to that file. */
+  accessLog?: string | true;
 }
 
 export async function runServer(options: ServerCommandOptions): Promise<void> {
   const bareTokens = options.token.length > 0 ? options.token : process.env.BURROW_TOKEN ? [process.env.BURROW_TOKEN] : [];
   const tokens: (string | TokenSpec)[] = [...bareTokens, ...(options.tokensFile === undefined ? [] : readTokensFile(options.tokensFile))];
   const heartbeat = options.heartbeatInterval;
+  const admin = adminAddress(options);
+  const logger = createLogger({ format: options.logFormat, level: options.logLevel });
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.devTls && options.tlsCert !== undefined) throw new UsageError('--dev-tls makes its own certificate; drop --tls-cert/--tls-key');
   let tls: PemPair | undefined;
@@ -41,7 +53,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   } else if (options.devTls) {
     const dev = await makeDevCertificate(options.domain);
     tls = dev;
-    log(`dev TLS: self-signed certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
+    logger.info({ certPath: dev.certPath }, `dev TLS: self-signed certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
   }
   const server = new TunnelServer({
     controlAddress: options.control,
@@ -66,16 +78,47 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
       ...(heartbeat !== undefined && { heartbeatIntervalMs: heartbeat, heartbeatTimeoutMs: heartbeat * 3 }),
     },
   });
-  server.on('agent-connected', (agentId) => log(`agent ${agentId} connected`));
-  server.on('agent-disconnected', (agentId, reason) => log(`agent ${agentId} disconnected: ${reason}`));
-  server.on('tunnel-registered', (name, url) => log(`tunnel ${name} registered at ${url}`));
+  logLifecycle(server, logger);
+  // Access lines are wanted whatever the lifecycle lines' level.
+  const accessLogger = options.accessLog === undefined ? undefined : createLogger({ format: options.logFormat, level: 'info', file: options.accessLog === true ? undefined : options.accessLog });
+  if (accessLogger !== undefined) logAccess(server, accessLogger);
   await server.start();
-  stopOnSignals(() => server.stop());
   const host = options.control.replace(/:\d+$/, '');
-  process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}${tls ? ' (TLS)' : ''}\n`);
+  const edge = `${host}:${server.controlPort}`;
+  const adminServer =
+    admin === undefined
+      ? undefined
+      : await startAdmin(admin, new EdgeMetrics(server, edge)).catch(async (error: Error) => {
+          await server.stop();
+          throw error;
+        });
+  stopOnSignals(async () => {
+    await adminServer?.stop();
+    await server.stop();
+    logger.info('server stopped');
+    await Promise.all([logger, accessLogger].map((each) => each && flushed(each)));
+  });
+  process.stdout.write(`burrow server: agents connect to ${edge}${tls ? ' (TLS)' : ''}\n`);
   process.stdout.write(`burrow server: public traffic on ${server.publicUrl('*')}\n`);
-  if (tokens.length === 0) log('warning: no --token or --tokens-file given; any agent may connect');
-  else log(`accepting ${tokens.length} token(s)${options.tokensFile ? ` (named ones from ${options.tokensFile})` : ''}`);
+  if (adminServer !== undefined) process.stdout.write(`burrow server: admin on ${adminServer.url} (/metrics /healthz /readyz /api/tunnels)\n`);
+  if (tokens.length === 0) logger.warn('no --token or --tokens-file given; any agent may connect');
+  else logger.info(`accepting ${tokens.length} token(s)${options.tokensFile ? ` (named ones from ${options.tokensFile})` : ''}`);
+}
+
+function logLifecycle(server: TunnelServer, logger: Logger): void {
+  server.on('agent-connected', (agentId) => logger.info({ agentId }, `agent ${agentId} connected`));
+  server.on('agent-disconnected', (agentId, reason) => logger.info({ agentId, reason }, `agent ${agentId} disconnected: ${reason}`));
+  server.on('tunnel-registered', (tunnel, url) => logger.info({ tunnel, url }, `tunnel ${tunnel} registered at ${url}`));
+  server.on('tunnel-refused', (tunnel, code, message) => logger.warn({ tunnel, code }, `tunnel name refused: ${message}`));
+  server.on('agent-refused', (code) => logger.warn({ code }, 'agent refused: the server rejected its token'));
+  server.on('data-stream', (agentId, event) => event === 'lost' && logger.info({ agentId }, `agent ${agentId}: data stream lost, waiting for it to reopen`));
+}
+
+function logAccess(server: TunnelServer, logger: Logger): void {
+  server.on('request-end', (record) => {
+    const { fields, message } = accessLine(record);
+    logger.info(fields, message);
+  });
 }
 
 /** Unset flags leave the server's defaults alone. */

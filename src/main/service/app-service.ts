@@ -28,6 +28,7 @@ import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { planImport, type ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
+import type { EndedRequest } from './ended-requests.js';
 import { TunnelAlerts, type TunnelAlert } from './tunnel-alerts.js';
 import { TunnelRuntimes } from './tunnel-runtimes.js';
 import { connectionChanged, nextSettings, requireBoolean, tunnelFields } from './settings-input.js';
@@ -52,6 +53,8 @@ type ServiceEvents = { [E in keyof AppEvents]: [AppEvents[E]] } & {
   /** Something to tell the user about a tunnel (only while notifications are on). */
   notify: [alert: TunnelAlert];
   settingsChanged: [settings: Settings];
+  /** A request the agent forwarded has ended (for the agent's metrics). */
+  requestEnded: [request: EndedRequest];
 };
 
 export class AppService extends EventEmitter<ServiceEvents> implements AppCommandHandlers {
@@ -100,6 +103,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
         flushIntervalMs: options.flushIntervalMs,
         batch: (batch) => this.emit('traffic', batch),
         statsTick: (tick) => this.emit('stats', tick),
+        ended: (request) => this.emit('requestEnded', request),
       },
       this.alerts,
     );
@@ -274,6 +278,11 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   /** Feeds engine traffic in; exposed for tests and for a shared agent. */
   recordTraffic(event: TrafficEvent): void {
     this.traffic.record(event);
+  }
+
+  /** Requests in flight now, by tunnel name (for the agent's metrics). */
+  inFlightByTunnel(): Map<string, number> {
+    return this.traffic.inFlight();
   }
 
   private get connectAddress(): string {

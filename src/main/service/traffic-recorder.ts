@@ -4,6 +4,7 @@
 // watch failures. One place the agent's traffic events go.
 import type { AppEvents, RequestDetail, RequestSummary, StatsSnapshot, TrafficBatch } from '../../shared/contract.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
+import { EndedRequests, type EndedRequest } from './ended-requests.js';
 import { ThroughputStats } from './throughput-stats.js';
 import type { TunnelAlerts } from './tunnel-alerts.js';
 import { TrafficLog, defaultTrafficLogLimits, type TrafficLogLimits } from './traffic-log.js';
@@ -14,11 +15,14 @@ export interface TrafficRecorderOptions {
   flushIntervalMs?: number;
   batch(batch: TrafficBatch): void;
   statsTick(tick: AppEvents['stats']): void;
+  /** Each request once it has ended (for metrics). */
+  ended(request: EndedRequest): void;
 }
 
 export class TrafficRecorder {
   private readonly log: TrafficLog;
   private readonly stats = new ThroughputStats();
+  private readonly ended: EndedRequests;
   private readonly flushTimer: NodeJS.Timeout;
   private readonly statsTimer: NodeJS.Timeout;
 
@@ -27,6 +31,7 @@ export class TrafficRecorder {
     private readonly alerts: TunnelAlerts,
   ) {
     this.log = new TrafficLog({ ...defaultTrafficLogLimits, ...options.limits });
+    this.ended = new EndedRequests(options.ended);
     this.flushTimer = setInterval(() => this.flush(), options.flushIntervalMs ?? 50);
     this.statsTimer = setInterval(() => options.statsTick(this.stats.tick(Date.now())), 1_000);
     this.flushTimer.unref();
@@ -37,6 +42,12 @@ export class TrafficRecorder {
     this.log.apply(event);
     this.stats.record(event);
     this.alerts.traffic(event);
+    this.ended.record(event);
+  }
+
+  /** Requests in flight now, by tunnel. */
+  inFlight(): Map<string, number> {
+    return this.ended.inFlight();
   }
 
   list(limit: number | undefined): RequestSummary[] {

@@ -56,6 +56,11 @@ export abstract class Exchange {
   private inboundEnded = false;
   private readonly timers: NodeJS.Timeout[] = [];
   protected observer: ExchangeObserver | undefined;
+  /** Body bytes streamed to the peer, and from it (for metrics and access logs). */
+  protected bodyBytesSent = 0;
+  protected bodyBytesReceived = 0;
+  /** Follows the request through both sides' logs; sent with every message. */
+  traceId = '';
 
   constructor(
     readonly requestId: string,
@@ -125,7 +130,7 @@ export abstract class Exchange {
   }
 
   protected send(payload: Payload): boolean {
-    return this.peer.send(dataMessage(this.requestId, this.protocol, payload));
+    return this.peer.send(dataMessage(this.requestId, this.protocol, payload, this.traceId));
   }
 
   /**
@@ -136,7 +141,9 @@ export abstract class Exchange {
   protected streamBody(source: Readable, ended: () => void, admit?: (data: Buffer) => boolean): void {
     this.outbound = new CreditedSender(source, this.peer.windowBytes, {
       chunk: (data) => {
-        if (admit === undefined || admit(data)) this.send({ $case: 'bodyChunk', value: { data, endStream: false } });
+        if (admit !== undefined && !admit(data)) return;
+        this.bodyBytesSent += data.length;
+        this.send({ $case: 'bodyChunk', value: { data, endStream: false } });
       },
       end: ended,
     });
@@ -171,6 +178,7 @@ export abstract class Exchange {
     if (inbound === false) throw new BurrowError(ErrorCode.Protocol, this.inboundEnded ? 'body after its end' : 'body where none was announced');
     if (data.length > 0) {
       inbound.observe?.(data);
+      this.bodyBytesReceived += data.length;
       inbound.receiver.write(data, data.length);
     }
     if (endStream) this.endInbound([]);

@@ -12,6 +12,15 @@ import type { AgentIdentity } from './token-auth.js';
 
 type Call = grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>;
 
+/** 'reattached': a data stream again after one was lost, the control stream staying up. */
+export type DataStreamEvent = 'attached' | 'reattached' | 'lost';
+
+export interface AgentSessionHooks {
+  closed(session: AgentSession, reason: string): void;
+  roundTrip(ms: number): void;
+  dataStream(event: DataStreamEvent): void;
+}
+
 export class AgentSession implements TunnelPeer {
   readonly tunnels = new Set<string>();
   readonly exchanges = new Map<string, Exchange>();
@@ -21,6 +30,7 @@ export class AgentSession implements TunnelPeer {
   roundTripMs: number | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
+  private dataStreamsAttached = 0;
 
   constructor(
     readonly id: string,
@@ -28,12 +38,15 @@ export class AgentSession implements TunnelPeer {
     readonly identity: AgentIdentity,
     private readonly control: Call,
     readonly config: ConfigSync,
-    private readonly onClose: (session: AgentSession, reason: string) => void,
+    private readonly hooks: AgentSessionHooks,
   ) {
     this.heartbeats = new Heartbeats(
       (heartbeat) => this.sendControl(controlMessage({ $case: 'heartbeat', value: heartbeat })),
       config.heartbeatIntervalMs,
-      (ms) => (this.roundTripMs = ms),
+      (ms) => {
+        this.roundTripMs = ms;
+        hooks.roundTrip(ms);
+      },
     );
     this.noteControlActivity();
   }
@@ -98,6 +111,7 @@ export class AgentSession implements TunnelPeer {
     call.on('end', lost);
     call.on('error', lost);
     call.on('cancelled', lost);
+    this.hooks.dataStream(this.dataStreamsAttached++ === 0 ? 'attached' : 'reattached');
   }
 
   /** Ends the data stream only; the agent reopens it over the live control stream. */
@@ -115,7 +129,7 @@ export class AgentSession implements TunnelPeer {
     this.abortAll(ErrorCode.TunnelOffline, `agent disconnected (${reason})`);
     if (this.proxy !== undefined) this.detachProxy(this.proxy, reason);
     this.control.end();
-    this.onClose(this, reason);
+    this.hooks.closed(this, reason);
   }
 
   private detachProxy(call: Call, reason: string): void {
@@ -125,6 +139,8 @@ export class AgentSession implements TunnelPeer {
     // Ending our half lets the agent see the stream is gone and reopen it.
     if (!call.writableEnded) call.end();
     this.abortAll(ErrorCode.DataStreamLost, `data stream to the agent was lost (${reason})`);
+    // A session's own end is not a data-stream loss worth counting.
+    if (!this.closed) this.hooks.dataStream('lost');
   }
 
   private abortAll(code: string, message: string): void {

@@ -33,6 +33,8 @@ export class Http1HeadGuard {
     private readonly deadlineMs: number,
     idleMs: number,
     private readonly maxHeaderBytes: number,
+    /** Each head refused, by its code (for the access log and metrics). */
+    private readonly refused: (code: string) => void = () => {},
   ) {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.disarm(req.socket, true);
@@ -59,7 +61,9 @@ export class Http1HeadGuard {
     state.lineEnded = false;
     state.busy = false;
     const timer = setTimeout(() => {
-      if (!socket.destroyed) socket.end(rawErrorAnswer(ErrorCode.ClientTimeout, 'the request head did not arrive in time'), () => socket.destroy());
+      if (socket.destroyed) return;
+      socket.end(rawErrorAnswer(ErrorCode.ClientTimeout, 'the request head did not arrive in time'), () => socket.destroy());
+      this.refused(ErrorCode.ClientTimeout);
     }, ms);
     timer.unref();
     state.timer = timer;
@@ -94,6 +98,7 @@ export class Http1HeadGuard {
     }
     const { code, message } = this.describe(error, state?.lineEnded ?? true);
     socket.end(rawErrorAnswer(code, message));
+    this.refused(code);
   }
 
   private describe(error: NodeJS.ErrnoException, lineEnded: boolean): { code: string; message: string } {

@@ -26,7 +26,7 @@ export class PublicListener {
   private readonly http2Sessions = new Set<Http2Session>();
   private boundPort = 0;
 
-  constructor(router: PublicRouter, limits: ServerLimits, windowBytes: number, tls?: PemPair) {
+  constructor(router: PublicRouter, limits: ServerLimits, windowBytes: number, tls: PemPair | undefined, headRefused: (code: string) => void) {
     const { maxHeaderBytes, headerTimeoutMs, idleTimeoutMs, maxStreamsPerConnection } = limits;
     this.http1Server = createServer({ keepAlive: true, maxHeaderSize: maxHeaderBytes }, (req, res) => router.onHttp1Request(req, res));
     // Uploads and downloads may stream for a long time; the tunnel's own
@@ -50,7 +50,7 @@ export class PublicListener {
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
       router.onHttp2Stream(stream, headers, flags, rawHeaders),
     );
-    const headGuard = new Http1HeadGuard(this.http1Server, headerTimeoutMs, idleTimeoutMs, maxHeaderBytes);
+    const headGuard = new Http1HeadGuard(this.http1Server, headerTimeoutMs, idleTimeoutMs, maxHeaderBytes, headRefused);
     const toHttp1 = (socket: Socket): void => {
       headGuard.arm(socket);
       this.http1Server.emit('connection', socket);

@@ -7,12 +7,16 @@ import type { Header, ProtocolType } from '../../gen/burrow/v1/tunnel.js';
 import { inlineBodyMaxBytes } from '../config.js';
 import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload, type TunnelPeer } from '../exchange.js';
+import { headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
+import { RequestOutcome, type PublicRequestRecord } from './public-request-record.js';
 import type { PublicStream } from './public-stream.js';
 
 export interface PublicRequestPolicy {
   /** What the agent does with it: PROTOCOL_TYPE_HTTP (HTTP/1.1 to the service) or _GRPC (an HTTP/2 stream). */
   protocol: ProtocolType;
+  /** What the caller made: a gRPC call, or an HTTP request (over either HTTP version). */
+  kind: 'http' | 'grpc';
   /** Small request bodies of known length travel inside the head message. */
   inlineBody: boolean;
   /** Request body bytes before 413; 0 for no limit. */
@@ -29,7 +33,9 @@ export class PublicRequestExchange extends Exchange {
   private headSent = false;
   private responded = false;
   private bodyBytes = 0;
+  private inlineBytes = { in: 0, out: 0 };
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly outcome: RequestOutcome;
 
   constructor(
     requestId: string,
@@ -40,6 +46,21 @@ export class PublicRequestExchange extends Exchange {
     onEnded: () => void,
   ) {
     super(requestId, policy.protocol, peer, onEnded, `tunnel ${tunnel}`);
+    this.outcome = new RequestOutcome(policy.kind);
+  }
+
+  /** What this request came to, for the access log and metrics (complete once it has ended). */
+  record(): PublicRequestRecord {
+    const { method, path } = this.side.head;
+    return this.outcome.record({
+      requestId: this.requestId,
+      traceId: this.traceId,
+      tunnel: this.tunnel,
+      method,
+      path,
+      bytesIn: this.bodyBytesSent + this.inlineBytes.in,
+      bytesOut: this.bodyBytesReceived + this.inlineBytes.out,
+    });
   }
 
   start(): void {
@@ -70,6 +91,7 @@ export class PublicRequestExchange extends Exchange {
 
   private sendHead(body: Buffer, endStream: boolean): void {
     const { side, policy } = this;
+    this.inlineBytes.in = body.length;
     const sent = this.send({
       $case: 'requestHead',
       value: { tunnel: this.tunnel, ...side.head, endStream, timeoutMs: BigInt(policy.deadlineMs), body },
@@ -113,7 +135,9 @@ export class PublicRequestExchange extends Exchange {
         const head = payload.value;
         if (head.status < 200 || head.status > 599) throw new BurrowError(ErrorCode.Protocol, `response status ${head.status} is not a final HTTP status`);
         this.responded = true;
+        this.outcome.responded(head.status, headerValue(head.headers, 'grpc-status'));
         if (head.endStream) {
+          this.inlineBytes.out = head.body.length;
           this.side.respond(head.status, head.statusMessage, head.headers, head.body);
           this.finish();
           return;
@@ -129,6 +153,7 @@ export class PublicRequestExchange extends Exchange {
   }
 
   private endResponse(trailers: Header[]): void {
+    this.outcome.noteGrpcStatus(headerValue(trailers, 'grpc-status'));
     this.side.end(trailers);
     this.finish();
   }
@@ -152,6 +177,8 @@ export class PublicRequestExchange extends Exchange {
   protected release(failure: ExchangeFailure | undefined): void {
     // The local service may answer before reading the whole upload: the rest drains away.
     this.side.discardBody();
-    if (failure !== undefined && failure.code !== ErrorCode.ClientGone) this.side.fail(failure.code, failure.message);
+    if (failure === undefined) return;
+    this.outcome.failed(failure.code, !this.responded);
+    if (failure.code !== ErrorCode.ClientGone) this.side.fail(failure.code, failure.message);
   }
 }

@@ -2,7 +2,7 @@
 // (RFC 9110/9112), admits it against the tunnel's limits, and starts the
 // exchange that carries it. HTTP/1.1 and WebSocket upgrades, and HTTP/2
 // streams: gRPC calls, or requests the agent sends on as HTTP/1.1.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -16,29 +16,44 @@ import { Http1PublicStream } from './http1-public-stream.js';
 import { Http2PublicStream } from './http2-public-stream.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
 import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
+import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
 import type { Admission, TunnelRegistry } from './tunnel-registry.js';
 
 type Admitted = Extract<Admission, { ok: true }>;
+type Refusal = { code: string; message: string; retryAfterSeconds?: number; name?: string };
+
+/** What every request is known by in records, before an exchange exists. */
+interface Arrival {
+  protocol: PublicProtocol;
+  method: string;
+  path: string;
+  traceId: string;
+}
 
 export class PublicRouter {
   constructor(
     private readonly registry: TunnelRegistry,
     private readonly limits: ServerLimits,
     private readonly wss: WebSocketServer,
+    /** Each public request once it has ended, refused ones included. */
+    private readonly report: (record: PublicRequestRecord) => void,
   ) {}
 
   onHttp1Request(req: IncomingMessage, res: ServerResponse): void {
+    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: traceIdOf(req.headers.traceparent) };
     const target = resolveRequestTarget(req);
     if (!target.ok) {
       res.shouldKeepAlive = false;
       respondWithError(res, target.code, target.message);
+      this.refused(arrival, target);
       return;
     }
     const admission = this.registry.admit(target.host);
     if (!admission.ok) {
       respondWithError(res, admission.code, admission.message, admission.retryAfterSeconds);
       req.resume();
+      this.refused(arrival, admission);
       return;
     }
     const maxBodyBytes = tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes);
@@ -47,55 +62,79 @@ export class PublicRouter {
       admission.release();
       // The body is not read; closing after the answer keeps it off the wire.
       res.shouldKeepAlive = false;
-      respondWithError(res, ErrorCode.BodyTooLarge, `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`);
+      const refusal = { code: ErrorCode.BodyTooLarge, message: `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`, name: admission.name };
+      respondWithError(res, refusal.code, refusal.message);
+      this.refused(arrival, refusal);
       return;
     }
     const side = new Http1PublicStream(req, res, target);
-    this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes));
+    this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes), arrival.traceId);
   }
 
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: traceIdOf(req.headers.traceparent) };
     const target = resolveRequestTarget(req);
     const admission: Admission = target.ok ? this.registry.admit(target.host) : target;
     if (!admission.ok) {
       socket.end(rawErrorAnswer(admission.code, admission.message, admission.retryAfterSeconds));
+      this.refused(arrival, admission);
       return;
     }
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
       admission.release();
-      socket.end(rawErrorAnswer(ErrorCode.UnsupportedUpgrade, `only WebSocket upgrades are served, not "${String(req.headers.upgrade).slice(0, 40)}"`));
+      const refusal = { code: ErrorCode.UnsupportedUpgrade, message: `only WebSocket upgrades are served, not "${String(req.headers.upgrade).slice(0, 40)}"`, name: admission.name };
+      socket.end(rawErrorAnswer(refusal.code, refusal.message));
+      this.refused(arrival, refusal);
       return;
     }
     const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs };
-    this.track(admission, (ended) => new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, options, ended)).start();
+    this.track(admission, arrival.traceId, (ended) => new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, options, ended)).start();
   }
 
   onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
     stream.on('error', () => {});
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
+    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: traceIdOf(headers.traceparent) };
     const admission = this.registry.admit(side.authority);
     if (!admission.ok) {
       if (isGrpc) stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcErrorStatus(admission.code, admission.message) }, { endStream: true });
       else side.fail(admission.code, admission.message);
+      this.refused(arrival, admission);
       return;
     }
     if (admission.protocol === ProtocolType.PROTOCOL_TYPE_GRPC) {
       // A gRPC tunnel's service speaks HTTP/2: every stream goes on as one.
       const deadlineMs = isGrpc ? (parseGrpcTimeout(headers['grpc-timeout']) ?? 0) : 0;
-      const policy: PublicRequestPolicy = { protocol: ProtocolType.PROTOCOL_TYPE_GRPC, inlineBody: false, maxBodyBytes: 0, responseTimeoutMs: 0, idleTimeoutMs: 0, deadlineMs };
-      this.startRequest(admission, side, policy);
+      const policy: PublicRequestPolicy = { protocol: ProtocolType.PROTOCOL_TYPE_GRPC, kind: isGrpc ? 'grpc' : 'http', inlineBody: false, maxBodyBytes: 0, responseTimeoutMs: 0, idleTimeoutMs: 0, deadlineMs };
+      this.startRequest(admission, side, policy, arrival.traceId);
     } else if (isGrpc) {
       admission.release();
-      side.fail(ErrorCode.WrongProtocol, `tunnel ${admission.name} forwards HTTP/1.1; gRPC calls need a gRPC tunnel (burrow grpc)`);
+      const refusal = { code: ErrorCode.WrongProtocol, message: `tunnel ${admission.name} forwards HTTP/1.1; gRPC calls need a gRPC tunnel (burrow grpc)`, name: admission.name };
+      side.fail(refusal.code, refusal.message);
+      this.refused(arrival, refusal);
     } else {
-      this.startRequest(admission, side, this.httpPolicy(admission, tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes)));
+      this.startRequest(admission, side, this.httpPolicy(admission, tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes)), arrival.traceId);
     }
+  }
+
+  /** A request head the listener refused before it could be routed (too large, malformed, too slow). */
+  headRefused(code: string): void {
+    this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined) }, { code, message: '' });
+  }
+
+  /** The record of a request the edge answered itself, without the agent. */
+  private refused(arrival: Arrival, refusal: Refusal): void {
+    const outcome = new RequestOutcome(arrival.protocol);
+    outcome.failed(refusal.code, true);
+    const { method, path, traceId } = arrival;
+    this.report({ ...outcome.record({ requestId: randomUUID(), traceId, tunnel: refusal.name ?? '', method, path, bytesIn: 0, bytesOut: 0 }), refused: true });
   }
 
   private httpPolicy(admission: Admitted, maxBodyBytes: number): PublicRequestPolicy {
     return {
       protocol: ProtocolType.PROTOCOL_TYPE_HTTP,
+      kind: 'http',
       inlineBody: true,
       maxBodyBytes,
       responseTimeoutMs: admission.session.config.requestTimeoutMs,
@@ -104,16 +143,18 @@ export class PublicRouter {
     };
   }
 
-  private startRequest(admission: Admitted, side: Http1PublicStream | Http2PublicStream, policy: PublicRequestPolicy): void {
-    this.track(admission, (ended) => new PublicRequestExchange(randomUUID(), admission.name, admission.session, side, policy, ended)).start();
+  private startRequest(admission: Admitted, side: Http1PublicStream | Http2PublicStream, policy: PublicRequestPolicy, traceId: string): void {
+    this.track(admission, traceId, (ended) => new PublicRequestExchange(randomUUID(), admission.name, admission.session, side, policy, ended)).start();
   }
 
-  /** Makes an exchange that the agent's session tracks and that gives its slot back when it ends. */
-  private track<E extends Exchange>(admission: Admitted, make: (ended: () => void) => E): E {
+  /** Makes an exchange that the agent's session tracks, that gives its slot back when it ends, and whose record is then reported. */
+  private track<E extends Exchange & { record(): PublicRequestRecord }>(admission: Admitted, traceId: string, make: (ended: () => void) => E): E {
     const exchange: E = make(() => {
       admission.session.forget(exchange);
       admission.release();
+      this.report(exchange.record());
     });
+    exchange.traceId = traceId;
     admission.session.track(exchange);
     return exchange;
   }
@@ -139,6 +180,12 @@ export function resolveRequestTarget(req: IncomingMessage): RequestTarget {
   }
   if (hosts === 0 && req.httpVersion !== '1.0') return { ok: false, code: ErrorCode.BadRequest, message: 'an HTTP/1.1 request must carry a Host header' };
   return { ok: true, host: req.headers.host ?? '', path: url };
+}
+
+/** The trace id of a W3C traceparent header (so the caller's trace continues), else a new one. */
+export function traceIdOf(traceparent: string | string[] | undefined): string {
+  const match = typeof traceparent === 'string' ? /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent.trim()) : null;
+  return match?.[1] ?? randomBytes(16).toString('hex');
 }
 
 /** The stricter of two byte limits where 0 or undefined means none. */

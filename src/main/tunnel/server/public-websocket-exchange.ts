@@ -17,6 +17,7 @@ import { headersFromRaw, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
 import { WebSocketRelay } from '../websocket-relay.js';
 import { rawErrorAnswer } from './public-errors.js';
+import { RequestOutcome, type PublicRequestRecord } from './public-request-record.js';
 
 /** Handshake headers each hop makes for itself. */
 const handshakeHeaders = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-accept']);
@@ -42,6 +43,9 @@ export class PublicWebSocketExchange extends Exchange {
   private relay: WebSocketRelay | undefined;
   /** The local service refused the upgrade; its answer goes to the socket raw. */
   private refused = false;
+  private readonly outcome = new RequestOutcome('websocket');
+  /** Frame payload bytes each way. */
+  private readonly frameBytes = { in: 0, out: 0 };
 
   constructor(
     requestId: string,
@@ -54,6 +58,19 @@ export class PublicWebSocketExchange extends Exchange {
     onEnded: () => void,
   ) {
     super(requestId, ProtocolType.PROTOCOL_TYPE_WEBSOCKET, peer, onEnded, `tunnel ${tunnel}`);
+  }
+
+  /** What this WebSocket came to, for the access log and metrics (complete once it has ended). */
+  record(): PublicRequestRecord {
+    return this.outcome.record({
+      requestId: this.requestId,
+      traceId: this.traceId,
+      tunnel: this.tunnel,
+      method: this.req.method ?? 'GET',
+      path: this.req.url ?? '/',
+      bytesIn: this.frameBytes.in,
+      bytesOut: this.frameBytes.out + this.bodyBytesReceived,
+    });
   }
 
   start(): void {
@@ -92,11 +109,13 @@ export class PublicWebSocketExchange extends Exchange {
     switch (payload.$case) {
       case 'responseHead':
         if (this.relay !== undefined || this.refused) throw new BurrowError(ErrorCode.Protocol, 'second handshake answer');
+        this.outcome.responded(payload.value.status);
         if (payload.value.status === 101) this.accept(payload.value);
         else this.refuse(payload.value);
         return;
       case 'wsFrame':
         if (this.relay === undefined) throw new BurrowError(ErrorCode.Protocol, 'frame before the handshake');
+        this.frameBytes.out += payload.value.payload.length;
         this.relay.deliver(payload.value);
         return;
       default:
@@ -121,7 +140,10 @@ export class PublicWebSocketExchange extends Exchange {
         ws,
         { window: this.peer.windowBytes, maxMessageBytes: this.options.maxMessageBytes },
         {
-          sendFrame: (frame) => this.send({ $case: 'wsFrame', value: frame }),
+          sendFrame: (frame) => {
+            this.frameBytes.in += frame.payload.length;
+            this.send({ $case: 'wsFrame', value: frame });
+          },
           sendGrant: (bytes) => this.send({ $case: 'windowUpdate', value: { bytes } }),
           closed: () => this.finish(),
         },
@@ -149,6 +171,8 @@ export class PublicWebSocketExchange extends Exchange {
 
   protected release(failure: ExchangeFailure | undefined): void {
     if (failure === undefined) return;
+    // Before the handshake was answered, the client gets the error's status.
+    this.outcome.failed(failure.code, this.relay === undefined && !this.refused);
     if (this.relay !== undefined) this.relay.terminate();
     else if (!this.refused && failure.code !== ErrorCode.ClientGone && this.socket.writable) this.socket.end(rawErrorAnswer(failure.code, failure.message));
     else this.socket.destroy();

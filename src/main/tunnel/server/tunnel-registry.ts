@@ -12,13 +12,27 @@ interface TunnelEntry {
   session: AgentSession;
   protocol: ProtocolType;
   target: string;
+  /** Unix ms of the registration. */
+  since: number;
+  inflight: number;
+}
+
+/** A registered tunnel, as operators see it. */
+export interface RegisteredTunnel {
+  name: string;
+  protocol: ProtocolType;
+  agentId: string;
+  /** The agent's token, by its label (never the token itself). */
+  tokenLabel: string;
+  since: number;
+  inflight: number;
 }
 
 export type Registration = { ok: true; name: string } | { ok: false; code: string; message: string };
 
 export type Admission =
   | { ok: true; name: string; protocol: ProtocolType; session: AgentSession; release: () => void }
-  | { ok: false; code: string; message: string; retryAfterSeconds?: number };
+  | { ok: false; code: string; message: string; retryAfterSeconds?: number; name?: string };
 
 /** How many names of departed tunnels to remember, to answer 502 rather than 404. */
 const rememberedOfflineNames = 10_000;
@@ -63,10 +77,27 @@ export class TunnelRegistry {
     if (owner !== undefined && owner.session !== session) {
       return { ok: false, code: ErrorCode.NameTaken, message: `tunnel name "${name}" is already in use by another agent` };
     }
-    this.tunnels.set(name, { session, protocol: request.protocol, target: request.target });
+    if (owner !== undefined) {
+      // The same agent again (e.g. a changed target): its requests in flight still count.
+      owner.protocol = request.protocol;
+      owner.target = request.target;
+    } else {
+      this.tunnels.set(name, { session, protocol: request.protocol, target: request.target, since: Date.now(), inflight: 0 });
+    }
     this.offlineNames.delete(name);
     session.tunnels.add(name);
     return { ok: true, name };
+  }
+
+  list(): RegisteredTunnel[] {
+    return [...this.tunnels].map(([name, { session, protocol, since, inflight }]) => ({
+      name,
+      protocol,
+      agentId: session.agentId,
+      tokenLabel: session.identity.label,
+      since,
+      inflight,
+    }));
   }
 
   unregister(session: AgentSession, name: string): void {
@@ -88,16 +119,16 @@ export class TunnelRegistry {
     const entry = name === undefined ? undefined : this.tunnels.get(name);
     if (name === undefined || entry === undefined) {
       if (name !== undefined && this.offlineNames.has(name)) {
-        return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: its agent is not connected` };
+        return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: its agent is not connected`, name };
       }
       return { ok: false, code: ErrorCode.NoTunnel, message: `no tunnel for host ${host || '(none)'}` };
     }
     const { session } = entry;
     if (!session.hasDataStream) {
-      return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: the agent's data stream is down` };
+      return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: the agent's data stream is down`, name };
     }
     if (this.inflight >= this.limits.maxInflight || session.exchanges.size >= this.limits.maxInflightPerAgent) {
-      return { ok: false, code: ErrorCode.OverCapacity, message: `tunnel ${name} is at its concurrency limit; retry shortly`, retryAfterSeconds: 1 };
+      return { ok: false, code: ErrorCode.OverCapacity, message: `tunnel ${name} is at its concurrency limit; retry shortly`, retryAfterSeconds: 1, name };
     }
     const rate = this.rateLimiter.take(name);
     if (!rate.allowed) {
@@ -106,14 +137,17 @@ export class TunnelRegistry {
         code: ErrorCode.RateLimited,
         message: `tunnel ${name} is over its rate limit of ${this.limits.ratePerTunnel} requests per second`,
         retryAfterSeconds: rate.retryAfterSeconds,
+        name,
       };
     }
     this.inflight++;
+    entry.inflight++;
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
       this.inflight--;
+      entry.inflight--;
     };
     return { ok: true, name, protocol: entry.protocol, session, release };
   }

@@ -8,18 +8,23 @@ import * as grpc from '@grpc/grpc-js';
 import { WebSocketServer } from 'ws';
 import type { ConfigSync, RegisterTunnel, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
+import { ErrorCode } from '../errors.js';
 import { controlMessage } from '../messages.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { raiseSessionWindows } from '../patches/grpc-session-window.js';
 import { malformedReason, tunnelService } from '../tunnel-codec.js';
-import { AgentSession } from './agent-session.js';
+import { AgentSession, type DataStreamEvent } from './agent-session.js';
 import { PublicListener, type PemPair } from './public-listener.js';
+import type { PublicRequestRecord } from './public-request-record.js';
 import { PublicRouter } from './public-router.js';
 import { acceptedHandshakes } from './public-websocket-exchange.js';
 import { TokenAuth, type AgentIdentity, type TokenSpec } from './token-auth.js';
-import { TunnelRegistry } from './tunnel-registry.js';
+import { TunnelRegistry, type RegisteredTunnel } from './tunnel-registry.js';
 
+export type { DataStreamEvent } from './agent-session.js';
 export type { PemPair } from './public-listener.js';
+export type { PublicRequestRecord } from './public-request-record.js';
+export type { RegisteredTunnel } from './tunnel-registry.js';
 
 type Call = grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>;
 
@@ -46,6 +51,16 @@ export interface TunnelServerEvents {
   'agent-connected': [agentId: string];
   'agent-disconnected': [agentId: string, reason: string];
   'tunnel-registered': [name: string, publicUrl: string];
+  /** A public request ended (answered by the edge itself, or carried through a tunnel). */
+  'request-end': [record: PublicRequestRecord];
+  /** An agent refused for its token (the code says why; the token is never given). */
+  'agent-refused': [code: string];
+  /** A tunnel name an agent asked for and did not get. */
+  'tunnel-refused': [name: string, code: string, message: string];
+  /** A heartbeat round trip to an agent, in milliseconds. */
+  'round-trip': [agentId: string, ms: number];
+  /** An agent's data stream attached to its session (the first time, or again after a loss) or was lost. */
+  'data-stream': [agentId: string, event: DataStreamEvent];
 }
 
 export class TunnelServer extends EventEmitter<TunnelServerEvents> {
@@ -57,6 +72,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private readonly sessions = new Map<string, AgentSession>();
   private readonly registry: TunnelRegistry;
   private boundControlPort = 0;
+  private started = false;
+  private stopping = false;
 
   constructor(private readonly options: TunnelServerOptions) {
     super();
@@ -78,8 +95,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       perMessageDeflate: true,
     });
     this.wss.on('headers', (headers, req) => headers.push(...(acceptedHandshakes.get(req)?.headers ?? [])));
-    const router = new PublicRouter(this.registry, limits, this.wss);
-    this.publicListener = new PublicListener(router, limits, this.config.initialWindowBytes, options.publicTls);
+    const router = new PublicRouter(this.registry, limits, this.wss, (record) => this.emit('request-end', record));
+    this.publicListener = new PublicListener(router, limits, this.config.initialWindowBytes, options.publicTls, (code) => router.headRefused(code));
   }
 
   get controlPort(): number {
@@ -106,6 +123,16 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     return this.sessions.size;
   }
 
+  /** The tunnels registered here now. */
+  tunnels(): RegisteredTunnel[] {
+    return this.registry.list();
+  }
+
+  /** Listening, and not stopping: agents can connect. */
+  get accepting(): boolean {
+    return this.started && !this.stopping;
+  }
+
   async start(): Promise<void> {
     this.boundControlPort = await new Promise<number>((resolve, reject) => {
       const tls = this.options.controlTls;
@@ -117,9 +144,11 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     raiseSessionWindows(this.grpcServer, http2WindowBytes);
     installInPlaceFraming();
     await this.publicListener.listen(this.options.publicAddress);
+    this.started = true;
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const session of [...this.sessions.values()]) session.close('server stopping');
     await this.publicListener.close();
     this.wss.close();
@@ -145,6 +174,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     const identity = this.auth.identify(call.metadata);
     if (identity === undefined) {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'the server rejected the token' });
+      this.emit('agent-refused', ErrorCode.Unauthenticated);
       return;
     }
     let session: AgentSession | undefined;
@@ -185,10 +215,14 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     for (const existing of this.sessions.values()) {
       if (existing.agentId === agentId && existing.identity.label === identity.label) existing.close('agent reconnected');
     }
-    const session = new AgentSession(randomUUID(), agentId, identity, call, this.config, (closed, reason) => {
-      this.sessions.delete(closed.id);
-      this.registry.sessionClosed(closed);
-      this.emit('agent-disconnected', closed.agentId, reason);
+    const session = new AgentSession(randomUUID(), agentId, identity, call, this.config, {
+      closed: (closed, reason) => {
+        this.sessions.delete(closed.id);
+        this.registry.sessionClosed(closed);
+        this.emit('agent-disconnected', closed.agentId, reason);
+      },
+      roundTrip: (ms) => this.emit('round-trip', agentId, ms),
+      dataStream: (event) => this.emit('data-stream', agentId, event),
     });
     this.sessions.set(session.id, session);
     session.sendControl(controlMessage({ $case: 'welcome', value: { sessionId: session.id, config: this.config } }));
@@ -201,6 +235,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     const registration = this.registry.register(session, request);
     if (!registration.ok) {
       session.sendControl(controlMessage({ $case: 'error', value: { code: registration.code, message: registration.message, subject: request.name } }, correlationId));
+      this.emit('tunnel-refused', request.name, registration.code, registration.message);
       return;
     }
     const publicUrl = this.publicUrl(registration.name);
@@ -214,6 +249,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     const identity = this.auth.identify(call.metadata);
     if (identity === undefined) {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'the server rejected the token' });
+      this.emit('agent-refused', ErrorCode.Unauthenticated);
       return;
     }
     // A session id is not a secret to rely on: its data stream needs the same token.
