@@ -28,6 +28,8 @@ export const TunnelErrorCode = {
   HttpVersion: 'BURROW_E_HTTP_VERSION',
   WrongProtocol: 'BURROW_E_WRONG_PROTOCOL',
   UnsupportedUpgrade: 'BURROW_E_UNSUPPORTED_UPGRADE',
+  /** The edges' shared store (Redis) is out of reach: what needs it (claiming a name) waits. */
+  ClusterUnavailable: 'BURROW_E_CLUSTER_UNAVAILABLE',
 } as const;
 
 /** The app contract's codes: a command refused or failed, or its transport gone. */

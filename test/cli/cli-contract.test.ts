@@ -40,6 +40,11 @@ describe('argument errors exit 2 with usage', () => {
     [['server', '--log-level', 'loud']],
     [['http', '3000', '--admin', '10.0.0.1:7836']],
     [['http', '3000', '--bogus']],
+    [['server', '--cluster', 'not a url']],
+    [['server', '--cluster', 'http://127.0.0.1:6379']],
+    [['server', '--advertise', '127.0.0.1:7835']],
+    [['server', '--cluster', 'redis://127.0.0.1:6379', '--control', '0.0.0.0:0']],
+    [['server', '--cluster', 'redis://127.0.0.1:6379', '--advertise', 'nohostport']],
   ])('burrow %j', async (args) => {
     const p = cli(args);
     expect(await p.exited).toBe(2);

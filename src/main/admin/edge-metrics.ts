@@ -66,7 +66,7 @@ export class EdgeMetrics implements AdminEndpoints {
   }
 
   readiness(): Readiness {
-    return this.server.accepting ? { ready: true } : { ready: false, reason: 'the server is not accepting agents (starting or stopping)' };
+    return this.server.readiness();
   }
 
   tunnels(): EdgeTunnelView[] {

@@ -59,6 +59,7 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
       log,
     }));
   const announced = new Set<string>();
+  const reported = new Map<string, string>();
   const onTunnels = (views: TunnelView[]): void => {
     for (const view of views) {
       if (view.status === 'online' && view.publicUrl !== undefined && !announced.has(view.id)) {
@@ -69,6 +70,10 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
       if (view.status === 'error' && view.error !== undefined && finalRegistrationErrors.has(view.error.code)) {
         log(`burrow: tunnel ${view.name || '(unnamed)'}: ${view.error.message}`);
         process.exit(1);
+      }
+      if (view.error?.code === ErrorCode.ClusterUnavailable && reported.get(view.id) !== view.error.message) {
+        reported.set(view.id, view.error.message);
+        log(`burrow: tunnel ${view.name || '(unnamed)'}: ${view.error.message}; retrying`);
       }
     }
   };

@@ -42,6 +42,18 @@ function agentOptions(command: Command): Command {
     .addOption(adminTokenOption());
 }
 
+function redisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // Not echoed: the URL may carry Redis's password.
+    throw new UsageError('--cluster must be a URL like redis://HOST:PORT');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new UsageError(`--cluster must be a redis:// or rediss:// URL, not ${url.protocol}`);
+  return value;
+}
+
 function adminOption(): Option {
   return new Option('--admin [host:port]', `serve /metrics, /healthz, /readyz and /api/tunnels (default ${defaultAdminAddress})`)
     .preset(defaultAdminAddress)
@@ -117,6 +129,8 @@ program
   .addOption(new Option('--log-format <format>', 'log lines as readable text or one JSON object each').choices(logFormats).default('text'))
   .addOption(new Option('--log-level <level>', 'least severe log lines written').choices(logLevels).default('info'))
   .addOption(new Option('--access-log [file]', 'one line per public request, with the other logs or appended to FILE'))
+  .addOption(new Option('--cluster <redis-url>', 'share tunnel names and rate limits with the other edges through Redis (redis://HOST:PORT)').argParser(redisUrl))
+  .addOption(new Option('--advertise <host:port>', 'with --cluster: where agents and the other edges reach this edge\'s control port').argParser(hostPort('--advertise')))
   .action(runServer);
 
 program.addCommand(tunnelCommand('http', 'tunnel HTTP and WebSocket traffic to a local service'));

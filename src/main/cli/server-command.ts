@@ -37,6 +37,10 @@ export interface ServerCommandOptions extends AdminFlags {
   logLevel: LogLevel;
   /** true: access lines go with the other logs; a path: they go to that file. */
   accessLog?: string | true;
+  /** redis://HOST:PORT shared with the other edges of the domain. */
+  cluster?: string;
+  /** HOST:PORT agents and other edges reach this edge's control port at. */
+  advertise?: string;
 }
 
 export async function runServer(options: ServerCommandOptions): Promise<void> {
@@ -44,6 +48,10 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   const tokens: (string | TokenSpec)[] = [...bareTokens, ...(options.tokensFile === undefined ? [] : readTokensFile(options.tokensFile))];
   const heartbeat = options.heartbeatInterval;
   const admin = adminAddress(options);
+  if (options.cluster !== undefined && options.advertise === undefined && /^(0\.0\.0\.0|\[?::\]?):/.test(options.control)) {
+    throw new UsageError('--cluster with --control on every interface needs --advertise HOST:PORT: the address agents and the other edges reach this one at');
+  }
+  if (options.advertise !== undefined && options.cluster === undefined) throw new UsageError('--advertise is for --cluster');
   const logger = createLogger({ format: options.logFormat, level: options.logLevel });
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.devTls && options.tlsCert !== undefined) throw new UsageError('--dev-tls makes its own certificate; drop --tls-cert/--tls-key');
@@ -55,7 +63,16 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
     tls = dev;
     logger.info({ certPath: dev.certPath }, `dev TLS: self-signed certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
   }
+  const cluster =
+    options.cluster === undefined
+      ? undefined
+      : // Loaded only here: a single edge never needs the Redis client.
+        new (await import('../cluster/redis-edge-cluster.js')).RedisEdgeCluster({ url: options.cluster, advertise: options.advertise, domain: options.domain });
+  if (cluster !== undefined) {
+    cluster.on('reachability', (reachable, detail) => (reachable ? logger.info(detail) : logger.warn(`${detail}: serving the tunnels held here; new names are refused until it is back`)));
+  }
   const server = new TunnelServer({
+    cluster,
     controlAddress: options.control,
     publicAddress: options.public,
     domain: options.domain,
@@ -84,7 +101,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   if (accessLogger !== undefined) logAccess(server, accessLogger);
   await server.start();
   const host = options.control.replace(/:\d+$/, '');
-  const edge = `${host}:${server.controlPort}`;
+  const edge = options.advertise ?? `${host}:${server.controlPort}`;
   const adminServer =
     admin === undefined
       ? undefined
@@ -98,7 +115,8 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
     logger.info('server stopped');
     await Promise.all([logger, accessLogger].map((each) => each && flushed(each)));
   });
-  process.stdout.write(`burrow server: agents connect to ${edge}${tls ? ' (TLS)' : ''}\n`);
+  process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}${tls ? ' (TLS)' : ''}\n`);
+  if (cluster !== undefined) process.stdout.write(`burrow server: in the cluster at ${redisWhere(options.cluster!)} as ${cluster.self}\n`);
   process.stdout.write(`burrow server: public traffic on ${server.publicUrl('*')}\n`);
   if (adminServer !== undefined) process.stdout.write(`burrow server: admin on ${adminServer.url} (/metrics /healthz /readyz /api/tunnels)\n`);
   if (tokens.length === 0) logger.warn('no --token or --tokens-file given; any agent may connect');
@@ -119,6 +137,15 @@ function logAccess(server: TunnelServer, logger: Logger): void {
     const { fields, message } = accessLine(record);
     logger.info(fields, message);
   });
+}
+
+/** Where Redis is, without any password the URL carries. */
+function redisWhere(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(the --cluster URL)';
+  }
 }
 
 /** Unset flags leave the server's defaults alone. */

@@ -10,6 +10,7 @@ export function httpStatusFor(code: string): number {
     case ErrorCode.NoTunnel:
       return 404;
     case ErrorCode.OverCapacity:
+    case ErrorCode.ClusterUnavailable:
       return 503;
     case ErrorCode.Timeout:
       return 504;

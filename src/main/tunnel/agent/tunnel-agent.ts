@@ -30,6 +30,8 @@ export type { WakeDecision, WakeSignal } from './wake-policy.js';
 export interface TunnelAgentOptions {
   /** host:port of the server's control port. */
   server: string;
+  /** Who this agent is to the edges (random by default); connections of one agent to several edges share it. */
+  agentId?: string;
   token?: string;
   /** Connect over TLS; absent means cleartext. */
   tls?: AgentTls;
@@ -60,8 +62,11 @@ export interface TunnelAgentEvents {
   probe: [alive: boolean];
 }
 
+/** How soon a registration the cluster could not answer is asked again (jittered up to twice this). */
+const registrationRetryMs = 1_000;
+
 export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
-  readonly agentId = randomUUID();
+  readonly agentId: string;
   private stateValue = AgentState.Idle;
   private readonly backoff: Backoff;
   private readonly tunnels: TunnelRegistrations;
@@ -79,6 +84,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
 
   constructor(private readonly options: TunnelAgentOptions) {
     super();
+    this.agentId = options.agentId ?? randomUUID();
     this.backoff = new Backoff({ ...defaultBackoff, ...options.backoff });
     this.tunnels = new TunnelRegistrations(options.tunnels);
     this.exchanges = new LocalExchanges(
@@ -192,6 +198,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         if (!current()) return;
         const { id, name } = this.tunnels.refused(key, error.subject);
         this.emit('tunnel-error', name, error.code, error.message, id);
+        // The edges cannot claim names for now (their shared state is out of reach): ask again soon.
+        if (error.code === ErrorCode.ClusterUnavailable) this.timer(registrationRetryMs * (1 + Math.random()), () => current() && this.registerTunnels());
       },
       roundTrip: (ms) => current() && this.emit('round-trip', ms),
       lost: (why) => this.connectionLost(attempt, why),

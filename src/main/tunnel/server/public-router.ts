@@ -49,13 +49,18 @@ export class PublicRouter {
       this.refused(arrival, target);
       return;
     }
-    const admission = this.registry.admit(target.host);
-    if (!admission.ok) {
-      respondWithError(res, admission.code, admission.message, admission.retryAfterSeconds);
-      req.resume();
-      this.refused(arrival, admission);
-      return;
-    }
+    this.admit(target.host, arrival, () => req.socket.destroyed, (admission) => {
+      if (!admission.ok) {
+        respondWithError(res, admission.code, admission.message, admission.retryAfterSeconds);
+        req.resume();
+        this.refused(arrival, admission);
+        return;
+      }
+      this.http1Admitted(req, res, target, arrival, admission);
+    });
+  }
+
+  private http1Admitted(req: IncomingMessage, res: ServerResponse, target: Extract<RequestTarget, { ok: true }>, arrival: Arrival, admission: Admitted): void {
     const maxBodyBytes = tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (maxBodyBytes > 0 && declared > maxBodyBytes) {
@@ -74,12 +79,21 @@ export class PublicRouter {
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: traceIdOf(req.headers.traceparent) };
     const target = resolveRequestTarget(req);
-    const admission: Admission = target.ok ? this.registry.admit(target.host) : target;
-    if (!admission.ok) {
-      socket.end(rawErrorAnswer(admission.code, admission.message, admission.retryAfterSeconds));
-      this.refused(arrival, admission);
+    const refuse = (refusal: Refusal): void => {
+      socket.end(rawErrorAnswer(refusal.code, refusal.message, refusal.retryAfterSeconds));
+      this.refused(arrival, refusal);
+    };
+    if (!target.ok) {
+      refuse(target);
       return;
     }
+    this.admit(target.host, arrival, () => socket.destroyed, (admission) => {
+      if (admission.ok) this.upgradeAdmitted(req, socket, head, arrival, admission);
+      else refuse(admission);
+    });
+  }
+
+  private upgradeAdmitted(req: IncomingMessage, socket: Duplex, head: Buffer, arrival: Arrival, admission: Admitted): void {
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
       admission.release();
       const refusal = { code: ErrorCode.UnsupportedUpgrade, message: `only WebSocket upgrades are served, not "${String(req.headers.upgrade).slice(0, 40)}"`, name: admission.name };
@@ -96,13 +110,18 @@ export class PublicRouter {
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
     const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: traceIdOf(headers.traceparent) };
-    const admission = this.registry.admit(side.authority);
-    if (!admission.ok) {
+    this.admit(side.authority, arrival, () => stream.destroyed, (admission) => {
+      if (admission.ok) {
+        this.http2Admitted(side, headers, isGrpc, arrival, admission);
+        return;
+      }
       if (isGrpc) stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcErrorStatus(admission.code, admission.message) }, { endStream: true });
       else side.fail(admission.code, admission.message);
       this.refused(arrival, admission);
-      return;
-    }
+    });
+  }
+
+  private http2Admitted(side: Http2PublicStream, headers: IncomingHttpHeaders, isGrpc: boolean, arrival: Arrival, admission: Admitted): void {
     if (admission.protocol === ProtocolType.PROTOCOL_TYPE_GRPC) {
       // A gRPC tunnel's service speaks HTTP/2: every stream goes on as one.
       const deadlineMs = isGrpc ? (parseGrpcTimeout(headers['grpc-timeout']) ?? 0) : 0;
@@ -118,17 +137,37 @@ export class PublicRouter {
     }
   }
 
+  /**
+   * Runs `then` with the tunnel's admission: at once, unless the edges' shared
+   * rate limit has to answer first. A client gone meanwhile gives its slot back.
+   */
+  private admit(host: string | undefined, arrival: Arrival, gone: () => boolean, then: (admission: Admission) => void): void {
+    const admission = this.registry.admit(host);
+    if (!(admission instanceof Promise)) {
+      then(admission);
+      return;
+    }
+    void admission.then((decided) => {
+      if (!decided.ok || !gone()) {
+        then(decided);
+        return;
+      }
+      decided.release();
+      this.refused(arrival, { code: ErrorCode.ClientGone, message: 'the public client went away', name: decided.name }, false);
+    });
+  }
+
   /** A request head the listener refused before it could be routed (too large, malformed, too slow). */
   headRefused(code: string): void {
     this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined) }, { code, message: '' });
   }
 
-  /** The record of a request the edge answered itself, without the agent. */
-  private refused(arrival: Arrival, refusal: Refusal): void {
+  /** The record of a request ended by the edge itself, without the agent: refused (or its client gone first). */
+  private refused(arrival: Arrival, refusal: Refusal, byTheEdge = true): void {
     const outcome = new RequestOutcome(arrival.protocol);
-    outcome.failed(refusal.code, true);
+    outcome.failed(refusal.code, byTheEdge);
     const { method, path, traceId } = arrival;
-    this.report({ ...outcome.record({ requestId: randomUUID(), traceId, tunnel: refusal.name ?? '', method, path, bytesIn: 0, bytesOut: 0 }), refused: true });
+    this.report({ ...outcome.record({ requestId: randomUUID(), traceId, tunnel: refusal.name ?? '', method, path, bytesIn: 0, bytesOut: 0 }), refused: byTheEdge });
   }
 
   private httpPolicy(admission: Admitted, maxBodyBytes: number): PublicRequestPolicy {

@@ -6,6 +6,7 @@ import type { ServerLimits } from '../config.js';
 import { ErrorCode } from '../errors.js';
 import { isValidTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import type { AgentSession } from './agent-session.js';
+import type { EdgeCluster } from './edge-cluster.js';
 import { TunnelRateLimiter } from './rate-limiter.js';
 
 interface TunnelEntry {
@@ -47,6 +48,8 @@ export class TunnelRegistry {
     private readonly domain: string,
     private readonly limits: ServerLimits,
     clock?: () => number,
+    /** Rate limits shared with the other edges; absent in a single process. */
+    private readonly cluster?: Pick<EdgeCluster, 'takeRate'>,
   ) {
     this.rateLimiter = new TunnelRateLimiter(limits.ratePerTunnel, clock);
   }
@@ -62,6 +65,13 @@ export class TunnelRegistry {
 
   /** Claims a name for a session's tunnel, or says why not. */
   register(session: AgentSession, request: RegisterTunnel): Registration {
+    const checked = this.check(session, request);
+    if (checked.ok) this.commit(session, checked.name, request);
+    return checked;
+  }
+
+  /** Whether a session may have the tunnel it asks for, and under which name (one picked when it asks for none). */
+  check(session: AgentSession, request: RegisterTunnel): Registration {
     const { identity } = session;
     const name = request.name === '' ? identity.randomName() : request.name.toLowerCase();
     if (name === undefined) {
@@ -77,6 +87,12 @@ export class TunnelRegistry {
     if (owner !== undefined && owner.session !== session) {
       return { ok: false, code: ErrorCode.NameTaken, message: `tunnel name "${name}" is already in use by another agent` };
     }
+    return { ok: true, name };
+  }
+
+  /** Gives a checked name to a session's tunnel. */
+  commit(session: AgentSession, name: string, request: RegisterTunnel): void {
+    const owner = this.tunnels.get(name);
     if (owner !== undefined) {
       // The same agent again (e.g. a changed target): its requests in flight still count.
       owner.protocol = request.protocol;
@@ -86,7 +102,6 @@ export class TunnelRegistry {
     }
     this.offlineNames.delete(name);
     session.tunnels.add(name);
-    return { ok: true, name };
   }
 
   list(): RegisteredTunnel[] {
@@ -100,21 +115,23 @@ export class TunnelRegistry {
     }));
   }
 
-  unregister(session: AgentSession, name: string): void {
-    if (this.tunnels.get(name)?.session !== session) return;
+  /** True when the session served that name (and now does not). */
+  unregister(session: AgentSession, name: string): boolean {
+    if (this.tunnels.get(name)?.session !== session) return false;
     session.tunnels.delete(name);
     this.forget(name);
+    return true;
   }
 
-  /** A session ended: its tunnels go offline. */
-  sessionClosed(session: AgentSession): void {
-    for (const name of session.tunnels) {
-      if (this.tunnels.get(name)?.session === session) this.forget(name);
-    }
+  /** A session ended: its tunnels go offline. Returns the names it served. */
+  sessionClosed(session: AgentSession): string[] {
+    const served = [...session.tunnels].filter((name) => this.tunnels.get(name)?.session === session);
+    for (const name of served) this.forget(name);
+    return served;
   }
 
-  /** Finds the tunnel for a Host and takes an in-flight slot, or says why not. */
-  admit(host: string | undefined): Admission {
+  /** Finds the tunnel for a Host and takes an in-flight slot, or says why not; asks the cluster (a promise) only for a cluster-wide rate limit. */
+  admit(host: string | undefined): Admission | Promise<Admission> {
     const name = tunnelNameFromHost(host, this.domain);
     const entry = name === undefined ? undefined : this.tunnels.get(name);
     if (name === undefined || entry === undefined) {
@@ -130,16 +147,9 @@ export class TunnelRegistry {
     if (this.inflight >= this.limits.maxInflight || session.exchanges.size >= this.limits.maxInflightPerAgent) {
       return { ok: false, code: ErrorCode.OverCapacity, message: `tunnel ${name} is at its concurrency limit; retry shortly`, retryAfterSeconds: 1, name };
     }
-    const rate = this.rateLimiter.take(name);
-    if (!rate.allowed) {
-      return {
-        ok: false,
-        code: ErrorCode.RateLimited,
-        message: `tunnel ${name} is over its rate limit of ${this.limits.ratePerTunnel} requests per second`,
-        retryAfterSeconds: rate.retryAfterSeconds,
-        name,
-      };
-    }
+    const clusterRate = this.cluster !== undefined && this.limits.ratePerTunnel > 0;
+    const rate = clusterRate ? undefined : this.rateLimiter.take(name);
+    if (rate !== undefined && !rate.allowed) return this.overRate(name, rate.retryAfterSeconds);
     this.inflight++;
     entry.inflight++;
     let released = false;
@@ -149,7 +159,25 @@ export class TunnelRegistry {
       this.inflight--;
       entry.inflight--;
     };
-    return { ok: true, name, protocol: entry.protocol, session, release };
+    const admitted: Admission = { ok: true, name, protocol: entry.protocol, session, release };
+    if (!clusterRate) return admitted;
+    // The slot is held while the edges' shared bucket answers; without an answer this edge's own bucket decides.
+    return this.cluster!.takeRate(name, this.limits.ratePerTunnel).then((shared) => {
+      const decision = shared ?? this.rateLimiter.take(name);
+      if (decision.allowed) return admitted;
+      release();
+      return this.overRate(name, decision.retryAfterSeconds);
+    });
+  }
+
+  private overRate(name: string, retryAfterSeconds: number): Admission {
+    return {
+      ok: false,
+      code: ErrorCode.RateLimited,
+      message: `tunnel ${name} is over its rate limit of ${this.limits.ratePerTunnel} requests per second`,
+      retryAfterSeconds,
+      name,
+    };
   }
 
   private forget(name: string): void {

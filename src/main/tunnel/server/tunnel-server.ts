@@ -14,6 +14,7 @@ import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { raiseSessionWindows } from '../patches/grpc-session-window.js';
 import { malformedReason, tunnelService } from '../tunnel-codec.js';
 import { AgentSession, type DataStreamEvent } from './agent-session.js';
+import type { ClaimOwner, EdgeCluster } from './edge-cluster.js';
 import { PublicListener, type PemPair } from './public-listener.js';
 import type { PublicRequestRecord } from './public-request-record.js';
 import { PublicRouter } from './public-router.js';
@@ -45,6 +46,8 @@ export interface TunnelServerOptions {
   controlTls?: PemPair;
   /** Milliseconds for rate limits (a monotonic clock by default); tests drive it by hand. */
   clock?: () => number;
+  /** Other edges serving the same domain: names and rate limits are shared with them. */
+  cluster?: EdgeCluster;
 }
 
 export interface TunnelServerEvents {
@@ -80,7 +83,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.auth = new TokenAuth(options.tokens ?? []);
     const limits = { ...defaultServerLimits, ...options.limits };
     this.config = { ...defaultConfigSync, maxWebsocketMessageBytes: limits.maxWebSocketMessageBytes, ...options.config };
-    this.registry = new TunnelRegistry(options.domain, limits, options.clock);
+    this.registry = new TunnelRegistry(options.domain, limits, options.clock, options.cluster);
+    options.cluster?.on('claim-lost', (name, owner) => this.claimLost(name, owner));
     this.grpcServer.addService(tunnelService, {
       controlStream: (call: Call) => this.onControlStream(call),
       proxy: (call: Call) => this.onProxyStream(call),
@@ -133,6 +137,14 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     return this.started && !this.stopping;
   }
 
+  /** Ready for agents and, in a cluster, able to claim names; else why not. */
+  readiness(): { ready: boolean; reason?: string } {
+    if (!this.accepting) return { ready: false, reason: 'the server is not accepting agents (starting or stopping)' };
+    const { cluster } = this.options;
+    if (cluster !== undefined && !cluster.reachable) return { ready: false, reason: `the cluster's shared state is unreachable: new tunnel names cannot be claimed` };
+    return { ready: true };
+  }
+
   async start(): Promise<void> {
     this.boundControlPort = await new Promise<number>((resolve, reject) => {
       const tls = this.options.controlTls;
@@ -144,12 +156,19 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     raiseSessionWindows(this.grpcServer, http2WindowBytes);
     installInPlaceFraming();
     await this.publicListener.listen(this.options.publicAddress);
+    try {
+      await this.options.cluster?.join({ control: `${this.options.controlAddress.replace(/:\d+$/, '')}:${this.controlPort}`, publicPort: this.publicPort });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
     this.started = true;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     for (const session of [...this.sessions.values()]) session.close('server stopping');
+    await this.options.cluster?.leave();
     await this.publicListener.close();
     this.wss.close();
     await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
@@ -194,7 +213,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
           this.register(session, payload.value, message.requestId);
           return;
         case 'unregisterTunnel':
-          this.registry.unregister(session, payload.value.name);
+          if (this.registry.unregister(session, payload.value.name)) this.release(payload.value.name, session);
           return;
         case 'heartbeat':
           session.heartbeatReceived(payload.value);
@@ -218,7 +237,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     const session = new AgentSession(randomUUID(), agentId, identity, call, this.config, {
       closed: (closed, reason) => {
         this.sessions.delete(closed.id);
-        this.registry.sessionClosed(closed);
+        for (const name of this.registry.sessionClosed(closed)) this.release(name, closed);
         this.emit('agent-disconnected', closed.agentId, reason);
       },
       roundTrip: (ms) => this.emit('round-trip', agentId, ms),
@@ -232,15 +251,69 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   }
 
   private register(session: AgentSession, request: RegisterTunnel, correlationId: string): void {
-    const registration = this.registry.register(session, request);
-    if (!registration.ok) {
-      session.sendControl(controlMessage({ $case: 'error', value: { code: registration.code, message: registration.message, subject: request.name } }, correlationId));
-      this.emit('tunnel-refused', request.name, registration.code, registration.message);
+    const checked = this.registry.check(session, request);
+    if (!checked.ok) {
+      this.refuseTunnel(session, request.name, checked, correlationId);
+    } else if (this.options.cluster === undefined) {
+      this.registry.commit(session, checked.name, request);
+      this.tunnelRegistered(session, checked.name, correlationId);
+    } else {
+      void this.registerInCluster(this.options.cluster, session, request, checked.name, correlationId);
+    }
+  }
+
+  /** Claims the name across the cluster first; a name picked at random that another agent holds is picked again. */
+  private async registerInCluster(cluster: EdgeCluster, session: AgentSession, request: RegisterTunnel, name: string, correlationId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const claimed = await cluster.claim(name, ownerOf(session));
+      if (session.isClosed) {
+        if (claimed.ok && this.registry.sessionOf(name) === undefined) this.release(name, session);
+        return;
+      }
+      if (!claimed.ok && claimed.code === ErrorCode.NameTaken && request.name === '' && attempt < 5) {
+        const again = this.registry.check(session, request);
+        if (again.ok) {
+          name = again.name;
+          continue;
+        }
+      }
+      // Checked again: another registration may have taken the name here meanwhile.
+      const checked = claimed.ok ? this.registry.check(session, { ...request, name }) : claimed;
+      if (!checked.ok) {
+        if (claimed.ok && this.registry.sessionOf(name) === undefined) this.release(name, session);
+        this.refuseTunnel(session, request.name, checked, correlationId);
+        return;
+      }
+      this.registry.commit(session, name, request);
+      this.tunnelRegistered(session, name, correlationId);
       return;
     }
-    const publicUrl = this.publicUrl(registration.name);
-    session.sendControl(controlMessage({ $case: 'tunnelRegistered', value: { name: registration.name, publicUrl } }, correlationId));
-    this.emit('tunnel-registered', registration.name, publicUrl);
+  }
+
+  private tunnelRegistered(session: AgentSession, name: string, correlationId: string): void {
+    const publicUrl = this.publicUrl(name);
+    session.sendControl(controlMessage({ $case: 'tunnelRegistered', value: { name, publicUrl } }, correlationId));
+    this.emit('tunnel-registered', name, publicUrl);
+  }
+
+  private refuseTunnel(session: AgentSession, asked: string, refusal: { code: string; message: string }, correlationId: string): void {
+    session.sendControl(controlMessage({ $case: 'error', value: { code: refusal.code, message: refusal.message, subject: asked } }, correlationId));
+    this.emit('tunnel-refused', asked, refusal.code, refusal.message);
+  }
+
+  /** This edge no longer serves `name` for that agent: the cluster may give it to another. */
+  private release(name: string, session: AgentSession): void {
+    void this.options.cluster?.release(name, ownerOf(session));
+  }
+
+  /** Another agent holds a name this edge served (the shared state was lost and came back): the agent here hears it is gone. */
+  private claimLost(name: string, owner: ClaimOwner): void {
+    const session = this.registry.sessionOf(name);
+    if (session === undefined || session.agentId !== owner.agentId) return;
+    this.registry.unregister(session, name);
+    this.emit('tunnel-refused', name, ErrorCode.NameTaken, `tunnel name "${name}" was claimed by another agent while the edges' shared state was out of reach`);
+    // Its agent reconnects and registers again, learning whether the name is still its own.
+    session.close(`tunnel name "${name}" is held by another agent on another edge`);
   }
 
   private onProxyStream(call: Call): void {
@@ -259,4 +332,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     }
     session.attachProxy(call);
   }
+}
+
+function ownerOf(session: AgentSession): ClaimOwner {
+  return { agentId: session.agentId, tokenLabel: session.identity.label };
 }

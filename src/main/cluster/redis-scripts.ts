@@ -1,0 +1,74 @@
+// The Lua scripts that keep the cluster's shared state in Redis consistent:
+// each runs atomically, on Redis's own clock (TIME), so edges whose clocks
+// disagree still agree on leases and rate-limit windows.
+
+const now = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * Announces an edge until now + lease and forgets edges whose lease ran out.
+ * KEYS: edges (zset: advertise -> lease end), edge info (hash: advertise -> JSON)
+ * ARGV: advertise, lease ms, info JSON
+ */
+export const announceEdge = `${now}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, edge in ipairs(expired) do redis.call('HDEL', KEYS[2], edge) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return now`;
+
+/**
+ * Claims a tunnel name for an owner on an edge, unless another owner holds it on a live edge.
+ * KEYS: claim (hash: owner, edge:ADVERTISE...), edges (zset)
+ * ARGV: owner, advertise, claim ttl ms
+ * Returns {1} when claimed, {0, owner, edge} when held by another.
+ */
+export const claimName = `${now}
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner and owner ~= ARGV[1] then
+  for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(field, 1, 5) == 'edge:' then
+      local edge = string.sub(field, 6)
+      local leaseEnd = redis.call('ZSCORE', KEYS[2], edge)
+      if leaseEnd and tonumber(leaseEnd) > now then return {0, owner, edge} end
+    end
+  end
+  redis.call('DEL', KEYS[1])
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'edge:' .. ARGV[2], now)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {1}`;
+
+/**
+ * An edge stops serving a name for its owner; the claim goes when no edge serves it.
+ * KEYS: claim   ARGV: owner, advertise
+ */
+export const releaseName = `if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'edge:' .. ARGV[2])
+if redis.call('HLEN', KEYS[1]) <= 1 then redis.call('DEL', KEYS[1]) end
+return 1`;
+
+/**
+ * A token bucket per tunnel shared by every edge: a burst of `rate`, refilled at `rate` per second.
+ * KEYS: bucket (hash: tokens, at)   ARGV: rate per second
+ * Returns {1, 0} when allowed, {0, ms until a token} when not.
+ */
+export const takeToken = `${now}
+local rate = tonumber(ARGV[1])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or rate
+local at = tonumber(state[2]) or now
+tokens = math.min(rate, tokens + math.max(0, now - at) * rate / 1000)
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.ceil((1 - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+-- A bucket idle for a second is full again: nothing to keep after that.
+redis.call('PEXPIRE', KEYS[1], 2000)
+return {allowed, wait}`;
