@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only small,proxy,bulk,pipe,stream,slow,websocket,grpc,h2load] [--load autocannon]`:
+// `npm run bench [-- --quick] [--only small,proxy,bulk,pipe,stream,slow,websocket,grpc,h2load,cluster] [--load autocannon]`:
 // starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1, measures
 // each scenario directly and through the tunnel in the same run, prints a
 // table and writes bench/results/*.json. Figures only; nothing is asserted.
@@ -10,6 +10,7 @@ import { machine, table, writeJson } from './report.js';
 import { useAutocannon } from './load.js';
 import { removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
 import { oneMiBBodies, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
+import { cluster } from './scenarios/cluster.js';
 import { grpcCalls } from './scenarios/grpc.js';
 import { grpcPipe } from './scenarios/grpc-pipe.js';
 import { h2loadGrpc } from './scenarios/h2load.js';
@@ -26,6 +27,7 @@ const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   websocket,
   grpc: grpcCalls,
   h2load: h2loadGrpc,
+  cluster,
 };
 
 const args = process.argv.slice(2);

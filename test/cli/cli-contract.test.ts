@@ -45,6 +45,9 @@ describe('argument errors exit 2 with usage', () => {
     [['server', '--advertise', '127.0.0.1:7835']],
     [['server', '--cluster', 'redis://127.0.0.1:6379', '--control', '0.0.0.0:0']],
     [['server', '--cluster', 'redis://127.0.0.1:6379', '--advertise', 'nohostport']],
+    [['http', '3000', '--ha', '0']],
+    [['http', '3000', '--server', '127.0.0.1:7835,nohostport']],
+    [['http', '3000', '--server', ',']],
   ])('burrow %j', async (args) => {
     const p = cli(args);
     expect(await p.exited).toBe(2);

@@ -155,9 +155,10 @@ describe('AgentIdentity', () => {
     { names: ['a*b*c'], prefix: 'a' },
     { names: ['*-preview'], prefix: '' },
     { names: ['*-*'], prefix: '' },
-    { names: [`${'p'.repeat(58)}-*`], prefix: `${'p'.repeat(58)}-` },
+    // Room for 4 random hex characters only: 65,536 names, so 50 picks may repeat one (about 2% of runs).
+    { names: [`${'p'.repeat(58)}-*`], prefix: `${'p'.repeat(58)}-`, tight: true },
     { names: [`${'q'.repeat(55)}*`], prefix: 'q'.repeat(55) },
-  ])('random names for $names are valid, fresh and claimable', ({ names, prefix }) => {
+  ])('random names for $names are valid, fresh and claimable', ({ names, prefix, tight }: { names: string[]; prefix: string; tight?: boolean }) => {
     const identity = new TokenAuth([{ token: 't', names }]).identify(bearer('t'))!;
     const picked = Array.from({ length: 50 }, () => identity.randomName());
     for (const name of picked) {
@@ -166,7 +167,9 @@ describe('AgentIdentity', () => {
       expect(isValidTunnelName(name!)).toBe(true);
       expect(identity.mayClaim(name!)).toBe(true);
     }
-    expect(new Set(picked).size).toBe(picked.length);
+    // 32 random bits per name: 50 picks repeat one about once in three million runs.
+    if (!tight) expect(new Set(picked).size).toBe(picked.length);
+    else expect(new Set(picked).size).toBeGreaterThanOrEqual(picked.length - 5);
   });
 
   it('has no random name when every pattern is exact', () => {

@@ -16,7 +16,10 @@ import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
 import { log, stopOnSignals } from './lifecycle.js';
 
 export interface AgentCommandOptions extends AdminFlags {
+  /** One address, or several separated by commas (edges of one cluster). */
   server: string;
+  /** Edges to hold at once when several are known. */
+  ha?: number;
   token?: string;
   /** host:port for the web inspector, or false. */
   inspect?: string | false;
@@ -57,6 +60,7 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
         tunnels: tunnels.map((t) => ({ id: t.id ?? randomUUID(), name: t.name ?? '', protocol: t.protocol, target: t.target, enabled: true })),
       },
       log,
+      ha: options.ha,
     }));
   const announced = new Set<string>();
   const reported = new Map<string, string>();

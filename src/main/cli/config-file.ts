@@ -6,6 +6,7 @@
 //     - { name: web, protocol: http, target: 3000 }
 //     - { name: api, protocol: grpc, target: 127.0.0.1:50051 }
 import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
+import { addressList } from '../tunnel/host-port.js';
 import { checkTunnelFields } from '../tunnel/tunnel-fields.js';
 import { hostPort, UsageError } from './usage-error.js';
 import { readYamlMapping } from './yaml-file.js';
@@ -22,7 +23,9 @@ export function readAgentConfig(path: string): AgentConfigFile {
   if (server !== undefined) {
     // Checked as --server is: a bad address would otherwise only show up as endless reconnects.
     if (typeof server !== 'string') throw new UsageError(`${path}: "server" must be host:port`);
-    hostPort(`${path}: "server"`)(server);
+    // Several edges of one cluster: separated by commas.
+    for (const address of addressList(server)) hostPort(`${path}: "server"`)(address);
+    if (addressList(server).length === 0) throw new UsageError(`${path}: "server" must be host:port`);
   }
   if (token !== undefined && typeof token !== 'string') throw new UsageError(`${path}: "token" must be a string`);
   if (!Array.isArray(tunnels) || tunnels.length === 0) throw new UsageError(`${path}: "tunnels" must be a non-empty list`);

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
+import { addressList } from '../tunnel/host-port.js';
 import { checkTunnelFields, type TunnelFieldError } from '../tunnel/tunnel-fields.js';
 import { defaultAdminAddress } from './admin-flags.js';
 import { runAgent } from './agent-command.js';
@@ -15,7 +16,9 @@ import { UsageError, collect, hostPort, positiveInteger } from './usage-error.js
 const defaultControl = '127.0.0.1:7835';
 
 interface AgentFlags {
+  /** One address, or several separated by commas. */
   server: string;
+  ha?: number;
   token?: string;
   inspect: string | false;
   tls?: boolean;
@@ -31,7 +34,12 @@ function checkedAgentFlags(opts: AgentFlags): AgentFlags {
 
 function agentOptions(command: Command): Command {
   return command
-    .addOption(new Option('--server <host:port>', 'tunnel server control address').default(defaultControl).argParser(hostPort('--server')))
+    .addOption(
+      new Option('--server <host:port>', 'tunnel server control address; repeat, or separate by commas, for edges of one cluster')
+        .default(defaultControl)
+        .argParser(serverAddresses),
+    )
+    .addOption(new Option('--ha <n>', 'edges to hold at once when several are known (default 2 then)').argParser(positiveInteger('--ha')))
     .option('--token <token>', 'agent token (default: $BURROW_TOKEN)')
     .option('--tls', 'connect to the server over TLS, verifying its certificate')
     .option('--ca <file>', 'trust this PEM certificate for the server (implies --tls)')
@@ -40,6 +48,15 @@ function agentOptions(command: Command): Command {
     .option('--no-inspect', 'do not serve the web inspector')
     .addOption(adminOption())
     .addOption(adminTokenOption());
+}
+
+/** Each --server adds its addresses (comma-separated) to those of the --server before it; the default is only a default. */
+function serverAddresses(value: string, previous: string): string {
+  const check = hostPort('--server');
+  const added = addressList(value).map(check);
+  if (added.length === 0) throw new UsageError(`--server must be HOST:PORT, got "${value}"`);
+  const earlier = previous === defaultControl ? [] : addressList(previous);
+  return [...earlier, ...added].join(', ');
 }
 
 function redisUrl(value: string): string {

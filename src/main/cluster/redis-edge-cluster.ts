@@ -4,11 +4,12 @@
 // clear error (no command waits in a queue), the edge keeps serving what it
 // holds, and when Redis is back the edge announces itself and re-claims
 // every name it serves.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import { ErrorCode } from '../tunnel/errors.js';
-import type { ClaimOutcome, ClaimOwner, ClusterRateDecision, EdgeCluster, EdgeClusterEvents, EdgeRecord } from '../tunnel/server/edge-cluster.js';
-import { announceEdge, claimName, releaseName, takeToken } from './redis-scripts.js';
+import type { ClaimOutcome, ClaimOwner, ClusterRateDecision, EdgeCluster, EdgeClusterEvents, EdgeRecord, NameHolders } from '../tunnel/server/edge-cluster.js';
+import { announceEdge, claimName, nameHolders, releaseName, takeToken } from './redis-scripts.js';
 
 export interface RedisEdgeClusterOptions {
   /** redis://HOST:PORT[/DB] */
@@ -23,10 +24,14 @@ export interface RedisEdgeClusterOptions {
 
 interface ClusterCommands {
   announceEdge(edges: string, info: string, advertise: string, leaseMs: number, json: string): Promise<number>;
-  claimName(claim: string, edges: string, owner: string, advertise: string, ttlMs: number): Promise<[1] | [0, string, string]>;
+  claimName(claim: string, edges: string, owner: string, advertise: string, ttlMs: number, protocol: number): Promise<[1] | [0, string, string]>;
+  nameHolders(claim: string, edges: string): Promise<string[]>;
   releaseName(claim: string, owner: string, advertise: string): Promise<number>;
   takeToken(bucket: string, perSecond: number): Promise<[number, number]>;
 }
+
+/** How long who-serves-a-name is taken as known without asking Redis again. */
+const holdersCacheMs = 500;
 
 /** A claim outlives edge leases by far: edges refresh it; a dead edge's part is judged by its lease. */
 const claimTtlMs = 10 * 60_000;
@@ -36,11 +41,16 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
   private readonly redis: Redis & ClusterCommands;
   private readonly prefix: string;
   private readonly leaseMs: number;
-  /** Names this edge serves, by owner: refreshed with the lease, re-claimed after an outage. */
-  private readonly held = new Map<string, ClaimOwner>();
+  /** Names this edge serves, by owner and protocol: refreshed with the lease, re-claimed after an outage. */
+  private readonly held = new Map<string, { owner: ClaimOwner; protocol: number }>();
+  /** Who serves a name, as last asked: forwarded requests come in bursts. */
+  private readonly holdersCache = new Map<string, { at: number; holders: NameHolders | undefined }>();
+  private secret = '';
   private record: EdgeRecord | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reachableValue = false;
+  private reachableSince = 0;
+  private seen: readonly EdgeRecord[] = [];
 
   constructor(private readonly options: RedisEdgeClusterOptions) {
     super();
@@ -59,6 +69,7 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
     this.redis.defineCommand('announceEdge', { numberOfKeys: 2, lua: announceEdge });
     this.redis.defineCommand('claimName', { numberOfKeys: 2, lua: claimName });
     this.redis.defineCommand('releaseName', { numberOfKeys: 1, lua: releaseName });
+    this.redis.defineCommand('nameHolders', { numberOfKeys: 2, lua: nameHolders });
     this.redis.defineCommand('takeToken', { numberOfKeys: 1, lua: takeToken });
     this.redis.on('ready', () => this.reachabilityChanged(true, `Redis at ${this.where} is reachable`));
     this.redis.on('close', () => this.reachabilityChanged(false, `Redis at ${this.where} is unreachable`));
@@ -90,18 +101,22 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
   async leave(): Promise<void> {
     clearInterval(this.timer);
     if (this.reachable) {
-      await Promise.allSettled([...this.held].map(([name, owner]) => this.redis.releaseName(this.key('claim', name), ownerKey(owner), this.self)));
+      await Promise.allSettled([...this.held].map(([name, { owner }]) => this.redis.releaseName(this.key('claim', name), ownerKey(owner), this.self)));
       await this.redis.zrem(this.key('edges'), this.self).catch(() => undefined);
     }
     this.held.clear();
     this.redis.disconnect();
   }
 
-  async claim(name: string, owner: ClaimOwner): Promise<ClaimOutcome> {
+  get edgeSecret(): string {
+    return this.secret;
+  }
+
+  async claim(name: string, owner: ClaimOwner, protocol: number): Promise<ClaimOutcome> {
     try {
-      const answer = await this.redis.claimName(this.key('claim', name), this.key('edges'), ownerKey(owner), this.self, claimTtlMs);
+      const answer = await this.redis.claimName(this.key('claim', name), this.key('edges'), ownerKey(owner), this.self, claimTtlMs, protocol);
       if (answer[0] === 1) {
-        this.held.set(name, owner);
+        this.held.set(name, { owner, protocol });
         return { ok: true };
       }
       return { ok: false, code: ErrorCode.NameTaken, message: `tunnel name "${name}" is already in use by another agent (on edge ${answer[2]})` };
@@ -116,6 +131,28 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
     await this.redis.releaseName(this.key('claim', name), ownerKey(owner), this.self).catch(() => undefined);
   }
 
+  async holders(name: string): Promise<NameHolders | undefined> {
+    const cached = this.holdersCache.get(name);
+    if (cached !== undefined && Date.now() - cached.at < holdersCacheMs) return cached.holders;
+    // Redis back from an outage, empty perhaps: until every edge has claimed its names again, what was known stands.
+    if (cached?.holders !== undefined && Date.now() - this.reachableSince < this.leaseMs) return cached.holders;
+    let holders: NameHolders | undefined;
+    try {
+      const [protocol, ...edges] = await this.redis.nameHolders(this.key('claim', name), this.key('edges'));
+      const others = edges.filter((edge) => edge !== this.self);
+      // An edge newer than the last look at the edge list: look again.
+      if (others.some((edge) => !this.seen.some((seen) => seen.advertise === edge))) await this.edges();
+      const records = others.flatMap((edge) => this.seen.find((seen) => seen.advertise === edge) ?? []);
+      holders = protocol === undefined || records.length === 0 ? undefined : { protocol: Number(protocol), edges: records };
+    } catch {
+      // Redis out of reach: the edges last known to hold it still do, most likely (a dead one is passed over).
+      return cached?.holders;
+    }
+    if (this.holdersCache.size > 10_000 && !this.holdersCache.has(name)) this.holdersCache.clear();
+    this.holdersCache.set(name, { at: Date.now(), holders });
+    return holders;
+  }
+
   async takeRate(name: string, perSecond: number): Promise<ClusterRateDecision | undefined> {
     try {
       const [allowed, waitMs] = await this.redis.takeToken(this.key('rate', name), perSecond);
@@ -125,16 +162,31 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
     }
   }
 
+  get lastSeenEdges(): readonly EdgeRecord[] {
+    return this.seen;
+  }
+
   async edges(): Promise<EdgeRecord[]> {
-    const [live, info] = await Promise.all([this.redis.zrangebyscore(this.key('edges'), Date.now(), '+inf'), this.redis.hgetall(this.key('edge-info'))]);
-    return live.flatMap((advertise) => {
+    // Leases are judged on Redis's clock, as the scripts judge them.
+    const [seconds, micros] = await this.redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const [byLease, info] = await Promise.all([this.redis.zrangebyscore(this.key('edges'), now, '+inf'), this.redis.hgetall(this.key('edge-info'))]);
+    // In a stable order: ordered by lease end, they would seem to change at every renewal.
+    const live = byLease.sort();
+    const before = this.seen.map((edge) => edge.advertise).join(',');
+    this.seen = live.flatMap((advertise) => {
       const json = info[advertise];
       return json === undefined ? [] : [JSON.parse(json) as EdgeRecord];
     });
+    if (this.seen.map((edge) => edge.advertise).join(',') !== before) this.emit('edges', this.seen);
+    return [...this.seen];
   }
 
   private async announce(): Promise<void> {
     if (this.record === undefined) return;
+    // The first edge makes it and every other one reads the same; after Redis lost it, edges that knew it put it back.
+    await this.redis.set(this.key('edge-secret'), this.secret || randomBytes(32).toString('hex'), 'NX');
+    this.secret = (await this.redis.get(this.key('edge-secret'))) ?? this.secret;
     await this.redis.announceEdge(this.key('edges'), this.key('edge-info'), this.self, this.leaseMs, JSON.stringify(this.record));
   }
 
@@ -143,8 +195,9 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
     if (!this.reachable) return;
     try {
       await this.announce();
-      for (const [name, owner] of [...this.held]) {
-        const outcome = await this.claim(name, owner);
+      await this.edges();
+      for (const [name, { owner, protocol }] of [...this.held]) {
+        const outcome = await this.claim(name, owner, protocol);
         if (!outcome.ok && outcome.code === ErrorCode.NameTaken) {
           this.held.delete(name);
           this.emit('claim-lost', name, owner);
@@ -158,6 +211,7 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
   private reachabilityChanged(reachable: boolean, detail: string): void {
     if (reachable === this.reachableValue) return;
     this.reachableValue = reachable;
+    if (reachable) this.reachableSince = Date.now();
     this.emit('reachability', reachable, detail);
     if (reachable && this.record !== undefined) void this.refresh();
   }

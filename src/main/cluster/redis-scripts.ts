@@ -20,8 +20,8 @@ return now`;
 
 /**
  * Claims a tunnel name for an owner on an edge, unless another owner holds it on a live edge.
- * KEYS: claim (hash: owner, edge:ADVERTISE...), edges (zset)
- * ARGV: owner, advertise, claim ttl ms
+ * KEYS: claim (hash: owner, protocol, edge:ADVERTISE...), edges (zset)
+ * ARGV: owner, advertise, claim ttl ms, protocol
  * Returns {1} when claimed, {0, owner, edge} when held by another.
  */
 export const claimName = `${now}
@@ -36,9 +36,26 @@ if owner and owner ~= ARGV[1] then
   end
   redis.call('DEL', KEYS[1])
 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'edge:' .. ARGV[2], now)
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'protocol', ARGV[4], 'edge:' .. ARGV[2], now)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1}`;
+
+/**
+ * The live edges holding a tunnel name, and the tunnel's protocol.
+ * KEYS: claim, edges   Returns {protocol, edge...} or {} when nobody holds it.
+ */
+export const nameHolders = `${now}
+local protocol = redis.call('HGET', KEYS[1], 'protocol')
+if not protocol then return {} end
+local holders = {protocol}
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, 5) == 'edge:' then
+    local edge = string.sub(field, 6)
+    local leaseEnd = redis.call('ZSCORE', KEYS[2], edge)
+    if leaseEnd and tonumber(leaseEnd) > now then table.insert(holders, edge) end
+  end
+end
+return holders`;
 
 /**
  * An edge stops serving a name for its owner; the claim goes when no edge serves it.
@@ -46,7 +63,8 @@ return {1}`;
  */
 export const releaseName = `if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'edge:' .. ARGV[2])
-if redis.call('HLEN', KEYS[1]) <= 1 then redis.call('DEL', KEYS[1]) end
+-- Owner and protocol are all that is left: no edge serves it.
+if redis.call('HLEN', KEYS[1]) <= 2 then redis.call('DEL', KEYS[1]) end
 return 1`;
 
 /**

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import type { AgentStatus, Settings, TunnelConfig } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
-import { TunnelAgent, type AgentTls, type TunnelSpec, type WakeSignal } from '../tunnel/agent/tunnel-agent.js';
+import { MultiEdgeAgent } from '../tunnel/agent/multi-edge-agent.js';
+import { addressList } from '../tunnel/host-port.js';
+import type { AgentTls, TunnelSpec, WakeSignal } from '../tunnel/agent/tunnel-agent.js';
 
 export interface AgentHooks {
   status(status: Omit<AgentStatus, 'server'>): void;
@@ -23,23 +25,26 @@ export interface AgentHooks {
 
 export interface AgentPlan {
   settings: Settings;
-  /** Where to connect: the server's control address, or the embedded server's. */
+  /** Where to connect: the server's control address (several, comma-separated, for a cluster's edges), or the embedded server's. */
   address: string;
+  /** Edges to hold at once when several are known. */
+  ha?: number;
   /** The embedded server is cleartext on loopback, whatever the settings say. */
   embedded: boolean;
   tunnels: readonly TunnelConfig[];
 }
 
 export class AgentRunner {
-  private agent: TunnelAgent | undefined;
+  private agent: MultiEdgeAgent | undefined;
 
   constructor(private readonly hooks: AgentHooks) {}
 
   /** Stops the agent there is and starts one for `plan`, carrying every enabled tunnel; throws BurrowError when its TLS settings cannot be used. */
   restart(plan: AgentPlan): void {
     this.stop();
-    const agent = new TunnelAgent({
-      server: plan.address,
+    const agent = new MultiEdgeAgent({
+      servers: addressList(plan.address),
+      ha: plan.ha,
       token: plan.settings.token || undefined,
       tls: plan.embedded ? undefined : agentTls(plan.settings),
       tunnels: plan.tunnels.filter((t) => t.enabled).map(tunnelSpec),

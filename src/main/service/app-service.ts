@@ -45,6 +45,8 @@ export interface AppServiceOptions {
   /** How often traffic batches are pushed; ≤ 20 per second by default. */
   flushIntervalMs?: number;
   log?: (line: string) => void;
+  /** Edges the agent holds at once when several are known (its default: 2 then). */
+  ha?: number;
 }
 
 type ServiceEvents = { [E in keyof AppEvents]: [AppEvents[E]] } & {
@@ -294,7 +296,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     this.runtime.reset(this.state.tunnels);
     const embedded = this.state.settings.embeddedServer && this.embedded.controlAddress !== undefined;
     try {
-      this.agent.restart({ settings: this.state.settings, address: this.connectAddress, embedded, tunnels: this.state.tunnels });
+      this.agent.restart({ settings: this.state.settings, address: this.connectAddress, embedded, tunnels: this.state.tunnels, ha: this.options.ha });
     } catch (error) {
       this.agent.stop();
       this.setAgentStatus('closed', (error as Error).message);

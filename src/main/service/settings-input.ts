@@ -2,7 +2,7 @@
 // with a stable code for anything it refuses.
 import type { Settings, TunnelConfig } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
-import { isHostPort } from '../tunnel/host-port.js';
+import { addressList, isHostPort } from '../tunnel/host-port.js';
 import { checkTunnelFields, TunnelFieldError } from '../tunnel/tunnel-fields.js';
 
 const invalid = (message: string): BurrowError => new BurrowError(ErrorCode.InvalidInput, message);
@@ -18,8 +18,11 @@ export function nextSettings(current: Settings, input: unknown): Settings {
   const change = input as Partial<Record<keyof Settings, unknown>>;
   const next: Settings = { ...current };
   if (change.serverAddress !== undefined) {
-    if (typeof change.serverAddress !== 'string' || !isHostPort(change.serverAddress)) throw invalid(`server address must be HOST:PORT, got "${String(change.serverAddress)}"`);
-    next.serverAddress = change.serverAddress;
+    const addresses = typeof change.serverAddress === 'string' ? addressList(change.serverAddress) : [];
+    if (addresses.length === 0 || !addresses.every(isHostPort)) {
+      throw invalid(`server address must be HOST:PORT (or several, separated by commas), got "${String(change.serverAddress)}"`);
+    }
+    next.serverAddress = addresses.join(', ');
   }
   if (change.token !== undefined) {
     if (typeof change.token !== 'string') throw invalid('token must be a string');

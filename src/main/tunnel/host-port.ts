@@ -29,3 +29,11 @@ export function isHostPort(address: string): boolean {
 export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** "a:1, b:2" reads as two addresses (a cluster's edges); empty parts are dropped. */
+export function addressList(text: string): string[] {
+  return text
+    .split(',')
+    .map((address) => address.trim())
+    .filter((address) => address !== '');
+}

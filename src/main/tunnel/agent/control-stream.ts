@@ -25,6 +25,8 @@ export interface ControlStreamOptions {
 
 export interface ControlStreamHooks {
   welcome(sessionId: string, config: ConfigSync): void;
+  /** The edge is one of a cluster: the control addresses of its live edges. */
+  clusterEdges(edges: string[]): void;
   /** The server answered registration `key`. */
   registered(key: string, answer: TunnelRegistered): void;
   /** The server refused registration `key`, or reported on something else (key ''). */
@@ -84,6 +86,9 @@ export class ControlStream {
         clearTimeout(this.welcomeTimer);
         this.applyConfig(payload.value.config ?? defaultConfigSync);
         this.hooks.welcome(payload.value.sessionId, this.configValue);
+        return;
+      case 'clusterEdges':
+        this.hooks.clusterEdges(payload.value.edges);
         return;
       case 'configSync':
         this.applyConfig(payload.value);

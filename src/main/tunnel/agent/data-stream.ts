@@ -17,6 +17,8 @@ export interface DataStreamHooks {
 }
 
 export class DataStream {
+  /** What exchanges answer on: requests that came on this stream. */
+  readonly link: DataLink;
   private readonly proxy: Stream;
   private open = true;
 
@@ -25,7 +27,7 @@ export class DataStream {
     this.proxy = proxy;
     // The server sends headers once the stream is attached to our session.
     proxy.once('metadata', () => this.open && hooks.attached());
-    const link: DataLink = {
+    const link: DataLink = (this.link = {
       send: (message) => {
         if (!this.open) return false;
         proxy.write(message);
@@ -33,7 +35,7 @@ export class DataStream {
       },
       windowBytes: config.initialWindowBytes,
       maxWebSocketMessageBytes: config.maxWebsocketMessageBytes || defaultConfigSync.maxWebsocketMessageBytes,
-    };
+    });
     proxy.on('data', (message: TunnelMessage) => exchanges.receive(message, link));
     const lost = (why: string): void => {
       if (!this.open) return;

@@ -18,13 +18,13 @@ import { LocalWebSocketExchange } from './local-websocket-exchange.js';
 export type { DataLink } from './local-exchange-context.js';
 
 export class LocalExchanges {
-  private readonly exchanges = new Map<string, Exchange>();
+  private readonly exchanges = new Map<string, { exchange: Exchange; link: DataLink }>();
   private readonly httpClient = new LocalHttpClient();
   private readonly http2Sessions = new Http2SessionPool();
 
   constructor(
-    /** The local service of a live tunnel, by its name. */
-    private readonly targetOf: (tunnel: string) => LocalTarget | undefined,
+    /** The local service of a live tunnel, by its name (and the request, for a target chosen per request). */
+    private readonly targetOf: (tunnel: string, requestId: string) => LocalTarget | undefined,
     private readonly emit: (event: TrafficEvent) => void,
   ) {}
 
@@ -36,16 +36,20 @@ export class LocalExchanges {
   receive(message: TunnelMessage, link: DataLink): void {
     const existing = this.exchanges.get(message.requestId);
     if (existing !== undefined) {
-      existing.receive(message);
+      existing.exchange.receive(message);
       return;
     }
     if (message.payload?.$case === 'requestHead') this.start(message.requestId, message.protocolType, message.payload.value, link);
     // Anything else is a late message for a request that already ended.
   }
 
-  abortAll(code: string, message: string): void {
-    for (const exchange of [...this.exchanges.values()]) exchange.abort(code, message);
-    this.exchanges.clear();
+  /** Aborts the exchanges of requests that came on `link`, or all. */
+  abortAll(code: string, message: string, link?: DataLink): void {
+    for (const [requestId, entry] of [...this.exchanges]) {
+      if (link !== undefined && entry.link !== link) continue;
+      this.exchanges.delete(requestId);
+      entry.exchange.abort(code, message);
+    }
   }
 
   close(): void {
@@ -54,7 +58,7 @@ export class LocalExchanges {
   }
 
   private start(requestId: string, protocol: ProtocolType, head: RequestHead, link: DataLink): void {
-    const target = this.targetOf(head.tunnel);
+    const target = this.targetOf(head.tunnel, requestId);
     if (target === undefined) {
       link.send(resetMessage(requestId, protocol, ErrorCode.NoTunnel, `this agent has no tunnel ${head.tunnel}`));
       return;
@@ -75,7 +79,7 @@ export class LocalExchanges {
         link.send(resetMessage(requestId, protocol, ErrorCode.Protocol, `unsupported protocol ${protocol}`));
         return;
     }
-    this.exchanges.set(requestId, exchange);
+    this.exchanges.set(requestId, { exchange, link });
     try {
       exchange.start();
     } catch (error) {

@@ -52,7 +52,13 @@ export class LocalGrpcExchange extends Exchange {
     let stream: ClientHttp2Stream;
     try {
       stream = this.pool.get(target).request(
-        { ...headersToObject(head.headers), ':method': head.method, ':path': head.path, te: 'trailers' },
+        {
+          ...headersToObject(head.headers),
+          ':method': head.method,
+          ':path': head.path,
+          te: 'trailers',
+          ...(target.authority !== undefined && { ':authority': target.authority }),
+        },
         { endStream: head.endStream, waitForTrailers: !head.endStream },
       );
     } catch (error) {

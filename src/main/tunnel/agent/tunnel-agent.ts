@@ -16,10 +16,11 @@ import { Backoff, defaultBackoff, type BackoffOptions } from './backoff.js';
 import { ControlStream } from './control-stream.js';
 import { DataStream } from './data-stream.js';
 import { LocalExchanges } from './local-exchanges.js';
-import { NetworkWatcher, defaultNetworkWatch, type NetworkWatcherOptions } from './network-watcher.js';
+import type { NetworkWatcherOptions } from './network-watcher.js';
 import { channelCredentials, tokenMetadata, type AgentTls } from './server-connection.js';
 import { TunnelRegistrations, type LiveTunnel, type TunnelSpec } from './tunnel-registrations.js';
-import { WakeDetector, defaultWakeDetection, type WakeDetectorOptions } from './wake-detector.js';
+import type { WakeDetectorOptions } from './wake-detector.js';
+import { WakeWatch } from './wake-watch.js';
 import { decideOnWake, type WakeDecision, type WakeSignal } from './wake-policy.js';
 
 export { AgentState } from './agent-state.js';
@@ -43,6 +44,8 @@ export interface TunnelAgentOptions {
   wakeDetection?: WakeDetectorOptions | false;
   /** Notice network changes by the interfaces' addresses (on by default). */
   networkWatch?: NetworkWatcherOptions | false;
+  /** Local exchanges shared with the agent's connections to other edges (see multi-edge-agent.ts); its own otherwise. */
+  exchanges?: LocalExchanges;
 }
 
 export interface TunnelAgentEvents {
@@ -60,6 +63,8 @@ export interface TunnelAgentEvents {
   wake: [signal: WakeSignal, decision: WakeDecision];
   /** Whether the server answered the heartbeat a wake asked for (if not, the agent reconnects). */
   probe: [alive: boolean];
+  /** The edge is one of a cluster: the control addresses of its live edges (after Welcome, and as they change). */
+  'cluster-edges': [edges: string[]];
 }
 
 /** How soon a registration the cluster could not answer is asked again (jittered up to twice this). */
@@ -71,8 +76,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private readonly backoff: Backoff;
   private readonly tunnels: TunnelRegistrations;
   private readonly exchanges: LocalExchanges;
-  private readonly wakeDetector: WakeDetector | undefined;
-  private readonly networkWatcher: NetworkWatcher | undefined;
+  private readonly ownsExchanges: boolean;
+  private readonly wakeWatch: WakeWatch;
   private client: TunnelServiceClient | undefined;
   private control: ControlStream | undefined;
   private proxy: DataStream | undefined;
@@ -87,15 +92,15 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.agentId = options.agentId ?? randomUUID();
     this.backoff = new Backoff({ ...defaultBackoff, ...options.backoff });
     this.tunnels = new TunnelRegistrations(options.tunnels);
-    this.exchanges = new LocalExchanges(
-      (name) => this.tunnels.targetOf(name),
-      (event) => this.emit('traffic', event),
-    );
+    this.ownsExchanges = options.exchanges === undefined;
+    this.exchanges =
+      options.exchanges ??
+      new LocalExchanges(
+        (name) => this.tunnels.targetOf(name),
+        (event) => this.emit('traffic', event),
+      );
     installInPlaceFraming();
-    if (options.wakeDetection !== false) {
-      this.wakeDetector = new WakeDetector((sleptMs) => this.wake('clock-jump', sleptMs), options.wakeDetection ?? defaultWakeDetection);
-    }
-    if (options.networkWatch !== false) this.networkWatcher = new NetworkWatcher(() => this.wake('network-change'), options.networkWatch ?? defaultNetworkWatch);
+    this.wakeWatch = new WakeWatch(options, (signal, sleptMs) => this.wake(signal, sleptMs));
   }
 
   get state(): AgentState {
@@ -113,18 +118,20 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
 
   start(): void {
     if (this.stateValue !== AgentState.Idle) return;
-    this.wakeDetector?.start();
-    this.networkWatcher?.start();
+    this.wakeWatch.start();
     this.connect();
   }
 
   stop(): void {
     if (this.stateValue === AgentState.Closed) return;
     this.setState(AgentState.Closed, 'stopped');
-    this.wakeDetector?.stop();
-    this.networkWatcher?.stop();
+    this.wakeWatch.stop();
     this.teardown('agent stopped');
-    this.exchanges.close();
+    if (this.ownsExchanges) this.exchanges.close();
+  }
+
+  hasTunnel(id: string): boolean {
+    return this.tunnels.has(id);
   }
 
   /** Adds a tunnel; registered at once when connected. Returns its id. */
@@ -201,6 +208,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         // The edges cannot claim names for now (their shared state is out of reach): ask again soon.
         if (error.code === ErrorCode.ClusterUnavailable) this.timer(registrationRetryMs * (1 + Math.random()), () => current() && this.registerTunnels());
       },
+      clusterEdges: (edges) => current() && this.emit('cluster-edges', edges),
       roundTrip: (ms) => current() && this.emit('round-trip', ms),
       lost: (why) => this.connectionLost(attempt, why),
       fatal: (error) => {
@@ -227,7 +235,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
       lost: (why) => {
         if (this.proxy !== proxy) return;
         this.proxy = undefined;
-        this.exchanges.abortAll(ErrorCode.DataStreamLost, `data stream lost: ${why}`);
+        this.exchanges.abortAll(ErrorCode.DataStreamLost, `data stream lost: ${why}`, proxy.link);
         if (attempt !== this.attempt || this.stateValue === AgentState.Closed) return;
         this.emit('data-stream', 'lost', why);
         // The control stream is still up: reopen only the data stream.
@@ -274,8 +282,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const live of this.tunnels.reset()) this.emit('tunnel-error', live.name, ErrorCode.TunnelOffline, why, live.id);
-    this.exchanges.abortAll(ErrorCode.DataStreamLost, why);
     const { control, proxy, client } = this;
+    if (proxy !== undefined) this.exchanges.abortAll(ErrorCode.DataStreamLost, why, proxy.link);
     this.control = this.proxy = this.client = undefined;
     proxy?.close();
     control?.close();

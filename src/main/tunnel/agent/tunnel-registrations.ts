@@ -51,6 +51,10 @@ export class TunnelRegistrations {
     return this.records.every((r) => r.live !== undefined);
   }
 
+  has(id: string): boolean {
+    return this.records.some((r) => r.key === id);
+  }
+
   /** Adds a tunnel; returns its id. */
   add(spec: TunnelSpec): string {
     const record = recordFor(spec);

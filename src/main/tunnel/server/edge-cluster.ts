@@ -9,6 +9,13 @@ export interface ClaimOwner {
   tokenLabel: string;
 }
 
+/** The edges that serve a tunnel, and what kind of tunnel it is. */
+export interface NameHolders {
+  /** ProtocolType of the tunnel (HTTP or gRPC). */
+  protocol: number;
+  edges: EdgeRecord[];
+}
+
 export type ClaimOutcome = { ok: true } | { ok: false; code: string; message: string };
 
 export type ClusterRateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
@@ -27,6 +34,8 @@ export interface EdgeClusterEvents {
   reachability: [reachable: boolean, detail: string];
   /** A name this edge serves was found held by another agent (after the shared state was lost and came back). */
   'claim-lost': [name: string, owner: ClaimOwner];
+  /** The live edges changed (one came, or one's lease ran out). */
+  edges: [edges: readonly EdgeRecord[]];
 }
 
 export interface EdgeCluster {
@@ -37,13 +46,19 @@ export interface EdgeCluster {
   /** Joins the cluster (announces this edge, as its control address unless told another; its lease is kept until leave()). */
   join(bound: { control: string; publicPort: number }): Promise<void>;
   leave(): Promise<void>;
-  /** Claims `name` for `owner` on this edge; refused when another agent holds it on any live edge. */
-  claim(name: string, owner: ClaimOwner): Promise<ClaimOutcome>;
+  /** Claims `name` for `owner`'s tunnel of `protocol` (a ProtocolType) on this edge; refused when another agent holds it on any live edge. */
+  claim(name: string, owner: ClaimOwner, protocol: number): Promise<ClaimOutcome>;
+  /** The other live edges serving `name`; undefined when nobody does or the shared state cannot say. */
+  holders(name: string): Promise<NameHolders | undefined>;
+  /** A secret every edge of the cluster shares (known once joined): edges prove a forwarded request is theirs with it. */
+  readonly edgeSecret: string;
   /** This edge no longer serves `name` for `owner` (the name is free once no edge does). */
   release(name: string, owner: ClaimOwner): Promise<void>;
   /** One request of `perSecond` allowed to `name` across all edges; undefined when the shared state cannot say (the edge decides alone). */
   takeRate(name: string, perSecond: number): Promise<ClusterRateDecision | undefined>;
   /** The live edges (this one included). */
   edges(): Promise<EdgeRecord[]>;
+  /** The live edges as last seen (refreshed with this edge's lease), for agents' Welcome. */
+  readonly lastSeenEdges: readonly EdgeRecord[];
   on<E extends keyof EdgeClusterEvents>(event: E, listener: (...args: EdgeClusterEvents[E]) => void): this;
 }

@@ -2,7 +2,7 @@
 // (RFC 9110/9112), admits it against the tunnel's limits, and starts the
 // exchange that carries it. HTTP/1.1 and WebSocket upgrades, and HTTP/2
 // streams: gRPC calls, or requests the agent sends on as HTTP/1.1.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -15,12 +15,20 @@ import { parseGrpcTimeout } from '../grpc-timeout.js';
 import { Http1PublicStream } from './http1-public-stream.js';
 import { Http2PublicStream } from './http2-public-stream.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
+import type { NameHolders } from './edge-cluster.js';
+import type { EdgeForwarder } from './edge-forwarder.js';
 import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
 import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
 import type { Admission, TunnelRegistry } from './tunnel-registry.js';
 
 type Admitted = Extract<Admission, { ok: true }>;
+
+export interface Forwarding {
+  forwarder: EdgeForwarder;
+  /** The other edges holding a tunnel name, or undefined. */
+  holders(name: string): Promise<NameHolders | undefined>;
+}
 type Refusal = { code: string; message: string; retryAfterSeconds?: number; name?: string };
 
 /** What every request is known by in records, before an exchange exists. */
@@ -38,9 +46,12 @@ export class PublicRouter {
     private readonly wss: WebSocketServer,
     /** Each public request once it has ended, refused ones included. */
     private readonly report: (record: PublicRequestRecord) => void,
+    /** In a cluster: requests for tunnels held only elsewhere go on to an edge holding them. */
+    private readonly forwarding?: Forwarding,
   ) {}
 
   onHttp1Request(req: IncomingMessage, res: ServerResponse): void {
+    const fromEdge = this.fromEdge(req.rawHeaders, req.headers);
     const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: traceIdOf(req.headers.traceparent) };
     const target = resolveRequestTarget(req);
     if (!target.ok) {
@@ -49,7 +60,7 @@ export class PublicRouter {
       this.refused(arrival, target);
       return;
     }
-    this.admit(target.host, arrival, () => req.socket.destroyed, (admission) => {
+    this.admit(target.host, fromEdge, arrival, () => req.socket.destroyed, (admission) => {
       if (!admission.ok) {
         respondWithError(res, admission.code, admission.message, admission.retryAfterSeconds);
         req.resume();
@@ -77,6 +88,7 @@ export class PublicRouter {
   }
 
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const fromEdge = this.fromEdge(req.rawHeaders, req.headers);
     const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: traceIdOf(req.headers.traceparent) };
     const target = resolveRequestTarget(req);
     const refuse = (refusal: Refusal): void => {
@@ -87,7 +99,7 @@ export class PublicRouter {
       refuse(target);
       return;
     }
-    this.admit(target.host, arrival, () => socket.destroyed, (admission) => {
+    this.admit(target.host, fromEdge, arrival, () => socket.destroyed, (admission) => {
       if (admission.ok) this.upgradeAdmitted(req, socket, head, arrival, admission);
       else refuse(admission);
     });
@@ -107,10 +119,11 @@ export class PublicRouter {
 
   onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
     stream.on('error', () => {});
+    const fromEdge = this.fromEdge(rawHeaders, headers);
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
     const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: traceIdOf(headers.traceparent) };
-    this.admit(side.authority, arrival, () => stream.destroyed, (admission) => {
+    this.admit(side.authority, fromEdge, arrival, () => stream.destroyed, (admission) => {
       if (admission.ok) {
         this.http2Admitted(side, headers, isGrpc, arrival, admission);
         return;
@@ -141,8 +154,9 @@ export class PublicRouter {
    * Runs `then` with the tunnel's admission: at once, unless the edges' shared
    * rate limit has to answer first. A client gone meanwhile gives its slot back.
    */
-  private admit(host: string | undefined, arrival: Arrival, gone: () => boolean, then: (admission: Admission) => void): void {
-    const admission = this.registry.admit(host);
+  private admit(host: string | undefined, fromEdge: boolean, arrival: Arrival, gone: () => boolean, then: (admission: Admission) => void): void {
+    const local = this.registry.admit(host);
+    const admission = fromEdge || local instanceof Promise || local.ok ? local : this.elsewhere(host, local);
     if (!(admission instanceof Promise)) {
       then(admission);
       return;
@@ -154,6 +168,23 @@ export class PublicRouter {
       }
       decided.release();
       this.refused(arrival, { code: ErrorCode.ClientGone, message: 'the public client went away', name: decided.name }, false);
+    });
+  }
+
+  /** Whether another edge of the cluster sent this request (its mark is taken off either way). */
+  private fromEdge(rawHeaders: string[], headers: Record<string, unknown>): boolean {
+    return this.forwarding?.forwarder.arrivedFromEdge(rawHeaders, headers) ?? false;
+  }
+
+  /** A tunnel this edge cannot serve may be served by another edge of the cluster: admitted there, or refused as it was here. */
+  private elsewhere(host: string | undefined, refusal: Exclude<Admission, { ok: true }>): Admission | Promise<Admission> {
+    const name = this.registry.nameOf(host);
+    const { forwarding } = this;
+    if (forwarding === undefined || name === undefined || (refusal.code !== ErrorCode.NoTunnel && refusal.code !== ErrorCode.TunnelOffline)) return refusal;
+    return forwarding.holders(name).then((holders): Admission => {
+      if (holders === undefined) return refusal;
+      // Limits and rate are the holding edge's to apply: the request is one of its own there.
+      return { ok: true, name, protocol: holders.protocol as ProtocolType, session: forwarding.forwarder.routeTo(holders.edges), release: () => {} };
     });
   }
 
@@ -224,7 +255,20 @@ export function resolveRequestTarget(req: IncomingMessage): RequestTarget {
 /** The trace id of a W3C traceparent header (so the caller's trace continues), else a new one. */
 export function traceIdOf(traceparent: string | string[] | undefined): string {
   const match = typeof traceparent === 'string' ? /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent.trim()) : null;
-  return match?.[1] ?? randomBytes(16).toString('hex');
+  return match?.[1] ?? newTraceId();
+}
+
+/** Random bytes drawn 256 ids at a time (as randomUUID does): one system call per request showed in profiles. */
+const traceIdPool = Buffer.alloc(16 * 256);
+let traceIdOffset = traceIdPool.length;
+
+function newTraceId(): string {
+  if (traceIdOffset === traceIdPool.length) {
+    randomFillSync(traceIdPool);
+    traceIdOffset = 0;
+  }
+  traceIdOffset += 16;
+  return traceIdPool.toString('hex', traceIdOffset - 16, traceIdOffset);
 }
 
 /** The stricter of two byte limits where 0 or undefined means none. */

@@ -7,6 +7,7 @@ import { ErrorCode } from '../errors.js';
 import { isValidTunnelName, tunnelNameFromHost } from '../tunnel-names.js';
 import type { AgentSession } from './agent-session.js';
 import type { EdgeCluster } from './edge-cluster.js';
+import type { TunnelRoute } from './tunnel-route.js';
 import { TunnelRateLimiter } from './rate-limiter.js';
 
 interface TunnelEntry {
@@ -32,7 +33,7 @@ export interface RegisteredTunnel {
 export type Registration = { ok: true; name: string } | { ok: false; code: string; message: string };
 
 export type Admission =
-  | { ok: true; name: string; protocol: ProtocolType; session: AgentSession; release: () => void }
+  | { ok: true; name: string; protocol: ProtocolType; session: TunnelRoute; release: () => void }
   | { ok: false; code: string; message: string; retryAfterSeconds?: number; name?: string };
 
 /** How many names of departed tunnels to remember, to answer 502 rather than 404. */
@@ -57,6 +58,11 @@ export class TunnelRegistry {
   /** Public requests in flight over all tunnels. */
   get inflightRequests(): number {
     return this.inflight;
+  }
+
+  /** The tunnel name a Host asks for, if it names one of this domain. */
+  nameOf(host: string | undefined): string | undefined {
+    return tunnelNameFromHost(host, this.domain);
   }
 
   sessionOf(name: string): AgentSession | undefined {

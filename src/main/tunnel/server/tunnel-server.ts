@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { WebSocketServer } from 'ws';
-import type { ConfigSync, RegisterTunnel, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import type { ConfigSync, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
 import { ErrorCode } from '../errors.js';
 import { controlMessage } from '../messages.js';
@@ -15,6 +15,8 @@ import { raiseSessionWindows } from '../patches/grpc-session-window.js';
 import { malformedReason, tunnelService } from '../tunnel-codec.js';
 import { AgentSession, type DataStreamEvent } from './agent-session.js';
 import type { ClaimOwner, EdgeCluster } from './edge-cluster.js';
+import { TunnelNaming } from './tunnel-naming.js';
+import { EdgeForwarder } from './edge-forwarder.js';
 import { PublicListener, type PemPair } from './public-listener.js';
 import type { PublicRequestRecord } from './public-request-record.js';
 import { PublicRouter } from './public-router.js';
@@ -74,6 +76,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private readonly config: ConfigSync;
   private readonly sessions = new Map<string, AgentSession>();
   private readonly registry: TunnelRegistry;
+  private readonly forwarder: EdgeForwarder | undefined;
+  private readonly naming: TunnelNaming;
   private boundControlPort = 0;
   private started = false;
   private stopping = false;
@@ -84,7 +88,16 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     const limits = { ...defaultServerLimits, ...options.limits };
     this.config = { ...defaultConfigSync, maxWebsocketMessageBytes: limits.maxWebSocketMessageBytes, ...options.config };
     this.registry = new TunnelRegistry(options.domain, limits, options.clock, options.cluster);
+    this.naming = new TunnelNaming(this.registry, options.cluster, {
+      registered: (session, name, correlationId) => this.tunnelRegistered(session, name, correlationId),
+      refused: (session, asked, refusal, correlationId) => this.refuseTunnel(session, asked, refusal, correlationId),
+    });
     options.cluster?.on('claim-lost', (name, owner) => this.claimLost(name, owner));
+    // Agents on this edge hear of every edge that comes or goes, to hold sessions with several.
+    options.cluster?.on('edges', (edges) => {
+      const message = controlMessage({ $case: 'clusterEdges', value: { edges: edges.map((edge) => edge.advertise) } });
+      for (const session of this.sessions.values()) session.sendControl(message);
+    });
     this.grpcServer.addService(tunnelService, {
       controlStream: (call: Call) => this.onControlStream(call),
       proxy: (call: Call) => this.onProxyStream(call),
@@ -99,7 +112,13 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       perMessageDeflate: true,
     });
     this.wss.on('headers', (headers, req) => headers.push(...(acceptedHandshakes.get(req)?.headers ?? [])));
-    const router = new PublicRouter(this.registry, limits, this.wss, (record) => this.emit('request-end', record));
+    const { cluster } = options;
+    this.forwarder =
+      cluster === undefined
+        ? undefined
+        : new EdgeForwarder({ self: () => cluster.self, secret: () => cluster.edgeSecret, config: this.config, maxWebSocketMessageBytes: limits.maxWebSocketMessageBytes });
+    const forwarding = this.forwarder && cluster && { forwarder: this.forwarder, holders: (name: string) => cluster.holders(name) };
+    const router = new PublicRouter(this.registry, limits, this.wss, (record) => this.emit('request-end', record), forwarding);
     this.publicListener = new PublicListener(router, limits, this.config.initialWindowBytes, options.publicTls, (code) => router.headRefused(code));
   }
 
@@ -169,6 +188,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.stopping = true;
     for (const session of [...this.sessions.values()]) session.close('server stopping');
     await this.options.cluster?.leave();
+    this.forwarder?.close();
     await this.publicListener.close();
     this.wss.close();
     await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
@@ -210,10 +230,10 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       session.noteControlActivity();
       switch (payload?.$case) {
         case 'registerTunnel':
-          this.register(session, payload.value, message.requestId);
+          this.naming.register(session, payload.value, message.requestId);
           return;
         case 'unregisterTunnel':
-          if (this.registry.unregister(session, payload.value.name)) this.release(payload.value.name, session);
+          if (this.registry.unregister(session, payload.value.name)) this.naming.release(payload.value.name, session);
           return;
         case 'heartbeat':
           session.heartbeatReceived(payload.value);
@@ -237,7 +257,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     const session = new AgentSession(randomUUID(), agentId, identity, call, this.config, {
       closed: (closed, reason) => {
         this.sessions.delete(closed.id);
-        for (const name of this.registry.sessionClosed(closed)) this.release(name, closed);
+        for (const name of this.registry.sessionClosed(closed)) this.naming.release(name, closed);
         this.emit('agent-disconnected', closed.agentId, reason);
       },
       roundTrip: (ms) => this.emit('round-trip', agentId, ms),
@@ -245,49 +265,11 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     });
     this.sessions.set(session.id, session);
     session.sendControl(controlMessage({ $case: 'welcome', value: { sessionId: session.id, config: this.config } }));
+    const edges = this.options.cluster?.lastSeenEdges;
+    if (edges !== undefined && edges.length > 0) session.sendControl(controlMessage({ $case: 'clusterEdges', value: { edges: edges.map((edge) => edge.advertise) } }));
     session.startHeartbeats();
     this.emit('agent-connected', agentId);
     return session;
-  }
-
-  private register(session: AgentSession, request: RegisterTunnel, correlationId: string): void {
-    const checked = this.registry.check(session, request);
-    if (!checked.ok) {
-      this.refuseTunnel(session, request.name, checked, correlationId);
-    } else if (this.options.cluster === undefined) {
-      this.registry.commit(session, checked.name, request);
-      this.tunnelRegistered(session, checked.name, correlationId);
-    } else {
-      void this.registerInCluster(this.options.cluster, session, request, checked.name, correlationId);
-    }
-  }
-
-  /** Claims the name across the cluster first; a name picked at random that another agent holds is picked again. */
-  private async registerInCluster(cluster: EdgeCluster, session: AgentSession, request: RegisterTunnel, name: string, correlationId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const claimed = await cluster.claim(name, ownerOf(session));
-      if (session.isClosed) {
-        if (claimed.ok && this.registry.sessionOf(name) === undefined) this.release(name, session);
-        return;
-      }
-      if (!claimed.ok && claimed.code === ErrorCode.NameTaken && request.name === '' && attempt < 5) {
-        const again = this.registry.check(session, request);
-        if (again.ok) {
-          name = again.name;
-          continue;
-        }
-      }
-      // Checked again: another registration may have taken the name here meanwhile.
-      const checked = claimed.ok ? this.registry.check(session, { ...request, name }) : claimed;
-      if (!checked.ok) {
-        if (claimed.ok && this.registry.sessionOf(name) === undefined) this.release(name, session);
-        this.refuseTunnel(session, request.name, checked, correlationId);
-        return;
-      }
-      this.registry.commit(session, name, request);
-      this.tunnelRegistered(session, name, correlationId);
-      return;
-    }
   }
 
   private tunnelRegistered(session: AgentSession, name: string, correlationId: string): void {
@@ -299,11 +281,6 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private refuseTunnel(session: AgentSession, asked: string, refusal: { code: string; message: string }, correlationId: string): void {
     session.sendControl(controlMessage({ $case: 'error', value: { code: refusal.code, message: refusal.message, subject: asked } }, correlationId));
     this.emit('tunnel-refused', asked, refusal.code, refusal.message);
-  }
-
-  /** This edge no longer serves `name` for that agent: the cluster may give it to another. */
-  private release(name: string, session: AgentSession): void {
-    void this.options.cluster?.release(name, ownerOf(session));
   }
 
   /** Another agent holds a name this edge served (the shared state was lost and came back): the agent here hears it is gone. */
@@ -332,8 +309,4 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     }
     session.attachProxy(call);
   }
-}
-
-function ownerOf(session: AgentSession): ClaimOwner {
-  return { agentId: session.agentId, tokenLabel: session.identity.label };
 }

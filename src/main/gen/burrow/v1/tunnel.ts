@@ -172,6 +172,7 @@ export interface TunnelMessage {
     | { $case: "heartbeat"; value: Heartbeat }
     | { $case: "configSync"; value: ConfigSync }
     | { $case: "error"; value: ErrorMessage }
+    | { $case: "clusterEdges"; value: ClusterEdges }
     | undefined;
   /** Propagated into logs on both sides so one request can be followed. */
   traceId: string;
@@ -277,6 +278,16 @@ export interface Hello {
 export interface Welcome {
   sessionId: string;
   config?: ConfigSync | undefined;
+}
+
+/**
+ * Server -> agent, for an edge in a cluster: the control addresses of the
+ * cluster's live edges, this one included; sent after Welcome and whenever
+ * they change. An agent may hold sessions with several of them (high
+ * availability).
+ */
+export interface ClusterEdges {
+  edges: string[];
 }
 
 /** Settings the server imposes; sent in Welcome and again whenever they change. */
@@ -391,6 +402,9 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
         break;
       case "error":
         ErrorMessage.encode(message.payload.value, writer.uint32(218).fork()).join();
+        break;
+      case "clusterEdges":
+        ClusterEdges.encode(message.payload.value, writer.uint32(226).fork()).join();
         break;
     }
     if (message.traceId !== "") {
@@ -556,6 +570,14 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
             message.payload = { $case: "error", value: ErrorMessage.decode(reader, reader.uint32()) };
             continue;
           }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.payload = { $case: "clusterEdges", value: ClusterEdges.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 30: {
             if (tag !== 242) {
               break;
@@ -641,6 +663,10 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
         ? { $case: "configSync", value: ConfigSync.fromJSON(object.config_sync) }
         : isSet(object.error)
         ? { $case: "error", value: ErrorMessage.fromJSON(object.error) }
+        : isSet(object.clusterEdges)
+        ? { $case: "clusterEdges", value: ClusterEdges.fromJSON(object.clusterEdges) }
+        : isSet(object.cluster_edges)
+        ? { $case: "clusterEdges", value: ClusterEdges.fromJSON(object.cluster_edges) }
         : undefined,
       traceId: isSet(object.traceId)
         ? globalThis.String(object.traceId)
@@ -691,6 +717,8 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
       obj.configSync = ConfigSync.toJSON(message.payload.value);
     } else if (message.payload?.$case === "error") {
       obj.error = ErrorMessage.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "clusterEdges") {
+      obj.clusterEdges = ClusterEdges.toJSON(message.payload.value);
     }
     if (message.traceId !== "") {
       obj.traceId = message.traceId;
@@ -794,6 +822,12 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
       case "error": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "error", value: ErrorMessage.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "clusterEdges": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "clusterEdges", value: ClusterEdges.fromPartial(object.payload.value) };
         }
         break;
       }
@@ -1878,6 +1912,73 @@ export const Welcome: MessageFns<Welcome> = {
     message.config = (object.config !== undefined && object.config !== null)
       ? ConfigSync.fromPartial(object.config)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseClusterEdges(): ClusterEdges {
+  return { edges: [] };
+}
+
+export const ClusterEdges: MessageFns<ClusterEdges> = {
+  encode(message: ClusterEdges, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.edges) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterEdges {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterEdges();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.edges.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClusterEdges {
+    return { edges: globalThis.Array.isArray(object?.edges) ? object.edges.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: ClusterEdges): unknown {
+    const obj: any = {};
+    if (message.edges?.length) {
+      obj.edges = message.edges;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClusterEdges>, I>>(base?: I): ClusterEdges {
+    return ClusterEdges.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClusterEdges>, I>>(object: I): ClusterEdges {
+    const message = createBaseClusterEdges();
+    message.edges = object.edges?.map((e) => e) || [];
     return message;
   },
 };

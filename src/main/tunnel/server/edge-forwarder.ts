@@ -1,0 +1,174 @@
+// In a cluster, a public request for a tunnel this edge holds no stream for
+// goes on, once, to an edge that does. The hop reuses the agent's own
+// exchanges (local-exchanges.ts) with the other edge's public port as the
+// "local service": streaming, credit, WebSocket frames and gRPC trailers
+// behave exactly as through a tunnel. The edge is picked by connecting to
+// it first, so one that died a moment ago is passed over rather than
+// failing the request. The hop is marked with a header only edges can make
+// (an HMAC with the cluster's shared secret); an edge that receives it never
+// forwards again, and no agent ever sees it.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { connect } from 'node:net';
+import type { ConfigSync, Header, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { LocalExchanges, type DataLink } from '../agent/local-exchanges.js';
+import type { LocalTarget } from '../agent/local-target.js';
+import { ErrorCode } from '../errors.js';
+import type { Exchange } from '../exchange.js';
+import { parseHostPort } from '../host-port.js';
+import { resetMessage } from '../messages.js';
+import type { EdgeRecord } from './edge-cluster.js';
+import type { TunnelRoute } from './tunnel-route.js';
+
+export const edgeHopHeader = 'x-burrow-edge-hop';
+
+/** How long to wait for an edge to accept a connection before trying the next one. */
+const connectTimeoutMs = 1_000;
+
+export interface EdgeForwarderOptions {
+  /** This edge's advertised address. */
+  self(): string;
+  /** The cluster's shared secret. */
+  secret(): string;
+  config: ConfigSync;
+  maxWebSocketMessageBytes: number;
+}
+
+export class EdgeForwarder {
+  /** Public exchanges being forwarded, by request id. */
+  private readonly exchanges = new Map<string, Exchange>();
+  /** The edge each forwarded request went to. */
+  private readonly peers = new Map<string, LocalTarget>();
+  /** Messages of a request whose edge is still being picked, in order. */
+  private readonly waiting = new Map<string, TunnelMessage[]>();
+  private readonly toEdges: LocalExchanges;
+  private readonly link: DataLink;
+
+  constructor(private readonly options: EdgeForwarderOptions) {
+    this.toEdges = new LocalExchanges(
+      (_tunnel, requestId) => this.peers.get(requestId),
+      () => {},
+    );
+    this.link = {
+      // What the other edge answers goes to the public exchange, a turn later as if from the network.
+      send: (message) => {
+        queueMicrotask(() => this.exchanges.get(message.requestId)?.receive(message));
+        return true;
+      },
+      windowBytes: options.config.initialWindowBytes,
+      maxWebSocketMessageBytes: options.maxWebSocketMessageBytes,
+    };
+  }
+
+  /** A route for one request to whichever of `edges` answers first. */
+  routeTo(edges: readonly EdgeRecord[]): TunnelRoute {
+    return {
+      identity: {},
+      config: this.options.config,
+      windowBytes: this.options.config.initialWindowBytes,
+      send: (message) => {
+        this.send(message, edges);
+        return true;
+      },
+      track: (exchange) => this.exchanges.set(exchange.requestId, exchange),
+      forget: (exchange) => {
+        if (this.exchanges.get(exchange.requestId) !== exchange) return;
+        this.exchanges.delete(exchange.requestId);
+        this.peers.delete(exchange.requestId);
+        this.waiting.delete(exchange.requestId);
+      },
+    };
+  }
+
+  /**
+   * True when the request came from another edge of the cluster (it is not
+   * to be forwarded again). The mark is taken off the request either way:
+   * a client cannot forge it, and no agent sees it.
+   */
+  arrivedFromEdge(rawHeaders: string[], headers: Record<string, unknown>): boolean {
+    let proven = false;
+    for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
+      if (rawHeaders[i]!.toLowerCase() !== edgeHopHeader) continue;
+      proven ||= this.proves(rawHeaders[i + 1]!);
+      rawHeaders.splice(i, 2);
+    }
+    delete headers[edgeHopHeader];
+    return proven;
+  }
+
+  close(): void {
+    this.toEdges.abortAll(ErrorCode.TunnelOffline, 'the edge is stopping');
+    this.toEdges.close();
+  }
+
+  private send(message: TunnelMessage, edges: readonly EdgeRecord[]): void {
+    const { requestId } = message;
+    const queued = this.waiting.get(requestId);
+    if (queued !== undefined) {
+      queued.push(message);
+      return;
+    }
+    if (message.payload?.$case !== 'requestHead') {
+      queueMicrotask(() => this.toEdges.receive(message, this.link));
+      return;
+    }
+    const head = message.payload.value;
+    head.headers = [...head.headers.filter((h) => h.name.toLowerCase() !== edgeHopHeader), this.mark()];
+    this.waiting.set(requestId, [message]);
+    void firstReachable(edges).then((peer) => {
+      const messages = this.waiting.get(requestId);
+      this.waiting.delete(requestId);
+      if (messages === undefined) return;
+      if (peer === undefined) {
+        const names = edges.map((edge) => edge.advertise).join(', ');
+        this.link.send(resetMessage(requestId, message.protocolType, ErrorCode.TunnelOffline, `tunnel ${head.tunnel}: no edge serving it answered (${names})`));
+        return;
+      }
+      // HTTP/2 names the tunnel's host as :authority, as the client did; HTTP/1.1 keeps its Host header.
+      const host = head.headers.find((h) => h.name.toLowerCase() === 'host')?.value;
+      this.peers.set(requestId, { ...peer, ...(host !== undefined && { authority: host }) });
+      for (const each of messages) this.toEdges.receive(each, this.link);
+    });
+  }
+
+  private mark(): Header {
+    const self = this.options.self();
+    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)}` };
+  }
+
+  private proves(value: string): boolean {
+    const [edge, signature] = value.trim().split(/\s+/);
+    const secret = this.options.secret();
+    if (edge === undefined || signature === undefined || secret === '') return false;
+    const expected = Buffer.from(sign(secret, edge));
+    const given = Buffer.from(signature);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+}
+
+function sign(secret: string, edge: string): string {
+  return createHmac('sha256', secret).update(`burrow edge hop ${edge}`).digest('hex');
+}
+
+/** The public address of the first of `edges`, in random order, that accepts a connection. */
+async function firstReachable(edges: readonly EdgeRecord[]): Promise<LocalTarget | undefined> {
+  const shuffled = [...edges].sort(() => Math.random() - 0.5);
+  for (const edge of shuffled) {
+    const target = { host: parseHostPort(edge.advertise).host, port: edge.publicPort };
+    if (await accepts(target)) return target;
+  }
+  return undefined;
+}
+
+function accepts({ host, port }: LocalTarget): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), connectTimeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}

@@ -1,0 +1,123 @@
+// A public request arriving at an edge that holds no stream for its tunnel
+// goes on, once, to an edge that does: HTTP streamed both ways, WebSocket
+// frames and gRPC streams and trailers as through the tunnel itself. The
+// hop's mark is the edges' own: a client cannot forge it, no service sees it.
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { RedisEdgeCluster } from '../../src/main/cluster/redis-edge-cluster.js';
+import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
+import { edgeHopHeader } from '../../src/main/tunnel/server/edge-forwarder.js';
+import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
+import { eventually, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
+import { echoClient, startEchoBackend, type EchoResponse } from '../helpers/grpc-echo.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+
+let redis: RedisServer;
+let backend: Backend;
+let grpcBackend: Awaited<ReturnType<typeof startEchoBackend>>;
+let holding: TunnelServer;
+let forwarding: TunnelServer;
+let agent: TunnelAgent;
+const seenHeaders: IncomingHttpHeaders[] = [];
+
+const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+beforeAll(async () => {
+  redis = await startRedis();
+  backend = await startBackend((req, res) => {
+    seenHeaders.push(req.headers);
+    const hash = createHash('sha256');
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+    });
+    req.on('end', () => res.end(JSON.stringify({ size, sha: hash.digest('hex'), path: req.url })));
+  });
+  new WebSocketServer({ server: backend.server }).on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  grpcBackend = await startEchoBackend();
+  const edge = async (): Promise<TunnelServer> => {
+    const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost', cluster: new RedisEdgeCluster({ url: redis.url, domain: 'localhost', edgeLeaseMs: 1_000 }) });
+    await server.start();
+    return server;
+  };
+  [holding, forwarding] = [await edge(), await edge()];
+  agent = new TunnelAgent({
+    server: `127.0.0.1:${holding.controlPort}`,
+    tunnels: [
+      { name: 'app', protocol: 'http', target: String(backend.port) },
+      { name: 'rpc', protocol: 'grpc', target: String(grpcBackend.port) },
+    ],
+  });
+  const live = waitForLive(agent, 2);
+  agent.start();
+  await live;
+  // The forwarding edge knows the holding one (its lease is renewed every third of a second).
+  await eventually(() => forwarding.readiness().ready, 'the forwarding edge ready');
+});
+
+afterAll(async () => {
+  agent?.stop();
+  await forwarding?.stop();
+  await holding?.stop();
+  grpcBackend?.stop();
+  await backend?.close();
+  await redis?.stop();
+});
+
+describe('a request at an edge that does not hold its tunnel', () => {
+  it('goes on to the edge that does, a streamed body intact, and the mark of the hop reaches no service', async () => {
+    expect(forwarding.tunnels()).toEqual([]);
+    const body = randomBytes(8 * 1024 * 1024 + 17);
+    const answer = await publicRequest({ port: forwarding.publicPort, host: 'app.localhost', method: 'POST', path: '/upload', body });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body.toString())).toEqual({ size: body.length, sha: sha(body), path: '/upload' });
+    expect(seenHeaders.at(-1)![edgeHopHeader]).toBeUndefined();
+  });
+
+  it('is not fooled by a client forging the mark: the request is forwarded as any other, the forgery dropped', async () => {
+    const answer = await publicRequest({ port: forwarding.publicPort, host: 'app.localhost', path: '/forged', headers: { [edgeHopHeader]: `${forwarding.controlPort} 00ff` } });
+    expect(answer.status).toBe(200);
+    expect(seenHeaders.at(-1)![edgeHopHeader]).toBeUndefined();
+    // Straight to the holding edge, a forged mark is dropped as well.
+    expect((await publicRequest({ port: holding.publicPort, host: 'app.localhost', path: '/forged', headers: { [edgeHopHeader]: 'x y' } })).status).toBe(200);
+    expect(seenHeaders.at(-1)![edgeHopHeader]).toBeUndefined();
+  });
+
+  it('answers 404 for a name no edge holds, without a loop', async () => {
+    const answer = await publicRequest({ port: forwarding.publicPort, host: 'nobody.localhost' });
+    expect([answer.status, answer.headers['x-burrow-error']]).toEqual([404, 'BURROW_E_NO_TUNNEL']);
+  });
+
+  it('carries WebSocket frames both ways', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${forwarding.publicPort}/socket`, { headers: { host: 'app.localhost' }, maxPayload: 8 * 1024 * 1024 });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    for (const payload of [Buffer.from('hello'), randomBytes(2 * 1024 * 1024)]) {
+      const echoed = new Promise<Buffer>((resolve) => ws.once('message', (data: Buffer) => resolve(data)));
+      ws.send(payload, { binary: true });
+      expect(sha(await echoed)).toBe(sha(payload));
+    }
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.close(4001, 'bye');
+    expect(await closed).toBe(4001);
+  });
+
+  it('carries a gRPC bidirectional stream with its trailers, and a failing call its status', async () => {
+    const client = echoClient(forwarding.publicPort, 'rpc');
+    const call = client.bidi() as grpc.ClientDuplexStream<object, EchoResponse>;
+    const replies: string[] = [];
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('data', (reply: EchoResponse) => replies.push(reply.text));
+    for (const text of ['a', 'b', 'c']) call.write({ text });
+    call.end();
+    expect([replies, (await status).code]).toEqual([['echo:a', 'echo:b', 'echo:c'], grpc.status.OK]);
+    const unaryStatus = await new Promise<grpc.StatusObject>((resolve) => (client.unary({ text: 'hi' }, () => {}) as grpc.ClientUnaryCall).on('status', resolve));
+    expect([unaryStatus.code, unaryStatus.metadata.get('x-trailer')]).toEqual([grpc.status.OK, ['from-backend']]);
+    const failed = await new Promise<grpc.ServiceError | null>((resolve) => client.unary({ failWith: grpc.status.NOT_FOUND }, (error: grpc.ServiceError | null) => resolve(error)));
+    expect(failed?.code).toBe(grpc.status.NOT_FOUND);
+    client.close();
+  });
+});
