@@ -78,6 +78,15 @@ describe('a request at an edge that does not hold its tunnel', () => {
     expect(seenHeaders.at(-1)![edgeHopHeader]).toBeUndefined();
   });
 
+  it('keeps one trace id on both edges: the access logs of the hop and of the holding edge match', async () => {
+    const traces = (server: TunnelServer): Promise<string> => new Promise((resolve) => server.once('request-end', (record) => resolve(record.traceId)));
+    const [atForwarding, atHolding] = [traces(forwarding), traces(holding)];
+    expect((await publicRequest({ port: forwarding.publicPort, host: 'app.localhost', path: '/traced' })).status).toBe(200);
+    const [forwardedTrace, heldTrace] = await Promise.all([atForwarding, atHolding]);
+    expect(forwardedTrace).toMatch(/^[\da-f]{32}$/);
+    expect(heldTrace).toBe(forwardedTrace);
+  });
+
   it('is not fooled by a client forging the mark: the request is forwarded as any other, the forgery dropped', async () => {
     const answer = await publicRequest({ port: forwarding.publicPort, host: 'app.localhost', path: '/forged', headers: { [edgeHopHeader]: `${forwarding.controlPort} 00ff` } });
     expect(answer.status).toBe(200);

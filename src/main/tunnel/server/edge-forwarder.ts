@@ -80,19 +80,20 @@ export class EdgeForwarder {
   }
 
   /**
-   * True when the request came from another edge of the cluster (it is not
-   * to be forwarded again). The mark is taken off the request either way:
-   * a client cannot forge it, and no agent sees it.
+   * When the request came from another edge of the cluster (it is not to be
+   * forwarded again): the trace id it goes by there ('' if none); undefined
+   * otherwise. The mark is taken off the request either way: a client cannot
+   * forge it, and no agent sees it.
    */
-  arrivedFromEdge(rawHeaders: string[], headers: Record<string, unknown>): boolean {
-    let proven = false;
+  arrivedFromEdge(rawHeaders: string[], headers: Record<string, unknown>): string | undefined {
+    let traceId: string | undefined;
     for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
       if (rawHeaders[i]!.toLowerCase() !== edgeHopHeader) continue;
-      proven ||= this.proves(rawHeaders[i + 1]!);
+      traceId ??= this.proven(rawHeaders[i + 1]!);
       rawHeaders.splice(i, 2);
     }
     delete headers[edgeHopHeader];
-    return proven;
+    return traceId;
   }
 
   close(): void {
@@ -112,7 +113,7 @@ export class EdgeForwarder {
       return;
     }
     const head = message.payload.value;
-    head.headers = [...head.headers.filter((h) => h.name.toLowerCase() !== edgeHopHeader), this.mark()];
+    head.headers = [...head.headers.filter((h) => h.name.toLowerCase() !== edgeHopHeader), this.mark(message.traceId)];
     this.waiting.set(requestId, [message]);
     void firstReachable(edges).then((peer) => {
       const messages = this.waiting.get(requestId);
@@ -130,18 +131,21 @@ export class EdgeForwarder {
     });
   }
 
-  private mark(): Header {
+  /** "EDGE SIGNATURE TRACE": who forwarded, proof it is an edge, and the trace the request goes on in. */
+  private mark(traceId: string): Header {
     const self = this.options.self();
-    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)}` };
+    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)} ${traceId}`.trim() };
   }
 
-  private proves(value: string): boolean {
-    const [edge, signature] = value.trim().split(/\s+/);
+  /** The trace id of a mark an edge made; undefined for any other. */
+  private proven(value: string): string | undefined {
+    const [edge, signature, traceId = ''] = value.trim().split(/\s+/);
     const secret = this.options.secret();
-    if (edge === undefined || signature === undefined || secret === '') return false;
+    if (edge === undefined || signature === undefined || secret === '') return undefined;
     const expected = Buffer.from(sign(secret, edge));
     const given = Buffer.from(signature);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    return /^[\da-f]{32}$/.test(traceId) ? traceId : '';
   }
 }
 

@@ -51,8 +51,9 @@ export class PublicRouter {
   ) {}
 
   onHttp1Request(req: IncomingMessage, res: ServerResponse): void {
-    const fromEdge = this.fromEdge(req.rawHeaders, req.headers);
-    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: traceIdOf(req.headers.traceparent) };
+    const hop = this.hopFrom(req.rawHeaders, req.headers);
+    const fromEdge = hop !== undefined;
+    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop || traceIdOf(req.headers.traceparent) };
     const target = resolveRequestTarget(req);
     if (!target.ok) {
       res.shouldKeepAlive = false;
@@ -88,8 +89,9 @@ export class PublicRouter {
   }
 
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const fromEdge = this.fromEdge(req.rawHeaders, req.headers);
-    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: traceIdOf(req.headers.traceparent) };
+    const hop = this.hopFrom(req.rawHeaders, req.headers);
+    const fromEdge = hop !== undefined;
+    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop || traceIdOf(req.headers.traceparent) };
     const target = resolveRequestTarget(req);
     const refuse = (refusal: Refusal): void => {
       socket.end(rawErrorAnswer(refusal.code, refusal.message, refusal.retryAfterSeconds));
@@ -119,10 +121,11 @@ export class PublicRouter {
 
   onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
     stream.on('error', () => {});
-    const fromEdge = this.fromEdge(rawHeaders, headers);
+    const hop = this.hopFrom(rawHeaders, headers);
+    const fromEdge = hop !== undefined;
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
-    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: traceIdOf(headers.traceparent) };
+    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop || traceIdOf(headers.traceparent) };
     this.admit(side.authority, fromEdge, arrival, () => stream.destroyed, (admission) => {
       if (admission.ok) {
         this.http2Admitted(side, headers, isGrpc, arrival, admission);
@@ -171,9 +174,9 @@ export class PublicRouter {
     });
   }
 
-  /** Whether another edge of the cluster sent this request (its mark is taken off either way). */
-  private fromEdge(rawHeaders: string[], headers: Record<string, unknown>): boolean {
-    return this.forwarding?.forwarder.arrivedFromEdge(rawHeaders, headers) ?? false;
+  /** When another edge of the cluster sent this request, the trace it goes by there ('' if none); its mark is taken off either way. */
+  private hopFrom(rawHeaders: string[], headers: Record<string, unknown>): string | undefined {
+    return this.forwarding?.forwarder.arrivedFromEdge(rawHeaders, headers);
   }
 
   /** A tunnel this edge cannot serve may be served by another edge of the cluster: admitted there, or refused as it was here. */
