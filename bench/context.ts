@@ -1,7 +1,7 @@
-// What every scenario gets: where the backend is directly and through the
-// tunnel, the PIDs to watch, and how long to run.
+// What every scenario gets: where the backend is directly, through the
+// tunnel and (with --frp) through frp, the PIDs to watch, and how long to run.
 export interface Target {
-  label: 'direct' | 'tunnel';
+  label: 'direct' | 'tunnel' | 'frp';
   port: number;
   /** Host header for HTTP and WebSocket. */
   host: string;
@@ -13,7 +13,9 @@ export interface Target {
 export interface BenchContext {
   direct: Target;
   tunnel: Target;
-  pids: { server: number; agent: number };
+  /** frp's HTTP proxy to the same backend, when the run was given --frp. */
+  frp?: Target;
+  pids: { server: number; agent: number; frpServer?: number; frpAgent?: number };
   quick: boolean;
   /** One progress line. */
   say(line: string): void;
@@ -25,7 +27,8 @@ export interface Figure {
   unit: string;
   direct?: number;
   tunnel?: number;
-  /** False where the two columns are not direct vs tunnel (server / agent RSS): no ratio. */
+  frp?: number;
+  /** False where the two columns are not direct vs tunnel (server / agent RSS): no tunnel/direct ratio. */
   ratio?: boolean;
   /** Anything else worth keeping (latencies, RSS, tool). */
   extra?: Record<string, number | string>;

@@ -1,11 +1,13 @@
-// `npm run bench [-- --quick] [--only small,proxy,bulk,pipe,stream,slow,websocket,grpc,h2load,cluster] [--load autocannon]`:
-// starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1, measures
-// each scenario directly and through the tunnel in the same run, prints a
-// table and writes bench/results/*.json. Figures only; nothing is asserted.
+// `npm run bench [-- --quick] [--only small,proxy,bulk,...] [--load autocannon] [--frp DIR]`:
+// starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1 (and
+// frps and frpc from DIR), measures each scenario directly and through the
+// tunnel (and frp) in the same run, prints a table and writes
+// bench/results/*.json. Figures only; nothing is asserted.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext, Figure } from './context.js';
+import { frpProblem, startFrp } from './frp.js';
 import { machine, table, writeJson } from './report.js';
 import { useAutocannon } from './load.js';
 import { removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
@@ -32,7 +34,7 @@ const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(`usage: npm run bench -- [--quick] [--only ${Object.keys(scenarios).join(',')}] [--load autocannon]\n`);
+  process.stdout.write(`usage: npm run bench -- [--quick] [--only ${Object.keys(scenarios).join(',')}] [--load autocannon] [--frp DIR]\n`);
   process.exit(0);
 }
 const quick = args.includes('--quick');
@@ -44,6 +46,13 @@ if (loadIndex >= 0) {
   }
   useAutocannon();
 }
+// frp's rows are optional: without --frp, or with a DIR lacking frps/frpc, the run says so and goes on.
+const frpIndex = args.indexOf('--frp');
+const frpDir = frpIndex >= 0 ? args[frpIndex + 1] : undefined;
+if (frpIndex >= 0 && (frpDir === undefined || frpDir.startsWith('--'))) {
+  process.stderr.write('bench: --frp takes the directory holding frps and frpc\n');
+  process.exit(2);
+}
 const onlyIndex = args.indexOf('--only');
 const selected = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',') : Object.keys(scenarios);
 const unknown = selected.filter((name) => !(name in scenarios));
@@ -53,12 +62,14 @@ if (unknown.length > 0) {
 }
 // The slowest full scenario (four 1 GiB transfers) takes well under a minute;
 // a hung one must not hold the run, so it is abandoned and the next starts.
-const scenarioTimeoutMs = 2 * 60_000;
+const scenarioTimeoutMs = 4 * 60_000;
 const say = (line: string): void => void process.stdout.write(`  ${line}\n`);
 const burrow = (...rest: string[]): [string, string[]] => [process.execPath, [join(repoRoot, 'bin/burrow.js'), ...rest]];
 
 async function main(): Promise<void> {
-  process.stdout.write(`burrow bench${quick ? ' (quick)' : ''} on ${JSON.stringify(machine())}\n`);
+  // Once, before anything runs: editing a source mid-run must not relabel what ran.
+  const ranOn = machine();
+  process.stdout.write(`burrow bench${quick ? ' (quick)' : ''} on ${JSON.stringify(ranOn)}\n`);
   const backend = startProcess('backend', process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/backend.ts')]);
   const ports = JSON.parse(await backend.line(/^\{/)) as { http: number; grpc: number };
   const server = startProcess('burrow server', ...burrow('server', '--control', '127.0.0.1:0', '--public', '127.0.0.1:0', '--token', 'bench-token'));
@@ -71,15 +82,28 @@ async function main(): Promise<void> {
   const agent = startProcess('burrow agent', ...burrow('start', '--config', config, '--no-inspect'));
   await Promise.all([agent.line(/^tunnel bench: /), agent.line(/^tunnel benchg: /)]);
   say(`backend pid ${backend.pid}, server pid ${server.pid}, agent pid ${agent.pid}; public port ${publicPort}`);
+  const problem = frpDir === undefined ? 'no --frp DIR given' : frpProblem(frpDir);
+  const frp = problem === undefined ? await startFrp(frpDir!, ports.http, 'bench.localhost') : undefined;
+  say(frp ? `frps pid ${frp.serverPid}, frpc pid ${frp.agentPid}; frp public port ${frp.publicPort}` : `frp rows skipped: ${problem}`);
+  const pids = { server: server.pid, agent: agent.pid, ...(frp && { frpServer: frp.serverPid, frpAgent: frp.agentPid }) };
+  // Each side's server and agent, Burrow against frp: MiB, as the goals are put.
+  const sides = (['server', 'agent'] as const).map((side) => ({ side, burrow: pids[side], frp: side === 'server' ? pids.frpServer : pids.frpAgent }));
+  const rssRows = (when: string, rss: (pid: number) => number = rssBytes): Figure[] =>
+    sides.map(({ side, burrow, frp }) => ({ scenario: `RSS ${when}, ${side} side`, unit: 'MiB', tunnel: rss(burrow) / 2 ** 20, ...(frp && { frp: rss(frp) / 2 ** 20 }), ratio: false }));
+  const peaks = new Map<number, number>();
+  const samplePeaks = setInterval(() => {
+    for (const pid of Object.values(pids)) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, rssBytes(pid) || 0));
+  }, 250);
   // At rest: connected, tunnels registered, no traffic yet.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const figures: Figure[] = [{ scenario: 'RSS at rest (server / agent)', unit: 'MB', direct: rssBytes(server.pid) / 1e6, tunnel: rssBytes(agent.pid) / 1e6, ratio: false }];
-  say(`at rest: server ${figures[0]!.direct!.toFixed(0)} MB, agent ${figures[0]!.tunnel!.toFixed(0)} MB`);
+  const figures: Figure[] = rssRows('at rest');
+  say(`at rest: ${figures.map((f) => `${f.scenario.replace('RSS at rest, ', '')} ${f.tunnel!.toFixed(1)} MiB${f.frp ? ` (frp ${f.frp.toFixed(1)})` : ''}`).join(', ')}`);
 
   const ctx: BenchContext = {
     direct: { label: 'direct', port: ports.http, host: `127.0.0.1:${ports.http}`, grpcAddress: `127.0.0.1:${ports.grpc}` },
     tunnel: { label: 'tunnel', port: publicPort, host: 'bench.localhost', grpcAddress: `127.0.0.1:${publicPort}`, grpcAuthority: 'benchg.localhost' },
-    pids: { server: server.pid, agent: agent.pid },
+    ...(frp && { frp: { label: 'frp' as const, port: frp.publicPort, host: 'bench.localhost', grpcAddress: '' } }),
+    pids,
     quick,
     say,
   };
@@ -95,9 +119,14 @@ async function main(): Promise<void> {
       clearTimeout(timer);
     }
   }
-  figures.push({ scenario: 'RSS after the run (server / agent)', unit: 'MB', direct: rssBytes(server.pid) / 1e6, tunnel: rssBytes(agent.pid) / 1e6, ratio: false });
+  clearInterval(samplePeaks);
+  figures.push(...rssRows('peak during the run', (pid) => peaks.get(pid) ?? NaN), ...rssRows('right after the run'));
+  // Burrow gives memory back once its event loop has been quiet for a while (up to 10 s).
+  say('waiting 12 s of quiet for the after-load memory figure');
+  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  figures.push(...rssRows('after the run, 12 s quiet'));
   // The machine again above the table, so the table can be quoted with it.
-  process.stdout.write(`\n${Object.entries(machine()).map(([key, value]) => `${key}: ${value}`).join('\n')}\n\n${table(figures)}\n\nwrote ${writeJson(figures, quick)}\n`);
+  process.stdout.write(`\n${Object.entries(ranOn).map(([key, value]) => `${key}: ${value}`).join('\n')}\n\n${table(figures)}\n\nwrote ${writeJson(figures, quick, ranOn)}\n`);
 }
 
 main()

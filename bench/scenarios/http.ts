@@ -1,6 +1,8 @@
-// HTTP scenarios: small GETs (requests/s and latency), 1 MiB bodies both
-// ways (MB/s), a streamed download and upload of 1 GiB (MB/s and the peak
-// memory of server and agent), and a slow reader's effect on small requests.
+// HTTP scenarios: small GETs (requests/s and latency) and 1 MiB bodies both
+// ways (MB/s, p99, CPU per side), beside frp when given, as medians of
+// alternating rounds; a streamed download and upload of 1 GiB (MB/s and the
+// peak memory of server and agent); a slow reader's effect on small requests.
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import type { BenchContext, Figure, Target } from '../context.js';
@@ -10,36 +12,98 @@ import { peakRss, rssBytes } from '../processes.js';
 const MiB = 1024 * 1024;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 
+/** Direct, Burrow and (with --frp) frp, in a rotated order each round so no side always runs first on a warm or cold machine. */
+function sides(ctx: BenchContext): Target[] {
+  return ctx.frp === undefined ? [ctx.direct, ctx.tunnel] : [ctx.direct, ctx.tunnel, ctx.frp];
+}
+
+async function alternating<T>(ctx: BenchContext, measure: (target: Target) => Promise<T>): Promise<Map<Target['label'], T[]>> {
+  const rounds = ctx.quick ? 1 : 3;
+  const results = new Map<Target['label'], T[]>();
+  const targets = sides(ctx);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + round) % targets.length]!;
+      results.set(target.label, [...(results.get(target.label) ?? []), await measure(target)]);
+    }
+  }
+  return results;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** One figure from the medians of each side's rounds. */
+function medianFigure<T>(scenario: string, unit: string, results: Map<Target['label'], T[]>, pick: (result: T) => number, extra?: Figure['extra']): Figure {
+  const figure: Figure = { scenario, unit, ...(extra && { extra }) };
+  for (const [label, list] of results) figure[label] = median(list.map(pick));
+  return figure;
+}
+
 export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 10;
-  const results = [];
-  for (const target of [ctx.direct, ctx.tunnel]) {
+  const results = await alternating(ctx, async (target) => {
     const result = await runLoad({ port: target.port, host: target.host, path: '/small', connections: 50, seconds });
     ctx.say(`small GET ${target.label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.tool})`);
-    results.push(result);
-  }
-  const [direct, tunnel] = results as [(typeof results)[0], (typeof results)[0]];
+    return result;
+  });
+  const errors = [...results.values()].flat().reduce((sum, result) => sum + result.errors, 0);
   return [
-    { scenario: 'small GET, 50 connections', unit: 'req/s', direct: direct.requestsPerSecond, tunnel: tunnel.requestsPerSecond, extra: { tool: tunnel.tool, errors: direct.errors + tunnel.errors } },
-    { scenario: 'small GET p50', unit: 'ms', direct: direct.p50Ms, tunnel: tunnel.p50Ms },
-    { scenario: 'small GET p99', unit: 'ms', direct: direct.p99Ms, tunnel: tunnel.p99Ms },
+    medianFigure('small GET, 50 connections', 'req/s', results, (r) => r.requestsPerSecond, { tool: results.get('tunnel')![0]!.tool, errors }),
+    medianFigure('small GET p50', 'ms', results, (r) => r.p50Ms),
+    medianFigure('small GET p99', 'ms', results, (r) => r.p99Ms),
   ];
 }
+
+/** CPU time a process has used, in seconds (Linux: utime + stime). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name, which may hold spaces: state is [0], utime [11], stime [12].
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return NaN;
+  }
+}
+const ticksPerSecond = 100;
 
 export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 5;
   const figures: Figure[] = [];
-  for (const [scenario, path, body] of [
-    ['1 MiB responses, 8 connections', '/1mib', undefined],
-    ['1 MiB uploads, 8 connections', '/sink', Buffer.alloc(MiB, 'u')],
+  const sidePids: Partial<Record<Target['label'], { server?: number; agent?: number }>> = {
+    tunnel: { server: ctx.pids.server, agent: ctx.pids.agent },
+    frp: { server: ctx.pids.frpServer, agent: ctx.pids.frpAgent },
+  };
+  for (const [kind, path, body] of [
+    ['responses', '/1mib', undefined],
+    ['uploads', '/sink', Buffer.alloc(MiB, 'u')],
   ] as const) {
-    const figure: Figure = { scenario, unit: 'MB/s' };
-    for (const target of [ctx.direct, ctx.tunnel]) {
+    const results = await alternating(ctx, async (target) => {
+      const pids = sidePids[target.label];
+      const before = { server: cpuSeconds(pids?.server), agent: cpuSeconds(pids?.agent) };
       const result = await runLoad({ port: target.port, host: target.host, path, connections: 8, seconds, body });
-      figure[target.label] = (result.requestsPerSecond * MiB) / 1e6;
-      ctx.say(`${scenario} ${target.label}: ${figure[target.label]!.toFixed(0)} MB/s`);
-    }
-    figures.push(figure);
+      // CPU per 1,000 bodies: comparable across sides whatever each one's rate.
+      const thousands = (result.requestsPerSecond * seconds) / 1000;
+      const cpu = { server: (cpuSeconds(pids?.server) - before.server) / thousands, agent: (cpuSeconds(pids?.agent) - before.agent) / thousands };
+      ctx.say(
+        `1 MiB ${kind} ${target.label}: ${((result.requestsPerSecond * MiB) / 1e6).toFixed(0)} MB/s, p99 ${result.p99Ms.toFixed(1)} ms` +
+          (pids ? `, CPU s per 1,000: server ${cpu.server.toFixed(2)}, agent ${cpu.agent.toFixed(2)}` : ''),
+      );
+      return { ...result, cpu };
+    });
+    figures.push(
+      medianFigure(`1 MiB ${kind}, 8 connections`, 'MB/s', results, (r) => (r.requestsPerSecond * MiB) / 1e6),
+      medianFigure(`1 MiB ${kind} p99`, 'ms', results, (r) => r.p99Ms),
+    );
+    results.delete('direct');
+    figures.push(
+      { ...medianFigure(`CPU per 1,000 1 MiB ${kind}, server side`, 's', results, (r) => r.cpu.server), ratio: false },
+      { ...medianFigure(`CPU per 1,000 1 MiB ${kind}, agent side`, 's', results, (r) => r.cpu.agent), ratio: false },
+    );
   }
   return figures;
 }

@@ -1,4 +1,4 @@
-// 200 MB through real `burrow server` and `burrow http` processes: bodies
+// 1 GiB through real `burrow server` and `burrow http` processes: bodies
 // stream in chunks both ways and neither process buffers them.
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rssBytes, spawnCli, spawnCliServer, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
 
-const totalBytes = 200 * 1024 * 1024;
+const totalBytes = 1024 * 1024 * 1024;
 /** Growth over the idle RSS that would mean bodies are being buffered. */
 const maxRssGrowth = 100 * 1024 * 1024;
 
@@ -64,8 +64,8 @@ afterAll(async () => {
   await backend?.close();
 });
 
-describe('streaming 200 MB', () => {
-  it('echoes a 200 MB upload with matching SHA-256, responding before the upload ends, with bounded memory', async () => {
+describe('streaming 1 GiB', () => {
+  it('echoes a 1 GiB upload with matching SHA-256, responding before the upload ends, with bounded memory', async () => {
     const rss = sampleRss([server.child.pid!, agent.child.pid!]);
     const idle = [...rss.peaks];
     const sentHash = createHash('sha256');
@@ -97,9 +97,9 @@ describe('streaming 200 MB', () => {
     expect(receivedHash.digest('hex')).toBe(sentHash.digest('hex'));
     expect(firstByteBeforeUploadEnded).toBe(true);
     rss.peaks.forEach((peak, i) => expect(peak - idle[i]).toBeLessThan(maxRssGrowth));
-  });
+  }, 180_000);
 
-  it('streams a 200 MB download with matching SHA-256 and bounded memory', async () => {
+  it('streams a 1 GiB download with matching SHA-256 and bounded memory', async () => {
     const rss = sampleRss([server.child.pid!, agent.child.pid!]);
     const idle = [...rss.peaks];
     const expected = createHash('sha256');
@@ -126,5 +126,5 @@ describe('streaming 200 MB', () => {
     expect(received).toBe(totalBytes);
     expect(receivedHash.digest('hex')).toBe(expected.digest('hex'));
     rss.peaks.forEach((peak, i) => expect(peak - idle[i]).toBeLessThan(maxRssGrowth));
-  });
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 // The inspector's traffic log: latest state per request_id, bounded memory.
 import { describe, expect, it } from 'vitest';
-import { TrafficLog } from '../../src/main/service/traffic-log.js';
+import { TrafficLog, unwatchedTrafficLogLimits } from '../../src/main/service/traffic-log.js';
 import type { TrafficEvent } from '../../src/shared/traffic.js';
 
 const start = (requestId: string, at = 1): TrafficEvent => ({
@@ -99,6 +99,21 @@ describe('TrafficLog', () => {
     log.clear();
     for (const id of ['d', 'e']) log.apply(start(id)), log.apply(body(id));
     expect([kept('d'), kept('e')]).toEqual(['abcd', 'abcd']);
+  });
+
+  it('with no inspector to show them (burrow --no-inspect) keeps the metadata of the latest 100 requests, and no bytes', () => {
+    const log = new TrafficLog(unwatchedTrafficLogLimits);
+    for (let i = 0; i < 150; i++) {
+      const id = `r${i}`;
+      log.apply(start(id));
+      log.apply({ kind: 'body', requestId: id, direction: 'to-service', data: Buffer.alloc(4096, 1), at: 2 });
+      log.apply({ kind: 'ws-frame', requestId: id, direction: 'to-client', opcode: 2, fin: true, size: 3, data: Buffer.from('abc'), at: 3 });
+      log.apply({ kind: 'request-end', requestId: id, status: 200, bytesIn: 4096, bytesOut: 0, durationMs: 1, at: 4 });
+    }
+    expect(log.size).toBe(100);
+    const detail = log.detail('r149')!;
+    expect(detail).toMatchObject({ state: 'done', status: 200, bytesIn: 4096, messageCount: 1, requestBody: { base64: '', totalBytes: 4096, truncated: true } });
+    expect(detail.messages).toEqual([]);
   });
 
   it('gives back the bytes of requests dropped by count', () => {

@@ -78,6 +78,40 @@ describe('decodeTunnelMessage', () => {
     expect(decoded.payload).toBeUndefined();
     expect(malformedReason(decoded)).toMatch(/^undecodable message of 6 bytes/);
   });
+
+  it("decodes body chunks in either layout (the hand encoder's, ts-proto's) exactly as ts-proto does", () => {
+    fc.assert(
+      fc.property(bodyChunkMessage, fc.boolean(), (message, handLaid) => {
+        const bytes = handLaid ? encodeTunnelMessage(message) : Buffer.from(TunnelMessage.encode(message).finish());
+        const decoded = decodeTunnelMessage(bytes);
+        expect(malformedReason(decoded)).toBeUndefined();
+        const expected = TunnelMessage.decode(bytes);
+        expect({ ...decoded, payload: undefined }).toEqual({ ...expected, payload: undefined });
+        const chunk = decoded.payload?.$case === 'bodyChunk' ? decoded.payload.value : undefined;
+        expect(Buffer.isBuffer(chunk?.data)).toBe(true);
+        expect(chunk?.endStream).toBe(message.payload.value.endStream);
+        expect(Buffer.compare(chunk!.data, message.payload.value.data)).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives a hand-laid chunk its data as a view of the received bytes, not a copy', () => {
+    const data = Buffer.alloc(64 * 1024, 7);
+    const bytes = Buffer.from(encodeTunnelMessage({ requestId: 'v', protocolType: 0, messageType: 0, payload: { $case: 'bodyChunk', value: { data, endStream: true } }, traceId: 't' }));
+    const decoded = decodeTunnelMessage(bytes);
+    const chunk = decoded.payload?.$case === 'bodyChunk' ? decoded.payload.value.data : undefined;
+    expect(chunk?.buffer).toBe(bytes.buffer);
+    expect(chunk?.byteOffset).toBe(bytes.length - data.length);
+  });
+
+  it('reports a body chunk cut short as malformed, whatever the layout', () => {
+    const message: TunnelMessage = { requestId: 'cut', protocolType: 0, messageType: 0, payload: { $case: 'bodyChunk', value: { data: Buffer.alloc(4096, 1), endStream: false } }, traceId: 'x' };
+    for (const bytes of [encodeTunnelMessage(message), Buffer.from(TunnelMessage.encode(message).finish())]) {
+      const decoded = decodeTunnelMessage(bytes.subarray(0, bytes.length - 10));
+      expect(malformedReason(decoded)).toMatch(/^undecodable message/);
+    }
+  });
 });
 
 describe('body buffers with free front bytes', () => {

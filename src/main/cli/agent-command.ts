@@ -6,13 +6,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TunnelView } from '../../shared/contract.js';
-import { AgentMetrics } from '../admin/agent-metrics.js';
 import { InspectorServer } from '../inspector/inspector-server.js';
 import { AppService } from '../service/app-service.js';
+import { headlessTrafficLogLimits, unwatchedTrafficLogLimits, type TrafficLogLimits } from '../service/traffic-log.js';
 import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
 import { parseHostPort } from '../tunnel/host-port.js';
 import { ErrorCode } from '../tunnel/errors.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
+import { reclaimMemoryWhenIdle } from './idle-memory.js';
 import { log, stopOnSignals } from './lifecycle.js';
 
 export interface AgentCommandOptions extends AdminFlags {
@@ -43,6 +44,11 @@ function packageRoot(): string {
 
 const rendererDir = join(packageRoot(), 'out/renderer');
 
+/** What the headless agent keeps of its traffic: a small budget for its inspector, only metadata without one. */
+export function trafficLimitsFor(inspect: string | false | undefined): TrafficLogLimits {
+  return inspect ? headlessTrafficLogLimits : unwatchedTrafficLogLimits;
+}
+
 export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptions, service?: AppService): Promise<AppService> {
   const admin = adminAddress(options);
   const app =
@@ -61,6 +67,7 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
       },
       log,
       ha: options.ha,
+      trafficLimits: trafficLimitsFor(options.inspect),
     }));
   const announced = new Set<string>();
   const reported = new Map<string, string>();
@@ -92,8 +99,9 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
   });
   let inspector: InspectorServer | undefined;
   if (options.inspect) inspector = await startInspector(options.inspect, app);
-  const adminServer = admin === undefined ? undefined : await startAdmin(admin, new AgentMetrics(app));
+  const adminServer = admin === undefined ? undefined : await startAdmin(admin, new (await import('../admin/agent-metrics.js')).AgentMetrics(app));
   if (adminServer !== undefined) process.stdout.write(`admin: ${adminServer.url} (/metrics /healthz /readyz /api/tunnels)\n`);
+  reclaimMemoryWhenIdle();
   stopOnSignals(async () => {
     await adminServer?.stop();
     await inspector?.stop();

@@ -1,7 +1,7 @@
 // `burrow demo`: the embedded server, demo backends (HTTP, WebSocket, gRPC
 // echo), an agent with a tunnel to each, and the web inspector, in one process.
 import { AppService } from '../service/app-service.js';
-import { runAgent } from './agent-command.js';
+import { runAgent, trafficLimitsFor } from './agent-command.js';
 import { log } from './lifecycle.js';
 
 export interface DemoCommandOptions {
@@ -14,6 +14,7 @@ export async function runDemo(options: DemoCommandOptions): Promise<void> {
   const service = await AppService.open({
     initial: { settings: { serverAddress: '127.0.0.1:0', token: '', tls: 'off', caFile: '', embeddedServer: true, embeddedPublicPort: publicPort }, tunnels: [] },
     log,
+    trafficLimits: trafficLimitsFor(options.inspect),
   });
   const embedded = await service.getEmbeddedServer();
   if (!embedded.running || embedded.demoTargets === undefined) {

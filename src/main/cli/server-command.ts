@@ -2,12 +2,11 @@
 // endpoints.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { EdgeMetrics } from '../admin/edge-metrics.js';
-import { makeDevCertificate } from '../tunnel/server/dev-certificate.js';
 import type { TokenSpec } from '../tunnel/server/token-auth.js';
 import { TunnelServer, type PemPair } from '../tunnel/server/tunnel-server.js';
 import { accessLine } from './access-log.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
+import { reclaimMemoryWhenIdle } from './idle-memory.js';
 import { stopOnSignals } from './lifecycle.js';
 import { createLogger, flushed, type LogFormat, type LogLevel } from './logger.js';
 import { readTokensFile } from './tokens-file.js';
@@ -59,7 +58,8 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
     tls = { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') };
   } else if (options.devTls) {
-    const dev = await makeDevCertificate(options.domain);
+    // Loaded only here, like prom-client below: the x509 stack is ~200 modules no plain edge needs.
+    const dev = await (await import('../tunnel/server/dev-certificate.js')).makeDevCertificate(options.domain);
     tls = dev;
     logger.info({ certPath: dev.certPath }, `dev TLS: self-signed certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
   }
@@ -105,10 +105,11 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   const adminServer =
     admin === undefined
       ? undefined
-      : await startAdmin(admin, new EdgeMetrics(server, edge)).catch(async (error: Error) => {
+      : await startAdmin(admin, new (await import('../admin/edge-metrics.js')).EdgeMetrics(server, edge)).catch(async (error: Error) => {
           await server.stop();
           throw error;
         });
+  reclaimMemoryWhenIdle();
   stopOnSignals(async () => {
     await adminServer?.stop();
     await server.stop();

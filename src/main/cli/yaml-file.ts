@@ -1,7 +1,7 @@
 // Reads a YAML file that must hold a mapping, turning every failure into a
 // usage error that names the file.
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { UsageError } from './usage-error.js';
 
 export function readYamlMapping(path: string, expected: string): Record<string, unknown> {
@@ -13,7 +13,8 @@ export function readYamlMapping(path: string, expected: string): Record<string, 
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    // Required on use: the server without a tokens file never parses YAML.
+    doc = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
   } catch (error) {
     throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
   }

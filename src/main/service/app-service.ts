@@ -25,7 +25,7 @@ import type { TrafficEvent } from '../../shared/traffic.js';
 import type { WakeSignal } from '../tunnel/agent/tunnel-agent.js';
 import { AgentRunner } from './agent-runner.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
-import { planImport, type ImportPlan } from './config-import.js';
+import type { ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
 import type { EndedRequest } from './ended-requests.js';
@@ -190,7 +190,8 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     if (typeof input?.fileName !== 'string' || typeof input.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, 'give the file name and its text');
     let plan: ImportPlan;
     try {
-      plan = planImport(input.fileName, input.text);
+      // Loaded on use: three config parsers nobody needs until they import.
+      plan = (await import('./config-import.js')).planImport(input.fileName, input.text);
     } catch (error) {
       throw new BurrowError(ErrorCode.InvalidInput, `${input.fileName}: ${(error as Error).message}`);
     }

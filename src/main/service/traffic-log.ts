@@ -38,6 +38,12 @@ export const defaultTrafficLogLimits: TrafficLogLimits = {
   maxRetainedBytes: 32 * 1024 * 1024,
 };
 
+/** The headless agent's web inspector: a process beside the user's IDE and browser keeps a quarter of the app's bytes. */
+export const headlessTrafficLogLimits: TrafficLogLimits = { ...defaultTrafficLogLimits, maxRequests: 1_000, maxRetainedBytes: 8 * 1024 * 1024 };
+
+/** No inspector at all (`burrow --no-inspect`): nobody could look, so requests keep their metadata only, no bytes. */
+export const unwatchedTrafficLogLimits: TrafficLogLimits = { maxRequests: 100, bodyCapBytes: 0, maxMessagesPerRequest: 0, messagePreviewBytes: 0, maxRetainedBytes: 0 };
+
 class BodyCapture {
   private chunks: Buffer[] = [];
   private captured = 0;

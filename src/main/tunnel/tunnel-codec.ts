@@ -11,7 +11,10 @@
 // big bodies those copies, and the garbage collections their allocations
 // trigger, cost more than the rest of the tunnel. A body read into a buffer
 // from allocateBodyBuffer is not copied at all; any other body once, here.
-// Everything else goes through ts-proto, returned as a view.
+// Everything else goes through ts-proto, returned as a view. Decoding takes
+// such a body chunk's data as a view of the received message, for the same
+// reason.
+import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { TunnelMessage, TunnelServiceService, type BodyChunk, type TunnelServiceClient } from '../gen/burrow/v1/tunnel.js';
 
@@ -19,13 +22,61 @@ const malformed = new WeakMap<TunnelMessage, string>();
 
 export function decodeTunnelMessage(bytes: Buffer): TunnelMessage {
   try {
-    return TunnelMessage.decode(bytes);
+    return decodeBodyChunkInPlace(bytes) ?? TunnelMessage.decode(bytes);
   } catch (error) {
     const message: TunnelMessage = { requestId: '', protocolType: 0, messageType: 0, payload: undefined, traceId: '' };
     malformed.set(message, `undecodable message of ${bytes.length} bytes: ${(error as Error).message}`);
     return message;
   }
 }
+
+const bodyChunkField = 12;
+const lengthDelimited = 2;
+const varint = 0;
+
+/**
+ * A body chunk laid out as encodeBodyChunk does (envelope first, body_chunk
+ * last) decodes with its data as a view of the received message: ts-proto
+ * would copy it, and on the receiving side that copy and its garbage are most
+ * of what a bulk transfer costs. Undefined for any other message or layout,
+ * which ts-proto then decodes.
+ */
+function decodeBodyChunkInPlace(bytes: Buffer): TunnelMessage | undefined {
+  if (bytes.length < handEncodedMinBytes) return undefined;
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const fieldStart = reader.pos;
+    const [field, wireType] = reader.tag();
+    if (field !== bodyChunkField || wireType !== lengthDelimited) {
+      reader.skip(wireType);
+      continue;
+    }
+    const chunk = reader.bytes();
+    // Fields after it could override it (protobuf's last-wins): leave those to ts-proto.
+    if (reader.pos !== reader.len) return undefined;
+    return { ...TunnelMessage.decode(bytes.subarray(0, fieldStart)), payload: { $case: 'bodyChunk', value: bodyChunkView(chunk) } };
+  }
+  return undefined;
+}
+
+function bodyChunkView(bytes: Uint8Array): BodyChunk {
+  const reader = new BinaryReader(bytes);
+  const chunk: BodyChunk = { data: emptyData, endStream: false };
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === lengthDelimited) {
+      const data = reader.bytes();
+      chunk.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    } else if (field === 2 && wireType === varint) {
+      chunk.endStream = reader.bool();
+    } else {
+      reader.skip(wireType);
+    }
+  }
+  return chunk;
+}
+
+const emptyData = Buffer.alloc(0);
 
 /** Why a message could not be decoded, or undefined for a good one. */
 export function malformedReason(message: TunnelMessage): string | undefined {
