@@ -95,7 +95,10 @@ export interface RequestSummary {
   protocol: TrafficProtocol;
   method: string;
   path: string;
+  /** HTTP status: the service's, or the one the tunnel answered with when it failed first. */
   status?: number;
+  /** gRPC calls: grpc-status from the trailers (or a trailers-only answer), or the one the tunnel answered with. */
+  grpcStatus?: number;
   state: RequestState;
   startedAt: number;
   durationMs?: number;
@@ -160,6 +163,13 @@ export interface TrafficBatch {
   updated: RequestSummary[];
   /** Set when the log was cleared before these updates. */
   cleared: boolean;
+  /** Requests cleared one by one (a clear of what a filter showed) before these updates. */
+  removed?: string[];
+}
+
+export interface ClearTrafficInput {
+  /** Only these requests (those a filter shows); every request when absent. */
+  requestIds?: string[];
 }
 
 export interface CreateTunnelInput {
@@ -206,7 +216,7 @@ export interface AppCommands {
   stopEmbeddedServer(input: void): EmbeddedServerStatus;
   listRequests(input: { limit?: number }): RequestSummary[];
   getRequestDetail(input: { requestId: string }): RequestDetail | null;
-  clearTraffic(input: void): { cleared: number };
+  clearTraffic(input: ClearTrafficInput | void): { cleared: number };
   getStats(input: void): StatsSnapshot;
   getConnectionLog(input: void): ConnectionLog;
   importTunnels(input: ImportTunnelsInput): ImportReport;

@@ -54,6 +54,10 @@ export interface RequestErrorEvent {
   /** Stable code, e.g. BURROW_E_LOCAL_UNREACHABLE. */
   code: string;
   message: string;
+  /** The HTTP status the tunnel answered with, when the service had not answered yet (HTTP, WebSocket). */
+  status?: number;
+  /** The gRPC status the tunnel answered with, when the service had not answered yet. */
+  grpcStatus?: number;
   bytesIn: number;
   bytesOut: number;
   durationMs: number;

@@ -116,6 +116,32 @@ describe('TrafficLog', () => {
     expect(detail.messages).toEqual([]);
   });
 
+  it("keeps a gRPC call's grpc-status (trailers or a trailers-only answer) and the status the tunnel answered a failure with", () => {
+    const log = new TrafficLog();
+    const grpcStart = (id: string): TrafficEvent => ({ ...(start(id) as Extract<TrafficEvent, { kind: 'request-start' }>), protocol: 'grpc' });
+    log.apply(grpcStart('g1'));
+    log.apply({ kind: 'response-head', requestId: 'g1', status: 200, headers: [['content-type', 'application/grpc']], at: 2 });
+    log.apply({ kind: 'trailers', requestId: 'g1', headers: [['grpc-status', '5'], ['grpc-message', 'no such thing']], at: 3 });
+    log.apply({ kind: 'request-end', requestId: 'g1', status: 200, bytesIn: 1, bytesOut: 0, durationMs: 2, at: 3 });
+    log.apply(grpcStart('g2'));
+    log.apply({ kind: 'response-head', requestId: 'g2', status: 200, headers: [['grpc-status', '12']], at: 2 });
+    log.apply(grpcStart('g3'));
+    log.apply({ kind: 'request-error', requestId: 'g3', code: 'BURROW_E_LOCAL_UNREACHABLE', message: 'refused', grpcStatus: 14, bytesIn: 5, bytesOut: 0, durationMs: 1, at: 2 });
+    log.apply(start('h1'));
+    log.apply({ kind: 'request-error', requestId: 'h1', code: 'BURROW_E_LOCAL_UNREACHABLE', message: 'refused', status: 502, bytesIn: 7, bytesOut: 0, durationMs: 1, at: 2 });
+    // An HTTP response that happens to carry the header is not a gRPC call.
+    log.apply(start('h2'));
+    log.apply({ kind: 'response-head', requestId: 'h2', status: 200, headers: [['grpc-status', '3']], at: 2 });
+    expect(log.list().map((r) => [r.requestId, r.status, r.grpcStatus, r.state])).toEqual([
+      ['g1', 200, 5, 'done'],
+      ['g2', 200, 12, 'in-flight'],
+      ['g3', undefined, 14, 'error'],
+      ['h1', 502, undefined, 'error'],
+      ['h2', 200, undefined, 'in-flight'],
+    ]);
+    expect(log.detail('h1')).toMatchObject({ bytesIn: 7, error: { code: 'BURROW_E_LOCAL_UNREACHABLE' } });
+  });
+
   it('gives back the bytes of requests dropped by count', () => {
     const log = new TrafficLog({ maxRequests: 2, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 10 });
     for (const id of ['a', 'b', 'c']) {

@@ -37,6 +37,19 @@ describe('app store', () => {
     expect(store.getState().requests.byId.get('a')).toMatchObject({ state: 'done', status: 200 });
   });
 
+  it('drops the requests a batch names as removed (a filtered clear), and the selection if it was one', () => {
+    const store = createAppStore();
+    store.getState().applyTraffic({ updated: [summary('a'), summary('b', { startedAt: 1_001 }), summary('c', { startedAt: 1_002 })], cleared: false });
+    store.getState().select('b');
+    store.getState().applyTraffic({ updated: [summary('d', { startedAt: 1_003 })], cleared: false, removed: ['b', 'c', 'unknown', 7] });
+    expect(idsOf(store)).toEqual(['a', 'd']);
+    expect(store.getState().selectedId).toBeUndefined();
+    store.getState().select('a');
+    store.getState().applyTraffic({ updated: [], cleared: false, removed: ['d'] });
+    expect(idsOf(store)).toEqual(['a']);
+    expect(store.getState().selectedId).toBe('a');
+  });
+
   it('takes an in-flight update with more progress, ignores one with less', () => {
     const store = createAppStore();
     store.getState().applyTraffic({ updated: [summary('ws', { protocol: 'websocket', messageCount: 5 })], cleared: false });

@@ -186,6 +186,70 @@ describe('web inspector UI', () => {
     await page.getByLabel('Protocol').selectOption('');
   });
 
+  it('shows a failed gRPC call by its gRPC status and a request the tunnel answered by status and code; filters find both', async () => {
+    // UNIMPLEMENTED from the demo service: an HTTP 200 carrying grpc-status 12.
+    const Client = grpc.makeGenericClientConstructor({ nope: { ...demoEchoService.unary, path: '/burrow.demo.Echo/Nope' } }, 'Echo');
+    const client = new Client(`127.0.0.1:${publicPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'demo-grpc.localhost' });
+    const code = await new Promise<number | undefined>((resolve) =>
+      (client as unknown as { nope(r: Buffer, cb: (e: grpc.ServiceError | null) => void): void }).nope(Buffer.from('?'), (error) => resolve(error?.code)),
+    );
+    client.close();
+    expect(code).toBe(grpc.status.UNIMPLEMENTED);
+    // A tunnel whose local service refuses: the edge answers 502 for it, three times.
+    const closed = await startBackend(() => {});
+    await closed.close();
+    const refused = await service.createTunnel({ name: 'refused', protocol: 'http', target: String(closed.port) });
+    await expect.poll(async () => (await service.listTunnels()).find((t) => t.id === refused.id)?.status).toBe('online');
+    for (let i = 0; i < 3; i++) expect((await publicRequest({ port: publicPort, host: 'refused.localhost', path: `/r${i}` })).status).toBe(502);
+
+    await openView('Inspector');
+    const grpcRow = row(await newestRowId('[data-protocol="grpc"][data-state="done"]'));
+    await expect.poll(() => grpcRow.getByTestId('status').textContent()).toBe('UNIMPLEMENTED (12)');
+    expect(await grpcRow.getByTestId('status').getAttribute('class')).toContain('failed');
+    const status = page.getByLabel('Status');
+    await status.selectOption('grpc-error');
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="request-row"]').getAttribute('data-protocol')).toBe('grpc');
+    // Its HTTP 200 does not make it a 2xx.
+    await status.selectOption('2xx');
+    expect(await page.locator('[data-testid="request-row"][data-protocol="grpc"]').count()).toBe(0);
+    await status.selectOption('5xx');
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(3);
+    for (const text of await page.locator('[data-testid="request-row"] [data-testid="status"]').allTextContents()) expect(text).toBe('502 LOCAL_UNREACHABLE');
+    await page.screenshot({ path: screenshotPath('inspector-failures') });
+    await status.selectOption('error');
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(4);
+    await status.selectOption('');
+    // Search finds requests by error code and by gRPC status name.
+    await page.getByLabel('Filter text').fill('unimplemented');
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(1);
+    await page.getByLabel('Filter text').fill('local_unreachable');
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(3);
+    await page.getByLabel('Filter text').fill('');
+    await service.removeTunnel({ id: refused.id });
+  });
+
+  it('clears only what the filter shows, and only once the user says yes', async () => {
+    const count = () => page.getByTestId('request-count').textContent();
+    const total = Number(/(\d+) requests/.exec((await count())!)![1]);
+    await page.getByLabel('Status').selectOption('5xx');
+    await expect.poll(count).toBe(`3 of ${total} requests`);
+    await page.getByRole('button', { name: 'Clear 3 shown' }).click();
+    const confirm = page.getByRole('group', { name: 'Confirm clear' });
+    expect(await confirm.textContent()).toContain('Clear the 3 shown?');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect(await count()).toBe(`3 of ${total} requests`);
+    await page.getByRole('button', { name: 'Clear 3 shown' }).click();
+    await confirm.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(count).toBe(`0 of ${total - 3} requests`);
+    await page.getByText('No requests match the filter.').waitFor();
+    await page.getByLabel('Status').selectOption('');
+    await expect.poll(count).toBe(`${total - 3} requests`);
+    // The engine forgot them too: a reload shows the same.
+    expect((await service.listRequests({})).some((r) => r.tunnel === 'refused')).toBe(false);
+    expect((await service.listRequests({})).length).toBe(total - 3);
+  });
+
   it('moves the throughput chart as traffic flows', async () => {
     await openView('Throughput');
     await page.getByTestId('chart').first().locator('.recharts-line-curve').waitFor();

@@ -2,6 +2,7 @@
 // protocol and status class, bytes each way, a latency histogram, and
 // running totals per tunnel for /api/tunnels.
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { grpcStatusName } from '../../shared/grpc-status.js';
 import type { EndedRequest } from '../service/ended-requests.js';
 
 export interface TunnelCounters {
@@ -16,12 +17,6 @@ const maxTunnelSeries = 1000;
 
 /** Seconds: from a fast local answer to a long WebSocket session. */
 const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
-
-const grpcStatusNames = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
 
 export class RequestMetrics {
   private readonly requests: Counter<'tunnel' | 'protocol' | 'status_class'>;
@@ -57,7 +52,7 @@ export class RequestMetrics {
   observe(request: EndedRequest): void {
     const tunnel = this.tunnelLabel(request.tunnel);
     this.requests.inc({ tunnel, protocol: request.protocol, status_class: statusClass(request.status) });
-    if (request.grpcStatus !== undefined) this.grpcCalls.inc({ tunnel, grpc_status: grpcStatusNames[request.grpcStatus] ?? String(request.grpcStatus) });
+    if (request.grpcStatus !== undefined) this.grpcCalls.inc({ tunnel, grpc_status: grpcStatusName(request.grpcStatus) });
     this.bytes.inc({ tunnel, direction: 'in' }, request.bytesIn);
     this.bytes.inc({ tunnel, direction: 'out' }, request.bytesOut);
     this.duration.observe({ tunnel, protocol: request.protocol }, request.durationMs / 1000);

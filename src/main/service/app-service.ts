@@ -9,6 +9,7 @@ import type {
   AppEvents,
   AppView,
   ConnectionLog as ConnectionLogView,
+  ClearTrafficInput,
   CreateTunnelInput,
   EmbeddedServerStatus,
   ImportReport,
@@ -254,8 +255,12 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     return this.traffic.detail(input.requestId);
   }
 
-  async clearTraffic(): Promise<{ cleared: number }> {
-    return { cleared: this.traffic.clear() };
+  async clearTraffic(input: ClearTrafficInput | void): Promise<{ cleared: number }> {
+    const ids = input ? input.requestIds : undefined;
+    if (ids !== undefined && (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))) {
+      throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
+    }
+    return { cleared: this.traffic.clear(ids) };
   }
 
   async getStats(): Promise<StatsSnapshot> {

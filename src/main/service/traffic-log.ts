@@ -104,6 +104,7 @@ export class TrafficLog {
   private readonly records = new Map<string, RequestRecord>();
   private readonly dirty = new Set<string>();
   private cleared = false;
+  private removed: string[] = [];
   private retainedBytes = 0;
   /** Request ids in the order they started: the oldest is evicted first. */
   private readonly order = new Fifo<string>();
@@ -156,6 +157,8 @@ export class TrafficLog {
       case 'response-head':
         summary.status = event.status;
         record.responseHeaders = event.headers;
+        // A trailers-only answer carries its grpc-status among the headers.
+        if (summary.protocol === 'grpc') summary.grpcStatus = grpcStatusIn(event.headers) ?? summary.grpcStatus;
         break;
       case 'body':
         if (event.direction === 'to-service') {
@@ -191,6 +194,7 @@ export class TrafficLog {
         break;
       case 'trailers':
         record.trailers = event.headers;
+        if (summary.protocol === 'grpc') summary.grpcStatus = grpcStatusIn(event.headers) ?? summary.grpcStatus;
         break;
       case 'request-end':
         summary.state = 'done';
@@ -202,7 +206,11 @@ export class TrafficLog {
       case 'request-error':
         summary.state = 'error';
         summary.durationMs = event.durationMs;
+        summary.bytesIn = event.bytesIn;
+        summary.bytesOut = event.bytesOut;
         summary.error = { code: event.code, message: event.message };
+        summary.status ??= event.status;
+        summary.grpcStatus ??= event.grpcStatus;
         break;
       default: {
         const unknown: never = event;
@@ -214,15 +222,16 @@ export class TrafficLog {
 
   /** Summaries changed since the last call, or undefined when nothing changed. */
   takeBatch(): TrafficBatch | undefined {
-    if (this.dirty.size === 0 && !this.cleared) return undefined;
+    if (this.dirty.size === 0 && !this.cleared && this.removed.length === 0) return undefined;
     const updated: RequestSummary[] = [];
     for (const id of this.dirty) {
       const record = this.records.get(id);
       if (record !== undefined) updated.push({ ...record.summary });
     }
-    const batch = { updated, cleared: this.cleared };
+    const batch: TrafficBatch = { updated, cleared: this.cleared, ...(this.removed.length > 0 && { removed: this.removed }) };
     this.dirty.clear();
     this.cleared = false;
+    this.removed = [];
     return batch;
   }
 
@@ -248,8 +257,20 @@ export class TrafficLog {
     };
   }
 
+  /** Forgets these requests (a filter's selection); the next batch names them. */
+  remove(requestIds: readonly string[]): number {
+    let count = 0;
+    for (const id of requestIds) {
+      if (!this.forget(id)) continue;
+      this.removed.push(id);
+      count++;
+    }
+    return count;
+  }
+
   clear(): number {
     const count = this.records.size;
+    this.removed = [];
     this.records.clear();
     this.dirty.clear();
     this.order.clear();
@@ -304,11 +325,23 @@ export class TrafficLog {
     while (this.records.size > this.limits.maxRequests) {
       const oldestId = this.order.shift();
       if (oldestId === undefined) return;
-      const oldest = this.records.get(oldestId)!;
-      this.records.delete(oldestId);
-      this.dirty.delete(oldestId);
-      if (oldest.holding) this.holdingCount--;
-      this.retainedBytes -= oldest.retainedBytes;
+      this.forget(oldestId);
     }
   }
+
+  /** Drops one request and what it keeps; its id may stay in the queues, which skip ids no longer held. */
+  private forget(requestId: string): boolean {
+    const record = this.records.get(requestId);
+    if (record === undefined) return false;
+    this.records.delete(requestId);
+    this.dirty.delete(requestId);
+    if (record.holding) this.holdingCount--;
+    this.retainedBytes -= record.retainedBytes;
+    return true;
+  }
+}
+
+function grpcStatusIn(headers: readonly HeaderPair[]): number | undefined {
+  const value = headers.find(([name]) => name.toLowerCase() === 'grpc-status')?.[1];
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }

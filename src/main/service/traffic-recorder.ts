@@ -58,9 +58,9 @@ export class TrafficRecorder {
     return this.log.detail(requestId);
   }
 
-  /** Forgets every request; returns how many, after pushing the cleared batch. */
-  clear(): number {
-    const cleared = this.log.clear();
+  /** Forgets these requests, or every one; returns how many, after pushing the batch that says so. */
+  clear(requestIds?: readonly string[]): number {
+    const cleared = requestIds === undefined ? this.log.clear() : this.log.remove(requestIds);
     this.flush();
     return cleared;
   }

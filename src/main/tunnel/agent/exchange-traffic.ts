@@ -2,6 +2,7 @@
 // events and the byte counts, the same for HTTP, WebSocket and gRPC.
 import type { Header, RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import type { FlowDirection, HeaderPair, TrafficEvent, TrafficProtocol } from '../../../shared/traffic.js';
+import { grpcStatusFor, httpStatusFor } from '../errors.js';
 
 export function headerPairs(headers: readonly Header[]): HeaderPair[] {
   return headers.map((h): HeaderPair => [h.name, h.value]);
@@ -12,6 +13,7 @@ export class ExchangeTraffic {
   status = 0;
   bytesIn = 0;
   bytesOut = 0;
+  private protocol: TrafficProtocol = 'http';
 
   constructor(
     private readonly requestId: string,
@@ -19,6 +21,7 @@ export class ExchangeTraffic {
   ) {}
 
   started(head: RequestHead, protocol: TrafficProtocol): void {
+    this.protocol = protocol;
     this.emit({
       kind: 'request-start',
       requestId: this.requestId,
@@ -48,8 +51,10 @@ export class ExchangeTraffic {
     this.emit({ kind: 'request-end', requestId: this.requestId, status: this.status, ...this.totals() });
   }
 
+  /** When the service had not answered, the edge answers for the tunnel, with the status the code maps to: say which. */
   failed(code: string, message: string): void {
-    this.emit({ kind: 'request-error', requestId: this.requestId, code, message, ...this.totals() });
+    const answered = this.status !== 0 ? {} : this.protocol === 'grpc' ? { grpcStatus: grpcStatusFor(code) } : { status: httpStatusFor(code) };
+    this.emit({ kind: 'request-error', requestId: this.requestId, code, message, ...answered, ...this.totals() });
   }
 
   private totals(): { bytesIn: number; bytesOut: number; durationMs: number; at: number } {

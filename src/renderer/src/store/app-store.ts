@@ -16,7 +16,8 @@ import type {
 } from '../../../shared/contract.js';
 import type { TrafficProtocol } from '../../../shared/traffic.js';
 import { isConnectionEvent, isRoundTrip, isThroughputPoint, validTrafficBatch } from './payload-guards.js';
-import { emptyRequestList, mergeRequests, type RequestList } from './request-list.js';
+import { emptyRequestList, mergeRequests, removeRequests, type RequestList } from './request-list.js';
+import { matchesStatusFilter, outcomeSearchText, type StatusFilter } from './request-outcome.js';
 import { appendTick, emptySeries, seriesFromSnapshot, type ThroughputSeries } from './throughput-series.js';
 
 export type ViewName = AppView;
@@ -25,7 +26,7 @@ export interface RequestFilter {
   tunnel: string;
   protocol: TrafficProtocol | '';
   /** '' any, '2xx'..'5xx', 'in-flight' or 'error'. */
-  status: string;
+  status: StatusFilter;
   text: string;
 }
 
@@ -103,11 +104,12 @@ export function createAppStore(limits: StoreLimits = defaultStoreLimits): AppSto
     applyTraffic: (payload) =>
       set((state) => {
         const { batch, dropped } = validTrafficBatch(payload);
-        const base = batch.cleared ? emptyRequestList : state.requests;
+        const base = batch.cleared ? emptyRequestList : removeRequests(state.requests, batch.removed ?? []);
+        const selectionGone = batch.cleared || (state.selectedId !== undefined && batch.removed?.includes(state.selectedId) === true);
         return {
           requests: mergeRequests(base, batch.updated, limits.maxRequests),
           droppedPayloads: state.droppedPayloads + dropped,
-          ...(batch.cleared && { selectedId: undefined, detail: undefined }),
+          ...(selectionGone && { selectedId: undefined, detail: undefined }),
         };
       }),
     applyRequestSnapshot: (summaries) => set((state) => ({ requests: mergeRequests(state.requests, summaries, limits.maxRequests) })),
@@ -153,17 +155,11 @@ export function filteredRequests(requests: RequestList, filter: RequestFilter): 
     const summary = requests.byId.get(requests.ids[i]!)!;
     if (filter.tunnel !== '' && summary.tunnel !== filter.tunnel) continue;
     if (filter.protocol !== '' && summary.protocol !== filter.protocol) continue;
-    if (filter.status !== '' && !matchesStatus(summary, filter.status)) continue;
-    if (text !== '' && !`${summary.requestId} ${summary.method} ${summary.path} ${summary.status ?? ''}`.toLowerCase().includes(text)) continue;
+    if (!matchesStatusFilter(summary, filter.status)) continue;
+    if (text !== '' && !`${summary.requestId} ${summary.method} ${summary.path} ${outcomeSearchText(summary)}`.toLowerCase().includes(text)) continue;
     out.push(summary);
   }
   return out;
-}
-
-function matchesStatus(summary: RequestSummary, status: string): boolean {
-  if (status === 'in-flight' || status === 'error') return summary.state === status;
-  const hundreds = Number(status[0]);
-  return summary.status !== undefined && Math.floor(summary.status / 100) === hundreds;
 }
 
 function bounded<T>(list: T[], max: number): T[] {

@@ -35,7 +35,8 @@ export function isThroughputPoint(value: unknown): value is ThroughputPoint {
 export function validTrafficBatch(value: unknown): { batch: TrafficBatch; dropped: number } {
   if (!isRecord(value) || !Array.isArray(value.updated)) return { batch: { updated: [], cleared: false }, dropped: 1 };
   const updated = value.updated.filter(isRequestSummary);
-  return { batch: { updated, cleared: value.cleared === true }, dropped: value.updated.length - updated.length };
+  const removed = Array.isArray(value.removed) ? value.removed.filter((id): id is string => typeof id === 'string') : [];
+  return { batch: { updated, cleared: value.cleared === true, ...(removed.length > 0 && { removed }) }, dropped: value.updated.length - updated.length };
 }
 
 const connectionKinds = new Set(['connecting', 'connected', 'disconnected', 'data-stream-open', 'data-stream-lost', 'wake', 'probe']);

@@ -24,6 +24,15 @@ function supersedes(incoming: RequestSummary, current: RequestSummary): boolean 
   return progress(incoming) >= progress(current);
 }
 
+/** The list without these requests (cleared from a filter's view). */
+export function removeRequests(list: RequestList, requestIds: readonly string[]): RequestList {
+  const gone = new Set(requestIds.filter((id) => list.byId.has(id)));
+  if (gone.size === 0) return list;
+  const byId = new Map(list.byId);
+  for (const id of gone) byId.delete(id);
+  return { ids: list.ids.filter((id) => !gone.has(id)), byId };
+}
+
 export function mergeRequests(list: RequestList, updates: readonly RequestSummary[], maxRequests: number): RequestList {
   if (updates.length === 0) return list;
   const byId = new Map(list.byId);

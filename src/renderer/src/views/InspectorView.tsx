@@ -2,12 +2,13 @@
 // virtualised list so thousands of rows cost what a screenful does; a
 // filter bar; the selected request's detail beside it.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type { RequestSummary } from '../../../shared/contract';
 import { useApi, useApp } from '../app-context';
 import { formatBytes, formatDuration, formatTime } from '../lib/format';
 import { useCommand } from '../lib/use-command';
 import { filteredRequests } from '../store/app-store';
+import { requestOutcome, type StatusFilter } from '../store/request-outcome';
 import { RequestDetailPane } from './RequestDetailPane';
 
 const rowHeight = 30;
@@ -22,25 +23,24 @@ export function InspectorView() {
       <h2 id="inspector-title" className="visually-hidden">
         Inspector
       </h2>
-      <FilterBar shown={rows.length} total={requests.ids.length} />
+      <FilterBar rows={rows} total={requests.ids.length} />
       <div className={selectedId ? 'inspector-body with-detail' : 'inspector-body'}>
-        <RequestTable rows={rows} selectedId={selectedId} />
+        <RequestTable rows={rows} total={requests.ids.length} selectedId={selectedId} />
         {selectedId && <RequestDetailPane />}
       </div>
     </section>
   );
 }
 
-function FilterBar({ shown, total }: { shown: number; total: number }) {
-  const api = useApi();
-  const command = useCommand();
+function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
+  const shown = rows.length;
   const filter = useApp((s) => s.filter);
   const setFilter = useApp((s) => s.setFilter);
   const tunnels = useApp((s) => s.tunnels);
   const names = useMemo(() => [...new Set(tunnels.map((t) => t.name).filter((n) => n !== ''))].sort(), [tunnels]);
   return (
     <div className="filter-bar" role="search">
-      <input type="search" placeholder="Filter by id, method, path, status" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} aria-label="Filter text" />
+      <input type="search" placeholder="Filter by id, method, path, status, error code, tunnel" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} aria-label="Filter text" />
       <select value={filter.tunnel} onChange={(e) => setFilter({ tunnel: e.target.value })} aria-label="Tunnel">
         <option value="">All tunnels</option>
         {names.map((name) => (
@@ -55,36 +55,70 @@ function FilterBar({ shown, total }: { shown: number; total: number }) {
         <option value="websocket">WebSocket</option>
         <option value="grpc">gRPC</option>
       </select>
-      <select value={filter.status} onChange={(e) => setFilter({ status: e.target.value })} aria-label="Status">
+      <select value={filter.status} onChange={(e) => setFilter({ status: e.target.value as StatusFilter })} aria-label="Status">
         <option value="">Any status</option>
         <option value="in-flight">In flight</option>
         <option value="2xx">2xx</option>
         <option value="3xx">3xx</option>
         <option value="4xx">4xx</option>
         <option value="5xx">5xx</option>
-        <option value="error">Failed</option>
+        <option value="grpc-error">gRPC errors</option>
+        <option value="error">Failed (tunnel or gRPC)</option>
       </select>
       <span className="muted" data-testid="request-count">
         {shown === total ? `${total} requests` : `${shown} of ${total} requests`}
       </span>
-      <button type="button" disabled={command.busy} onClick={() => void command.run(() => api.clearTraffic(undefined))}>
-        Clear
-      </button>
+      <ClearButton rows={rows} filtered={shown !== total} />
+    </div>
+  );
+}
+
+/** Clears what the filter shows (everything when nothing is filtered), once the user says yes. */
+function ClearButton({ rows, filtered }: { rows: RequestSummary[]; filtered: boolean }) {
+  const api = useApi();
+  const command = useCommand();
+  const [confirming, setConfirming] = useState(false);
+  const count = rows.length;
+  const clear = (): void => {
+    setConfirming(false);
+    void command.run(() => api.clearTraffic(filtered ? { requestIds: rows.map((r) => r.requestId) } : undefined));
+  };
+  return (
+    <>
+      {confirming ? (
+        <span role="group" aria-label="Confirm clear" className="confirm">
+          {filtered ? `Clear the ${count} shown?` : `Clear all ${count} requests?`}
+          <button type="button" className="danger" onClick={clear}>
+            Clear
+          </button>
+          <button type="button" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </span>
+      ) : (
+        <button type="button" disabled={command.busy || count === 0} onClick={() => setConfirming(true)}>
+          {filtered ? `Clear ${count} shown` : 'Clear'}
+        </button>
+      )}
       {command.error && (
         <span role="alert" className="error">
           {command.error}
         </span>
       )}
-    </div>
+    </>
   );
 }
 
-function RequestTable({ rows, selectedId }: { rows: RequestSummary[]; selectedId?: string }) {
+function RequestTable({ rows, total, selectedId }: { rows: RequestSummary[]; total: number; selectedId?: string }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const select = useApp((s) => s.select);
   const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 10 });
   if (rows.length === 0) {
-    return <p className="empty">No requests yet. Send traffic to a tunnel's public URL and it shows up here as it happens.</p>;
+    return total > 0 ? (
+      <p className="empty">No requests match the filter.</p>
+    ) : (
+      <p className="empty">No requests yet. Send traffic to a tunnel's public URL and it shows up here as it happens.</p>
+    );
   }
   return (
     <div className="request-table" role="table" aria-label="Requests">
@@ -150,8 +184,10 @@ export function protocolLabel(protocol: RequestSummary['protocol']): string {
 }
 
 export function StatusCell({ row }: { row: RequestSummary }) {
-  if (row.state === 'in-flight') return <span className="badge in-flight">{row.status ?? 'in flight'} …</span>;
-  if (row.state === 'error') return <span className="badge failed" title={row.error?.message}>{row.error?.code ?? 'failed'}</span>;
-  const tone = row.status === undefined ? '' : row.status >= 500 ? 'failed' : row.status >= 400 ? 'warn' : 'ok';
-  return <span className={`badge ${tone}`}>{row.status ?? 'done'}</span>;
+  const outcome = requestOutcome(row);
+  return (
+    <span className={`badge ${outcome.tone}`} title={outcome.detail ?? outcome.label} data-testid="status">
+      {outcome.label}
+    </span>
+  );
 }
