@@ -22,6 +22,18 @@ export interface TunnelView extends TunnelConfig {
   status: TunnelStatus;
   publicUrl?: string;
   error?: { code: string; message: string };
+  /** Present once the local service has failed a request: registered is not the same as working. */
+  localService?: LocalServiceHealth;
+}
+
+export interface LocalServiceHealth {
+  /** Requests the local service refused (nothing listening), in the last minute. */
+  refusedLastMinute: number;
+  /** Requests it did not answer in time, in the last minute. */
+  timedOutLastMinute: number;
+  /** Requests it accepted and then failed (reset, closed), in the last minute. */
+  failedLastMinute: number;
+  lastError: { code: string; message: string; at: number };
 }
 
 export interface Settings {

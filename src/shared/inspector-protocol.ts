@@ -11,6 +11,17 @@ export type InspectorServerMessage =
   | { type: 'result'; id: number | null; result: CommandResult<unknown> }
   | { [E in EventName]: { type: 'event'; name: E; payload: AppEvents[E] } }[EventName];
 
+/**
+ * Answers 204 to the right token and 401 to a wrong one: a browser cannot
+ * read why a WebSocket upgrade failed, and the page must tell "burrow is not
+ * running" from "burrow restarted with a new token".
+ */
+export const inspectorTokenCheckPath = '/api/token';
+
+export function inspectorTokenCheckUrl(token: string): string {
+  return `${inspectorTokenCheckPath}?token=${encodeURIComponent(token)}`;
+}
+
 /** The endpoint's URL for a page served by the inspector at `host`. */
 export function inspectorApiUrl(host: string, token: string): string {
   return `ws://${host}${inspectorApiPath}?token=${encodeURIComponent(token)}`;

@@ -58,6 +58,20 @@ describe('web inspector security', () => {
     expect(status).toBe(403);
   });
 
+  it('says whether a token is right (so the page can tell a wrong token from burrow not running), on allowed Hosts only', async () => {
+    const status = (path: string, host = `127.0.0.1:${inspector.port}`): Promise<number> =>
+      new Promise((resolve) => {
+        request({ host: '127.0.0.1', port: inspector.port, path, headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).end();
+      });
+    expect(await status('/api/token?token=test-token')).toBe(204);
+    expect(await status('/api/token?token=wrong')).toBe(401);
+    expect(await status('/api/token')).toBe(401);
+    expect(await status('/api/token?token=test-token', 'evil.example')).toBe(403);
+  });
+
   it('puts the token in the URL fragment, which browsers never send', () => {
     expect(inspector.url).toBe(`http://127.0.0.1:${inspector.port}/#token=test-token`);
   });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
 import { AppService } from '../../src/main/service/app-service.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
-import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { openInspectorPage, screenshotPath } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/common.js';
 
 let server: TunnelServer;
@@ -30,10 +30,7 @@ beforeAll(async () => {
   controlPort = server.controlPort;
   service = await AppService.open({ initial: { settings: { serverAddress: `127.0.0.1:${controlPort}`, embeddedServer: false } } });
   inspector = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, rendererDir: join(repoRoot, 'out/renderer') });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  await page.goto(inspector.url);
+  ({ browser, page } = await openInspectorPage(inspector.url));
   await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Connection' }).click();
 });
 

@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
 import { AppService } from '../../src/main/service/app-service.js';
-import { launchChromium, screenshotPath } from '../helpers/browser.js';
+import { openInspectorPage, screenshotPath } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/common.js';
 
 // jsqr is CommonJS with a default export: its module object is the function too.
@@ -25,10 +25,7 @@ beforeAll(async () => {
   const { demoTargets } = await service.getEmbeddedServer();
   await service.createTunnel({ name: 'phone', protocol: 'http', target: demoTargets!.http });
   inspector = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, rendererDir: join(repoRoot, 'out/renderer') });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  await page.goto(inspector.url);
+  ({ browser, page } = await openInspectorPage(inspector.url));
 });
 
 afterAll(async () => {

@@ -201,6 +201,12 @@ describe('web inspector UI', () => {
     const refused = await service.createTunnel({ name: 'refused', protocol: 'http', target: String(closed.port) });
     await expect.poll(async () => (await service.listTunnels()).find((t) => t.id === refused.id)?.status).toBe('online');
     for (let i = 0; i < 3; i++) expect((await publicRequest({ port: publicPort, host: 'refused.localhost', path: `/r${i}` })).status).toBe(502);
+    // Registered, but not working: the Tunnels view says so beside "online".
+    await openView('Tunnels');
+    const refusedRow = page.locator('[data-testid="tunnel-row"][data-tunnel="refused"]');
+    await expect.poll(() => refusedRow.getByTestId('local-health').textContent()).toMatch(/^Local service failing: 3 refused in the last minute\. Last: .+/);
+    expect(await refusedRow.getAttribute('data-status')).toBe('online');
+    await page.screenshot({ path: screenshotPath('tunnels-local-failing') });
 
     await openView('Inspector');
     const grpcRow = row(await newestRowId('[data-protocol="grpc"][data-state="done"]'));
@@ -248,6 +254,24 @@ describe('web inspector UI', () => {
     // The engine forgot them too: a reload shows the same.
     expect((await service.listRequests({})).some((r) => r.tunnel === 'refused')).toBe(false);
     expect((await service.listRequests({})).length).toBe(total - 3);
+  });
+
+  it('calls a tunnel the server named by that name in Tunnels and Inspector, and its filter finds its requests', async () => {
+    const unnamed = await service.createTunnel({ name: '', protocol: 'http', target: String(held.port) });
+    const online = async () => (await service.listTunnels()).find((t) => t.id === unnamed.id && t.status === 'online');
+    await expect.poll(online).toBeTruthy();
+    const name = new URL((await online())!.publicUrl!).hostname.split('.')[0]!;
+    await openView('Tunnels');
+    await expect.poll(() => page.locator(`[data-testid="tunnel-row"][data-tunnel="${name}"]`).textContent()).toContain(`${name} (named by the server)`);
+    const pending = publicRequest({ port: publicPort, host: `${name}.localhost`, path: '/named-by-server' });
+    await openView('Inspector');
+    await page.getByLabel('Tunnel').selectOption(name);
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(1);
+    expect(await page.locator('[data-testid="request-row"]').textContent()).toContain('/named-by-server');
+    for (const release of releaseHeld.splice(0)) release();
+    await pending;
+    await page.getByLabel('Tunnel').selectOption('');
+    await service.removeTunnel({ id: unnamed.id });
   });
 
   it('moves the throughput chart as traffic flows', async () => {

@@ -14,7 +14,7 @@ import { ErrorCode } from '../../shared/error-codes.js';
 import type { AppService } from '../service/app-service.js';
 import { invokeCommand, onEveryContractEvent } from '../service/command-dispatch.js';
 import { rawHttpAnswer } from '../tunnel/raw-http-answer.js';
-import { inspectorApiPath, type InspectorClientMessage, type InspectorServerMessage } from '../../shared/inspector-protocol.js';
+import { inspectorApiPath, inspectorTokenCheckPath, type InspectorClientMessage, type InspectorServerMessage } from '../../shared/inspector-protocol.js';
 
 export interface InspectorOptions {
   host: string;
@@ -103,7 +103,13 @@ export class InspectorServer {
       res.end();
       return;
     }
-    const file = this.resolveStatic(new URL(req.url ?? '/', 'http://inspector').pathname);
+    const url = new URL(req.url ?? '/', 'http://inspector');
+    if (url.pathname === inspectorTokenCheckPath) {
+      res.writeHead(this.tokenMatches(url.searchParams.get('token') ?? '') ? 204 : 401, baseHeaders);
+      res.end();
+      return;
+    }
+    const file = this.resolveStatic(url.pathname);
     if (file === undefined) {
       if (this.options.rendererDir === undefined || !existsSync(join(this.options.rendererDir, 'index.html'))) {
         res.writeHead(200, { ...baseHeaders, 'content-type': 'text/html; charset=utf-8' });

@@ -23,6 +23,7 @@ import type {
   UpdateTunnelInput,
 } from '../../shared/contract.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
+import { tunnelName } from '../../shared/tunnel-name.js';
 import type { WakeSignal } from '../tunnel/agent/tunnel-agent.js';
 import { AgentRunner } from './agent-runner.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
@@ -71,6 +72,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   private readonly connection = new ConnectionLog({ event: (event) => this.emit('connectionEvent', event), roundTrip: (roundTrip) => this.emit('roundTrip', roundTrip) });
   private readonly alerts = new TunnelAlerts((alert) => this.state.settings.notifications && this.emit('notify', alert));
   private closed = false;
+  private tunnelsTimer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: AppServiceOptions) {
     super();
@@ -107,6 +109,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
         batch: (batch) => this.emit('traffic', batch),
         statsTick: (tick) => this.emit('stats', tick),
         ended: (request) => this.emit('requestEnded', request),
+        healthChanged: () => this.emitTunnelsSoon(),
       },
       this.alerts,
     );
@@ -122,6 +125,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.tunnelsTimer);
     this.traffic.close();
     this.agent.stop();
     await this.embedded.turnOff();
@@ -343,7 +347,18 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   }
 
   private view(config: TunnelConfig): TunnelView {
-    return this.runtime.view(config);
+    const view = this.runtime.view(config);
+    const localService = this.traffic.localHealth(tunnelName(view));
+    return localService === undefined ? view : { ...view, localService };
+  }
+
+  /** Many failures a second become one tunnels event a quarter second. */
+  private emitTunnelsSoon(): void {
+    if (this.tunnelsTimer !== undefined || this.closed) return;
+    this.tunnelsTimer = setTimeout(() => {
+      this.tunnelsTimer = undefined;
+      this.emitTunnels();
+    }, 250);
   }
 
   private tunnelViews(): TunnelView[] {

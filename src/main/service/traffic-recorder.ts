@@ -2,9 +2,10 @@
 // (requests, bodies, messages) pushed to the UI in batches at most every
 // flush interval, per-second throughput stats, and the tunnel alerts that
 // watch failures. One place the agent's traffic events go.
-import type { AppEvents, RequestDetail, RequestSummary, StatsSnapshot, TrafficBatch } from '../../shared/contract.js';
+import type { AppEvents, LocalServiceHealth, RequestDetail, RequestSummary, StatsSnapshot, TrafficBatch } from '../../shared/contract.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
 import { EndedRequests, type EndedRequest } from './ended-requests.js';
+import { LocalServiceHealthTracker } from './local-service-health.js';
 import { ThroughputStats } from './throughput-stats.js';
 import type { TunnelAlerts } from './tunnel-alerts.js';
 import { TrafficLog, defaultTrafficLogLimits, type TrafficLogLimits } from './traffic-log.js';
@@ -17,14 +18,18 @@ export interface TrafficRecorderOptions {
   statsTick(tick: AppEvents['stats']): void;
   /** Each request once it has ended (for metrics). */
   ended(request: EndedRequest): void;
+  /** A tunnel's local service health changed (a failure, a recovery, failures aging out). */
+  healthChanged(): void;
 }
 
 export class TrafficRecorder {
   private readonly log: TrafficLog;
   private readonly stats = new ThroughputStats();
   private readonly ended: EndedRequests;
+  private readonly health = new LocalServiceHealthTracker();
   private readonly flushTimer: NodeJS.Timeout;
   private readonly statsTimer: NodeJS.Timeout;
+  private readonly healthTimer: NodeJS.Timeout;
 
   constructor(
     private readonly options: TrafficRecorderOptions,
@@ -34,8 +39,11 @@ export class TrafficRecorder {
     this.ended = new EndedRequests(options.ended);
     this.flushTimer = setInterval(() => this.flush(), options.flushIntervalMs ?? 50);
     this.statsTimer = setInterval(() => options.statsTick(this.stats.tick(Date.now())), 1_000);
+    // Failures leave the one-minute counts as they age, with no traffic to say so.
+    this.healthTimer = setInterval(() => this.health.expire() && options.healthChanged(), 5_000);
     this.flushTimer.unref();
     this.statsTimer.unref();
+    this.healthTimer.unref();
   }
 
   record(event: TrafficEvent): void {
@@ -43,6 +51,12 @@ export class TrafficRecorder {
     this.stats.record(event);
     this.alerts.traffic(event);
     this.ended.record(event);
+    if (this.health.traffic(event)) this.options.healthChanged();
+  }
+
+  /** How a tunnel's local service is doing, by the name its requests carry; undefined if it never failed. */
+  localHealth(tunnel: string): LocalServiceHealth | undefined {
+    return this.health.of(tunnel);
   }
 
   /** Requests in flight now, by tunnel. */
@@ -72,6 +86,7 @@ export class TrafficRecorder {
   close(): void {
     clearInterval(this.flushTimer);
     clearInterval(this.statsTimer);
+    clearInterval(this.healthTimer);
   }
 
   private flush(): void {

@@ -21,7 +21,6 @@ const views: { name: ViewName; label: string }[] = [
 export function App() {
   const view = useApp((s) => s.view);
   const setView = useApp((s) => s.setView);
-  const connection = useApp((s) => s.connection);
   const [help, setHelp] = useState(false);
   const handlers = useMemo(() => ({ view: setView, toggleHelp: () => setHelp((shown) => !shown), closeHelp: () => setHelp(false) }), [setView]);
   useShortcuts(handlers);
@@ -42,11 +41,7 @@ export function App() {
         </button>
       </header>
       {help && <HelpOverlay close={() => setHelp(false)} />}
-      {connection.state === 'failed' && (
-        <p role="alert" className="error banner">
-          {connection.error}
-        </p>
-      )}
+      <LinkBanner />
       <main>
         {view === 'tunnels' && <TunnelsView />}
         {view === 'inspector' && <InspectorView />}
@@ -83,8 +78,35 @@ function HelpOverlay({ close }: { close: () => void }) {
 
 const agentLabels: Record<string, string> = { idle: 'idle', connecting: 'connecting', ready: 'connected', backoff: 'reconnecting', closed: 'stopped' };
 
+/** How the UI's own link to burrow stands, when it is not simply up. */
+function LinkBanner() {
+  const connection = useApp((s) => s.connection);
+  if (connection.state === 'open') return null;
+  if (connection.state === 'connecting' && connection.error === undefined) {
+    return (
+      <p role="status" className="banner muted" data-testid="link-banner">
+        Connecting to burrow…
+      </p>
+    );
+  }
+  return (
+    <p role="alert" className={connection.state === 'failed' ? 'error banner' : 'warn banner'} data-testid="link-banner">
+      {connection.error}
+    </p>
+  );
+}
+
 function AgentBadge() {
   const agent = useApp((s) => s.agent);
+  const linkState = useApp((s) => s.connection.state);
+  // What burrow last said is stale once the link to it is gone.
+  if (linkState !== 'open' && agent !== undefined) {
+    return (
+      <span className="agent-badge agent-closed" title="The UI is not connected to burrow" data-testid="agent-status">
+        {linkState === 'failed' ? 'not connected' : 'disconnected'} · {agent.server}
+      </span>
+    );
+  }
   if (agent === undefined) return <span className="agent-badge">…</span>;
   return (
     <span className={`agent-badge agent-${agent.state}`} title={agent.detail} data-testid="agent-status">

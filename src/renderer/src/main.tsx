@@ -4,27 +4,20 @@ import { App } from './App';
 import { AppProvider } from './app-context';
 import { connectApi } from './api';
 import { createAppStore } from './store/app-store';
-import { connectStore } from './store/connect-store';
+import { connectStore, loadSnapshots } from './store/connect-store';
 import './styles.css';
 
-const root = createRoot(document.getElementById('root')!);
 const store = createAppStore();
-
-connectApi((reason) => store.getState().setConnection({ state: 'failed', error: reason }))
-  .then((api) => {
-    connectStore(api, store);
-    root.render(
-      <StrictMode>
-        <AppProvider api={api} store={store}>
-          <App />
-        </AppProvider>
-      </StrictMode>,
-    );
-  })
-  .catch((error: Error) => {
-    root.render(
-      <p role="alert" className="error banner">
-        {error.message}
-      </p>,
-    );
-  });
+// Rendered at once: the header says it is connecting rather than the page staying blank.
+const link = connectApi({
+  state: (connection) => store.getState().setConnection(connection),
+  connected: () => void loadSnapshots(link.api, store),
+});
+connectStore(link.api, store, { loadNow: link.connectedNow });
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <AppProvider api={link.api} store={store}>
+      <App />
+    </AppProvider>
+  </StrictMode>,
+);

@@ -43,7 +43,8 @@ export interface StoreLimits {
 export const defaultStoreLimits: StoreLimits = { maxRequests: 5_000, maxPoints: 300, maxConnectionEvents: 500 };
 
 export interface AppState {
-  connection: { state: 'connecting' | 'open' | 'failed'; error?: string };
+  /** The UI's link to burrow: 'lost' while it reconnects, 'failed' when it cannot (a wrong token). */
+  connection: { state: 'connecting' | 'open' | 'lost' | 'failed'; error?: string };
   view: ViewName;
   agent?: AgentStatus;
   tunnels: readonly TunnelView[];

@@ -7,7 +7,8 @@ import type { AppStore } from './app-store.js';
 
 const views = new Set<string>(['tunnels', 'inspector', 'throughput', 'connection', 'settings']);
 
-export function connectStore(api: BurrowApi, store: AppStore): () => void {
+/** Subscribes the store to every event; loads the snapshots now unless told the link is not up yet (then call loadSnapshots once it is). */
+export function connectStore(api: BurrowApi, store: AppStore, options: { loadNow?: boolean } = {}): () => void {
   const s = store.getState();
   const unsubscribers = [
     api.on('agentStatus', s.setAgent),
@@ -20,14 +21,14 @@ export function connectStore(api: BurrowApi, store: AppStore): () => void {
     api.on('showView', (view) => views.has(view) && s.setView(view)),
   ];
   const detailRefresher = refreshDetailOnChange(api, store);
-  void loadSnapshots(api, store);
+  if (options.loadNow !== false) void loadSnapshots(api, store);
   return () => {
     for (const unsubscribe of unsubscribers) unsubscribe();
     detailRefresher();
   };
 }
 
-async function loadSnapshots(api: BurrowApi, store: AppStore): Promise<void> {
+export async function loadSnapshots(api: BurrowApi, store: AppStore): Promise<void> {
   const s = store.getState();
   try {
     const [agent, tunnels, embedded, settings, requests, stats, connectionLog] = await Promise.all([

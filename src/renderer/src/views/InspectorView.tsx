@@ -9,6 +9,7 @@ import { formatBytes, formatDuration, formatTime } from '../lib/format';
 import { useCommand } from '../lib/use-command';
 import { filteredRequests } from '../store/app-store';
 import { requestOutcome, type StatusFilter } from '../store/request-outcome';
+import { tunnelName } from '../../../shared/tunnel-name';
 import { RequestDetailPane } from './RequestDetailPane';
 
 const rowHeight = 30;
@@ -34,10 +35,17 @@ export function InspectorView() {
 
 function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
   const shown = rows.length;
+  const requests = useApp((s) => s.requests);
   const filter = useApp((s) => s.filter);
   const setFilter = useApp((s) => s.setFilter);
   const tunnels = useApp((s) => s.tunnels);
-  const names = useMemo(() => [...new Set(tunnels.map((t) => t.name).filter((n) => n !== ''))].sort(), [tunnels]);
+  // Tunnels by the name their requests carry (the server's, for unnamed ones), and any seen in traffic since removed.
+  const names = useMemo(() => {
+    const seen = new Set(tunnels.map(tunnelName));
+    for (const summary of requests.byId.values()) seen.add(summary.tunnel);
+    seen.delete('');
+    return [...seen].sort();
+  }, [tunnels, requests]);
   return (
     <div className="filter-bar" role="search">
       <input type="search" placeholder="Filter by id, method, path, status, error code, tunnel" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} aria-label="Filter text" />

@@ -2,8 +2,10 @@
 // error; the public URL to copy or show as a QR code. With the local test
 // server running, one click adds tunnels to its demo backends.
 import { useState, type FormEvent } from 'react';
-import type { TunnelProtocol, TunnelView } from '../../../shared/contract';
+import type { LocalServiceHealth, TunnelProtocol, TunnelView } from '../../../shared/contract';
+import { assignedName, tunnelName } from '../../../shared/tunnel-name';
 import { useApi, useApp } from '../app-context';
+import { formatTime } from '../lib/format';
 import { useCommand } from '../lib/use-command';
 import { ImportTunnels } from './ImportTunnels';
 import { QrCode } from './QrCode';
@@ -94,13 +96,32 @@ function DemoTunnels({ demoTargets, existing }: { demoTargets: { http: string; w
   );
 }
 
+/** Registered is not working: what the local service did to the last minute's requests. */
+function LocalServiceHealthLine({ health }: { health: LocalServiceHealth }) {
+  const parts = [
+    health.refusedLastMinute > 0 && `${health.refusedLastMinute} refused`,
+    health.timedOutLastMinute > 0 && `${health.timedOutLastMinute} timed out`,
+    health.failedLastMinute > 0 && `${health.failedLastMinute} failed`,
+  ].filter(Boolean);
+  if (parts.length === 0) return null;
+  return (
+    <p className="warn" role="status" data-testid="local-health">
+      Local service failing: {parts.join(', ')} in the last minute. Last: {health.lastError.message} ({formatTime(health.lastError.at)})
+    </p>
+  );
+}
+
 function TunnelRow({ tunnel }: { tunnel: TunnelView }) {
   const api = useApi();
   const command = useCommand();
   const [editing, setEditing] = useState(false);
-  const label = tunnel.name || '(name from server)';
+  // Without a link to burrow, the last status it reported is not known to hold.
+  const linked = useApp((s) => s.connection.state === 'open');
+  const status = linked ? tunnel.status : 'unknown';
+  const assigned = assignedName(tunnel);
+  const label = tunnel.name || (assigned ? `${assigned} (named by the server)` : '(name from server)');
   return (
-    <li className="tunnel" data-testid="tunnel-row" data-tunnel={tunnel.name} data-status={tunnel.status}>
+    <li className="tunnel" data-testid="tunnel-row" data-tunnel={tunnelName(tunnel)} data-status={status}>
       <label className="toggle">
         <input
           type="checkbox"
@@ -113,9 +134,12 @@ function TunnelRow({ tunnel }: { tunnel: TunnelView }) {
       <div className="tunnel-main">
         <div>
           <strong>{label}</strong> <span className="muted">{tunnel.protocol === 'grpc' ? 'gRPC' : 'HTTP'}</span> → <code>{tunnel.target}</code>{' '}
-          <span className={`status status-${tunnel.status}`}>{tunnel.status}</span>
+          <span className={`status status-${status}`} title={linked ? undefined : 'Not connected to burrow'}>
+            {status}
+          </span>
         </div>
         {tunnel.publicUrl && tunnel.status === 'online' && <PublicUrl url={tunnel.publicUrl} />}
+        {tunnel.localService && <LocalServiceHealthLine health={tunnel.localService} />}
         {tunnel.error && (
           <p className="error" role="status">
             {tunnel.error.message} <code>{tunnel.error.code}</code>

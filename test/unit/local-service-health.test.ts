@@ -1,0 +1,60 @@
+// A tunnel's local service health: failures of the last minute by kind
+// (refused, timed out, failed), reset by a request that gets through, aged
+// out by the clock.
+import { describe, expect, it } from 'vitest';
+import { LocalServiceHealthTracker } from '../../src/main/service/local-service-health.js';
+import type { TrafficEvent } from '../../src/shared/traffic.js';
+
+const start = (requestId: string, tunnel = 'app'): TrafficEvent => ({ kind: 'request-start', requestId, tunnel, protocol: 'http', method: 'GET', path: '/', headers: [], remoteAddress: '', at: 0 });
+const error = (requestId: string, code: string, message = 'refused'): TrafficEvent => ({ kind: 'request-error', requestId, code, message, bytesIn: 0, bytesOut: 0, durationMs: 1, at: 0 });
+const end = (requestId: string): TrafficEvent => ({ kind: 'request-end', requestId, status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1, at: 0 });
+
+function tracker(): { health: LocalServiceHealthTracker; advance(ms: number): void } {
+  let now = 1_000_000;
+  return { health: new LocalServiceHealthTracker(() => now), advance: (ms) => (now += ms) };
+}
+
+describe('LocalServiceHealthTracker', () => {
+  it('counts refusals and other local failures of the last minute, with the last error; nothing for other failures', () => {
+    const { health } = tracker();
+    expect(health.of('app')).toBeUndefined();
+    let n = 0;
+    const fail = (code: string, message?: string): boolean => {
+      const id = `r${n++}`;
+      health.traffic(start(id));
+      return health.traffic(error(id, code, message));
+    };
+    expect(fail('BURROW_E_LOCAL_UNREACHABLE')).toBe(true);
+    expect(fail('BURROW_E_LOCAL_UNREACHABLE')).toBe(true);
+    expect(fail('BURROW_E_TIMEOUT', 'no response from the local service in 30000 ms')).toBe(true);
+    expect(fail('BURROW_E_LOCAL_FAILED', 'reset by the service')).toBe(true);
+    // The client going away or a limit is not the service's doing.
+    expect(fail('BURROW_E_CLIENT_GONE')).toBe(false);
+    expect(fail('BURROW_E_BODY_TOO_LARGE')).toBe(false);
+    expect(health.of('app')).toEqual({
+      refusedLastMinute: 2,
+      timedOutLastMinute: 1,
+      failedLastMinute: 1,
+      lastError: { code: 'BURROW_E_LOCAL_FAILED', message: 'reset by the service', at: 1_000_000 },
+    });
+    expect(health.of('other')).toBeUndefined();
+  });
+
+  it('forgets the counts once a request gets through, or once they are a minute old', () => {
+    const { health, advance } = tracker();
+    health.traffic(start('a'));
+    health.traffic(error('a', 'BURROW_E_LOCAL_UNREACHABLE'));
+    health.traffic(start('b'));
+    expect(health.traffic(end('b'))).toBe(true);
+    expect(health.of('app')).toMatchObject({ refusedLastMinute: 0, failedLastMinute: 0, lastError: { code: 'BURROW_E_LOCAL_UNREACHABLE' } });
+    health.traffic(start('c'));
+    health.traffic(error('c', 'BURROW_E_LOCAL_UNREACHABLE'));
+    advance(30_000);
+    expect(health.expire()).toBe(false);
+    expect(health.of('app')?.refusedLastMinute).toBe(1);
+    advance(31_000);
+    expect(health.of('app')?.refusedLastMinute).toBe(0);
+    expect(health.expire()).toBe(true);
+    expect(health.expire()).toBe(false);
+  });
+});
