@@ -235,6 +235,33 @@ describe('web inspector UI', () => {
     await service.removeTunnel({ id: refused.id });
   });
 
+  it('shows a call cut by its deadline as DEADLINE_EXCEEDED with the messages and bytes it moved, and a trailers-only answer once', async () => {
+    const Client = grpc.makeGenericClientConstructor(demoEchoService, 'Echo');
+    const client = new Client(`127.0.0.1:${publicPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'demo-grpc.localhost' });
+    // Five messages 100 ms apart; the caller gives up after 250 ms.
+    const call = (client as unknown as { serverStream(r: Buffer, options: grpc.CallOptions): grpc.ClientReadableStream<Buffer> }).serverStream(Buffer.from('late'), {
+      deadline: Date.now() + 250,
+    });
+    const code = await new Promise<number>((resolve) => {
+      call.on('data', () => {});
+      call.on('error', (error: grpc.ServiceError) => resolve(error.code));
+    });
+    client.close();
+    expect(code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    const cut = async () => (await service.listRequests({})).filter((r) => r.path.endsWith('/ServerStream') && r.state === 'error').at(-1);
+    await expect.poll(cut).toMatchObject({ grpcStatus: 4, error: { code: 'BURROW_E_TIMEOUT' } });
+    const summary = (await cut())!;
+    expect(summary.bytesIn).toBeGreaterThan(0);
+    expect(summary.bytesOut).toBeGreaterThan(0);
+    await openView('Inspector');
+    await expect.poll(() => row(summary.requestId).getByTestId('status').textContent()).toBe('DEADLINE_EXCEEDED (4) TIMEOUT');
+    // The UNIMPLEMENTED call earlier was answered trailers-only: its grpc-status shows once, among the response headers.
+    const unimplemented = (await service.listRequests({})).find((r) => r.grpcStatus === 12)!;
+    const detail = (await service.getRequestDetail({ requestId: unimplemented.requestId }))!;
+    expect(detail.responseHeaders.filter(([name]) => name === 'grpc-status')).toEqual([['grpc-status', '12']]);
+    expect(detail.trailers).toEqual([]);
+  });
+
   it('clears only what the filter shows, and only once the user says yes', async () => {
     const count = () => page.getByTestId('request-count').textContent();
     const total = Number(/(\d+) requests/.exec((await count())!)![1]);

@@ -51,9 +51,13 @@ export class ExchangeTraffic {
     this.emit({ kind: 'request-end', requestId: this.requestId, status: this.status, ...this.totals() });
   }
 
-  /** When the service had not answered, the edge answers for the tunnel, with the status the code maps to: say which. */
+  /**
+   * The status the caller got for the failure, as the edge maps the code: a
+   * gRPC caller always hears one (in trailers if headers went out), an HTTP
+   * client only when no response had started.
+   */
   failed(code: string, message: string): void {
-    const answered = this.status !== 0 ? {} : this.protocol === 'grpc' ? { grpcStatus: grpcStatusFor(code) } : { status: httpStatusFor(code) };
+    const answered = this.protocol === 'grpc' ? { grpcStatus: grpcStatusFor(code) } : this.status === 0 ? { status: httpStatusFor(code) } : {};
     this.emit({ kind: 'request-error', requestId: this.requestId, code, message, ...answered, ...this.totals() });
   }
 

@@ -101,8 +101,8 @@ export class LocalGrpcExchange extends Exchange {
     this.traffic.responded(status, pairs);
     this.send({ $case: 'responseHead', value: { status, statusMessage: '', headers: pairs, endStream: trailersOnly, body: noBody } });
     if (trailersOnly) {
+      // Recorded once, as the response headers they arrived as (grpc-status among them), not again as trailers.
       this.responseRead = true;
-      this.emit({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(pairs), at: Date.now() });
       this.finish();
       return;
     }

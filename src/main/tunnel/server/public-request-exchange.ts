@@ -65,7 +65,17 @@ export class PublicRequestExchange extends Exchange {
 
   start(): void {
     const { side, policy } = this;
-    side.onGone(() => this.fail(ErrorCode.ClientGone, 'the public client went away', true));
+    const started = Date.now();
+    side.onGone(() => {
+      // A gRPC caller cancels at its own deadline, often just before the
+      // tunnel's timer for it: that is a deadline, not a caller giving up.
+      const slackMs = Math.min(100, policy.deadlineMs / 10);
+      if (policy.deadlineMs > 0 && Date.now() - started >= policy.deadlineMs - slackMs) {
+        this.fail(ErrorCode.Timeout, `the caller's deadline (grpc-timeout ${policy.deadlineMs} ms) passed`, true);
+      } else {
+        this.fail(ErrorCode.ClientGone, 'the public client went away', true);
+      }
+    });
     if (policy.deadlineMs > 0) this.after(policy.deadlineMs, () => this.fail(ErrorCode.Timeout, 'deadline exceeded in the tunnel', true));
     const length = side.bodyLength;
     if (policy.inlineBody && length > 0 && length <= inlineBodyMaxBytes) {
