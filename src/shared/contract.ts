@@ -2,6 +2,7 @@
 // pushes to it, typed once. Electron IPC, the web inspector's WebSocket and
 // in-process tests are transports of this one definition; channel names
 // are derived from the keys below, never retyped.
+import type { Har } from 'har-format';
 import type { HeaderPair, TrafficProtocol } from './traffic.js';
 
 export type TunnelProtocol = 'http' | 'grpc';
@@ -232,6 +233,18 @@ export interface AppCommands {
   getStats(input: void): StatsSnapshot;
   getConnectionLog(input: void): ConnectionLog;
   importTunnels(input: ImportTunnelsInput): ImportReport;
+  /** These requests (every one kept when absent) as a HAR 1.2 log. */
+  exportHar(input: { requestIds?: string[] }): Har;
+  /** A request as code that sends it again. */
+  requestSnippet(input: { requestId: string; target: SnippetTarget }): RequestSnippet;
+}
+
+export type SnippetTarget = 'curl' | 'fetch' | 'httpie';
+
+export interface RequestSnippet {
+  snippet: string;
+  /** Set when the snippet cannot send the original body in full (cut, let go, binary). */
+  warning?: string;
 }
 
 /** Events: main -> UI. */
@@ -274,6 +287,8 @@ const commandKeys: Record<CommandName, true> = {
   getStats: true,
   getConnectionLog: true,
   importTunnels: true,
+  exportHar: true,
+  requestSnippet: true,
 };
 const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true, connectionEvent: true, roundTrip: true, showView: true };
 

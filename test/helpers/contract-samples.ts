@@ -60,6 +60,12 @@ export const contractSamples: Record<CommandName, Sample> = {
   getRequestDetail: { call: (api) => api.getRequestDetail({ requestId: 'none' }), answer: () => null },
   clearTraffic: { call: (api) => api.clearTraffic(undefined), answer: () => ({ cleared: 0 }) },
   getStats: { call: (api) => api.getStats(undefined), answer: () => ({ total: expect.any(Array), perTunnel: {} }) },
+  exportHar: { call: (api) => api.exportHar({}), answer: () => ({ log: { version: '1.2', creator: { name: 'Burrow', version: expect.any(String) }, entries: [] } }) },
+  requestSnippet: {
+    // No traffic yet: the answer is the error, with its code, through every transport.
+    call: (api) => api.requestSnippet({ requestId: 'none', target: 'curl' }).catch((error: { code?: string }) => ({ code: error.code })),
+    answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
+  },
   importTunnels: {
     call: async (api, ctx) => {
       const report = await api.importTunnels({ fileName: 'frpc.toml', text: `[[proxies]]\nname = "${ctx.name}-i"\ntype = "http"\nlocalPort = 3002\n\n[[proxies]]\nname = "ssh"\ntype = "tcp"\nlocalPort = 22\n` });

@@ -2,7 +2,12 @@
 // engine (the embedded tunnel server, its demo backends and the agent):
 // create tunnels, send HTTP, WebSocket and gRPC traffic through them, and
 // see it live. Screenshots of each view land in test-results/screenshots.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Har } from 'har-format';
+import { har as validateHar } from 'har-validator';
 import * as grpc from '@grpc/grpc-js';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +53,8 @@ afterAll(async () => {
   await service?.close();
   await held?.close();
 });
+
+const run = promisify(execFile);
 
 const row = (id: string) => page.locator(`[data-testid="request-row"][data-request-id="${id}"]`);
 
@@ -117,6 +124,32 @@ describe('web inspector UI', () => {
     expect(await bodies.first().textContent()).toContain('"order": {\n    "id": 42,');
     expect(await detail.textContent()).toContain('content-type');
     await page.screenshot({ path: screenshotPath('inspector-http-detail') });
+    await page.getByLabel('Filter text').fill('');
+  });
+
+  it('copies a request as curl that, run, gets the same answer; exports what the filter shows as valid HAR 1.2', async () => {
+    const body = '{"copy":"me","n":[1,2,3]}';
+    const original = await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/copy-me?x=1', headers: { 'content-type': 'application/json' }, body });
+    await page.getByLabel('Filter text').fill('/copy-me');
+    const id = await newestRowId('[data-state="done"]');
+    await row(id).click();
+    const detail = page.getByTestId('request-detail');
+    await detail.getByRole('region', { name: 'Copy as' }).getByRole('button', { name: 'curl' }).click();
+    const snippet = (await detail.getByTestId('snippet').textContent())!;
+    expect(snippet).toContain(`--url 'http://demo.localhost:${publicPort}/copy-me?x=1'`);
+    const { stdout } = await run('sh', ['-c', snippet]);
+    expect(stdout).toBe(original.body.toString());
+    expect(stdout).toBe(body);
+    await page.screenshot({ path: screenshotPath('inspector-copy-as-curl') });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /^Export \d+ as HAR$/ }).click()]);
+    const har = JSON.parse(await readFile((await download.path())!, 'utf8')) as Har;
+    await expect(validateHar(har)).resolves.toBeTruthy();
+    // The filter shows the original and the request curl just made.
+    expect(har.log.entries.map((e) => [e.request.method, e.request.url, e.request.postData?.text])).toEqual([
+      ['POST', `http://demo.localhost:${publicPort}/copy-me?x=1`, body],
+      ['POST', `http://demo.localhost:${publicPort}/copy-me?x=1`, body],
+    ]);
     await page.getByLabel('Filter text').fill('');
   });
 

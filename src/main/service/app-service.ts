@@ -15,13 +15,16 @@ import type {
   ImportReport,
   ImportTunnelsInput,
   RequestDetail,
+  RequestSnippet,
   RequestSummary,
+  SnippetTarget,
   Settings,
   StatsSnapshot,
   TunnelConfig,
   TunnelView,
   UpdateTunnelInput,
 } from '../../shared/contract.js';
+import type { Har } from 'har-format';
 import type { TrafficEvent } from '../../shared/traffic.js';
 import { tunnelName } from '../../shared/tunnel-name.js';
 import type { WakeSignal } from '../tunnel/agent/tunnel-agent.js';
@@ -30,6 +33,8 @@ import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
+import { harEntry, toHar } from './har.js';
+import { isSnippetTarget, requestSnippet } from './request-snippet.js';
 import type { EndedRequest } from './ended-requests.js';
 import { TunnelAlerts, type TunnelAlert } from './tunnel-alerts.js';
 import { TunnelRuntimes } from './tunnel-runtimes.js';
@@ -265,6 +270,26 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
       throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
     }
     return { cleared: this.traffic.clear(ids) };
+  }
+
+  async exportHar(input: { requestIds?: string[] }): Promise<Har> {
+    const ids = input?.requestIds ?? this.traffic.list(undefined).map((r) => r.requestId);
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
+    const details = ids.map((id) => this.traffic.detail(id)).filter((detail) => detail !== null);
+    return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel))));
+  }
+
+  async requestSnippet(input: { requestId: string; target: SnippetTarget }): Promise<RequestSnippet> {
+    if (typeof input?.requestId !== 'string' || !isSnippetTarget(input.target)) throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId and a target: curl, fetch or httpie');
+    const detail = this.traffic.detail(input.requestId);
+    if (detail === null) throw new BurrowError(ErrorCode.NotFound, `no request ${input.requestId} in the traffic log`);
+    return requestSnippet(detail, input.target, this.publicOrigin(detail.tunnel));
+  }
+
+  /** Where clients reach a tunnel (scheme, host, port), when it is registered. */
+  private publicOrigin(tunnel: string): string | undefined {
+    const publicUrl = this.tunnelViews().find((v) => tunnelName(v) === tunnel)?.publicUrl;
+    return publicUrl === undefined ? undefined : new URL(publicUrl).origin;
   }
 
   async getStats(): Promise<StatsSnapshot> {

@@ -6,6 +6,7 @@ import { useMemo, useRef, useState } from 'react';
 import type { RequestSummary } from '../../../shared/contract';
 import { useApi, useApp } from '../app-context';
 import { formatBytes, formatDuration, formatTime } from '../lib/format';
+import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
 import { filteredRequests } from '../store/app-store';
 import { requestOutcome, type StatusFilter } from '../store/request-outcome';
@@ -76,8 +77,33 @@ function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
       <span className="muted" data-testid="request-count">
         {shown === total ? `${total} requests` : `${shown} of ${total} requests`}
       </span>
+      <ExportHar rows={rows} filtered={shown !== total} />
       <ClearButton rows={rows} filtered={shown !== total} />
     </div>
+  );
+}
+
+/** Downloads what the filter shows (everything when nothing is filtered) as a HAR 1.2 file. */
+function ExportHar({ rows, filtered }: { rows: RequestSummary[]; filtered: boolean }) {
+  const api = useApi();
+  const command = useCommand();
+  const exportShown = (): void =>
+    void command.run(async () => {
+      const har = await api.exportHar(filtered ? { requestIds: rows.map((r) => r.requestId) } : {});
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([JSON.stringify(har, null, 2)], { type: 'application/json' }));
+      link.download = `burrow-${new Date().toISOString().replace(/[:.]/g, '-')}.har`;
+      link.click();
+      // After the download has taken the data.
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    });
+  return (
+    <>
+      <button type="button" disabled={command.busy || rows.length === 0} onClick={exportShown} title="Save these requests as a HAR 1.2 file">
+        {filtered ? `Export ${rows.length} as HAR` : 'Export HAR'}
+      </button>
+      <CommandError error={command.error} />
+    </>
   );
 }
 
@@ -108,11 +134,7 @@ function ClearButton({ rows, filtered }: { rows: RequestSummary[]; filtered: boo
           {filtered ? `Clear ${count} shown` : 'Clear'}
         </button>
       )}
-      {command.error && (
-        <span role="alert" className="error">
-          {command.error}
-        </span>
-      )}
+      <CommandError error={command.error} />
     </>
   );
 }

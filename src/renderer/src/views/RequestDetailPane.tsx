@@ -1,8 +1,11 @@
 // One request in full: headers both ways, bodies (JSON pretty-printed,
 // binary as hex), WebSocket frames or gRPC messages as a timeline, trailers.
-import type { BodyPreview, MessageView, RequestDetail } from '../../../shared/contract';
+import { useEffect, useState } from 'react';
+import type { BodyPreview, MessageView, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
 import type { HeaderPair } from '../../../shared/traffic';
-import { useApp } from '../app-context';
+import { useApi, useApp } from '../app-context';
+import { CommandError } from '../lib/command-error';
+import { useCommand } from '../lib/use-command';
 import { asText, decodeBase64, formatBytes, formatDuration, formatTime, hexDump, prettyJson, renderBody } from '../lib/format';
 import { protocolLabel, StatusCell } from './InspectorView';
 
@@ -57,6 +60,7 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
           {detail.error.message} <code>{detail.error.code}</code>
         </p>
       )}
+      {detail.protocol === 'http' && <CopyAs requestId={detail.requestId} />}
       <Headers title="Request headers" headers={detail.requestHeaders} />
       {detail.protocol === 'http' && <Body title="Request body" body={detail.requestBody} />}
       <Headers title="Response headers" headers={detail.responseHeaders} />
@@ -64,6 +68,50 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       {detail.protocol !== 'http' && <Messages detail={detail} />}
       {detail.trailers.length > 0 && <Headers title="Trailers" headers={detail.trailers} />}
     </div>
+  );
+}
+
+const snippetTargets: { target: SnippetTarget; label: string }[] = [
+  { target: 'curl', label: 'curl' },
+  { target: 'fetch', label: 'fetch' },
+  { target: 'httpie', label: 'HTTPie' },
+];
+
+/** The request as code that sends it again (made in main by httpsnippet), shown and put on the clipboard. */
+function CopyAs({ requestId }: { requestId: string }) {
+  const api = useApi();
+  const command = useCommand();
+  const [made, setMade] = useState<(RequestSnippet & { label: string; copied: boolean }) | undefined>();
+  useEffect(() => setMade(undefined), [requestId]);
+  const copy = (target: SnippetTarget, label: string): void =>
+    void command.run(async () => {
+      const snippet = await api.requestSnippet({ requestId, target });
+      // The clipboard may be refused (no focus, no permission): the snippet is shown either way.
+      const copied = await navigator.clipboard?.writeText(snippet.snippet).then(
+        () => true,
+        () => false,
+      );
+      setMade({ ...snippet, label, copied: copied === true });
+    });
+  return (
+    <section className="copy-as" aria-label="Copy as">
+      <span className="muted">Copy as</span>
+      {snippetTargets.map(({ target, label }) => (
+        <button key={target} type="button" disabled={command.busy} onClick={() => copy(target, label)}>
+          {label}
+        </button>
+      ))}
+      <CommandError error={command.error} />
+      {made && (
+        <div className="snippet">
+          <p className="muted" role="status">
+            {made.copied ? `${made.label} command copied` : `${made.label} command (select to copy)`}
+            {made.warning && <span className="warn"> · {made.warning}</span>}
+          </p>
+          <pre data-testid="snippet">{made.snippet}</pre>
+        </div>
+      )}
+    </section>
   );
 }
 

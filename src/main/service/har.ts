@@ -1,0 +1,98 @@
+// Requests from the traffic log as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/):
+// what the inspector exports, and what snippet generators read. Bodies are
+// the bytes the log kept (a truncated or released body says so in a
+// comment); the URL is the tunnel's public URL with the request's path (the
+// client's Host header when the tunnel's URL is not known).
+import type { Content, Entry, Har, Header, PostData, QueryString, Request } from 'har-format';
+import type { BodyPreview, RequestDetail } from '../../shared/contract.js';
+import type { HeaderPair } from '../../shared/traffic.js';
+
+const creator = { name: 'Burrow', version: '0.1.0' };
+
+/** Made again by whoever replays the request: from the URL and the body they send. */
+const recomputedHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+
+const harHeaders = (pairs: readonly HeaderPair[]): Header[] => pairs.map(([name, value]) => ({ name, value }));
+
+function headerValue(pairs: readonly HeaderPair[], name: string): string | undefined {
+  return pairs.find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+/** Text when the bytes are UTF-8 (JSON, forms, text), else undefined. */
+function utf8Text(bytes: Buffer): string | undefined {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined;
+}
+
+/** Why a kept body is not the whole body, or undefined when it is. */
+export function bodyShortfall(body: BodyPreview): string | undefined {
+  if (body.released) return `the body (${body.totalBytes} bytes) was let go to keep the traffic log within its budget`;
+  if (body.truncated) return `only the first ${Buffer.from(body.base64, 'base64').length} of ${body.totalBytes} body bytes were kept`;
+  return undefined;
+}
+
+/** The request as HAR, with its body as the log kept it; `origin` is the tunnel's public origin (scheme, host, port). */
+export function harRequest(detail: RequestDetail, origin?: string): Request {
+  const url = new URL(detail.path, origin ?? `http://${headerValue(detail.requestHeaders, 'host') ?? 'localhost'}`);
+  const queryString: QueryString[] = [...url.searchParams].map(([name, value]) => ({ name, value }));
+  const bytes = Buffer.from(detail.requestBody.base64, 'base64');
+  const mimeType = detail.requestBody.contentType ?? 'application/octet-stream';
+  const text = utf8Text(bytes);
+  const postData: PostData | undefined = bytes.length === 0 ? undefined : text !== undefined ? { mimeType, text } : { mimeType, text: '', comment: 'binary body: not carried' };
+  const shortfall = bodyShortfall(detail.requestBody);
+  return {
+    method: detail.method,
+    url: url.href,
+    httpVersion: 'HTTP/1.1',
+    cookies: [],
+    headers: harHeaders(detail.requestHeaders.filter(([name]) => !recomputedHeaders.has(name.toLowerCase()))),
+    queryString,
+    ...(postData && { postData }),
+    headersSize: -1,
+    bodySize: detail.requestBody.totalBytes,
+    ...(shortfall && { comment: shortfall }),
+  };
+}
+
+function harContent(body: BodyPreview): Content {
+  const bytes = Buffer.from(body.base64, 'base64');
+  const shortfall = bodyShortfall(body);
+  return {
+    size: body.totalBytes,
+    mimeType: body.contentType ?? 'application/octet-stream',
+    ...(bytes.length > 0 && { text: bytes.toString('base64'), encoding: 'base64' }),
+    ...(shortfall && { comment: shortfall }),
+  };
+}
+
+export function harEntry(detail: RequestDetail, origin?: string): Entry {
+  const durationMs = detail.durationMs ?? 0;
+  return {
+    startedDateTime: new Date(detail.startedAt).toISOString(),
+    time: durationMs,
+    request: harRequest(detail, origin),
+    response: {
+      status: detail.status ?? 0,
+      statusText: '',
+      httpVersion: 'HTTP/1.1',
+      cookies: [],
+      headers: harHeaders([...detail.responseHeaders, ...detail.trailers]),
+      content: harContent(detail.responseBody),
+      redirectURL: headerValue(detail.responseHeaders, 'location') ?? '',
+      headersSize: -1,
+      bodySize: detail.responseBody.totalBytes,
+    },
+    cache: {},
+    // The log has the whole duration, not its phases.
+    timings: { send: 0, wait: durationMs, receive: 0 },
+    ...(detail.error && { comment: `${detail.error.code}: ${detail.error.message}` }),
+    _requestId: detail.requestId,
+    _tunnel: detail.tunnel,
+    _protocol: detail.protocol,
+    ...(detail.grpcStatus !== undefined && { _grpcStatus: detail.grpcStatus }),
+  };
+}
+
+export function toHar(entries: Entry[]): Har {
+  return { log: { version: '1.2', creator, entries } };
+}

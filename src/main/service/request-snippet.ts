@@ -1,0 +1,26 @@
+// A recorded request as code to send it again: curl, fetch or HTTPie, made
+// by httpsnippet from the request's HAR form.
+import { HTTPSnippet } from 'httpsnippet';
+import type { RequestDetail, SnippetTarget } from '../../shared/contract.js';
+import { bodyShortfall, harRequest } from './har.js';
+
+const targets: Record<SnippetTarget, [target: 'shell' | 'javascript', client: string]> = {
+  curl: ['shell', 'curl'],
+  httpie: ['shell', 'httpie'],
+  fetch: ['javascript', 'fetch'],
+};
+
+export function isSnippetTarget(value: unknown): value is SnippetTarget {
+  return typeof value === 'string' && Object.hasOwn(targets, value);
+}
+
+export function requestSnippet(detail: RequestDetail, target: SnippetTarget, origin?: string): { snippet: string; warning?: string } {
+  const [language, client] = targets[target];
+  const request = harRequest(detail, origin);
+  // httpsnippet's type wants postData even for a request without a body.
+  const converted = new HTTPSnippet({ ...request, postData: request.postData ?? { mimeType: 'application/octet-stream' } }).convert(language as never, client);
+  const snippet = Array.isArray(converted) ? converted.join('\n') : converted || '';
+  const shortfall = bodyShortfall(detail.requestBody);
+  const warning = request.postData?.comment ?? (shortfall && `${shortfall}: the snippet sends only those`);
+  return warning === undefined ? { snippet } : { snippet, warning };
+}

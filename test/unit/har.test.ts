@@ -1,0 +1,91 @@
+// Requests as HAR 1.2, checked against the HAR schema (har-validator), and as
+// curl/fetch/HTTPie snippets made by httpsnippet from that HAR.
+import { har as validateHar } from 'har-validator';
+import { describe, expect, it } from 'vitest';
+import { harEntry, toHar } from '../../src/main/service/har.js';
+import { requestSnippet } from '../../src/main/service/request-snippet.js';
+import type { BodyPreview, RequestDetail } from '../../src/shared/contract.js';
+
+const body = (bytes: Buffer | string, more: Partial<BodyPreview> = {}): BodyPreview => {
+  const buffer = Buffer.from(bytes);
+  return { base64: buffer.toString('base64'), totalBytes: buffer.length, truncated: false, ...more };
+};
+
+const detail = (more: Partial<RequestDetail> = {}): RequestDetail => ({
+  requestId: 'r-1',
+  tunnel: 'demo',
+  protocol: 'http',
+  method: 'POST',
+  path: '/orders?id=7&q=a%20b',
+  status: 201,
+  state: 'done',
+  startedAt: Date.UTC(2026, 10, 30, 12),
+  durationMs: 12,
+  bytesIn: 13,
+  bytesOut: 4,
+  messageCount: 0,
+  requestHeaders: [
+    ['host', 'demo.localhost:8080'],
+    ['content-type', 'application/json'],
+    ['content-length', '13'],
+  ],
+  responseHeaders: [['content-type', 'application/octet-stream']],
+  trailers: [],
+  requestBody: body('{"item":"x"}\n', { contentType: 'application/json' }),
+  responseBody: body(Buffer.from([0, 255, 1, 254]), { contentType: 'application/octet-stream' }),
+  messages: [],
+  messagesTruncated: false,
+  ...more,
+});
+
+describe('HAR export', () => {
+  it('gives valid HAR 1.2 with the URL the client used, query, headers and both bodies', async () => {
+    const har = toHar([harEntry(detail()), harEntry(detail({ requestId: 'r-2', method: 'GET', path: '/', requestBody: body(''), status: 502, error: { code: 'BURROW_E_LOCAL_UNREACHABLE', message: 'refused' } }))]);
+    await expect(validateHar(har)).resolves.toBeTruthy();
+    const [entry, failed] = har.log.entries;
+    expect(entry!.request).toMatchObject({
+      method: 'POST',
+      url: 'http://demo.localhost:8080/orders?id=7&q=a%20b',
+      queryString: [
+        { name: 'id', value: '7' },
+        { name: 'q', value: 'a b' },
+      ],
+      postData: { mimeType: 'application/json', text: '{"item":"x"}\n' },
+      bodySize: 13,
+    });
+    // Recomputed by whoever sends it again.
+    expect(entry!.request.headers.map((h) => h.name)).toEqual(['content-type']);
+    expect(entry!.response.content).toEqual({ size: 4, mimeType: 'application/octet-stream', text: 'AP8B/g==', encoding: 'base64' });
+    expect(entry!.startedDateTime).toBe('2026-11-30T12:00:00.000Z');
+    expect(failed).toMatchObject({ comment: 'BURROW_E_LOCAL_UNREACHABLE: refused', response: { status: 502 }, _requestId: 'r-2' });
+    expect(failed!.request.postData).toBeUndefined();
+  });
+
+  it('says when a body is not whole, and stays valid', async () => {
+    const cut = harEntry(detail({ requestBody: body('{"item"', { truncated: true, totalBytes: 100_000, contentType: 'application/json' }), responseBody: { base64: '', totalBytes: 9, truncated: false, released: true } }));
+    await expect(validateHar(toHar([cut]))).resolves.toBeTruthy();
+    expect(cut.request.comment).toBe('only the first 7 of 100000 body bytes were kept');
+    expect(cut.response.content.comment).toMatch(/let go to keep the traffic log within its budget/);
+  });
+});
+
+describe('request snippets', () => {
+  it('writes curl, fetch and HTTPie that send the same method, URL, headers and body', () => {
+    const { snippet, warning } = requestSnippet(detail(), 'curl');
+    expect(warning).toBeUndefined();
+    expect(snippet).toContain('--request POST');
+    expect(snippet).toContain("--url 'http://demo.localhost:8080/orders?id=7&q=a%20b'");
+    expect(snippet).toContain("--header 'content-type: application/json'");
+    expect(snippet).not.toContain('content-length');
+    // The tunnel's public origin wins over the Host header (which may lack the port).
+    expect(requestSnippet(detail(), 'fetch', 'https://demo.example.com').snippet).toContain("const url = 'https://demo.example.com/orders?id=7&q=a%20b'");
+    expect(requestSnippet(detail(), 'httpie').snippet).toMatch(/http POST/);
+  });
+
+  it('warns when the body it can send is not the original', () => {
+    expect(requestSnippet(detail({ requestBody: body('{"a', { truncated: true, totalBytes: 70_000 }) }), 'curl').warning).toBe(
+      'only the first 3 of 70000 body bytes were kept: the snippet sends only those',
+    );
+    expect(requestSnippet(detail({ requestBody: body(Buffer.from([0xff, 0xfe])) }), 'curl').warning).toBe('binary body: not carried');
+  });
+});
