@@ -235,6 +235,8 @@ export interface AppCommands {
   importTunnels(input: ImportTunnelsInput): ImportReport;
   /** These requests (every one kept when absent) as a HAR 1.2 log. */
   exportHar(input: { requestIds?: string[] }): Har;
+  /** Shows the requests of a HAR file (its text) in the inspector, beside live traffic. */
+  importHar(input: { text: string }): { imported: number; skipped: string[] };
   /** A request as code that sends it again. */
   requestSnippet(input: { requestId: string; target: SnippetTarget }): RequestSnippet;
 }
@@ -288,6 +290,7 @@ const commandKeys: Record<CommandName, true> = {
   getConnectionLog: true,
   importTunnels: true,
   exportHar: true,
+  importHar: true,
   requestSnippet: true,
 };
 const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true, connectionEvent: true, roundTrip: true, showView: true };

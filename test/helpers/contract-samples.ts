@@ -61,6 +61,16 @@ export const contractSamples: Record<CommandName, Sample> = {
   clearTraffic: { call: (api) => api.clearTraffic(undefined), answer: () => ({ cleared: 0 }) },
   getStats: { call: (api) => api.getStats(undefined), answer: () => ({ total: expect.any(Array), perTunnel: {} }) },
   exportHar: { call: (api) => api.exportHar({}), answer: () => ({ log: { version: '1.2', creator: { name: 'Burrow', version: expect.any(String) }, entries: [] } }) },
+  importHar: {
+    call: async (api) => {
+      const entry = { startedDateTime: '2026-11-30T12:00:00.000Z', time: 1, request: { method: 'GET', url: 'http://a.localhost/x', headers: [] }, response: { status: 200, headers: [], content: { size: 0, mimeType: 'text/plain' } } };
+      const report = await api.importHar({ text: JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries: [entry, { request: {} }] } }) });
+      // Leave the log as found, for the next transport's run.
+      await api.clearTraffic(undefined);
+      return report;
+    },
+    answer: () => ({ imported: 1, skipped: ['entry 2: no request method and URL'] }),
+  },
   requestSnippet: {
     // No traffic yet: the answer is the error, with its code, through every transport.
     call: (api) => api.requestSnippet({ requestId: 'none', target: 'curl' }).catch((error: { code?: string }) => ({ code: error.code })),

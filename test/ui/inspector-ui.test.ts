@@ -127,7 +127,7 @@ describe('web inspector UI', () => {
     await page.getByLabel('Filter text').fill('');
   });
 
-  it('copies a request as curl that, run, gets the same answer; exports what the filter shows as valid HAR 1.2', async () => {
+  it('copies a request as curl that, run, gets the same answer; exports what the filter shows as valid HAR 1.2, and imports it back', async () => {
     const body = '{"copy":"me","n":[1,2,3]}';
     const original = await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/copy-me?x=1', headers: { 'content-type': 'application/json' }, body });
     await page.getByLabel('Filter text').fill('/copy-me');
@@ -150,6 +150,16 @@ describe('web inspector UI', () => {
       ['POST', `http://demo.localhost:${publicPort}/copy-me?x=1`, body],
       ['POST', `http://demo.localhost:${publicPort}/copy-me?x=1`, body],
     ]);
+
+    // Cleared, then imported back from the file: the same requests, bodies and all.
+    await page.getByRole('button', { name: 'Clear 2 shown' }).click();
+    await page.getByRole('group', { name: 'Confirm clear' }).getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(0);
+    await page.getByLabel('Import HAR').setInputFiles((await download.path())!);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Imported' }).textContent()).toMatch(/^Imported 2 requests from /);
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(2);
+    await page.locator('[data-testid="request-row"]').first().click();
+    await expect.poll(() => detail.locator('pre.body-json').first().textContent()).toContain('"copy": "me"');
     await page.getByLabel('Filter text').fill('');
   });
 

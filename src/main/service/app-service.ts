@@ -34,6 +34,7 @@ import type { ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
 import { harEntry, toHar } from './har.js';
+import { harToEvents, type HarImport } from './har-import.js';
 import { isSnippetTarget, requestSnippet } from './request-snippet.js';
 import type { EndedRequest } from './ended-requests.js';
 import { TunnelAlerts, type TunnelAlert } from './tunnel-alerts.js';
@@ -277,6 +278,18 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
     const details = ids.map((id) => this.traffic.detail(id)).filter((detail) => detail !== null);
     return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel))));
+  }
+
+  async importHar(input: { text: string }): Promise<{ imported: number; skipped: string[] }> {
+    if (typeof input?.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, "give the HAR file's text");
+    let parsed: HarImport;
+    try {
+      parsed = harToEvents(JSON.parse(input.text));
+    } catch (error) {
+      throw new BurrowError(ErrorCode.InvalidInput, `not a HAR file: ${(error as Error).message.replace(/^not a HAR file: /, '')}`);
+    }
+    this.traffic.addToLog(parsed.requests);
+    return { imported: parsed.requests.length, skipped: parsed.skipped };
   }
 
   async requestSnippet(input: { requestId: string; target: SnippetTarget }): Promise<RequestSnippet> {

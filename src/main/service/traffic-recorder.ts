@@ -54,6 +54,12 @@ export class TrafficRecorder {
     if (this.health.traffic(event)) this.options.healthChanged();
   }
 
+  /** Requests from elsewhere (an imported HAR): into the log only, never the stats, metrics or health. */
+  addToLog(requests: readonly (readonly TrafficEvent[])[]): void {
+    for (const events of requests) for (const event of events) this.log.apply(event);
+    this.flush();
+  }
+
   /** How a tunnel's local service is doing, by the name its requests carry; undefined if it never failed. */
   localHealth(tunnel: string): LocalServiceHealth | undefined {
     return this.health.of(tunnel);

@@ -78,6 +78,7 @@ function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
         {shown === total ? `${total} requests` : `${shown} of ${total} requests`}
       </span>
       <ExportHar rows={rows} filtered={shown !== total} />
+      <ImportHar />
       <ClearButton rows={rows} filtered={shown !== total} />
     </div>
   );
@@ -102,6 +103,34 @@ function ExportHar({ rows, filtered }: { rows: RequestSummary[]; filtered: boole
       <button type="button" disabled={command.busy || rows.length === 0} onClick={exportShown} title="Save these requests as a HAR 1.2 file">
         {filtered ? `Export ${rows.length} as HAR` : 'Export HAR'}
       </button>
+      <CommandError error={command.error} />
+    </>
+  );
+}
+
+/** Shows the requests of a HAR file (a browser's, or an export) in the list, beside live traffic. */
+function ImportHar() {
+  const api = useApi();
+  const command = useCommand();
+  const [report, setReport] = useState<string | undefined>();
+  const importFile = (file: File | undefined): void => {
+    if (file === undefined) return;
+    void command.run(async () => {
+      const { imported, skipped } = await api.importHar({ text: await file.text() });
+      setReport(`Imported ${imported} request${imported === 1 ? '' : 's'} from ${file.name}${skipped.length > 0 ? `; left out ${skipped.length}: ${skipped.join('; ')}` : ''}`);
+    });
+  };
+  return (
+    <>
+      <label className="file-button">
+        Import HAR
+        <input type="file" accept=".har,application/json" disabled={command.busy} onChange={(e) => importFile(e.target.files?.[0])} />
+      </label>
+      {report && (
+        <span className="muted" role="status">
+          {report}
+        </span>
+      )}
       <CommandError error={command.error} />
     </>
   );

@@ -1,0 +1,75 @@
+// A HAR file (ours or a browser's) as traffic events, so the inspector shows
+// its requests like live ones. Each entry gets a new request_id (importing
+// an export of this very log must not merge with what is still in it);
+// entries that are not requests are reported, not guessed at.
+import { randomUUID } from 'node:crypto';
+import type { HeaderPair, TrafficEvent, TrafficProtocol } from '../../shared/traffic.js';
+
+export interface HarImport {
+  /** Each imported request's events, in order. */
+  requests: TrafficEvent[][];
+  /** Why entries were left out, by their position in the file. */
+  skipped: string[];
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const protocols = new Set<TrafficProtocol>(['http', 'websocket', 'grpc']);
+
+function pairs(headers: unknown): HeaderPair[] {
+  if (!Array.isArray(headers)) return [];
+  return headers.filter((h): h is Json => isObject(h) && typeof h.name === 'string' && typeof h.value === 'string').map((h) => [h.name as string, h.value as string]);
+}
+
+function contentBytes(content: unknown): Buffer {
+  if (!isObject(content) || typeof content.text !== 'string') return Buffer.alloc(0);
+  return Buffer.from(content.text, content.encoding === 'base64' ? 'base64' : 'utf8');
+}
+
+export function harToEvents(har: unknown): HarImport {
+  const entries = isObject(har) && isObject(har.log) ? har.log.entries : undefined;
+  if (!Array.isArray(entries)) throw new Error('not a HAR file: expected {"log": {"entries": [...]}}');
+  const requests: TrafficEvent[][] = [];
+  const skipped: string[] = [];
+  entries.forEach((entry: unknown, index) => {
+    const request = isObject(entry) ? entry.request : undefined;
+    const response = isObject(entry) ? entry.response : undefined;
+    let url: URL;
+    try {
+      if (!isObject(request) || typeof request.method !== 'string' || typeof request.url !== 'string') throw new Error('no request method and URL');
+      url = new URL(request.url);
+    } catch (error) {
+      skipped.push(`entry ${index + 1}: ${(error as Error).message}`);
+      return;
+    }
+    const e = entry as Json;
+    const requestId = randomUUID();
+    const at = Date.parse(String(e.startedDateTime)) || Date.now();
+    const durationMs = typeof e.time === 'number' && e.time >= 0 ? e.time : 0;
+    const headers = pairs((request as Json).headers);
+    if (!headers.some(([name]) => name.toLowerCase() === 'host')) headers.unshift(['host', url.host]);
+    const requestBody = contentBytes((request as Json).postData);
+    const responseBody = isObject(response) ? contentBytes(response.content) : Buffer.alloc(0);
+    const status = isObject(response) && typeof response.status === 'number' ? response.status : 0;
+    const protocol = protocols.has(e._protocol as TrafficProtocol) ? (e._protocol as TrafficProtocol) : 'http';
+    const events: TrafficEvent[] = [
+      {
+        kind: 'request-start',
+        requestId,
+        tunnel: typeof e._tunnel === 'string' ? e._tunnel : url.hostname.split('.')[0]!,
+        protocol,
+        method: (request as Json).method as string,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        remoteAddress: '',
+        at,
+      },
+    ];
+    if (requestBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-service', data: requestBody, at });
+    if (status > 0) events.push({ kind: 'response-head', requestId, status, headers: pairs(isObject(response) ? response.headers : undefined), at: at + durationMs });
+    if (responseBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-client', data: responseBody, at: at + durationMs });
+    events.push({ kind: 'request-end', requestId, status, bytesIn: requestBody.length, bytesOut: responseBody.length, durationMs, at: at + durationMs });
+    requests.push(events);
+  });
+  return { requests, skipped };
+}

@@ -1,0 +1,62 @@
+// HAR files into the inspector: an export of the log comes back the same
+// (under new request ids), a browser's HAR without Burrow's fields too, and
+// what is not a request is reported rather than guessed at.
+import { describe, expect, it } from 'vitest';
+import { harEntry, toHar } from '../../src/main/service/har.js';
+import { harToEvents } from '../../src/main/service/har-import.js';
+import { TrafficLog } from '../../src/main/service/traffic-log.js';
+import type { TrafficEvent } from '../../src/shared/traffic.js';
+
+function logOf(events: TrafficEvent[]): TrafficLog {
+  const log = new TrafficLog();
+  for (const event of events) log.apply(event);
+  return log;
+}
+
+describe('harToEvents', () => {
+  it('brings an export of the log back as the same requests, bodies and all, under new ids', () => {
+    const original = logOf([
+      { kind: 'request-start', requestId: 'r1', tunnel: 'shop', protocol: 'http', method: 'POST', path: '/cart?x=1', headers: [['host', 'shop.localhost:8080'], ['content-type', 'application/json']], remoteAddress: '', at: 1_000 },
+      { kind: 'body', requestId: 'r1', direction: 'to-service', data: Buffer.from('{"add":1}'), at: 1_001 },
+      { kind: 'response-head', requestId: 'r1', status: 201, headers: [['content-type', 'application/octet-stream']], at: 1_005 },
+      { kind: 'body', requestId: 'r1', direction: 'to-client', data: Buffer.from([0, 1, 2, 255]), at: 1_006 },
+      { kind: 'request-end', requestId: 'r1', status: 201, bytesIn: 9, bytesOut: 4, durationMs: 7, at: 1_007 },
+    ]);
+    const exported = toHar([harEntry(original.detail('r1')!, 'http://shop.localhost:8080')]);
+    const { requests, skipped } = harToEvents(JSON.parse(JSON.stringify(exported)));
+    expect(skipped).toEqual([]);
+    const imported = logOf(requests.flat());
+    const [summary] = imported.list();
+    expect(summary!.requestId).not.toBe('r1');
+    expect(imported.detail(summary!.requestId)).toMatchObject({
+      tunnel: 'shop',
+      method: 'POST',
+      path: '/cart?x=1',
+      status: 201,
+      state: 'done',
+      startedAt: 1_000,
+      durationMs: 7,
+      bytesIn: 9,
+      bytesOut: 4,
+      requestBody: { base64: Buffer.from('{"add":1}').toString('base64'), contentType: 'application/json' },
+      responseBody: { base64: Buffer.from([0, 1, 2, 255]).toString('base64') },
+    });
+  });
+
+  it("reads a browser's HAR (no Burrow fields): tunnel from the host, host header added; reports entries it cannot use", () => {
+    const { requests, skipped } = harToEvents({
+      log: {
+        entries: [
+          { startedDateTime: '2026-11-30T12:00:00Z', time: 3, request: { method: 'GET', url: 'https://api.example.com/v1/items', headers: [{ name: 'accept', value: '*/*' }] }, response: { status: 200, headers: [], content: { text: '[]' } } },
+          { request: { method: 'GET', url: 'not a url' } },
+          'nonsense',
+        ],
+      },
+    });
+    expect(skipped).toEqual(['entry 2: Invalid URL', 'entry 3: no request method and URL']);
+    const log = logOf(requests.flat());
+    const [summary] = log.list();
+    expect(log.detail(summary!.requestId)).toMatchObject({ tunnel: 'api', path: '/v1/items', status: 200, requestHeaders: [['host', 'api.example.com'], ['accept', '*/*']] });
+    expect(() => harToEvents({ entries: [] })).toThrow(/not a HAR file/);
+  });
+});
