@@ -120,6 +120,8 @@ export interface RequestSummary {
   error?: { code: string; message: string };
   /** WebSocket frames or gRPC messages seen so far. */
   messageCount: number;
+  /** Set on a replay: the request it repeats. */
+  replayOf?: string;
 }
 
 export interface BodyPreview {
@@ -237,11 +239,31 @@ export interface AppCommands {
   exportHar(input: { requestIds?: string[] }): Har;
   /** Shows the requests of a HAR file (its text) in the inspector, beside live traffic. */
   importHar(input: { text: string }): { imported: number; skipped: string[] };
+  /** Sends an HTTP request again through its tunnel's public URL, as it was or edited; the new request is linked to it. */
+  replayRequest(input: { requestId: string; edit?: ReplayEdit }): ReplayResult;
   /** A request as code that sends it again. */
   requestSnippet(input: { requestId: string; target: SnippetTarget }): RequestSnippet;
 }
 
 export type SnippetTarget = 'curl' | 'fetch' | 'httpie';
+
+/** Changes for "edit and resend"; what is absent is sent as it was. */
+export interface ReplayEdit {
+  method?: string;
+  /** Path and query, starting with "/". */
+  path?: string;
+  /** Replace every request header (Host and lengths are made again). */
+  headers?: HeaderPair[];
+  /** Text body, sent as UTF-8. */
+  body?: string;
+}
+
+export interface ReplayResult {
+  /** The status the replay got. */
+  status: number;
+  /** The new request in the traffic log, when it is there. */
+  requestId?: string;
+}
 
 export interface RequestSnippet {
   snippet: string;
@@ -291,6 +313,7 @@ const commandKeys: Record<CommandName, true> = {
   importTunnels: true,
   exportHar: true,
   importHar: true,
+  replayRequest: true,
   requestSnippet: true,
 };
 const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true, connectionEvent: true, roundTrip: true, showView: true };

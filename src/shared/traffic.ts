@@ -111,3 +111,6 @@ export type TrafficEvent =
   | TrailersEvent
   | RequestEndEvent
   | RequestErrorEvent;
+
+/** Request header of a replay sent from the inspector: the request_id it repeats (the traffic log links the two). */
+export const replayOfHeader = 'x-burrow-replay-of';

@@ -50,7 +50,8 @@ beforeAll(async () => {
     tokens: ['agent-secret'],
     limits: { ratePerTunnel: 5, maxBodyBytes: 64 * 1024 },
     clock: () => now,
-    config: { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1500 },
+    // Frequent heartbeats for round-trip samples; a wide timeout, so a busy machine never drops the agent between tests.
+    config: { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 60_000 },
   });
   await server.start();
   admin = await startAdmin(server);

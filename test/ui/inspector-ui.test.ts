@@ -163,6 +163,37 @@ describe('web inspector UI', () => {
     await page.getByLabel('Filter text').fill('');
   });
 
+  it('replays a request through the tunnel, and edits and resends one, each a new request linked to its original', async () => {
+    const original = await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/replay-me', headers: { 'content-type': 'text/plain' }, body: 'first' });
+    expect(original.body.toString()).toBe('first');
+    await page.getByLabel('Filter text').fill('/replay-me');
+    const originalId = await newestRowId('[data-state="done"]');
+    await row(originalId).click();
+    const detail = page.getByTestId('request-detail');
+    await detail.getByRole('region', { name: 'Send again' }).getByRole('button', { name: 'Replay' }).click();
+    // The new request opens: a replay of the original, which the demo backend answered with the same body.
+    await expect.poll(() => detail.textContent()).toContain(`Replay of ${originalId}`);
+    const replay = (await service.listRequests({})).filter((r) => r.replayOf === originalId);
+    expect(replay).toHaveLength(1);
+    expect(Buffer.from((await service.getRequestDetail({ requestId: replay[0]!.requestId }))!.responseBody.base64, 'base64').toString()).toBe('first');
+
+    // Back to the original, then changed before sending: the backend receives the edit (and echoes it).
+    await detail.getByRole('button', { name: originalId }).click();
+    await expect.poll(() => detail.locator('code.mono').first().textContent()).toBe(originalId);
+    await detail.getByRole('button', { name: 'Edit and resend' }).click();
+    const form = detail.getByRole('form', { name: 'Edit and resend' });
+    await form.getByLabel('Path').fill('/replay-me/edited?v=2');
+    await form.getByLabel('Body').fill('second, edited');
+    await form.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(async () => (await service.listRequests({})).filter((r) => r.replayOf === originalId).length).toBe(2);
+    const edited = (await service.listRequests({})).filter((r) => r.replayOf === originalId).at(-1)!;
+    expect(edited.path).toBe('/replay-me/edited?v=2');
+    expect(Buffer.from((await service.getRequestDetail({ requestId: edited.requestId }))!.responseBody.base64, 'base64').toString()).toBe('second, edited');
+    await expect.poll(() => page.locator('[data-testid="request-row"] [aria-label="replay"]').count()).toBe(2);
+    await page.screenshot({ path: screenshotPath('inspector-replay') });
+    await page.getByLabel('Filter text').fill('');
+  });
+
   it('says when an older body was let go to stay within the memory budget', async () => {
     // Echoed, so each keeps 64 KiB each way: three of them overflow the 256 KiB budget and the oldest lets go.
     for (const path of ['/big-1', '/big-2', '/big-3']) {

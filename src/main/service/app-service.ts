@@ -15,6 +15,8 @@ import type {
   ImportReport,
   ImportTunnelsInput,
   RequestDetail,
+  ReplayEdit,
+  ReplayResult,
   RequestSnippet,
   RequestSummary,
   SnippetTarget,
@@ -33,9 +35,7 @@ import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
-import { harEntry, toHar } from './har.js';
-import { harToEvents, type HarImport } from './har-import.js';
-import { isSnippetTarget, requestSnippet } from './request-snippet.js';
+import { RequestTools } from './request-tools.js';
 import type { EndedRequest } from './ended-requests.js';
 import { TunnelAlerts, type TunnelAlert } from './tunnel-alerts.js';
 import { TunnelRuntimes } from './tunnel-runtimes.js';
@@ -75,6 +75,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   private readonly runtime = new TunnelRuntimes();
   private agentStatusValue: AgentStatus;
   private readonly traffic: TrafficRecorder;
+  private readonly tools: RequestTools;
   private readonly connection = new ConnectionLog({ event: (event) => this.emit('connectionEvent', event), roundTrip: (roundTrip) => this.emit('roundTrip', roundTrip) });
   private readonly alerts = new TunnelAlerts((alert) => this.state.settings.notifications && this.emit('notify', alert));
   private closed = false;
@@ -119,6 +120,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
       },
       this.alerts,
     );
+    this.tools = new RequestTools(this.traffic, (tunnel) => this.publicOrigin(tunnel));
   }
 
   static async open(options: AppServiceOptions = {}): Promise<AppService> {
@@ -274,29 +276,19 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   }
 
   async exportHar(input: { requestIds?: string[] }): Promise<Har> {
-    const ids = input?.requestIds ?? this.traffic.list(undefined).map((r) => r.requestId);
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
-    const details = ids.map((id) => this.traffic.detail(id)).filter((detail) => detail !== null);
-    return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel))));
+    return this.tools.exportHar(input);
   }
 
   async importHar(input: { text: string }): Promise<{ imported: number; skipped: string[] }> {
-    if (typeof input?.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, "give the HAR file's text");
-    let parsed: HarImport;
-    try {
-      parsed = harToEvents(JSON.parse(input.text));
-    } catch (error) {
-      throw new BurrowError(ErrorCode.InvalidInput, `not a HAR file: ${(error as Error).message.replace(/^not a HAR file: /, '')}`);
-    }
-    this.traffic.addToLog(parsed.requests);
-    return { imported: parsed.requests.length, skipped: parsed.skipped };
+    return this.tools.importHar(input);
   }
 
   async requestSnippet(input: { requestId: string; target: SnippetTarget }): Promise<RequestSnippet> {
-    if (typeof input?.requestId !== 'string' || !isSnippetTarget(input.target)) throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId and a target: curl, fetch or httpie');
-    const detail = this.traffic.detail(input.requestId);
-    if (detail === null) throw new BurrowError(ErrorCode.NotFound, `no request ${input.requestId} in the traffic log`);
-    return requestSnippet(detail, input.target, this.publicOrigin(detail.tunnel));
+    return this.tools.requestSnippet(input);
+  }
+
+  async replayRequest(input: { requestId: string; edit?: ReplayEdit }): Promise<ReplayResult> {
+    return this.tools.replayRequest(input);
   }
 
   /** Where clients reach a tunnel (scheme, host, port), when it is registered. */

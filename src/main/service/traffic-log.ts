@@ -10,7 +10,7 @@ import type {
   RequestSummary,
   TrafficBatch,
 } from '../../shared/contract.js';
-import type { FlowDirection, HeaderPair, TrafficEvent } from '../../shared/traffic.js';
+import { replayOfHeader, type FlowDirection, type HeaderPair, type TrafficEvent } from '../../shared/traffic.js';
 import { Fifo } from './fifo.js';
 
 export interface TrafficLogLimits {
@@ -134,6 +134,7 @@ export class TrafficLog {
           bytesIn: 0,
           bytesOut: 0,
           messageCount: 0,
+          ...replayOf(event.headers),
         },
         requestHeaders: event.headers,
         responseHeaders: [],
@@ -344,4 +345,10 @@ export class TrafficLog {
 function grpcStatusIn(headers: readonly HeaderPair[]): number | undefined {
   const value = headers.find(([name]) => name.toLowerCase() === 'grpc-status')?.[1];
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/** A replay sent from the inspector names the request it repeats (see replay.ts). */
+function replayOf(headers: readonly HeaderPair[]): { replayOf?: string } {
+  const original = headers.find(([name]) => name.toLowerCase() === replayOfHeader)?.[1];
+  return original === undefined ? {} : { replayOf: original };
 }

@@ -218,7 +218,12 @@ function RequestTable({ rows, total, selectedId }: { rows: RequestSummary[]; tot
                 <span role="cell">{row.tunnel}</span>
                 <span role="cell">{protocolLabel(row.protocol)}</span>
                 <span role="cell">{row.method}</span>
-                <span role="cell" className="path" title={row.path}>
+                <span role="cell" className="path" title={row.replayOf ? `${row.path} (replay of ${row.replayOf})` : row.path}>
+                  {row.replayOf && (
+                    <span className="muted" aria-label="replay">
+                      ↻{' '}
+                    </span>
+                  )}
                   {row.path}
                 </span>
                 <span role="cell">

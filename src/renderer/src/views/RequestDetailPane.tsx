@@ -1,7 +1,7 @@
 // One request in full: headers both ways, bodies (JSON pretty-printed,
 // binary as hex), WebSocket frames or gRPC messages as a timeline, trailers.
-import { useEffect, useState } from 'react';
-import type { BodyPreview, MessageView, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
+import { useEffect, useState, type FormEvent } from 'react';
+import type { BodyPreview, MessageView, ReplayEdit, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
 import type { HeaderPair } from '../../../shared/traffic';
 import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
@@ -60,6 +60,8 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
           {detail.error.message} <code>{detail.error.code}</code>
         </p>
       )}
+      {detail.replayOf && <ReplayOf original={detail.replayOf} />}
+      {detail.protocol === 'http' && <Resend detail={detail} />}
       {detail.protocol === 'http' && <CopyAs requestId={detail.requestId} />}
       <Headers title="Request headers" headers={detail.requestHeaders} />
       {detail.protocol === 'http' && <Body title="Request body" body={detail.requestBody} />}
@@ -68,6 +70,96 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       {detail.protocol !== 'http' && <Messages detail={detail} />}
       {detail.trailers.length > 0 && <Headers title="Trailers" headers={detail.trailers} />}
     </div>
+  );
+}
+
+function ReplayOf({ original }: { original: string }) {
+  const select = useApp((s) => s.select);
+  return (
+    <p className="muted">
+      Replay of{' '}
+      <button type="button" className="link" onClick={() => select(original)}>
+        {original}
+      </button>
+    </p>
+  );
+}
+
+/** Replay as it was, or edit and resend: through the tunnel's public URL, as public traffic; the new request opens. */
+function Resend({ detail }: { detail: RequestDetail }) {
+  const api = useApi();
+  const command = useCommand();
+  const select = useApp((s) => s.select);
+  const [editing, setEditing] = useState(false);
+  const [result, setResult] = useState<string | undefined>();
+  useEffect(() => {
+    setEditing(false);
+    setResult(undefined);
+  }, [detail.requestId]);
+  const send = (edit?: ReplayEdit): void =>
+    void command.run(async () => {
+      const replay = await api.replayRequest({ requestId: detail.requestId, ...(edit && { edit }) });
+      setResult(`Sent again: ${replay.status}`);
+      if (replay.requestId !== undefined) select(replay.requestId);
+    });
+  return (
+    <section className="resend" aria-label="Send again">
+      <button type="button" disabled={command.busy} onClick={() => send()}>
+        Replay
+      </button>
+      <button type="button" disabled={command.busy} aria-expanded={editing} onClick={() => setEditing((open) => !open)}>
+        Edit and resend
+      </button>
+      {result && (
+        <span className="muted" role="status">
+          {result}
+        </span>
+      )}
+      <CommandError error={command.error} />
+      {editing && <ResendForm detail={detail} busy={command.busy} send={send} />}
+    </section>
+  );
+}
+
+function ResendForm({ detail, busy, send }: { detail: RequestDetail; busy: boolean; send: (edit: ReplayEdit) => void }) {
+  const [method, setMethod] = useState(detail.method);
+  const [path, setPath] = useState(detail.path);
+  const [headers, setHeaders] = useState(() => detail.requestHeaders.map(([name, value]) => `${name}: ${value}`).join('\n'));
+  const [body, setBody] = useState(() => asText(decodeBase64(detail.requestBody.base64)) ?? '');
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    const pairs = headers
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .map((line): HeaderPair => {
+        const colon = line.indexOf(':');
+        return colon < 0 ? [line, ''] : [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+      });
+    send({ method, path, headers: pairs, body });
+  };
+  return (
+    <form className="resend-form" aria-label="Edit and resend" onSubmit={submit}>
+      <label>
+        Method
+        <input value={method} onChange={(e) => setMethod(e.target.value)} />
+      </label>
+      <label>
+        Path
+        <input value={path} onChange={(e) => setPath(e.target.value)} />
+      </label>
+      <label>
+        Headers (one "name: value" a line)
+        <textarea rows={5} value={headers} onChange={(e) => setHeaders(e.target.value)} />
+      </label>
+      <label>
+        Body
+        <textarea rows={5} value={body} onChange={(e) => setBody(e.target.value)} />
+      </label>
+      <button type="submit" disabled={busy}>
+        Send
+      </button>
+    </form>
   );
 }
 

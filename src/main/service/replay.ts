@@ -1,0 +1,58 @@
+// Sends a recorded HTTP request again, as it was or edited, through the
+// tunnel's public URL: it is public traffic like any other (the edge's
+// limits, the agent's log), marked so the new request is shown as a replay
+// of its original.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { ReplayEdit, RequestDetail } from '../../shared/contract.js';
+import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
+import { bodyShortfall } from './har.js';
+
+/** Made again for the new request, from its URL and body. */
+const remadeHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', replayOfHeader]);
+
+const replayTimeoutMs = 60_000;
+
+export interface ReplayPlan {
+  method: string;
+  url: URL;
+  headers: HeaderPair[];
+  body: Buffer;
+}
+
+/** What to send: the original, with the edits applied; refuses a body the log did not keep whole. */
+export function replayPlan(original: RequestDetail, origin: string, edit: ReplayEdit = {}): ReplayPlan {
+  if (original.protocol !== 'http') throw new BurrowError(ErrorCode.InvalidInput, `only HTTP requests can be replayed (this is ${original.protocol})`);
+  const shortfall = edit.body === undefined ? bodyShortfall(original.requestBody) : undefined;
+  if (shortfall !== undefined) throw new BurrowError(ErrorCode.InvalidInput, `cannot replay as it was: ${shortfall}; edit the body to send one`);
+  const method = (edit.method ?? original.method).trim().toUpperCase();
+  if (!/^[A-Z][A-Z0-9!#$%&'*+.^_`|~-]*$/.test(method)) throw new BurrowError(ErrorCode.InvalidInput, `"${method}" is not an HTTP method`);
+  const path = edit.path ?? original.path;
+  if (!path.startsWith('/')) throw new BurrowError(ErrorCode.InvalidInput, `the path must start with "/" (got "${path}")`);
+  const headers = (edit.headers ?? original.requestHeaders).filter(([name]) => !remadeHeaders.has(name.toLowerCase()));
+  for (const [name, value] of headers) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(value)) throw new BurrowError(ErrorCode.InvalidInput, `invalid header "${name}"`);
+  }
+  const body = edit.body !== undefined ? Buffer.from(edit.body, 'utf8') : Buffer.from(original.requestBody.base64, 'base64');
+  return { method, url: new URL(path, origin), headers: [...headers, [replayOfHeader, original.requestId]], body };
+}
+
+/** Sends the plan; resolves with the response status once the response has been read. */
+export function sendReplay(plan: ReplayPlan): Promise<number> {
+  const { url } = plan;
+  // NAME.localhost is the loopback edge by definition (RFC 6761), whatever the resolver says.
+  const host = url.hostname.endsWith('.localhost') ? '127.0.0.1' : url.hostname;
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const headers = [...plan.headers.flat(), 'host', url.host, 'content-length', String(plan.body.length)];
+  return new Promise((resolve, reject) => {
+    const req = send({ host, port: url.port, path: `${url.pathname}${url.search}`, method: plan.method, headers, servername: url.hostname, timeout: replayTimeoutMs }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+      res.once('error', reject);
+    });
+    req.once('timeout', () => req.destroy(new Error(`no answer within ${replayTimeoutMs / 1000} s`)));
+    req.once('error', (error) => reject(new BurrowError(ErrorCode.LocalFailed, `replay to ${url.origin} failed: ${error.message}`)));
+    req.end(plan.body);
+  });
+}

@@ -1,0 +1,69 @@
+// What the inspector does with recorded requests beyond showing them: export
+// and import HAR, code snippets, replay (as it was or edited). The commands
+// of the contract that work on the traffic log; AppService hands them over.
+import type { Har } from 'har-format';
+import type { ReplayEdit, ReplayResult, RequestSnippet, SnippetTarget } from '../../shared/contract.js';
+import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { harEntry, toHar } from './har.js';
+import { harToEvents, type HarImport } from './har-import.js';
+import { replayPlan, sendReplay } from './replay.js';
+import { isSnippetTarget, requestSnippet } from './request-snippet.js';
+import type { TrafficRecorder } from './traffic-recorder.js';
+
+const badIds = (ids: unknown): boolean => !Array.isArray(ids) || !ids.every((id) => typeof id === 'string');
+
+export class RequestTools {
+  constructor(
+    private readonly traffic: TrafficRecorder,
+    /** Where clients reach a tunnel (scheme, host, port), when it is registered. */
+    private readonly publicOrigin: (tunnel: string) => string | undefined,
+  ) {}
+
+  exportHar(input: { requestIds?: string[] }): Har {
+    const ids = input?.requestIds ?? this.traffic.list(undefined).map((r) => r.requestId);
+    if (badIds(ids)) throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
+    const details = ids.map((id) => this.traffic.detail(id)).filter((detail) => detail !== null);
+    return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel))));
+  }
+
+  importHar(input: { text: string }): { imported: number; skipped: string[] } {
+    if (typeof input?.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, "give the HAR file's text");
+    let parsed: HarImport;
+    try {
+      parsed = harToEvents(JSON.parse(input.text));
+    } catch (error) {
+      throw new BurrowError(ErrorCode.InvalidInput, `not a HAR file: ${(error as Error).message.replace(/^not a HAR file: /, '')}`);
+    }
+    this.traffic.addToLog(parsed.requests);
+    return { imported: parsed.requests.length, skipped: parsed.skipped };
+  }
+
+  requestSnippet(input: { requestId: string; target: SnippetTarget }): RequestSnippet {
+    if (typeof input?.requestId !== 'string' || !isSnippetTarget(input.target)) throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId and a target: curl, fetch or httpie');
+    const detail = this.recorded(input.requestId);
+    return requestSnippet(detail, input.target, this.publicOrigin(detail.tunnel));
+  }
+
+  async replayRequest(input: { requestId: string; edit?: ReplayEdit }): Promise<ReplayResult> {
+    if (typeof input?.requestId !== 'string' || (input.edit !== undefined && (typeof input.edit !== 'object' || input.edit === null))) {
+      throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId and, to change it, an edit');
+    }
+    const original = this.recorded(input.requestId);
+    const origin = this.publicOrigin(original.tunnel);
+    if (origin === undefined) throw new BurrowError(ErrorCode.Conflict, `tunnel ${original.tunnel} is not online: nothing to send the replay through`);
+    const sentAt = Date.now();
+    const status = await sendReplay(replayPlan(original, origin, input.edit));
+    // The agent logged it on its way through: the newest replay of this original.
+    const replay = this.traffic
+      .list(undefined)
+      .filter((r) => r.replayOf === original.requestId && r.startedAt >= sentAt - 1_000)
+      .at(-1);
+    return replay === undefined ? { status } : { status, requestId: replay.requestId };
+  }
+
+  private recorded(requestId: string) {
+    const detail = this.traffic.detail(requestId);
+    if (detail === null) throw new BurrowError(ErrorCode.NotFound, `no request ${requestId} in the traffic log`);
+    return detail;
+  }
+}

@@ -1,0 +1,64 @@
+// What a replay sends: the original as it was, or edited; refused with a
+// reason when it cannot be sent as it was.
+import { describe, expect, it } from 'vitest';
+import { replayPlan } from '../../src/main/service/replay.js';
+import type { BodyPreview, RequestDetail } from '../../src/shared/contract.js';
+
+const body = (text: string, more: Partial<BodyPreview> = {}): BodyPreview => ({ base64: Buffer.from(text).toString('base64'), totalBytes: text.length, truncated: false, ...more });
+
+const original: RequestDetail = {
+  requestId: 'orig-1',
+  tunnel: 'shop',
+  protocol: 'http',
+  method: 'POST',
+  path: '/cart?x=1',
+  status: 200,
+  state: 'done',
+  startedAt: 1,
+  bytesIn: 9,
+  bytesOut: 0,
+  messageCount: 0,
+  requestHeaders: [
+    ['host', 'shop.localhost:8080'],
+    ['content-type', 'application/json'],
+    ['content-length', '9'],
+    ['x-burrow-replay-of', 'older'],
+  ],
+  responseHeaders: [],
+  trailers: [],
+  requestBody: body('{"add":1}'),
+  responseBody: body(''),
+  messages: [],
+  messagesTruncated: false,
+};
+
+describe('replayPlan', () => {
+  it('sends the original to the public URL, its lengths and Host made again, marked as a replay of it', () => {
+    const plan = replayPlan(original, 'http://shop.localhost:8080');
+    expect(plan.method).toBe('POST');
+    expect(plan.url.href).toBe('http://shop.localhost:8080/cart?x=1');
+    expect(plan.headers).toEqual([
+      ['content-type', 'application/json'],
+      ['x-burrow-replay-of', 'orig-1'],
+    ]);
+    expect(plan.body.toString()).toBe('{"add":1}');
+  });
+
+  it('applies edits: method, path, headers and a text body', () => {
+    const plan = replayPlan(original, 'https://shop.example.com', { method: 'put', path: '/cart/2', headers: [['x-test', 'yes']], body: 'changed' });
+    expect([plan.method, plan.url.href, plan.body.toString()]).toEqual(['PUT', 'https://shop.example.com/cart/2', 'changed']);
+    expect(plan.headers).toEqual([
+      ['x-test', 'yes'],
+      ['x-burrow-replay-of', 'orig-1'],
+    ]);
+  });
+
+  it('refuses what it cannot send faithfully or at all, saying why', () => {
+    expect(() => replayPlan({ ...original, requestBody: body('{"a', { truncated: true, totalBytes: 70_000 }) }, 'http://a')).toThrow(/cannot replay as it was: only the first 3 of 70000 body bytes were kept; edit the body/);
+    expect(() => replayPlan({ ...original, protocol: 'websocket' }, 'http://a')).toThrow(/only HTTP requests can be replayed/);
+    expect(() => replayPlan(original, 'http://a', { method: 'GE T' })).toThrow(/not an HTTP method/);
+    expect(() => replayPlan(original, 'http://a', { path: 'cart' })).toThrow(/must start with "\/"/);
+    expect(() => replayPlan(original, 'http://a', { headers: [['x-bad', 'a\r\nInjected: 1']] })).toThrow(/invalid header "x-bad"/);
+    expect(() => replayPlan(original, 'http://a', { headers: [['bad name', 'v']] })).toThrow(/invalid header "bad name"/);
+  });
+});
