@@ -56,7 +56,7 @@ describe('desktop conveniences', () => {
     await page.keyboard.press('?');
     const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await help.waitFor();
-    expect(await help.locator('dt').allTextContents()).toEqual(['1 – 5', '?', 'Esc']);
+    expect(await help.locator('dt').allTextContents()).toEqual(['1 – 5', '/', '↑ ↓ Home End', 'Enter', 'Esc', '?']);
     await page.keyboard.press('Escape');
     await expect.poll(() => help.count()).toBe(0);
     await page.keyboard.press('1');

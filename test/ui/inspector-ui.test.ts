@@ -194,6 +194,37 @@ describe('web inspector UI', () => {
     await page.getByLabel('Filter text').fill('');
   });
 
+  it('moves through the list by keyboard from one Tab stop, / searches, Esc closes; bytes in and out apart', async () => {
+    for (const n of [1, 2, 3]) await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: `/kb-${n}`, body: Buffer.alloc(n * 2048, 'k') });
+    // From outside any field (the last test left the focus in the filter), "/" jumps to the search.
+    await page.getByLabel('Filter text').blur();
+    await page.keyboard.press('/');
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('Filter text');
+    expect(await page.getByLabel('Filter text').inputValue()).toBe('');
+    await page.keyboard.type('/kb-');
+    await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(3);
+    // One Tab stop: the list, not each row.
+    expect(await page.locator('[data-testid="request-row"][tabindex="0"]').count()).toBe(0);
+    const list = page.getByTestId('request-table');
+    await list.focus();
+    const openPath = () => page.getByTestId('request-detail').locator('dd code').first().textContent();
+    await list.press('Enter');
+    await expect.poll(openPath).toBe('POST /kb-3');
+    await list.press('ArrowDown');
+    await expect.poll(openPath).toBe('POST /kb-2');
+    await list.press('End');
+    await expect.poll(openPath).toBe('POST /kb-1');
+    await list.press('ArrowUp');
+    await expect.poll(openPath).toBe('POST /kb-2');
+    await list.press('Home');
+    await expect.poll(openPath).toBe('POST /kb-3');
+    // Echoed: 6 KiB each way, shown apart (not a 12 KiB total).
+    expect(await page.locator('[data-testid="request-row"]').first().locator('[role="cell"]').last().textContent()).toBe('↑6.0 KiB ↓6.0 KiB');
+    await list.press('Escape');
+    await expect.poll(() => page.getByTestId('request-detail').count()).toBe(0);
+    await page.getByLabel('Filter text').fill('');
+  });
+
   it('says when an older body was let go to stay within the memory budget', async () => {
     // Echoed, so each keeps 64 KiB each way: three of them overflow the 256 KiB budget and the oldest lets go.
     for (const path of ['/big-1', '/big-2', '/big-3']) {

@@ -1,6 +1,6 @@
 // The window: a header with the agent's state, five views, and the traffic
 // store fed by whichever transport provides the contract.
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useApp } from './app-context';
 import { shortcuts, useShortcuts } from './lib/shortcuts';
 import type { ViewName } from './store/app-store';
@@ -21,8 +21,27 @@ const views: { name: ViewName; label: string }[] = [
 export function App() {
   const view = useApp((s) => s.view);
   const setView = useApp((s) => s.setView);
+  const select = useApp((s) => s.select);
   const [help, setHelp] = useState(false);
-  const handlers = useMemo(() => ({ view: setView, toggleHelp: () => setHelp((shown) => !shown), closeHelp: () => setHelp(false) }), [setView]);
+  const helpShown = useRef(help);
+  helpShown.current = help;
+  const handlers = useMemo(
+    () => ({
+      view: setView,
+      toggleHelp: () => setHelp((shown) => !shown),
+      // Esc closes the help if it shows, else the open request.
+      closeHelp: () => (helpShown.current ? setHelp(false) : select(undefined)),
+      // The Inspector's search field, opening the Inspector if another view shows.
+      search: () => {
+        const field = (): HTMLInputElement | null => document.querySelector<HTMLInputElement>('input[aria-label="Filter text"]');
+        // Focused within the key's own event when the Inspector shows, so the "/" itself is not typed into it.
+        if (field() !== null) return field()!.focus();
+        setView('inspector');
+        requestAnimationFrame(() => field()?.focus());
+      },
+    }),
+    [setView, select],
+  );
   useShortcuts(handlers);
   return (
     <div className="app">

@@ -179,8 +179,25 @@ function RequestTable({ rows, total, selectedId }: { rows: RequestSummary[]; tot
       <p className="empty">No requests yet. Send traffic to a tunnel's public URL and it shows up here as it happens.</p>
     );
   }
+  // One Tab stop for the whole list; the keys move the selection, and the detail follows it.
+  const onKeyDown = (event: React.KeyboardEvent): void => {
+    const at = rows.findIndex((r) => r.requestId === selectedId);
+    const last = rows.length - 1;
+    const next =
+      event.key === 'ArrowDown' ? Math.min(at + 1, last) : event.key === 'ArrowUp' ? Math.max(at - 1, 0) : event.key === 'Home' ? 0 : event.key === 'End' ? last : event.key === 'Enter' && at < 0 ? 0 : undefined;
+    if (next !== undefined) {
+      select(rows[next]!.requestId);
+      virtualizer.scrollToIndex(next);
+    } else if (event.key === 'Escape' && selectedId !== undefined) {
+      select(undefined);
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  };
   return (
-    <div className="request-table" role="table" aria-label="Requests">
+    <div className="request-table" role="table" aria-label="Requests" tabIndex={0} onKeyDown={onKeyDown} data-testid="request-table">
       <div className="request-row header" role="row">
         <span role="columnheader">Time</span>
         <span role="columnheader">Request ID</span>
@@ -189,8 +206,8 @@ function RequestTable({ rows, total, selectedId }: { rows: RequestSummary[]; tot
         <span role="columnheader">Method</span>
         <span role="columnheader">Path</span>
         <span role="columnheader">Status</span>
-        <span role="columnheader">Time taken</span>
-        <span role="columnheader">Bytes</span>
+        <span role="columnheader">Took</span>
+        <span role="columnheader">Bytes in / out</span>
       </div>
       <div className="request-scroll" ref={scrollRef}>
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
@@ -200,7 +217,7 @@ function RequestTable({ rows, total, selectedId }: { rows: RequestSummary[]; tot
               <div
                 key={row.requestId}
                 role="row"
-                tabIndex={0}
+                tabIndex={-1}
                 aria-selected={row.requestId === selectedId}
                 className={`request-row state-${row.state}${row.requestId === selectedId ? ' selected' : ''}`}
                 data-testid="request-row"
@@ -209,7 +226,6 @@ function RequestTable({ rows, total, selectedId }: { rows: RequestSummary[]; tot
                 data-protocol={row.protocol}
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, height: rowHeight, transform: `translateY(${item.start}px)` }}
                 onClick={() => select(row.requestId)}
-                onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && select(row.requestId)}
               >
                 <span role="cell">{formatTime(row.startedAt)}</span>
                 <span role="cell" className="mono">
@@ -230,8 +246,8 @@ function RequestTable({ rows, total, selectedId }: { rows: RequestSummary[]; tot
                   <StatusCell row={row} />
                 </span>
                 <span role="cell">{formatDuration(row.durationMs)}</span>
-                <span role="cell">
-                  {formatBytes(row.bytesIn + row.bytesOut)}
+                <span role="cell" title={`${row.bytesIn} bytes in, ${row.bytesOut} bytes out${row.messageCount > 0 ? `, ${row.messageCount} messages` : ''}`}>
+                  ↑{formatBytes(row.bytesIn)} ↓{formatBytes(row.bytesOut)}
                   {row.messageCount > 0 && ` · ${row.messageCount} msg`}
                 </span>
               </div>
