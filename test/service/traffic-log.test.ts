@@ -142,6 +142,27 @@ describe('TrafficLog', () => {
     expect(log.detail('h1')).toMatchObject({ bytesIn: 7, error: { code: 'BURROW_E_LOCAL_UNREACHABLE' } });
   });
 
+  it('removes requests one by one (a filtered clear), names them in the next batch, and keeps no trace of them', () => {
+    const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4, maxRetainedBytes: 1_000 });
+    for (const id of ['a', 'b', 'c']) log.apply(start(id));
+    log.takeBatch();
+    expect(log.remove(['b', 'nope'])).toBe(1);
+    expect(log.takeBatch()).toEqual({ updated: [], cleared: false, removed: ['b'] });
+    expect(log.list().map((r) => r.requestId)).toEqual(['a', 'c']);
+    // Thousands started and removed while the log is not full: their ids do not pile up in its queues.
+    for (let i = 0; i < 5_000; i++) {
+      log.apply(start(`x${i}`));
+      log.apply({ kind: 'body', requestId: `x${i}`, direction: 'to-service', data: Buffer.from('abcd'), at: 2 });
+      log.remove([`x${i}`]);
+    }
+    const queues = log as unknown as { order: { length: number }; holdingOrder: { length: number } };
+    expect(queues.order.length).toBeLessThan(1_100);
+    expect(queues.holdingOrder.length).toBeLessThan(1_100);
+    // Eviction by count still takes the oldest that remain.
+    for (const id of ['d', 'e']) log.apply(start(id));
+    expect(log.list().map((r) => r.requestId)).toEqual(['c', 'd', 'e']);
+  });
+
   it('gives back the bytes of requests dropped by count', () => {
     const log = new TrafficLog({ maxRequests: 2, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 10 });
     for (const id of ['a', 'b', 'c']) {

@@ -29,4 +29,10 @@ export class Fifo<T> {
     this.items = [];
     this.head = 0;
   }
+
+  /** Keeps only the items `keep` accepts, in order. */
+  retain(keep: (item: T) => boolean): void {
+    this.items = this.items.slice(this.head).filter(keep);
+    this.head = 0;
+  }
 }

@@ -266,6 +266,11 @@ export class TrafficLog {
       this.removed.push(id);
       count++;
     }
+    // Eviction skips the ids of removed requests, but only once the log is full: until then they would pile up.
+    if (this.order.length > 2 * this.records.size + 1024) {
+      this.order.retain((id) => this.records.has(id));
+      this.holdingOrder.retain((id) => this.records.get(id)?.holding === true);
+    }
     return count;
   }
 
