@@ -231,6 +231,8 @@ export interface AppCommands {
   stopEmbeddedServer(input: void): EmbeddedServerStatus;
   listRequests(input: { limit?: number }): RequestSummary[];
   getRequestDetail(input: { requestId: string }): RequestDetail | null;
+  /** Ids of the requests whose headers, trailers or kept bodies contain the text (ignoring case). */
+  searchRequests(input: { text: string }): { requestIds: string[] };
   clearTraffic(input: ClearTrafficInput | void): { cleared: number };
   getStats(input: void): StatsSnapshot;
   getConnectionLog(input: void): ConnectionLog;
@@ -308,6 +310,7 @@ const commandKeys: Record<CommandName, true> = {
   listRequests: true,
   getRequestDetail: true,
   clearTraffic: true,
+  searchRequests: true,
   getStats: true,
   getConnectionLog: true,
   importTunnels: true,

@@ -59,6 +59,7 @@ export const contractSamples: Record<CommandName, Sample> = {
   listRequests: { call: (api) => api.listRequests({}), answer: () => [] },
   getRequestDetail: { call: (api) => api.getRequestDetail({ requestId: 'none' }), answer: () => null },
   clearTraffic: { call: (api) => api.clearTraffic(undefined), answer: () => ({ cleared: 0 }) },
+  searchRequests: { call: (api) => api.searchRequests({ text: 'anything' }), answer: () => ({ requestIds: [] }) },
   getStats: { call: (api) => api.getStats(undefined), answer: () => ({ total: expect.any(Array), perTunnel: {} }) },
   exportHar: { call: (api) => api.exportHar({}), answer: () => ({ log: { version: '1.2', creator: { name: 'Burrow', version: expect.any(String) }, entries: [] } }) },
   importHar: {

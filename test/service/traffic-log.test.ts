@@ -163,6 +163,22 @@ describe('TrafficLog', () => {
     expect(log.list().map((r) => r.requestId)).toEqual(['c', 'd', 'e']);
   });
 
+  it('searches headers, trailers and kept bodies, ignoring case, newest last within a limit', () => {
+    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 64, maxMessagesPerRequest: 2, messagePreviewBytes: 4, maxRetainedBytes: 1_000 });
+    log.apply(start('h'));
+    log.apply({ kind: 'response-head', requestId: 'h', status: 200, headers: [['x-trace', 'Needle-Header']], at: 2 });
+    log.apply(start('b'));
+    log.apply({ kind: 'body', requestId: 'b', direction: 'to-service', data: Buffer.from('{"find":"NEEDLE-body"}'), at: 2 });
+    log.apply(start('t'));
+    log.apply({ kind: 'trailers', requestId: 't', headers: [['grpc-message', 'needle-trailer']], at: 3 });
+    log.apply(start('none'));
+    expect(log.search('needle')).toEqual(['h', 'b', 't']);
+    expect(log.search('  NEEDLE-BODY ')).toEqual(['b']);
+    expect(log.search('x-trace: needle')).toEqual(['h']);
+    expect(log.search('')).toEqual([]);
+    expect(log.search('needle', 1)).toEqual(['t']);
+  });
+
   it('gives back the bytes of requests dropped by count', () => {
     const log = new TrafficLog({ maxRequests: 2, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 10 });
     for (const id of ['a', 'b', 'c']) {

@@ -225,6 +225,17 @@ describe('web inspector UI', () => {
     await page.getByLabel('Filter text').fill('');
   });
 
+  it('finds requests by a header value or by text in a kept body, ignoring case', async () => {
+    await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/deep-a', headers: { 'x-order-ref': 'Zebra-1234' }, body: 'nothing here' });
+    await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/deep-b', body: '{"animal":"giraffe-5678"}' });
+    const paths = () => page.locator('[data-testid="request-row"] .path').allTextContents();
+    await page.getByLabel('Filter text').fill('zebra-1234');
+    await expect.poll(paths).toEqual(['/deep-a']);
+    await page.getByLabel('Filter text').fill('GIRAFFE-5678');
+    await expect.poll(paths).toEqual(['/deep-b']);
+    await page.getByLabel('Filter text').fill('');
+  });
+
   it('says when an older body was let go to stay within the memory budget', async () => {
     // Echoed, so each keeps 64 KiB each way: three of them overflow the 256 KiB budget and the oldest lets go.
     for (const path of ['/big-1', '/big-2', '/big-3']) {

@@ -297,6 +297,11 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     return publicUrl === undefined ? undefined : new URL(publicUrl).origin;
   }
 
+  async searchRequests(input: { text: string }): Promise<{ requestIds: string[] }> {
+    if (typeof input?.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, 'give the text to search for');
+    return { requestIds: this.traffic.search(input.text) };
+  }
+
   async getStats(): Promise<StatsSnapshot> {
     return this.traffic.statsSnapshot();
   }

@@ -73,6 +73,11 @@ class BodyCapture {
     return kept;
   }
 
+  /** Whether the kept bytes, read as text, contain `needle` (lower case), ignoring case. */
+  contains(needle: string): boolean {
+    return this.captured > 0 && Buffer.concat(this.chunks).toString('utf8').toLowerCase().includes(needle);
+  }
+
   preview(contentType: string | undefined): BodyPreview {
     return {
       base64: Buffer.concat(this.chunks).toString('base64'),
@@ -256,6 +261,30 @@ export class TrafficLog {
       messages: [...record.messages],
       messagesTruncated: record.messagesTruncated,
     };
+  }
+
+  /**
+   * Requests whose headers (names and values), trailers or kept bodies
+   * contain `text`, ignoring case: what the list's own filter cannot see,
+   * since it holds only summaries. Newest last, at most `limit`.
+   */
+  search(text: string, limit = this.limits.maxRequests): string[] {
+    const needle = text.trim().toLowerCase();
+    if (needle === '') return [];
+    const inHeaders = (headers: readonly HeaderPair[]): boolean => headers.some(([name, value]) => `${name}: ${value}`.toLowerCase().includes(needle));
+    const found: string[] = [];
+    for (const [id, record] of this.records) {
+      if (
+        inHeaders(record.requestHeaders) ||
+        inHeaders(record.responseHeaders) ||
+        inHeaders(record.trailers) ||
+        record.requestBody.contains(needle) ||
+        record.responseBody.contains(needle)
+      ) {
+        found.push(id);
+      }
+    }
+    return found.slice(Math.max(0, found.length - limit));
   }
 
   /** Forgets these requests (a filter's selection); the next batch names them. */

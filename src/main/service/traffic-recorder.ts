@@ -74,6 +74,10 @@ export class TrafficRecorder {
     return this.log.list(limit);
   }
 
+  search(text: string): string[] {
+    return this.log.search(text);
+  }
+
   detail(requestId: string): RequestDetail | null {
     return this.log.detail(requestId);
   }

@@ -149,7 +149,8 @@ export function createAppStore(limits: StoreLimits = defaultStoreLimits): AppSto
 }
 
 /** The requests that pass the filter, newest first. */
-export function filteredRequests(requests: RequestList, filter: RequestFilter): RequestSummary[] {
+/** `deepMatches`: ids whose headers or kept bodies contain the filter text (searched in main; the list holds summaries only). */
+export function filteredRequests(requests: RequestList, filter: RequestFilter, deepMatches?: ReadonlySet<string>): RequestSummary[] {
   const text = filter.text.trim().toLowerCase();
   const out: RequestSummary[] = [];
   for (let i = requests.ids.length - 1; i >= 0; i--) {
@@ -157,7 +158,13 @@ export function filteredRequests(requests: RequestList, filter: RequestFilter): 
     if (filter.tunnel !== '' && summary.tunnel !== filter.tunnel) continue;
     if (filter.protocol !== '' && summary.protocol !== filter.protocol) continue;
     if (!matchesStatusFilter(summary, filter.status)) continue;
-    if (text !== '' && !`${summary.requestId} ${summary.method} ${summary.path} ${outcomeSearchText(summary)}`.toLowerCase().includes(text)) continue;
+    if (
+      text !== '' &&
+      !deepMatches?.has(summary.requestId) &&
+      !`${summary.requestId} ${summary.method} ${summary.path} ${outcomeSearchText(summary)}`.toLowerCase().includes(text)
+    ) {
+      continue;
+    }
     out.push(summary);
   }
   return out;

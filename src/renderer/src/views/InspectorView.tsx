@@ -2,7 +2,7 @@
 // virtualised list so thousands of rows cost what a screenful does; a
 // filter bar; the selected request's detail beside it.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { RequestSummary } from '../../../shared/contract';
 import { useApi, useApp } from '../app-context';
 import { formatBytes, formatDuration, formatTime } from '../lib/format';
@@ -18,7 +18,8 @@ const rowHeight = 30;
 export function InspectorView() {
   const requests = useApp((s) => s.requests);
   const filter = useApp((s) => s.filter);
-  const rows = useMemo(() => filteredRequests(requests, filter), [requests, filter]);
+  const deepMatches = useDeepSearch(filter.text);
+  const rows = useMemo(() => filteredRequests(requests, filter, deepMatches), [requests, filter, deepMatches]);
   const selectedId = useApp((s) => s.selectedId);
   return (
     <section className="view inspector" aria-labelledby="inspector-title">
@@ -32,6 +33,33 @@ export function InspectorView() {
       </div>
     </section>
   );
+}
+
+/** How often a search in headers and bodies is run again while traffic comes in. */
+const deepSearchRefreshMs = 1_000;
+
+/** The ids whose headers or kept bodies contain the text: asked of main shortly after typing stops, then every second. */
+function useDeepSearch(text: string): ReadonlySet<string> | undefined {
+  const api = useApi();
+  const [found, setFound] = useState<{ text: string; ids: ReadonlySet<string> }>();
+  useEffect(() => {
+    const wanted = text.trim();
+    if (wanted === '') return;
+    let stopped = false;
+    const search = (): void =>
+      void api.searchRequests({ text: wanted }).then(
+        ({ requestIds }) => !stopped && setFound({ text: wanted, ids: new Set(requestIds) }),
+        () => {},
+      );
+    const first = setTimeout(search, 250);
+    const again = setInterval(search, deepSearchRefreshMs);
+    return () => {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(again);
+    };
+  }, [api, text]);
+  return found?.text === text.trim() ? found.ids : undefined;
 }
 
 function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
@@ -49,7 +77,7 @@ function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
   }, [tunnels, requests]);
   return (
     <div className="filter-bar" role="search">
-      <input type="search" placeholder="Filter by id, method, path, status, error code, tunnel" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} aria-label="Filter text" />
+      <input type="search" placeholder="Search id, path, status, code, tunnel, headers, bodies" value={filter.text} onChange={(e) => setFilter({ text: e.target.value })} aria-label="Filter text" />
       <select value={filter.tunnel} onChange={(e) => setFilter({ tunnel: e.target.value })} aria-label="Tunnel">
         <option value="">All tunnels</option>
         {names.map((name) => (
