@@ -114,3 +114,15 @@ export type TrafficEvent =
 
 /** Request header of a replay sent from the inspector: the request_id it repeats (the traffic log links the two). */
 export const replayOfHeader = 'x-burrow-replay-of';
+
+/** A header's first value, by its name in any case. */
+export function headerPairValue(headers: readonly HeaderPair[], name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return headers.find(([key]) => key.toLowerCase() === lower)?.[1];
+}
+
+/** grpc-status as a number, when the headers carry a well-formed one. */
+export function grpcStatusIn(headers: readonly HeaderPair[]): number | undefined {
+  const value = headerPairValue(headers, 'grpc-status');
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}

@@ -1,6 +1,6 @@
 // Each request the agent forwarded, once it has ended, in one record: what
 // the agent's admin metrics count (the traffic log may have let it go by then).
-import type { HeaderPair, TrafficEvent, TrafficProtocol } from '../../shared/traffic.js';
+import { grpcStatusIn, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
 
 export interface EndedRequest {
   tunnel: string;
@@ -75,9 +75,4 @@ export class EndedRequests {
         return;
     }
   }
-}
-
-function grpcStatusIn(headers: HeaderPair[]): number | undefined {
-  const value = headers.find(([name]) => name.toLowerCase() === 'grpc-status')?.[1];
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }

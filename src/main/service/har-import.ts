@@ -3,7 +3,7 @@
 // an export of this very log must not merge with what is still in it);
 // entries that are not requests are reported, not guessed at.
 import { randomUUID } from 'node:crypto';
-import type { HeaderPair, TrafficEvent, TrafficProtocol } from '../../shared/traffic.js';
+import { headerPairValue, type HeaderPair, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
 
 export interface HarImport {
   /** Each imported request's events, in order. */
@@ -47,7 +47,7 @@ export function harToEvents(har: unknown): HarImport {
     const at = Date.parse(String(e.startedDateTime)) || Date.now();
     const durationMs = typeof e.time === 'number' && e.time >= 0 ? e.time : 0;
     const headers = pairs((request as Json).headers);
-    if (!headers.some(([name]) => name.toLowerCase() === 'host')) headers.unshift(['host', url.host]);
+    if (headerPairValue(headers, 'host') === undefined) headers.unshift(['host', url.host]);
     const requestBody = contentBytes((request as Json).postData);
     const responseBody = isObject(response) ? contentBytes(response.content) : Buffer.alloc(0);
     const status = isObject(response) && typeof response.status === 'number' ? response.status : 0;

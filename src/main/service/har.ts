@@ -5,7 +5,7 @@
 // client's Host header when the tunnel's URL is not known).
 import type { Content, Entry, Har, Header, PostData, QueryString, Request } from 'har-format';
 import type { BodyPreview, RequestDetail } from '../../shared/contract.js';
-import type { HeaderPair } from '../../shared/traffic.js';
+import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
 
 const creator = { name: 'Burrow', version: '0.1.0' };
 
@@ -13,10 +13,6 @@ const creator = { name: 'Burrow', version: '0.1.0' };
 const recomputedHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
 const harHeaders = (pairs: readonly HeaderPair[]): Header[] => pairs.map(([name, value]) => ({ name, value }));
-
-function headerValue(pairs: readonly HeaderPair[], name: string): string | undefined {
-  return pairs.find(([key]) => key.toLowerCase() === name)?.[1];
-}
 
 /** Text when the bytes are UTF-8 (JSON, forms, text), else undefined. */
 function utf8Text(bytes: Buffer): string | undefined {
@@ -33,7 +29,7 @@ export function bodyShortfall(body: BodyPreview): string | undefined {
 
 /** The request as HAR, with its body as the log kept it; `origin` is the tunnel's public origin (scheme, host, port). */
 export function harRequest(detail: RequestDetail, origin?: string): Request {
-  const url = new URL(detail.path, origin ?? `http://${headerValue(detail.requestHeaders, 'host') ?? 'localhost'}`);
+  const url = new URL(detail.path, origin ?? `http://${headerPairValue(detail.requestHeaders, 'host') ?? 'localhost'}`);
   const queryString: QueryString[] = [...url.searchParams].map(([name, value]) => ({ name, value }));
   const bytes = Buffer.from(detail.requestBody.base64, 'base64');
   const mimeType = detail.requestBody.contentType ?? 'application/octet-stream';
@@ -78,7 +74,7 @@ export function harEntry(detail: RequestDetail, origin?: string): Entry {
       cookies: [],
       headers: harHeaders([...detail.responseHeaders, ...detail.trailers]),
       content: harContent(detail.responseBody),
-      redirectURL: headerValue(detail.responseHeaders, 'location') ?? '',
+      redirectURL: headerPairValue(detail.responseHeaders, 'location') ?? '',
       headersSize: -1,
       bodySize: detail.responseBody.totalBytes,
     },

@@ -10,7 +10,7 @@ import type {
   RequestSummary,
   TrafficBatch,
 } from '../../shared/contract.js';
-import { replayOfHeader, type FlowDirection, type HeaderPair, type TrafficEvent } from '../../shared/traffic.js';
+import { grpcStatusIn, headerPairValue, replayOfHeader, type FlowDirection, type HeaderPair, type TrafficEvent } from '../../shared/traffic.js';
 import { Fifo } from './fifo.js';
 
 export interface TrafficLogLimits {
@@ -250,7 +250,7 @@ export class TrafficLog {
   detail(requestId: string): RequestDetail | null {
     const record = this.records.get(requestId);
     if (record === undefined) return null;
-    const contentType = (headers: HeaderPair[]): string | undefined => headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+    const contentType = (headers: HeaderPair[]): string | undefined => headerPairValue(headers, 'content-type');
     return {
       ...record.summary,
       requestHeaders: record.requestHeaders,
@@ -376,13 +376,8 @@ export class TrafficLog {
   }
 }
 
-function grpcStatusIn(headers: readonly HeaderPair[]): number | undefined {
-  const value = headers.find(([name]) => name.toLowerCase() === 'grpc-status')?.[1];
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
-}
-
 /** A replay sent from the inspector names the request it repeats (see replay.ts). */
 function replayOf(headers: readonly HeaderPair[]): { replayOf?: string } {
-  const original = headers.find(([name]) => name.toLowerCase() === replayOfHeader)?.[1];
+  const original = headerPairValue(headers, replayOfHeader);
   return original === undefined ? {} : { replayOf: original };
 }
