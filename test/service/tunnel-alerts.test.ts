@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { TunnelAlerts, type TunnelAlert } from '../../src/main/service/tunnel-alerts.js';
 import type { TunnelView } from '../../src/shared/contract.js';
-import type { TrafficEvent } from '../../src/shared/traffic.js';
+import type { EndedRequest } from '../../src/main/service/ended-requests.js';
 
 const view = (status: TunnelView['status'], patch: Partial<TunnelView> = {}): TunnelView => ({ id: 't1', name: 'web', protocol: 'http', target: '3000', enabled: true, status, ...patch });
 
@@ -40,14 +40,10 @@ describe('TunnelAlerts', () => {
   it('says once that a local service keeps failing, and again only after it worked in between', () => {
     let now = 0;
     const { alerts, seen } = alertsOn(() => now);
-    let serial = 0;
     const request = (outcome: 'ok' | 'refused' | 'client-gone'): void => {
-      const requestId = `r${serial++}`;
-      const start: TrafficEvent = { kind: 'request-start', requestId, tunnel: 'web', protocol: 'http', method: 'GET', path: '/', headers: [], remoteAddress: '', at: now };
-      alerts.traffic(start);
-      const totals = { bytesIn: 0, bytesOut: 0, durationMs: 1, at: now };
-      if (outcome === 'ok') alerts.traffic({ kind: 'request-end', requestId, status: 200, ...totals });
-      else alerts.traffic({ kind: 'request-error', requestId, code: outcome === 'refused' ? 'BURROW_E_LOCAL_UNREACHABLE' : 'BURROW_E_CLIENT_GONE', message: 'connection refused (is it running?)', ...totals });
+      const ended: EndedRequest = { tunnel: 'web', protocol: 'http', status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1 };
+      if (outcome === 'ok') alerts.ended(ended);
+      else alerts.ended({ ...ended, status: 502, errorCode: outcome === 'refused' ? 'BURROW_E_LOCAL_UNREACHABLE' : 'BURROW_E_CLIENT_GONE', errorMessage: 'connection refused (is it running?)' });
     };
     request('refused');
     request('client-gone'); // the client's doing: not counted

@@ -2,12 +2,11 @@
 // (refused, timed out, failed), reset by a request that gets through, aged
 // out by the clock.
 import { describe, expect, it } from 'vitest';
+import type { EndedRequest } from '../../src/main/service/ended-requests.js';
 import { LocalServiceHealthTracker } from '../../src/main/service/local-service-health.js';
-import type { TrafficEvent } from '../../src/shared/traffic.js';
 
-const start = (requestId: string, tunnel = 'app'): TrafficEvent => ({ kind: 'request-start', requestId, tunnel, protocol: 'http', method: 'GET', path: '/', headers: [], remoteAddress: '', at: 0 });
-const error = (requestId: string, code: string, message = 'refused'): TrafficEvent => ({ kind: 'request-error', requestId, code, message, bytesIn: 0, bytesOut: 0, durationMs: 1, at: 0 });
-const end = (requestId: string): TrafficEvent => ({ kind: 'request-end', requestId, status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1, at: 0 });
+const ok: EndedRequest = { tunnel: 'app', protocol: 'http', status: 200, bytesIn: 0, bytesOut: 0, durationMs: 1 };
+const failed = (errorCode: string, errorMessage = 'refused'): EndedRequest => ({ ...ok, status: 502, errorCode, errorMessage });
 
 function tracker(): { health: LocalServiceHealthTracker; advance(ms: number): void } {
   let now = 1_000_000;
@@ -18,12 +17,7 @@ describe('LocalServiceHealthTracker', () => {
   it('counts refusals and other local failures of the last minute, with the last error; nothing for other failures', () => {
     const { health } = tracker();
     expect(health.of('app')).toBeUndefined();
-    let n = 0;
-    const fail = (code: string, message?: string): boolean => {
-      const id = `r${n++}`;
-      health.traffic(start(id));
-      return health.traffic(error(id, code, message));
-    };
+    const fail = (code: string, message?: string): boolean => health.ended(failed(code, message));
     expect(fail('BURROW_E_LOCAL_UNREACHABLE')).toBe(true);
     expect(fail('BURROW_E_LOCAL_UNREACHABLE')).toBe(true);
     expect(fail('BURROW_E_TIMEOUT', 'no response from the local service in 30000 ms')).toBe(true);
@@ -42,13 +36,10 @@ describe('LocalServiceHealthTracker', () => {
 
   it('forgets the counts once a request gets through, or once they are a minute old', () => {
     const { health, advance } = tracker();
-    health.traffic(start('a'));
-    health.traffic(error('a', 'BURROW_E_LOCAL_UNREACHABLE'));
-    health.traffic(start('b'));
-    expect(health.traffic(end('b'))).toBe(true);
+    health.ended(failed('BURROW_E_LOCAL_UNREACHABLE'));
+    expect(health.ended(ok)).toBe(true);
     expect(health.of('app')).toMatchObject({ refusedLastMinute: 0, failedLastMinute: 0, lastError: { code: 'BURROW_E_LOCAL_UNREACHABLE' } });
-    health.traffic(start('c'));
-    health.traffic(error('c', 'BURROW_E_LOCAL_UNREACHABLE'));
+    health.ended(failed('BURROW_E_LOCAL_UNREACHABLE'));
     advance(30_000);
     expect(health.expire()).toBe(false);
     expect(health.of('app')?.refusedLastMinute).toBe(1);

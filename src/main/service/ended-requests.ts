@@ -10,6 +10,7 @@ export interface EndedRequest {
   grpcStatus?: number;
   /** Set when the request ended with an error. */
   errorCode?: string;
+  errorMessage?: string;
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
@@ -64,7 +65,7 @@ export class EndedRequests {
           protocol,
           status: event.kind === 'request-end' ? event.status : status,
           ...(grpcStatus !== undefined && { grpcStatus }),
-          ...(event.kind === 'request-error' && { errorCode: event.code }),
+          ...(event.kind === 'request-error' && { errorCode: event.code, errorMessage: event.message }),
           bytesIn: event.bytesIn || bytesIn,
           bytesOut: event.bytesOut || bytesOut,
           durationMs: event.durationMs,

@@ -5,7 +5,7 @@
 // requests carry.
 import type { LocalServiceHealth } from '../../shared/contract.js';
 import { ErrorCode } from '../../shared/error-codes.js';
-import type { TrafficEvent } from '../../shared/traffic.js';
+import type { EndedRequest } from './ended-requests.js';
 
 type FailureKind = 'refused' | 'timedOut' | 'failed';
 
@@ -33,30 +33,21 @@ const maxFailuresKept = 1_000;
 
 export class LocalServiceHealthTracker {
   private readonly byTunnel = new Map<string, TunnelHealth>();
-  /** The tunnel of each request in flight (events after the start name only the request). */
-  private readonly tunnelOf = new Map<string, string>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Returns true when a tunnel's health changed. */
-  traffic(event: TrafficEvent): boolean {
-    if (event.kind === 'request-start') {
-      this.tunnelOf.set(event.requestId, event.tunnel);
-      return false;
-    }
-    if (event.kind !== 'request-end' && event.kind !== 'request-error') return false;
-    const tunnel = this.tunnelOf.get(event.requestId);
-    this.tunnelOf.delete(event.requestId);
-    if (tunnel === undefined) return false;
-    if (event.kind === 'request-end') return this.recovered(tunnel);
-    const kind = failureKinds.get(event.code);
+  /** Each forwarded request once it has ended; returns true when its tunnel's health changed. */
+  ended(request: EndedRequest): boolean {
+    const { tunnel, errorCode } = request;
+    if (errorCode === undefined) return this.recovered(tunnel);
+    const kind = failureKinds.get(errorCode);
     if (kind === undefined) return false;
     const health = this.byTunnel.get(tunnel) ?? { failures: [] };
     this.byTunnel.set(tunnel, health);
     const at = this.now();
     health.failures.push({ at, kind });
     if (health.failures.length > maxFailuresKept) health.failures.shift();
-    health.lastError = { code: event.code, message: event.message, at };
+    health.lastError = { code: errorCode, message: request.errorMessage ?? errorCode, at };
     return true;
   }
 
@@ -88,9 +79,5 @@ export class LocalServiceHealthTracker {
     const recent = health.failures.filter((failure) => failure.at > since);
     const count = (kind: FailureKind): number => recent.filter((failure) => failure.kind === kind).length;
     return { refusedLastMinute: count('refused'), timedOutLastMinute: count('timedOut'), failedLastMinute: count('failed'), lastError: health.lastError };
-  }
-
-  forget(tunnel: string): void {
-    this.byTunnel.delete(tunnel);
   }
 }

@@ -33,10 +33,15 @@ export class TrafficRecorder {
 
   constructor(
     private readonly options: TrafficRecorderOptions,
-    private readonly alerts: TunnelAlerts,
+    alerts: TunnelAlerts,
   ) {
     this.log = new TrafficLog({ ...defaultTrafficLogLimits, ...options.limits });
-    this.ended = new EndedRequests(options.ended);
+    // One record per ended request feeds the metrics, the alerts and the health view alike.
+    this.ended = new EndedRequests((request) => {
+      options.ended(request);
+      alerts.ended(request);
+      if (this.health.ended(request)) options.healthChanged();
+    });
     this.flushTimer = setInterval(() => this.flush(), options.flushIntervalMs ?? 50);
     this.statsTimer = setInterval(() => options.statsTick(this.stats.tick(Date.now())), 1_000);
     // Failures leave the one-minute counts as they age, with no traffic to say so.
@@ -49,9 +54,7 @@ export class TrafficRecorder {
   record(event: TrafficEvent): void {
     this.log.apply(event);
     this.stats.record(event);
-    this.alerts.traffic(event);
     this.ended.record(event);
-    if (this.health.traffic(event)) this.options.healthChanged();
   }
 
   /** Requests from elsewhere (an imported HAR): into the log only, never the stats, metrics or health. */

@@ -4,7 +4,7 @@
 // cut within a minute: reported once, until a request gets through again).
 import type { TunnelView } from '../../shared/contract.js';
 import { ErrorCode } from '../../shared/error-codes.js';
-import type { TrafficEvent } from '../../shared/traffic.js';
+import type { EndedRequest } from './ended-requests.js';
 
 export interface TunnelAlert {
   title: string;
@@ -33,8 +33,6 @@ export class TunnelAlerts {
   /** Tunnels reported offline, to say when they are back. */
   private readonly offline = new Set<string>();
   private readonly health = new Map<string, ServiceHealth>();
-  /** The tunnel of each request in flight (traffic events after the start name only the request). */
-  private readonly tunnelOf = new Map<string, string>();
 
   constructor(
     private readonly alert: (alert: TunnelAlert) => void,
@@ -58,30 +56,10 @@ export class TunnelAlerts {
     }
   }
 
-  traffic(event: TrafficEvent): void {
-    switch (event.kind) {
-      case 'request-start':
-        this.tunnelOf.set(event.requestId, event.tunnel);
-        return;
-      case 'request-end': {
-        const tunnel = this.take(event.requestId);
-        if (tunnel !== undefined) this.health.delete(tunnel);
-        return;
-      }
-      case 'request-error': {
-        const tunnel = this.take(event.requestId);
-        if (tunnel !== undefined && localFailures.has(event.code)) this.failed(tunnel, event.message);
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  private take(requestId: string): string | undefined {
-    const tunnel = this.tunnelOf.get(requestId);
-    this.tunnelOf.delete(requestId);
-    return tunnel;
+  /** Each forwarded request once it has ended: a success resets its tunnel's failures. */
+  ended(request: EndedRequest): void {
+    if (request.errorCode === undefined) this.health.delete(request.tunnel);
+    else if (localFailures.has(request.errorCode)) this.failed(request.tunnel, request.errorMessage ?? request.errorCode);
   }
 
   private failed(tunnel: string, message: string): void {
