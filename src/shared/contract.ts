@@ -134,6 +134,33 @@ export interface BodyPreview {
   contentType?: string;
 }
 
+/** A kept body made readable for the detail view (see getBody). */
+export interface BodyContent extends BodyPreview {
+  /** Bytes the log kept of the body as sent. */
+  keptBytes: number;
+  /** content-encoding as sent (gzip, deflate, br...), when one was. */
+  encoding?: string;
+  /** Set when `base64` holds the decoded bytes: how many. */
+  decodedBytes?: number;
+  /** Why the body could not be decoded; `base64` is then the body as sent. */
+  decodeError?: string;
+  /** Fields of an application/x-www-form-urlencoded body. */
+  form?: HeaderPair[];
+  /** Parts of a multipart/form-data body, as far as the kept bytes go. */
+  parts?: BodyPart[];
+  partsError?: string;
+}
+
+export interface BodyPart {
+  name: string;
+  fileName?: string;
+  contentType?: string;
+  size: number;
+  /** Base64 of the part's first bytes. */
+  base64: string;
+  truncated?: boolean;
+}
+
 export interface MessageView {
   direction: 'to-service' | 'to-client';
   at: number;
@@ -231,6 +258,8 @@ export interface AppCommands {
   stopEmbeddedServer(input: void): EmbeddedServerStatus;
   listRequests(input: { limit?: number }): RequestSummary[];
   getRequestDetail(input: { requestId: string }): RequestDetail | null;
+  /** A request's or response's kept body, decoded and parsed for display. */
+  getBody(input: { requestId: string; side: 'request' | 'response' }): BodyContent;
   /** Ids of the requests whose headers, trailers or kept bodies contain the text (ignoring case). */
   searchRequests(input: { text: string }): { requestIds: string[] };
   clearTraffic(input: ClearTrafficInput | void): { cleared: number };
@@ -309,6 +338,7 @@ const commandKeys: Record<CommandName, true> = {
   stopEmbeddedServer: true,
   listRequests: true,
   getRequestDetail: true,
+  getBody: true,
   clearTraffic: true,
   searchRequests: true,
   getStats: true,

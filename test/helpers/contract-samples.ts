@@ -76,6 +76,10 @@ export const contractSamples: Record<CommandName, Sample> = {
     call: (api) => api.replayRequest({ requestId: 'none' }).catch((error: { code?: string }) => ({ code: error.code })),
     answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
   },
+  getBody: {
+    call: (api) => api.getBody({ requestId: 'none', side: 'response' }).catch((error: { code?: string }) => ({ code: error.code })),
+    answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
+  },
   requestSnippet: {
     // No traffic yet: the answer is the error, with its code, through every transport.
     call: (api) => api.requestSnippet({ requestId: 'none', target: 'curl' }).catch((error: { code?: string }) => ({ code: error.code })),

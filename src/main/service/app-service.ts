@@ -7,6 +7,7 @@ import type {
   AgentStatus,
   AppCommandHandlers,
   AppEvents,
+  BodyContent,
   AppView,
   ConnectionLog as ConnectionLogView,
   ClearTrafficInput,
@@ -281,6 +282,10 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
 
   async importHar(input: { text: string }): Promise<{ imported: number; skipped: string[] }> {
     return this.tools.importHar(input);
+  }
+
+  async getBody(input: { requestId: string; side: 'request' | 'response' }): Promise<BodyContent> {
+    return this.tools.getBody(input);
   }
 
   async requestSnippet(input: { requestId: string; target: SnippetTarget }): Promise<RequestSnippet> {

@@ -2,8 +2,9 @@
 // and import HAR, code snippets, replay (as it was or edited). The commands
 // of the contract that work on the traffic log; AppService hands them over.
 import type { Har } from 'har-format';
-import type { ReplayEdit, ReplayResult, RequestSnippet, SnippetTarget } from '../../shared/contract.js';
+import type { BodyContent, ReplayEdit, ReplayResult, RequestSnippet, SnippetTarget } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { bodyContent } from './body-content.js';
 import { harEntry, toHar } from './har.js';
 import { harToEvents, type HarImport } from './har-import.js';
 import { replayPlan, sendReplay } from './replay.js';
@@ -36,6 +37,14 @@ export class RequestTools {
     }
     this.traffic.addToLog(parsed.requests);
     return { imported: parsed.requests.length, skipped: parsed.skipped };
+  }
+
+  async getBody(input: { requestId: string; side: 'request' | 'response' }): Promise<BodyContent> {
+    if (typeof input?.requestId !== 'string' || (input.side !== 'request' && input.side !== 'response')) {
+      throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId and a side: request or response');
+    }
+    const detail = this.recorded(input.requestId);
+    return input.side === 'request' ? bodyContent(detail.requestBody, detail.requestHeaders) : bodyContent(detail.responseBody, detail.responseHeaders);
   }
 
   requestSnippet(input: { requestId: string; target: SnippetTarget }): RequestSnippet {

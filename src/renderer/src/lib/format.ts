@@ -1,5 +1,4 @@
 // Display helpers: sizes, durations and body text, pretty-printed when JSON.
-import type { BodyPreview } from '../../../shared/contract';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -71,9 +70,9 @@ export interface RenderedBody {
   text: string;
 }
 
-export function renderBody(preview: BodyPreview): RenderedBody {
-  if (preview.totalBytes === 0) return { kind: 'empty', text: '' };
-  const bytes = decodeBase64(preview.base64);
+/** Bytes as JSON (re-indented), text, or a hex dump of their start. */
+export function renderBytes(bytes: Uint8Array): RenderedBody {
+  if (bytes.length === 0) return { kind: 'empty', text: '' };
   const text = asText(bytes);
   if (text === undefined) return { kind: 'binary', text: hexDump(bytes) };
   const pretty = prettyJson(text);

@@ -1,12 +1,13 @@
-// One request in full: headers both ways, bodies (JSON pretty-printed,
-// binary as hex), WebSocket frames or gRPC messages as a timeline, trailers.
+// One request in full: headers both ways, bodies (see BodyViewer),
+// WebSocket frames or gRPC messages as a timeline, trailers.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { BodyPreview, MessageView, ReplayEdit, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
+import type { MessageView, ReplayEdit, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
 import type { HeaderPair } from '../../../shared/traffic';
 import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
-import { asText, decodeBase64, formatBytes, formatDuration, formatTime, hexDump, prettyJson, renderBody } from '../lib/format';
+import { asText, decodeBase64, formatBytes, formatDuration, formatTime, hexDump, prettyJson } from '../lib/format';
+import { BodyViewer } from './BodyViewer';
 import { protocolLabel, StatusCell } from './InspectorView';
 
 export function RequestDetailPane() {
@@ -64,9 +65,9 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       {detail.protocol === 'http' && <Resend detail={detail} />}
       {detail.protocol === 'http' && <CopyAs requestId={detail.requestId} />}
       <Headers title="Request headers" headers={detail.requestHeaders} />
-      {detail.protocol === 'http' && <Body title="Request body" body={detail.requestBody} />}
+      {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="request" preview={detail.requestBody} state={detail.state} />}
       <Headers title="Response headers" headers={detail.responseHeaders} />
-      {detail.protocol === 'http' && <Body title="Response body" body={detail.responseBody} />}
+      {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="response" preview={detail.responseBody} state={detail.state} />}
       {detail.protocol !== 'http' && <Messages detail={detail} />}
       {detail.trailers.length > 0 && <Headers title="Trailers" headers={detail.trailers} />}
     </div>
@@ -226,32 +227,6 @@ function Headers({ title, headers }: { title: string; headers: readonly HeaderPa
             ))}
           </tbody>
         </table>
-      )}
-    </details>
-  );
-}
-
-function Body({ title, body }: { title: string; body: BodyPreview }) {
-  const rendered = renderBody(body);
-  return (
-    <details open>
-      <summary>
-        {title}{' '}
-        <span className="muted">
-          ({formatBytes(body.totalBytes)}
-          {body.contentType && `, ${body.contentType}`}
-          {rendered.kind === 'json' && ', JSON'}
-          {body.truncated && !body.released && ', first part only'})
-        </span>
-      </summary>
-      {body.released ? (
-        <p className="muted" data-testid="body-released">
-          not kept: the inspector keeps bodies for its latest requests only
-        </p>
-      ) : rendered.kind === 'empty' ? (
-        <p className="muted">empty</p>
-      ) : (
-        <pre className={`body body-${rendered.kind}`}>{rendered.text}</pre>
       )}
     </details>
   );
