@@ -66,6 +66,12 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
+/** An <img>'s decoded size: 0x0 until the browser could decode it. Runs in the page. */
+function naturalSize(element: unknown): string {
+  const img = element as { naturalWidth: number; naturalHeight: number };
+  return `${img.naturalWidth}x${img.naturalHeight}`;
+}
+
 /** Sends with curl through the tunnel, then opens the request in the detail. */
 async function sendAndOpen(path: string, curlArgs: string[] = []) {
   await run('curl', ['-sS', '-o', '/dev/null', ...curlArgs, `${publicUrl}${path}`]);
@@ -100,7 +106,7 @@ describe('bodies in the detail', () => {
   it('previews an image, with its bytes a click away', async () => {
     const body = (await sendAndOpen('/picture.png')).getByTestId('response-body');
     const image = body.getByRole('img', { name: 'Body as an image' });
-    await expect.poll(() => image.evaluate((img: HTMLImageElement) => `${img.naturalWidth}x${img.naturalHeight}`)).toBe('24x16');
+    await expect.poll(() => image.evaluate(naturalSize)).toBe('24x16');
     await body.getByRole('radio', { name: 'Hex' }).click();
     expect(await body.getByTestId('body-hex').textContent()).toContain('89 50 4e 47');
   });
@@ -121,7 +127,7 @@ describe('bodies in the detail', () => {
     await expect.poll(() => parts.count()).toBe(2);
     expect(await parts.nth(0).textContent()).toContain('Holiday');
     expect(await parts.nth(1).textContent()).toMatch(/photo · file tiny\.png · image\/png · \d+ B/);
-    await expect.poll(() => parts.nth(1).getByRole('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(24);
+    await expect.poll(() => parts.nth(1).getByRole('img').evaluate(naturalSize)).toBe('24x16');
     await page.screenshot({ path: screenshotPath('inspector-body-multipart') });
   });
 });

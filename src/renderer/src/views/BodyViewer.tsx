@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { BodyContent, BodyPart, BodyPreview, RequestState } from '../../../shared/contract';
 import { useApi } from '../app-context';
 import { asText, decodeBase64, formatBytes, hexDump, renderBytes } from '../lib/format';
+import { FieldTable } from './FieldTable';
 
 type Side = 'request' | 'response';
 type Mode = 'pretty' | 'hex' | 'image' | 'form' | 'parts';
@@ -170,21 +171,6 @@ function BodyAs({ mode, bytes, content }: { mode: Mode; bytes: Uint8Array; conte
       );
     }
   }
-}
-
-function FieldTable({ fields, label }: { fields: readonly (readonly [string, string])[]; label: string }) {
-  return (
-    <table className="headers" aria-label={label}>
-      <tbody>
-        {fields.map(([name, value], i) => (
-          <tr key={i}>
-            <th scope="row">{name}</th>
-            <td>{value}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
 }
 
 function Parts({ parts, error }: { parts: BodyPart[]; error?: string }) {

@@ -8,6 +8,7 @@ import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
 import { asText, decodeBase64, formatBytes, formatDuration, formatTime, hexDump, prettyJson } from '../lib/format';
 import { BodyViewer } from './BodyViewer';
+import { FieldTable } from './FieldTable';
 import { protocolLabel, StatusCell } from './InspectorView';
 
 export function RequestDetailPane() {
@@ -217,16 +218,7 @@ function Headers({ title, headers }: { title: string; headers: readonly HeaderPa
       {headers.length === 0 ? (
         <p className="muted">none</p>
       ) : (
-        <table className="headers">
-          <tbody>
-            {headers.map(([name, value], i) => (
-              <tr key={i}>
-                <th scope="row">{name}</th>
-                <td>{value}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <FieldTable fields={headers} label={title} />
       )}
     </details>
   );
