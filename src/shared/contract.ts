@@ -161,6 +161,28 @@ export interface BodyPart {
   truncated?: boolean;
 }
 
+/** A gRPC call's kept messages decoded (see decodeGrpcMessages). */
+export interface GrpcDecoding {
+  schema: {
+    /** Where the schema came from: the service's own reflection, a file the user gave the tunnel, or none. */
+    source: 'reflection' | 'file' | 'none';
+    /** In words: the service or file it came from, or why there is none. */
+    detail: string;
+  };
+  messages: DecodedMessage[];
+}
+
+export interface DecodedMessage {
+  direction: 'to-service' | 'to-client';
+  index: number;
+  /** The message as JSON by its method's type (proto3 JSON mapping). */
+  json?: string;
+  /** Without a schema (or when the bytes did not fit it): fields by number, as `protoc --decode_raw` prints them. */
+  raw?: string;
+  /** Why it could not be decoded, or decoded only by field numbers. */
+  error?: string;
+}
+
 export interface MessageView {
   direction: 'to-service' | 'to-client';
   at: number;
@@ -260,6 +282,10 @@ export interface AppCommands {
   getRequestDetail(input: { requestId: string }): RequestDetail | null;
   /** A request's or response's kept body, decoded and parsed for display. */
   getBody(input: { requestId: string; side: 'request' | 'response' }): BodyContent;
+  /** A gRPC call's kept messages as JSON, by the schema the service serves by reflection or one given with loadGrpcSchema. */
+  decodeGrpcMessages(input: { requestId: string; refresh?: boolean }): GrpcDecoding;
+  /** Gives a tunnel the schema of its gRPC service: a .proto file (its text) or a descriptor set (buf build, protoc -o). */
+  loadGrpcSchema(input: { tunnel: string; fileName: string; base64: string }): { fileName: string; services: string[] };
   /** Ids of the requests whose headers, trailers or kept bodies contain the text (ignoring case). */
   searchRequests(input: { text: string }): { requestIds: string[] };
   clearTraffic(input: ClearTrafficInput | void): { cleared: number };
@@ -339,6 +365,8 @@ const commandKeys: Record<CommandName, true> = {
   listRequests: true,
   getRequestDetail: true,
   getBody: true,
+  decodeGrpcMessages: true,
+  loadGrpcSchema: true,
   clearTraffic: true,
   searchRequests: true,
   getStats: true,

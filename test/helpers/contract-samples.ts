@@ -80,6 +80,15 @@ export const contractSamples: Record<CommandName, Sample> = {
     call: (api) => api.getBody({ requestId: 'none', side: 'response' }).catch((error: { code?: string }) => ({ code: error.code })),
     answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
   },
+  decodeGrpcMessages: {
+    call: (api) => api.decodeGrpcMessages({ requestId: 'none' }).catch((error: { code?: string }) => ({ code: error.code })),
+    answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
+  },
+  loadGrpcSchema: {
+    call: (api, ctx) =>
+      api.loadGrpcSchema({ tunnel: ctx.name, fileName: 'hello.proto', base64: Buffer.from('syntax = "proto3"; package hi; message M {} service Hello { rpc Say(M) returns (M); }').toString('base64') }),
+    answer: () => ({ fileName: 'hello.proto', services: ['hi.Hello'] }),
+  },
   requestSnippet: {
     // No traffic yet: the answer is the error, with its code, through every transport.
     call: (api) => api.requestSnippet({ requestId: 'none', target: 'curl' }).catch((error: { code?: string }) => ({ code: error.code })),

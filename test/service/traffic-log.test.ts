@@ -42,7 +42,7 @@ describe('TrafficLog', () => {
   });
 
   it('caps bodies and copies them (the engine may reuse its buffers)', () => {
-    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 4, maxMessagesPerRequest: 10, messagePreviewBytes: 4, maxRetainedBytes: 1_000 });
+    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 4, maxMessagesPerRequest: 10, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 1_000 });
     log.apply(start('a'));
     const chunk = Buffer.from('abcdef');
     log.apply({ kind: 'body', requestId: 'a', direction: 'to-client', data: chunk, at: 2 });
@@ -53,7 +53,7 @@ describe('TrafficLog', () => {
   });
 
   it('keeps at most maxRequests, dropping the oldest, and at most maxMessagesPerRequest', () => {
-    const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4, maxRetainedBytes: 1_000 });
+    const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 1_000 });
     for (const id of ['a', 'b', 'c', 'd']) log.apply(start(id));
     expect(log.list().map((r) => r.requestId)).toEqual(['b', 'c', 'd']);
     expect(log.detail('a')).toBeNull();
@@ -66,8 +66,17 @@ describe('TrafficLog', () => {
     expect(detail.messagesTruncated).toBe(true);
   });
 
+  it('keeps messageKeepBytes of each message for decoding, shows messagePreviewBytes in the detail', () => {
+    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 4, maxMessagesPerRequest: 10, messagePreviewBytes: 2, messageKeepBytes: 6, maxRetainedBytes: 1_000 });
+    log.apply(start('g'));
+    log.apply({ kind: 'grpc-message', requestId: 'g', direction: 'to-service', index: 0, size: 8, compressed: false, data: Buffer.from('abcdefgh'), at: 2 });
+    expect(log.keptMessages('g')!.map((m) => m.data.toString())).toEqual(['abcdef']);
+    expect(log.detail('g')!.messages.map((m) => Buffer.from(m.previewBase64, 'base64').toString())).toEqual(['ab']);
+    expect(log.keptMessages('nope')).toBeNull();
+  });
+
   it('past maxRetainedBytes, the oldest requests keep their metadata but lose their bytes; never the latest', () => {
-    const log = new TrafficLog({ maxRequests: 100, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 10 });
+    const log = new TrafficLog({ maxRequests: 100, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 10 });
     const body = (requestId: string): TrafficEvent => ({ kind: 'body', requestId, direction: 'to-service', data: Buffer.from('abcdef'), at: 2 });
     const kept = (requestId: string): string => Buffer.from(log.detail(requestId)!.requestBody.base64, 'base64').toString();
     for (const id of ['a', 'b']) log.apply(start(id)), log.apply(body(id));
@@ -83,7 +92,7 @@ describe('TrafficLog', () => {
     log.apply(body('a'));
     expect(kept('a')).toBe('');
     expect(log.detail('a')!.requestBody.totalBytes).toBe(12);
-    // A 4-byte preview is 8 base64 characters: with c's body that passes 10, so b lets go; c keeps all.
+    // A 4-byte message with b's and c's bodies passes 10, so b lets go; c keeps all.
     log.apply({ kind: 'grpc-message', requestId: 'c', direction: 'to-client', index: 0, size: 4, compressed: false, data: Buffer.from('wxyz'), at: 3 });
     expect([kept('b'), kept('c')]).toEqual(['', 'abcd']);
     expect(log.detail('c')!.messages.map((m) => m.previewBase64)).toEqual([Buffer.from('wxyz').toString('base64')]);
@@ -143,7 +152,7 @@ describe('TrafficLog', () => {
   });
 
   it('removes requests one by one (a filtered clear), names them in the next batch, and keeps no trace of them', () => {
-    const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4, maxRetainedBytes: 1_000 });
+    const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 1_000 });
     for (const id of ['a', 'b', 'c']) log.apply(start(id));
     log.takeBatch();
     expect(log.remove(['b', 'nope'])).toBe(1);
@@ -164,7 +173,7 @@ describe('TrafficLog', () => {
   });
 
   it('searches headers, trailers and kept bodies, ignoring case, newest last within a limit', () => {
-    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 64, maxMessagesPerRequest: 2, messagePreviewBytes: 4, maxRetainedBytes: 1_000 });
+    const log = new TrafficLog({ maxRequests: 10, bodyCapBytes: 64, maxMessagesPerRequest: 2, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 1_000 });
     log.apply(start('h'));
     log.apply({ kind: 'response-head', requestId: 'h', status: 200, headers: [['x-trace', 'Needle-Header']], at: 2 });
     log.apply(start('b'));
@@ -180,7 +189,7 @@ describe('TrafficLog', () => {
   });
 
   it('gives back the bytes of requests dropped by count', () => {
-    const log = new TrafficLog({ maxRequests: 2, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 10 });
+    const log = new TrafficLog({ maxRequests: 2, bodyCapBytes: 4, maxMessagesPerRequest: 3, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 10 });
     for (const id of ['a', 'b', 'c']) {
       log.apply(start(id));
       log.apply({ kind: 'body', requestId: id, direction: 'to-client', data: Buffer.from('abcd'), at: 2 });
@@ -191,7 +200,7 @@ describe('TrafficLog', () => {
   });
 
   it('over many requests keeps the latest by count and the newest bodies within the budget', () => {
-    const log = new TrafficLog({ maxRequests: 100, bodyCapBytes: 8, maxMessagesPerRequest: 3, messagePreviewBytes: 4, maxRetainedBytes: 200 });
+    const log = new TrafficLog({ maxRequests: 100, bodyCapBytes: 8, maxMessagesPerRequest: 3, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 200 });
     const ids = Array.from({ length: 5_000 }, (_, i) => `r${i}`);
     for (const id of ids) {
       log.apply(start(id));

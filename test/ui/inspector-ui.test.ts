@@ -279,13 +279,15 @@ describe('web inspector UI', () => {
     await page.screenshot({ path: screenshotPath('inspector-websocket') });
   });
 
-  it('shows gRPC messages and trailers', async () => {
+  it('shows gRPC messages decoded by the service own reflection, and trailers', async () => {
     const Client = grpc.makeGenericClientConstructor(demoEchoService, 'Echo');
     const client = new Client(`127.0.0.1:${publicPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'demo-grpc.localhost' });
     try {
-      const call = (client as unknown as { serverStream(r: Buffer): grpc.ClientReadableStream<Buffer> }).serverStream(Buffer.from('stream me'));
-      const received: string[] = [];
-      for await (const message of call) received.push((message as Buffer).toString());
+      // EchoMessage { text: "stream me" }, encoded by hand: the demo echo takes raw bytes.
+      const request = Buffer.concat([Buffer.from([0x0a, 9]), Buffer.from('stream me')]);
+      const call = (client as unknown as { serverStream(r: Buffer): grpc.ClientReadableStream<Buffer> }).serverStream(request);
+      const received: Buffer[] = [];
+      for await (const message of call) received.push(message as Buffer);
       expect(received).toHaveLength(5);
     } finally {
       client.close();
@@ -295,7 +297,10 @@ describe('web inspector UI', () => {
     await row(id).click();
     const detail = page.getByTestId('request-detail');
     await expect.poll(() => detail.getByTestId('message').count()).toBe(6);
-    expect(await detail.getByTestId('message-list').textContent()).toContain('4: stream me');
+    await expect.poll(() => detail.getByTestId('grpc-schema').textContent()).toMatch(/^Decoded by server reflection on 127\.0\.0\.1:\d+/);
+    const decoded = detail.getByTestId('decoded-json');
+    await expect.poll(() => decoded.count()).toBe(6);
+    expect(JSON.parse((await decoded.last().textContent())!)).toEqual({ text: 'stream me', sequence: 4 });
     await detail.getByText('Trailers').waitFor();
     expect(await detail.textContent()).toContain('grpc-status');
     await page.screenshot({ path: screenshotPath('inspector-grpc') });

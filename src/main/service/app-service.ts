@@ -8,6 +8,7 @@ import type {
   AppCommandHandlers,
   AppEvents,
   BodyContent,
+  GrpcDecoding,
   AppView,
   ConnectionLog as ConnectionLogView,
   ClearTrafficInput,
@@ -37,6 +38,8 @@ import type { ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
 import { RequestTools } from './request-tools.js';
+import { GrpcDecoder } from './grpc-decoder.js';
+import { formatLocalTarget, parseLocalTarget } from '../tunnel/agent/local-target.js';
 import type { EndedRequest } from './ended-requests.js';
 import { TunnelAlerts, type TunnelAlert } from './tunnel-alerts.js';
 import { TunnelRuntimes } from './tunnel-runtimes.js';
@@ -77,6 +80,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   private agentStatusValue: AgentStatus;
   private readonly traffic: TrafficRecorder;
   private readonly tools: RequestTools;
+  private readonly grpcDecoder: GrpcDecoder;
   private readonly connection = new ConnectionLog({ event: (event) => this.emit('connectionEvent', event), roundTrip: (roundTrip) => this.emit('roundTrip', roundTrip) });
   private readonly alerts = new TunnelAlerts((alert) => this.state.settings.notifications && this.emit('notify', alert));
   private closed = false;
@@ -122,6 +126,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
       this.alerts,
     );
     this.tools = new RequestTools(this.traffic, (tunnel) => this.publicOrigin(tunnel));
+    this.grpcDecoder = new GrpcDecoder(this.traffic, { targetOf: (tunnel) => this.localTarget(tunnel) });
   }
 
   static async open(options: AppServiceOptions = {}): Promise<AppService> {
@@ -294,6 +299,20 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
 
   async replayRequest(input: { requestId: string; edit?: ReplayEdit }): Promise<ReplayResult> {
     return this.tools.replayRequest(input);
+  }
+
+  async decodeGrpcMessages(input: { requestId: string; refresh?: boolean }): Promise<GrpcDecoding> {
+    return this.grpcDecoder.decode(input);
+  }
+
+  async loadGrpcSchema(input: { tunnel: string; fileName: string; base64: string }): Promise<{ fileName: string; services: string[] }> {
+    return this.grpcDecoder.loadSchema(input);
+  }
+
+  /** The local service (HOST:PORT) of the tunnel by this name, when it is configured here. */
+  private localTarget(tunnel: string): string | undefined {
+    const target = this.tunnelViews().find((v) => tunnelName(v) === tunnel)?.target;
+    return target === undefined ? undefined : formatLocalTarget(parseLocalTarget(target));
   }
 
   /** Where clients reach a tunnel (scheme, host, port), when it is registered. */

@@ -3,7 +3,7 @@
 // nothing here is kept, and what it makes is capped.
 import { Readable } from 'node:stream';
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
-import busboy from 'busboy';
+import type busboy from 'busboy';
 import type { BodyContent, BodyPart, BodyPreview } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
 
@@ -68,9 +68,11 @@ async function multipartParts(contentType: string, body: Buffer): Promise<Pick<B
   const parts: BodyPart[] = [];
   /** First bytes of each file part; filled in at the end, also when the body was cut mid-file. */
   const heads = new Map<BodyPart, Buffer[]>();
+  // Loaded when first used: few sessions look at an upload.
+  const { default: makeParser } = await import('busboy');
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: partPreviewBytes } });
+    parser = makeParser({ headers: { 'content-type': contentType }, limits: { fieldSize: partPreviewBytes } });
   } catch (error) {
     return { parts, partsError: (error as Error).message };
   }

@@ -20,8 +20,10 @@ export interface TrafficLogLimits {
   bodyCapBytes: number;
   /** WebSocket frames / gRPC messages kept per request (the latest). */
   maxMessagesPerRequest: number;
-  /** Bytes of each message kept for display. */
+  /** Bytes of each message shown in a request's detail. */
   messagePreviewBytes: number;
+  /** Bytes of each message kept (at least the preview): enough to decode a gRPC message by its schema. */
+  messageKeepBytes: number;
   /**
    * Body and preview bytes kept over all requests; beyond it the oldest
    * requests lose theirs. Without it, 2,000 requests with 64 KiB bodies each
@@ -35,6 +37,7 @@ export const defaultTrafficLogLimits: TrafficLogLimits = {
   bodyCapBytes: 64 * 1024,
   maxMessagesPerRequest: 500,
   messagePreviewBytes: 1024,
+  messageKeepBytes: 16 * 1024,
   maxRetainedBytes: 32 * 1024 * 1024,
 };
 
@@ -42,7 +45,7 @@ export const defaultTrafficLogLimits: TrafficLogLimits = {
 export const headlessTrafficLogLimits: TrafficLogLimits = { ...defaultTrafficLogLimits, maxRequests: 1_000, maxRetainedBytes: 8 * 1024 * 1024 };
 
 /** No inspector at all (`burrow --no-inspect`): nobody could look, so requests keep their metadata only, no bytes. */
-export const unwatchedTrafficLogLimits: TrafficLogLimits = { maxRequests: 100, bodyCapBytes: 0, maxMessagesPerRequest: 0, messagePreviewBytes: 0, maxRetainedBytes: 0 };
+export const unwatchedTrafficLogLimits: TrafficLogLimits = { maxRequests: 100, bodyCapBytes: 0, maxMessagesPerRequest: 0, messagePreviewBytes: 0, messageKeepBytes: 0, maxRetainedBytes: 0 };
 
 class BodyCapture {
   private chunks: Buffer[] = [];
@@ -89,6 +92,13 @@ class BodyCapture {
   }
 }
 
+/** A WebSocket frame or gRPC message: what the detail shows, and the bytes kept of it. */
+export interface KeptMessage {
+  /** Its previewBase64 is made from `data` when a detail is asked for. */
+  view: MessageView;
+  data: Buffer;
+}
+
 interface RequestRecord {
   summary: RequestSummary;
   requestHeaders: HeaderPair[];
@@ -96,7 +106,7 @@ interface RequestRecord {
   trailers: HeaderPair[];
   requestBody: BodyCapture;
   responseBody: BodyCapture;
-  messages: MessageView[];
+  messages: KeptMessage[];
   messagesTruncated: boolean;
   wsIndex: Record<FlowDirection, number>;
   /** Body and preview bytes this record keeps. */
@@ -177,26 +187,24 @@ export class TrafficLog {
         break;
       case 'ws-frame': {
         const index = record.wsIndex[event.direction]++;
-        this.addMessage(event.requestId, record, {
-          direction: event.direction,
-          at: event.at,
-          size: event.size,
-          opcode: event.opcode,
-          index,
-          previewBase64: Buffer.from(event.data.subarray(0, this.limits.messagePreviewBytes)).toString('base64'),
-          ...(event.closeCode !== undefined && { closeCode: event.closeCode, closeReason: event.closeReason }),
-        });
+        this.addMessage(
+          event.requestId,
+          record,
+          {
+            direction: event.direction,
+            at: event.at,
+            size: event.size,
+            opcode: event.opcode,
+            index,
+            previewBase64: '',
+            ...(event.closeCode !== undefined && { closeCode: event.closeCode, closeReason: event.closeReason }),
+          },
+          event.data,
+        );
         break;
       }
       case 'grpc-message':
-        this.addMessage(event.requestId, record, {
-          direction: event.direction,
-          at: event.at,
-          size: event.size,
-          opcode: 0,
-          index: event.index,
-          previewBase64: Buffer.from(event.data.subarray(0, this.limits.messagePreviewBytes)).toString('base64'),
-        });
+        this.addMessage(event.requestId, record, { direction: event.direction, at: event.at, size: event.size, opcode: 0, index: event.index, previewBase64: '' }, event.data);
         break;
       case 'trailers':
         record.trailers = event.headers;
@@ -258,9 +266,14 @@ export class TrafficLog {
       trailers: record.trailers,
       requestBody: record.requestBody.preview(contentType(record.requestHeaders)),
       responseBody: record.responseBody.preview(contentType(record.responseHeaders)),
-      messages: [...record.messages],
+      messages: record.messages.map(({ view, data }) => ({ ...view, previewBase64: data.subarray(0, this.limits.messagePreviewBytes).toString('base64') })),
       messagesTruncated: record.messagesTruncated,
     };
+  }
+
+  /** The request's kept messages with their bytes (the latest, up to the per-request limit), or null when it is not in the log. */
+  keptMessages(requestId: string): readonly KeptMessage[] | null {
+    return this.records.get(requestId)?.messages ?? null;
   }
 
   /**
@@ -316,12 +329,14 @@ export class TrafficLog {
     return count;
   }
 
-  private addMessage(requestId: string, record: RequestRecord, message: MessageView): void {
+  private addMessage(requestId: string, record: RequestRecord, view: MessageView, data: Uint8Array): void {
     record.summary.messageCount++;
-    record.messages.push(message);
-    let bytes = message.previewBase64.length;
+    // Copy: the engine's buffer is reused or retained elsewhere.
+    const kept = Buffer.from(data.subarray(0, Math.max(this.limits.messageKeepBytes, this.limits.messagePreviewBytes)));
+    record.messages.push({ view, data: kept });
+    let bytes = kept.length;
     if (record.messages.length > this.limits.maxMessagesPerRequest) {
-      bytes -= record.messages.shift()!.previewBase64.length;
+      bytes -= record.messages.shift()!.data.length;
       record.messagesTruncated = true;
     }
     this.retain(requestId, record, bytes);
@@ -348,8 +363,7 @@ export class TrafficLog {
   private releaseBytes(record: RequestRecord): void {
     record.requestBody.release();
     record.responseBody.release();
-    // New objects: details already handed out keep what they showed.
-    record.messages = record.messages.map((message) => ({ ...message, previewBase64: '' }));
+    record.messages = record.messages.map(({ view }) => ({ view, data: emptyBuffer }));
     this.retainedBytes -= record.retainedBytes;
     record.retainedBytes = 0;
     record.holding = false;
@@ -375,6 +389,8 @@ export class TrafficLog {
     return true;
   }
 }
+
+const emptyBuffer = Buffer.alloc(0);
 
 /** A replay sent from the inspector names the request it repeats (see replay.ts). */
 function replayOf(headers: readonly HeaderPair[]): { replayOf?: string } {

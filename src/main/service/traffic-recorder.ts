@@ -8,7 +8,7 @@ import { EndedRequests, type EndedRequest } from './ended-requests.js';
 import { LocalServiceHealthTracker } from './local-service-health.js';
 import { ThroughputStats } from './throughput-stats.js';
 import type { TunnelAlerts } from './tunnel-alerts.js';
-import { TrafficLog, defaultTrafficLogLimits, type TrafficLogLimits } from './traffic-log.js';
+import { TrafficLog, defaultTrafficLogLimits, type KeptMessage, type TrafficLogLimits } from './traffic-log.js';
 
 export interface TrafficRecorderOptions {
   limits?: Partial<TrafficLogLimits>;
@@ -83,6 +83,11 @@ export class TrafficRecorder {
 
   detail(requestId: string): RequestDetail | null {
     return this.log.detail(requestId);
+  }
+
+  /** A request's kept messages with their bytes, or null when it is not in the log. */
+  keptMessages(requestId: string): readonly KeptMessage[] | null {
+    return this.log.keptMessages(requestId);
   }
 
   /** Forgets these requests, or every one; returns how many, after pushing the batch that says so. */

@@ -1,13 +1,15 @@
 // One request in full: headers both ways, bodies (see BodyViewer),
 // WebSocket frames or gRPC messages as a timeline, trailers.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { MessageView, ReplayEdit, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
+import type { ReplayEdit, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
 import type { HeaderPair } from '../../../shared/traffic';
 import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
-import { asText, decodeBase64, formatBytes, formatDuration, formatTime, hexDump, prettyJson } from '../lib/format';
+import { asText, decodeBase64, formatBytes, formatDuration, formatTime } from '../lib/format';
 import { BodyViewer } from './BodyViewer';
+import { GrpcMessages } from './GrpcMessages';
+import { MessageList } from './MessageList';
 import { FieldTable } from './FieldTable';
 import { protocolLabel, StatusCell } from './InspectorView';
 
@@ -69,7 +71,8 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="request" preview={detail.requestBody} state={detail.state} />}
       <Headers title="Response headers" headers={detail.responseHeaders} />
       {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="response" preview={detail.responseBody} state={detail.state} />}
-      {detail.protocol !== 'http' && <Messages detail={detail} />}
+      {detail.protocol === 'websocket' && <MessageList detail={detail} />}
+      {detail.protocol === 'grpc' && <GrpcMessages detail={detail} />}
       {detail.trailers.length > 0 && <Headers title="Trailers" headers={detail.trailers} />}
     </div>
   );
@@ -221,61 +224,5 @@ function Headers({ title, headers }: { title: string; headers: readonly HeaderPa
         <FieldTable fields={headers} label={title} />
       )}
     </details>
-  );
-}
-
-const opcodeNames: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
-
-function Messages({ detail }: { detail: RequestDetail }) {
-  const grpc = detail.protocol === 'grpc';
-  return (
-    <details open>
-      <summary>
-        {grpc ? 'gRPC messages' : 'WebSocket frames'} <span className="muted">({detail.messageCount})</span>
-      </summary>
-      {detail.messagesTruncated && <p className="muted">Older messages were dropped; the latest are shown.</p>}
-      {detail.messages.length === 0 ? (
-        <p className="muted">none yet</p>
-      ) : (
-        <ol className="messages" data-testid="message-list">
-          {detail.messages.map((message, i) => (
-            <MessageItem key={i} message={message} grpc={grpc} />
-          ))}
-        </ol>
-      )}
-    </details>
-  );
-}
-
-function MessageItem({ message, grpc }: { message: MessageView; grpc: boolean }) {
-  const arrow = message.direction === 'to-service' ? 'client → service' : 'service → client';
-  const kind = grpc ? `message #${message.index}` : (opcodeNames[message.opcode] ?? `opcode ${message.opcode}`);
-  return (
-    <li className={`message ${message.direction}`} data-testid="message" data-direction={message.direction}>
-      <div className="message-head">
-        <span className="arrow">{arrow}</span> <span>{kind}</span> <span className="muted">{formatBytes(message.size)}</span>{' '}
-        <span className="muted">{formatTime(message.at)}</span>
-        {message.closeCode !== undefined && (
-          <span>
-            {' '}
-            code {message.closeCode} {message.closeReason}
-          </span>
-        )}
-      </div>
-      <MessagePreview base64={message.previewBase64} size={message.size} />
-    </li>
-  );
-}
-
-function MessagePreview({ base64, size }: { base64: string; size: number }) {
-  if (base64 === '') return null;
-  const bytes = decodeBase64(base64);
-  const text = asText(bytes);
-  const shown = text === undefined ? hexDump(bytes, 256) : prettyJson(text).text;
-  return (
-    <pre className="message-body">
-      {shown}
-      {bytes.length < size && '\n…'}
-    </pre>
   );
 }

@@ -1,0 +1,117 @@
+// gRPC calls in the inspector decoded: each kept message as JSON by its
+// method's type, with the schema from a file the user gave the tunnel, else
+// from the local service's own reflection, else fields by number.
+import type { DecodedMessage, GrpcDecoding } from '../../shared/contract.js';
+import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { decodeRawProtobuf } from './protobuf-raw.js';
+import { messageAsJson, methodOf, schemaFromFiles, schemaFromUserFile, type GrpcSchema } from './grpc-schema.js';
+import { reflectServiceFiles } from './grpc-reflection-client.js';
+import type { KeptMessage } from './traffic-log.js';
+import type { TrafficRecorder } from './traffic-recorder.js';
+import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+
+/** How long a reflection answer is trusted; a failure is retried sooner (the service may be starting). */
+const reflectedForMs = 60_000;
+const failedForMs = 5_000;
+
+interface Reflected {
+  at: number;
+  schema: Promise<GrpcSchema>;
+  failed?: boolean;
+}
+
+export interface GrpcDecodingOptions {
+  /** The local service a tunnel forwards to (HOST:PORT), when the tunnel is configured here. */
+  targetOf(tunnel: string): string | undefined;
+  /** Server reflection (swappable in tests). */
+  reflect?: (target: string, service: string) => Promise<FileDescriptorProto[]>;
+  now?: () => number;
+}
+
+export class GrpcDecoder {
+  private readonly given = new Map<string, { fileName: string; schema: GrpcSchema }>();
+  private readonly reflections = new Map<string, Reflected>();
+  private readonly reflect: (target: string, service: string) => Promise<FileDescriptorProto[]>;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly traffic: TrafficRecorder,
+    private readonly options: GrpcDecodingOptions,
+  ) {
+    this.reflect = options.reflect ?? reflectServiceFiles;
+    this.now = options.now ?? Date.now;
+  }
+
+  async loadSchema(input: { tunnel: string; fileName: string; base64: string }): Promise<{ fileName: string; services: string[] }> {
+    if (typeof input?.tunnel !== 'string' || input.tunnel === '' || typeof input.fileName !== 'string' || typeof input.base64 !== 'string') {
+      throw new BurrowError(ErrorCode.InvalidInput, 'give a tunnel, the file name and its bytes (base64)');
+    }
+    let schema: GrpcSchema;
+    try {
+      schema = await schemaFromUserFile(input.fileName, Buffer.from(input.base64, 'base64'));
+    } catch (error) {
+      throw new BurrowError(ErrorCode.InvalidInput, (error as Error).message);
+    }
+    if (schema.services.length === 0) throw new BurrowError(ErrorCode.InvalidInput, `${input.fileName} describes no service`);
+    this.given.set(input.tunnel, { fileName: input.fileName, schema });
+    return { fileName: input.fileName, services: schema.services };
+  }
+
+  async decode(input: { requestId: string; refresh?: boolean }): Promise<GrpcDecoding> {
+    if (typeof input?.requestId !== 'string') throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId');
+    const detail = this.traffic.detail(input.requestId);
+    const kept = this.traffic.keptMessages(input.requestId);
+    if (detail === null || kept === null) throw new BurrowError(ErrorCode.NotFound, `no request ${input.requestId} in the traffic log`);
+    if (detail.protocol !== 'grpc') throw new BurrowError(ErrorCode.InvalidInput, `request ${input.requestId} is not a gRPC call`);
+    const found = await this.schemaFor(detail.tunnel, detail.path, input.refresh === true);
+    return { schema: found.described, messages: kept.map((message) => decodeMessage(message, detail.path, found.schema)) };
+  }
+
+  private async schemaFor(tunnel: string, path: string, refresh: boolean): Promise<{ schema?: GrpcSchema; described: GrpcDecoding['schema'] }> {
+    const given = this.given.get(tunnel);
+    if (given !== undefined && methodOf(given.schema, path) !== undefined) return { schema: given.schema, described: { source: 'file', detail: given.fileName } };
+    const service = /^\/([^/]+)\//.exec(path)?.[1];
+    const target = this.options.targetOf(tunnel);
+    const noSchema = (why: string) => ({ described: { source: 'none' as const, detail: given === undefined ? why : `${given.fileName} has no ${path}; ${why}` } });
+    if (service === undefined) return noSchema(`${path} names no service`);
+    if (target === undefined) return noSchema(`no local service to ask by reflection: tunnel ${tunnel} is not configured here`);
+    try {
+      const schema = await this.reflected(target, service, refresh);
+      if (methodOf(schema, path) === undefined) return noSchema(`reflection on ${target} does not describe ${path}`);
+      return { schema, described: { source: 'reflection', detail: `server reflection on ${target}` } };
+    } catch (error) {
+      return noSchema(`reflection on ${target}: ${(error as Error).message}`);
+    }
+  }
+
+  /** One reflection per service and minute, shared by every call asking meanwhile. */
+  private reflected(target: string, service: string, refresh: boolean): Promise<GrpcSchema> {
+    const key = `${target} ${service}`;
+    const cached = this.reflections.get(key);
+    const age = cached === undefined ? Infinity : this.now() - cached.at;
+    if (cached !== undefined && !refresh && age < (cached.failed ? failedForMs : reflectedForMs)) return cached.schema;
+    const entry: Reflected = { at: this.now(), schema: this.reflect(target, service).then(schemaFromFiles) };
+    entry.schema.catch(() => (entry.failed = true));
+    this.reflections.set(key, entry);
+    return entry.schema;
+  }
+}
+
+function decodeMessage({ view, data }: KeptMessage, path: string, schema: GrpcSchema | undefined): DecodedMessage {
+  const decoded: DecodedMessage = { direction: view.direction, index: view.index };
+  if (data.length === 0 && view.size > 0) return { ...decoded, error: 'its bytes were not kept (the inspector keeps them for its latest requests)' };
+  const cut = data.length < view.size ? ` (only its first ${data.length} of ${view.size} bytes were kept)` : '';
+  let schemaError: string | undefined;
+  if (schema !== undefined) {
+    try {
+      return { ...decoded, json: messageAsJson(schema, path, view.direction, data) };
+    } catch (error) {
+      schemaError = `does not fit the schema's type: ${(error as Error).message}${cut}`;
+    }
+  }
+  try {
+    return { ...decoded, raw: decodeRawProtobuf(data), ...(schemaError !== undefined && { error: schemaError }) };
+  } catch (error) {
+    return { ...decoded, error: schemaError ?? `not a protobuf message: ${(error as Error).message}${cut}` };
+  }
+}

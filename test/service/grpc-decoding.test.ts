@@ -1,0 +1,159 @@
+// gRPC calls decoded for the inspector, against the real engine: by the
+// demo service's own reflection (v1, and v1alpha for older servers), by a
+// .proto or a descriptor set built by buf for a service without reflection,
+// and by field numbers when there is no schema.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { ReflectionV1AlphaImplementation } from '@grpc/reflection/build/src/implementations/reflection-v1alpha.js';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppService } from '../../src/main/service/app-service.js';
+import { demoEchoProto, demoEchoService } from '../../src/main/service/demo-backends.js';
+import { reflectServiceFiles } from '../../src/main/service/grpc-reflection-client.js';
+import { schemaFromProtoSource } from '../../src/main/service/grpc-schema.js';
+import type { GrpcDecoding } from '../../src/shared/contract.js';
+import { eventuallyAsync, repoRoot } from '../helpers/common.js';
+import { echoClient, startEchoBackend } from '../helpers/grpc-echo.js';
+
+const run = promisify(execFile);
+let service: AppService;
+let publicPort: number;
+let echo: Awaited<ReturnType<typeof startEchoBackend>>;
+
+/** EchoMessage { text = 1 } encoded by hand: the demo echo takes raw bytes. */
+const echoMessage = (text: string): Buffer => Buffer.from(new BinaryWriter().tag(1, WireType.LengthDelimited).string(text).finish());
+
+beforeAll(async () => {
+  echo = await startEchoBackend();
+  service = await AppService.open({ initial: { settings: { embeddedServer: true } } });
+  const embedded = await service.getEmbeddedServer();
+  publicPort = Number(/:(\d+)$/.exec(embedded.publicBaseUrl!)![1]);
+  await service.createTunnel({ name: 'demo-grpc', protocol: 'grpc', target: embedded.demoTargets!.grpc });
+  await service.createTunnel({ name: 'plain-grpc', protocol: 'grpc', target: String(echo.port) });
+  await eventuallyAsync(async () => (await service.listTunnels()).every((t) => t.status === 'online'), 'tunnels online', 20_000);
+});
+
+afterAll(async () => {
+  await service?.close();
+  echo?.stop();
+});
+
+function demoClient(): grpc.Client & Record<string, (...args: unknown[]) => unknown> {
+  const Client = grpc.makeGenericClientConstructor(demoEchoService, 'Echo');
+  return new Client(`127.0.0.1:${publicPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'demo-grpc.localhost' }) as never;
+}
+
+/** The newest finished call to this path, once the log has it. */
+async function newestCall(path: string): Promise<string> {
+  let id: string | undefined;
+  await eventuallyAsync(async () => {
+    id = (await service.listRequests({})).filter((r) => r.path === path && r.state === 'done').at(-1)?.requestId;
+    return id !== undefined;
+  }, `a finished call to ${path}`);
+  return id!;
+}
+
+const jsonOf = (decoding: GrpcDecoding): unknown[] => decoding.messages.map((m) => (m.json === undefined ? undefined : JSON.parse(m.json)));
+
+describe('gRPC messages decoded', () => {
+  it('by the local service own reflection: a unary call and a server stream, as JSON', async () => {
+    const client = demoClient();
+    try {
+      const answer = await new Promise<Buffer>((resolve, reject) =>
+        (client.unary as (r: Buffer, cb: (e: Error | null, m: Buffer) => void) => void)(echoMessage('hello'), (error, message) => (error ? reject(error) : resolve(message))),
+      );
+      expect(answer).toEqual(echoMessage('hello'));
+      const unary = await service.decodeGrpcMessages({ requestId: await newestCall('/burrow.demo.Echo/Unary') });
+      expect(unary.schema).toEqual({ source: 'reflection', detail: expect.stringMatching(/^server reflection on 127\.0\.0\.1:\d+$/) });
+      expect(unary.messages.map((m) => m.direction)).toEqual(['to-service', 'to-client']);
+      expect(jsonOf(unary)).toEqual([{ text: 'hello' }, { text: 'hello' }]);
+
+      const stream = (client.serverStream as (r: Buffer) => grpc.ClientReadableStream<Buffer>)(echoMessage('tick'));
+      for await (const _ of stream) void _;
+      const streamed = await service.decodeGrpcMessages({ requestId: await newestCall('/burrow.demo.Echo/ServerStream') });
+      // proto3 JSON leaves out a field at its default: sequence 0.
+      expect(jsonOf(streamed)).toEqual([{ text: 'tick' }, { text: 'tick' }, { text: 'tick', sequence: 1 }, { text: 'tick', sequence: 2 }, { text: 'tick', sequence: 3 }, { text: 'tick', sequence: 4 }]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('says which messages do not fit the schema, and shows what they are', async () => {
+    const client = demoClient();
+    try {
+      const notAMessage = Buffer.from([0x08, 0x96, 0x01, 0x12]); // field 1 = 150, then field 2 cut short
+      await new Promise<void>((resolve, reject) => (client.unary as (r: Buffer, cb: (e: Error | null) => void) => void)(notAMessage, (error) => (error ? reject(error) : resolve())));
+      const decoded = await service.decodeGrpcMessages({ requestId: await newestCall('/burrow.demo.Echo/Unary') });
+      expect(decoded.messages[0]).toMatchObject({ error: expect.stringMatching(/^does not fit the schema's type: /) });
+      expect(decoded.messages[0]!.json).toBeUndefined();
+    } finally {
+      client.close();
+    }
+  });
+
+  it('by fields and numbers without reflection, then by a .proto given to the tunnel, then by a descriptor set buf built', async () => {
+    const client = echoClient(publicPort, 'plain-grpc');
+    try {
+      await new Promise<void>((resolve, reject) => (client.unary as (r: object, cb: (e: Error | null) => void) => void)({ text: 'hi', blob: Buffer.from([0, 1, 2]) }, (error) => (error ? reject(error) : resolve())));
+    } finally {
+      client.close();
+    }
+    const requestId = await newestCall('/burrow.test.v1.EchoService/Unary');
+    const raw = await service.decodeGrpcMessages({ requestId });
+    expect(raw.schema.source).toBe('none');
+    expect(raw.schema.detail).toMatch(/^reflection on 127\.0\.0\.1:\d+: the service does not serve reflection \(grpc\.reflection\.v1 or v1alpha\)$/);
+    expect(raw.messages[0]).toEqual({ direction: 'to-service', index: 0, raw: '1: "hi"\n2: <000102>' });
+
+    const proto = await readFile(join(repoRoot, 'test/fixtures/echo.proto'));
+    expect(await service.loadGrpcSchema({ tunnel: 'plain-grpc', fileName: 'echo.proto', base64: proto.toString('base64') })).toEqual({ fileName: 'echo.proto', services: ['burrow.test.v1.EchoService'] });
+    const byProto = await service.decodeGrpcMessages({ requestId });
+    expect(byProto.schema).toEqual({ source: 'file', detail: 'echo.proto' });
+    expect(jsonOf(byProto)).toEqual([{ text: 'hi', blob: 'AAEC' }, { text: 'hi', blob: 'AAEC' }]);
+
+    const scratch = await mkdtemp(join(tmpdir(), 'burrow-buf-'));
+    try {
+      await run(join(repoRoot, 'node_modules/.bin/buf'), ['build', '--path', 'echo.proto', '-o', join(scratch, 'echo.binpb'), '.'], { cwd: join(repoRoot, 'test/fixtures') });
+      const set = await readFile(join(scratch, 'echo.binpb'));
+      await service.loadGrpcSchema({ tunnel: 'plain-grpc', fileName: 'echo.binpb', base64: set.toString('base64') });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+    const bySet = await service.decodeGrpcMessages({ requestId });
+    expect(bySet.schema).toEqual({ source: 'file', detail: 'echo.binpb' });
+    expect(jsonOf(bySet)).toEqual(jsonOf(byProto));
+  });
+
+  it('refuses a file that is no schema, with the reason, and keeps the one it had', async () => {
+    const load = (fileName: string, text: string) =>
+      service.loadGrpcSchema({ tunnel: 'plain-grpc', fileName, base64: Buffer.from(text).toString('base64') }).catch((error: { code: string; message: string }) => error);
+    expect(await load('broken.proto', 'syntax = "proto3"; message A { int32 a = 1 }')).toMatchObject({ code: 'BURROW_E_INVALID_INPUT', message: expect.stringMatching(/^broken\.proto: illegal token/) });
+    expect(await load('other.proto', 'syntax = "proto3"; import "mine/dep.proto"; message A {}')).toMatchObject({ message: expect.stringMatching(/imports mine\/dep\.proto: give a descriptor set instead/) });
+    expect(await load('plain.proto', 'syntax = "proto3"; message A {}')).toMatchObject({ message: 'plain.proto describes no service' });
+    expect(await load('notes.txt', 'hello there')).toMatchObject({ message: expect.stringMatching(/^notes\.txt is neither a \.proto file nor a descriptor set/) });
+  });
+});
+
+describe('the reflection client', () => {
+  it('falls back to v1alpha for a server that serves only that, and gets every file the service needs', async () => {
+    const schema = await schemaFromProtoSource('burrow/demo/echo.proto', demoEchoProto);
+    const server = new grpc.Server();
+    const definition = loadFileDescriptorSetFromBuffer(Buffer.from(toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: schema.files }))));
+    new ReflectionV1AlphaImplementation(definition).addToServer(server);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    try {
+      const files = await reflectServiceFiles(`127.0.0.1:${port}`, 'burrow.demo.Echo');
+      expect(files.map((file) => file.name)).toEqual(['burrow/demo/echo.proto']);
+      expect(files[0]!.service.map((s) => s.method.map((m) => m.name))).toEqual([['Unary', 'ServerStream', 'Bidi']]);
+      await expect(reflectServiceFiles(`127.0.0.1:${port}`, 'no.Such')).rejects.toThrow(/reflection knows no no\.Such/);
+    } finally {
+      server.forceShutdown();
+    }
+  });
+});
