@@ -296,13 +296,14 @@ export interface AppCommands {
   exportHar(input: { requestIds?: string[] }): Har;
   /** Shows the requests of a HAR file (its text) in the inspector, beside live traffic. */
   importHar(input: { text: string }): { imported: number; skipped: string[] };
-  /** Sends an HTTP request again through its tunnel's public URL, as it was or edited; the new request is linked to it. */
+  /** Sends an HTTP request (as it was or edited) or a gRPC call with one request message again through its tunnel's public URL; the new request is linked to it. */
   replayRequest(input: { requestId: string; edit?: ReplayEdit }): ReplayResult;
   /** A request as code that sends it again. */
   requestSnippet(input: { requestId: string; target: SnippetTarget }): RequestSnippet;
 }
 
-export type SnippetTarget = 'curl' | 'fetch' | 'httpie';
+/** curl, fetch and HTTPie for HTTP requests; grpcurl for gRPC calls. */
+export type SnippetTarget = 'curl' | 'fetch' | 'httpie' | 'grpcurl';
 
 /** Changes for "edit and resend"; what is absent is sent as it was. */
 export interface ReplayEdit {
@@ -316,8 +317,10 @@ export interface ReplayEdit {
 }
 
 export interface ReplayResult {
-  /** The status the replay got. */
+  /** The HTTP status the replay got (200 for a gRPC call that got a gRPC status). */
   status: number;
+  /** A gRPC call's replay: the gRPC status it got. */
+  grpcStatus?: number;
   /** The new request in the traffic log, when it is there. */
   requestId?: string;
 }

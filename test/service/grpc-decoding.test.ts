@@ -140,6 +140,53 @@ describe('gRPC messages decoded', () => {
   });
 });
 
+describe('gRPC calls sent again', () => {
+  it('replays a unary call through the tunnel, linked to its original, and copies it as grpcurl', async () => {
+    const client = demoClient();
+    const metadata = new grpc.Metadata();
+    metadata.set('x-order', 'seven');
+    try {
+      await new Promise<void>((resolve, reject) =>
+        (client.unary as (r: Buffer, m: grpc.Metadata, cb: (e: Error | null) => void) => void)(echoMessage("it's tea"), metadata, (error) => (error ? reject(error) : resolve())),
+      );
+    } finally {
+      client.close();
+    }
+    const original = await newestCall('/burrow.demo.Echo/Unary');
+    const replay = await service.replayRequest({ requestId: original });
+    expect(replay).toEqual({ status: 200, grpcStatus: 0, requestId: expect.any(String) });
+    const again = (await service.getRequestDetail({ requestId: replay.requestId! }))!;
+    expect(again).toMatchObject({ replayOf: original, path: '/burrow.demo.Echo/Unary', grpcStatus: 0 });
+    expect(again.requestHeaders).toContainEqual(['x-order', 'seven']);
+    expect(jsonOf(await service.decodeGrpcMessages({ requestId: replay.requestId! }))).toEqual([{ text: "it's tea" }, { text: "it's tea" }]);
+
+    const { snippet, warning } = await service.requestSnippet({ requestId: original, target: 'grpcurl' });
+    expect(warning).toBeUndefined();
+    expect(snippet).toBe(`grpcurl -plaintext -authority demo-grpc.localhost:${publicPort} -H 'x-order: seven' -d '{"text":"it'\\''s tea"}' 127.0.0.1:${publicPort} burrow.demo.Echo/Unary`);
+    const curl = await service.requestSnippet({ requestId: original, target: 'curl' }).catch((error: Error) => error);
+    expect(curl).toMatchObject({ message: 'a gRPC call is copied as grpcurl, not curl' });
+  });
+
+  it('refuses to replay a call that sent more than one message, or with edits', async () => {
+    const client = demoClient();
+    try {
+      const call = (client.bidi as () => grpc.ClientDuplexStream<Buffer, Buffer>)();
+      call.write(echoMessage('one'));
+      call.write(echoMessage('two'));
+      call.end();
+      for await (const _ of call) void _;
+    } finally {
+      client.close();
+    }
+    const bidi = await newestCall('/burrow.demo.Echo/Bidi');
+    expect(await service.replayRequest({ requestId: bidi }).catch((error: Error) => error.message)).toBe(
+      'only a call with one request message (unary or server streaming) can be replayed; this one sent 2',
+    );
+    const unary = await newestCall('/burrow.demo.Echo/Unary');
+    expect(await service.replayRequest({ requestId: unary, edit: { path: '/x' } }).catch((error: Error) => error.message)).toBe('a gRPC call is replayed as it was: editing is for HTTP requests');
+  });
+});
+
 describe('the reflection client', () => {
   it('falls back to v1alpha for a server that serves only that, and gets every file the service needs', async () => {
     const schema = await schemaFromProtoSource('burrow/demo/echo.proto', demoEchoProto);

@@ -61,6 +61,22 @@ describe('gRPC decoding in the inspector', () => {
     await page.screenshot({ path: screenshotPath('inspector-grpc-proto') });
   });
 
+  it('replays the call, the new row linked to it, and copies it as grpcurl with its request as JSON', async () => {
+    const detail = page.getByTestId('request-detail');
+    const original = (await detail.locator('.detail-head code').textContent())!;
+    await detail.getByRole('region', { name: 'Copy as' }).getByRole('button', { name: 'grpcurl' }).click();
+    expect(await detail.getByTestId('snippet').textContent()).toBe(
+      `grpcurl -plaintext -authority orders.localhost:${publicPort} -proto echo.proto -d '{"text":"two teas","blob":"Bw=="}' 127.0.0.1:${publicPort} burrow.test.v1.EchoService/Unary`,
+    );
+    expect(await detail.getByRole('region', { name: 'Copy as' }).getByRole('status').textContent()).toContain('run it where echo.proto is');
+    await detail.getByRole('button', { name: 'Replay' }).click();
+    await expect.poll(() => detail.getByText('Replay of').count()).toBe(1);
+    expect(await detail.getByRole('button', { name: original }).count()).toBe(1);
+    expect(await detail.locator('.facts').textContent()).toContain('OK (0)');
+    expect(await detail.getByRole('button', { name: 'Edit and resend' }).count()).toBe(0);
+    await expect.poll(() => detail.getByTestId('decoded-json').count()).toBe(2);
+  });
+
   it('says why a file is no schema', async () => {
     const schema = page.getByTestId('request-detail').getByTestId('grpc-schema');
     await schema.locator('input[type="file"]').setInputFiles({ name: 'notes.proto', mimeType: 'text/plain', buffer: Buffer.from('syntax = "proto3"; message A { int32 a = 1 }') });

@@ -125,8 +125,8 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
       },
       this.alerts,
     );
-    this.tools = new RequestTools(this.traffic, (tunnel) => this.publicOrigin(tunnel));
     this.grpcDecoder = new GrpcDecoder(this.traffic, { targetOf: (tunnel) => this.localTarget(tunnel) });
+    this.tools = new RequestTools(this.traffic, (tunnel) => this.publicOrigin(tunnel), this.grpcDecoder);
   }
 
   static async open(options: AppServiceOptions = {}): Promise<AppService> {

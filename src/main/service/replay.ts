@@ -41,8 +41,7 @@ export function replayPlan(original: RequestDetail, origin: string, edit: Replay
 /** Sends the plan; resolves with the response status once the response has been read. */
 export function sendReplay(plan: ReplayPlan): Promise<number> {
   const { url } = plan;
-  // NAME.localhost is the loopback edge by definition (RFC 6761), whatever the resolver says.
-  const host = url.hostname.endsWith('.localhost') ? '127.0.0.1' : url.hostname;
+  const host = edgeHost(url);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const headers = [...plan.headers.flat(), 'host', url.host, 'content-length', String(plan.body.length)];
   return new Promise((resolve, reject) => {
@@ -55,4 +54,9 @@ export function sendReplay(plan: ReplayPlan): Promise<number> {
     req.once('error', (error) => reject(new BurrowError(ErrorCode.LocalFailed, `replay to ${url.origin} failed: ${error.message}`)));
     req.end(plan.body);
   });
+}
+
+/** NAME.localhost is the loopback edge by definition (RFC 6761), whatever a resolver says. */
+export function edgeHost(url: URL): string {
+  return url.hostname.endsWith('.localhost') ? '127.0.0.1' : url.hostname;
 }

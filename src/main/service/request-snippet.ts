@@ -4,17 +4,23 @@ import { HTTPSnippet } from 'httpsnippet';
 import type { RequestDetail, SnippetTarget } from '../../shared/contract.js';
 import { bodyShortfall, harRequest } from './har.js';
 
-const targets: Record<SnippetTarget, [target: 'shell' | 'javascript', client: string]> = {
+const targets: Record<HttpSnippetTarget, [target: 'shell' | 'javascript', client: string]> = {
   curl: ['shell', 'curl'],
   httpie: ['shell', 'httpie'],
   fetch: ['javascript', 'fetch'],
 };
 
+export type HttpSnippetTarget = Exclude<SnippetTarget, 'grpcurl'>;
+
 export function isSnippetTarget(value: unknown): value is SnippetTarget {
+  return value === 'grpcurl' || isHttpSnippetTarget(value);
+}
+
+export function isHttpSnippetTarget(value: unknown): value is HttpSnippetTarget {
   return typeof value === 'string' && Object.hasOwn(targets, value);
 }
 
-export function requestSnippet(detail: RequestDetail, target: SnippetTarget, origin?: string): { snippet: string; warning?: string } {
+export function requestSnippet(detail: RequestDetail, target: HttpSnippetTarget, origin?: string): { snippet: string; warning?: string } {
   const [language, client] = targets[target];
   const request = harRequest(detail, origin);
   // httpsnippet's type wants postData even for a request without a body.

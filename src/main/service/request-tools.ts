@@ -1,6 +1,7 @@
 // What the inspector does with recorded requests beyond showing them: export
-// and import HAR, code snippets, replay (as it was or edited). The commands
-// of the contract that work on the traffic log; AppService hands them over.
+// and import HAR, code snippets (grpcurl for gRPC), replay (HTTP as it was
+// or edited, gRPC as it was). The commands of the contract that work on the
+// traffic log; AppService hands them over.
 import type { Har } from 'har-format';
 import type { BodyContent, ReplayEdit, ReplayResult, RequestSnippet, SnippetTarget } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
@@ -8,7 +9,9 @@ import { bodyContent } from './body-content.js';
 import { harEntry, toHar } from './har.js';
 import { harToEvents, type HarImport } from './har-import.js';
 import { replayPlan, sendReplay } from './replay.js';
-import { isSnippetTarget, requestSnippet } from './request-snippet.js';
+import { isHttpSnippetTarget, isSnippetTarget, requestSnippet } from './request-snippet.js';
+import type { GrpcDecoder } from './grpc-decoder.js';
+import { grpcReplayPlan, grpcurlCommand, sendGrpcReplay } from './grpc-replay.js';
 import type { TrafficRecorder } from './traffic-recorder.js';
 
 const badIds = (ids: unknown): boolean => !Array.isArray(ids) || !ids.every((id) => typeof id === 'string');
@@ -18,6 +21,7 @@ export class RequestTools {
     private readonly traffic: TrafficRecorder,
     /** Where clients reach a tunnel (scheme, host, port), when it is registered. */
     private readonly publicOrigin: (tunnel: string) => string | undefined,
+    private readonly grpcDecoder: GrpcDecoder,
   ) {}
 
   exportHar(input: { requestIds?: string[] }): Har {
@@ -47,10 +51,17 @@ export class RequestTools {
     return input.side === 'request' ? bodyContent(detail.requestBody, detail.requestHeaders) : bodyContent(detail.responseBody, detail.responseHeaders);
   }
 
-  requestSnippet(input: { requestId: string; target: SnippetTarget }): RequestSnippet {
-    if (typeof input?.requestId !== 'string' || !isSnippetTarget(input.target)) throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId and a target: curl, fetch or httpie');
+  async requestSnippet(input: { requestId: string; target: SnippetTarget }): Promise<RequestSnippet> {
+    if (typeof input?.requestId !== 'string' || !isSnippetTarget(input.target)) throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId and a target: curl, fetch, httpie or grpcurl');
     const detail = this.recorded(input.requestId);
-    return requestSnippet(detail, input.target, this.publicOrigin(detail.tunnel));
+    const origin = this.publicOrigin(detail.tunnel);
+    if (detail.protocol === 'grpc') {
+      if (input.target !== 'grpcurl') throw new BurrowError(ErrorCode.InvalidInput, `a gRPC call is copied as grpcurl, not ${input.target}`);
+      if (origin === undefined) throw new BurrowError(ErrorCode.Conflict, `tunnel ${detail.tunnel} is not online: no public address for the command`);
+      return grpcurlCommand(detail, await this.grpcDecoder.decode({ requestId: detail.requestId }), origin);
+    }
+    if (!isHttpSnippetTarget(input.target)) throw new BurrowError(ErrorCode.InvalidInput, `grpcurl is for gRPC calls; this is ${detail.protocol}`);
+    return requestSnippet(detail, input.target, origin);
   }
 
   async replayRequest(input: { requestId: string; edit?: ReplayEdit }): Promise<ReplayResult> {
@@ -60,14 +71,21 @@ export class RequestTools {
     const original = this.recorded(input.requestId);
     const origin = this.publicOrigin(original.tunnel);
     if (origin === undefined) throw new BurrowError(ErrorCode.Conflict, `tunnel ${original.tunnel} is not online: nothing to send the replay through`);
+    if (original.protocol === 'grpc' && input.edit !== undefined) throw new BurrowError(ErrorCode.InvalidInput, 'a gRPC call is replayed as it was: editing is for HTTP requests');
     const sentAt = Date.now();
-    const status = await sendReplay(replayPlan(original, origin, input.edit));
+    let result: Omit<ReplayResult, 'requestId'>;
+    if (original.protocol === 'grpc') {
+      const grpcStatus = await sendGrpcReplay(grpcReplayPlan(original, this.traffic.keptMessages(original.requestId) ?? [], origin));
+      result = { status: 200, grpcStatus };
+    } else {
+      result = { status: await sendReplay(replayPlan(original, origin, input.edit)) };
+    }
     // The agent logged it on its way through: the newest replay of this original.
     const replay = this.traffic
       .list(undefined)
       .filter((r) => r.replayOf === original.requestId && r.startedAt >= sentAt - 1_000)
       .at(-1);
-    return replay === undefined ? { status } : { status, requestId: replay.requestId };
+    return replay === undefined ? result : { ...result, requestId: replay.requestId };
   }
 
   private recorded(requestId: string) {

@@ -3,6 +3,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { ReplayEdit, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
 import type { HeaderPair } from '../../../shared/traffic';
+import { grpcStatusName } from '../../../shared/grpc-status';
 import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
@@ -65,8 +66,8 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
         </p>
       )}
       {detail.replayOf && <ReplayOf original={detail.replayOf} />}
-      {detail.protocol === 'http' && <Resend detail={detail} />}
-      {detail.protocol === 'http' && <CopyAs requestId={detail.requestId} />}
+      {detail.protocol !== 'websocket' && <Resend detail={detail} />}
+      {detail.protocol !== 'websocket' && <CopyAs requestId={detail.requestId} targets={detail.protocol === 'grpc' ? grpcSnippetTargets : httpSnippetTargets} />}
       <Headers title="Request headers" headers={detail.requestHeaders} />
       {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="request" preview={detail.requestBody} state={detail.state} />}
       <Headers title="Response headers" headers={detail.responseHeaders} />
@@ -104,7 +105,7 @@ function Resend({ detail }: { detail: RequestDetail }) {
   const send = (edit?: ReplayEdit): void =>
     void command.run(async () => {
       const replay = await api.replayRequest({ requestId: detail.requestId, ...(edit && { edit }) });
-      setResult(`Sent again: ${replay.status}`);
+      setResult(`Sent again: ${replay.grpcStatus !== undefined ? grpcStatusName(replay.grpcStatus) : replay.status}`);
       if (replay.requestId !== undefined) select(replay.requestId);
     });
   return (
@@ -112,9 +113,11 @@ function Resend({ detail }: { detail: RequestDetail }) {
       <button type="button" disabled={command.busy} onClick={() => send()}>
         Replay
       </button>
-      <button type="button" disabled={command.busy} aria-expanded={editing} onClick={() => setEditing((open) => !open)}>
-        Edit and resend
-      </button>
+      {detail.protocol === 'http' && (
+        <button type="button" disabled={command.busy} aria-expanded={editing} onClick={() => setEditing((open) => !open)}>
+          Edit and resend
+        </button>
+      )}
       {result && (
         <span className="muted" role="status">
           {result}
@@ -168,14 +171,16 @@ function ResendForm({ detail, busy, send }: { detail: RequestDetail; busy: boole
   );
 }
 
-const snippetTargets: { target: SnippetTarget; label: string }[] = [
+type SnippetChoice = { target: SnippetTarget; label: string };
+const httpSnippetTargets: SnippetChoice[] = [
   { target: 'curl', label: 'curl' },
   { target: 'fetch', label: 'fetch' },
   { target: 'httpie', label: 'HTTPie' },
 ];
+const grpcSnippetTargets: SnippetChoice[] = [{ target: 'grpcurl', label: 'grpcurl' }];
 
 /** The request as code that sends it again (made in main by httpsnippet), shown and put on the clipboard. */
-function CopyAs({ requestId }: { requestId: string }) {
+function CopyAs({ requestId, targets }: { requestId: string; targets: SnippetChoice[] }) {
   const api = useApi();
   const command = useCommand();
   const [made, setMade] = useState<(RequestSnippet & { label: string; copied: boolean }) | undefined>();
@@ -193,7 +198,7 @@ function CopyAs({ requestId }: { requestId: string }) {
   return (
     <section className="copy-as" aria-label="Copy as">
       <span className="muted">Copy as</span>
-      {snippetTargets.map(({ target, label }) => (
+      {targets.map(({ target, label }) => (
         <button key={target} type="button" disabled={command.busy} onClick={() => copy(target, label)}>
           {label}
         </button>
