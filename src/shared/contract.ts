@@ -113,8 +113,14 @@ export interface RequestSummary {
   /** gRPC calls: grpc-status from the trailers (or a trailers-only answer), or the one the tunnel answered with. */
   grpcStatus?: number;
   state: RequestState;
+  /** When the agent got it from the edge (unix ms). */
   startedAt: number;
+  /** From startedAt to the end. */
   durationMs?: number;
+  /** Timing before startedAt: how long the edge held the request before sending it to the agent. */
+  edgeWaitMs?: number;
+  /** From startedAt to the local service's response head (its first byte). */
+  firstByteMs?: number;
   bytesIn: number;
   bytesOut: number;
   error?: { code: string; message: string };

@@ -19,6 +19,8 @@ export interface RequestStartEvent {
   remoteAddress: string;
   /** Unix ms. */
   at: number;
+  /** How long the edge held the request before sending it to the agent. */
+  edgeWaitMs?: number;
 }
 
 export interface ResponseHeadEvent {

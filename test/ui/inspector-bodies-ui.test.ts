@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
-import { AppService } from '../../src/main/service/app-service.js';
-import { openInspectorPage, screenshotPath } from '../helpers/browser.js';
-import { eventuallyAsync, repoRoot, startBackend, type Backend } from '../helpers/common.js';
+import { screenshotPath } from '../helpers/browser.js';
+import { startBackend, type Backend } from '../helpers/common.js';
+import { openInspectorOnTunnel, type InspectorFixture } from '../helpers/inspector-fixture.js';
 
 const run = promisify(execFile);
 /** A JSON document longer than any preview: the detail must show all of it. */
@@ -24,10 +23,8 @@ const png = (() => {
   return PNG.sync.write(image);
 })();
 
-let service: AppService;
-let inspector: InspectorServer;
+let fixture: InspectorFixture;
 let backend: Backend;
-let browser: Browser;
 let page: Page;
 let publicUrl: string;
 let scratch: string;
@@ -48,20 +45,13 @@ beforeAll(async () => {
       }
     });
   });
-  service = await AppService.open({ initial: { settings: { embeddedServer: true } } });
-  const tunnel = await service.createTunnel({ name: 'bodies', protocol: 'http', target: String(backend.port) });
-  await eventuallyAsync(async () => (await service.listTunnels()).find((t) => t.id === tunnel.id)?.status === 'online', 'tunnel online', 20_000);
-  publicUrl = (await service.listTunnels()).find((t) => t.id === tunnel.id)!.publicUrl!;
-  inspector = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, rendererDir: join(repoRoot, 'out/renderer') });
-  ({ browser, page } = await openInspectorPage(inspector.url));
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Inspector' }).click();
+  fixture = await openInspectorOnTunnel({ name: 'bodies', protocol: 'http', target: String(backend.port) });
+  ({ page, publicUrl } = fixture);
   scratch = await mkdtemp(join(tmpdir(), 'burrow-bodies-'));
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await inspector?.stop();
-  await service?.close();
+  await fixture?.close();
   await backend?.close();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });

@@ -2,36 +2,26 @@
 // offers no reflection: its messages by field number first, then decoded
 // with the .proto the user loads for the tunnel from the detail.
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
-import { AppService } from '../../src/main/service/app-service.js';
-import { openInspectorPage, screenshotPath } from '../helpers/browser.js';
-import { eventuallyAsync, repoRoot } from '../helpers/common.js';
+import { screenshotPath } from '../helpers/browser.js';
+import { repoRoot } from '../helpers/common.js';
+import { openInspectorOnTunnel, type InspectorFixture } from '../helpers/inspector-fixture.js';
 import { echoClient, startEchoBackend } from '../helpers/grpc-echo.js';
 
-let service: AppService;
-let inspector: InspectorServer;
+let fixture: InspectorFixture;
 let echo: Awaited<ReturnType<typeof startEchoBackend>>;
-let browser: Browser;
 let page: Page;
 let publicPort: number;
 
 beforeAll(async () => {
   echo = await startEchoBackend();
-  service = await AppService.open({ initial: { settings: { embeddedServer: true } } });
-  publicPort = Number(/:(\d+)$/.exec((await service.getEmbeddedServer()).publicBaseUrl!)![1]);
-  await service.createTunnel({ name: 'orders', protocol: 'grpc', target: String(echo.port) });
-  await eventuallyAsync(async () => (await service.listTunnels())[0]?.status === 'online', 'tunnel online', 20_000);
-  inspector = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, rendererDir: join(repoRoot, 'out/renderer') });
-  ({ browser, page } = await openInspectorPage(inspector.url));
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Inspector' }).click();
+  fixture = await openInspectorOnTunnel({ name: 'orders', protocol: 'grpc', target: String(echo.port) });
+  ({ page, publicPort } = fixture);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await inspector?.stop();
-  await service?.close();
+  await fixture?.close();
   echo?.stop();
 });
 

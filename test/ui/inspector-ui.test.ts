@@ -228,7 +228,7 @@ describe('web inspector UI', () => {
   it('finds requests by a header value or by text in a kept body, ignoring case', async () => {
     await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/deep-a', headers: { 'x-order-ref': 'Zebra-1234' }, body: 'nothing here' });
     await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/deep-b', body: '{"animal":"giraffe-5678"}' });
-    const paths = () => page.locator('[data-testid="request-row"] .path').allTextContents();
+    const paths = () => page.locator('[data-testid="request-row"] .cell-path').allTextContents();
     await page.getByLabel('Filter text').fill('zebra-1234');
     await expect.poll(paths).toEqual(['/deep-a']);
     await page.getByLabel('Filter text').fill('GIRAFFE-5678');

@@ -62,10 +62,10 @@ function harContent(body: BodyPreview): Content {
 }
 
 export function harEntry(detail: RequestDetail, origin?: string): Entry {
-  const durationMs = detail.durationMs ?? 0;
+  const timings = harTimings(detail);
   return {
-    startedDateTime: new Date(detail.startedAt).toISOString(),
-    time: durationMs,
+    startedDateTime: new Date(detail.startedAt - (detail.edgeWaitMs ?? 0)).toISOString(),
+    time: Math.max(0, timings.blocked) + timings.send + timings.wait + timings.receive,
     request: harRequest(detail, origin),
     response: {
       status: detail.status ?? 0,
@@ -79,14 +79,20 @@ export function harEntry(detail: RequestDetail, origin?: string): Entry {
       bodySize: detail.responseBody.totalBytes,
     },
     cache: {},
-    // The log has the whole duration, not its phases.
-    timings: { send: 0, wait: durationMs, receive: 0 },
+    timings,
     ...(detail.error && { comment: `${detail.error.code}: ${detail.error.message}` }),
     _requestId: detail.requestId,
     _tunnel: detail.tunnel,
     _protocol: detail.protocol,
     ...(detail.grpcStatus !== undefined && { _grpcStatus: detail.grpcStatus }),
   };
+}
+
+/** The phases the log knows: held at the edge (blocked), then waiting for the first byte, then receiving. */
+function harTimings(detail: RequestDetail): { blocked: number; send: number; wait: number; receive: number } {
+  const durationMs = detail.durationMs ?? 0;
+  const wait = Math.min(detail.firstByteMs ?? durationMs, durationMs);
+  return { blocked: detail.edgeWaitMs ?? -1, send: 0, wait, receive: durationMs - wait };
 }
 
 export function toHar(entries: Entry[]): Har {

@@ -149,6 +149,7 @@ export class TrafficLog {
           bytesIn: 0,
           bytesOut: 0,
           messageCount: 0,
+          ...(event.edgeWaitMs !== undefined && { edgeWaitMs: event.edgeWaitMs }),
           ...replayOf(event.headers),
         },
         requestHeaders: event.headers,
@@ -172,6 +173,7 @@ export class TrafficLog {
     switch (event.kind) {
       case 'response-head':
         summary.status = event.status;
+        summary.firstByteMs ??= Math.max(0, event.at - summary.startedAt);
         record.responseHeaders = event.headers;
         // A trailers-only answer carries its grpc-status among the headers.
         if (summary.protocol === 'grpc') summary.grpcStatus = grpcStatusIn(event.headers) ?? summary.grpcStatus;

@@ -32,6 +32,7 @@ export class ExchangeTraffic {
       headers: headerPairs(head.headers),
       remoteAddress: head.remoteAddress,
       at: this.startedAt,
+      edgeWaitMs: head.edgeWaitMs,
     });
   }
 

@@ -37,6 +37,9 @@ export class PublicRequestExchange extends Exchange {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly outcome: RequestOutcome;
 
+  /** When the edge had read the request's head: the start of its timing. */
+  private readonly receivedAt = Date.now();
+
   constructor(
     requestId: string,
     private readonly tunnel: string,
@@ -104,7 +107,7 @@ export class PublicRequestExchange extends Exchange {
     this.inlineBytes.in = body.length;
     const sent = this.send({
       $case: 'requestHead',
-      value: { tunnel: this.tunnel, ...side.head, endStream, timeoutMs: BigInt(policy.deadlineMs), body },
+      value: { tunnel: this.tunnel, ...side.head, endStream, timeoutMs: BigInt(policy.deadlineMs), body, edgeWaitMs: Date.now() - this.receivedAt },
     });
     if (!sent) {
       this.fail(ErrorCode.TunnelOffline, this.describe(`the agent's data stream is down`), false);

@@ -47,6 +47,9 @@ export class PublicWebSocketExchange extends Exchange {
   /** Frame payload bytes each way. */
   private readonly frameBytes = { in: 0, out: 0 };
 
+  /** When the edge had read the request's head: the start of its timing. */
+  private readonly receivedAt = Date.now();
+
   constructor(
     requestId: string,
     private readonly tunnel: string,
@@ -91,6 +94,7 @@ export class PublicWebSocketExchange extends Exchange {
         endStream: true,
         timeoutMs: 0n,
         body: noBody,
+        edgeWaitMs: Date.now() - this.receivedAt,
       },
     });
     if (!sent) {

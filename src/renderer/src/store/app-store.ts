@@ -18,6 +18,7 @@ import type { TrafficProtocol } from '../../../shared/traffic.js';
 import { isConnectionEvent, isRoundTrip, isThroughputPoint, validTrafficBatch } from './payload-guards.js';
 import { emptyRequestList, mergeRequests, removeRequests, type RequestList } from './request-list.js';
 import { matchesStatusFilter, outcomeSearchText, type StatusFilter } from './request-outcome.js';
+import { newestFirst, type RequestSort } from './request-sort.js';
 import { appendTick, emptySeries, seriesFromSnapshot, type ThroughputSeries } from './throughput-series.js';
 
 export type ViewName = AppView;
@@ -56,6 +57,7 @@ export interface AppState {
   throughput: ThroughputSeries;
   connectionLog: ConnectionLog;
   filter: RequestFilter;
+  sort: RequestSort;
   selectedId?: string;
   detail?: RequestDetail | null;
 }
@@ -79,6 +81,7 @@ export interface AppActions {
   /** The log loaded on connect; entries that arrived live since stay. */
   applyConnectionSnapshot(log: ConnectionLog): void;
   setFilter(filter: Partial<RequestFilter>): void;
+  setSort(sort: RequestSort): void;
   select(requestId: string | undefined): void;
   setDetail(detail: RequestDetail | null): void;
 }
@@ -95,6 +98,7 @@ export function createAppStore(limits: StoreLimits = defaultStoreLimits): AppSto
     throughput: emptySeries,
     connectionLog: { events: [], roundTrips: [] },
     filter: noFilter,
+    sort: newestFirst,
 
     setConnection: (connection) => set({ connection }),
     setView: (view) => set({ view }),
@@ -143,6 +147,7 @@ export function createAppStore(limits: StoreLimits = defaultStoreLimits): AppSto
         return { connectionLog: { events: bounded(events, limits.maxConnectionEvents), roundTrips: bounded(roundTrips, limits.maxConnectionEvents) } };
       }),
     setFilter: (filter) => set((state) => ({ filter: { ...state.filter, ...filter } })),
+    setSort: (sort) => set({ sort }),
     select: (selectedId) => set({ selectedId, detail: undefined }),
     setDetail: (detail) => set({ detail }),
   }));

@@ -1,37 +1,90 @@
 // Inspector: every request by request_id, live (in flight included), in a
-// virtualised list so thousands of rows cost what a screenful does; a
-// filter bar; the selected request's detail beside it.
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState } from 'react';
+// list (see RequestTable); a filter bar; new rows held while the user reads
+// (paused, or scrolled down) with a count of those waiting; the selected
+// request's detail beside it.
+import { useEffect, useMemo, useState } from 'react';
 import type { RequestSummary } from '../../../shared/contract';
 import { useApi, useApp } from '../app-context';
-import { formatBytes, formatDuration, formatTime } from '../lib/format';
 import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
 import { filteredRequests } from '../store/app-store';
-import { requestOutcome, type StatusFilter } from '../store/request-outcome';
+import { type StatusFilter } from '../store/request-outcome';
+import { sortRequests } from '../store/request-sort';
 import { tunnelName } from '../../../shared/tunnel-name';
 import { RequestDetailPane } from './RequestDetailPane';
-
-const rowHeight = 30;
+import { RequestTable } from './RequestTable';
 
 export function InspectorView() {
   const requests = useApp((s) => s.requests);
   const filter = useApp((s) => s.filter);
   const deepMatches = useDeepSearch(filter.text);
-  const rows = useMemo(() => filteredRequests(requests, filter, deepMatches), [requests, filter, deepMatches]);
+  const sort = useApp((s) => s.sort);
+  const live = useMemo(() => sortRequests(filteredRequests(requests, filter, deepMatches), sort), [requests, filter, deepMatches, sort]);
+  const hold = useHold(requests.ids);
+  const rows = useMemo(() => (hold.held === undefined ? live : live.filter((r) => hold.held!.has(r.requestId))), [live, hold.held]);
   const selectedId = useApp((s) => s.selectedId);
   return (
     <section className="view inspector" aria-labelledby="inspector-title">
       <h2 id="inspector-title" className="visually-hidden">
         Inspector
       </h2>
-      <FilterBar rows={rows} total={requests.ids.length} />
+      <FilterBar rows={rows} total={requests.ids.length}>
+        <LiveControls hold={hold} waiting={live.length - rows.length} />
+      </FilterBar>
       <div className={selectedId ? 'inspector-body with-detail' : 'inspector-body'}>
-        <RequestTable rows={rows} total={requests.ids.length} selectedId={selectedId} />
+        <RequestTable rows={rows} total={requests.ids.length} selectedId={selectedId} onScrolledAway={hold.scrolledAway} scrollToTopSignal={hold.shownAt} />
         {selectedId && <RequestDetailPane />}
       </div>
     </section>
+  );
+}
+
+interface Hold {
+  /** The requests shown while new ones wait; undefined when the list follows live traffic. */
+  held?: ReadonlySet<string>;
+  paused: boolean;
+  pause(): void;
+  /** Shows what waited and follows live traffic again. */
+  resume(): void;
+  scrolledAway(away: boolean): void;
+  /** Bumped by resume, for the list to scroll to its top. */
+  shownAt: number;
+}
+
+/** New rows wait while the user has paused the list or scrolled away from its top, so rows do not move under the reader. */
+function useHold(ids: readonly string[]): Hold {
+  const [state, setState] = useState<{ held?: ReadonlySet<string>; why?: 'paused' | 'scrolled'; shownAt: number }>({ shownAt: 0 });
+  const freeze = (why: 'paused' | 'scrolled'): void => setState((s) => ({ ...s, held: s.held ?? new Set(ids), why: s.why === 'paused' ? 'paused' : why }));
+  return {
+    held: state.held,
+    paused: state.why === 'paused',
+    pause: () => freeze('paused'),
+    resume: () => setState((s) => ({ shownAt: s.shownAt + 1 })),
+    scrolledAway: (away) => {
+      if (away && state.held === undefined) freeze('scrolled');
+      // Back at the top by scrolling: what waited comes in.
+      else if (!away && state.why === 'scrolled') setState((s) => ({ shownAt: s.shownAt }));
+    },
+    shownAt: state.shownAt,
+  };
+}
+
+function LiveControls({ hold, waiting }: { hold: Hold; waiting: number }) {
+  return (
+    <span className="live-controls">
+      <button type="button" aria-pressed={hold.paused} onClick={hold.paused ? hold.resume : hold.pause} title="Hold new requests out of the list while reading">
+        {hold.paused ? 'Resume' : 'Pause'}
+      </button>
+      {hold.held === undefined ? (
+        <span className="muted">live</span>
+      ) : waiting > 0 ? (
+        <button type="button" className="new-requests" data-testid="new-requests" onClick={hold.resume}>
+          {waiting} new ↑
+        </button>
+      ) : (
+        <span className="muted">{hold.paused ? 'paused' : 'new requests wait while you read'}</span>
+      )}
+    </span>
   );
 }
 
@@ -62,7 +115,7 @@ function useDeepSearch(text: string): ReadonlySet<string> | undefined {
   return found?.text === text.trim() ? found.ids : undefined;
 }
 
-function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
+function FilterBar({ rows, total, children }: { rows: readonly RequestSummary[]; total: number; children: React.ReactNode }) {
   const shown = rows.length;
   const requests = useApp((s) => s.requests);
   const filter = useApp((s) => s.filter);
@@ -105,6 +158,7 @@ function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
       <span className="muted" data-testid="request-count">
         {shown === total ? `${total} requests` : `${shown} of ${total} requests`}
       </span>
+      {children}
       <ExportHar rows={rows} filtered={shown !== total} />
       <ImportHar />
       <ClearButton rows={rows} filtered={shown !== total} />
@@ -113,7 +167,7 @@ function FilterBar({ rows, total }: { rows: RequestSummary[]; total: number }) {
 }
 
 /** Downloads what the filter shows (everything when nothing is filtered) as a HAR 1.2 file. */
-function ExportHar({ rows, filtered }: { rows: RequestSummary[]; filtered: boolean }) {
+function ExportHar({ rows, filtered }: { rows: readonly RequestSummary[]; filtered: boolean }) {
   const api = useApi();
   const command = useCommand();
   const exportShown = (): void =>
@@ -165,7 +219,7 @@ function ImportHar() {
 }
 
 /** Clears what the filter shows (everything when nothing is filtered), once the user says yes. */
-function ClearButton({ rows, filtered }: { rows: RequestSummary[]; filtered: boolean }) {
+function ClearButton({ rows, filtered }: { rows: readonly RequestSummary[]; filtered: boolean }) {
   const api = useApi();
   const command = useCommand();
   const [confirming, setConfirming] = useState(false);
@@ -193,109 +247,5 @@ function ClearButton({ rows, filtered }: { rows: RequestSummary[]; filtered: boo
       )}
       <CommandError error={command.error} />
     </>
-  );
-}
-
-function RequestTable({ rows, total, selectedId }: { rows: RequestSummary[]; total: number; selectedId?: string }) {
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const select = useApp((s) => s.select);
-  const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => rowHeight, overscan: 10 });
-  if (rows.length === 0) {
-    return total > 0 ? (
-      <p className="empty">No requests match the filter.</p>
-    ) : (
-      <p className="empty">No requests yet. Send traffic to a tunnel's public URL and it shows up here as it happens.</p>
-    );
-  }
-  // One Tab stop for the whole list; the keys move the selection, and the detail follows it.
-  const onKeyDown = (event: React.KeyboardEvent): void => {
-    const at = rows.findIndex((r) => r.requestId === selectedId);
-    const last = rows.length - 1;
-    const next =
-      event.key === 'ArrowDown' ? Math.min(at + 1, last) : event.key === 'ArrowUp' ? Math.max(at - 1, 0) : event.key === 'Home' ? 0 : event.key === 'End' ? last : event.key === 'Enter' && at < 0 ? 0 : undefined;
-    if (next !== undefined) {
-      select(rows[next]!.requestId);
-      virtualizer.scrollToIndex(next);
-    } else if (event.key === 'Escape' && selectedId !== undefined) {
-      select(undefined);
-    } else {
-      return;
-    }
-    event.preventDefault();
-    event.stopPropagation();
-  };
-  return (
-    <div className="request-table" role="table" aria-label="Requests" tabIndex={0} onKeyDown={onKeyDown} data-testid="request-table">
-      <div className="request-row header" role="row">
-        <span role="columnheader">Time</span>
-        <span role="columnheader">Request ID</span>
-        <span role="columnheader">Tunnel</span>
-        <span role="columnheader">Kind</span>
-        <span role="columnheader">Method</span>
-        <span role="columnheader">Path</span>
-        <span role="columnheader">Status</span>
-        <span role="columnheader">Took</span>
-        <span role="columnheader">Bytes in / out</span>
-      </div>
-      <div className="request-scroll" ref={scrollRef}>
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const row = rows[item.index]!;
-            return (
-              <div
-                key={row.requestId}
-                role="row"
-                tabIndex={-1}
-                aria-selected={row.requestId === selectedId}
-                className={`request-row state-${row.state}${row.requestId === selectedId ? ' selected' : ''}`}
-                data-testid="request-row"
-                data-request-id={row.requestId}
-                data-state={row.state}
-                data-protocol={row.protocol}
-                style={{ position: 'absolute', top: 0, left: 0, right: 0, height: rowHeight, transform: `translateY(${item.start}px)` }}
-                onClick={() => select(row.requestId)}
-              >
-                <span role="cell">{formatTime(row.startedAt)}</span>
-                <span role="cell" className="mono">
-                  {row.requestId}
-                </span>
-                <span role="cell">{row.tunnel}</span>
-                <span role="cell">{protocolLabel(row.protocol)}</span>
-                <span role="cell">{row.method}</span>
-                <span role="cell" className="path" title={row.replayOf ? `${row.path} (replay of ${row.replayOf})` : row.path}>
-                  {row.replayOf && (
-                    <span className="muted" aria-label="replay">
-                      ↻{' '}
-                    </span>
-                  )}
-                  {row.path}
-                </span>
-                <span role="cell">
-                  <StatusCell row={row} />
-                </span>
-                <span role="cell">{formatDuration(row.durationMs)}</span>
-                <span role="cell" title={`${row.bytesIn} bytes in, ${row.bytesOut} bytes out${row.messageCount > 0 ? `, ${row.messageCount} messages` : ''}`}>
-                  ↑{formatBytes(row.bytesIn)} ↓{formatBytes(row.bytesOut)}
-                  {row.messageCount > 0 && ` · ${row.messageCount} msg`}
-                </span>
-              </div>
-            );
-          })}
-        </div>
-      </div>
-    </div>
-  );
-}
-
-export function protocolLabel(protocol: RequestSummary['protocol']): string {
-  return protocol === 'grpc' ? 'gRPC' : protocol === 'websocket' ? 'WebSocket' : 'HTTP';
-}
-
-export function StatusCell({ row }: { row: RequestSummary }) {
-  const outcome = requestOutcome(row);
-  return (
-    <span className={`badge ${outcome.tone}`} title={outcome.detail ?? outcome.label} data-testid="status">
-      {outcome.label}
-    </span>
   );
 }

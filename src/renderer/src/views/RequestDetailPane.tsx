@@ -12,7 +12,8 @@ import { BodyViewer } from './BodyViewer';
 import { GrpcMessages } from './GrpcMessages';
 import { MessageList } from './MessageList';
 import { FieldTable } from './FieldTable';
-import { protocolLabel, StatusCell } from './InspectorView';
+import { protocolLabel, StatusCell } from './request-status';
+import { timingPhases, timingText } from './TimingBar';
 
 export function RequestDetailPane() {
   const detail = useApp((s) => s.detail);
@@ -55,6 +56,7 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
         <dd>{formatTime(detail.startedAt)}</dd>
         <dt>Duration</dt>
         <dd>{formatDuration(detail.durationMs)}</dd>
+        <Timing detail={detail} />
         <dt>Bytes</dt>
         <dd>
           {formatBytes(detail.bytesIn)} in · {formatBytes(detail.bytesOut)} out
@@ -76,6 +78,17 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       {detail.protocol === 'grpc' && <GrpcMessages detail={detail} />}
       {detail.trailers.length > 0 && <Headers title="Trailers" headers={detail.trailers} />}
     </div>
+  );
+}
+
+function Timing({ detail }: { detail: RequestDetail }) {
+  const phases = timingPhases(detail);
+  if (phases === undefined) return null;
+  return (
+    <>
+      <dt>Timing</dt>
+      <dd data-testid="timing-text">{timingText(phases)}</dd>
+    </>
   );
 }
 

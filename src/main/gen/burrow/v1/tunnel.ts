@@ -203,6 +203,12 @@ export interface RequestHead {
    * (then end_stream is true): one message instead of three.
    */
   body: Buffer;
+  /**
+   * Milliseconds the edge held the request between reading its head and
+   * sending it here (reading an inline body, waiting for stream credit):
+   * the first phase of the request's timing in the inspector.
+   */
+  edgeWaitMs: number;
 }
 
 /** Agent -> server: the local service's response head. */
@@ -933,6 +939,7 @@ function createBaseRequestHead(): RequestHead {
     endStream: false,
     timeoutMs: 0n,
     body: Buffer.alloc(0),
+    edgeWaitMs: 0,
   };
 }
 
@@ -967,6 +974,9 @@ export const RequestHead: MessageFns<RequestHead> = {
     }
     if (message.body.length !== 0) {
       writer.uint32(74).bytes(message.body);
+    }
+    if (message.edgeWaitMs !== 0) {
+      writer.uint32(80).uint32(message.edgeWaitMs);
     }
     return writer;
   },
@@ -1056,6 +1066,14 @@ export const RequestHead: MessageFns<RequestHead> = {
             message.body = Buffer.from(reader.bytes());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.edgeWaitMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1091,6 +1109,11 @@ export const RequestHead: MessageFns<RequestHead> = {
         ? BigInt(object.timeout_ms)
         : 0n,
       body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+      edgeWaitMs: isSet(object.edgeWaitMs)
+        ? globalThis.Number(object.edgeWaitMs)
+        : isSet(object.edge_wait_ms)
+        ? globalThis.Number(object.edge_wait_ms)
+        : 0,
     };
   },
 
@@ -1123,6 +1146,9 @@ export const RequestHead: MessageFns<RequestHead> = {
     if (message.body.length !== 0) {
       obj.body = base64FromBytes(message.body);
     }
+    if (message.edgeWaitMs !== 0) {
+      obj.edgeWaitMs = Math.round(message.edgeWaitMs);
+    }
     return obj;
   },
 
@@ -1140,6 +1166,7 @@ export const RequestHead: MessageFns<RequestHead> = {
     message.endStream = object.endStream ?? false;
     message.timeoutMs = (object.timeoutMs !== undefined && object.timeoutMs !== null) ? BigInt(object.timeoutMs) : 0n;
     message.body = object.body ?? Buffer.alloc(0);
+    message.edgeWaitMs = object.edgeWaitMs ?? 0;
     return message;
   },
 };
