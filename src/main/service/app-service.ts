@@ -309,15 +309,20 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     return this.grpcDecoder.loadSchema(input);
   }
 
+  /** The tunnel that requests know by this name (the server's, for one it named). */
+  private tunnelNamed(tunnel: string): TunnelView | undefined {
+    return this.tunnelViews().find((v) => tunnelName(v) === tunnel);
+  }
+
   /** The local service (HOST:PORT) of the tunnel by this name, when it is configured here. */
   private localTarget(tunnel: string): string | undefined {
-    const target = this.tunnelViews().find((v) => tunnelName(v) === tunnel)?.target;
+    const target = this.tunnelNamed(tunnel)?.target;
     return target === undefined ? undefined : formatLocalTarget(parseLocalTarget(target));
   }
 
   /** Where clients reach a tunnel (scheme, host, port), when it is registered. */
   private publicOrigin(tunnel: string): string | undefined {
-    const publicUrl = this.tunnelViews().find((v) => tunnelName(v) === tunnel)?.publicUrl;
+    const publicUrl = this.tunnelNamed(tunnel)?.publicUrl;
     return publicUrl === undefined ? undefined : new URL(publicUrl).origin;
   }
 

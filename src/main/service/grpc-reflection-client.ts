@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema, type FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+import { rawBytes } from './raw-grpc-method.js';
 
 const reflectionPaths = ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', '/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo'];
 
@@ -101,8 +102,7 @@ export async function reflectServiceFiles(target: string, service: string, timeo
 }
 
 async function filesOver(client: grpc.Client, path: string, service: string, deadline: number): Promise<FileDescriptorProto[]> {
-  const identity = (bytes: Buffer): Buffer => bytes;
-  const call = client.makeBidiStreamRequest(path, identity, identity, new grpc.Metadata(), { deadline });
+  const call = client.makeBidiStreamRequest(path, rawBytes, rawBytes, new grpc.Metadata(), { deadline });
   const stream = new ReflectionStream(call);
   try {
     const files = new Map<string, FileDescriptorProto>();

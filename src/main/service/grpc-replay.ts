@@ -7,13 +7,17 @@ import { quote } from 'httpsnippet/dist/helpers/shell.js';
 import type { GrpcDecoding, RequestDetail } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { headerPairValue, replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
-import { edgeHost } from './replay.js';
+import { rawBytes } from './raw-grpc-method.js';
+import { edgeAddress } from './replay.js';
 import type { KeptMessage } from './traffic-log.js';
 
 const replayTimeoutMs = 60_000;
 
 /** Made by the gRPC client for the new call, or not metadata at all. */
 const remadeMetadata = new Set(['host', 'content-type', 'content-length', 'te', 'user-agent', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'connection', replayOfHeader]);
+
+/** Metadata the caller set, which a new call sends again. */
+const isCallerMetadata = ([name]: HeaderPair): boolean => !remadeMetadata.has(name.toLowerCase()) && !name.startsWith(':');
 
 export interface GrpcReplayPlan {
   /** HOST:PORT of the edge's public listener. */
@@ -39,11 +43,11 @@ export function grpcReplayPlan(original: RequestDetail, kept: readonly KeptMessa
   if (encoding !== undefined && encoding !== 'identity') throw new BurrowError(ErrorCode.InvalidInput, `cannot replay: the message was sent ${encoding}-compressed`);
   const url = new URL(origin);
   return {
-    address: `${edgeHost(url)}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`,
+    address: edgeAddress(url),
     authority: url.host,
     secure: url.protocol === 'https:',
     path: original.path,
-    metadata: [...original.requestHeaders.filter(([name]) => !remadeMetadata.has(name.toLowerCase()) && !name.startsWith(':')), [replayOfHeader, original.requestId]],
+    metadata: [...original.requestHeaders.filter(isCallerMetadata), [replayOfHeader, original.requestId]],
     message: data,
   };
 }
@@ -60,10 +64,9 @@ export async function sendGrpcReplay(plan: GrpcReplayPlan): Promise<number> {
       throw new BurrowError(ErrorCode.InvalidInput, `metadata ${name}: ${(error as Error).message}`);
     }
   }
-  const identity = (bytes: Buffer): Buffer => bytes;
   try {
     // Unary and server-streaming calls look the same on the wire: one message out, any number back.
-    const call = client.makeServerStreamRequest(plan.path, identity, identity, plan.message, metadata, { deadline: Date.now() + replayTimeoutMs });
+    const call = client.makeServerStreamRequest(plan.path, rawBytes, rawBytes, plan.message, metadata, { deadline: Date.now() + replayTimeoutMs });
     return await new Promise<number>((resolve) => {
       call.on('data', () => undefined);
       call.on('error', () => undefined);
@@ -88,9 +91,7 @@ export function grpcurlCommand(original: RequestDetail, decoding: GrpcDecoding, 
   } else if (decoding.schema.source === 'none') {
     warning = 'no schema: grpcurl needs the service to serve reflection, or its .proto (-proto); the request is left out';
   }
-  for (const [name, value] of original.requestHeaders) {
-    if (!remadeMetadata.has(name.toLowerCase()) && !name.startsWith(':')) args.push('-H', quote(`${name}: ${value}`));
-  }
+  for (const [name, value] of original.requestHeaders.filter(isCallerMetadata)) args.push('-H', quote(`${name}: ${value}`));
   const json = request.map((message) => message.json);
   if (json.length > 0 && json.every((text) => text !== undefined)) {
     // grpcurl reads a stream of JSON messages from -d.
@@ -98,6 +99,6 @@ export function grpcurlCommand(original: RequestDetail, decoding: GrpcDecoding, 
   } else if (warning === undefined && json.length > 0) {
     warning = 'a request message did not fit the schema: it is left out';
   }
-  args.push(quote(`${edgeHost(url)}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`), quote(original.path.replace(/^\//, '')));
+  args.push(quote(edgeAddress(url)), quote(original.path.replace(/^\//, '')));
   return { snippet: args.join(' '), ...(warning !== undefined && { warning }) };
 }

@@ -1,7 +1,8 @@
 // gRPC methods over raw bytes: callers send and receive any payload, with no
 // .proto and no codegen (the demo backend, the benchmark, tests).
 
-const rawBytes = (value: Buffer): Buffer => value;
+/** The (de)serializer of a raw method: the bytes as they are. */
+export const rawBytes = (value: Buffer): Buffer => value;
 
 /** A method definition for grpc-js whose messages are the bytes as given. */
 export function rawMethod(path: string, requestStream: boolean, responseStream: boolean) {

@@ -60,3 +60,8 @@ export function sendReplay(plan: ReplayPlan): Promise<number> {
 export function edgeHost(url: URL): string {
   return url.hostname.endsWith('.localhost') ? '127.0.0.1' : url.hostname;
 }
+
+/** HOST:PORT to connect to for a public URL (see edgeHost), the port the scheme's when none is given. */
+export function edgeAddress(url: URL): string {
+  return `${edgeHost(url)}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+}
