@@ -201,7 +201,20 @@ export interface MessageView {
   previewBase64: string;
   closeCode?: number;
   closeReason?: string;
+  /** A WebSocket message sent from the inspector (sendWebSocketMessage), not by either end. */
+  injected?: boolean;
 }
+
+/** One message's kept bytes (see getMessageData). */
+export interface MessageData {
+  base64: string;
+  /** The message's whole size; more than the kept bytes when `truncated`. */
+  size: number;
+  truncated: boolean;
+}
+
+/** Where sendWebSocketMessage sends: to the local service, or to the public client as if the service sent it. */
+export type WebSocketSendTarget = 'service' | 'client';
 
 export interface RequestDetail extends RequestSummary {
   requestHeaders: HeaderPair[];
@@ -306,6 +319,12 @@ export interface AppCommands {
   replayRequest(input: { requestId: string; edit?: ReplayEdit }): ReplayResult;
   /** A request as code that sends it again. */
   requestSnippet(input: { requestId: string; target: SnippetTarget }): RequestSnippet;
+  /** Sends one text (or, as base64, binary) message into an open WebSocket, under the tunnel's message limit. */
+  sendWebSocketMessage(input: { requestId: string; to: WebSocketSendTarget; text?: string; base64?: string }): { bytes: number };
+  /** A WebSocket frame's or gRPC message's kept bytes, more than the detail's preview. */
+  getMessageData(input: { requestId: string; direction: MessageView['direction']; index: number }): MessageData;
+  /** A WebSocket's frames or a gRPC call's messages as kept, as a JSON file. */
+  exportMessages(input: { requestId: string }): { fileName: string; text: string };
 }
 
 /** curl, fetch and HTTPie for HTTP requests; grpcurl for gRPC calls. */
@@ -385,6 +404,9 @@ const commandKeys: Record<CommandName, true> = {
   importHar: true,
   replayRequest: true,
   requestSnippet: true,
+  sendWebSocketMessage: true,
+  getMessageData: true,
+  exportMessages: true,
 };
 const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true, connectionEvent: true, roundTrip: true, showView: true };
 

@@ -79,6 +79,8 @@ export interface WebSocketFrameEvent {
   data: Uint8Array;
   closeCode?: number;
   closeReason?: string;
+  /** A message sent from the inspector, not by either end. */
+  injected?: boolean;
   at: number;
 }
 

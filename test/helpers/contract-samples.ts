@@ -94,6 +94,18 @@ export const contractSamples: Record<CommandName, Sample> = {
     call: (api) => api.requestSnippet({ requestId: 'none', target: 'curl' }).catch((error: { code?: string }) => ({ code: error.code })),
     answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
   },
+  sendWebSocketMessage: {
+    call: (api) => api.sendWebSocketMessage({ requestId: 'none', to: 'service', text: 'hi' }).catch((error: { code?: string }) => ({ code: error.code })),
+    answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
+  },
+  getMessageData: {
+    call: (api) => api.getMessageData({ requestId: 'none', direction: 'to-client', index: 0 }).catch((error: { code?: string }) => ({ code: error.code })),
+    answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
+  },
+  exportMessages: {
+    call: (api) => api.exportMessages({ requestId: 'none' }).catch((error: { code?: string }) => ({ code: error.code })),
+    answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
+  },
   importTunnels: {
     call: async (api, ctx) => {
       const report = await api.importTunnels({ fileName: 'frpc.toml', text: `[[proxies]]\nname = "${ctx.name}-i"\ntype = "http"\nlocalPort = 3002\n\n[[proxies]]\nname = "ssh"\ntype = "tcp"\nlocalPort = 22\n` });

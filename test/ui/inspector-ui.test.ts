@@ -173,8 +173,9 @@ describe('web inspector UI', () => {
     await detail.getByRole('region', { name: 'Send again' }).getByRole('button', { name: 'Replay' }).click();
     // The new request opens: a replay of the original, which the demo backend answered with the same body.
     await expect.poll(() => detail.textContent()).toContain(`Replay of ${originalId}`);
-    const replay = (await service.listRequests({})).filter((r) => r.replayOf === originalId);
-    expect(replay).toHaveLength(1);
+    const replayed = async () => (await service.listRequests({})).filter((r) => r.replayOf === originalId && r.state === 'done');
+    await expect.poll(async () => (await replayed()).length).toBe(1);
+    const replay = await replayed();
     expect(Buffer.from((await service.getRequestDetail({ requestId: replay[0]!.requestId }))!.responseBody.base64, 'base64').toString()).toBe('first');
 
     // Back to the original, then changed before sending: the backend receives the edit (and echoes it).
@@ -185,8 +186,9 @@ describe('web inspector UI', () => {
     await form.getByLabel('Path').fill('/replay-me/edited?v=2');
     await form.getByLabel('Body').fill('second, edited');
     await form.getByRole('button', { name: 'Send' }).click();
-    await expect.poll(async () => (await service.listRequests({})).filter((r) => r.replayOf === originalId).length).toBe(2);
-    const edited = (await service.listRequests({})).filter((r) => r.replayOf === originalId).at(-1)!;
+    // Listed from its start: wait until it has ended, with its response body.
+    await expect.poll(async () => (await replayed()).length).toBe(2);
+    const edited = (await replayed()).at(-1)!;
     expect(edited.path).toBe('/replay-me/edited?v=2');
     expect(Buffer.from((await service.getRequestDetail({ requestId: edited.requestId }))!.responseBody.base64, 'base64').toString()).toBe('second, edited');
     await expect.poll(() => page.locator('[data-testid="request-row"] [aria-label="replay"]').count()).toBe(2);

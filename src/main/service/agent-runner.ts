@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { AgentStatus, Settings, TunnelConfig } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
+import type { WebSocketInjectTo } from '../tunnel/agent/local-exchanges.js';
 import { MultiEdgeAgent } from '../tunnel/agent/multi-edge-agent.js';
 import { addressList } from '../tunnel/host-port.js';
 import type { AgentTls, TunnelSpec, WakeSignal } from '../tunnel/agent/tunnel-agent.js';
@@ -75,6 +76,11 @@ export class AgentRunner {
 
   removeTunnel(id: string): void {
     this.agent?.removeTunnel(id);
+  }
+
+  injectWebSocketMessage(requestId: string, to: WebSocketInjectTo, binary: boolean, payload: Buffer): void {
+    if (this.agent === undefined) throw new BurrowError(ErrorCode.Conflict, 'the agent is not running');
+    this.agent.injectWebSocketMessage(requestId, to, binary, payload);
   }
 
   wake(signal: WakeSignal, sleptMs: number): void {

@@ -16,6 +16,8 @@ import type {
   EmbeddedServerStatus,
   ImportReport,
   ImportTunnelsInput,
+  MessageData,
+  MessageView,
   RequestDetail,
   ReplayEdit,
   ReplayResult,
@@ -27,6 +29,7 @@ import type {
   TunnelConfig,
   TunnelView,
   UpdateTunnelInput,
+  WebSocketSendTarget,
 } from '../../shared/contract.js';
 import type { Har } from 'har-format';
 import type { TrafficEvent } from '../../shared/traffic.js';
@@ -38,6 +41,7 @@ import type { ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
 import { RequestTools } from './request-tools.js';
+import { MessageTools } from './message-tools.js';
 import { GrpcDecoder } from './grpc-decoder.js';
 import { formatLocalTarget, parseLocalTarget } from '../tunnel/agent/local-target.js';
 import type { EndedRequest } from './ended-requests.js';
@@ -80,6 +84,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   private agentStatusValue: AgentStatus;
   private readonly traffic: TrafficRecorder;
   private readonly tools: RequestTools;
+  private readonly messageTools: MessageTools;
   private readonly grpcDecoder: GrpcDecoder;
   private readonly connection = new ConnectionLog({ event: (event) => this.emit('connectionEvent', event), roundTrip: (roundTrip) => this.emit('roundTrip', roundTrip) });
   private readonly alerts = new TunnelAlerts((alert) => this.state.settings.notifications && this.emit('notify', alert));
@@ -127,6 +132,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     );
     this.grpcDecoder = new GrpcDecoder(this.traffic, { targetOf: (tunnel) => this.localTarget(tunnel) });
     this.tools = new RequestTools(this.traffic, (tunnel) => this.publicOrigin(tunnel), this.grpcDecoder);
+    this.messageTools = new MessageTools(this.traffic, (requestId, to, binary, payload) => this.agent.injectWebSocketMessage(requestId, to, binary, payload));
   }
 
   static async open(options: AppServiceOptions = {}): Promise<AppService> {
@@ -299,6 +305,18 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
 
   async replayRequest(input: { requestId: string; edit?: ReplayEdit }): Promise<ReplayResult> {
     return this.tools.replayRequest(input);
+  }
+
+  async sendWebSocketMessage(input: { requestId: string; to: WebSocketSendTarget; text?: string; base64?: string }): Promise<{ bytes: number }> {
+    return this.messageTools.sendWebSocketMessage(input);
+  }
+
+  async getMessageData(input: { requestId: string; direction: MessageView['direction']; index: number }): Promise<MessageData> {
+    return this.messageTools.getMessageData(input);
+  }
+
+  async exportMessages(input: { requestId: string }): Promise<{ fileName: string; text: string }> {
+    return this.messageTools.exportMessages(input);
   }
 
   async decodeGrpcMessages(input: { requestId: string; refresh?: boolean }): Promise<GrpcDecoding> {

@@ -188,6 +188,9 @@ export class TrafficLog {
         }
         break;
       case 'ws-frame': {
+        // Counted as frames pass, so an open socket's bytes grow live (the end event has the exact totals).
+        if (event.direction === 'to-service') summary.bytesIn += event.size;
+        else summary.bytesOut += event.size;
         const index = record.wsIndex[event.direction]++;
         this.addMessage(
           event.requestId,
@@ -200,6 +203,7 @@ export class TrafficLog {
             index,
             previewBase64: '',
             ...(event.closeCode !== undefined && { closeCode: event.closeCode, closeReason: event.closeReason }),
+            ...(event.injected === true && { injected: true }),
           },
           event.data,
         );

@@ -5,10 +5,14 @@
 // tunnel's own message limit; only the configured message limit applies.
 import type { RawData, WebSocket } from 'ws';
 import type { WebSocketFrame } from '../gen/burrow/v1/tunnel.js';
+import { BurrowError, ErrorCode } from './errors.js';
 import { CreditedQueue, CreditedReceiver, maxChunkBytes } from './flow-control.js';
 import { explainOversizeClose } from './patches/websocket-close-reason.js';
 
 export const Opcode = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
+
+/** Where a message from the inspector goes: onto this relay's socket, or into the tunnel as if the socket had sent it. */
+export type InjectTarget = 'socket' | 'tunnel';
 
 /** Codes an endpoint may put in a close frame (RFC 6455 section 7.4). */
 function isSendableCloseCode(code: number): boolean {
@@ -20,8 +24,8 @@ export interface WebSocketRelayHooks {
   sendFrame(frame: WebSocketFrame): void;
   /** Sends a credit grant through the tunnel. */
   sendGrant(bytes: number): void;
-  /** Every frame relayed, with its direction relative to this socket. */
-  observe?(frame: WebSocketFrame, fromSocket: boolean): void;
+  /** Every frame relayed, with its direction relative to this socket; `injected` for a message the inspector sent. */
+  observe?(frame: WebSocketFrame, fromSocket: boolean, injected: boolean): void;
   /** The socket closed and its close frame has crossed the tunnel, after every frame before it; called once. */
   closed(): void;
 }
@@ -40,10 +44,14 @@ export class WebSocketRelay {
   private socketClosed = false;
   /** Whether the message being written to the socket, fragment by fragment, is binary. */
   private writingBinary = false;
+  /** A message from the tunnel is being written to the socket fragment by fragment: nothing may come between. */
+  private midMessage = false;
+  /** Injected messages for the socket, waiting for the end of the message being written. */
+  private readonly heldInjections: { opcode: number; payload: Buffer }[] = [];
 
   constructor(
     private readonly ws: WebSocket,
-    options: WebSocketRelayOptions,
+    private readonly options: WebSocketRelayOptions,
     private readonly hooks: WebSocketRelayHooks,
   ) {
     this.outbound = new CreditedQueue<WebSocketFrame>(
@@ -69,12 +77,28 @@ export class WebSocketRelay {
 
   /** A frame from the tunnel, for this socket. */
   deliver(frame: WebSocketFrame): void {
-    this.hooks.observe?.(frame, false);
+    this.hooks.observe?.(frame, false, false);
     this.inbound.write(frame, frame.payload.length);
   }
 
   grant(bytes: number): void {
     this.outbound.grant(bytes);
+  }
+
+  /**
+   * Sends one whole text or binary message from the inspector, between the
+   * relayed ones, under the same message limit. Into the tunnel it takes the
+   * socket's own path, credit included; onto the socket it waits for the end
+   * of a fragmented message being written. Throws when it cannot be sent.
+   */
+  inject(opcode: typeof Opcode.Text | typeof Opcode.Binary, payload: Buffer, target: InjectTarget): void {
+    if (this.socketClosed || this.ws.readyState !== this.ws.OPEN) throw new BurrowError(ErrorCode.Conflict, 'the WebSocket is closed');
+    if (payload.length > this.options.maxMessageBytes) {
+      throw new BurrowError(ErrorCode.BodyTooLarge, `the message is ${payload.length} bytes; WebSocket messages through this tunnel are limited to ${this.options.maxMessageBytes}`);
+    }
+    if (target === 'tunnel') this.fromSocket(opcode, payload, true);
+    else if (this.midMessage) this.heldInjections.push({ opcode, payload });
+    else this.writeInjected(opcode, payload);
   }
 
   /** Drops the socket without a close handshake (the tunnel side is gone). */
@@ -85,20 +109,20 @@ export class WebSocketRelay {
   }
 
   /** A whole message or control frame from the socket: into the tunnel in chunk-sized fragments. */
-  private fromSocket(opcode: number, payload: Buffer): void {
+  private fromSocket(opcode: number, payload: Buffer, injected = false): void {
     if (payload.length <= maxChunkBytes) {
-      this.queue({ fin: true, opcode, payload, closeCode: 0, closeReason: '' });
+      this.queue({ fin: true, opcode, payload, closeCode: 0, closeReason: '' }, injected);
       return;
     }
     for (let offset = 0; offset < payload.length; offset += maxChunkBytes) {
       const end = Math.min(offset + maxChunkBytes, payload.length);
       const fragment = payload.subarray(offset, end);
-      this.queue({ fin: end === payload.length, opcode: offset === 0 ? opcode : Opcode.Continuation, payload: fragment, closeCode: 0, closeReason: '' });
+      this.queue({ fin: end === payload.length, opcode: offset === 0 ? opcode : Opcode.Continuation, payload: fragment, closeCode: 0, closeReason: '' }, injected);
     }
   }
 
-  private queue(frame: WebSocketFrame): void {
-    this.hooks.observe?.(frame, true);
+  private queue(frame: WebSocketFrame, injected = false): void {
+    this.hooks.observe?.(frame, true, injected);
     this.outbound.push(frame, frame.payload.length);
   }
 
@@ -119,6 +143,9 @@ export class WebSocketRelay {
       case Opcode.Continuation:
         if (frame.opcode !== Opcode.Continuation) this.writingBinary = frame.opcode === Opcode.Binary;
         ws.send(frame.payload, { binary: this.writingBinary, fin: frame.fin }, done);
+        this.midMessage = !frame.fin;
+        // ws queues sends in order, so held messages follow the last fragment.
+        if (!this.midMessage) for (const held of this.heldInjections.splice(0)) this.writeInjected(held.opcode, held.payload);
         return;
       case Opcode.Ping:
         ws.ping(frame.payload, undefined, done);
@@ -135,6 +162,11 @@ export class WebSocketRelay {
       default:
         done();
     }
+  }
+
+  private writeInjected(opcode: number, payload: Buffer): void {
+    this.hooks.observe?.({ fin: true, opcode, payload, closeCode: 0, closeReason: '' }, false, true);
+    this.ws.send(payload, { binary: opcode === Opcode.Binary, fin: true });
   }
 }
 

@@ -4,7 +4,7 @@
 // request_id. Owns the connections to local services, shared by exchanges.
 import { ProtocolType, type RequestHead, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
-import { ErrorCode } from '../errors.js';
+import { BurrowError, ErrorCode } from '../errors.js';
 import type { Exchange } from '../exchange.js';
 import { resetMessage } from '../messages.js';
 import { Http2SessionPool } from './http2-session-pool.js';
@@ -13,9 +13,10 @@ import { LocalGrpcExchange } from './local-grpc-exchange.js';
 import { LocalHttpClient } from './local-http-client.js';
 import { LocalHttpExchange } from './local-http-exchange.js';
 import type { LocalTarget } from './local-target.js';
-import { LocalWebSocketExchange } from './local-websocket-exchange.js';
+import { LocalWebSocketExchange, type WebSocketInjectTo } from './local-websocket-exchange.js';
 
 export type { DataLink } from './local-exchange-context.js';
+export type { WebSocketInjectTo } from './local-websocket-exchange.js';
 
 export class LocalExchanges {
   private readonly exchanges = new Map<string, { exchange: Exchange; link: DataLink }>();
@@ -41,6 +42,14 @@ export class LocalExchanges {
     }
     if (message.payload?.$case === 'requestHead') this.start(message.requestId, message.protocolType, message.payload.value, link);
     // Anything else is a late message for a request that already ended.
+  }
+
+  /** Sends a message from the inspector into an open WebSocket (see LocalWebSocketExchange.inject). */
+  injectWebSocketMessage(requestId: string, to: WebSocketInjectTo, binary: boolean, payload: Buffer): void {
+    const exchange = this.exchanges.get(requestId)?.exchange;
+    if (exchange === undefined) throw new BurrowError(ErrorCode.Conflict, `request ${requestId} is not open on this agent`);
+    if (!(exchange instanceof LocalWebSocketExchange)) throw new BurrowError(ErrorCode.InvalidInput, `request ${requestId} is not a WebSocket`);
+    exchange.inject(to, binary, payload);
   }
 
   /** Aborts the exchanges of requests that came on `link`, or all. */

@@ -11,11 +11,13 @@ import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload } from '../exchange.js';
 import { headersFromRaw, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
-import { WebSocketRelay } from '../websocket-relay.js';
+import { Opcode, WebSocketRelay } from '../websocket-relay.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
 import type { LocalExchangeContext } from './local-exchange-context.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
+
+export type WebSocketInjectTo = 'service' | 'client';
 
 /** Headers the local WebSocket client makes itself from its options. */
 const ownHandshakeHeaders = new Set(['sec-websocket-protocol', 'sec-websocket-extensions']);
@@ -77,7 +79,7 @@ export class LocalWebSocketExchange extends Exchange {
       {
         sendFrame: (frame) => this.send({ $case: 'wsFrame', value: frame }),
         sendGrant: (bytes) => this.send({ $case: 'windowUpdate', value: { bytes } }),
-        observe: (frame, fromSocket) => {
+        observe: (frame, fromSocket, injected) => {
           const direction = fromSocket ? 'to-client' : 'to-service';
           this.traffic.body(direction, frame.payload, true);
           this.emit({
@@ -89,12 +91,19 @@ export class LocalWebSocketExchange extends Exchange {
             size: frame.payload.length,
             data: frame.payload,
             ...(frame.opcode === 8 && { closeCode: frame.closeCode, closeReason: frame.closeReason }),
+            ...(injected && { injected }),
             at: Date.now(),
           });
         },
         closed: () => this.finish(),
       },
     );
+  }
+
+  /** A message from the inspector into this open connection: to the local service, or to the public client as if the service sent it. */
+  inject(to: WebSocketInjectTo, binary: boolean, payload: Buffer): void {
+    if (this.relay === undefined || !this.isOpen) throw new BurrowError(ErrorCode.Conflict, 'the WebSocket is not open');
+    this.relay.inject(binary ? Opcode.Binary : Opcode.Text, payload, to === 'service' ? 'socket' : 'tunnel');
   }
 
   protected onPayload(payload: Payload): void {

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode } from '../errors.js';
 import { AgentState } from './agent-state.js';
-import { LocalExchanges } from './local-exchanges.js';
+import { LocalExchanges, type WebSocketInjectTo } from './local-exchanges.js';
 import { parseLocalTarget, type LocalTarget } from './local-target.js';
 import { TunnelAgent, type LiveTunnel, type TunnelAgentEvents, type TunnelAgentOptions, type TunnelSpec } from './tunnel-agent.js';
 import { WakeWatch } from './wake-watch.js';
@@ -106,6 +106,11 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
     this.liveOn.delete(id);
     this.forgetLive(id);
     return true;
+  }
+
+  /** Sends a message from the inspector into an open WebSocket this agent forwards. */
+  injectWebSocketMessage(requestId: string, to: WebSocketInjectTo, binary: boolean, payload: Buffer): void {
+    this.exchanges.injectWebSocketMessage(requestId, to, binary, payload);
   }
 
   wake(signal: WakeSignal, sleptMs = 0): WakeDecision {

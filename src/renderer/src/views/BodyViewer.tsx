@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { BodyContent, BodyPart, BodyPreview, RequestState } from '../../../shared/contract';
 import { useApi } from '../app-context';
 import { asText, decodeBase64, formatBytes, hexDump, renderBytes } from '../lib/format';
+import { downloadFile } from '../lib/download';
 import { FieldTable } from './FieldTable';
 
 type Side = 'request' | 'response';
@@ -93,15 +94,7 @@ function BodyActions({ bytes, content, name }: { bytes: Uint8Array; content: Bod
   const [copied, setCopied] = useState<string | undefined>();
   useEffect(() => setCopied(undefined), [name]);
   const text = asText(bytes);
-  const download = (): void => {
-    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: content.contentType ?? 'application/octet-stream' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = `${name}${extensionFor(content.contentType)}`;
-    link.click();
-    // The download has its own copy once started.
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  };
+  const download = (): void => downloadFile(`${name}${extensionFor(content.contentType)}`, bytes as Uint8Array<ArrayBuffer>, content.contentType ?? 'application/octet-stream');
   const copy = (): void =>
     void navigator.clipboard?.writeText(text ?? '').then(
       () => setCopied('copied'),

@@ -6,6 +6,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { RequestSummary } from '../../../shared/contract';
 import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
+import { downloadFile } from '../lib/download';
 import { useCommand } from '../lib/use-command';
 import { filteredRequests } from '../store/app-store';
 import { type StatusFilter } from '../store/request-outcome';
@@ -173,12 +174,7 @@ function ExportHar({ rows, filtered }: { rows: readonly RequestSummary[]; filter
   const exportShown = (): void =>
     void command.run(async () => {
       const har = await api.exportHar(filtered ? { requestIds: rows.map((r) => r.requestId) } : {});
-      const link = document.createElement('a');
-      link.href = URL.createObjectURL(new Blob([JSON.stringify(har, null, 2)], { type: 'application/json' }));
-      link.download = `burrow-${new Date().toISOString().replace(/[:.]/g, '-')}.har`;
-      link.click();
-      // After the download has taken the data.
-      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      downloadFile(`burrow-${new Date().toISOString().replace(/[:.]/g, '-')}.har`, JSON.stringify(har, null, 2), 'application/json');
     });
   return (
     <>

@@ -1,7 +1,14 @@
 // A WebSocket connection's frames or a gRPC call's messages, both ways, as
-// a timeline; gRPC messages decoded when main could (see GrpcMessages).
-import type { DecodedMessage, MessageView, RequestDetail } from '../../../shared/contract';
+// a timeline: filtered by direction, type and text, long ones collapsed
+// until expanded (with the bytes main kept beyond the preview), exported as
+// JSON; gRPC messages decoded when main could (see GrpcMessages).
+import { useMemo, useState } from 'react';
+import type { DecodedMessage, MessageData, MessageView, RequestDetail } from '../../../shared/contract';
+import { useApi } from '../app-context';
+import { CommandError } from '../lib/command-error';
+import { downloadFile } from '../lib/download';
 import { asText, decodeBase64, formatBytes, formatTime, hexDump, prettyJson } from '../lib/format';
+import { useCommand } from '../lib/use-command';
 
 const opcodeNames: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
 
@@ -9,21 +16,82 @@ const opcodeNames: Record<number, string> = { 0: 'continuation', 1: 'text', 2: '
 export type DecodedMessages = ReadonlyMap<string, DecodedMessage>;
 export const decodedKey = (message: Pick<MessageView, 'direction' | 'index'>): string => `${message.direction}#${message.index}`;
 
+type DirectionFilter = 'all' | MessageView['direction'];
+type TypeFilter = 'all' | 'text' | 'binary' | 'control';
+
+/** Past this many characters or lines a message body starts collapsed. */
+const collapsedChars = 600;
+const collapsedLines = 8;
+
+/** Each frame's type; a continuation fragment has the type of the message it continues (per direction). */
+function frameTypes(messages: readonly MessageView[]): TypeFilter[] {
+  const continuing: Record<MessageView['direction'], TypeFilter> = { 'to-service': 'binary', 'to-client': 'binary' };
+  return messages.map(({ opcode, direction }) => {
+    if (opcode === 0) return continuing[direction];
+    const type: TypeFilter = opcode === 1 ? 'text' : opcode === 2 ? 'binary' : 'control';
+    if (type !== 'control') continuing[direction] = type;
+    return type;
+  });
+}
+
 export function MessageList({ detail, decoded, children }: { detail: RequestDetail; decoded?: DecodedMessages; children?: React.ReactNode }) {
   const grpc = detail.protocol === 'grpc';
+  const [direction, setDirection] = useState<DirectionFilter>('all');
+  const [type, setType] = useState<TypeFilter>('all');
+  const [text, setText] = useState('');
+  const shown = useMemo(() => {
+    const needle = text.trim().toLowerCase();
+    const types = frameTypes(detail.messages);
+    return detail.messages.filter((message, i) => {
+      if (direction !== 'all' && message.direction !== direction) return false;
+      if (type !== 'all' && types[i] !== type) return false;
+      return needle === '' || searchableText(message, decoded?.get(decodedKey(message))).includes(needle);
+    });
+  }, [detail.messages, decoded, direction, type, text]);
+  const filtered = direction !== 'all' || type !== 'all' || text.trim() !== '';
   return (
     <details open>
       <summary>
         {grpc ? 'gRPC messages' : 'WebSocket frames'} <span className="muted">({detail.messageCount})</span>
       </summary>
       {children}
+      <div className="message-filters" role="group" aria-label={grpc ? 'Filter messages' : 'Filter frames'}>
+        <select aria-label="Direction" value={direction} onChange={(e) => setDirection(e.target.value as DirectionFilter)}>
+          <option value="all">Both ways</option>
+          <option value="to-service">client → service</option>
+          <option value="to-client">service → client</option>
+        </select>
+        {!grpc && (
+          <select aria-label="Frame type" value={type} onChange={(e) => setType(e.target.value as TypeFilter)}>
+            <option value="all">All types</option>
+            <option value="text">Text</option>
+            <option value="binary">Binary</option>
+            <option value="control">Close, ping, pong</option>
+          </select>
+        )}
+        <input type="search" aria-label={grpc ? 'Messages containing' : 'Frames containing'} placeholder="Containing…" value={text} onChange={(e) => setText(e.target.value)} />
+        {filtered && (
+          <span className="muted" data-testid="messages-shown">
+            {shown.length} of {detail.messages.length}
+          </span>
+        )}
+        <ExportMessages requestId={detail.requestId} grpc={grpc} disabled={detail.messages.length === 0} />
+      </div>
       {detail.messagesTruncated && <p className="muted">Older messages were dropped; the latest are shown.</p>}
       {detail.messages.length === 0 ? (
         <p className="muted">none yet</p>
+      ) : shown.length === 0 ? (
+        <p className="muted">No {grpc ? 'messages' : 'frames'} match</p>
       ) : (
         <ol className="messages" data-testid="message-list">
-          {detail.messages.map((message, i) => (
-            <MessageItem key={i} message={message} grpc={grpc} decoded={decoded?.get(decodedKey(message))} />
+          {shown.map((message) => (
+            <MessageItem
+              key={`${decodedKey(message)}@${message.at}`}
+              requestId={detail.requestId}
+              message={message}
+              grpc={grpc}
+              decoded={decoded?.get(decodedKey(message))}
+            />
           ))}
         </ol>
       )}
@@ -31,7 +99,31 @@ export function MessageList({ detail, decoded, children }: { detail: RequestDeta
   );
 }
 
-function MessageItem({ message, grpc, decoded }: { message: MessageView; grpc: boolean; decoded: DecodedMessage | undefined }) {
+/** What the text filter looks in: the decoded JSON, else the preview as text, with the close reason. */
+function searchableText(message: MessageView, decoded: DecodedMessage | undefined): string {
+  const body = decoded?.json ?? decoded?.raw ?? asText(decodeBase64(message.previewBase64)) ?? '';
+  return `${body} ${message.closeReason ?? ''}`.toLowerCase();
+}
+
+function ExportMessages({ requestId, grpc, disabled }: { requestId: string; grpc: boolean; disabled: boolean }) {
+  const api = useApi();
+  const command = useCommand();
+  const save = (): void =>
+    void command.run(async () => {
+      const { fileName, text } = await api.exportMessages({ requestId });
+      downloadFile(fileName, text, 'application/json');
+    });
+  return (
+    <>
+      <button type="button" disabled={disabled || command.busy} onClick={save} title="Save every kept message, as JSON">
+        {grpc ? 'Export messages' : 'Export frames'}
+      </button>
+      <CommandError error={command.error} />
+    </>
+  );
+}
+
+function MessageItem({ requestId, message, grpc, decoded }: { requestId: string; message: MessageView; grpc: boolean; decoded: DecodedMessage | undefined }) {
   const arrow = message.direction === 'to-service' ? 'client → service' : 'service → client';
   const kind = grpc ? `message #${message.index}` : (opcodeNames[message.opcode] ?? `opcode ${message.opcode}`);
   return (
@@ -39,6 +131,12 @@ function MessageItem({ message, grpc, decoded }: { message: MessageView; grpc: b
       <div className="message-head">
         <span className="arrow">{arrow}</span> <span>{kind}</span> <span className="muted">{formatBytes(message.size)}</span>{' '}
         <span className="muted">{formatTime(message.at)}</span>
+        {message.injected && (
+          <span className="injected" title="Sent from the inspector, not by either end">
+            {' '}
+            sent from the inspector
+          </span>
+        )}
         {message.closeCode !== undefined && (
           <span>
             {' '}
@@ -46,7 +144,11 @@ function MessageItem({ message, grpc, decoded }: { message: MessageView; grpc: b
           </span>
         )}
       </div>
-      {decoded !== undefined && (decoded.json !== undefined || decoded.raw !== undefined) ? <Decoded decoded={decoded} /> : <MessagePreview base64={message.previewBase64} size={message.size} />}
+      {decoded !== undefined && (decoded.json !== undefined || decoded.raw !== undefined) ? (
+        <Collapsible text={decoded.json ?? decoded.raw!} className={decoded.json !== undefined ? 'body-json' : ''} testId={decoded.json !== undefined ? 'decoded-json' : 'decoded-raw'} />
+      ) : (
+        <MessageBody requestId={requestId} message={message} />
+      )}
       {decoded?.error !== undefined && (
         <p className="warn" data-testid="decode-error">
           {decoded.error}
@@ -56,30 +158,55 @@ function MessageItem({ message, grpc, decoded }: { message: MessageView; grpc: b
   );
 }
 
-function Decoded({ decoded }: { decoded: DecodedMessage }) {
-  if (decoded.json !== undefined) {
-    return (
-      <pre className="message-body body-json" data-testid="decoded-json">
-        {decoded.json}
-      </pre>
-    );
-  }
+/** The preview, and on Expand the bytes main kept of the message (more than the preview when it is long). */
+function MessageBody({ requestId, message }: { requestId: string; message: MessageView }) {
+  const api = useApi();
+  const command = useCommand();
+  const [kept, setKept] = useState<MessageData | undefined>();
+  if (message.previewBase64 === '') return null;
+  const preview = decodeBase64(message.previewBase64);
+  const bytes = kept === undefined ? preview : decodeBase64(kept.base64);
+  const cut = bytes.length < message.size;
+  const more = preview.length < message.size && kept === undefined;
+  const fetchKept = (): Promise<unknown> => command.run(async () => setKept(await api.getMessageData({ requestId, direction: message.direction, index: message.index })));
   return (
-    <pre className="message-body" data-testid="decoded-raw" title="Fields by number: no schema to name them">
-      {decoded.raw}
-    </pre>
+    <>
+      <Collapsible text={rendered(bytes)} cut={cut} onExpand={more ? fetchKept : undefined} />
+      {kept !== undefined && cut && (
+        <p className="muted" data-testid="message-kept">
+          The first {formatBytes(bytes.length)} of {formatBytes(message.size)} were kept.
+        </p>
+      )}
+      <CommandError error={command.error} />
+    </>
   );
 }
 
-function MessagePreview({ base64, size }: { base64: string; size: number }) {
-  if (base64 === '') return null;
-  const bytes = decodeBase64(base64);
+function rendered(bytes: Uint8Array): string {
   const text = asText(bytes);
-  const shown = text === undefined ? hexDump(bytes, 256) : prettyJson(text).text;
+  return text === undefined ? hexDump(bytes, bytes.length) : prettyJson(text).text;
+}
+
+/** A message body, collapsed when long, with Expand and Collapse. */
+function Collapsible({ text, className = '', testId, cut = false, onExpand }: { text: string; className?: string; testId?: string; cut?: boolean; onExpand?: () => Promise<unknown> }) {
+  const long = text.length > collapsedChars || text.split('\n', collapsedLines + 1).length > collapsedLines || onExpand !== undefined;
+  const [expanded, setExpanded] = useState(false);
+  const collapsed = long && !expanded;
+  const expand = (): void => {
+    setExpanded(true);
+    void onExpand?.();
+  };
   return (
-    <pre className="message-body">
-      {shown}
-      {bytes.length < size && '\n…'}
-    </pre>
+    <>
+      <pre className={`message-body ${className} ${collapsed ? 'collapsed' : ''}`} data-testid={testId}>
+        {text}
+        {cut && '\n…'}
+      </pre>
+      {long && (
+        <button type="button" className="link-button" data-testid="message-expand" aria-expanded={expanded} onClick={expanded ? () => setExpanded(false) : expand}>
+          {expanded ? 'Collapse' : 'Expand'}
+        </button>
+      )}
+    </>
   );
 }

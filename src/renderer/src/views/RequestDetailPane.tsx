@@ -11,6 +11,7 @@ import { asText, decodeBase64, formatBytes, formatDuration, formatTime } from '.
 import { BodyViewer } from './BodyViewer';
 import { GrpcMessages } from './GrpcMessages';
 import { MessageList } from './MessageList';
+import { WebSocketComposer } from './WebSocketComposer';
 import { FieldTable } from './FieldTable';
 import { protocolLabel, StatusCell } from './request-status';
 import { timingPhases, timingText } from './TimingBar';
@@ -74,7 +75,9 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="request" preview={detail.requestBody} state={detail.state} />}
       <Headers title="Response headers" headers={detail.responseHeaders} />
       {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="response" preview={detail.responseBody} state={detail.state} />}
-      {detail.protocol === 'websocket' && <MessageList detail={detail} />}
+      {detail.protocol === 'websocket' && (
+        <MessageList detail={detail}>{detail.state === 'in-flight' && detail.status === 101 && <WebSocketComposer requestId={detail.requestId} />}</MessageList>
+      )}
       {detail.protocol === 'grpc' && <GrpcMessages detail={detail} />}
       {detail.trailers.length > 0 && <Headers title="Trailers" headers={detail.trailers} />}
     </div>

@@ -1,0 +1,142 @@
+// The inspector's WebSocket tools against the real engine: a message sent
+// into a live connection reaches the local service or the public client,
+// byte counts grow while the socket is open, a long frame's kept bytes come
+// whole on demand, and the frames export as JSON.
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { AppService } from '../../src/main/service/app-service.js';
+import { eventuallyAsync } from '../helpers/common.js';
+
+let service: AppService;
+let publicPort: number;
+let wss: WebSocketServer;
+/** What the local service received, per connection in order of arrival. */
+const serviceReceived: { text: string; binary: boolean }[][] = [];
+const serviceSockets: WebSocket[] = [];
+
+beforeAll(async () => {
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  wss.on('connection', (ws) => {
+    const received: { text: string; binary: boolean }[] = [];
+    serviceReceived.push(received);
+    serviceSockets.push(ws);
+    ws.on('message', (data: RawData, binary: boolean) => received.push({ text: (data as Buffer).toString(), binary }));
+  });
+  service = await AppService.open({ initial: { settings: { embeddedServer: true } } });
+  const embedded = await service.getEmbeddedServer();
+  publicPort = Number(/:(\d+)$/.exec(embedded.publicBaseUrl!)![1]);
+  await service.createTunnel({ name: 'ws-tools', protocol: 'http', target: String((wss.address() as AddressInfo).port) });
+  await service.createTunnel({ name: 'http-only', protocol: 'http', target: '127.0.0.1:1' });
+  await eventuallyAsync(async () => (await service.listTunnels()).every((t) => t.status === 'online'), 'tunnels online', 20_000);
+});
+
+afterAll(async () => {
+  await service?.close();
+  for (const ws of wss?.clients ?? []) ws.terminate();
+  wss?.close();
+});
+
+interface PublicClient {
+  ws: WebSocket;
+  received: { text: string; binary: boolean }[];
+  requestId: string;
+  serviceSide: WebSocket;
+  serviceReceived: { text: string; binary: boolean }[];
+}
+
+/** A public client through the tunnel, and its request in the traffic log. */
+async function connect(path: string): Promise<PublicClient> {
+  const connections = serviceSockets.length;
+  const ws = new WebSocket(`ws://127.0.0.1:${publicPort}${path}`, { headers: { host: 'ws-tools.localhost' } });
+  const received: PublicClient['received'] = [];
+  ws.on('message', (data: RawData, binary: boolean) => received.push({ text: (data as Buffer).toString(), binary }));
+  await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+  let requestId: string | undefined;
+  await eventuallyAsync(async () => {
+    requestId = (await service.listRequests({})).find((r) => r.path === path && r.status === 101)?.requestId;
+    return requestId !== undefined && serviceSockets.length > connections;
+  }, `the socket ${path} open and logged`);
+  return { ws, received, requestId: requestId!, serviceSide: serviceSockets[connections]!, serviceReceived: serviceReceived[connections]! };
+}
+
+describe('WebSocket tools', () => {
+  it('sends a message from the inspector to the local service and to the public client, marked as sent from the inspector, counting bytes live', async () => {
+    const client = await connect('/send');
+    client.ws.send('from the client');
+    await eventuallyAsync(async () => client.serviceReceived.length === 1, 'the client message at the service');
+
+    expect(await service.sendWebSocketMessage({ requestId: client.requestId, to: 'service', text: 'hello service' })).toEqual({ bytes: 13 });
+    expect(await service.sendWebSocketMessage({ requestId: client.requestId, to: 'client', base64: Buffer.from([0, 1, 2, 255]).toString('base64') })).toEqual({ bytes: 4 });
+    await eventuallyAsync(async () => client.serviceReceived.length === 2 && client.received.length === 1, 'both injected messages delivered');
+    expect(client.serviceReceived).toEqual([
+      { text: 'from the client', binary: false },
+      { text: 'hello service', binary: false },
+    ]);
+    expect(client.received).toEqual([{ text: Buffer.from([0, 1, 2, 255]).toString(), binary: true }]);
+
+    // The connection carries on as before, both ways.
+    client.serviceSide.send('from the service');
+    await eventuallyAsync(async () => client.received.length === 2, 'the service message at the client');
+    expect(client.received[1]).toEqual({ text: 'from the service', binary: false });
+
+    const detail = (await service.getRequestDetail({ requestId: client.requestId }))!;
+    expect(detail.messages.map((m) => [m.direction, m.opcode, m.size, m.injected ?? false])).toEqual([
+      ['to-service', 1, 15, false],
+      ['to-service', 1, 13, true],
+      ['to-client', 2, 4, true],
+      ['to-client', 1, 16, false],
+    ]);
+    // Still open, and the bytes so far are counted.
+    expect([detail.state, detail.bytesIn, detail.bytesOut]).toEqual(['in-flight', 15 + 13, 4 + 16]);
+    client.ws.close();
+  });
+
+  it('refuses with the reason: a closed socket, a request that is not a WebSocket, a malformed message', async () => {
+    const client = await connect('/refused');
+    const codeOf = (promise: Promise<unknown>): Promise<string | undefined> => promise.then(() => undefined, (error: { code?: string }) => error.code);
+    expect(await codeOf(service.sendWebSocketMessage({ requestId: client.requestId, to: 'service', text: 'a', base64: 'YQ==' }))).toBe('BURROW_E_INVALID_INPUT');
+    expect(await codeOf(service.sendWebSocketMessage({ requestId: client.requestId, to: 'service', base64: 'not base64!' }))).toBe('BURROW_E_INVALID_INPUT');
+    expect(await codeOf(service.sendWebSocketMessage({ requestId: client.requestId, to: 'nowhere' as never, text: 'a' }))).toBe('BURROW_E_INVALID_INPUT');
+
+    await new Promise<void>((resolve, reject) =>
+      get({ host: '127.0.0.1', port: publicPort, path: '/plain', headers: { host: 'http-only.localhost' } }, (res) => res.resume().on('end', resolve)).on('error', reject),
+    );
+    let plainId: string | undefined;
+    await eventuallyAsync(async () => (plainId = (await service.listRequests({})).find((r) => r.path === '/plain')?.requestId) !== undefined, 'the plain request logged');
+    expect(await codeOf(service.sendWebSocketMessage({ requestId: plainId!, to: 'service', text: 'a' }))).toBe('BURROW_E_INVALID_INPUT');
+
+    client.ws.close();
+    await eventuallyAsync(async () => (await service.getRequestDetail({ requestId: client.requestId }))?.state === 'done', 'the socket closed');
+    expect(await codeOf(service.sendWebSocketMessage({ requestId: client.requestId, to: 'client', text: 'late' }))).toBe('BURROW_E_CONFLICT');
+  });
+
+  it('gives a long frame its kept bytes beyond the preview, and exports the frames as JSON', async () => {
+    const client = await connect('/long');
+    const long = 'x'.repeat(40 * 1024);
+    client.ws.send(long);
+    client.ws.send(Buffer.from([1, 2, 3]));
+    await eventuallyAsync(async () => client.serviceReceived.length === 2, 'both messages at the service');
+    await service.sendWebSocketMessage({ requestId: client.requestId, to: 'client', text: 'héllo' });
+    await eventuallyAsync(async () => client.received.length === 1, 'the injected message at the client');
+
+    const detail = (await service.getRequestDetail({ requestId: client.requestId }))!;
+    expect(Buffer.from(detail.messages[0]!.previewBase64, 'base64').length).toBe(1024);
+    const data = await service.getMessageData({ requestId: client.requestId, direction: 'to-service', index: 0 });
+    expect({ size: data.size, truncated: data.truncated, kept: Buffer.from(data.base64, 'base64').toString() }).toEqual({ size: 40 * 1024, truncated: true, kept: 'x'.repeat(16 * 1024) });
+    await expect(service.getMessageData({ requestId: client.requestId, direction: 'to-service', index: 9 })).rejects.toMatchObject({ code: 'BURROW_E_NOT_FOUND' });
+
+    const exported = await service.exportMessages({ requestId: client.requestId });
+    expect(exported.fileName).toBe(`burrow-${client.requestId}-frames.json`);
+    const file = JSON.parse(exported.text) as { path: string; messages: Record<string, unknown>[] };
+    expect(file.path).toBe('/long');
+    expect(file.messages).toEqual([
+      { direction: 'to-service', at: expect.any(String), type: 'text', size: 40 * 1024, text: 'x'.repeat(16 * 1024), truncated: true },
+      { direction: 'to-service', at: expect.any(String), type: 'binary', size: 3, base64: 'AQID' },
+      { direction: 'to-client', at: expect.any(String), type: 'text', size: 6, text: 'héllo', injected: true },
+    ]);
+    client.ws.close();
+  });
+});
