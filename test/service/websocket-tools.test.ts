@@ -15,11 +15,14 @@ let wss: WebSocketServer;
 /** What the local service received, per connection in order of arrival. */
 const serviceReceived: { text: string; binary: boolean }[][] = [];
 const serviceSockets: WebSocket[] = [];
+/** The handshake requests the local service received, as raw header pairs. */
+const serviceHandshakes: string[][] = [];
 
 beforeAll(async () => {
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
+    serviceHandshakes.push(req.rawHeaders);
     const received: { text: string; binary: boolean }[] = [];
     serviceReceived.push(received);
     serviceSockets.push(ws);
@@ -62,7 +65,25 @@ async function connect(path: string): Promise<PublicClient> {
   return { ws, received, requestId: requestId!, serviceSide: serviceSockets[connections]!, serviceReceived: serviceReceived[connections]! };
 }
 
+const names = (pairs: [string, string][]): string[] => pairs.map(([name]) => name.toLowerCase()).sort();
+
 describe('WebSocket tools', () => {
+  it("shows the handshake in full: the public client's request and the local service's answer, each hop making its own key", async () => {
+    const client = await connect('/handshake');
+    const detail = (await service.getRequestDetail({ requestId: client.requestId }))!;
+    expect(names(detail.requestHeaders)).toEqual(['connection', 'host', 'sec-websocket-extensions', 'sec-websocket-key', 'sec-websocket-version', 'upgrade']);
+    // This service takes no compression: its answer has no extensions.
+    expect(names(detail.responseHeaders)).toEqual(['connection', 'sec-websocket-accept', 'upgrade']);
+    // The local service got one handshake of its own, not the public client's key.
+    const atService = serviceHandshakes.at(-1)!.filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+    expect(atService.filter((name) => name === 'sec-websocket-key')).toHaveLength(1);
+    expect(atService.filter((name) => name === 'sec-websocket-version' || name === 'upgrade' || name === 'connection')).toHaveLength(3);
+    const clientKey = detail.requestHeaders.find(([name]) => name.toLowerCase() === 'sec-websocket-key')![1];
+    const serviceKey = serviceHandshakes.at(-1)![serviceHandshakes.at(-1)!.findIndex((name) => name.toLowerCase() === 'sec-websocket-key') + 1];
+    expect(serviceKey).not.toBe(clientKey);
+    client.ws.close();
+  });
+
   it('sends a message from the inspector to the local service and to the public client, marked as sent from the inspector, counting bytes live', async () => {
     const client = await connect('/send');
     client.ws.send('from the client');

@@ -16,19 +16,26 @@ const hopByHop = new Set([
 
 /** Turns Node's flat rawHeaders into pairs, dropping hop-by-hop ones and any the Connection header names. */
 export function headersFromRaw(rawHeaders: readonly string[]): Header[] {
-  const connectionListed = new Set<string>();
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].toLowerCase() === 'connection') {
-      for (const token of rawHeaders[i + 1].split(',')) connectionListed.add(token.trim().toLowerCase());
-    }
-  }
+  return withoutHopByHop(allHeadersFromRaw(rawHeaders));
+}
+
+/** Every pair of Node's flat rawHeaders, hop-by-hop ones included (what a WebSocket handshake shows in full). */
+export function allHeadersFromRaw(rawHeaders: readonly string[]): Header[] {
   const headers: Header[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const lower = rawHeaders[i].toLowerCase();
-    if (hopByHop.has(lower) || connectionListed.has(lower)) continue;
-    headers.push({ name: rawHeaders[i], value: rawHeaders[i + 1] });
-  }
+  for (let i = 0; i < rawHeaders.length; i += 2) headers.push({ name: rawHeaders[i], value: rawHeaders[i + 1] });
   return headers;
+}
+
+/** The headers without hop-by-hop ones and any the Connection header names. */
+export function withoutHopByHop(headers: readonly Header[]): Header[] {
+  const connectionListed = new Set<string>();
+  for (const { name, value } of headers) {
+    if (name.toLowerCase() === 'connection') for (const token of value.split(',')) connectionListed.add(token.trim().toLowerCase());
+  }
+  return headers.filter(({ name }) => {
+    const lower = name.toLowerCase();
+    return !hopByHop.has(lower) && !connectionListed.has(lower);
+  });
 }
 
 /** Node's flat [name, value, name, value...] form, as http.request and writeHead accept. */

@@ -5,11 +5,11 @@
 // public-websocket-exchange.ts for why each hop negotiates its own).
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
-import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
+import { ProtocolType, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload } from '../exchange.js';
-import { headersFromRaw, headerValue } from '../headers.js';
+import { allHeadersFromRaw, headersFromRaw, headerValue, withoutHopByHop } from '../headers.js';
 import { noBody } from '../messages.js';
 import { Opcode, WebSocketRelay } from '../websocket-relay.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
@@ -19,8 +19,8 @@ import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
 export type WebSocketInjectTo = 'service' | 'client';
 
-/** Headers the local WebSocket client makes itself from its options. */
-const ownHandshakeHeaders = new Set(['sec-websocket-protocol', 'sec-websocket-extensions']);
+/** Handshake headers the local WebSocket client makes itself (the edge sends the public client's, for the inspector). */
+const ownHandshakeHeaders = new Set(['sec-websocket-protocol', 'sec-websocket-extensions', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-accept']);
 
 export class LocalWebSocketExchange extends Exchange {
   private ws: WebSocket | undefined;
@@ -44,7 +44,7 @@ export class LocalWebSocketExchange extends Exchange {
     this.traffic.started(head, 'websocket');
     const offered = headerValue(head.headers, 'sec-websocket-protocol');
     const headers: Record<string, string> = {};
-    for (const h of head.headers) {
+    for (const h of withoutHopByHop(head.headers)) {
       const lower = h.name.toLowerCase();
       if (ownHandshakeHeaders.has(lower)) continue;
       headers[lower] = lower in headers ? `${headers[lower]}, ${h.value}` : h.value;
@@ -59,8 +59,8 @@ export class LocalWebSocketExchange extends Exchange {
       maxPayload: this.maxMessageBytes,
     });
     this.ws = ws;
-    let upgradeHeaders: Header[] = [];
-    ws.on('upgrade', (res: IncomingMessage) => (upgradeHeaders = headersFromRaw(res.rawHeaders)));
+    let upgradeHeaders: string[] = [];
+    ws.on('upgrade', (res: IncomingMessage) => (upgradeHeaders = res.rawHeaders));
     // 'open' comes once ws has checked the handshake: only then is it accepted.
     ws.on('open', () => this.onOpen(ws, upgradeHeaders));
     ws.on('unexpected-response', (_req, res: IncomingMessage) => this.onRefused(res));
@@ -69,10 +69,11 @@ export class LocalWebSocketExchange extends Exchange {
     });
   }
 
-  private onOpen(ws: WebSocket, headers: Header[]): void {
+  private onOpen(ws: WebSocket, rawHeaders: string[]): void {
     if (!this.isOpen) return;
-    this.traffic.responded(101, headers);
-    this.send({ $case: 'responseHead', value: { status: 101, statusMessage: 'Switching Protocols', headers, endStream: false, body: noBody } });
+    // The inspector shows the handshake's answer in full; the edge gets what crosses a hop.
+    this.traffic.responded(101, allHeadersFromRaw(rawHeaders));
+    this.send({ $case: 'responseHead', value: { status: 101, statusMessage: 'Switching Protocols', headers: headersFromRaw(rawHeaders), endStream: false, body: noBody } });
     this.relay = new WebSocketRelay(
       ws,
       { window: this.peer.windowBytes, maxMessageBytes: this.maxMessageBytes },

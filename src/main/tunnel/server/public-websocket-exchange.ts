@@ -13,7 +13,7 @@ import { ProtocolType, type ResponseHead } from '../../gen/burrow/v1/tunnel.js';
 import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload, type TunnelPeer } from '../exchange.js';
 import { writableSink } from '../flow-control.js';
-import { headersFromRaw, headerValue } from '../headers.js';
+import { allHeadersFromRaw, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
 import { WebSocketRelay } from '../websocket-relay.js';
 import { rawErrorAnswer } from './public-errors.js';
@@ -88,7 +88,8 @@ export class PublicWebSocketExchange extends Exchange {
         tunnel: this.tunnel,
         method: req.method ?? 'GET',
         path: req.url ?? '/',
-        headers: headersFromRaw(req.rawHeaders).filter((h) => !handshakeHeaders.has(h.name.toLowerCase())),
+        // In full, for the inspector: the agent drops what its own hop makes (see local-websocket-exchange.ts).
+        headers: allHeadersFromRaw(req.rawHeaders).filter((h) => !h.name.toLowerCase().startsWith('proxy-')),
         remoteAddress: req.socket.remoteAddress ?? '',
         scheme: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
         endStream: true,
