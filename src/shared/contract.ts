@@ -230,10 +230,15 @@ export interface RequestDetail extends RequestSummary {
 export interface ThroughputPoint {
   /** Start of the one-second bucket, unix ms. */
   at: number;
+  /** Requests started in the second. */
   requests: number;
+  /** Requests that ended failed in the second: an error the tunnel answered, a 5xx from the service, a gRPC status other than OK. */
+  errors: number;
   bytesIn: number;
   bytesOut: number;
   openStreams: number;
+  /** Duration percentiles (ms) of the requests that ended in the second, WebSockets aside; absent when none ended. */
+  latencyMs?: { p50: number; p95: number; p99: number };
 }
 
 export interface StatsSnapshot {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { AppService } from '../../src/main/service/app-service.js';
+import type { HeaderPair } from '../../src/shared/traffic.js';
 import { eventuallyAsync } from '../helpers/common.js';
 
 let service: AppService;
@@ -65,7 +66,7 @@ async function connect(path: string): Promise<PublicClient> {
   return { ws, received, requestId: requestId!, serviceSide: serviceSockets[connections]!, serviceReceived: serviceReceived[connections]! };
 }
 
-const names = (pairs: [string, string][]): string[] => pairs.map(([name]) => name.toLowerCase()).sort();
+const names = (pairs: readonly HeaderPair[]): string[] => pairs.map(([name]) => name.toLowerCase()).sort();
 
 describe('WebSocket tools', () => {
   it("shows the handshake in full: the public client's request and the local service's answer, each hop making its own key", async () => {

@@ -1,55 +1,74 @@
 // Per-second throughput, total and per tunnel, for the last five minutes:
-// requests started, bytes each way and streams open.
+// requests started, requests failed, bytes each way, streams open, and the
+// latency percentiles of the requests that ended.
 import type { StatsSnapshot, ThroughputPoint } from '../../shared/contract.js';
-import type { TrafficEvent } from '../../shared/traffic.js';
+import { grpcStatusIn, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
 
 const historySeconds = 300;
 
 interface Bucket {
   requests: number;
+  errors: number;
   bytesIn: number;
   bytesOut: number;
+  /** Durations of the requests that ended, ms. */
+  durations: number[];
 }
 
-const emptyBucket = (): Bucket => ({ requests: 0, bytesIn: 0, bytesOut: 0 });
+interface OpenRequest {
+  tunnel: string;
+  protocol: TrafficProtocol;
+  /** A gRPC status other than OK came in its headers or trailers. */
+  grpcFailed: boolean;
+}
+
+const emptyBucket = (): Bucket => ({ requests: 0, errors: 0, bytesIn: 0, bytesOut: 0, durations: [] });
 
 export class ThroughputStats {
   private current = emptyBucket();
   private readonly currentPerTunnel = new Map<string, Bucket>();
   private readonly openByTunnel = new Map<string, number>();
-  private readonly tunnelOf = new Map<string, string>();
+  private readonly open = new Map<string, OpenRequest>();
   private readonly history: ThroughputPoint[] = [];
   private readonly historyPerTunnel = new Map<string, ThroughputPoint[]>();
 
   record(event: TrafficEvent): void {
     if (event.kind === 'request-start') {
-      this.tunnelOf.set(event.requestId, event.tunnel);
+      this.open.set(event.requestId, { tunnel: event.tunnel, protocol: event.protocol, grpcFailed: false });
       this.openByTunnel.set(event.tunnel, (this.openByTunnel.get(event.tunnel) ?? 0) + 1);
       this.current.requests++;
       this.bucketFor(event.tunnel).requests++;
       return;
     }
-    const tunnel = this.tunnelOf.get(event.requestId);
-    if (tunnel === undefined) return;
+    const request = this.open.get(event.requestId);
+    if (request === undefined) return;
+    const { tunnel } = request;
     switch (event.kind) {
       case 'body':
       case 'ws-frame': {
         const size = event.kind === 'body' ? event.data.length : event.size;
-        const bucket = this.bucketFor(tunnel);
-        if (event.direction === 'to-service') {
-          this.current.bytesIn += size;
-          bucket.bytesIn += size;
-        } else {
-          this.current.bytesOut += size;
-          bucket.bytesOut += size;
+        for (const bucket of [this.current, this.bucketFor(tunnel)]) {
+          if (event.direction === 'to-service') bucket.bytesIn += size;
+          else bucket.bytesOut += size;
         }
         return;
       }
-      case 'request-end':
-      case 'request-error':
-        this.tunnelOf.delete(event.requestId);
-        this.openByTunnel.set(tunnel, Math.max(0, (this.openByTunnel.get(tunnel) ?? 1) - 1));
+      case 'response-head':
+      case 'trailers':
+        if (request.protocol === 'grpc' && (grpcStatusIn(event.headers) ?? 0) !== 0) request.grpcFailed = true;
         return;
+      case 'request-end':
+      case 'request-error': {
+        this.open.delete(event.requestId);
+        this.openByTunnel.set(tunnel, Math.max(0, (this.openByTunnel.get(tunnel) ?? 1) - 1));
+        const failed = event.kind === 'request-error' || event.status >= 500 || request.grpcFailed;
+        for (const bucket of [this.current, this.bucketFor(tunnel)]) {
+          if (failed) bucket.errors++;
+          // A WebSocket's duration is how long it stayed open, not how fast it was answered.
+          if (request.protocol !== 'websocket') bucket.durations.push(event.durationMs);
+        }
+        return;
+      }
       default:
         // gRPC bytes are counted as body events; the rest carry no volume.
         return;
@@ -58,13 +77,12 @@ export class ThroughputStats {
 
   /** Closes the current one-second bucket (call once a second); returns its points. */
   tick(at: number): ThroughputPoint & { perTunnel: Record<string, ThroughputPoint> } {
-    const total: ThroughputPoint = { at, ...this.current, openStreams: this.tunnelOf.size };
+    const total = pointOf(at, this.current, this.open.size);
     push(this.history, total);
     const perTunnel: Record<string, ThroughputPoint> = {};
     const tunnels = new Set([...this.currentPerTunnel.keys(), ...this.openByTunnel.keys()]);
     for (const tunnel of tunnels) {
-      const bucket = this.currentPerTunnel.get(tunnel) ?? emptyBucket();
-      const point: ThroughputPoint = { at, ...bucket, openStreams: this.openByTunnel.get(tunnel) ?? 0 };
+      const point = pointOf(at, this.currentPerTunnel.get(tunnel) ?? emptyBucket(), this.openByTunnel.get(tunnel) ?? 0);
       perTunnel[tunnel] = point;
       let series = this.historyPerTunnel.get(tunnel);
       if (series === undefined) this.historyPerTunnel.set(tunnel, (series = []));
@@ -86,6 +104,17 @@ export class ThroughputStats {
     if (bucket === undefined) this.currentPerTunnel.set(tunnel, (bucket = emptyBucket()));
     return bucket;
   }
+}
+
+function pointOf(at: number, { durations, ...counts }: Bucket, openStreams: number): ThroughputPoint {
+  return { at, ...counts, openStreams, ...(durations.length > 0 && { latencyMs: percentiles(durations) }) };
+}
+
+/** Nearest-rank percentiles. */
+function percentiles(durations: number[]): { p50: number; p95: number; p99: number } {
+  const sorted = durations.sort((a, b) => a - b);
+  const rank = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return { p50: rank(50), p95: rank(95), p99: rank(99) };
 }
 
 function push(series: ThroughputPoint[], point: ThroughputPoint): void {

@@ -25,7 +25,7 @@ export function appendTick(series: ThroughputSeries, tick: AppEvents['stats'], m
   const perTunnel: Record<string, readonly ThroughputPoint[]> = {};
   const names = new Set([...Object.keys(series.perTunnel), ...Object.keys(tickPerTunnel)]);
   for (const name of names) {
-    const point = tickPerTunnel[name] ?? { at: tick.at, requests: 0, bytesIn: 0, bytesOut: 0, openStreams: 0 };
+    const point = tickPerTunnel[name] ?? { at: tick.at, requests: 0, errors: 0, bytesIn: 0, bytesOut: 0, openStreams: 0 };
     perTunnel[name] = keepLast([...(series.perTunnel[name] ?? []), point], maxPoints);
   }
   return { total: keepLast([...series.total, total], maxPoints), perTunnel };

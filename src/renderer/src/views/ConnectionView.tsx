@@ -1,10 +1,9 @@
 // The agent's connection over time: heartbeat round trips to the edge, and a
 // timeline of connects, disconnects with their reasons, data-stream resets,
 // wakes and probes, newest first.
-import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ConnectionEvent, RoundTrip } from '../../../shared/contract';
+import type { ConnectionEvent } from '../../../shared/contract';
 import { useApp } from '../app-context';
-import { Chart, Stat, clock } from './chart-parts';
+import { Stat, TimeSeriesChart, clock, milliseconds, timeScale } from './chart-parts';
 
 const kindLabels: Record<ConnectionEvent['kind'], string> = {
   connecting: 'connecting',
@@ -34,15 +33,14 @@ export function ConnectionView() {
         <p className="empty">Round trips appear once the agent is connected (a heartbeat every few seconds).</p>
       ) : (
         <div className="charts">
-          <Chart title="Heartbeat round trip, ms" testId="rtt-chart">
-            <LineChart data={roundTrips as RoundTrip[]}>
-              <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-              <XAxis dataKey="at" tickFormatter={clock} minTickGap={40} stroke="var(--muted)" />
-              <YAxis stroke="var(--muted)" width={50} />
-              <Tooltip labelFormatter={(at) => clock(Number(at))} formatter={(v) => `${String(v)} ms`} />
-              <Line type="linear" dataKey="ms" name="round trip" stroke="var(--accent)" dot={false} isAnimationActive={false} />
-            </LineChart>
-          </Chart>
+          <TimeSeriesChart
+            title="Heartbeat round trip"
+            testId="rtt-chart"
+            data={roundTrips}
+            scale={timeScale(roundTrips)}
+            format={milliseconds}
+            series={[{ dataKey: 'ms', name: 'round trip', color: 'var(--accent)' }]}
+          />
         </div>
       )}
       <ol className="timeline" aria-label="Connection timeline">
