@@ -108,6 +108,12 @@ describe('WebSocket tools in the inspector', () => {
     await expect.poll(() => composer.getByRole('alert').textContent()).toContain('not base64');
     expect(atClient).toHaveLength(3);
     await page.screenshot({ path: screenshotPath('inspector-websocket-send') });
+    // Larger than a command may carry over the web inspector: refused before sending, with the reason.
+    await composer.getByLabel('binary (base64)').uncheck();
+    await composer.getByLabel('Message to send').fill('é'.repeat(300 * 1024));
+    expect(await composer.getByRole('button', { name: 'Send to service' }).isDisabled()).toBe(true);
+    expect(await composer.getByText('send large messages with a client').textContent()).toBe('Over 512 KiB: send large messages with a client.');
+    await composer.getByLabel('Message to send').fill('');
   });
 
   it('exports the frames as JSON', async () => {

@@ -8,8 +8,9 @@ import { CommandError } from '../lib/command-error';
 import { formatBytes } from '../lib/format';
 import { useCommand } from '../lib/use-command';
 
-/** Commands cross the web inspector's socket, whose messages are capped at 1 MiB: a larger message needs a real client. */
-const maxComposedChars = 512 * 1024;
+/** Commands cross the web inspector's socket, whose messages are capped at 1 MiB (JSON-escaped): a larger message needs a real client. */
+const maxComposedBytes = 512 * 1024;
+const utf8 = new TextEncoder();
 
 export function WebSocketComposer({ requestId }: { requestId: string }) {
   const api = useApi();
@@ -17,7 +18,7 @@ export function WebSocketComposer({ requestId }: { requestId: string }) {
   const [text, setText] = useState('');
   const [binary, setBinary] = useState(false);
   const [sent, setSent] = useState<string | undefined>();
-  const tooLong = text.length > maxComposedChars;
+  const tooLong = text.length > maxComposedBytes / 3 && utf8.encode(text).length > maxComposedBytes;
   const send = (to: WebSocketSendTarget): void => {
     setSent(undefined);
     void command.run(async () => {
@@ -48,7 +49,7 @@ export function WebSocketComposer({ requestId }: { requestId: string }) {
         <button type="button" disabled={command.busy || tooLong} onClick={() => send('client')} title="Into the connection, as if the local service sent it">
           Send to client
         </button>
-        {tooLong && <span className="warn">Over {formatBytes(maxComposedChars)}: send large messages with a client.</span>}
+        {tooLong && <span className="warn">Over {formatBytes(maxComposedBytes)}: send large messages with a client.</span>}
         {sent && (
           <span className="muted" role="status" data-testid="ws-sent">
             {sent}
