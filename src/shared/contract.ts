@@ -203,6 +203,8 @@ export interface MessageView {
   closeReason?: string;
   /** A WebSocket message sent from the inspector (sendWebSocketMessage), not by either end. */
   injected?: boolean;
+  /** A gRPC message sent compressed, by its direction's grpc-encoding. */
+  compressed?: boolean;
 }
 
 /** One message's kept bytes (see getMessageData). */

@@ -85,6 +85,41 @@ describe('gRPC messages decoded', () => {
     }
   });
 
+  it('inflates messages sent compressed (grpc-encoding gzip) before decoding or replaying them, and names an encoding it cannot inflate', async () => {
+    const Client = grpc.makeGenericClientConstructor(demoEchoService, 'Echo');
+    const client = new Client(`127.0.0.1:${publicPort}`, grpc.credentials.createInsecure(), {
+      'grpc.default_authority': 'demo-grpc.localhost',
+      'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip,
+    }) as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+    try {
+      const squeezed = echoMessage('squeeze me '.repeat(20));
+      await new Promise<void>((resolve, reject) => (client.unary as (r: Buffer, cb: (e: Error | null) => void) => void)(squeezed, (error) => (error ? reject(error) : resolve())));
+      const requestId = await newestCall('/burrow.demo.Echo/Unary');
+      const detail = (await service.getRequestDetail({ requestId }))!;
+      expect(detail.requestHeaders).toContainEqual(['grpc-encoding', 'gzip']);
+      expect(detail.messages[0]).toMatchObject({ direction: 'to-service', compressed: true });
+      expect(detail.messages[0]!.size).toBeLessThan(squeezed.length);
+      const decoded = await service.decodeGrpcMessages({ requestId });
+      expect(jsonOf(decoded)[0]).toEqual({ text: 'squeeze me '.repeat(20) });
+      // Replayed uncompressed, the service gets the same message.
+      const replay = await service.replayRequest({ requestId });
+      expect(replay).toMatchObject({ status: 200, grpcStatus: 0, requestId: expect.any(String) });
+      await eventuallyAsync(async () => (await service.getRequestDetail({ requestId: replay.requestId! }))?.state === 'done', 'the replay done');
+      const again = (await service.getRequestDetail({ requestId: replay.requestId! }))!;
+      expect(again.messages.map((m) => m.compressed ?? false)).toEqual([false, false]);
+      expect(jsonOf(await service.decodeGrpcMessages({ requestId: replay.requestId! }))).toEqual([{ text: 'squeeze me '.repeat(20) }, { text: 'squeeze me '.repeat(20) }]);
+    } finally {
+      client.close();
+    }
+
+    // Snappy is a grpc-encoding some services use and the inspector does not inflate: it says so.
+    const id = `snappy-${Date.now()}`;
+    service.recordTraffic({ kind: 'request-start', requestId: id, tunnel: 'demo-grpc', protocol: 'grpc', method: 'POST', path: '/burrow.demo.Echo/Unary', headers: [['grpc-encoding', 'snappy']], remoteAddress: '127.0.0.1', at: Date.now() });
+    service.recordTraffic({ kind: 'grpc-message', requestId: id, direction: 'to-service', index: 0, size: 4, compressed: true, data: Buffer.from([1, 2, 3, 4]), at: Date.now() });
+    const snappy = await service.decodeGrpcMessages({ requestId: id });
+    expect(snappy.messages[0]).toEqual({ direction: 'to-service', index: 0, error: 'snappy-compressed: snappy is not one the inspector decodes (gzip, deflate, br)' });
+  });
+
   it('says which messages do not fit the schema, and shows what they are', async () => {
     const client = demoClient();
     try {

@@ -1,7 +1,8 @@
 // Bodies made readable for the detail view: decoded, parsed, capped.
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bodyContent, decodedBodyCapBytes, partPreviewBytes } from '../../src/main/service/body-content.js';
+import { bodyContent, partPreviewBytes } from '../../src/main/service/body-content.js';
+import { decodedBodyCapBytes } from '../../src/main/service/decompress.js';
 import type { BodyPreview } from '../../src/shared/contract.js';
 
 const preview = (bytes: Buffer, contentType?: string, totalBytes = bytes.length): BodyPreview => ({

@@ -2,13 +2,11 @@
 // br, and parsed into fields when it is a form or multipart. Display only:
 // nothing here is kept, and what it makes is capped.
 import { Readable } from 'node:stream';
-import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type busboy from 'busboy';
 import type { BodyContent, BodyPart, BodyPreview } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
+import { decompress, decompressErrorText } from './decompress.js';
 
-/** Decoded bytes shown at most: a 64 KiB gzip body can inflate a thousandfold. */
-export const decodedBodyCapBytes = 1024 * 1024;
 /** Bytes of each multipart part shown. */
 export const partPreviewBytes = 4 * 1024;
 
@@ -24,7 +22,7 @@ export async function bodyContent(preview: BodyPreview, headers: readonly Header
       content.base64 = bytes.toString('base64');
       content.decodedBytes = bytes.length;
     } catch (error) {
-      content.decodeError = decodeErrorText(encoding, error as Error & { code?: string });
+      content.decodeError = decompressErrorText(encoding, error as Error & { code?: string });
     }
   }
   const contentType = preview.contentType?.toLowerCase() ?? '';
@@ -34,33 +32,6 @@ export async function bodyContent(preview: BodyPreview, headers: readonly Header
     Object.assign(content, await multipartParts(preview.contentType, bytes));
   }
   return content;
-}
-
-/** Inflates what was kept; a body cut at the keep limit yields its first part rather than an error. */
-function decompress(encoding: string, data: Buffer): Buffer {
-  const options = { maxOutputLength: decodedBodyCapBytes, finishFlush: constants.Z_SYNC_FLUSH };
-  switch (encoding) {
-    case 'gzip':
-    case 'x-gzip':
-      return gunzipSync(data, options);
-    case 'deflate':
-      // RFC 9110 says zlib-wrapped; some servers send raw deflate.
-      try {
-        return inflateSync(data, options);
-      } catch {
-        return inflateRawSync(data, options);
-      }
-    case 'br':
-      return brotliDecompressSync(data, { maxOutputLength: decodedBodyCapBytes, finishFlush: constants.BROTLI_OPERATION_FLUSH });
-    default:
-      throw Object.assign(new Error(`content-encoding ${encoding} is not one the inspector decodes (gzip, deflate, br)`), { code: 'UNSUPPORTED' });
-  }
-}
-
-function decodeErrorText(encoding: string, error: Error & { code?: string }): string {
-  if (error.code === 'UNSUPPORTED') return error.message;
-  if (error instanceof RangeError || error.code === 'ERR_BUFFER_TOO_LARGE') return `decoded, it is over ${decodedBodyCapBytes / 1024 / 1024} MiB: shown as sent`;
-  return `not valid ${encoding}: ${error.message}`;
 }
 
 /** Fields and files of a multipart/form-data body, as far as the kept bytes go. */

@@ -8,6 +8,7 @@ import type { GrpcDecoding, RequestDetail } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { headerPairValue, replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
 import { rawBytes } from './raw-grpc-method.js';
+import { decompress, decompressErrorText } from './decompress.js';
 import { edgeAddress } from './replay.js';
 import type { KeptMessage } from './traffic-log.js';
 
@@ -39,8 +40,6 @@ export function grpcReplayPlan(original: RequestDetail, kept: readonly KeptMessa
   }
   const [{ view, data }] = requests as [KeptMessage];
   if (data.length < view.size) throw new BurrowError(ErrorCode.InvalidInput, `cannot replay: the inspector kept ${data.length} of the message's ${view.size} bytes`);
-  const encoding = headerPairValue(original.requestHeaders, 'grpc-encoding');
-  if (encoding !== undefined && encoding !== 'identity') throw new BurrowError(ErrorCode.InvalidInput, `cannot replay: the message was sent ${encoding}-compressed`);
   const url = new URL(origin);
   return {
     address: edgeAddress(url),
@@ -48,8 +47,18 @@ export function grpcReplayPlan(original: RequestDetail, kept: readonly KeptMessa
     secure: url.protocol === 'https:',
     path: original.path,
     metadata: [...original.requestHeaders.filter(isCallerMetadata), [replayOfHeader, original.requestId]],
-    message: data,
+    // Sent again uncompressed: the new call names no grpc-encoding.
+    message: view.compressed === true ? inflated(data, headerPairValue(original.requestHeaders, 'grpc-encoding')?.trim().toLowerCase()) : data,
   };
+}
+
+function inflated(data: Buffer, encoding: string | undefined): Buffer {
+  if (encoding === undefined || encoding === 'identity') throw new BurrowError(ErrorCode.InvalidInput, 'cannot replay: the message is marked compressed, but the call names no grpc-encoding');
+  try {
+    return decompress(encoding, data);
+  } catch (error) {
+    throw new BurrowError(ErrorCode.InvalidInput, `cannot replay the ${encoding}-compressed message: ${decompressErrorText(encoding, error as Error & { code?: string })}`);
+  }
 }
 
 /** Sends the plan and reads every answer; resolves with the call's gRPC status. */

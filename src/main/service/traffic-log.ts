@@ -210,7 +210,12 @@ export class TrafficLog {
         break;
       }
       case 'grpc-message':
-        this.addMessage(event.requestId, record, { direction: event.direction, at: event.at, size: event.size, opcode: 0, index: event.index, previewBase64: '' }, event.data);
+        this.addMessage(
+          event.requestId,
+          record,
+          { direction: event.direction, at: event.at, size: event.size, opcode: 0, index: event.index, previewBase64: '', ...(event.compressed && { compressed: true }) },
+          event.data,
+        );
         break;
       case 'trailers':
         record.trailers = event.headers;

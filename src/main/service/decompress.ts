@@ -1,0 +1,35 @@
+// Compressed bytes made readable for display, capped: an HTTP body's
+// content-encoding (gzip, deflate, br) or a gRPC message's grpc-encoding
+// (gzip, deflate). Kept bytes may be cut at a keep limit: a cut stream
+// yields its first part rather than an error.
+import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+
+/** Decoded bytes shown at most: 64 KiB of gzip can inflate a thousandfold. */
+export const decodedBodyCapBytes = 1024 * 1024;
+
+export function decompress(encoding: string, data: Buffer): Buffer {
+  const options = { maxOutputLength: decodedBodyCapBytes, finishFlush: constants.Z_SYNC_FLUSH };
+  switch (encoding) {
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(data, options);
+    case 'deflate':
+      // RFC 9110 says zlib-wrapped; some servers send raw deflate.
+      try {
+        return inflateSync(data, options);
+      } catch {
+        return inflateRawSync(data, options);
+      }
+    case 'br':
+      return brotliDecompressSync(data, { maxOutputLength: decodedBodyCapBytes, finishFlush: constants.BROTLI_OPERATION_FLUSH });
+    default:
+      throw Object.assign(new Error(`${encoding} is not one the inspector decodes (gzip, deflate, br)`), { code: 'UNSUPPORTED' });
+  }
+}
+
+/** Why `decompress` failed, in words for the detail. */
+export function decompressErrorText(encoding: string, error: Error & { code?: string }): string {
+  if (error.code === 'UNSUPPORTED') return error.message;
+  if (error instanceof RangeError || error.code === 'ERR_BUFFER_TOO_LARGE') return `decoded, it is over ${decodedBodyCapBytes / 1024 / 1024} MiB: shown as sent`;
+  return `not valid ${encoding}: ${error.message}`;
+}
