@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionV1AlphaImplementation } from '@grpc/reflection/build/src/implementations/reflection-v1alpha.js';
@@ -101,6 +102,16 @@ describe('gRPC messages decoded', () => {
       expect(detail.messages[0]!.size).toBeLessThan(squeezed.length);
       const decoded = await service.decodeGrpcMessages({ requestId });
       expect(jsonOf(decoded)[0]).toEqual({ text: 'squeeze me '.repeat(20) });
+      // Exported as kept: by index, the bytes as sent (compressed), in base64.
+      const exported = await service.exportMessages({ requestId });
+      expect(exported.fileName).toBe(`burrow-${requestId}-messages.json`);
+      const file = JSON.parse(exported.text) as { protocol: string; messages: { direction: string; index: number; base64: string }[] };
+      expect(file.protocol).toBe('grpc');
+      expect(file.messages.map((m) => [m.direction, m.index])).toEqual([
+        ['to-service', 0],
+        ['to-client', 0],
+      ]);
+      expect(gunzipSync(Buffer.from(file.messages[0]!.base64, 'base64'))).toEqual(squeezed);
       // Replayed uncompressed, the service gets the same message.
       const replay = await service.replayRequest({ requestId });
       expect(replay).toMatchObject({ status: 200, grpcStatus: 0, requestId: expect.any(String) });
