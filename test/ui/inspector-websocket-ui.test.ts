@@ -131,4 +131,21 @@ describe('WebSocket tools in the inspector', () => {
       ['to-client', 'binary', Buffer.from('bytes for the client').toString('base64'), true],
     ]);
   });
+
+  it('keeps a message being written and the filters to their own connection', async () => {
+    const composer = () => page.getByTestId('request-detail').getByRole('form', { name: 'Send a message' });
+    await composer().getByLabel('Message to send').fill('for /chat only');
+    await page.getByTestId('request-detail').getByLabel('Frames containing').fill('welcome');
+    const other = new WebSocket(`ws://127.0.0.1:${fixture.publicPort}/other`, { headers: { host: 'chat.localhost' } });
+    try {
+      await new Promise<void>((resolve, reject) => other.once('open', () => resolve()).once('error', reject));
+      const row = (path: string) => page.locator('[data-testid="request-row"]', { hasText: path }).first();
+      await row('/other').click();
+      await expect.poll(() => page.getByTestId('request-detail').locator('.facts').textContent()).toContain('/other');
+      expect(await composer().getByLabel('Message to send').inputValue()).toBe('');
+      expect(await page.getByTestId('request-detail').getByLabel('Frames containing').inputValue()).toBe('');
+    } finally {
+      other.terminate();
+    }
+  });
 });

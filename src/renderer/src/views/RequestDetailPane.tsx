@@ -76,9 +76,12 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       <Headers title="Response headers" headers={detail.responseHeaders} />
       {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="response" preview={detail.responseBody} state={detail.state} />}
       {detail.protocol === 'websocket' && (
-        <MessageList detail={detail}>{detail.state === 'in-flight' && detail.status === 101 && <WebSocketComposer requestId={detail.requestId} />}</MessageList>
+        // Keyed by request: filters and a message being written belong to one connection.
+        <MessageList key={detail.requestId} detail={detail}>
+          {detail.state === 'in-flight' && detail.status === 101 && <WebSocketComposer requestId={detail.requestId} />}
+        </MessageList>
       )}
-      {detail.protocol === 'grpc' && <GrpcMessages detail={detail} />}
+      {detail.protocol === 'grpc' && <GrpcMessages key={detail.requestId} detail={detail} />}
       {detail.trailers.length > 0 && <Headers title="Trailers" headers={detail.trailers} />}
     </div>
   );
