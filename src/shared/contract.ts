@@ -332,6 +332,8 @@ export interface AppCommands {
   getMessageData(input: { requestId: string; direction: MessageView['direction']; index: number }): MessageData;
   /** A WebSocket's frames or a gRPC call's messages as kept, as a JSON file. */
   exportMessages(input: { requestId: string }): { fileName: string; text: string };
+  /** The messages of a request whose kept bytes (or close reason) contain the text, ignoring case: more than the previews hold. */
+  searchMessages(input: { requestId: string; text: string }): { matches: Pick<MessageView, 'direction' | 'index'>[] };
 }
 
 /** curl, fetch and HTTPie for HTTP requests; grpcurl for gRPC calls. */
@@ -414,6 +416,7 @@ const commandKeys: Record<CommandName, true> = {
   sendWebSocketMessage: true,
   getMessageData: true,
   exportMessages: true,
+  searchMessages: true,
 };
 const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true, connectionEvent: true, roundTrip: true, showView: true };
 

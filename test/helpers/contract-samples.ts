@@ -102,6 +102,10 @@ export const contractSamples: Record<CommandName, Sample> = {
     call: (api) => api.getMessageData({ requestId: 'none', direction: 'to-client', index: 0 }).catch((error: { code?: string }) => ({ code: error.code })),
     answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
   },
+  searchMessages: {
+    call: (api) => api.searchMessages({ requestId: 'none', text: 'x' }).catch((error: { code?: string }) => ({ code: error.code })),
+    answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),
+  },
   exportMessages: {
     call: (api) => api.exportMessages({ requestId: 'none' }).catch((error: { code?: string }) => ({ code: error.code })),
     answer: () => ({ code: 'BURROW_E_NOT_FOUND' }),

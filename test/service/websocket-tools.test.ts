@@ -150,6 +150,11 @@ describe('WebSocket tools', () => {
     expect({ size: data.size, truncated: data.truncated, kept: Buffer.from(data.base64, 'base64').toString() }).toEqual({ size: 40 * 1024, truncated: true, kept: 'x'.repeat(16 * 1024) });
     await expect(service.getMessageData({ requestId: client.requestId, direction: 'to-service', index: 9 })).rejects.toMatchObject({ code: 'BURROW_E_NOT_FOUND' });
 
+    // Searched in the kept bytes, past the preview: the 40 KiB frame's kept 16 KiB hold "xxx…".
+    expect(await service.searchMessages({ requestId: client.requestId, text: 'X'.repeat(2000) })).toEqual({ matches: [{ direction: 'to-service', index: 0 }] });
+    expect(await service.searchMessages({ requestId: client.requestId, text: 'HÉLLO' })).toEqual({ matches: [{ direction: 'to-client', index: 0 }] });
+    expect(await service.searchMessages({ requestId: client.requestId, text: 'absent' })).toEqual({ matches: [] });
+
     const exported = await service.exportMessages({ requestId: client.requestId });
     expect(exported.fileName).toBe(`burrow-${client.requestId}-frames.json`);
     const file = JSON.parse(exported.text) as { path: string; messages: Record<string, unknown>[] };

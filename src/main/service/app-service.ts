@@ -319,6 +319,10 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     return this.messageTools.exportMessages(input);
   }
 
+  async searchMessages(input: { requestId: string; text: string }): Promise<{ matches: Pick<MessageView, 'direction' | 'index'>[] }> {
+    return this.messageTools.searchMessages(input);
+  }
+
   async decodeGrpcMessages(input: { requestId: string; refresh?: boolean }): Promise<GrpcDecoding> {
     return this.grpcDecoder.decode(input);
   }

@@ -1,6 +1,7 @@
 // What the inspector does with a request's messages (WebSocket frames, gRPC
 // messages) beyond the detail's previews: one message's kept bytes, all of
-// them as a JSON file, and a WebSocket message sent into an open connection.
+// them as a JSON file, a search of them, and a WebSocket message sent into
+// an open connection.
 import type { MessageData, MessageView, RequestDetail, WebSocketSendTarget } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { KeptMessage } from './traffic-log.js';
@@ -43,6 +44,17 @@ export class MessageTools {
       messages: this.kept(detail.requestId).map((message) => exportedMessage(message, websocket)),
     };
     return { fileName: `burrow-${detail.requestId}-${websocket ? 'frames' : 'messages'}.json`, text: `${JSON.stringify(file, null, 2)}\n` };
+  }
+
+  searchMessages(input: { requestId: string; text: string }): { matches: Pick<MessageView, 'direction' | 'index'>[] } {
+    if (typeof input?.requestId !== 'string' || typeof input.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, 'give a requestId and the text to look for');
+    const needle = input.text.trim().toLowerCase();
+    const kept = this.kept(input.requestId);
+    if (needle === '') return { matches: [] };
+    const matches = kept
+      .filter(({ view, data }) => data.toString('utf8').toLowerCase().includes(needle) || (view.closeReason ?? '').toLowerCase().includes(needle))
+      .map(({ view }) => ({ direction: view.direction, index: view.index }));
+    return { matches };
   }
 
   sendWebSocketMessage(input: { requestId: string; to: WebSocketSendTarget; text?: string; base64?: string }): { bytes: number } {

@@ -1,8 +1,9 @@
 // A WebSocket connection's frames or a gRPC call's messages, both ways, as
-// a timeline: filtered by direction, type and text, long ones collapsed
-// until expanded (with the bytes main kept beyond the preview), exported as
-// JSON; gRPC messages decoded when main could (see GrpcMessages).
-import { useMemo, useState } from 'react';
+// a timeline: filtered by direction, type and text (searched in the bytes
+// main kept of each, beyond the previews), long ones collapsed until
+// expanded with those bytes, exported as JSON; gRPC messages decoded when
+// main could (see GrpcMessages).
+import { useEffect, useMemo, useState } from 'react';
 import type { DecodedMessage, MessageData, MessageView, RequestDetail } from '../../../shared/contract';
 import { useApi } from '../app-context';
 import { CommandError } from '../lib/command-error';
@@ -39,15 +40,17 @@ export function MessageList({ detail, decoded, children }: { detail: RequestDeta
   const [direction, setDirection] = useState<DirectionFilter>('all');
   const [type, setType] = useState<TypeFilter>('all');
   const [text, setText] = useState('');
+  const keptMatches = useKeptMatches(detail.requestId, text, detail.messages.length);
   const shown = useMemo(() => {
     const needle = text.trim().toLowerCase();
     const types = frameTypes(detail.messages);
     return detail.messages.filter((message, i) => {
       if (direction !== 'all' && message.direction !== direction) return false;
       if (type !== 'all' && types[i] !== type) return false;
-      return needle === '' || searchableText(message, decoded?.get(decodedKey(message))).includes(needle);
+      const key = decodedKey(message);
+      return needle === '' || keptMatches?.has(key) === true || searchableText(message, decoded?.get(key)).includes(needle);
     });
-  }, [detail.messages, decoded, direction, type, text]);
+  }, [detail.messages, decoded, direction, type, text, keptMatches]);
   const filtered = direction !== 'all' || type !== 'all' || text.trim() !== '';
   return (
     <details open>
@@ -99,7 +102,30 @@ export function MessageList({ detail, decoded, children }: { detail: RequestDeta
   );
 }
 
-/** What the text filter looks in: the decoded JSON, else the preview as text, with the close reason. */
+/** Keys of the messages whose kept bytes (up to 16 KiB each, in main) contain the text; asked again as messages arrive. */
+function useKeptMatches(requestId: string, text: string, messageCount: number): ReadonlySet<string> | undefined {
+  const api = useApi();
+  const [matches, setMatches] = useState<{ text: string; keys: ReadonlySet<string> }>();
+  useEffect(() => {
+    if (text.trim() === '') return undefined;
+    let current = true;
+    // Typing asks once it pauses.
+    const timer = setTimeout(() => {
+      api.searchMessages({ requestId, text }).then(
+        ({ matches: found }) => current && setMatches({ text, keys: new Set(found.map(decodedKey)) }),
+        // The previews still filter: a request gone from the log just finds nothing more.
+        () => undefined,
+      );
+    }, 150);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [api, requestId, text, messageCount]);
+  return matches?.text === text ? matches.keys : undefined;
+}
+
+/** What the text filter looks in here: the decoded JSON, else the preview as text, with the close reason. */
 function searchableText(message: MessageView, decoded: DecodedMessage | undefined): string {
   const body = decoded?.json ?? decoded?.raw ?? asText(decodeBase64(message.previewBase64)) ?? '';
   return `${body} ${message.closeReason ?? ''}`.toLowerCase();
