@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MessageType, ProtocolType, TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
-import { allocateBodyBuffer, decodeTunnelMessage, encodeTunnelMessage, frameInPlace, malformedReason } from '../../src/main/tunnel/tunnel-codec.js';
+import { allocateBodyBuffer, decodeTunnelMessage, encodeTunnelMessage, frameInPlace, malformedReason, tunnelService } from '../../src/main/tunnel/tunnel-codec.js';
 
 const envelope = {
   requestId: fc.string({ maxLength: 40 }),
@@ -103,6 +103,16 @@ describe('decodeTunnelMessage', () => {
     const chunk = decoded.payload?.$case === 'bodyChunk' ? decoded.payload.value.data : undefined;
     expect(chunk?.buffer).toBe(bytes.buffer);
     expect(chunk?.byteOffset).toBe(bytes.length - data.length);
+  });
+
+  it('gives the agent, too, a chunk from the server as a view; a message it cannot decode throws there', () => {
+    const data = Buffer.alloc(64 * 1024, 9);
+    const bytes = Buffer.from(encodeTunnelMessage({ requestId: 'up', protocolType: 0, messageType: 0, payload: { $case: 'bodyChunk', value: { data, endStream: false } }, traceId: 't' }));
+    const chunk = (message: TunnelMessage) => (message.payload?.$case === 'bodyChunk' ? message.payload.value.data : undefined);
+    const proxy = tunnelService.proxy;
+    expect(chunk(proxy.responseDeserialize(bytes))?.buffer).toBe(bytes.buffer);
+    expect(chunk(tunnelService.controlStream.responseDeserialize(bytes))?.buffer).toBe(bytes.buffer);
+    expect(() => proxy.responseDeserialize(bytes.subarray(0, bytes.length - 10))).toThrow();
   });
 
   it('reports a body chunk cut short as malformed, whatever the layout', () => {

@@ -1,9 +1,10 @@
 // How TunnelMessages become bytes for grpc-js and back, on both sides.
 //
-// Decoding never lets one bad message end a stream: grpc-js fails the whole
-// call when a deserializer throws, which would take every request on the
-// stream with it. An undecodable message becomes an empty one, remembered as
-// malformed, for the receiver to answer.
+// The server's decoding never lets one bad message from an agent end a
+// stream: grpc-js fails the whole call when a deserializer throws, which
+// would take every request on the stream with it. An undecodable message
+// becomes an empty one, remembered as malformed, for the server to answer.
+// The agent decodes the server's messages strictly, as before.
 //
 // Encoding lays body chunks, the bulk of the bytes, out by hand: ts-proto's
 // writer copies a nested bytes field three times (fork and join, finish, then
@@ -11,18 +12,27 @@
 // big bodies those copies, and the garbage collections their allocations
 // trigger, cost more than the rest of the tunnel. A body read into a buffer
 // from allocateBodyBuffer is not copied at all; any other body once, here.
-// Everything else goes through ts-proto, returned as a view. Decoding takes
-// such a body chunk's data as a view of the received message, for the same
-// reason.
+// Everything else goes through ts-proto, returned as a view. Decoding, on
+// both sides, takes such a body chunk's data as a view of the received
+// message, for the same reason.
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { TunnelMessage, TunnelServiceService, type BodyChunk, type TunnelServiceClient } from '../gen/burrow/v1/tunnel.js';
 
 const malformed = new WeakMap<TunnelMessage, string>();
 
+/**
+ * What the agent decodes from the server: body chunks in place, as the server
+ * decodes the agent's, but strict: a message it cannot decode throws, which
+ * fails the call as ts-proto's decoder did (the agent then reconnects).
+ */
+export function decodeFromServer(bytes: Buffer): TunnelMessage {
+  return decodeBodyChunkInPlace(bytes) ?? TunnelMessage.decode(bytes);
+}
+
 export function decodeTunnelMessage(bytes: Buffer): TunnelMessage {
   try {
-    return decodeBodyChunkInPlace(bytes) ?? TunnelMessage.decode(bytes);
+    return decodeFromServer(bytes);
   } catch (error) {
     const message: TunnelMessage = { requestId: '', protocolType: 0, messageType: 0, payload: undefined, traceId: '' };
     malformed.set(message, `undecodable message of ${bytes.length} bytes: ${(error as Error).message}`);
@@ -207,19 +217,21 @@ function writeVarint(out: Buffer, at: number, value: number): number {
   return at;
 }
 
-/** The service definition both sides use: the codec above, and the tolerant decoder on what agents send. */
+/** The service definition both sides use: the codec above, the tolerant decoder on what agents send, the strict one on what the server sends. */
 export const tunnelService = {
   controlStream: {
     ...TunnelServiceService.controlStream,
     requestSerialize: encodeTunnelMessage,
     responseSerialize: encodeTunnelMessage,
     requestDeserialize: decodeTunnelMessage,
+    responseDeserialize: decodeFromServer,
   },
   proxy: {
     ...TunnelServiceService.proxy,
     requestSerialize: encodeTunnelMessage,
     responseSerialize: encodeTunnelMessage,
     requestDeserialize: decodeTunnelMessage,
+    responseDeserialize: decodeFromServer,
   },
 } as const;
 
