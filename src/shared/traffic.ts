@@ -66,6 +66,13 @@ export interface RequestErrorEvent {
   at: number;
 }
 
+const websocketOpcodeNames: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
+
+/** A WebSocket frame's type by its opcode, as the inspector names it. */
+export function websocketOpcodeName(opcode: number): string {
+  return websocketOpcodeNames[opcode] ?? `opcode ${opcode}`;
+}
+
 /** One WebSocket message or control frame, as relayed. */
 export interface WebSocketFrameEvent {
   kind: 'ws-frame';

@@ -3,6 +3,7 @@
 // (gzip, deflate). Kept bytes may be cut at a keep limit: a cut stream
 // yields its first part rather than an error.
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
 
 /** Decoded bytes shown at most: 64 KiB of gzip can inflate a thousandfold. */
 export const decodedBodyCapBytes = 1024 * 1024;
@@ -32,4 +33,19 @@ export function decompressErrorText(encoding: string, error: Error & { code?: st
   if (error.code === 'UNSUPPORTED') return error.message;
   if (error instanceof RangeError || error.code === 'ERR_BUFFER_TOO_LARGE') return `decoded, it is over ${decodedBodyCapBytes / 1024 / 1024} MiB: shown as sent`;
   return `not valid ${encoding}: ${error.message}`;
+}
+
+/**
+ * A gRPC message sent compressed, inflated by the grpc-encoding its side of
+ * the call named (`headers`: the request's for what the caller sent, the
+ * response's for the answers). Throws with the reason in words.
+ */
+export function inflateGrpcMessage(data: Buffer, headers: readonly HeaderPair[]): Buffer {
+  const encoding = headerPairValue(headers, 'grpc-encoding')?.trim().toLowerCase();
+  if (encoding === undefined || encoding === 'identity') throw new Error('it is marked compressed, but the call names no grpc-encoding');
+  try {
+    return decompress(encoding, data);
+  } catch (error) {
+    throw new Error(`${encoding}-compressed: ${decompressErrorText(encoding, error as Error & { code?: string })}`);
+  }
 }

@@ -4,8 +4,8 @@
 // sent compressed (grpc-encoding gzip or deflate) is inflated first.
 import type { DecodedMessage, GrpcDecoding } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
-import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
-import { decompress, decompressErrorText } from './decompress.js';
+import type { HeaderPair } from '../../shared/traffic.js';
+import { inflateGrpcMessage } from './decompress.js';
 import { decodeRawProtobuf } from './protobuf-raw.js';
 import { messageAsJson, methodOf, schemaFromFiles, schemaFromUserFile, type GrpcSchema } from './grpc-schema.js';
 import { reflectServiceFiles } from './grpc-reflection-client.js';
@@ -67,8 +67,8 @@ export class GrpcDecoder {
     if (detail === null || kept === null) throw new BurrowError(ErrorCode.NotFound, `no request ${input.requestId} in the traffic log`);
     if (detail.protocol !== 'grpc') throw new BurrowError(ErrorCode.InvalidInput, `request ${input.requestId} is not a gRPC call`);
     const found = await this.schemaFor(detail.tunnel, detail.path, input.refresh === true);
-    const encodings = { 'to-service': grpcEncoding(detail.requestHeaders), 'to-client': grpcEncoding(detail.responseHeaders) };
-    return { schema: found.described, messages: kept.map((message) => decodeMessage(message, detail.path, found.schema, encodings[message.view.direction])) };
+    const headers = { 'to-service': detail.requestHeaders, 'to-client': detail.responseHeaders };
+    return { schema: found.described, messages: kept.map((message) => decodeMessage(message, detail.path, found.schema, headers[message.view.direction])) };
   }
 
   private async schemaFor(tunnel: string, path: string, refresh: boolean): Promise<{ schema?: GrpcSchema; described: GrpcDecoding['schema'] }> {
@@ -101,21 +101,16 @@ export class GrpcDecoder {
   }
 }
 
-function grpcEncoding(headers: readonly HeaderPair[]): string | undefined {
-  return headerPairValue(headers, 'grpc-encoding')?.trim().toLowerCase();
-}
-
-function decodeMessage({ view, data: kept }: KeptMessage, path: string, schema: GrpcSchema | undefined, encoding: string | undefined): DecodedMessage {
+function decodeMessage({ view, data: kept }: KeptMessage, path: string, schema: GrpcSchema | undefined, headers: readonly HeaderPair[]): DecodedMessage {
   const decoded: DecodedMessage = { direction: view.direction, index: view.index };
   if (kept.length === 0 && view.size > 0) return { ...decoded, error: 'its bytes were not kept (the inspector keeps them for its latest requests)' };
   const cut = kept.length < view.size ? ` (only its first ${kept.length} of ${view.size} bytes were kept)` : '';
   let data = kept;
   if (view.compressed === true) {
-    if (encoding === undefined || encoding === 'identity') return { ...decoded, error: 'it is marked compressed, but the call names no grpc-encoding' };
     try {
-      data = decompress(encoding, kept);
+      data = inflateGrpcMessage(kept, headers);
     } catch (error) {
-      return { ...decoded, error: `${encoding}-compressed: ${decompressErrorText(encoding, error as Error & { code?: string })}${cut}` };
+      return { ...decoded, error: `${(error as Error).message}${cut}` };
     }
   }
   let schemaError: string | undefined;

@@ -6,9 +6,9 @@ import * as grpc from '@grpc/grpc-js';
 import { quote } from 'httpsnippet/dist/helpers/shell.js';
 import type { GrpcDecoding, RequestDetail } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
-import { headerPairValue, replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
+import { replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
 import { rawBytes } from './raw-grpc-method.js';
-import { decompress, decompressErrorText } from './decompress.js';
+import { inflateGrpcMessage } from './decompress.js';
 import { edgeAddress } from './replay.js';
 import type { KeptMessage } from './traffic-log.js';
 
@@ -48,16 +48,15 @@ export function grpcReplayPlan(original: RequestDetail, kept: readonly KeptMessa
     path: original.path,
     metadata: [...original.requestHeaders.filter(isCallerMetadata), [replayOfHeader, original.requestId]],
     // Sent again uncompressed: the new call names no grpc-encoding.
-    message: view.compressed === true ? inflated(data, headerPairValue(original.requestHeaders, 'grpc-encoding')?.trim().toLowerCase()) : data,
+    message: view.compressed === true ? uncompressed(data, original.requestHeaders) : data,
   };
 }
 
-function inflated(data: Buffer, encoding: string | undefined): Buffer {
-  if (encoding === undefined || encoding === 'identity') throw new BurrowError(ErrorCode.InvalidInput, 'cannot replay: the message is marked compressed, but the call names no grpc-encoding');
+function uncompressed(data: Buffer, headers: readonly HeaderPair[]): Buffer {
   try {
-    return decompress(encoding, data);
+    return inflateGrpcMessage(data, headers);
   } catch (error) {
-    throw new BurrowError(ErrorCode.InvalidInput, `cannot replay the ${encoding}-compressed message: ${decompressErrorText(encoding, error as Error & { code?: string })}`);
+    throw new BurrowError(ErrorCode.InvalidInput, `cannot replay: ${(error as Error).message}`);
   }
 }
 

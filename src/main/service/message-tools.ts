@@ -4,13 +4,13 @@
 // an open connection.
 import type { MessageData, MessageView, RequestDetail, WebSocketSendTarget } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { websocketOpcodeName } from '../../shared/traffic.js';
 import type { KeptMessage } from './traffic-log.js';
 import type { TrafficRecorder } from './traffic-recorder.js';
 
 /** Sends a message into an open WebSocket the agent forwards (AgentRunner.injectWebSocketMessage). */
 export type WebSocketInjector = (requestId: string, to: WebSocketSendTarget, binary: boolean, payload: Buffer) => void;
 
-const opcodeNames: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export class MessageTools {
@@ -91,7 +91,7 @@ function exportedMessage({ view, data }: KeptMessage, websocket: boolean): Recor
   return {
     direction: view.direction,
     at: new Date(view.at).toISOString(),
-    ...(websocket ? { type: opcodeNames[view.opcode] ?? `opcode ${view.opcode}` } : { index: view.index }),
+    ...(websocket ? { type: websocketOpcodeName(view.opcode) } : { index: view.index }),
     size: view.size,
     ...(text !== undefined ? { text } : { base64: data.toString('base64') }),
     ...(truncated && { truncated: true }),

@@ -2,7 +2,7 @@
 // requests started, requests failed, bytes each way, streams open, and the
 // latency percentiles of the requests that ended.
 import type { StatsSnapshot, ThroughputPoint } from '../../shared/contract.js';
-import { grpcStatusIn, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
+import { grpcStatusIn, type FlowDirection, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
 
 const historySeconds = 300;
 
@@ -47,10 +47,8 @@ export class ThroughputStats {
       case 'body':
       case 'ws-frame': {
         const size = event.kind === 'body' ? event.data.length : event.size;
-        for (const bucket of [this.current, this.bucketFor(tunnel)]) {
-          if (event.direction === 'to-service') bucket.bytesIn += size;
-          else bucket.bytesOut += size;
-        }
+        addBytes(this.current, event.direction, size);
+        addBytes(this.bucketFor(tunnel), event.direction, size);
         return;
       }
       case 'response-head':
@@ -62,11 +60,10 @@ export class ThroughputStats {
         this.open.delete(event.requestId);
         this.openByTunnel.set(tunnel, Math.max(0, (this.openByTunnel.get(tunnel) ?? 1) - 1));
         const failed = event.kind === 'request-error' || event.status >= 500 || request.grpcFailed;
-        for (const bucket of [this.current, this.bucketFor(tunnel)]) {
-          if (failed) bucket.errors++;
-          // A WebSocket's duration is how long it stayed open, not how fast it was answered.
-          if (request.protocol !== 'websocket') bucket.durations.push(event.durationMs);
-        }
+        // A WebSocket's duration is how long it stayed open, not how fast it was answered.
+        const durationMs = request.protocol === 'websocket' ? undefined : event.durationMs;
+        addEnded(this.current, failed, durationMs);
+        addEnded(this.bucketFor(tunnel), failed, durationMs);
         return;
       }
       default:
@@ -104,6 +101,16 @@ export class ThroughputStats {
     if (bucket === undefined) this.currentPerTunnel.set(tunnel, (bucket = emptyBucket()));
     return bucket;
   }
+}
+
+function addBytes(bucket: Bucket, direction: FlowDirection, size: number): void {
+  if (direction === 'to-service') bucket.bytesIn += size;
+  else bucket.bytesOut += size;
+}
+
+function addEnded(bucket: Bucket, failed: boolean, durationMs: number | undefined): void {
+  if (failed) bucket.errors++;
+  if (durationMs !== undefined) bucket.durations.push(durationMs);
 }
 
 function pointOf(at: number, { durations, ...counts }: Bucket, openStreams: number): ThroughputPoint {

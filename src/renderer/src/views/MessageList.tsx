@@ -5,13 +5,13 @@
 // main could (see GrpcMessages).
 import { useEffect, useMemo, useState } from 'react';
 import type { DecodedMessage, MessageData, MessageView, RequestDetail } from '../../../shared/contract';
+import { websocketOpcodeName } from '../../../shared/traffic';
 import { useApi } from '../app-context';
 import { CommandError } from '../lib/command-error';
 import { downloadFile } from '../lib/download';
 import { asText, decodeBase64, formatBytes, formatTime, hexDump, prettyJson } from '../lib/format';
 import { useCommand } from '../lib/use-command';
 
-const opcodeNames: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
 
 /** Decoded gRPC messages by direction and index. */
 export type DecodedMessages = ReadonlyMap<string, DecodedMessage>;
@@ -151,7 +151,7 @@ function ExportMessages({ requestId, grpc, disabled }: { requestId: string; grpc
 
 function MessageItem({ requestId, message, grpc, decoded }: { requestId: string; message: MessageView; grpc: boolean; decoded: DecodedMessage | undefined }) {
   const arrow = message.direction === 'to-service' ? 'client → service' : 'service → client';
-  const kind = grpc ? `message #${message.index}` : (opcodeNames[message.opcode] ?? `opcode ${message.opcode}`);
+  const kind = grpc ? `message #${message.index}` : websocketOpcodeName(message.opcode);
   return (
     <li className={`message ${message.direction}`} data-testid="message" data-direction={message.direction}>
       <div className="message-head">
