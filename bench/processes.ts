@@ -1,7 +1,7 @@
 // Child processes of a benchmark run: started with their output watched,
 // sampled for memory, and always stopped by PID, also on error or Ctrl-C.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rssBytes, spawnWithLines } from '../test/helpers/processes.js';
@@ -50,6 +50,19 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 process.once('exit', stopAll);
 
 export { rssBytes };
+
+/** CPU time a process has used, in seconds (Linux: utime + stime); NaN elsewhere. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name, which may hold spaces: state is [0], utime [11], stime [12].
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return NaN;
+  }
+}
+const ticksPerSecond = 100;
 
 /** Samples the peak RSS of some processes every 100 ms while `work` runs. */
 export async function peakRss<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ result: T; peak: Record<string, number> }> {

@@ -63,6 +63,8 @@ if (unknown.length > 0) {
 // The slowest full scenario (four 1 GiB transfers) takes well under a minute;
 // a hung one must not hold the run, so it is abandoned and the next starts.
 const scenarioTimeoutMs = 4 * 60_000;
+const settledAfterMs = 20_000;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (line: string): void => void process.stdout.write(`  ${line}\n`);
 const burrow = (...rest: string[]): [string, string[]] => [process.execPath, [join(repoRoot, 'bin/burrow.js'), ...rest]];
 
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
   // Once, before anything runs: editing a source mid-run must not relabel what ran.
   const ranOn = machine();
   process.stdout.write(`burrow bench${quick ? ' (quick)' : ''} on ${JSON.stringify(ranOn)}\n`);
+  // Started first, so it has settled by the time Burrow has (see below).
+  const floor = startProcess('library floor', process.execPath, [join(repoRoot, 'bench/library-floor.mjs')]);
   const backend = startProcess('backend', process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/backend.ts')]);
   const ports = JSON.parse(await backend.line(/^\{/)) as { http: number; grpc: number };
   const server = startProcess('burrow server', ...burrow('server', '--control', '127.0.0.1:0', '--public', '127.0.0.1:0', '--token', 'bench-token'));
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
   writeFileSync(config, `server: ${control}\ntoken: bench-token\ntunnels:\n  - { name: bench, protocol: http, target: ${ports.http} }\n  - { name: benchg, protocol: grpc, target: ${ports.grpc} }\n`);
   const agent = startProcess('burrow agent', ...burrow('start', '--config', config, '--no-inspect'));
   await Promise.all([agent.line(/^tunnel bench: /), agent.line(/^tunnel benchg: /)]);
+  const upAt = performance.now();
   say(`backend pid ${backend.pid}, server pid ${server.pid}, agent pid ${agent.pid}; public port ${publicPort}`);
   const problem = frpDir === undefined ? 'no --frp DIR given' : frpProblem(frpDir);
   const frp = problem === undefined ? await startFrp(frpDir!, ports.http, 'bench.localhost') : undefined;
@@ -95,9 +100,22 @@ async function main(): Promise<void> {
     for (const pid of Object.values(pids)) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, rssBytes(pid) || 0));
   }, 250);
   // At rest: connected, tunnels registered, no traffic yet.
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await sleep(1_000);
   const figures: Figure[] = rssRows('at rest');
-  say(`at rest: ${figures.map((f) => `${f.scenario.replace('RSS at rest, ', '')} ${f.tunnel!.toFixed(1)} MiB${f.frp ? ` (frp ${f.frp.toFixed(1)})` : ''}`).join(', ')}`);
+  const sayRss = (rows: Figure[]): void =>
+    say(`${rows.map((f) => `${f.scenario.replace('RSS ', '')} ${f.tunnel!.toFixed(1)} MiB${f.frp ? ` (frp ${f.frp.toFixed(1)})` : ''}`).join(', ')}`);
+  sayRss(figures);
+  // Settled: V8 gives back what start-up grew (a young generation grown to
+  // 16 MB, start-up garbage) in a memory-reducing collection about 16 s after
+  // start. Beside it, the floor: Node with only the libraries the command loads.
+  await floor.line(/^ready$/);
+  await sleep(Math.max(0, settledAfterMs - (performance.now() - upAt)));
+  const settled = rssRows('at rest, settled (20 s after the tunnel is up)');
+  sayRss(settled);
+  const floorRss = rssBytes(floor.pid) / 2 ** 20;
+  floor.child.kill();
+  say(`a Node process with only commander, grpc-js, ws, pino and protobuf loaded: ${floorRss.toFixed(1)} MiB`);
+  figures.push(...settled, { scenario: 'RSS at rest, Node with only the libraries Burrow loads at start: the floor', unit: 'MiB', tunnel: floorRss, ratio: false });
 
   const ctx: BenchContext = {
     direct: { label: 'direct', port: ports.http, host: `127.0.0.1:${ports.http}`, grpcAddress: `127.0.0.1:${ports.grpc}` },
@@ -123,7 +141,7 @@ async function main(): Promise<void> {
   figures.push(...rssRows('peak during the run', (pid) => peaks.get(pid) ?? NaN), ...rssRows('right after the run'));
   // Burrow gives memory back once its event loop has been quiet for a while (up to 10 s).
   say('waiting 12 s of quiet for the after-load memory figure');
-  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  await sleep(12_000);
   figures.push(...rssRows('after the run, 12 s quiet'));
   // The machine again above the table, so the table can be quoted with it.
   process.stdout.write(`\n${Object.entries(ranOn).map(([key, value]) => `${key}: ${value}`).join('\n')}\n\n${table(figures)}\n\nwrote ${writeJson(figures, quick, ranOn)}\n`);

@@ -2,12 +2,11 @@
 // ways (MB/s, p99, CPU per side), beside frp when given, as medians of
 // alternating rounds; a streamed download and upload of 1 GiB (MB/s and the
 // peak memory of server and agent); a slow reader's effect on small requests.
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import type { BenchContext, Figure, Target } from '../context.js';
 import { runLoad } from '../load.js';
-import { peakRss, rssBytes } from '../processes.js';
+import { cpuSeconds, peakRss, rssBytes } from '../processes.js';
 
 const MiB = 1024 * 1024;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
@@ -57,19 +56,6 @@ export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
     medianFigure('small GET p99', 'ms', results, (r) => r.p99Ms),
   ];
 }
-
-/** CPU time a process has used, in seconds (Linux: utime + stime). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    // Fields after the command name, which may hold spaces: state is [0], utime [11], stime [12].
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-  } catch {
-    return NaN;
-  }
-}
-const ticksPerSecond = 100;
 
 export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 5;

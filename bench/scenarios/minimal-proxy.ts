@@ -1,31 +1,71 @@
-// What bounds small requests: the same load through a minimal Node reverse
-// proxy, one hop and two chained, beside the backend served directly. The
-// tunnel's figure is best read against the two-hop one.
+// What bounds a Node tunnel, measured on the smallest Node reverse proxy
+// (node:http alone) in front of the same backend: small requests through one
+// hop and two chained (a tunnel is two hops: server, then agent), then 1 MiB
+// bodies both ways through the two hops, with each hop's CPU per MiB and its
+// memory at rest and after that load. The tunnel's figures are best read
+// against these, and frp's beside them.
 import { join } from 'node:path';
 import type { BenchContext, Figure } from '../context.js';
 import { runLoad } from '../load.js';
-import { repoRoot, startProcess, type Started } from '../processes.js';
+import { cpuSeconds, repoRoot, rssBytes, startProcess, type Started } from '../processes.js';
+
+const MiB = 1024 * 1024;
+const toMiB = (bytes: number): number => bytes / MiB;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startProxy(targetPort: number): Promise<{ proxy: Started; port: number }> {
-  const proxy = startProcess('minimal proxy', process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/minimal-proxy.ts'), String(targetPort)]);
+  const proxy = startProcess('minimal proxy', process.execPath, [join(repoRoot, 'bench/minimal-proxy.mjs'), String(targetPort)]);
   return { proxy, port: Number(await proxy.line(/^\d+$/)) };
 }
 
 export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 10;
-  const first = await startProxy(ctx.direct.port);
-  const second = await startProxy(first.port);
+  // Chained: the load reaches `publicHop` (the tunnel server's place), which forwards to `serviceHop` (the agent's).
+  const serviceHop = await startProxy(ctx.direct.port);
+  const publicHop = await startProxy(serviceHop.port);
+  const hops = [publicHop.proxy.pid, serviceHop.proxy.pid] as const;
   try {
-    const oneHop = await runLoad({ port: first.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
-    const twoHops = await runLoad({ port: second.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
+    await sleep(1_000);
+    const atRest = hops.map(rssBytes);
+    const oneHop = await runLoad({ port: serviceHop.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
+    const twoHops = await runLoad({ port: publicHop.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
     ctx.say(`minimal Node proxy: one hop ${Math.round(oneHop.requestsPerSecond)} req/s (p99 ${oneHop.p99Ms.toFixed(2)} ms), two hops ${Math.round(twoHops.requestsPerSecond)} req/s (p99 ${twoHops.p99Ms.toFixed(2)} ms)`);
-    return [
+    const figures: Figure[] = [
       { scenario: 'small GET via minimal Node proxy, 1 hop / 2 hops', unit: 'req/s', direct: oneHop.requestsPerSecond, tunnel: twoHops.requestsPerSecond, ratio: false },
       { scenario: 'small GET p99 via minimal Node proxy, 1 hop / 2 hops', unit: 'ms', direct: oneHop.p99Ms, tunnel: twoHops.p99Ms, ratio: false },
     ];
+    const bulkSeconds = ctx.quick ? 2 : 5;
+    const bulk = [];
+    for (const [kind, path, body] of [
+      ['responses', '/1mib', undefined],
+      ['uploads', '/sink', Buffer.alloc(MiB, 'u')],
+    ] as const) {
+      const before = hops.map(cpuSeconds);
+      const result = await runLoad({ port: publicHop.port, host: ctx.direct.host, path, connections: 8, seconds: bulkSeconds, body });
+      const thousands = (result.requestsPerSecond * bulkSeconds) / 1000;
+      const [publicCpu, serviceCpu] = hops.map((pid, i) => (cpuSeconds(pid) - before[i]!) / thousands) as [number, number];
+      const megabytesPerSecond = (result.requestsPerSecond * MiB) / 1e6;
+      ctx.say(`minimal Node proxy, two hops, 1 MiB ${kind}: ${megabytesPerSecond.toFixed(0)} MB/s, p99 ${result.p99Ms.toFixed(1)} ms, CPU s per 1,000: public hop ${publicCpu.toFixed(2)}, service hop ${serviceCpu.toFixed(2)}`);
+      bulk.push({ megabytesPerSecond, p99Ms: result.p99Ms });
+      figures.push({ scenario: `CPU per 1,000 1 MiB ${kind} via minimal Node proxy, public / service hop`, unit: 's', direct: publicCpu, tunnel: serviceCpu, ratio: false });
+    }
+    const [responses, uploads] = bulk as [(typeof bulk)[number], (typeof bulk)[number]];
+    figures.push(
+      { scenario: '1 MiB responses / uploads via minimal Node proxy, 2 hops', unit: 'MB/s', direct: responses.megabytesPerSecond, tunnel: uploads.megabytesPerSecond, ratio: false },
+      { scenario: '1 MiB responses / uploads p99 via minimal Node proxy, 2 hops', unit: 'ms', direct: responses.p99Ms, tunnel: uploads.p99Ms, ratio: false },
+    );
+    // As long as Burrow's own after-load figure waits: Node frees what it can by then.
+    await sleep(ctx.quick ? 2_000 : 12_000);
+    const afterLoad = hops.map(rssBytes);
+    ctx.say(`minimal Node proxy RSS, public / service hop: at rest ${atRest.map(toMiB).map((v) => v.toFixed(1)).join(' / ')} MiB, after this load and 12 s quiet ${afterLoad.map(toMiB).map((v) => v.toFixed(1)).join(' / ')} MiB`);
+    figures.push(
+      { scenario: 'RSS of minimal Node proxy at rest, public hop / service hop', unit: 'MiB', direct: toMiB(atRest[0]!), tunnel: toMiB(atRest[1]!), ratio: false },
+      { scenario: 'RSS of minimal Node proxy after its load, 12 s quiet, public / service hop', unit: 'MiB', direct: toMiB(afterLoad[0]!), tunnel: toMiB(afterLoad[1]!), ratio: false },
+    );
+    return figures;
   } finally {
     // Stopped by PID now, so they take no CPU from the scenarios after.
-    first.proxy.child.kill();
-    second.proxy.child.kill();
+    serviceHop.proxy.child.kill();
+    publicHop.proxy.child.kill();
   }
 }
