@@ -36,6 +36,7 @@ describe('in-place gRPC framing', () => {
     server.addService(tunnelService, {
       controlStream: (call: grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>) => call.end(),
       // Echoes each chunk back, odd sizes in a plain buffer and even ones in a body buffer: both framings on the server side too.
+      // Then a window update, which the encoder leaves without room in front: framed by a copy.
       proxy: (call: grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>) => {
         call.on('data', (message: TunnelMessage) => {
           if (message.payload?.$case !== 'bodyChunk') return;
@@ -43,6 +44,7 @@ describe('in-place gRPC framing', () => {
           const copy = data.length % 2 === 1 ? Buffer.from(data) : allocateBodyBuffer(data.length);
           copy.set(data);
           call.write(chunk(message.requestId, copy, endStream));
+          call.write({ ...chunk(message.requestId, Buffer.alloc(0), false), messageType: MessageType.MESSAGE_TYPE_FLOW, payload: { $case: 'windowUpdate', value: { bytes: data.length } } });
         });
         call.on('end', () => call.end());
       },
@@ -72,8 +74,11 @@ describe('in-place gRPC framing', () => {
       call.end();
       await done;
 
-      expect(received.map((m) => m.requestId)).toEqual(sizes.map((_, i) => `r${i}`));
-      received.forEach((message, i) => {
+      const chunks = received.filter((m) => m.payload?.$case === 'bodyChunk');
+      const updates = received.filter((m) => m.payload?.$case === 'windowUpdate');
+      expect(chunks.map((m) => m.requestId)).toEqual(sizes.map((_, i) => `r${i}`));
+      expect(updates.map((m) => [m.requestId, m.payload?.$case === 'windowUpdate' && m.payload.value.bytes])).toEqual(sizes.map((size, i) => [`r${i}`, size]));
+      chunks.forEach((message, i) => {
         const value = message.payload?.$case === 'bodyChunk' ? message.payload.value : undefined;
         expect(value?.endStream).toBe(i === sizes.length - 1);
         expect(Buffer.compare(Buffer.from(value!.data), pattern(Buffer.alloc(sizes[i]!), i))).toBe(0);

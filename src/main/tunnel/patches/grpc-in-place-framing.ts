@@ -4,13 +4,14 @@
 // BaseServerInterceptingCall.serializeMessage). With 1 MiB body chunks that
 // copy and its garbage are a large share of the tunnel's bulk cost.
 //
-// Both methods are private to grpc-js (the version is pinned). Each is
-// wrapped, not replaced: a message without free front bytes goes through
-// grpc-js's own method. The server method is wrapped only while it frames
-// uncompressed, as in the pinned version; if it ever compresses, or either
-// method moves, nothing is patched and patch-report says so once.
+// Both methods are private to grpc-js (the version is pinned). On the client
+// a message without free front bytes goes through grpc-js's own method; on
+// the server it is copied behind a header as that method does, which is
+// replaced only while it frames uncompressed, as in the pinned version. If it
+// ever compresses, or either method moves, nothing is patched and
+// patch-report says so once.
 import { createRequire } from 'node:module';
-import { frameInPlace } from '../tunnel-codec.js';
+import { frameByCopy, frameInPlace } from '../tunnel-codec.js';
 import { reportPatch } from './patch-report.js';
 
 type WriteMessage = (this: unknown, message: Buffer, compress: boolean) => Promise<Buffer>;
@@ -67,8 +68,8 @@ function patchServer(): boolean {
     if (Call === undefined || typeof original !== 'function' || !framesUncompressed(original)) return false;
     Call.prototype.serializeMessage = function (value) {
       const message = this.handler.serialize(value);
-      // Otherwise grpc-js frames it, handed the message already serialized.
-      return frameInPlace(message) ?? original.call(withSerialized(this, message), value);
+      // Otherwise framed as the pinned method does (checked below): not compressed, length, a copy.
+      return frameInPlace(message) ?? frameByCopy(message);
     };
     return true;
   } catch {
@@ -80,9 +81,4 @@ function patchServer(): boolean {
 function framesUncompressed(method: SerializeMessage): boolean {
   const source = method.toString();
   return source.includes('handler.serialize') && !/compressMessage|sendCompression|createGzip|createDeflate/.test(source);
-}
-
-/** The call as grpc-js sees it, but whose serializer returns `message`, already made. */
-function withSerialized(call: ServerCall, message: Buffer): ServerCall {
-  return Object.create(call, { handler: { value: { ...call.handler, serialize: () => message } } }) as ServerCall;
 }
