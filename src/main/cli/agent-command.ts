@@ -13,6 +13,7 @@ import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
 import { parseHostPort } from '../tunnel/host-port.js';
 import { ErrorCode } from '../tunnel/errors.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
+import { keepHeapHeadroom } from './heap-headroom.js';
 import { reclaimMemoryWhenIdle } from './idle-memory.js';
 import { log, stopOnSignals } from './lifecycle.js';
 
@@ -101,6 +102,7 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
   if (options.inspect) inspector = await startInspector(options.inspect, app);
   const adminServer = admin === undefined ? undefined : await startAdmin(admin, new (await import('../admin/agent-metrics.js')).AgentMetrics(app));
   if (adminServer !== undefined) process.stdout.write(`admin: ${adminServer.url} (/metrics /healthz /readyz /api/tunnels)\n`);
+  keepHeapHeadroom();
   reclaimMemoryWhenIdle();
   stopOnSignals(async () => {
     await adminServer?.stop();

@@ -6,6 +6,7 @@ import type { TokenSpec } from '../tunnel/server/token-auth.js';
 import { TunnelServer, type PemPair } from '../tunnel/server/tunnel-server.js';
 import { accessLine } from './access-log.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
+import { keepHeapHeadroom } from './heap-headroom.js';
 import { reclaimMemoryWhenIdle } from './idle-memory.js';
 import { stopOnSignals } from './lifecycle.js';
 import { createLogger, flushed, type LogFormat, type LogLevel } from './logger.js';
@@ -109,6 +110,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
           await server.stop();
           throw error;
         });
+  keepHeapHeadroom();
   reclaimMemoryWhenIdle();
   stopOnSignals(async () => {
     await adminServer?.stop();
