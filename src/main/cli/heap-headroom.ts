@@ -1,7 +1,8 @@
 // Keeps V8 from running a full collection every few megabytes of traffic.
 // Buffer memory (every body chunk, every socket read) counts against V8's
-// old-generation limit, and V8 sets that limit from how fast its collector
-// has been: after a quiet spell it is the live heap plus ~8 MB, so a process
+// old-generation limit, and V8 sets that limit after each full collection
+// from how fast the program had been allocating against how fast it collects:
+// after a quiet spell, the live heap plus ~8 MB. So a process
 // relaying 1 MiB bodies ran a mark-compact every ~100 ms, each freeing almost
 // nothing (measured after 40-60 s idle: 45-66 mark-compacts in 6 s, 1 MiB
 // responses at 90-147 MB/s against 200-300 for a fresh process). A limit of
