@@ -57,38 +57,61 @@ export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
   ];
 }
 
+/** The two 1 MiB loads: responses from the backend, and uploads to it. */
+export const oneMiBKinds = [
+  ['responses', '/1mib', undefined],
+  ['uploads', '/sink', Buffer.alloc(MiB, 'u')],
+] as const;
+
+export interface OneMiBRun {
+  megabytesPerSecond: number;
+  p99Ms: number;
+  /** CPU seconds each watched process spent per 1,000 bodies, in the order given. */
+  cpuPer1000: number[];
+}
+
+/**
+ * 1 MiB bodies over 8 connections for `seconds`, and the CPU each of `pids`
+ * spent per 1,000 of them: comparable across sides whatever each one's rate.
+ */
+export async function oneMiBLoad(port: number, host: string, [, path, body]: (typeof oneMiBKinds)[number], seconds: number, pids: readonly (number | undefined)[]): Promise<OneMiBRun> {
+  const before = pids.map(cpuSeconds);
+  const result = await runLoad({ port, host, path, connections: 8, seconds, body });
+  const thousands = (result.requestsPerSecond * seconds) / 1000;
+  return {
+    megabytesPerSecond: (result.requestsPerSecond * MiB) / 1e6,
+    p99Ms: result.p99Ms,
+    cpuPer1000: pids.map((pid, i) => (cpuSeconds(pid) - before[i]!) / thousands),
+  };
+}
+
 export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 5;
   const figures: Figure[] = [];
-  const sidePids: Partial<Record<Target['label'], { server?: number; agent?: number }>> = {
-    tunnel: { server: ctx.pids.server, agent: ctx.pids.agent },
-    frp: { server: ctx.pids.frpServer, agent: ctx.pids.frpAgent },
+  const sidePids: Partial<Record<Target['label'], [number | undefined, number | undefined]>> = {
+    tunnel: [ctx.pids.server, ctx.pids.agent],
+    frp: [ctx.pids.frpServer, ctx.pids.frpAgent],
   };
-  for (const [kind, path, body] of [
-    ['responses', '/1mib', undefined],
-    ['uploads', '/sink', Buffer.alloc(MiB, 'u')],
-  ] as const) {
+  for (const load of oneMiBKinds) {
+    const kind = load[0];
     const results = await alternating(ctx, async (target) => {
       const pids = sidePids[target.label];
-      const before = { server: cpuSeconds(pids?.server), agent: cpuSeconds(pids?.agent) };
-      const result = await runLoad({ port: target.port, host: target.host, path, connections: 8, seconds, body });
-      // CPU per 1,000 bodies: comparable across sides whatever each one's rate.
-      const thousands = (result.requestsPerSecond * seconds) / 1000;
-      const cpu = { server: (cpuSeconds(pids?.server) - before.server) / thousands, agent: (cpuSeconds(pids?.agent) - before.agent) / thousands };
+      const run = await oneMiBLoad(target.port, target.host, load, seconds, pids ?? []);
+      const [server, agent] = run.cpuPer1000;
       ctx.say(
-        `1 MiB ${kind} ${target.label}: ${((result.requestsPerSecond * MiB) / 1e6).toFixed(0)} MB/s, p99 ${result.p99Ms.toFixed(1)} ms` +
-          (pids ? `, CPU s per 1,000: server ${cpu.server.toFixed(2)}, agent ${cpu.agent.toFixed(2)}` : ''),
+        `1 MiB ${kind} ${target.label}: ${run.megabytesPerSecond.toFixed(0)} MB/s, p99 ${run.p99Ms.toFixed(1)} ms` +
+          (pids ? `, CPU s per 1,000: server ${server!.toFixed(2)}, agent ${agent!.toFixed(2)}` : ''),
       );
-      return { ...result, cpu };
+      return run;
     });
     figures.push(
-      medianFigure(`1 MiB ${kind}, 8 connections`, 'MB/s', results, (r) => (r.requestsPerSecond * MiB) / 1e6),
+      medianFigure(`1 MiB ${kind}, 8 connections`, 'MB/s', results, (r) => r.megabytesPerSecond),
       medianFigure(`1 MiB ${kind} p99`, 'ms', results, (r) => r.p99Ms),
     );
     results.delete('direct');
     figures.push(
-      { ...medianFigure(`CPU per 1,000 1 MiB ${kind}, server side`, 's', results, (r) => r.cpu.server), ratio: false },
-      { ...medianFigure(`CPU per 1,000 1 MiB ${kind}, agent side`, 's', results, (r) => r.cpu.agent), ratio: false },
+      { ...medianFigure(`CPU per 1,000 1 MiB ${kind}, server side`, 's', results, (r) => r.cpuPer1000[0]!), ratio: false },
+      { ...medianFigure(`CPU per 1,000 1 MiB ${kind}, agent side`, 's', results, (r) => r.cpuPer1000[1]!), ratio: false },
     );
   }
   return figures;

@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import type { BenchContext, Figure } from '../context.js';
 import { runLoad } from '../load.js';
-import { cpuSeconds, repoRoot, rssBytes, startProcess, type Started } from '../processes.js';
+import { repoRoot, rssBytes, startProcess, type Started } from '../processes.js';
+import { oneMiBKinds, oneMiBLoad, type OneMiBRun } from './http.js';
 
-const MiB = 1024 * 1024;
-const toMiB = (bytes: number): number => bytes / MiB;
+const toMiB = (bytes: number): number => bytes / 2 ** 20;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startProxy(targetPort: number): Promise<{ proxy: Started; port: number }> {
@@ -35,21 +35,15 @@ export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
       { scenario: 'small GET p99 via minimal Node proxy, 1 hop / 2 hops', unit: 'ms', direct: oneHop.p99Ms, tunnel: twoHops.p99Ms, ratio: false },
     ];
     const bulkSeconds = ctx.quick ? 2 : 5;
-    const bulk = [];
-    for (const [kind, path, body] of [
-      ['responses', '/1mib', undefined],
-      ['uploads', '/sink', Buffer.alloc(MiB, 'u')],
-    ] as const) {
-      const before = hops.map(cpuSeconds);
-      const result = await runLoad({ port: publicHop.port, host: ctx.direct.host, path, connections: 8, seconds: bulkSeconds, body });
-      const thousands = (result.requestsPerSecond * bulkSeconds) / 1000;
-      const [publicCpu, serviceCpu] = hops.map((pid, i) => (cpuSeconds(pid) - before[i]!) / thousands) as [number, number];
-      const megabytesPerSecond = (result.requestsPerSecond * MiB) / 1e6;
-      ctx.say(`minimal Node proxy, two hops, 1 MiB ${kind}: ${megabytesPerSecond.toFixed(0)} MB/s, p99 ${result.p99Ms.toFixed(1)} ms, CPU s per 1,000: public hop ${publicCpu.toFixed(2)}, service hop ${serviceCpu.toFixed(2)}`);
-      bulk.push({ megabytesPerSecond, p99Ms: result.p99Ms });
-      figures.push({ scenario: `CPU per 1,000 1 MiB ${kind} via minimal Node proxy, public / service hop`, unit: 's', direct: publicCpu, tunnel: serviceCpu, ratio: false });
+    const bulk: OneMiBRun[] = [];
+    for (const load of oneMiBKinds) {
+      const run = await oneMiBLoad(publicHop.port, ctx.direct.host, load, bulkSeconds, hops);
+      const [publicCpu, serviceCpu] = run.cpuPer1000;
+      ctx.say(`minimal Node proxy, two hops, 1 MiB ${load[0]}: ${run.megabytesPerSecond.toFixed(0)} MB/s, p99 ${run.p99Ms.toFixed(1)} ms, CPU s per 1,000: public hop ${publicCpu!.toFixed(2)}, service hop ${serviceCpu!.toFixed(2)}`);
+      bulk.push(run);
+      figures.push({ scenario: `CPU per 1,000 1 MiB ${load[0]} via minimal Node proxy, public / service hop`, unit: 's', direct: publicCpu, tunnel: serviceCpu, ratio: false });
     }
-    const [responses, uploads] = bulk as [(typeof bulk)[number], (typeof bulk)[number]];
+    const [responses, uploads] = bulk as [OneMiBRun, OneMiBRun];
     figures.push(
       { scenario: '1 MiB responses / uploads via minimal Node proxy, 2 hops', unit: 'MB/s', direct: responses.megabytesPerSecond, tunnel: uploads.megabytesPerSecond, ratio: false },
       { scenario: '1 MiB responses / uploads p99 via minimal Node proxy, 2 hops', unit: 'ms', direct: responses.p99Ms, tunnel: uploads.p99Ms, ratio: false },
