@@ -1,6 +1,7 @@
 // Each request the agent forwarded, once it has ended, in one record: what
 // the agent's admin metrics count (the traffic log may have let it go by then).
 import { grpcStatusIn, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
+import { IdMap } from '../tunnel/id-map.js';
 
 export interface EndedRequest {
   tunnel: string;
@@ -26,7 +27,7 @@ interface Open {
 }
 
 export class EndedRequests {
-  private readonly open = new Map<string, Open>();
+  private readonly open = new IdMap<Open>();
 
   constructor(private readonly ended: (request: EndedRequest) => void) {}
 

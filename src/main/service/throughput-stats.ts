@@ -3,6 +3,7 @@
 // latency percentiles of the requests that ended.
 import type { StatsSnapshot, ThroughputPoint } from '../../shared/contract.js';
 import { grpcStatusIn, type FlowDirection, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
+import { IdMap } from '../tunnel/id-map.js';
 
 const historySeconds = 300;
 
@@ -28,7 +29,7 @@ export class ThroughputStats {
   private current = emptyBucket();
   private readonly currentPerTunnel = new Map<string, Bucket>();
   private readonly openByTunnel = new Map<string, number>();
-  private readonly open = new Map<string, OpenRequest>();
+  private readonly open = new IdMap<OpenRequest>();
   private readonly history: ThroughputPoint[] = [];
   private readonly historyPerTunnel = new Map<string, ThroughputPoint[]>();
 
@@ -88,7 +89,7 @@ export class ThroughputStats {
     }
     this.current = emptyBucket();
     this.currentPerTunnel.clear();
-    return { ...total, perTunnel };
+    return Object.assign({}, total, { perTunnel });
   }
 
   snapshot(): StatsSnapshot {

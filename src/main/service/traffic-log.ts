@@ -11,6 +11,7 @@ import type {
   TrafficBatch,
 } from '../../shared/contract.js';
 import { grpcStatusIn, headerPairValue, replayOfHeader, type FlowDirection, type HeaderPair, type TrafficEvent } from '../../shared/traffic.js';
+import { IdMap } from '../tunnel/id-map.js';
 import { Fifo } from './fifo.js';
 
 export interface TrafficLogLimits {
@@ -42,7 +43,7 @@ export const defaultTrafficLogLimits: TrafficLogLimits = {
 };
 
 /** The headless agent's web inspector: a process beside the user's IDE and browser keeps a quarter of the app's bytes. */
-export const headlessTrafficLogLimits: TrafficLogLimits = { ...defaultTrafficLogLimits, maxRequests: 1_000, maxRetainedBytes: 8 * 1024 * 1024 };
+export const headlessTrafficLogLimits: TrafficLogLimits = Object.assign({}, defaultTrafficLogLimits, { maxRequests: 1_000, maxRetainedBytes: 8 * 1024 * 1024 });
 
 /** No inspector at all (`burrow --no-inspect`): nobody could look, so requests keep their metadata only, no bytes. */
 export const unwatchedTrafficLogLimits: TrafficLogLimits = { maxRequests: 100, bodyCapBytes: 0, maxMessagesPerRequest: 0, messagePreviewBytes: 0, messageKeepBytes: 0, maxRetainedBytes: 0 };
@@ -116,8 +117,9 @@ interface RequestRecord {
 }
 
 export class TrafficLog {
-  private readonly records = new Map<string, RequestRecord>();
-  private readonly dirty = new Set<string>();
+  // IdMaps, not a Map and a Set: requests churn through them (see id-map.ts).
+  private readonly records = new IdMap<RequestRecord>();
+  private readonly dirty = new IdMap<true>();
   private cleared = false;
   private removed: string[] = [];
   private retainedBytes = 0;
@@ -163,7 +165,7 @@ export class TrafficLog {
         retainedBytes: 0,
         holding: false,
       });
-      this.dirty.add(event.requestId);
+      this.dirty.set(event.requestId, true);
       this.evictOldest();
       return;
     }
@@ -242,14 +244,14 @@ export class TrafficLog {
         throw new Error(`unhandled traffic event ${(unknown as { kind: string }).kind}`);
       }
     }
-    this.dirty.add(event.requestId);
+    this.dirty.set(event.requestId, true);
   }
 
   /** Summaries changed since the last call, or undefined when nothing changed. */
   takeBatch(): TrafficBatch | undefined {
     if (this.dirty.size === 0 && !this.cleared && this.removed.length === 0) return undefined;
     const updated: RequestSummary[] = [];
-    for (const id of this.dirty) {
+    for (const id of this.dirty.keys()) {
       const record = this.records.get(id);
       if (record !== undefined) updated.push({ ...record.summary });
     }
@@ -270,16 +272,15 @@ export class TrafficLog {
     const record = this.records.get(requestId);
     if (record === undefined) return null;
     const contentType = (headers: HeaderPair[]): string | undefined => headerPairValue(headers, 'content-type');
-    return {
-      ...record.summary,
+    return Object.assign({}, record.summary, {
       requestHeaders: record.requestHeaders,
       responseHeaders: record.responseHeaders,
       trailers: record.trailers,
       requestBody: record.requestBody.preview(contentType(record.requestHeaders)),
       responseBody: record.responseBody.preview(contentType(record.responseHeaders)),
-      messages: record.messages.map(({ view, data }) => ({ ...view, previewBase64: data.subarray(0, this.limits.messagePreviewBytes).toString('base64') })),
+      messages: record.messages.map(({ view, data }) => Object.assign({}, view, { previewBase64: data.subarray(0, this.limits.messagePreviewBytes).toString('base64') })),
       messagesTruncated: record.messagesTruncated,
-    };
+    });
   }
 
   /** The request's kept messages with their bytes (the latest, up to the per-request limit), or null when it is not in the log. */
@@ -297,7 +298,7 @@ export class TrafficLog {
     if (needle === '') return [];
     const inHeaders = (headers: readonly HeaderPair[]): boolean => headers.some(([name, value]) => `${name}: ${value}`.toLowerCase().includes(needle));
     const found: string[] = [];
-    for (const [id, record] of this.records) {
+    for (const [id, record] of this.records.entries()) {
       if (
         inHeaders(record.requestHeaders) ||
         inHeaders(record.responseHeaders) ||

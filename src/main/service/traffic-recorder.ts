@@ -35,7 +35,7 @@ export class TrafficRecorder {
     private readonly options: TrafficRecorderOptions,
     alerts: TunnelAlerts,
   ) {
-    this.log = new TrafficLog({ ...defaultTrafficLogLimits, ...options.limits });
+    this.log = new TrafficLog(Object.assign({}, defaultTrafficLogLimits, options.limits));
     // One record per ended request feeds the metrics, the alerts and the health view alike.
     this.ended = new EndedRequests((request) => {
       options.ended(request);

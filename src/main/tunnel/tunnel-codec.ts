@@ -64,7 +64,10 @@ function decodeBodyChunkInPlace(bytes: Buffer): TunnelMessage | undefined {
     const chunk = reader.bytes();
     // Fields after it could override it (protobuf's last-wins): leave those to ts-proto.
     if (reader.pos !== reader.len) return undefined;
-    return { ...TunnelMessage.decode(bytes.subarray(0, fieldStart)), payload: { $case: 'bodyChunk', value: bodyChunkView(chunk) } };
+    // Set on the decoded message, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+    const message = TunnelMessage.decode(bytes.subarray(0, fieldStart));
+    message.payload = { $case: 'bodyChunk', value: bodyChunkView(chunk) };
+    return message;
   }
   return undefined;
 }
@@ -167,7 +170,8 @@ const endStreamTag = (2 << 3) | 0;
  * that keeps room for gRPC's header (one copy).
  */
 function encodeBodyChunk(message: TunnelMessage, chunk: BodyChunk): Buffer {
-  const envelope = TunnelMessage.encode({ ...message, payload: undefined }).finish();
+  const { requestId, protocolType, messageType, traceId } = message;
+  const envelope = TunnelMessage.encode({ requestId, protocolType, messageType, payload: undefined, traceId }).finish();
   const { data, endStream } = chunk;
   const endStreamBytes = endStream ? 2 : 0;
   const dataHeaderBytes = 1 + varintLength(data.length);
@@ -217,22 +221,17 @@ function writeVarint(out: Buffer, at: number, value: number): number {
   return at;
 }
 
+const codec = {
+  requestSerialize: encodeTunnelMessage,
+  responseSerialize: encodeTunnelMessage,
+  requestDeserialize: decodeTunnelMessage,
+  responseDeserialize: decodeFromServer,
+};
+
 /** The service definition both sides use: the codec above, the tolerant decoder on what agents send, the strict one on what the server sends. */
 export const tunnelService = {
-  controlStream: {
-    ...TunnelServiceService.controlStream,
-    requestSerialize: encodeTunnelMessage,
-    responseSerialize: encodeTunnelMessage,
-    requestDeserialize: decodeTunnelMessage,
-    responseDeserialize: decodeFromServer,
-  },
-  proxy: {
-    ...TunnelServiceService.proxy,
-    requestSerialize: encodeTunnelMessage,
-    responseSerialize: encodeTunnelMessage,
-    requestDeserialize: decodeTunnelMessage,
-    responseDeserialize: decodeFromServer,
-  },
+  controlStream: Object.assign({}, TunnelServiceService.controlStream, codec),
+  proxy: Object.assign({}, TunnelServiceService.proxy, codec),
 } as const;
 
 export const TunnelClient = makeGenericClientConstructor(tunnelService, 'burrow.v1.TunnelService') as unknown as new (

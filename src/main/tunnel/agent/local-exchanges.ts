@@ -6,6 +6,7 @@ import { ProtocolType, type RequestHead, type TunnelMessage } from '../../gen/bu
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { BurrowError, ErrorCode } from '../errors.js';
 import type { Exchange } from '../exchange.js';
+import { IdMap } from '../id-map.js';
 import { resetMessage } from '../messages.js';
 import { Http2SessionPool } from './http2-session-pool.js';
 import type { DataLink, LocalExchangeContext } from './local-exchange-context.js';
@@ -19,7 +20,7 @@ export type { DataLink } from './local-exchange-context.js';
 export type { WebSocketInjectTo } from './local-websocket-exchange.js';
 
 export class LocalExchanges {
-  private readonly exchanges = new Map<string, { exchange: Exchange; link: DataLink }>();
+  private readonly exchanges = new IdMap<{ exchange: Exchange; link: DataLink }>();
   private readonly httpClient = new LocalHttpClient();
   private readonly http2Sessions = new Http2SessionPool();
 
@@ -54,9 +55,9 @@ export class LocalExchanges {
 
   /** Aborts the exchanges of requests that came on `link`, or all. */
   abortAll(code: string, message: string, link?: DataLink): void {
-    for (const [requestId, entry] of [...this.exchanges]) {
+    for (const entry of this.exchanges.values()) {
       if (link !== undefined && entry.link !== link) continue;
-      this.exchanges.delete(requestId);
+      this.exchanges.delete(entry.exchange.requestId);
       entry.exchange.abort(code, message);
     }
   }

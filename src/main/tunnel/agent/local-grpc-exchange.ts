@@ -3,7 +3,7 @@
 // trailers pass through unchanged; a reset from the server (caller
 // cancelled, deadline) cancels the local stream. The local stream closing
 // is not the end of the exchange: its response may still wait for credit.
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import type { FlowDirection, TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode } from '../errors.js';
@@ -51,16 +51,13 @@ export class LocalGrpcExchange extends Exchange {
     const where = `local service at ${formatLocalTarget(target)}`;
     let stream: ClientHttp2Stream;
     try {
-      stream = this.pool.get(target).request(
-        {
-          ...headersToObject(head.headers),
-          ':method': head.method,
-          ':path': head.path,
-          te: 'trailers',
-          ...(target.authority !== undefined && { ':authority': target.authority }),
-        },
-        { endStream: head.endStream, waitForTrailers: !head.endStream },
-      );
+      // The head's own object, its pseudo-headers set on it: not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+      const headers: OutgoingHttpHeaders = headersToObject(head.headers);
+      headers[':method'] = head.method;
+      headers[':path'] = head.path;
+      headers.te = 'trailers';
+      if (target.authority !== undefined) headers[':authority'] = target.authority;
+      stream = this.pool.get(target).request(headers, { endStream: head.endStream, waitForTrailers: !head.endStream });
     } catch (error) {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${(error as Error).message}`, true);
       return;

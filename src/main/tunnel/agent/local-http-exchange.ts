@@ -13,6 +13,13 @@ import type { LocalExchangeContext } from './local-exchange-context.js';
 import { responseCutCode, type LocalHttpClient, type LocalResponseHandler } from './local-http-client.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
+/** The local service's response head, kept until the message that carries it is sent. */
+interface LocalResponseHead {
+  status: number;
+  statusMessage: string;
+  headers: Header[];
+}
+
 export class LocalHttpExchange extends Exchange {
   /** Fed by the server's body chunks, read by the local client. */
   private requestBody: Readable | undefined;
@@ -20,7 +27,7 @@ export class LocalHttpExchange extends Exchange {
   /** Fed by the local client, streamed to the server; undefined while collecting a small body. */
   private responseBody: Readable | undefined;
   private collected: Buffer[] | undefined;
-  private responseHead: { status: number; statusMessage: string; headers: Header[] } | undefined;
+  private responseHead: LocalResponseHead | undefined;
   private responseTrailers: string[] = [];
   private abortLocal: ((error: Error) => void) | undefined;
   private resumeLocal: (() => void) | undefined;
@@ -118,7 +125,7 @@ export class LocalHttpExchange extends Exchange {
       this.collected = [];
       return;
     }
-    this.send({ $case: 'responseHead', value: { ...this.responseHead, endStream: false, body: noBody } });
+    this.sendResponseHead(this.responseHead, false, noBody);
     const body = new Readable({ read: () => this.resumeLocal?.() });
     this.responseBody = body;
     this.streamBody(
@@ -136,6 +143,11 @@ export class LocalHttpExchange extends Exchange {
     );
   }
 
+  /** Fields by name, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts. */
+  private sendResponseHead({ status, statusMessage, headers }: LocalResponseHead, endStream: boolean, body: Buffer): void {
+    this.send({ $case: 'responseHead', value: { status, statusMessage, headers, endStream, body } });
+  }
+
   private onLocalEnd(trailers: string[]): void {
     if (!this.isOpen) return;
     if (this.responseHead === undefined) {
@@ -143,7 +155,7 @@ export class LocalHttpExchange extends Exchange {
     } else if (this.collected !== undefined) {
       const body = Buffer.concat(this.collected);
       this.traffic.body('to-client', body);
-      this.send({ $case: 'responseHead', value: { ...this.responseHead, endStream: true, body } });
+      this.sendResponseHead(this.responseHead, true, body);
       this.finish();
     } else {
       // The body stream sends the end once the last byte has gone.

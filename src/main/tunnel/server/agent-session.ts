@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ProtocolType, type ConfigSync, type Heartbeat, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { ErrorCode } from '../errors.js';
 import { Heartbeats } from '../heartbeats.js';
+import { IdMap } from '../id-map.js';
 import { controlMessage, resetMessage } from '../messages.js';
 import { malformedReason } from '../tunnel-codec.js';
 import type { Exchange, TunnelPeer } from '../exchange.js';
@@ -23,7 +24,7 @@ export interface AgentSessionHooks {
 
 export class AgentSession implements TunnelPeer {
   readonly tunnels = new Set<string>();
-  readonly exchanges = new Map<string, Exchange>();
+  readonly exchanges = new IdMap<Exchange>();
   private proxy: Call | undefined;
   private readonly heartbeats: Heartbeats;
   /** The last heartbeat round trip to the agent, in ms (undefined until one is measured). */
@@ -144,7 +145,7 @@ export class AgentSession implements TunnelPeer {
   }
 
   private abortAll(code: string, message: string): void {
-    for (const exchange of [...this.exchanges.values()]) exchange.abort(code, message);
+    for (const exchange of this.exchanges.values()) exchange.abort(code, message);
     this.exchanges.clear();
   }
 

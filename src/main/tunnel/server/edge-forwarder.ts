@@ -15,6 +15,7 @@ import type { LocalTarget } from '../agent/local-target.js';
 import { ErrorCode } from '../errors.js';
 import type { Exchange } from '../exchange.js';
 import { parseHostPort } from '../host-port.js';
+import { IdMap } from '../id-map.js';
 import { resetMessage } from '../messages.js';
 import type { EdgeRecord } from './edge-cluster.js';
 import type { TunnelRoute } from './tunnel-route.js';
@@ -35,11 +36,11 @@ export interface EdgeForwarderOptions {
 
 export class EdgeForwarder {
   /** Public exchanges being forwarded, by request id. */
-  private readonly exchanges = new Map<string, Exchange>();
+  private readonly exchanges = new IdMap<Exchange>();
   /** The edge each forwarded request went to. */
-  private readonly peers = new Map<string, LocalTarget>();
+  private readonly peers = new IdMap<LocalTarget>();
   /** Messages of a request whose edge is still being picked, in order. */
-  private readonly waiting = new Map<string, TunnelMessage[]>();
+  private readonly waiting = new IdMap<TunnelMessage[]>();
   private readonly toEdges: LocalExchanges;
   private readonly link: DataLink;
 
@@ -126,7 +127,7 @@ export class EdgeForwarder {
       }
       // HTTP/2 names the tunnel's host as :authority, as the client did; HTTP/1.1 keeps its Host header.
       const host = head.headers.find((h) => h.name.toLowerCase() === 'host')?.value;
-      this.peers.set(requestId, { ...peer, ...(host !== undefined && { authority: host }) });
+      this.peers.set(requestId, host === undefined ? peer : { host: peer.host, port: peer.port, authority: host });
       for (const each of messages) this.toEdges.receive(each, this.link);
     });
   }

@@ -2,7 +2,7 @@
 // that the agent may forward over HTTP/1.1 (as nginx and cloudflared do).
 // Errors take the caller's form: a gRPC status for gRPC, a status page
 // otherwise; once too late for either, the stream is reset.
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
 import { headersFromHttp2Raw, headersToObject } from '../headers.js';
@@ -55,7 +55,9 @@ export class Http2PublicStream implements PublicStream {
   }
 
   respond(status: number, _statusMessage: string, headers: Header[], wholeBody?: Buffer): void {
-    const head = { ...headersToObject(headers), ':status': status };
+    // Set on the headers' own object, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+    const head: OutgoingHttpHeaders = headersToObject(headers);
+    head[':status'] = status;
     if (wholeBody === undefined) {
       this.stream.respond(head, { waitForTrailers: true });
     } else if (wholeBody.length === 0) {

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { http2SessionMemoryMegabytes, type ServerLimits } from '../config.js';
 import { parseHostPort } from '../host-port.js';
+import { IdMap } from '../id-map.js';
 import { Http1HeadGuard } from './http1-head-guard.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { PublicRouter } from './public-router.js';
@@ -22,8 +23,10 @@ export class PublicListener {
   private readonly listener: NetServer;
   private readonly http1Server: HttpServer;
   private readonly http2Server: Http2Server;
-  private readonly sockets = new Set<Socket>();
-  private readonly http2Sessions = new Set<Http2Session>();
+  // By a number of their own, in IdMaps: connections can come and go with every request (see id-map.ts).
+  private readonly sockets = new IdMap<Socket>();
+  private readonly http2Sessions = new IdMap<Http2Session>();
+  private connections = 0;
   private boundPort = 0;
 
   constructor(router: PublicRouter, limits: ServerLimits, windowBytes: number, tls: PemPair | undefined, headRefused: (code: string) => void) {
@@ -41,8 +44,9 @@ export class PublicListener {
       maxSessionMemory: http2SessionMemoryMegabytes(maxStreamsPerConnection, windowBytes),
     });
     this.http2Server.on('session', (session: Http2Session) => {
-      this.http2Sessions.add(session);
-      session.once('close', () => this.http2Sessions.delete(session));
+      const id = String(this.connections++);
+      this.http2Sessions.set(id, session);
+      session.once('close', () => this.http2Sessions.delete(id));
       // A client that half-closes will send nothing more: finish what is open, then close.
       session.socket.once('end', () => session.close());
       closeWhenIdle(session, idleTimeoutMs);
@@ -60,7 +64,7 @@ export class PublicListener {
     };
     // noDelay as http.Server would set: responses go out in several small writes.
     this.listener = tls
-      ? createTlsServer({ ...tls, noDelay: true, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: headerTimeoutMs }, (socket: TLSSocket) => {
+      ? createTlsServer(Object.assign({}, tls, { noDelay: true, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: headerTimeoutMs }), (socket: TLSSocket) => {
           this.track(socket);
           (socket.alpnProtocol === 'h2' ? toHttp2 : toHttp1)(socket);
         })
@@ -91,14 +95,15 @@ export class PublicListener {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.listener.close(() => resolve());
-      for (const session of this.http2Sessions) session.destroy();
-      for (const socket of this.sockets) socket.destroy();
+      for (const session of this.http2Sessions.values()) session.destroy();
+      for (const socket of this.sockets.values()) socket.destroy();
     });
   }
 
   private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    const id = String(this.connections++);
+    this.sockets.set(id, socket);
+    socket.once('close', () => this.sockets.delete(id));
     socket.on('error', () => {});
   }
 }

@@ -104,10 +104,12 @@ export class PublicRequestExchange extends Exchange {
 
   private sendHead(body: Buffer, endStream: boolean): void {
     const { side, policy } = this;
+    const { method, path, headers, remoteAddress, scheme } = side.head;
     this.inlineBytes.in = body.length;
+    // Fields by name, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
     const sent = this.send({
       $case: 'requestHead',
-      value: { tunnel: this.tunnel, ...side.head, endStream, timeoutMs: BigInt(policy.deadlineMs), body, edgeWaitMs: Date.now() - this.receivedAt },
+      value: { tunnel: this.tunnel, method, path, headers, remoteAddress, scheme, endStream, timeoutMs: BigInt(policy.deadlineMs), body, edgeWaitMs: Date.now() - this.receivedAt },
     });
     if (!sent) {
       this.fail(ErrorCode.TunnelOffline, this.describe(`the agent's data stream is down`), false);

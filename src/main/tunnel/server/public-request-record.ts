@@ -57,14 +57,22 @@ export class RequestOutcome {
 
   record(fields: Pick<PublicRequestRecord, 'requestId' | 'traceId' | 'tunnel' | 'method' | 'path' | 'bytesIn' | 'bytesOut'>): PublicRequestRecord {
     const { status, grpcStatus, errorCode, protocol, startedAt } = this;
-    return {
-      ...fields,
+    // Fields by name, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+    const record: PublicRequestRecord = {
+      requestId: fields.requestId,
+      traceId: fields.traceId,
+      tunnel: fields.tunnel,
+      method: fields.method,
+      path: fields.path,
+      bytesIn: fields.bytesIn,
+      bytesOut: fields.bytesOut,
       protocol,
       status,
-      ...(grpcStatus !== undefined && { grpcStatus }),
-      ...(errorCode !== undefined && { errorCode }),
       startedAt,
       durationMs: Date.now() - startedAt,
     };
+    if (grpcStatus !== undefined) record.grpcStatus = grpcStatus;
+    if (errorCode !== undefined) record.errorCode = errorCode;
+    return record;
   }
 }

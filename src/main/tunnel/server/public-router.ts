@@ -201,7 +201,9 @@ export class PublicRouter {
     const outcome = new RequestOutcome(arrival.protocol);
     outcome.failed(refusal.code, byTheEdge);
     const { method, path, traceId } = arrival;
-    this.report({ ...outcome.record({ requestId: randomUUID(), traceId, tunnel: refusal.name ?? '', method, path, bytesIn: 0, bytesOut: 0 }), refused: byTheEdge });
+    const record = outcome.record({ requestId: randomUUID(), traceId, tunnel: refusal.name ?? '', method, path, bytesIn: 0, bytesOut: 0 });
+    record.refused = byTheEdge;
+    this.report(record);
   }
 
   private httpPolicy(admission: Admitted, maxBodyBytes: number): PublicRequestPolicy {
