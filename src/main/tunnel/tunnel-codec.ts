@@ -64,7 +64,7 @@ function decodeBodyChunkInPlace(bytes: Buffer): TunnelMessage | undefined {
     const chunk = reader.bytes();
     // Fields after it could override it (protobuf's last-wins): leave those to ts-proto.
     if (reader.pos !== reader.len) return undefined;
-    // Set on the decoded message, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+    // Set on the decoded message, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
     const message = TunnelMessage.decode(bytes.subarray(0, fieldStart));
     message.payload = { $case: 'bodyChunk', value: bodyChunkView(chunk) };
     return message;
@@ -170,6 +170,7 @@ const endStreamTag = (2 << 3) | 0;
  * that keeps room for gRPC's header (one copy).
  */
 function encodeBodyChunk(message: TunnelMessage, chunk: BodyChunk): Buffer {
+  // The envelope's fields by name: a `{ ...copy, more }` literal keeps young objects alive (test/unit/spread-copies.test.ts).
   const { requestId, protocolType, messageType, traceId } = message;
   const envelope = TunnelMessage.encode({ requestId, protocolType, messageType, payload: undefined, traceId }).finish();
   const { data, endStream } = chunk;

@@ -51,7 +51,7 @@ export class LocalGrpcExchange extends Exchange {
     const where = `local service at ${formatLocalTarget(target)}`;
     let stream: ClientHttp2Stream;
     try {
-      // The head's own object, its pseudo-headers set on it: not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+      // Pseudo-headers set on the head's own object, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
       const headers: OutgoingHttpHeaders = headersToObject(head.headers);
       headers[':method'] = head.method;
       headers[':path'] = head.path;

@@ -143,7 +143,7 @@ export class LocalHttpExchange extends Exchange {
     );
   }
 
-  /** Fields by name, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts. */
+  /** Fields by name, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts). */
   private sendResponseHead({ status, statusMessage, headers }: LocalResponseHead, endStream: boolean, body: Buffer): void {
     this.send({ $case: 'responseHead', value: { status, statusMessage, headers, endStream, body } });
   }

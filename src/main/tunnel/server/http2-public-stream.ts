@@ -55,7 +55,7 @@ export class Http2PublicStream implements PublicStream {
   }
 
   respond(status: number, _statusMessage: string, headers: Header[], wholeBody?: Buffer): void {
-    // Set on the headers' own object, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+    // Set on the headers' own object, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
     const head: OutgoingHttpHeaders = headersToObject(headers);
     head[':status'] = status;
     if (wholeBody === undefined) {

@@ -106,7 +106,7 @@ export class PublicRequestExchange extends Exchange {
     const { side, policy } = this;
     const { method, path, headers, remoteAddress, scheme } = side.head;
     this.inlineBytes.in = body.length;
-    // Fields by name, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+    // Fields by name, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
     const sent = this.send({
       $case: 'requestHead',
       value: { tunnel: this.tunnel, method, path, headers, remoteAddress, scheme, endStream, timeoutMs: BigInt(policy.deadlineMs), body, edgeWaitMs: Date.now() - this.receivedAt },

@@ -57,7 +57,7 @@ export class RequestOutcome {
 
   record(fields: Pick<PublicRequestRecord, 'requestId' | 'traceId' | 'tunnel' | 'method' | 'path' | 'bytesIn' | 'bytesOut'>): PublicRequestRecord {
     const { status, grpcStatus, errorCode, protocol, startedAt } = this;
-    // Fields by name, not a `{ ...copy, more }` literal: see test/unit/spread-copies.test.ts.
+    // Fields by name, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
     const record: PublicRequestRecord = {
       requestId: fields.requestId,
       traceId: fields.traceId,
