@@ -2,21 +2,16 @@
 // than in a Map (see src/main/tunnel/id-map.ts). The young-generation
 // collector's promoted bytes, as V8 reports them, for the same churn
 // through each, each in a process of its own.
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { IdMap } from '../../src/main/tunnel/id-map.js';
+import { promotedByYoungCollections } from '../helpers/young-promotion.js';
 
 const probe = join(import.meta.dirname, '../fixtures/id-map-probe.ts');
 
 async function promotedBytes(table: 'map' | 'id-map'): Promise<{ promoted: number; open: string }> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--trace-gc-nvp', '--import', 'tsx', probe, table], {
-    timeout: 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const promoted = [...stdout.matchAll(/\bgc=s\b.*?\bpromoted=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
-  return { promoted, open: /open \d+/.exec(stdout)?.[0] ?? '' };
+  const { promotedBytes, stdout } = await promotedByYoungCollections(probe, [table], ['--expose-gc']);
+  return { promoted: promotedBytes, open: /open \d+/.exec(stdout)?.[0] ?? '' };
 }
 
 describe('IdMap', () => {

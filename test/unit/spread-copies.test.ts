@@ -7,12 +7,11 @@
 // as long. The first test shows the V8 behaviour in a process of its own
 // (the young collector's promoted bytes, as V8 reports them); the second
 // keeps the request path free of the pattern.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { promotedByYoungCollections } from '../helpers/young-promotion.js';
 
 const root = join(import.meta.dirname, '../..');
 const probe = join(root, 'test/fixtures/spread-copy-probe.ts');
@@ -53,9 +52,8 @@ const requestPath = [
 ];
 
 async function promotedMiB(build: 'spread' | 'named'): Promise<{ promoted: number; kept: string }> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--trace-gc-nvp', '--import', 'tsx', probe, build], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
-  const promoted = [...stdout.matchAll(/\bgc=s\b.*?\bpromoted=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
-  return { promoted: promoted / 2 ** 20, kept: /kept \d+/.exec(stdout)?.[0] ?? '' };
+  const { promotedBytes, stdout } = await promotedByYoungCollections(probe, [build]);
+  return { promoted: promotedBytes / 2 ** 20, kept: /kept \d+/.exec(stdout)?.[0] ?? '' };
 }
 
 /** Object literals that start with a spread and go on: `{ ...copy, more }`. */
