@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
 import { http2WindowBytes } from '../../src/main/tunnel/config.js';
+import { installGatheredReceive } from '../../src/main/tunnel/patches/grpc-gathered-receive.js';
 import { installInPlaceFraming } from '../../src/main/tunnel/patches/grpc-in-place-framing.js';
 import { raiseSessionWindows } from '../../src/main/tunnel/patches/grpc-session-window.js';
 import { patchStatus, reportPatch } from '../../src/main/tunnel/patches/patch-report.js';
@@ -41,6 +42,12 @@ describe('on the pinned versions', () => {
     expect(installInPlaceFraming()).toEqual({ client: true, server: true });
     expect(patchStatus().get('grpc-client-framing')).toBe(true);
     expect(patchStatus().get('grpc-server-framing')).toBe(true);
+  });
+
+  it('grpc-js gathered receive: client and server', () => {
+    expect(installGatheredReceive()).toEqual({ client: true, server: true });
+    expect(patchStatus().get('grpc-client-gathering')).toBe(true);
+    expect(patchStatus().get('grpc-server-gathering')).toBe(true);
   });
 
   it('grpc-js server sessions announce the raised HTTP/2 window', async () => {

@@ -407,6 +407,37 @@ describe('writableSink', () => {
     expect(done).toBeInstanceOf(Error);
     expect(done?.message).toBe('disk full');
   });
+
+  it('takes the pieces of a gathered chunk as one batch: one writev, credit spent once and granted back as they go', async () => {
+    const writes: string[][] = [];
+    const writable = new Writable({
+      // A socket writes a batch with one system call.
+      writev(chunks, callback) {
+        writes.push(chunks.map(({ chunk }) => (chunk as Buffer).toString()));
+        setImmediate(callback);
+      },
+    });
+    const grants: number[] = [];
+    const r = new CreditedReceiver(writableSink(writable), 8, (n) => grants.push(n));
+    expect(r.batches).toBe(true);
+    const pieces = ['ab', 'cd', 'ef', 'gh'].map(bytes);
+    r.writeBatch(pieces, 8, (piece) => piece.length);
+    // The window is spent: nothing more until the pieces are written.
+    expect(() => r.write(bytes('x'), 1)).toThrow(BurrowError);
+    await vi.waitFor(() => expect(grants.reduce((a, b) => a + b, 0)).toBe(8));
+    expect(writes).toEqual([['ab', 'cd', 'ef', 'gh']]);
+  });
+
+  it('a sink without batches takes the pieces one by one, in order', () => {
+    const items: string[] = [];
+    const r = new CreditedReceiver<Buffer>((item, done) => {
+      items.push(item.toString());
+      done();
+    }, 100, () => {});
+    expect(r.batches).toBe(false);
+    r.writeBatch(['a', 'b', 'c'].map(bytes), 3, (piece) => piece.length);
+    expect(items).toEqual(['a', 'b', 'c']);
+  });
 });
 
 describe('sender and receiver together', () => {

@@ -9,6 +9,7 @@ import type { BodyChunk, Header, ProtocolType, TunnelMessage } from '../gen/burr
 import { ErrorCode, BurrowError } from './errors.js';
 import { CreditedReceiver, CreditedSender, type ItemSink } from './flow-control.js';
 import { dataMessage, noBody, resetMessage, type Payload } from './messages.js';
+import { bodyParts } from './tunnel-codec.js';
 
 export type { Payload };
 
@@ -173,15 +174,26 @@ export abstract class Exchange {
     return this.inbound !== false;
   }
 
-  private onBodyChunk({ data, endStream }: BodyChunk): void {
+  private onBodyChunk(chunk: BodyChunk): void {
     const inbound = this.inbound;
     if (inbound === false) throw new BurrowError(ErrorCode.Protocol, this.inboundEnded ? 'body after its end' : 'body where none was announced');
-    if (data.length > 0) {
-      inbound.observe?.(data);
-      this.bodyBytesReceived += data.length;
-      inbound.receiver.write(data, data.length);
+    // Data that arrived in pieces goes on in pieces to a sink that writes them gathered; any other sink gets it joined.
+    const gathered = inbound.receiver.batches ? bodyParts(chunk) : undefined;
+    if (gathered !== undefined) {
+      if (gathered.length > 0) {
+        for (const part of gathered.parts) inbound.observe?.(part);
+        this.bodyBytesReceived += gathered.length;
+        inbound.receiver.writeBatch(gathered.parts, gathered.length, byteLength);
+      }
+    } else {
+      const data = chunk.data;
+      if (data.length > 0) {
+        inbound.observe?.(data);
+        this.bodyBytesReceived += data.length;
+        inbound.receiver.write(data, data.length);
+      }
     }
-    if (endStream) this.endInbound([]);
+    if (chunk.endStream) this.endInbound([]);
   }
 
   private endInbound(trailers: Header[]): void {
@@ -228,3 +240,5 @@ export abstract class Exchange {
     return true;
   }
 }
+
+const byteLength = (data: Buffer): number => data.length;

@@ -128,10 +128,23 @@ export class CreditedSender {
 }
 
 /** Delivers one item and calls `done` once it has left our buffers (or with an error). */
-export type ItemSink<T> = (item: T, done: (error?: Error | null) => void) => void;
+export interface ItemSink<T> {
+  (item: T, done: (error?: Error | null) => void): void;
+  /** Delivers what `write` delivers as one batch: a socket writes them with one system call. */
+  batch?(write: () => void): void;
+}
 
 export function writableSink(sink: Writable): ItemSink<Buffer> {
-  return (data, done) => sink.write(data, done);
+  const deliver: ItemSink<Buffer> = (data, done) => sink.write(data, done);
+  deliver.batch = (write) => {
+    sink.cork();
+    try {
+      write();
+    } finally {
+      sink.uncork();
+    }
+  };
+  return deliver;
 }
 
 /**
@@ -161,10 +174,33 @@ export class CreditedReceiver<T = Buffer> {
    * one chunk.
    */
   write(item: T, length: number): void {
+    this.spend(length);
+    this.deliver(item, length);
+  }
+
+  /** The sink can take several items as one batch (writeBatch). */
+  get batches(): boolean {
+    return this.sink.batch !== undefined;
+  }
+
+  /** Items that came as one (the pieces of a gathered body chunk): credit spent once, delivered as one batch. */
+  writeBatch(items: readonly T[], length: number, lengthOf: (item: T) => number): void {
+    this.spend(length);
+    const deliverAll = (): void => {
+      for (const item of items) this.deliver(item, lengthOf(item));
+    };
+    if (this.sink.batch !== undefined) this.sink.batch(deliverAll);
+    else deliverAll();
+  }
+
+  private spend(length: number): void {
     if (this.outstanding <= 0) {
       throw new BurrowError(ErrorCode.FlowControl, `peer sent ${length} bytes with no credit left (window ${this.window})`);
     }
     this.outstanding -= length;
+  }
+
+  private deliver(item: T, length: number): void {
     this.sink(item, (error) => {
       if (error) return;
       this.flushedSinceGrant += length;

@@ -27,6 +27,15 @@ const malformed = new WeakMap<TunnelMessage, string>();
  * fails the call as ts-proto's decoder did (the agent then reconnects).
  */
 export function decodeFromServer(bytes: Buffer): TunnelMessage {
+  const rest = gatheredRest.get(bytes.buffer);
+  if (rest !== undefined) {
+    gatheredRest.delete(bytes.buffer);
+    return decodeGatheredBodyChunk(bytes, rest) ?? decodeWhole(Buffer.concat([bytes, ...rest]));
+  }
+  return decodeWhole(bytes);
+}
+
+function decodeWhole(bytes: Buffer): TunnelMessage {
   return decodeBodyChunkInPlace(bytes) ?? TunnelMessage.decode(bytes);
 }
 
@@ -54,20 +63,24 @@ const varint = 0;
 function decodeBodyChunkInPlace(bytes: Buffer): TunnelMessage | undefined {
   if (bytes.length < handEncodedMinBytes) return undefined;
   const reader = new BinaryReader(bytes);
+  const fieldStart = seekBodyChunk(reader);
+  if (fieldStart === undefined) return undefined;
+  const chunk = reader.bytes();
+  // Fields after it could override it (protobuf's last-wins): leave those to ts-proto.
+  if (reader.pos !== reader.len) return undefined;
+  // Set on the decoded message, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
+  const message = TunnelMessage.decode(bytes.subarray(0, fieldStart));
+  message.payload = { $case: 'bodyChunk', value: bodyChunkView(chunk) };
+  return message;
+}
+
+/** Reads up to the first body_chunk field, leaving the reader at its length; where the field starts, or undefined when there is none. */
+function seekBodyChunk(reader: BinaryReader): number | undefined {
   while (reader.pos < reader.len) {
     const fieldStart = reader.pos;
     const [field, wireType] = reader.tag();
-    if (field !== bodyChunkField || wireType !== lengthDelimited) {
-      reader.skip(wireType);
-      continue;
-    }
-    const chunk = reader.bytes();
-    // Fields after it could override it (protobuf's last-wins): leave those to ts-proto.
-    if (reader.pos !== reader.len) return undefined;
-    // Set on the decoded message, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
-    const message = TunnelMessage.decode(bytes.subarray(0, fieldStart));
-    message.payload = { $case: 'bodyChunk', value: bodyChunkView(chunk) };
-    return message;
+    if (field === bodyChunkField && wireType === lengthDelimited) return fieldStart;
+    reader.skip(wireType);
   }
   return undefined;
 }
@@ -90,6 +103,89 @@ function bodyChunkView(bytes: Uint8Array): BodyChunk {
 }
 
 const emptyData = Buffer.alloc(0);
+
+// Messages grpc-js handed over in pieces (patches/grpc-gathered-receive.ts):
+// what it passes on holds the first bytes in a buffer of its own, and the
+// rest waits here, found by that buffer, for the decoder.
+const gatheredRest = new WeakMap<ArrayBufferLike, Buffer[]>();
+
+/**
+ * Marks `head` (a framed message's first bytes, in a buffer of its own) as
+ * continued by `rest`: decoding takes them together, a body chunk's data as
+ * the pieces themselves.
+ */
+export function gatheredMessage(head: Buffer, rest: Buffer[]): Buffer {
+  gatheredRest.set(head.buffer, rest);
+  return head;
+}
+
+/**
+ * A body chunk whose data arrived in pieces (views of the HTTP/2 frames
+ * grpc-js received) and stays that way: a sink that can write them gathered
+ * takes bodyParts(); anything that reads `data` gets them joined, once.
+ */
+class GatheredBodyChunk implements BodyChunk {
+  private joined: Buffer | undefined;
+
+  constructor(
+    public parts: Buffer[],
+    public length: number,
+    public endStream: boolean,
+  ) {}
+
+  get data(): Buffer {
+    return (this.joined ??= Buffer.concat(this.parts, this.length));
+  }
+
+  set data(data: Buffer) {
+    this.joined = data;
+    this.parts = [data];
+    this.length = data.length;
+  }
+}
+
+/** The pieces of a body chunk's data when it arrived gathered, in order; undefined for any other. */
+export function bodyParts(chunk: BodyChunk): { parts: readonly Buffer[]; length: number } | undefined {
+  return chunk instanceof GatheredBodyChunk ? chunk : undefined;
+}
+
+/**
+ * A gathered message that is a body chunk laid out as encodeBodyChunk lays it
+ * (envelope, then body_chunk last, its data last), with everything before the
+ * data in `head`: decoded with the data as the pieces. Undefined otherwise,
+ * and the caller joins the message and decodes it whole.
+ */
+function decodeGatheredBodyChunk(head: Buffer, rest: Buffer[]): TunnelMessage | undefined {
+  let total = head.length;
+  for (const part of rest) total += part.length;
+  try {
+    const reader = new BinaryReader(head);
+    const fieldStart = seekBodyChunk(reader);
+    if (fieldStart === undefined) return undefined;
+    // Fields after it could override it (protobuf's last-wins): leave those to ts-proto.
+    const chunkLength = reader.uint32();
+    if (reader.pos + chunkLength !== total) return undefined;
+    let endStream = false;
+    while (reader.pos < reader.len) {
+      const [field, wireType] = reader.tag();
+      if (field === 2 && wireType === varint) {
+        endStream = reader.bool();
+      } else if (field === 1 && wireType === lengthDelimited) {
+        const length = reader.uint32();
+        if (reader.pos + length !== total) return undefined;
+        const first = head.subarray(reader.pos);
+        const message = TunnelMessage.decode(head.subarray(0, fieldStart));
+        message.payload = { $case: 'bodyChunk', value: new GatheredBodyChunk(first.length > 0 ? [first, ...rest] : rest, length, endStream) };
+        return message;
+      } else {
+        return undefined;
+      }
+    }
+  } catch {
+    // A field that runs past the head: the whole message decides.
+  }
+  return undefined;
+}
 
 /** Why a message could not be decoded, or undefined for a good one. */
 export function malformedReason(message: TunnelMessage): string | undefined {

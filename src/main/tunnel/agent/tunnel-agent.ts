@@ -9,6 +9,7 @@ import type { TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { grpcChannelOptions } from '../config.js';
 import { ErrorCode, type BurrowError } from '../errors.js';
+import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { TunnelClient } from '../tunnel-codec.js';
 import { AgentState, canMove } from './agent-state.js';
@@ -100,6 +101,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         (event) => this.emit('traffic', event),
       );
     installInPlaceFraming();
+    installGatheredReceive();
     this.wakeWatch = new WakeWatch(options, (signal, sleptMs) => this.wake(signal, sleptMs));
   }
 

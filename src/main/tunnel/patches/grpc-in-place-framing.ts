@@ -10,8 +10,8 @@
 // replaced only while it frames uncompressed, as in the pinned version. If it
 // ever compresses, or either method moves, nothing is patched and
 // patch-report says so once.
-import { createRequire } from 'node:module';
 import { frameByCopy, frameInPlace } from '../tunnel-codec.js';
+import { grpcInternal } from './grpc-internal.js';
 import { reportPatch } from './patch-report.js';
 
 type WriteMessage = (this: unknown, message: Buffer, compress: boolean) => Promise<Buffer>;
@@ -31,14 +31,6 @@ export function installInPlaceFraming(): { client: boolean; server: boolean } {
     server: reportPatch('grpc-server-framing', patchServer(), slower),
   };
   return installed;
-}
-
-function grpcInternal(path: string): Record<string, unknown> | undefined {
-  try {
-    return createRequire(import.meta.url)(`@grpc/grpc-js/build/src/${path}`) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
 
 function patchClient(): boolean {

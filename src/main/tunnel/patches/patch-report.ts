@@ -2,7 +2,14 @@
 // they are in place. A patch that finds nothing to patch after an upgrade
 // changes nothing, and says so once on stderr instead of failing unseen.
 
-export type PatchName = 'grpc-client-framing' | 'grpc-server-framing' | 'grpc-server-window' | 'undici-pool' | 'ws-close-reason';
+export type PatchName =
+  | 'grpc-client-framing'
+  | 'grpc-server-framing'
+  | 'grpc-client-gathering'
+  | 'grpc-server-gathering'
+  | 'grpc-server-window'
+  | 'undici-pool'
+  | 'ws-close-reason';
 
 const status = new Map<PatchName, boolean>();
 

@@ -10,6 +10,7 @@ import type { ConfigSync, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
 import { ErrorCode } from '../errors.js';
 import { controlMessage } from '../messages.js';
+import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { raiseSessionWindows } from '../patches/grpc-session-window.js';
 import { malformedReason, tunnelService } from '../tunnel-codec.js';
@@ -174,6 +175,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     });
     raiseSessionWindows(this.grpcServer, http2WindowBytes);
     installInPlaceFraming();
+    installGatheredReceive();
     await this.publicListener.listen(this.options.publicAddress);
     try {
       await this.options.cluster?.join({ control: `${this.options.controlAddress.replace(/:\d+$/, '')}:${this.controlPort}`, publicPort: this.publicPort });
