@@ -1,14 +1,14 @@
 // What a plain edge and a plain agent load: each package costs resident
 // memory for the process's whole life, so metrics (prom-client), certificate
 // making (selfsigned and its x509 stack), YAML, the config importers, the
-// multipart parser and the .proto compiler and reflection server load
-// only when a flag or a command needs them.
+// multipart parser, the .proto compiler and reflection server and the
+// request-snippet maker load only when a flag or a command needs them.
 import { describe, expect, it } from 'vitest';
 import { repoRoot, spawnCliServer, spawnNode, type CliProcess } from '../helpers/common.js';
 
 const preload = ['-r', `${repoRoot}/test/fixtures/print-loaded-packages.cjs`, `${repoRoot}/bin/burrow.js`];
 const spawnCounting = (args: string[]): CliProcess => spawnNode([...preload, ...args]);
-const onlyWhenAsked = ['prom-client', 'selfsigned', '@peculiar/x509', 'yaml', 'ini', 'smol-toml', 'undici', 'busboy', 'protobufjs', '@grpc/proto-loader', '@grpc/reflection'];
+const onlyWhenAsked = ['prom-client', 'selfsigned', '@peculiar/x509', 'yaml', 'ini', 'smol-toml', 'undici', 'busboy', 'protobufjs', '@grpc/proto-loader', '@grpc/reflection', 'httpsnippet'];
 
 async function loadedPackages(process: CliProcess): Promise<string[]> {
   await process.kill('SIGTERM');

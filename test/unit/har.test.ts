@@ -70,22 +70,22 @@ describe('HAR export', () => {
 });
 
 describe('request snippets', () => {
-  it('writes curl, fetch and HTTPie that send the same method, URL, headers and body', () => {
-    const { snippet, warning } = requestSnippet(detail(), 'curl');
+  it('writes curl, fetch and HTTPie that send the same method, URL, headers and body', async () => {
+    const { snippet, warning } = await requestSnippet(detail(), 'curl');
     expect(warning).toBeUndefined();
     expect(snippet).toContain('--request POST');
     expect(snippet).toContain("--url 'http://demo.localhost:8080/orders?id=7&q=a%20b'");
     expect(snippet).toContain("--header 'content-type: application/json'");
     expect(snippet).not.toContain('content-length');
     // The tunnel's public origin wins over the Host header (which may lack the port).
-    expect(requestSnippet(detail(), 'fetch', 'https://demo.example.com').snippet).toContain("const url = 'https://demo.example.com/orders?id=7&q=a%20b'");
-    expect(requestSnippet(detail(), 'httpie').snippet).toMatch(/http POST/);
+    expect((await requestSnippet(detail(), 'fetch', 'https://demo.example.com')).snippet).toContain("const url = 'https://demo.example.com/orders?id=7&q=a%20b'");
+    expect((await requestSnippet(detail(), 'httpie')).snippet).toMatch(/http POST/);
   });
 
-  it('warns when the body it can send is not the original', () => {
-    expect(requestSnippet(detail({ requestBody: body('{"a', { truncated: true, totalBytes: 70_000 }) }), 'curl').warning).toBe(
+  it('warns when the body it can send is not the original', async () => {
+    expect((await requestSnippet(detail({ requestBody: body('{"a', { truncated: true, totalBytes: 70_000 }) }), 'curl')).warning).toBe(
       'only the first 3 of 70000 body bytes were kept: the snippet sends only those',
     );
-    expect(requestSnippet(detail({ requestBody: body(Buffer.from([0xff, 0xfe])) }), 'curl').warning).toBe('binary body: not carried');
+    expect((await requestSnippet(detail({ requestBody: body(Buffer.from([0xff, 0xfe])) }), 'curl')).warning).toBe('binary body: not carried');
   });
 });

@@ -3,7 +3,6 @@
 // its metadata and marked as a replay of its original; and the same call as
 // a grpcurl command.
 import * as grpc from '@grpc/grpc-js';
-import { quote } from 'httpsnippet/dist/helpers/shell.js';
 import type { GrpcDecoding, RequestDetail } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
@@ -86,7 +85,9 @@ export async function sendGrpcReplay(plan: GrpcReplayPlan): Promise<number> {
 }
 
 /** The call as a grpcurl command: its request as JSON needs a schema (reflection through the tunnel, or the .proto). */
-export function grpcurlCommand(original: RequestDetail, decoding: GrpcDecoding, origin: string): { snippet: string; warning?: string } {
+export async function grpcurlCommand(original: RequestDetail, decoding: GrpcDecoding, origin: string): Promise<{ snippet: string; warning?: string }> {
+  // httpsnippet's shell quoting, loaded with it on the first snippet (see request-snippet.ts).
+  const { quote } = await import('httpsnippet/dist/helpers/shell.js');
   const url = new URL(origin);
   const request = decoding.messages.filter((message) => message.direction === 'to-service');
   const args = ['grpcurl'];

@@ -1,6 +1,7 @@
 // A recorded request as code to send it again: curl, fetch or HTTPie, made
-// by httpsnippet from the request's HAR form.
-import { HTTPSnippet } from 'httpsnippet';
+// by httpsnippet from the request's HAR form. httpsnippet (~120 modules with
+// its dependencies) loads on the first snippet asked for, not with every
+// server and agent.
 import type { RequestDetail, SnippetTarget } from '../../shared/contract.js';
 import { bodyShortfall, harRequest } from './har.js';
 
@@ -20,7 +21,8 @@ export function isHttpSnippetTarget(value: unknown): value is HttpSnippetTarget 
   return typeof value === 'string' && Object.hasOwn(targets, value);
 }
 
-export function requestSnippet(detail: RequestDetail, target: HttpSnippetTarget, origin?: string): { snippet: string; warning?: string } {
+export async function requestSnippet(detail: RequestDetail, target: HttpSnippetTarget, origin?: string): Promise<{ snippet: string; warning?: string }> {
+  const { HTTPSnippet } = await import('httpsnippet');
   const [language, client] = targets[target];
   const request = harRequest(detail, origin);
   // httpsnippet's type wants postData even for a request without a body.
