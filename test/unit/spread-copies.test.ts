@@ -25,6 +25,8 @@ const requestPath = [
   'src/main/tunnel/headers.ts',
   'src/main/tunnel/websocket-relay.ts',
   'src/main/tunnel/grpc-message-splitter.ts',
+  'src/main/tunnel/patches/grpc-gathered-receive.ts',
+  'src/main/tunnel/patches/grpc-in-place-framing.ts',
   'src/main/tunnel/server/agent-session.ts',
   'src/main/tunnel/server/edge-forwarder.ts',
   'src/main/tunnel/server/http1-head-guard.ts',
