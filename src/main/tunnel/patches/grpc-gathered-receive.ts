@@ -10,8 +10,9 @@
 // can.
 //
 // StreamDecoder, Http2SubchannelCall and BaseServerInterceptingCall are private
-// to grpc-js (the version is pinned). If any of them moves, nothing is patched
-// and patch-report says so once; messages are then joined, as before.
+// to grpc-js (the version is pinned). Where one of them has moved, that side
+// marks no decoder and patch-report says so once; its messages are then
+// joined, as before.
 import type { ClientHttp2Stream } from 'node:http2';
 import { gatheredMessage, tunnelService } from '../tunnel-codec.js';
 import { grpcInternal } from './grpc-internal.js';
