@@ -128,19 +128,13 @@ class GatheredBodyChunk implements BodyChunk {
   private joined: Buffer | undefined;
 
   constructor(
-    public parts: Buffer[],
-    public length: number,
+    readonly parts: readonly Buffer[],
+    readonly length: number,
     public endStream: boolean,
   ) {}
 
   get data(): Buffer {
     return (this.joined ??= Buffer.concat(this.parts, this.length));
-  }
-
-  set data(data: Buffer) {
-    this.joined = data;
-    this.parts = [data];
-    this.length = data.length;
   }
 }
 
