@@ -11,7 +11,7 @@ import { RedisEdgeCluster } from '../../src/main/cluster/redis-edge-cluster.js';
 import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { edgeHopHeader } from '../../src/main/tunnel/server/edge-forwarder.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
-import { eventually, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
+import { bodyDigest, eventually, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
 import { echoClient, startEchoBackend, type EchoResponse } from '../helpers/grpc-echo.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -29,13 +29,7 @@ beforeAll(async () => {
   redis = await startRedis();
   backend = await startBackend((req, res) => {
     seenHeaders.push(req.headers);
-    const hash = createHash('sha256');
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      size += chunk.length;
-    });
-    req.on('end', () => res.end(JSON.stringify({ size, sha: hash.digest('hex'), path: req.url })));
+    void bodyDigest(req).then(({ size, sha256 }) => res.end(JSON.stringify({ size, sha: sha256, path: req.url })));
   });
   new WebSocketServer({ server: backend.server }).on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
   grpcBackend = await startEchoBackend();

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { eventuallyAsync, publicRequest, spawnCli, spawnCliServer, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
+import { bodyDigest, eventuallyAsync, publicRequest, spawnCli, spawnCliServer, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
 import { echoClient, startEchoBackend, type EchoResponse } from '../helpers/grpc-echo.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -80,15 +80,7 @@ const get = (port: number, path = '/'): Promise<number> => publicRequest({ port,
 
 beforeAll(async () => {
   redis = await startRedis();
-  backend = await startBackend((req, res) => {
-    const hash = createHash('sha256');
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      size += chunk.length;
-    });
-    req.on('end', () => res.end(JSON.stringify({ size, sha: hash.digest('hex') })));
-  });
+  backend = await startBackend((req, res) => void bodyDigest(req).then(({ size, sha256 }) => res.end(JSON.stringify({ size, sha: sha256 }))));
   new WebSocketServer({ server: backend.server }).on('connection', (ws) => ws.on('message', (data) => ws.send(data.toString())));
   grpcBackend = await startEchoBackend();
   for (let i = 0; i < 3; i++) {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBackend, startTunnel, publicRequest, eventually, type Backend, type TunnelFixture } from '../helpers/common.js';
+import { bodyDigest, startBackend, startTunnel, publicRequest, eventually, type Backend, type TunnelFixture } from '../helpers/common.js';
 
 let backend: Backend | undefined;
 let tunnel: TunnelFixture | undefined;
@@ -17,13 +17,7 @@ afterEach(async () => {
 /** Answers with JSON describing the request it received, body hashed. */
 async function startInspectingBackend(): Promise<Backend> {
   return startBackend((req, res) => {
-    const hash = createHash('sha256');
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      size += chunk.length;
-    });
-    req.on('end', () => {
+    void bodyDigest(req).then(({ size, sha256 }) => {
       res.setHeader('content-type', 'application/json');
       res.end(
         JSON.stringify({
@@ -32,7 +26,7 @@ async function startInspectingBackend(): Promise<Backend> {
           rawHeaders: req.rawHeaders,
           transferEncoding: req.headers['transfer-encoding'] ?? null,
           size,
-          sha256: hash.digest('hex'),
+          sha256,
         }),
       );
     });

@@ -62,7 +62,7 @@ describe('on the pinned versions', () => {
     await expect.poll(() => session.remoteSettings?.initialWindowSize).toBe(http2WindowBytes);
   });
 
-  it('undici loads only its pool', async () => {
+  it('undici loads only its pool, with the connector that lets its sockets be corked', async () => {
     const http = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
@@ -77,6 +77,7 @@ describe('on the pinned versions', () => {
     );
     expect(status).toBe(200);
     expect(patchStatus().get('undici-pool')).toBe(true);
+    expect(patchStatus().get('undici-connector')).toBe(true);
   });
 
   it('ws sockets take a close reason for oversize messages', async () => {

@@ -1,5 +1,6 @@
 // Shared fixtures for engine tests: real servers and clients on 127.0.0.1
 // with ephemeral ports, torn down by the test that made them.
+import { createHash } from 'node:crypto';
 import { Agent, createServer, request, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,20 @@ export async function startBackend(handler: RequestListener): Promise<Backend> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** The size and SHA-256 of a request body, once all of it has arrived. */
+export function bodyDigest(req: IncomingMessage): Promise<{ size: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+    });
+    req.on('end', () => resolve({ size, sha256: hash.digest('hex') }));
+    req.on('error', reject);
+  });
 }
 
 export interface TunnelFixture {

@@ -3,12 +3,15 @@
 // per forwarded request than node:http (measured with wrk through the
 // tunnel), and raw response headers. A streamed body goes through node:http,
 // the only client here that can send trailers after a chunked body.
+// undici's sockets are known (LocalSockets), so that the pieces of a gathered
+// body chunk reach the service in one writev, not one write per piece.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { reportPatch } from '../patches/patch-report.js';
+import { LocalSockets, localSocketsTracked } from './local-sockets.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
 export interface LocalRequest {
@@ -62,8 +65,14 @@ const dayMs = 24 * 60 * 60 * 1000;
 /** undici hands raw headers over as bytes; Node's parser would have read them as latin1 too. */
 const rawStrings = (raw: readonly Buffer[] | null | undefined): string[] => (raw ?? []).map((b) => b.toString('latin1'));
 
+/** A pool to one local service, with its sockets. */
+interface LocalPool {
+  pool: Pool;
+  sockets: LocalSockets;
+}
+
 export class LocalHttpClient {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, LocalPool>();
   private readonly streamingAgent = new HttpAgent({ keepAlive: true });
 
   dispatch(target: LocalTarget, request: LocalRequest, handler: LocalResponseHandler): void {
@@ -71,23 +80,44 @@ export class LocalHttpClient {
     else this.dispatchKnownLength(target, request, handler);
   }
 
+  /**
+   * Whether a known-length body's pieces pushed within writeTogether reach
+   * the service together; when not, they are better joined first.
+   */
+  get writesTogether(): boolean {
+    return localSocketsTracked();
+  }
+
+  /** Runs `write`, which feeds request bodies bound for `target`, and sends what it fed at once. */
+  writeTogether(target: LocalTarget, write: () => void): void {
+    const uncork = this.pool(target).sockets.cork();
+    try {
+      write();
+    } finally {
+      uncork();
+    }
+  }
+
   close(): void {
-    for (const pool of this.pools.values()) pool.destroy().catch(() => {});
+    for (const { pool } of this.pools.values()) pool.destroy().catch(() => {});
     this.pools.clear();
     this.streamingAgent.destroy();
   }
 
-  private pool(target: LocalTarget): Pool {
+  private pool(target: LocalTarget): LocalPool {
     const key = formatLocalTarget(target);
-    let pool = this.pools.get(key);
-    if (pool === undefined) {
+    let local = this.pools.get(key);
+    if (local === undefined) {
       // The server's request and idle timeouts govern; undici's own (300 s by
       // default) would cut a long quiet stream, so they only backstop a day.
       // (Disabling them with 0 measured slower: a timer re-armed per request.)
-      pool = new (loadPool())(`http://${key}`, { headersTimeout: dayMs, bodyTimeout: dayMs });
-      this.pools.set(key, pool);
+      const sockets = new LocalSockets();
+      const { connect } = sockets;
+      const pool = new (loadPool())(`http://${key}`, connect === undefined ? { headersTimeout: dayMs, bodyTimeout: dayMs } : { headersTimeout: dayMs, bodyTimeout: dayMs, connect });
+      local = { pool, sockets };
+      this.pools.set(key, local);
     }
-    return pool;
+    return local;
   }
 
   private dispatchKnownLength(target: LocalTarget, request: LocalRequest, handler: LocalResponseHandler): void {
@@ -103,7 +133,13 @@ export class LocalHttpClient {
       onError: (error) => handler.onError(error as NodeJS.ErrnoException),
     };
     const { method, path, headers, body } = request;
-    this.pool(target).dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, undiciHandler);
+    const { pool, sockets } = this.pool(target);
+    if (body !== undefined && !Buffer.isBuffer(body) && sockets.connect !== undefined) {
+      // Pieces pushed before undici took the body (or while it paused it)
+      // flow out when it resumes it, one write each: hold them until they all have.
+      body.on('resume', () => process.nextTick(sockets.cork()));
+    }
+    pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, undiciHandler);
   }
 
   private dispatchChunked(target: LocalTarget, request: LocalRequest, body: Readable, handler: LocalResponseHandler): void {

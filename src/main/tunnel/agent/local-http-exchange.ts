@@ -5,6 +5,7 @@ import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1
 import { inlineBodyMaxBytes } from '../config.js';
 import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure } from '../exchange.js';
+import type { ItemSink } from '../flow-control.js';
 import { headersFromRaw, headersToRaw, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
@@ -53,18 +54,22 @@ export class LocalHttpExchange extends Exchange {
     const host = headerValue(head.headers, 'host');
     if (host !== undefined) headers.push('X-Forwarded-Host', host);
     let body: Buffer | Readable | undefined;
+    const chunked = !head.endStream && headerValue(head.headers, 'content-length') === undefined;
     if (head.endStream) {
       this.traffic.body('to-service', head.body);
       if (head.body.length > 0) body = head.body;
     } else {
-      body = this.streamRequestBody();
+      body = this.streamRequestBody(!chunked && this.client.writesTogether);
     }
-    const chunked = !head.endStream && headerValue(head.headers, 'content-length') === undefined;
     this.client.dispatch(this.target, { method: head.method, path: head.path, headers, body, chunked, trailers: () => this.requestTrailers }, this.handler);
   }
 
-  /** A readable the local client pulls the request body from; credit goes back as it drains. */
-  private streamRequestBody(): Readable {
+  /**
+   * A readable the local client pulls the request body from; credit goes back
+   * as it drains. With `inPieces`, a gathered body chunk is pushed piece by
+   * piece (the client sends them together) instead of joined.
+   */
+  private streamRequestBody(inPieces: boolean): Readable {
     // Chunks pushed past the stream's high-water mark: their credit goes back once the client reads on.
     let waiting: (() => void)[] = [];
     const body = new Readable({
@@ -75,11 +80,13 @@ export class LocalHttpExchange extends Exchange {
       },
     });
     this.requestBody = body;
+    const sink: ItemSink<Buffer> = (data, done) => {
+      if (body.push(data)) done();
+      else waiting.push(done);
+    };
+    if (inPieces) sink.batch = (write) => this.client.writeTogether(this.target, write);
     this.receiveBody(
-      (data, done) => {
-        if (body.push(data)) done();
-        else waiting.push(done);
-      },
+      sink,
       (trailers) => {
         this.requestTrailers = trailers;
         body.push(null);

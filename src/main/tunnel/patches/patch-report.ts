@@ -9,6 +9,7 @@ export type PatchName =
   | 'grpc-server-gathering'
   | 'grpc-server-window'
   | 'undici-pool'
+  | 'undici-connector'
   | 'ws-close-reason';
 
 const status = new Map<PatchName, boolean>();

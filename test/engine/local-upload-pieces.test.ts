@@ -1,0 +1,133 @@
+// Uploads reach the local service in the pieces they arrived in (views of the
+// tunnel's HTTP/2 frames), written together: one writev for a body chunk's
+// pieces, not one write per piece, and not joined into a copy first.
+import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
+import { patchStatus } from '../../src/main/tunnel/patches/patch-report.js';
+import { bodyDigest, publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+
+const pieceBytes = 16 * 1024;
+
+let backend: Backend | undefined;
+let tunnel: TunnelFixture | undefined;
+let client: LocalHttpClient | undefined;
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  client?.close();
+  await tunnel?.stop();
+  await backend?.close();
+  client = tunnel = backend = undefined;
+});
+
+/** Answers with the size and hash of the body it received. */
+function startHashingBackend(): Promise<Backend> {
+  return startBackend((req, res) => void bodyDigest(req).then((digest) => res.end(JSON.stringify(digest))));
+}
+
+/** Each system write to a socket connected to `port`: the buffers it carried. */
+function recordWritesTo(port: number): Buffer[][] {
+  const writes: Buffer[][] = [];
+  const { _write: write, _writev: writev } = Socket.prototype as unknown as {
+    _write: (this: Socket, chunk: Buffer, encoding: BufferEncoding, callback: () => void) => void;
+    _writev: (this: Socket, chunks: { chunk: Buffer }[], callback: () => void) => void;
+  };
+  vi.spyOn(Socket.prototype as unknown as { _write: typeof write }, '_write').mockImplementation(function (this: Socket, chunk, encoding, callback) {
+    if (this.remotePort === port) writes.push([Buffer.from(chunk)]);
+    write.call(this, chunk, encoding, callback);
+  });
+  vi.spyOn(Socket.prototype as unknown as { _writev: typeof writev }, '_writev').mockImplementation(function (this: Socket, chunks, callback) {
+    if (this.remotePort === port) writes.push(chunks.map(({ chunk }) => Buffer.from(chunk)));
+    writev.call(this, chunks, callback);
+  });
+  return writes;
+}
+
+function pattern(length: number): Buffer {
+  const data = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff;
+  return data;
+}
+
+function piecesOf(data: Buffer): Buffer[] {
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < data.length; at += pieceBytes) pieces.push(data.subarray(at, at + pieceBytes));
+  return pieces;
+}
+
+/** Sends `body` (of `length` bytes) to the backend through `local`; resolves with what the backend received. */
+function upload(local: LocalHttpClient, port: number, body: Readable, length: number): Promise<{ size: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    local.dispatch(
+      { host: '127.0.0.1', port },
+      { method: 'POST', path: '/', headers: ['Host', 'local', 'Content-Length', String(length)], body, chunked: false, trailers: () => [] },
+      {
+        onConnect: () => {},
+        onHeaders: () => {},
+        onData: (chunk) => chunks.push(chunk) > 0,
+        onComplete: () => resolve(JSON.parse(Buffer.concat(chunks).toString()) as { size: number; sha256: string }),
+        onError: reject,
+      },
+    );
+  });
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+describe('the local HTTP client writes pieces together', () => {
+  it('sends the pieces fed within writeTogether in one writev, with the request head', async () => {
+    backend = await startHashingBackend();
+    const writes = recordWritesTo(backend.port);
+    client = new LocalHttpClient();
+    expect(client.writesTogether).toBe(true);
+    expect(patchStatus().get('undici-connector')).toBe(true);
+    const data = pattern(1024 * 1024);
+    const body = new Readable({ read: () => {} });
+    const answered = upload(client, backend.port, body, data.length);
+    // Once undici reads the body, what is pushed goes straight to its socket.
+    await vi.waitFor(() => expect(body.listenerCount('data') > 0 && body.readableFlowing === true && body.readableLength === 0).toBe(true));
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = writes.length;
+    client.writeTogether({ host: '127.0.0.1', port: backend.port }, () => {
+      for (const piece of piecesOf(data)) body.push(piece);
+    });
+    const together = writes.slice(before);
+    expect(together).toHaveLength(1);
+    expect(together[0]!.length).toBeGreaterThanOrEqual(64);
+    body.push(null);
+    expect(await answered).toEqual({ size: data.length, sha256: sha256(data) });
+  });
+
+  it('sends pieces fed before undici took the body in one writev when it resumes the body', async () => {
+    backend = await startHashingBackend();
+    const writes = recordWritesTo(backend.port);
+    client = new LocalHttpClient();
+    const data = pattern(512 * 1024 + 3);
+    const body = new Readable({ read: () => {} });
+    for (const piece of piecesOf(data)) body.push(piece);
+    body.push(null);
+    expect(await upload(client, backend.port, body, data.length)).toEqual({ size: data.length, sha256: sha256(data) });
+    const bodyWrites = writes.filter((buffers) => buffers.some((buffer) => buffer.length === pieceBytes));
+    expect(bodyWrites).toHaveLength(1);
+    expect(bodyWrites[0]!.length).toBeGreaterThanOrEqual(piecesOf(data).length);
+  });
+});
+
+describe('uploads through the tunnel', () => {
+  it('reach the service intact, a gathered chunk as its pieces in one writev', async () => {
+    backend = await startHashingBackend();
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const writes = recordWritesTo(backend.port);
+    for (const length of [64 * 1024 - 1, 1024 * 1024, 3 * 1024 * 1024 + 5]) {
+      const data = pattern(length);
+      const response = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', method: 'POST', body: data });
+      expect(JSON.parse(response.body.toString())).toEqual({ size: length, sha256: sha256(data) });
+    }
+    // Joined, each body chunk would be one buffer; gathered, a writev carries a chunk's many pieces.
+    expect(Math.max(...writes.map((buffers) => buffers.length))).toBeGreaterThanOrEqual(4);
+  });
+});
