@@ -2,6 +2,7 @@
 // tunnel's HTTP/2 frames), written together: one writev for a body chunk's
 // pieces, not one write per piece, and not joined into a copy first.
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -129,5 +130,58 @@ describe('uploads through the tunnel', () => {
     }
     // Joined, each body chunk would be one buffer; gathered, a writev carries a chunk's many pieces.
     expect(Math.max(...writes.map((buffers) => buffers.length))).toBeGreaterThanOrEqual(4);
+  });
+
+  it('hold the public client back while the service does not read, and arrive whole once it does', async () => {
+    let resumeService: (() => void) | undefined;
+    backend = await startBackend((req, res) => {
+      req.pause();
+      resumeService = () => {
+        void bodyDigest(req).then((digest) => res.end(JSON.stringify(digest)));
+        req.resume();
+      };
+    });
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    const total = 128 * 1024 * 1024;
+    const block = pattern(1024 * 1024);
+    const req = request({ host: '127.0.0.1', port: tunnel.publicPort, method: 'POST', path: '/', headers: { host: 'app.localhost', 'content-length': String(total) } });
+    const answer = new Promise<string>((resolve, reject) => {
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      });
+      req.on('error', reject);
+    });
+    // Writes until the tunnel stops taking more: no drain for a second.
+    let written = 0;
+    for (;;) {
+      while (written < total && req.write(block)) written += block.length;
+      if (written >= total) break;
+      written += block.length;
+      const drained = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 1000);
+        req.once('drain', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      if (!drained) break;
+    }
+    // What the sockets' kernel buffers and the tunnel's windows hold, far from all of it.
+    expect(written).toBeLessThan(48 * 1024 * 1024);
+    expect(resumeService).toBeDefined();
+    resumeService!();
+    const writeRest = async (): Promise<void> => {
+      while (written < total) {
+        written += block.length;
+        if (!req.write(block)) await new Promise((resolve) => req.once('drain', resolve));
+      }
+      req.end();
+    };
+    await writeRest();
+    const whole = createHash('sha256');
+    for (let i = 0; i < total / block.length; i++) whole.update(block);
+    expect(JSON.parse(await answer)).toEqual({ size: total, sha256: whole.digest('hex') });
   });
 });
