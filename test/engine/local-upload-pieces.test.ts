@@ -116,6 +116,34 @@ describe('the local HTTP client writes pieces together', () => {
     expect(bodyWrites).toHaveLength(1);
     expect(bodyWrites[0]!.length).toBeGreaterThanOrEqual(piecesOf(data).length);
   });
+  it('joins pieces instead when holding every socket of the pool would cost more than the copy', async () => {
+    // A service that answers only once 40 requests are open: the pool holds 40 sockets.
+    const open: (() => void)[] = [];
+    backend = await startBackend((_req, res) => {
+      open.push(() => res.end('ok'));
+      if (open.length === 40) for (const answer of open) answer();
+    });
+    client = new LocalHttpClient();
+    const target = { host: '127.0.0.1', port: backend.port };
+    expect(client.writesTogetherCheaply(target, 1000)).toBe(true);
+    const answered = Array.from(
+      { length: 40 },
+      () =>
+        new Promise<void>((resolve, reject) =>
+          client!.dispatch(target, { method: 'GET', path: '/', headers: ['Host', 'local'], body: undefined, chunked: false, trailers: () => [] }, {
+            onConnect: () => {},
+            onHeaders: () => {},
+            onData: () => true,
+            onComplete: () => resolve(),
+            onError: reject,
+          }),
+        ),
+    );
+    await Promise.all(answered);
+    // 40 sockets: a 1,000-byte batch is cheaper joined, a 64 KiB one cheaper held together.
+    expect(client.writesTogetherCheaply(target, 1000)).toBe(false);
+    expect(client.writesTogetherCheaply(target, 64 * 1024)).toBe(true);
+  });
 });
 
 describe('uploads through the tunnel', () => {

@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode, BurrowError } from '../../src/main/tunnel/errors.js';
-import { CreditedQueue, CreditedReceiver, CreditedSender, maxChunkBytes, writableSink } from '../../src/main/tunnel/flow-control.js';
+import { CreditedQueue, CreditedReceiver, CreditedSender, maxChunkBytes, writableSink, type ItemSink } from '../../src/main/tunnel/flow-control.js';
 
 /** A source whose 'data' and 'end' we emit ourselves, recording pause and resume. */
 class FakeSource extends EventEmitter {
@@ -419,7 +419,7 @@ describe('writableSink', () => {
     });
     const grants: number[] = [];
     const r = new CreditedReceiver(writableSink(writable), 8, (n) => grants.push(n));
-    expect(r.batches).toBe(true);
+    expect(r.batches(8)).toBe(true);
     const pieces = ['ab', 'cd', 'ef', 'gh'].map(bytes);
     r.writeBatch(pieces, 8, (piece) => piece.length);
     // The window is spent: nothing more until the pieces are written.
@@ -428,13 +428,22 @@ describe('writableSink', () => {
     expect(writes).toEqual([['ab', 'cd', 'ef', 'gh']]);
   });
 
+  it('a sink that declines a batch of some size is asked by that size', () => {
+    const sink: ItemSink<Buffer> = (_item, done) => done();
+    sink.batch = (write) => write();
+    sink.takesBatchOf = (length) => length >= 1024;
+    const r = new CreditedReceiver(sink, 4096, () => {});
+    expect(r.batches(1024)).toBe(true);
+    expect(r.batches(1023)).toBe(false);
+  });
+
   it('a sink without batches takes the pieces one by one, in order', () => {
     const items: string[] = [];
     const r = new CreditedReceiver<Buffer>((item, done) => {
       items.push(item.toString());
       done();
     }, 100, () => {});
-    expect(r.batches).toBe(false);
+    expect(r.batches(3)).toBe(false);
     r.writeBatch(['a', 'b', 'c'].map(bytes), 3, (piece) => piece.length);
     expect(items).toEqual(['a', 'b', 'c']);
   });

@@ -178,7 +178,8 @@ export abstract class Exchange {
     const inbound = this.inbound;
     if (inbound === false) throw new BurrowError(ErrorCode.Protocol, this.inboundEnded ? 'body after its end' : 'body where none was announced');
     // Data that arrived in pieces goes on in pieces to a sink that writes them gathered; any other sink gets it joined.
-    const gathered = inbound.receiver.batches ? bodyParts(chunk) : undefined;
+    const pieces = bodyParts(chunk);
+    const gathered = pieces !== undefined && inbound.receiver.batches(pieces.length) ? pieces : undefined;
     if (gathered !== undefined) {
       if (gathered.length > 0) {
         for (const part of gathered.parts) inbound.observe?.(part);

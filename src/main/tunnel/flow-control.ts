@@ -132,6 +132,8 @@ export interface ItemSink<T> {
   (item: T, done: (error?: Error | null) => void): void;
   /** Delivers what `write` delivers as one batch: a socket writes them with one system call. */
   batch?(write: () => void): void;
+  /** Whether a batch of `length` bytes is worth taking as one (else it comes joined); without this, always. */
+  takesBatchOf?(length: number): boolean;
 }
 
 export function writableSink(sink: Writable): ItemSink<Buffer> {
@@ -178,9 +180,9 @@ export class CreditedReceiver<T = Buffer> {
     this.deliver(item, length);
   }
 
-  /** The sink can take several items as one batch (writeBatch). */
-  get batches(): boolean {
-    return this.sink.batch !== undefined;
+  /** The sink can take several items of `length` bytes in all as one batch (writeBatch). */
+  batches(length: number): boolean {
+    return this.sink.batch !== undefined && (this.sink.takesBatchOf?.(length) ?? true);
   }
 
   /** Items that came as one (the pieces of a gathered body chunk): credit spent once, delivered as one batch. */

@@ -88,6 +88,14 @@ export class LocalHttpClient {
     return localSocketsTracked();
   }
 
+  /**
+   * Whether `bytes` in pieces bound for `target` are better sent together
+   * than joined: holding writes together holds every socket of its pool.
+   */
+  writesTogetherCheaply(target: LocalTarget, bytes: number): boolean {
+    return this.pool(target).sockets.corkCheaperThanCopying(bytes);
+  }
+
   /** Runs `write`, which feeds request bodies bound for `target`, and sends what it fed at once. */
   writeTogether(target: LocalTarget, write: () => void): void {
     const uncork = this.pool(target).sockets.cork();

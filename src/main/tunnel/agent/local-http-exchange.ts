@@ -84,7 +84,10 @@ export class LocalHttpExchange extends Exchange {
       if (body.push(data)) done();
       else waiting.push(done);
     };
-    if (inPieces) sink.batch = (write) => this.client.writeTogether(this.target, write);
+    if (inPieces) {
+      sink.batch = (write) => this.client.writeTogether(this.target, write);
+      sink.takesBatchOf = (length) => this.client.writesTogetherCheaply(this.target, length);
+    }
     this.receiveBody(
       sink,
       (trailers) => {

@@ -16,6 +16,12 @@ type BuildConnector = (options: buildConnector.BuildOptions) => Connector;
 /** What undici's connector buffers before a write reports backpressure. */
 const undiciWriteBufferBytes = 64 * 1024;
 
+/**
+ * Corking and uncorking one socket costs about what copying this many bytes
+ * does (measured here: 1,000 sockets in 16 µs; 1 MiB joined in 174 µs).
+ */
+const corkCostInBytes = 100;
+
 // Loaded with the first pool; null when it could not be.
 let connectorBuilder: BuildConnector | null | undefined;
 function loadConnectorBuilder(): BuildConnector | null {
@@ -62,6 +68,11 @@ export class LocalSockets {
         }
         callback(...result);
       });
+  }
+
+  /** Whether holding every socket's writes costs less than copying `bytes`. */
+  corkCheaperThanCopying(bytes: number): boolean {
+    return this.open.size * corkCostInBytes < bytes;
   }
 
   /** Holds every open socket's writes until the returned function is called. */
