@@ -1,9 +1,9 @@
-// The sockets of one of the agent's local HTTP pools, so that body pieces written
-// together leave together. undici writes each chunk of a streamed request
-// body with a cork and an uncork of its own, so the pieces of an upload that
-// arrived gathered (views of the tunnel's 16 KiB HTTP/2 frames) would each
-// take a system call. Corked from outside, undici's uncork only counts down,
-// and the pieces leave with the next uncork as one writev.
+// The sockets of one of the agent's local HTTP pools, so that body pieces
+// written together leave together. undici writes each chunk of a streamed
+// request body with a cork and an uncork of its own, so the pieces of an
+// upload that arrived gathered (views of the tunnel's 16 KiB HTTP/2 frames)
+// would each take a system call. Corked from outside, undici's uncork only
+// counts down, and the pieces leave with the next uncork as one writev.
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { buildConnector } from 'undici';
