@@ -31,9 +31,13 @@ export async function startBackend(handler: RequestListener): Promise<Backend> {
   };
 }
 
-/** The size and SHA-256 of a request body, once all of it has arrived. */
+/**
+ * The size and SHA-256 of a request body, once all of it has arrived. A body
+ * cut short never settles: the backends that use it then never answer, and
+ * no rejection goes unhandled.
+ */
 export function bodyDigest(req: IncomingMessage): Promise<{ size: number; sha256: string }> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const hash = createHash('sha256');
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -41,7 +45,6 @@ export function bodyDigest(req: IncomingMessage): Promise<{ size: number; sha256
       size += chunk.length;
     });
     req.on('end', () => resolve({ size, sha256: hash.digest('hex') }));
-    req.on('error', reject);
   });
 }
 
