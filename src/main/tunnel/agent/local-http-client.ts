@@ -119,9 +119,9 @@ export class LocalHttpClient {
       // The server's request and idle timeouts govern; undici's own (300 s by
       // default) would cut a long quiet stream, so they only backstop a day.
       // (Disabling them with 0 measured slower: a timer re-armed per request.)
+      // Without undici's connector (connect undefined), undici connects on its own.
       const sockets = new LocalSockets();
-      const { connect } = sockets;
-      const pool = new (loadPool())(`http://${key}`, connect === undefined ? { headersTimeout: dayMs, bodyTimeout: dayMs } : { headersTimeout: dayMs, bodyTimeout: dayMs, connect });
+      const pool = new (loadPool())(`http://${key}`, { headersTimeout: dayMs, bodyTimeout: dayMs, connect: sockets.connect });
       local = { pool, sockets };
       this.pools.set(key, local);
     }
