@@ -219,6 +219,7 @@ export function allocateBodyBuffer(size: number): Buffer {
  * such room (then the caller copies, as grpc-js always does). Room is used once.
  */
 export function frameInPlace(message: Buffer): Buffer | undefined {
+  if (framedAlready.delete(message)) return message;
   const room = headroom.get(message);
   if (room === undefined || room < grpcFrameHeaderBytes) return undefined;
   headroom.delete(message);
@@ -232,6 +233,34 @@ export function frameByCopy(message: Buffer): Buffer {
   return writeFrameHeader(framed);
 }
 
+// Buffers that hold messages already framed, several back to back: grpc-js's framing passes them as they are.
+const framedAlready = new WeakSet<Uint8Array>();
+
+/**
+ * Encoded messages for one gRPC write, taken by the codec as they are: grpc-js
+ * frames them in place when they have the room, and passes a buffer of
+ * messages framed together (see frameTogether) untouched. Only for a call
+ * whose side has in-place framing installed (grpc-in-place-framing.ts); any
+ * other framing would wrap the frames in one more header.
+ */
+export class EncodedMessages {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** Frames encoded messages back to back in one new buffer: the bytes of one write carrying them all. */
+export function frameTogether(messages: readonly Buffer[], length: number): EncodedMessages {
+  const framed = Buffer.allocUnsafe(length + messages.length * grpcFrameHeaderBytes);
+  let at = 0;
+  for (const message of messages) {
+    framed[at] = 0;
+    framed.writeUInt32BE(message.length, at + 1);
+    framed.set(message, at + grpcFrameHeaderBytes);
+    at += grpcFrameHeaderBytes + message.length;
+  }
+  framedAlready.add(framed);
+  return new EncodedMessages(framed);
+}
+
 /** Fills the header of a frame whose message already follows it: not compressed, then the length. */
 function writeFrameHeader(framed: Buffer): Buffer {
   framed[0] = 0;
@@ -239,7 +268,8 @@ function writeFrameHeader(framed: Buffer): Buffer {
   return framed;
 }
 
-export function encodeTunnelMessage(message: TunnelMessage): Buffer {
+export function encodeTunnelMessage(message: TunnelMessage | EncodedMessages): Buffer {
+  if (message instanceof EncodedMessages) return message.bytes;
   const payload = message.payload;
   if (payload?.$case === 'bodyChunk' && payload.value.data.length >= handEncodedMinBytes) return encodeBodyChunk(message, payload.value);
   const bytes = TunnelMessage.encode(message).finish();

@@ -3,7 +3,9 @@
 // answers leave here. The agent reopens it alone when it breaks.
 import type * as grpc from '@grpc/grpc-js';
 import type { ConfigSync, TunnelMessage, TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
+import { CoalescingWriter } from '../coalescing-writer.js';
 import { defaultConfigSync } from '../config.js';
+import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import type { LocalExchanges } from './local-exchanges.js';
 import type { DataLink } from './local-exchange-context.js';
 
@@ -25,12 +27,13 @@ export class DataStream {
   constructor(client: TunnelServiceClient, metadata: grpc.Metadata, config: ConfigSync, exchanges: LocalExchanges, hooks: DataStreamHooks) {
     const proxy = client.proxy(metadata) as Stream;
     this.proxy = proxy;
+    const writer = new CoalescingWriter(proxy, installInPlaceFraming().client);
     // The server sends headers once the stream is attached to our session.
     proxy.once('metadata', () => this.open && hooks.attached());
     const link: DataLink = (this.link = {
       send: (message) => {
         if (!this.open) return false;
-        proxy.write(message);
+        writer.write(message);
         return true;
       },
       windowBytes: config.initialWindowBytes,

@@ -3,10 +3,12 @@
 // every public exchange for its tunnels.
 import * as grpc from '@grpc/grpc-js';
 import { ProtocolType, type ConfigSync, type Heartbeat, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { CoalescingWriter } from '../coalescing-writer.js';
 import { ErrorCode } from '../errors.js';
 import { Heartbeats } from '../heartbeats.js';
 import { IdMap } from '../id-map.js';
 import { controlMessage, resetMessage } from '../messages.js';
+import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { malformedReason } from '../tunnel-codec.js';
 import type { Exchange, TunnelPeer } from '../exchange.js';
 import type { AgentIdentity } from './token-auth.js';
@@ -26,6 +28,7 @@ export class AgentSession implements TunnelPeer {
   readonly tunnels = new Set<string>();
   readonly exchanges = new IdMap<Exchange>();
   private proxy: Call | undefined;
+  private proxyWriter: CoalescingWriter | undefined;
   private readonly heartbeats: Heartbeats;
   /** The last heartbeat round trip to the agent, in ms (undefined until one is measured). */
   roundTripMs: number | undefined;
@@ -97,14 +100,15 @@ export class AgentSession implements TunnelPeer {
 
   /** False when no data stream is up: the caller fails the request. */
   send(message: TunnelMessage): boolean {
-    if (this.proxy === undefined) return false;
-    this.proxy.write(message);
+    if (this.proxyWriter === undefined) return false;
+    this.proxyWriter.write(message);
     return true;
   }
 
   attachProxy(call: Call): void {
     if (this.proxy !== undefined) this.detachProxy(this.proxy, 'replaced by a new data stream');
     this.proxy = call;
+    this.proxyWriter = new CoalescingWriter(call, installInPlaceFraming().server);
     // Headers tell the agent the stream is attached and tunnels can be registered.
     call.sendMetadata(new grpc.Metadata());
     call.on('data', (message: TunnelMessage) => this.onProxyMessage(message));
@@ -136,6 +140,9 @@ export class AgentSession implements TunnelPeer {
   private detachProxy(call: Call, reason: string): void {
     if (this.proxy !== call) return;
     this.proxy = undefined;
+    // What still waits to be written goes before the end, as it would have without the writer.
+    this.proxyWriter?.flush();
+    this.proxyWriter = undefined;
     call.removeAllListeners('data');
     // Ending our half lets the agent see the stream is gone and reopen it.
     if (!call.writableEnded) call.end();
