@@ -51,6 +51,13 @@ process.once('exit', stopAll);
 
 export { rssBytes };
 
+/**
+ * How long the after-load memory figures wait: the command collects its young
+ * generation in the first quiet 5 s sample and everything after 30 s of quiet
+ * (src/main/cli/idle-memory.ts), so 40 s sees both.
+ */
+export const afterLoadQuietSeconds = 40;
+
 /** CPU time a process has used, in seconds (Linux: utime + stime); NaN elsewhere. */
 export function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return NaN;

@@ -10,7 +10,7 @@ import type { BenchContext, Figure } from './context.js';
 import { frpProblem, startFrp } from './frp.js';
 import { machine, table, writeJson } from './report.js';
 import { useAutocannon } from './load.js';
-import { removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
+import { afterLoadQuietSeconds, removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
 import { oneMiBBodies, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { cluster } from './scenarios/cluster.js';
 import { grpcCalls } from './scenarios/grpc.js';
@@ -139,10 +139,10 @@ async function main(): Promise<void> {
   }
   clearInterval(samplePeaks);
   figures.push(...rssRows('peak during the run', (pid) => peaks.get(pid) ?? NaN), ...rssRows('right after the run'));
-  // Burrow gives memory back once its event loop has been quiet for a while (up to 10 s).
-  say('waiting 12 s of quiet for the after-load memory figure');
-  await sleep(12_000);
-  figures.push(...rssRows('after the run, 12 s quiet'));
+  const quietSeconds = quick ? 2 : afterLoadQuietSeconds;
+  say(`waiting ${quietSeconds} s of quiet for the after-load memory figure`);
+  await sleep(quietSeconds * 1000);
+  figures.push(...rssRows(`after the run, ${quietSeconds} s quiet`));
   // The machine again above the table, so the table can be quoted with it.
   process.stdout.write(`\n${Object.entries(ranOn).map(([key, value]) => `${key}: ${value}`).join('\n')}\n\n${table(figures)}\n\nwrote ${writeJson(figures, quick, ranOn)}\n`);
 }

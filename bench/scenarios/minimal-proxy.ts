@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { BenchContext, Figure } from '../context.js';
 import { runLoad } from '../load.js';
-import { repoRoot, rssBytes, startProcess, type Started } from '../processes.js';
+import { afterLoadQuietSeconds, repoRoot, rssBytes, startProcess, type Started } from '../processes.js';
 import { oneMiBKinds, oneMiBLoad, type OneMiBRun } from './http.js';
 
 const toMiB = (bytes: number): number => bytes / 2 ** 20;
@@ -49,12 +49,13 @@ export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
       { scenario: '1 MiB responses / uploads p99 via minimal Node proxy, 2 hops', unit: 'ms', direct: responses.p99Ms, tunnel: uploads.p99Ms, ratio: false },
     );
     // As long as Burrow's own after-load figure waits: Node frees what it can by then.
-    await sleep(ctx.quick ? 2_000 : 12_000);
+    const quietSeconds = ctx.quick ? 2 : afterLoadQuietSeconds;
+    await sleep(quietSeconds * 1000);
     const afterLoad = hops.map(rssBytes);
-    ctx.say(`minimal Node proxy RSS, public / service hop: at rest ${atRest.map(toMiB).map((v) => v.toFixed(1)).join(' / ')} MiB, after this load and 12 s quiet ${afterLoad.map(toMiB).map((v) => v.toFixed(1)).join(' / ')} MiB`);
+    ctx.say(`minimal Node proxy RSS, public / service hop: at rest ${atRest.map(toMiB).map((v) => v.toFixed(1)).join(' / ')} MiB, after this load and ${quietSeconds} s quiet ${afterLoad.map(toMiB).map((v) => v.toFixed(1)).join(' / ')} MiB`);
     figures.push(
       { scenario: 'RSS of minimal Node proxy at rest, public hop / service hop', unit: 'MiB', direct: toMiB(atRest[0]!), tunnel: toMiB(atRest[1]!), ratio: false },
-      { scenario: 'RSS of minimal Node proxy after its load, 12 s quiet, public / service hop', unit: 'MiB', direct: toMiB(afterLoad[0]!), tunnel: toMiB(afterLoad[1]!), ratio: false },
+      { scenario: `RSS of minimal Node proxy after its load, ${quietSeconds} s quiet, public / service hop`, unit: 'MiB', direct: toMiB(afterLoad[0]!), tunnel: toMiB(afterLoad[1]!), ratio: false },
     );
     return figures;
   } finally {

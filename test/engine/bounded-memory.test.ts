@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { fullCollection } from '../../src/main/cli/idle-memory.js';
+import { v8Collector } from '../../src/main/cli/idle-memory.js';
 import { demoEchoService, startDemoBackends, type DemoBackends } from '../../src/main/service/demo-backends.js';
 import { TrafficLog, headlessTrafficLogLimits } from '../../src/main/service/traffic-log.js';
 import type { TrafficEvent } from '../../src/shared/traffic.js';
@@ -58,7 +58,8 @@ function keptBytes(): number {
 
 describe('memory after 10,000 mixed requests', () => {
   it('keeps the traffic log within its budget, leaves nothing pending, and the heap near its start', async () => {
-    const collect = fullCollection()!;
+    const collector = v8Collector()!;
+    const collect = (): void => collector('full');
     const Client = grpc.makeGenericClientConstructor(demoEchoService, 'Echo');
     const client = new Client(`127.0.0.1:${fixture.publicPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'rpc.localhost' }) as unknown as EchoClient;
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });

@@ -1,44 +1,82 @@
-// The idle collection: once per busy spell, only after it has ended, and the
-// runtime's collector reachable on the pinned Node.
+// The idle collection: the young generation once a busy spell has ended,
+// everything only after a long quiet, once per busy spell; and the runtime's
+// collector reachable on the pinned Node, both kinds.
+import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { IdleMemoryReclaimer, fullCollection } from '../../src/main/cli/idle-memory.js';
+import { IdleMemoryReclaimer, v8Collector, type Collection } from '../../src/main/cli/idle-memory.js';
 
-function reclaimer(): { sample(utilization: number): boolean; collections: () => number } {
-  let collections = 0;
-  const it = new IdleMemoryReclaimer(() => collections++, { busyUtilization: 0.05, idleUtilization: 0.01 });
-  return { sample: (u) => it.sample(u), collections: () => collections };
+function reclaimer(): { sample(utilization: number): Collection | undefined; collections: Collection[] } {
+  const collections: Collection[] = [];
+  const it = new IdleMemoryReclaimer((collection) => collections.push(collection), { busyUtilization: 0.05, idleUtilization: 0.01, fullAfterQuietSamples: 4 });
+  return { sample: (u) => it.sample(u), collections };
 }
 
 describe('IdleMemoryReclaimer', () => {
-  it('collects when a busy spell has ended, and not again until the next one', () => {
+  it('collects the young generation when a busy spell has ended, everything after a long quiet, and not again until the next spell', () => {
     const r = reclaimer();
-    expect([0.4, 0.9, 0.3].map(r.sample)).toEqual([false, false, false]);
-    expect(r.sample(0.005)).toBe(true);
-    expect([0.0, 0.002, 0.0].map(r.sample)).toEqual([false, false, false]);
-    expect(r.sample(0.5)).toBe(false);
-    expect(r.sample(0)).toBe(true);
-    expect(r.collections()).toBe(2);
+    expect([0.4, 0.9, 0.3].map(r.sample)).toEqual([undefined, undefined, undefined]);
+    expect([0.005, 0, 0.002, 0].map(r.sample)).toEqual(['young', undefined, undefined, 'full']);
+    expect([0, 0, 0, 0, 0].map(r.sample)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([0.5, 0, 0, 0, 0].map(r.sample)).toEqual([undefined, 'young', undefined, undefined, 'full']);
+    expect(r.collections).toEqual(['young', 'full', 'young', 'full']);
+  });
+
+  it('starts the long quiet over when traffic comes back before it has passed, so a busy process keeps its compiled code', () => {
+    const r = reclaimer();
+    // Bursts 10-15 s apart: each pause gets a young collection, none a full one.
+    const pauses = [0.6, 0, 0, 0.7, 0, 0, 0.03, 0, 0];
+    expect(pauses.map(r.sample)).toEqual([undefined, 'young', undefined, undefined, 'young', undefined, undefined, 'young', undefined]);
+    expect(r.collections).not.toContain('full');
   });
 
   it('never collects in a process that was never busy, nor while traffic merely slows', () => {
     const r = reclaimer();
-    expect([0, 0.02, 0.01, 0].map(r.sample)).toEqual([false, false, false, false]);
-    // Busy, then quieter but not idle: it waits for quiet.
-    expect([0.6, 0.03, 0.02].map(r.sample)).toEqual([false, false, false]);
-    expect(r.sample(0.01)).toBe(true);
+    expect([0, 0.02, 0.01, 0, 0, 0].map(r.sample)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    // Busy, then quieter but not quiet: it waits for quiet.
+    expect([0.6, 0.03, 0.02].map(r.sample)).toEqual([undefined, undefined, undefined]);
+    expect(r.sample(0.01)).toBe('young');
   });
 });
 
-describe('fullCollection', () => {
-  it("reaches V8's collector on this Node, which frees unreferenced buffers", async () => {
-    const collect = fullCollection();
+describe('v8Collector', () => {
+  /** The kinds of collection V8 ran within `work` (perf_hooks' gc entries arrive on a later task; others may come meanwhile). */
+  async function collectionsDuring(work: () => void): Promise<number[]> {
+    const entries: PerformanceEntry[] = [];
+    const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+    observer.observe({ entryTypes: ['gc'] });
+    const from = performance.now();
+    work();
+    const to = performance.now();
+    const within = (): PerformanceEntry[] => entries.filter((entry) => entry.startTime >= from && entry.startTime <= to);
+    for (let turn = 0; turn < 50 && within().length === 0; turn++) await new Promise((resolve) => setTimeout(resolve, 20));
+    observer.disconnect();
+    return within().map((entry) => (entry.detail as { kind: number }).kind);
+  }
+
+  it("reaches V8's full collector on this Node", async () => {
+    const collect = v8Collector();
     expect(collect).toBeTypeOf('function');
-    let freed = false;
-    const registry = new FinalizationRegistry(() => (freed = true));
-    (() => registry.register(Buffer.alloc(8 * 1024 * 1024), 'big'))();
-    collect!();
-    // Finalizers run on a later task, not within the collection.
-    for (let turn = 0; turn < 100 && !freed; turn++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(freed).toBe(true);
+    expect(await collectionsDuring(() => collect!('full'))).toContain(constants.NODE_PERFORMANCE_GC_MAJOR);
+  });
+
+  it('collects the young generation alone, which gives back a buffer nothing holds since it was made', async () => {
+    const collect = v8Collector()!;
+    collect('full');
+    const before = process.memoryUsage().arrayBuffers;
+    // Under the external memory that makes V8 collect on its own.
+    (() => Buffer.alloc(4 * 1024 * 1024).fill(1))();
+    // Other buffers come and go meanwhile: half of it is the margin.
+    expect(process.memoryUsage().arrayBuffers - before).toBeGreaterThan(2 * 1024 * 1024);
+    const kinds = await collectionsDuring(() => collect('young'));
+    expect(kinds).toContain(constants.NODE_PERFORMANCE_GC_MINOR);
+    expect(kinds).not.toContain(constants.NODE_PERFORMANCE_GC_MAJOR);
+    // V8's young collector keeps weak references alive, so no finalizer would show it: the count of buffer memory does.
+    // Its buffers are swept on a background thread.
+    let after = process.memoryUsage().arrayBuffers;
+    for (let turn = 0; turn < 100 && after - before >= 2 * 1024 * 1024; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = process.memoryUsage().arrayBuffers;
+    }
+    expect(after - before).toBeLessThan(2 * 1024 * 1024);
   });
 });
