@@ -8,10 +8,10 @@
 // Only after 30 s of quiet, though: a full collection also frees the shapes
 // (maps) of the request path's objects, none of which is alive between bursts,
 // and V8 throws away the optimized code built on them, so the next burst runs
-// cold for seconds (small GETs after 13 s of quiet: p99 26-41 ms against
-// 16-19 ms without it). The first quiet sample collects the young generation
-// only, which keeps that code and gives back most of what the young
-// generation grew to.
+// cold for seconds (small GETs after 13 s of quiet: p99 21-46 ms in nine
+// rounds against 18-22 ms in five without it). The first quiet sample
+// collects the young generation only, which keeps that code and gives back
+// most of what the young generation grew to.
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
