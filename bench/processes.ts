@@ -52,11 +52,15 @@ process.once('exit', stopAll);
 export { rssBytes };
 
 /**
- * How long the after-load memory figures wait: the command collects its young
- * generation in the first quiet 5 s sample and everything after 30 s of quiet
- * (src/main/cli/idle-memory.ts), so 40 s sees both.
+ * How long the after-load memory figures wait (Burrow's and the minimal
+ * proxy's alike): the command collects its young generation in the first
+ * quiet 5 s sample and everything after 30 s of quiet
+ * (src/main/cli/idle-memory.ts), so 40 s sees both; --quick only checks the
+ * figure is there.
  */
-export const afterLoadQuietSeconds = 40;
+export function afterLoadQuietSeconds(quick: boolean): number {
+  return quick ? 2 : 40;
+}
 
 /** CPU time a process has used, in seconds (Linux: utime + stime); NaN elsewhere. */
 export function cpuSeconds(pid: number | undefined): number {

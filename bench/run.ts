@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   }
   clearInterval(samplePeaks);
   figures.push(...rssRows('peak during the run', (pid) => peaks.get(pid) ?? NaN), ...rssRows('right after the run'));
-  const quietSeconds = quick ? 2 : afterLoadQuietSeconds;
+  const quietSeconds = afterLoadQuietSeconds(quick);
   say(`waiting ${quietSeconds} s of quiet for the after-load memory figure`);
   await sleep(quietSeconds * 1000);
   figures.push(...rssRows(`after the run, ${quietSeconds} s quiet`));

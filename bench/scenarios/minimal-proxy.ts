@@ -49,7 +49,7 @@ export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
       { scenario: '1 MiB responses / uploads p99 via minimal Node proxy, 2 hops', unit: 'ms', direct: responses.p99Ms, tunnel: uploads.p99Ms, ratio: false },
     );
     // As long as Burrow's own after-load figure waits: Node frees what it can by then.
-    const quietSeconds = ctx.quick ? 2 : afterLoadQuietSeconds;
+    const quietSeconds = afterLoadQuietSeconds(ctx.quick);
     await sleep(quietSeconds * 1000);
     const afterLoad = hops.map(rssBytes);
     ctx.say(`minimal Node proxy RSS, public / service hop: at rest ${atRest.map(toMiB).map((v) => v.toFixed(1)).join(' / ')} MiB, after this load and ${quietSeconds} s quiet ${afterLoad.map(toMiB).map((v) => v.toFixed(1)).join(' / ')} MiB`);
