@@ -1,6 +1,7 @@
 // A local HTTP/1.1 service that reports what it received as JSON (method,
-// target, headers, body digest, trailers) and can answer with trailers.
-import { createHash } from 'node:crypto';
+// target, headers, body digest, trailers) and can answer with trailers or
+// with a body of any size.
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -39,9 +40,22 @@ function describe(req: IncomingMessage, body: Buffer): ReceivedRequest {
   };
 }
 
+/** The largest body /bytes/N answers. */
+export const maxAnsweredBytes = 17 * 1024 * 1024;
+/** Pieces a chunked answer is written in: a prime, so pieces straddle every power-of-two boundary. */
+const answerPieceBytes = 7919;
+
+/** The first `size` bytes of the same random content /bytes/N answers, for digests to compare with. */
+export const answeredBytes = ((): ((size: number) => Buffer) => {
+  let content: Buffer | undefined;
+  return (size) => (content ??= randomBytes(maxAnsweredBytes)).subarray(0, size);
+})();
+
 /**
  * /trailers answers chunked with a Trailer header and two trailers;
- * /status/N answers N with no body; anything else answers the JSON description.
+ * /status/N answers N with no body; /bytes/N answers N bytes of
+ * answeredBytes with a Content-Length, /bytes/N/chunked the same chunked;
+ * anything else answers the JSON description.
  */
 export async function startHttpEcho(): Promise<HttpEchoService> {
   const received: ReceivedRequest[] = [];
@@ -62,6 +76,19 @@ export async function startHttpEcho(): Promise<HttpEchoService> {
       const status = /^\/status\/(\d{3})$/.exec(req.url ?? '');
       if (status !== null) {
         res.writeHead(Number(status[1]), { etag: '"v1"' });
+        res.end();
+        return;
+      }
+      const bytes = /^\/bytes\/(\d+)(\/chunked)?$/.exec(req.url ?? '');
+      if (bytes !== null && Number(bytes[1]) <= maxAnsweredBytes) {
+        const content = answeredBytes(Number(bytes[1]));
+        if (bytes[2] === undefined) {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.length });
+          res.end(content);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        for (let at = 0; at < content.length; at += answerPieceBytes) res.write(content.subarray(at, at + answerPieceBytes));
         res.end();
         return;
       }
