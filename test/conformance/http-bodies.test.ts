@@ -105,6 +105,25 @@ describe('HTTP/1.1 response bodies at every boundary, with curl', () => {
   });
 });
 
+describe('HTTP/1.1 bodies with a slow end', () => {
+  // The tunnel's windows must hold the fast side back, not drop or reorder bytes.
+  it('a client reading at 16 MB/s downloads 16 MiB + 1 whole, with a length and chunked', async () => {
+    // More than the tunnel's windows and loopback's socket buffers together.
+    const size = 16 * MiB + 1;
+    for (const [suffix, framing] of [
+      ['', 'length'],
+      ['/chunked', 'chunked'],
+    ] as const) {
+      expect(await download(pair.tunnel, `/bytes/${size}${suffix}`, ['--limit-rate', '16M'])).toEqual({ exit: 0, status: 200, framing, bytes: size, digest: sha256(answeredBytes(size)) });
+    }
+  });
+
+  it('a client sending at 8 MB/s uploads 4 MiB + 1 whole', async () => {
+    const { path, digest } = bodyFile(4 * MiB + 1);
+    expect(await upload(pair.tunnel, path, ['--limit-rate', '8M'])).toMatchObject({ exit: 0, status: '200', requests: 1, seen: { framing: 'length', bodyBytes: 4 * MiB + 1, bodySha256: digest } });
+  });
+});
+
 describe('HTTP/2 bodies at every boundary (h2c to the tunnel, HTTP/1.1 to the service)', () => {
   it.each(sizes)('%i bytes uploaded over h2c reach the service as over HTTP/1.1 directly', async (size) => {
     const { path, digest } = bodyFile(size);
@@ -136,5 +155,13 @@ describe('HTTP/2 bodies at every boundary (h2c to the tunnel, HTTP/1.1 to the se
     expect(/requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(text)?.slice(1)).toEqual(['48', '48', '48', '0', '0']);
     const uploads = service.received.slice(before);
     expect(uploads.map((seen) => `${seen.method} ${seen.bodyBytes} ${seen.bodySha256}`)).toEqual(Array(48).fill(`POST ${MiB + 1} ${digest}`));
+  });
+
+  it('h2load: 64 downloads of 1 MiB + 1 on 2 connections, 16 streams each, all succeed with every byte', async () => {
+    const result = await runTool('h2load', ['-n', '64', '-c', '2', '-m', '16', '-H', `:authority: ${pair.tunnel.authority}`, `http://127.0.0.1:${pair.tunnel.port}/bytes/${MiB + 1}`]);
+    const text = result.stdout.toString();
+    expect(/requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(text)?.slice(1)).toEqual(['64', '64', '64', '0', '0']);
+    // h2load counts DATA payload bytes as "data".
+    expect(/traffic: .*\((\d+)\) data/.exec(text)?.[1]).toBe(String(64 * (MiB + 1)));
   });
 });
