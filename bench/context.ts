@@ -30,6 +30,8 @@ export interface Figure {
   frp?: number;
   /** False where the two columns are not direct vs tunnel (server / agent RSS): no tunnel/direct ratio. */
   ratio?: boolean;
+  /** Burrow / frp in each round where both were measured in the same rounds; the table shows their median and range. */
+  frpRatios?: number[];
   /** Anything else worth keeping (latencies, RSS, tool). */
   extra?: Record<string, number | string>;
 }

@@ -7,42 +7,10 @@ import { Readable } from 'node:stream';
 import type { BenchContext, Figure, Target } from '../context.js';
 import { runLoad } from '../load.js';
 import { cpuSeconds, peakRss, rssBytes } from '../processes.js';
+import { alternating, medianFigure } from '../rounds.js';
 
 const MiB = 1024 * 1024;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
-
-/** Direct, Burrow and (with --frp) frp, in a rotated order each round so no side always runs first on a warm or cold machine. */
-function sides(ctx: BenchContext): Target[] {
-  return ctx.frp === undefined ? [ctx.direct, ctx.tunnel] : [ctx.direct, ctx.tunnel, ctx.frp];
-}
-
-/** Each side's rounds, after `warmUp` (unmeasured) on every side when given. */
-async function alternating<T>(ctx: BenchContext, measure: (target: Target) => Promise<T>, warmUp?: (target: Target) => Promise<unknown>): Promise<Map<Target['label'], T[]>> {
-  const rounds = ctx.quick ? 1 : 3;
-  const results = new Map<Target['label'], T[]>();
-  const targets = sides(ctx);
-  if (warmUp !== undefined) for (const target of targets) await warmUp(target);
-  for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < targets.length; i++) {
-      const target = targets[(i + round) % targets.length]!;
-      results.set(target.label, [...(results.get(target.label) ?? []), await measure(target)]);
-    }
-  }
-  return results;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-/** One figure from the medians of each side's rounds. */
-function medianFigure<T>(scenario: string, unit: string, results: Map<Target['label'], T[]>, pick: (result: T) => number, extra?: Figure['extra']): Figure {
-  const figure: Figure = { scenario, unit, ...(extra && { extra }) };
-  for (const [label, list] of results) figure[label] = median(list.map(pick));
-  return figure;
-}
 
 export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 10;
@@ -116,6 +84,8 @@ export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
       },
       // Warm, as for small GETs: the body path's code is compiled on its first bodies (a p99 of ~130 ms in a first round against ~38).
       (target) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : 2, []),
+      // Five short rounds: one 5 s round of 1 MiB bodies can differ from the next by a quarter on this VM.
+      5,
     );
     figures.push(
       medianFigure(`1 MiB ${kind}, 8 connections`, 'MB/s', results, (r) => r.megabytesPerSecond),

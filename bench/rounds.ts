@@ -1,0 +1,48 @@
+// Rounds of one measurement on every side (direct, Burrow, frp), in an order
+// rotated each round, summed up as medians. Against frp the ratio is paired:
+// Burrow over frp within each round, then the median of those. This VM's
+// speed drifts by up to 2x over minutes, and two sides measured in the same
+// round share the drift that separate medians would not cancel.
+import type { BenchContext, Figure, Target } from './context.js';
+
+/** Direct, Burrow and (with --frp) frp. */
+function sides(ctx: BenchContext): Target[] {
+  return ctx.frp === undefined ? [ctx.direct, ctx.tunnel] : [ctx.direct, ctx.tunnel, ctx.frp];
+}
+
+/**
+ * Each side's results over `rounds` rounds (one with --quick), after `warmUp`
+ * (unmeasured) on every side when given. The order rotates each round, so
+ * no side always runs first on a warm or cold machine.
+ */
+export async function alternating<T>(ctx: BenchContext, measure: (target: Target) => Promise<T>, warmUp?: (target: Target) => Promise<unknown>, rounds = 3): Promise<Map<Target['label'], T[]>> {
+  const count = ctx.quick ? 1 : rounds;
+  const results = new Map<Target['label'], T[]>();
+  const targets = sides(ctx);
+  if (warmUp !== undefined) for (const target of targets) await warmUp(target);
+  for (let round = 0; round < count; round++) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + round) % targets.length]!;
+      results.set(target.label, [...(results.get(target.label) ?? []), await measure(target)]);
+    }
+  }
+  return results;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** One figure: each side's median over its rounds, and Burrow / frp round by round when both ran every round. */
+export function medianFigure<T>(scenario: string, unit: string, results: Map<Target['label'], T[]>, pick: (result: T) => number, extra?: Figure['extra']): Figure {
+  const figure: Figure = { scenario, unit, ...(extra && { extra }) };
+  for (const [label, list] of results) figure[label] = median(list.map(pick));
+  const tunnel = results.get('tunnel')?.map(pick);
+  const frp = results.get('frp')?.map(pick);
+  if (tunnel !== undefined && frp !== undefined && tunnel.length === frp.length && frp.every((value) => value > 0)) {
+    figure.frpRatios = tunnel.map((value, round) => value / frp[round]!);
+  }
+  return figure;
+}
