@@ -4,50 +4,15 @@
 // directions); permessage-deflate where both ends support it; messages over
 // the limit closed with 1009 and a reason that names it.
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
+import { startWebSocketEcho as startEcho, type WebSocketEchoService as EchoService } from './websocket-echo-service.js';
 
 const MiB = 1024 * 1024;
 /** The documented default of --max-websocket-message. */
 const defaultMaxMessage = 64 * MiB;
 const burst = 10;
-
-interface EchoService {
-  port: number;
-  /** permessage-deflate as each connection negotiated it ('' for none). */
-  negotiated: string[];
-  close(): Promise<void>;
-}
-
-/** Echoes every message; "send N" asks it for N bytes instead. */
-async function startEcho(options: { deflate: boolean; maxPayload: number }): Promise<EchoService> {
-  const http: Server = createServer((_req, res) => res.end('websocket only'));
-  const wss = new WebSocketServer({ server: http, perMessageDeflate: options.deflate, maxPayload: options.maxPayload });
-  const negotiated: string[] = [];
-  wss.on('connection', (ws) => {
-    negotiated.push(ws.extensions);
-    // Oversize messages end in a 1009 close, which the tests look at.
-    ws.on('error', () => {});
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      const text = isBinary ? '' : data.toString();
-      if (text.startsWith('send ')) ws.send(Buffer.alloc(Number(text.slice(5)), 3));
-      else ws.send(data as Buffer, { binary: isBinary });
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (http.address() as AddressInfo).port,
-    negotiated,
-    close: async () => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
-  };
-}
 
 /** An echo service and burrow processes in front of it, for the describe block that calls this. */
 function echoThroughTunnel(options: { deflate: boolean; maxPayload: number }, serverFlags: string[] = []): { pair: () => TunnelPair } {

@@ -1,0 +1,55 @@
+// A local WebSocket service for the conformance suite: echoes every message
+// as it came (text or binary), and reports the extensions and subprotocol
+// each connection negotiated.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type RawData } from 'ws';
+
+export interface WebSocketEchoService {
+  port: number;
+  /** permessage-deflate as each connection negotiated it ('' for none). */
+  negotiated: string[];
+  /** The subprotocol each connection agreed on ('' for none). */
+  subprotocols: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Echoes every message; "send N" asks it for N bytes instead. Of the
+ * subprotocols a client offers it picks the last (so that passing the
+ * offer on in another order shows).
+ */
+export async function startWebSocketEcho(options: { deflate: boolean; maxPayload: number }): Promise<WebSocketEchoService> {
+  const http: Server = createServer((_req, res) => res.end('websocket only'));
+  const wss = new WebSocketServer({
+    server: http,
+    perMessageDeflate: options.deflate,
+    maxPayload: options.maxPayload,
+    handleProtocols: (offered) => [...offered].at(-1) ?? false,
+  });
+  const negotiated: string[] = [];
+  const subprotocols: string[] = [];
+  wss.on('connection', (ws) => {
+    negotiated.push(ws.extensions);
+    subprotocols.push(ws.protocol);
+    // Oversize messages end in a 1009 close, which the tests look at.
+    ws.on('error', () => {});
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const text = isBinary ? '' : data.toString();
+      if (text.startsWith('send ')) ws.send(Buffer.alloc(Number(text.slice(5)), 3));
+      else ws.send(data as Buffer, { binary: isBinary });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (http.address() as AddressInfo).port,
+    negotiated,
+    subprotocols,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
