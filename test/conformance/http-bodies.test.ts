@@ -2,14 +2,16 @@
 // through burrow processes compared with the service directly: curl over
 // HTTP/1.1 (with a length and chunked) and over h2c, nghttp with windows
 // smaller than one DATA frame, and h2load uploading many at once. The
-// boundaries: 16 KiB (HTTP/2's default frame), 64 KiB (HTTP/2's default
-// window, Node's socket read), 1 MiB (the tunnel's body chunk and
-// per-request window) and 16 MiB (the tunnel's HTTP/2 session window).
+// boundaries: 16 KiB (HTTP/2's default frame, a TLS record), 64 KiB
+// (HTTP/2's default window, Node's socket read), 1 MiB (the tunnel's body
+// chunk and per-request window) and 16 MiB (the tunnel's HTTP/2 session
+// window); over TLS too, where every read is a 16 KiB record at most.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeDevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
 import { answeredBytes, startHttpEcho, type HttpEchoService, type ReceivedRequest } from './http-echo-service.js';
 import { runTool } from './tools.js';
 import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
@@ -163,5 +165,42 @@ describe('HTTP/2 bodies at every boundary (h2c to the tunnel, HTTP/1.1 to the se
     expect(/requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(text)?.slice(1)).toEqual(['64', '64', '64', '0', '0']);
     // h2load counts DATA payload bytes as "data".
     expect(/traffic: .*\((\d+)\) data/.exec(text)?.[1]).toBe(String(64 * (MiB + 1)));
+  });
+});
+
+describe('bodies over TLS (public and control ports), HTTP/1.1 and h2 by ALPN', () => {
+  let tls: TunnelPair;
+
+  beforeAll(async () => {
+    const cert = await makeDevCertificate('localhost', join(scratch, 'tls'));
+    const keyPath = join(scratch, 'tls', 'localhost-key.pem');
+    writeFileSync(keyPath, cert.key, { mode: 0o600 });
+    tls = await startProcessTunnelPair(service.port, 'http', ['--tls-cert', cert.certPath, '--tls-key', keyPath], ['--ca', cert.certPath]);
+  });
+
+  afterAll(async () => {
+    await tls?.stop();
+  });
+
+  const overTls = (args: string[]): string[] => ['-k', '--resolve', `${tls.tunnel.authority}:127.0.0.1`, ...args];
+  const httpsTarget = (path: string): string[] => [`https://${tls.tunnel.authority}${path}`];
+
+  it.each([
+    ['HTTP/1.1', '--http1.1'],
+    ['h2', '--http2'],
+  ])('%s: uploads and downloads of 1 MiB + 1 and 16 MiB + 1 arrive whole', async (_label, version) => {
+    for (const size of [MiB + 1, 16 * MiB + 1]) {
+      const { path, digest } = bodyFile(size);
+      const up = await runTool('curl', overTls(['-s', '-o', '/dev/null', '-w', '%{http_code} %{http_version}', version, '--data-binary', `@${path}`, ...httpsTarget('/upload')]));
+      expect({ exit: up.code, answer: up.stdout.toString(), seen: lastSeen() }).toMatchObject({
+        exit: 0,
+        answer: `200 ${version === '--http2' ? '2' : '1.1'}`,
+        seen: { method: 'POST', bodyBytes: size, bodySha256: digest },
+      });
+      const bodyOut = join(scratch, 'tls-download');
+      const down = await runTool('curl', overTls(['-s', '-o', bodyOut, version, ...httpsTarget(`/bytes/${size}/chunked`)]));
+      const body = readFileSync(bodyOut);
+      expect({ exit: down.code, bytes: body.length, digest: sha256(body) }).toEqual({ exit: 0, bytes: size, digest: sha256(answeredBytes(size)) });
+    }
   });
 });

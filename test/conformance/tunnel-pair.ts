@@ -47,7 +47,7 @@ export async function startTunnelPair(servicePort: number, protocol: TunnelProto
  * the client then competes with the tunnel for neither event loop nor CPU
  * time slice, so a tunnel that writes faster than the client reads shows.
  */
-export async function startProcessTunnelPair(servicePort: number, protocol: TunnelProtocol, serverFlags: string[] = []): Promise<TunnelPair> {
+export async function startProcessTunnelPair(servicePort: number, protocol: TunnelProtocol, serverFlags: string[] = [], agentFlags: string[] = []): Promise<TunnelPair> {
   const processes: CliProcess[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(processes.reverse().map((p) => p.kill()));
@@ -58,7 +58,7 @@ export async function startProcessTunnelPair(servicePort: number, protocol: Tunn
       processes.push(server);
       return server;
     });
-    const agent = spawnCli([protocol, String(servicePort), '--name', tunnelName(protocol), '--server', control, '--token', 'conformance', '--no-inspect']);
+    const agent = spawnCli([protocol, String(servicePort), '--name', tunnelName(protocol), '--server', control, '--token', 'conformance', '--no-inspect', ...agentFlags]);
     processes.push(agent);
     await agent.waitForLine(/^tunnel /);
     return pair(servicePort, publicPort, protocol, stop);
