@@ -83,10 +83,11 @@ function exchangeInPage(url: string, sizeList: number[]): Promise<BrowserOutcome
         ws.onopen = () => resolve();
         ws.onerror = () => reject(new Error(`could not open ${url}`));
       });
+      // One rejection for every wait, handled here so that a close after the last echo is not an unhandled one.
+      const closedEarly = closed.then((c) => Promise.reject(new Error(`closed ${c.code} ${c.reason} while an echo was awaited`)));
+      closedEarly.catch(() => {});
       const next = async (): Promise<ArrayBuffer | string> => {
-        while (inbox.length === 0) {
-          await Promise.race([new Promise<void>((resolve) => (wake = resolve)), closed.then((c) => Promise.reject(new Error(`closed ${c.code} ${c.reason}`)))]);
-        }
+        while (inbox.length === 0) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), closedEarly]);
         return inbox.shift()!;
       };
       const echoes: { binary: boolean; bytes: number; sha256: string }[] = [];

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
-import { startWebSocketEcho as startEcho, type WebSocketEchoService as EchoService } from './websocket-echo-service.js';
+import { startWebSocketEcho, type WebSocketEchoService } from './websocket-echo-service.js';
 
 const MiB = 1024 * 1024;
 /** The documented default of --max-websocket-message. */
@@ -16,10 +16,10 @@ const burst = 10;
 
 /** An echo service and burrow processes in front of it, for the describe block that calls this. */
 function echoThroughTunnel(options: { deflate: boolean; maxPayload: number }, serverFlags: string[] = []): { pair: () => TunnelPair } {
-  let service: EchoService | undefined;
+  let service: WebSocketEchoService | undefined;
   let pair: TunnelPair | undefined;
   beforeAll(async () => {
-    service = await startEcho(options);
+    service = await startWebSocketEcho(options);
     pair = await startProcessTunnelPair(service.port, 'http', serverFlags);
   });
   afterAll(async () => {
@@ -174,7 +174,7 @@ describe('permessage-deflate', () => {
   ];
 
   it.each(cases)('is negotiated the same directly and through the tunnel when %s', async (_label, support) => {
-    const service = await startEcho({ deflate: support.service, maxPayload: defaultMaxMessage });
+    const service = await startWebSocketEcho({ deflate: support.service, maxPayload: defaultMaxMessage });
     const pair = await startProcessTunnelPair(service.port, 'http');
     try {
       const outcomes: Record<string, unknown> = {};
