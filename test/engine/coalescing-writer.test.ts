@@ -1,7 +1,8 @@
-// A data stream's messages written while an earlier write is on its way leave
-// together, over real grpc-js on both sides: the peer must get exactly the
-// messages sent, in order, whatever their sizes around the 16 KiB "alone" and
-// 64 KiB "together" limits, and a burst must take two writes, not one each.
+// A data stream's messages written in the same event-loop turn, or while an
+// earlier write is on its way, leave together, over real grpc-js on both
+// sides: the peer must get exactly the messages sent, in order, whatever
+// their sizes around the 16 KiB "alone" and 64 KiB "together" limits, and a
+// burst must take one write, not one each.
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,13 +122,11 @@ describe('coalescing writer', () => {
     return { received, clientWrites: record.writes, serverWrites: serverWrites.at(-1)! };
   }
 
-  it('sends a burst of small messages in two writes, the first alone, and the peer gets each one in order', async () => {
+  it('sends a burst of small messages in one write, and the peer gets each one in order', async () => {
     const burst = Array.from({ length: 200 }, (_, i) => chunk(`r${i}`, pattern(Buffer.alloc(i % 50), i), i % 7 === 0));
     const { received, clientWrites, serverWrites } = await roundTrip([burst]);
     expect(received.map(plain)).toEqual(burst.map(plain));
-    expect(clientWrites).toHaveLength(2);
-    expect(clientWrites[0]).toHaveLength(1);
-    expect(clientWrites[1]).toHaveLength(199);
+    expect(clientWrites.map((write) => write.length)).toEqual([200]);
     // The echoes come back in fewer writes than messages (how many depends on how the server's reads fell).
     expect(serverWrites.length).toBeLessThan(100);
   });
@@ -182,7 +181,20 @@ describe('coalescing writer', () => {
     call.end();
     await ended;
     expect(received.map(plain)).toEqual(burst.map(plain));
-    expect(record.writes.map((write) => write.length)).toEqual([1, 49]);
+    expect(record.writes.map((write) => write.length)).toEqual([50]);
+  });
+
+  it("writes a turn's messages once the turn's callbacks have run, not before", async () => {
+    const call = client.proxy() as ClientCall;
+    call.on('error', () => {});
+    const record = recorded(call);
+    const writer = new CoalescingWriter(record.call, true);
+    writer.write(chunk('t1', Buffer.alloc(5)));
+    writer.write(chunk('t2', Buffer.alloc(5)));
+    expect(record.writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(record.writes.map((write) => write.length)).toEqual([2]);
+    call.cancel();
   });
 
   it('splits small messages past 64 KiB over several writes, each within it', async () => {
@@ -190,7 +202,7 @@ describe('coalescing writer', () => {
     const { received, clientWrites } = await roundTrip([burst]);
     expect(received.map(plain)).toEqual(burst.map(plain));
     // 15 KiB and a few bytes each: four fit in 64 KiB.
-    expect(clientWrites.map((write) => write.length)).toEqual([1, 4, 4, 3]);
+    expect(clientWrites.map((write) => write.length)).toEqual([4, 4, 4]);
   });
 
   it('leaves a message it cannot encode to grpc-js, which fails the call after the messages before it', async () => {

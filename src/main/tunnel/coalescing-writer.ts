@@ -1,16 +1,17 @@
-// Writes a data stream's messages so that those sent while an earlier write is
-// still on its way leave together, in one gRPC write.
+// Writes a data stream's messages so that those sent in the same event-loop
+// turn, or while an earlier write is still on its way, leave together, in
+// one gRPC write.
 //
 // grpc-js writes a call's messages one at a time: each waits until the one
 // before has reached the socket (its Writable has no writev), and each leaves
 // in a system call of its own, from an immediate of its own. Under small
 // requests that was one write per request on each hop's data connection, and
-// as many wake-ups of the peer. Here the first message of a burst is written
-// at once, as before, so nothing waits longer than it did; the messages that
-// come while it is on its way wait in order and leave together when it is
-// written, framed back to back in one buffer (gRPC lets frames share a write:
-// the peer's parser sees the same messages). A big message is never copied
-// into such a buffer: it leaves alone, framed in place as before.
+// as many wake-ups of the peer. Here the messages of a turn wait in order
+// until the turn's I/O callbacks have run (an immediate), then leave
+// together, framed back to back in one buffer (gRPC lets frames share a
+// write: the peer's parser sees the same messages); those that come while a
+// write is on its way leave together when it is written. A big message is
+// never copied into such a buffer: it leaves alone, framed in place as before.
 import type { TunnelMessage } from '../gen/burrow/v1/tunnel.js';
 import { EncodedMessages, encodeTunnelMessage, frameTogether } from './tunnel-codec.js';
 
@@ -26,6 +27,8 @@ const togetherUpToBytes = 64 * 1024;
 
 export class CoalescingWriter {
   private writing = false;
+  /** An immediate will write what this turn queued. */
+  private turnEnding = false;
   /**
    * What waits for the write on its way, oldest first from `next`: encoded
    * messages, or a message that would not encode (grpc-js is given it alone
@@ -36,6 +39,10 @@ export class CoalescingWriter {
   private readonly written = (): void => {
     this.writing = false;
     if (this.next < this.waiting.length) this.writeWaiting();
+  };
+  private readonly turnEnded = (): void => {
+    this.turnEnding = false;
+    if (!this.writing && this.next < this.waiting.length) this.writeWaiting();
   };
 
   /** `together` false writes every message as grpc-js would (for a side whose framing is not Burrow's own). */
@@ -49,9 +56,11 @@ export class CoalescingWriter {
       this.call.write(message, noop);
       return;
     }
-    const item = encodedOrAsIs(message);
-    if (this.writing) this.waiting.push(item);
-    else this.send(item);
+    this.waiting.push(encodedOrAsIs(message));
+    // With a write on its way, its callback writes what waits.
+    if (this.writing || this.turnEnding) return;
+    this.turnEnding = true;
+    setImmediate(this.turnEnded);
   }
 
   /** Hands grpc-js whatever waits, in order, without waiting for the write on its way: before the call is ended. */
