@@ -30,7 +30,7 @@ export class CoalescingWriter {
   /** An immediate will write what this turn queued. */
   private turnEnding = false;
   /**
-   * What waits for the write on its way, oldest first from `next`: encoded
+   * What waits for the turn's end or the write on its way, oldest first from `next`: encoded
    * messages, or a message that would not encode (grpc-js is given it alone
    * and fails the call, as it always did).
    */
