@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { startProcessTunnelPair, type TunnelPair } from './tunnel-pair.js';
-import { startWebSocketEcho, type WebSocketEchoService } from './websocket-echo-service.js';
+import { patternedBytes, startWebSocketEcho, type WebSocketEchoService } from './websocket-echo-service.js';
 
 const MiB = 1024 * 1024;
 const sizes = [0, 1, 125, 126, 65_535, 65_536, 65_537, MiB + 1, 4 * MiB + 1, 16 * MiB + 1];
@@ -34,13 +34,6 @@ afterAll(async () => {
   await pair?.stop();
   await service?.close();
 });
-
-/** The bytes the page sends for a size (the same formula runs in the page). */
-function payload(size: number): Buffer {
-  const bytes = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
-  return bytes;
-}
 
 interface BrowserOutcome {
   extensions: string;
@@ -93,6 +86,7 @@ function exchangeInPage(url: string, sizeList: number[]): Promise<BrowserOutcome
       const echoes: { binary: boolean; bytes: number; sha256: string }[] = [];
       for (const size of sizeList) {
         const bytes = new Uint8Array(size);
+        // patternedBytes, computed here: the page cannot import it.
         for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
         // Text of the same length in bytes, with two-byte characters straddling the boundaries.
         const text = 'é'.repeat(size >> 1) + 'x'.repeat(size & 1);
@@ -120,7 +114,7 @@ describe('WebSocket with Chromium', () => {
     expect(tunnel).toEqual(direct);
     expect(direct.echoes).toEqual(
       sizes.flatMap((size) => [
-        { binary: true, bytes: size, sha256: sha256(payload(size)) },
+        { binary: true, bytes: size, sha256: sha256(patternedBytes(size)) },
         { binary: false, bytes: size, sha256: sha256('é'.repeat(size >> 1) + 'x'.repeat(size & 1)) },
       ]),
     );

@@ -5,6 +5,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData } from 'ws';
 
+/** The bytes the WebSocket cases send for a size: a pattern that shows a misplaced byte (the Chromium page computes the same formula itself). */
+export function patternedBytes(size: number): Buffer {
+  const bytes = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
+  return bytes;
+}
+
 export interface WebSocketEchoService {
   port: number;
   /** permessage-deflate as each connection negotiated it ('' for none). */

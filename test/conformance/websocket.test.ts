@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
-import { startWebSocketEcho, type WebSocketEchoService } from './websocket-echo-service.js';
+import { patternedBytes, startWebSocketEcho, type WebSocketEchoService } from './websocket-echo-service.js';
 
 const MiB = 1024 * 1024;
 /** The documented default of --max-websocket-message. */
@@ -55,12 +55,6 @@ function connect(endpoint: Endpoint, options: { deflate?: boolean; maxPayload?: 
   return new Promise((resolve, reject) => ws.once('open', () => resolve({ ws, received, closed, waitFor })).once('error', reject));
 }
 
-const payload = (size: number): Buffer => {
-  const bytes = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
-  return bytes;
-};
-
 describe('WebSocket messages up to the documented maximum', () => {
   const { pair } = echoThroughTunnel({ deflate: false, maxPayload: defaultMaxMessage });
 
@@ -71,7 +65,7 @@ describe('WebSocket messages up to the documented maximum', () => {
       const session = await connect(endpoint);
       let expected = 0;
       for (const size of sizes) {
-        session.ws.send(payload(size), { binary: true });
+        session.ws.send(patternedBytes(size), { binary: true });
         for (let i = 0; i < burst; i++) session.ws.send(`after ${size}: ${i}`);
         expected += 1 + burst;
         await session.waitFor(expected);
@@ -101,9 +95,9 @@ describe('WebSocket protocol cases', () => {
 
   it('a message sent in fragments arrives whole', async () => {
     const outcomes = await both(async (session) => {
-      session.ws.send(payload(1000), { binary: true, fin: false });
-      session.ws.send(payload(70_000), { fin: false });
-      session.ws.send(payload(5), { fin: true });
+      session.ws.send(patternedBytes(1000), { binary: true, fin: false });
+      session.ws.send(patternedBytes(70_000), { fin: false });
+      session.ws.send(patternedBytes(5), { fin: true });
       await session.waitFor(1);
       session.ws.close(1000);
     });
@@ -143,9 +137,9 @@ describe('WebSocket messages over the limit', () => {
     const closes: Record<string, { code: number; reason: string }> = {};
     for (const [label, endpoint] of pair().both) {
       const session = await connect(endpoint);
-      session.ws.send(payload(limit));
+      session.ws.send(patternedBytes(limit));
       await session.waitFor(1);
-      session.ws.send(payload(limit + 1));
+      session.ws.send(patternedBytes(limit + 1));
       closes[label] = await session.closed;
     }
     expect(closes.tunnel!.code).toBe(closes.direct!.code);
