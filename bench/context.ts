@@ -1,7 +1,8 @@
 // What every scenario gets: where the backend is directly, through the
-// tunnel and (with --frp) through frp, the PIDs to watch, and how long to run.
+// tunnel, (with --frp) through frp and through the minimal Node proxy's two
+// hops, the PIDs to watch, and how long to run.
 export interface Target {
-  label: 'direct' | 'tunnel' | 'frp';
+  label: 'direct' | 'tunnel' | 'frp' | 'node';
   port: number;
   /** Host header for HTTP and WebSocket. */
   host: string;
@@ -15,7 +16,9 @@ export interface BenchContext {
   tunnel: Target;
   /** frp's HTTP proxy to the same backend, when the run was given --frp. */
   frp?: Target;
-  pids: { server: number; agent: number; frpServer?: number; frpAgent?: number };
+  /** The minimal Node proxy's two hops (bench/minimal-proxy.mjs) to the same backend: the floor of a Node tunnel, in the same rounds. */
+  node?: Target;
+  pids: { server: number; agent: number; frpServer?: number; frpAgent?: number; nodePublic?: number; nodeService?: number };
   quick: boolean;
   /** One progress line. */
   say(line: string): void;
@@ -28,10 +31,13 @@ export interface Figure {
   direct?: number;
   tunnel?: number;
   frp?: number;
+  node?: number;
   /** False where the two columns are not direct vs tunnel (server / agent RSS): no tunnel/direct ratio. */
   ratio?: boolean;
   /** Burrow / frp in each round where both were measured in the same rounds; the table shows their median and range. */
   frpRatios?: number[];
+  /** Burrow / the minimal Node proxy's two hops, round by round, likewise. */
+  nodeRatios?: number[];
   /** Anything else worth keeping (latencies, RSS, tool). */
   extra?: Record<string, number | string>;
 }

@@ -25,29 +25,34 @@ const format = (value: number | undefined): string =>
 const ratio = (numerator: number | undefined, denominator: number | undefined): string =>
   numerator && denominator && !Number.isNaN(numerator) && !Number.isNaN(denominator) ? `${(numerator / denominator).toFixed(2)}x` : '';
 
-/** Burrow / frp: the median of the rounds' own ratios and their range when measured in rounds, else of the two columns. */
-function frpRatio(f: Figure): string {
-  if (f.frpRatios === undefined || f.frpRatios.length === 0) return ratio(f.tunnel, f.frp);
-  const [least, most] = [Math.min(...f.frpRatios), Math.max(...f.frpRatios)];
-  return `${median(f.frpRatios).toFixed(2)}x` + (f.frpRatios.length > 1 ? ` (${least.toFixed(2)}-${most.toFixed(2)})` : '');
+/** Burrow / another side: the median of the rounds' own ratios and their range when measured in rounds, else of the two columns. */
+function pairedRatio(ratios: number[] | undefined, tunnel: number | undefined, other: number | undefined): string {
+  if (ratios === undefined || ratios.length === 0) return ratio(tunnel, other);
+  const [least, most] = [Math.min(...ratios), Math.max(...ratios)];
+  return `${median(ratios).toFixed(2)}x` + (ratios.length > 1 ? ` (${least.toFixed(2)}-${most.toFixed(2)})` : '');
 }
 
 export function table(figures: Figure[]): string {
-  // frp's columns only when the run had frp.
+  // frp's and the Node proxy's columns only when the run measured them.
   const withFrp = figures.some((f) => f.frp !== undefined);
+  const withNode = figures.some((f) => f.node !== undefined);
   const rows = figures.map((f) => [
     f.scenario,
     f.unit,
     format(f.direct),
     format(f.tunnel),
     f.ratio !== false ? ratio(f.tunnel, f.direct) : '',
-    ...(withFrp ? [format(f.frp), frpRatio(f)] : []),
+    ...(withFrp ? [format(f.frp), pairedRatio(f.frpRatios, f.tunnel, f.frp)] : []),
+    ...(withNode ? [format(f.node), pairedRatio(f.nodeRatios, f.tunnel, f.node)] : []),
   ]);
-  const header = ['scenario', 'unit', 'direct', 'burrow', 'burrow/direct', ...(withFrp ? ['frp', 'burrow/frp'] : [])];
+  const header = ['scenario', 'unit', 'direct', 'burrow', 'burrow/direct', ...(withFrp ? ['frp', 'burrow/frp'] : []), ...(withNode ? ['node 2 hops', 'burrow/node'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const lines = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
-  if (figures.some((f) => (f.frpRatios?.length ?? 0) > 1)) lines.push('', 'burrow/frp with a range: the median of the ratios measured round by round (Burrow and frp in the same round), and their least and greatest.');
+  if (figures.some((f) => (f.frpRatios?.length ?? 0) > 1 || (f.nodeRatios?.length ?? 0) > 1)) {
+    lines.push('', 'burrow/frp and burrow/node with a range: the median of the ratios measured round by round (both sides in the same round), and their least and greatest.');
+  }
+  if (withNode) lines.push('node 2 hops: the smallest Node reverse proxy (bench/minimal-proxy.mjs, node:http alone) twice in a row, as a tunnel is two hops; the floor a Node tunnel stands on.');
   return lines.join('\n');
 }
 

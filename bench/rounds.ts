@@ -1,13 +1,14 @@
-// Rounds of one measurement on every side (direct, Burrow, frp), in an order
-// rotated each round, summed up as medians. Against frp the ratio is paired:
-// Burrow over frp within each round, then the median of those. This VM's
-// speed drifts by up to 2x over minutes, and two sides measured in the same
-// round share the drift that separate medians would not cancel.
+// Rounds of one measurement on every side (direct, Burrow, frp, the minimal
+// Node proxy), in an order rotated each round, summed up as medians. Against
+// frp and the Node proxy the ratio is paired: Burrow over the other side
+// within each round, then the median of those. This VM's speed drifts by up
+// to 2x over minutes, and two sides measured in the same round share the
+// drift that separate medians would not cancel.
 import type { BenchContext, Figure, Target } from './context.js';
 
-/** Direct, Burrow and (with --frp) frp. */
+/** Direct, Burrow, frp (with --frp) and the minimal Node proxy (when started). */
 function sides(ctx: BenchContext): Target[] {
-  return ctx.frp === undefined ? [ctx.direct, ctx.tunnel] : [ctx.direct, ctx.tunnel, ctx.frp];
+  return [ctx.direct, ctx.tunnel, ctx.frp, ctx.node].filter((target) => target !== undefined);
 }
 
 /**
@@ -35,14 +36,19 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** One figure: each side's median over its rounds, and Burrow / frp round by round when both ran every round. */
+/** One figure: each side's median over its rounds, and Burrow / frp and Burrow / Node proxy round by round when both ran every round. */
 export function medianFigure<T>(scenario: string, unit: string, results: Map<Target['label'], T[]>, pick: (result: T) => number, extra?: Figure['extra']): Figure {
   const figure: Figure = { scenario, unit, ...(extra && { extra }) };
   for (const [label, list] of results) figure[label] = median(list.map(pick));
   const tunnel = results.get('tunnel')?.map(pick);
-  const frp = results.get('frp')?.map(pick);
-  if (tunnel !== undefined && frp !== undefined && tunnel.length === frp.length && frp.every((value) => value > 0)) {
-    figure.frpRatios = tunnel.map((value, round) => value / frp[round]!);
-  }
+  const paired = (label: 'frp' | 'node'): number[] | undefined => {
+    const other = results.get(label)?.map(pick);
+    if (tunnel === undefined || other === undefined || tunnel.length !== other.length || !other.every((value) => value > 0)) return undefined;
+    return tunnel.map((value, round) => value / other[round]!);
+  };
+  const frpRatios = paired('frp');
+  const nodeRatios = paired('node');
+  if (frpRatios !== undefined) figure.frpRatios = frpRatios;
+  if (nodeRatios !== undefined) figure.nodeRatios = nodeRatios;
   return figure;
 }

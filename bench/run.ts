@@ -16,7 +16,7 @@ import { cluster } from './scenarios/cluster.js';
 import { grpcCalls } from './scenarios/grpc.js';
 import { grpcPipe } from './scenarios/grpc-pipe.js';
 import { h2loadGrpc } from './scenarios/h2load.js';
-import { minimalProxy } from './scenarios/minimal-proxy.js';
+import { minimalProxy, startTwoHops } from './scenarios/minimal-proxy.js';
 import { websocket } from './scenarios/websocket.js';
 
 const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
@@ -90,7 +90,15 @@ async function main(): Promise<void> {
   const problem = frpDir === undefined ? 'no --frp DIR given' : frpProblem(frpDir);
   const frp = problem === undefined ? await startFrp(frpDir!, ports.http, 'bench.localhost') : undefined;
   say(frp ? `frps pid ${frp.serverPid}, frpc pid ${frp.agentPid}; frp public port ${frp.publicPort}` : `frp rows skipped: ${problem}`);
-  const pids = { server: server.pid, agent: agent.pid, ...(frp && { frpServer: frp.serverPid, frpAgent: frp.agentPid }) };
+  // The minimal Node proxy's two hops join the rounds of small GETs and 1 MiB bodies: Burrow against the floor of a Node tunnel, round by round.
+  const nodeHops = selected.includes('small') || selected.includes('bulk') ? await startTwoHops(ports.http) : undefined;
+  if (nodeHops) say(`minimal Node proxy, two hops: pids ${nodeHops.publicPid} (public) and ${nodeHops.servicePid} (service); port ${nodeHops.port}`);
+  const pids = {
+    server: server.pid,
+    agent: agent.pid,
+    ...(frp && { frpServer: frp.serverPid, frpAgent: frp.agentPid }),
+    ...(nodeHops && { nodePublic: nodeHops.publicPid, nodeService: nodeHops.servicePid }),
+  };
   // Each side's server and agent, Burrow against frp: MiB, as the goals are put.
   const sides = (['server', 'agent'] as const).map((side) => ({ side, burrow: pids[side], frp: side === 'server' ? pids.frpServer : pids.frpAgent }));
   const rssRows = (when: string, rss: (pid: number) => number = rssBytes): Figure[] =>
@@ -121,6 +129,7 @@ async function main(): Promise<void> {
     direct: { label: 'direct', port: ports.http, host: `127.0.0.1:${ports.http}`, grpcAddress: `127.0.0.1:${ports.grpc}` },
     tunnel: { label: 'tunnel', port: publicPort, host: 'bench.localhost', grpcAddress: `127.0.0.1:${publicPort}`, grpcAuthority: 'benchg.localhost' },
     ...(frp && { frp: { label: 'frp' as const, port: frp.publicPort, host: 'bench.localhost', grpcAddress: '' } }),
+    ...(nodeHops && { node: { label: 'node' as const, port: nodeHops.port, host: 'bench.localhost', grpcAddress: '' } }),
     pids,
     quick,
     say,
@@ -138,6 +147,7 @@ async function main(): Promise<void> {
     }
   }
   clearInterval(samplePeaks);
+  nodeHops?.stop();
   figures.push(...rssRows('peak during the run', (pid) => peaks.get(pid) ?? NaN), ...rssRows('right after the run'));
   const quietSeconds = afterLoadQuietSeconds(quick);
   say(`waiting ${quietSeconds} s of quiet for the after-load memory figure`);

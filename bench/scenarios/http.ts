@@ -67,6 +67,7 @@ export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
   const sidePids: Partial<Record<Target['label'], [number | undefined, number | undefined]>> = {
     tunnel: [ctx.pids.server, ctx.pids.agent],
     frp: [ctx.pids.frpServer, ctx.pids.frpAgent],
+    node: [ctx.pids.nodePublic, ctx.pids.nodeService],
   };
   for (const load of oneMiBKinds) {
     const kind = load[0];

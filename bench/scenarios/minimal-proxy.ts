@@ -18,17 +18,32 @@ async function startProxy(targetPort: number): Promise<{ proxy: Started; port: n
   return { proxy, port: Number(await proxy.line(/^\d+$/)) };
 }
 
+/** Two chained hops in front of `targetPort`: the load goes to `port`, the public hop (the tunnel server's place). */
+export async function startTwoHops(targetPort: number): Promise<{ port: number; servicePort: number; publicPid: number; servicePid: number; stop(): void }> {
+  const serviceHop = await startProxy(targetPort);
+  const publicHop = await startProxy(serviceHop.port);
+  return {
+    port: publicHop.port,
+    servicePort: serviceHop.port,
+    publicPid: publicHop.proxy.pid,
+    servicePid: serviceHop.proxy.pid,
+    stop: () => {
+      serviceHop.proxy.child.kill();
+      publicHop.proxy.child.kill();
+    },
+  };
+}
+
 export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 10;
-  // Chained: the load reaches `publicHop` (the tunnel server's place), which forwards to `serviceHop` (the agent's).
-  const serviceHop = await startProxy(ctx.direct.port);
-  const publicHop = await startProxy(serviceHop.port);
-  const hops = [publicHop.proxy.pid, serviceHop.proxy.pid] as const;
+  // Hops of its own, fresh: memory at rest and after this load alone (those in the other scenarios' rounds have carried theirs).
+  const chain = await startTwoHops(ctx.direct.port);
+  const hops = [chain.publicPid, chain.servicePid] as const;
   try {
     await sleep(1_000);
     const atRest = hops.map(rssBytes);
-    const oneHop = await runLoad({ port: serviceHop.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
-    const twoHops = await runLoad({ port: publicHop.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
+    const oneHop = await runLoad({ port: chain.servicePort, host: ctx.direct.host, path: '/small', connections: 50, seconds });
+    const twoHops = await runLoad({ port: chain.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
     ctx.say(`minimal Node proxy: one hop ${Math.round(oneHop.requestsPerSecond)} req/s (p99 ${oneHop.p99Ms.toFixed(2)} ms), two hops ${Math.round(twoHops.requestsPerSecond)} req/s (p99 ${twoHops.p99Ms.toFixed(2)} ms)`);
     const figures: Figure[] = [
       { scenario: 'small GET via minimal Node proxy, 1 hop / 2 hops', unit: 'req/s', direct: oneHop.requestsPerSecond, tunnel: twoHops.requestsPerSecond, ratio: false },
@@ -37,7 +52,7 @@ export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
     const bulkSeconds = ctx.quick ? 2 : 5;
     const bulk: OneMiBRun[] = [];
     for (const load of oneMiBKinds) {
-      const run = await oneMiBLoad(publicHop.port, ctx.direct.host, load, bulkSeconds, hops);
+      const run = await oneMiBLoad(chain.port, ctx.direct.host, load, bulkSeconds, hops);
       const [publicCpu, serviceCpu] = run.cpuPer1000;
       ctx.say(`minimal Node proxy, two hops, 1 MiB ${load[0]}: ${run.megabytesPerSecond.toFixed(0)} MB/s, p99 ${run.p99Ms.toFixed(1)} ms, CPU s per 1,000: public hop ${publicCpu!.toFixed(2)}, service hop ${serviceCpu!.toFixed(2)}`);
       bulk.push(run);
@@ -60,7 +75,6 @@ export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
     return figures;
   } finally {
     // Stopped by PID now, so they take no CPU from the scenarios after.
-    serviceHop.proxy.child.kill();
-    publicHop.proxy.child.kill();
+    chain.stop();
   }
 }

@@ -22,7 +22,8 @@ async function runBench(args: string[]): Promise<{ output: string; report: { qui
   expect(code, `${output}\n${bench.stderrLines.join('\n')}`).toBe(0);
   // A scenario that throws is reported and skipped; none may.
   expect(output).not.toMatch(/ failed: /);
-  expect(output).toMatch(/^scenario\s+unit\s+direct\s+burrow\s+burrow\/direct$/m);
+  // Without frp; the minimal Node proxy's columns whenever small GETs or 1 MiB bodies ran.
+  expect(output).toMatch(/^scenario\s+unit\s+direct\s+burrow\s+burrow\/direct\s+node 2 hops\s+burrow\/node$/m);
   const jsonPath = /^wrote (.+\.json)$/m.exec(output)?.[1];
   written.push(jsonPath!);
   return { output, report: JSON.parse(readFileSync(jsonPath!, 'utf8')) };
@@ -34,6 +35,8 @@ interface Figure {
   direct?: number;
   tunnel?: number;
   frp?: number;
+  node?: number;
+  nodeRatios?: number[];
 }
 
 describe('npm run bench -- --quick', () => {
@@ -78,6 +81,12 @@ describe('npm run bench -- --quick', () => {
       expect(figure.tunnel, figure.scenario).toBeGreaterThan(0);
     }
     expect(report.figures.find((f) => /^WebSocket connections held/.test(f.scenario))).toMatchObject({ direct: 200, tunnel: 200 });
+    // The minimal Node proxy's two hops ran in the same rounds: its figures, and Burrow's paired with them.
+    for (const scenario of ['small GET p99', '1 MiB uploads p99', 'CPU per 1,000 1 MiB responses, agent side']) {
+      const figure = report.figures.find((f) => f.scenario === scenario);
+      expect(figure?.node, scenario).toBeGreaterThan(0);
+      expect(figure?.nodeRatios, scenario).toHaveLength(1);
+    }
   }, 300_000);
 
   it('measures with autocannon when asked (as where wrk is missing), uploads included; says why frp is left out', async () => {

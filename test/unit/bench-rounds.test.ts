@@ -1,15 +1,17 @@
-// The bench's summing up of rounds: medians per side, Burrow / frp paired
-// round by round, and the table line that shows them.
+// The bench's summing up of rounds: medians per side, Burrow / frp and
+// Burrow / the minimal Node proxy paired round by round, and the table lines
+// that show them.
 import { describe, expect, it } from 'vitest';
 import type { BenchContext, Target } from '../../bench/context.js';
 import { table } from '../../bench/report.js';
 import { alternating, median, medianFigure } from '../../bench/rounds.js';
 
 const target = (label: Target['label']): Target => ({ label, port: 1, host: label, grpcAddress: '' });
-const context = (quick: boolean, frp: boolean): BenchContext => ({
+const context = (quick: boolean, frp: boolean, node = false): BenchContext => ({
   direct: target('direct'),
   tunnel: target('tunnel'),
   ...(frp && { frp: target('frp') }),
+  ...(node && { node: target('node') }),
   pids: { server: 0, agent: 0 },
   quick,
   say: () => {},
@@ -47,5 +49,25 @@ describe('bench rounds', () => {
     const figure = medianFigure('y', 'ms', new Map([['tunnel', [2, 4]], ['frp', [5]]]), (value: number) => value);
     expect(figure.frpRatios).toBeUndefined();
     expect(table([figure])).toMatch(/^y\s+ms\s+-\s+3\.00\s+5\.00\s+0\.60x$/m);
+  });
+
+  it('rotate the Node proxy in with the others and pair Burrow with it too', async () => {
+    const order: string[] = [];
+    await alternating(context(false, true, true), async (side) => order.push(side.label), undefined, 2);
+    expect(order).toEqual(['direct', 'tunnel', 'frp', 'node', 'tunnel', 'frp', 'node', 'direct']);
+    const results = new Map<Target['label'], number[]>([
+      ['tunnel', [40, 60, 44]],
+      ['frp', [50, 50, 40]],
+      ['node', [40, 50, 55]],
+    ]);
+    const figure = medianFigure('p99', 'ms', results, (value) => value);
+    expect(figure).toMatchObject({ tunnel: 44, frp: 50, node: 50 });
+    expect(figure.frpRatios).toEqual([0.8, 1.2, 1.1]);
+    expect(figure.nodeRatios).toEqual([1, 1.2, 0.8]);
+    const lines = table([figure, { scenario: 'rest', unit: 'MiB', tunnel: 60, frp: 20, ratio: false }]).split('\n');
+    expect(lines[0]).toMatch(/burrow\/frp\s+node 2 hops\s+burrow\/node$/);
+    expect(lines[2]).toMatch(/^p99\s+ms\s+-\s+44\.00\s+50\.00\s+1\.10x \(0\.80-1\.20\)\s+50\.00\s+1\.00x \(0\.80-1\.20\)$/);
+    // A row the Node proxy has no figure for leaves its columns blank.
+    expect(lines[3]).toMatch(/^rest\s+MiB\s+-\s+60\.00\s+20\.00\s+3\.00x\s+-\s*$/);
   });
 });
