@@ -1,8 +1,9 @@
 // `npm run bench [-- --quick] [--only small,proxy,bulk,...] [--load autocannon] [--frp DIR]`:
 // starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1 (and
-// frps and frpc from DIR), measures each scenario directly and through the
-// tunnel (and frp) in the same run, prints a table and writes
-// bench/results/*.json. Figures only; nothing is asserted.
+// frps and frpc from DIR, and the minimal Node proxy's two hops for small
+// GETs and 1 MiB bodies), measures each scenario directly and through the
+// tunnel (and frp, and the Node proxy) in the same run, prints a table and
+// writes bench/results/*.json. Figures only; nothing is asserted.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
