@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only small,proxy,bulk,...] [--load autocannon] [--frp DIR]`:
+// `npm run bench [-- --quick] [--only small,proxy,bulk,single,...] [--load autocannon] [--frp DIR]`:
 // starts a backend, `burrow server` and a `burrow` agent on 127.0.0.1 (and
 // frps and frpc from DIR, and the minimal Node proxy's two hops for small
 // GETs and 1 MiB bodies), measures each scenario directly and through the
@@ -12,7 +12,7 @@ import { frpProblem, startFrp } from './frp.js';
 import { machine, table, writeJson } from './report.js';
 import { useAutocannon } from './load.js';
 import { afterLoadQuietSeconds, removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
-import { oneMiBBodies, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
+import { oneMiBBodies, oneMiBOneAtATime, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { cluster } from './scenarios/cluster.js';
 import { grpcCalls } from './scenarios/grpc.js';
 import { grpcPipe } from './scenarios/grpc-pipe.js';
@@ -24,6 +24,7 @@ const scenarios: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   small: smallRequests,
   proxy: minimalProxy,
   bulk: oneMiBBodies,
+  single: oneMiBOneAtATime,
   pipe: grpcPipe,
   stream: streamedGiB,
   slow: slowReaderIsolation,
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
   const frp = problem === undefined ? await startFrp(frpDir!, ports.http, 'bench.localhost') : undefined;
   say(frp ? `frps pid ${frp.serverPid}, frpc pid ${frp.agentPid}; frp public port ${frp.publicPort}` : `frp rows skipped: ${problem}`);
   // The minimal Node proxy's two hops join the rounds of small GETs and 1 MiB bodies: Burrow against the floor of a Node tunnel, round by round.
-  const nodeHops = selected.includes('small') || selected.includes('bulk') ? await startTwoHops(ports.http) : undefined;
+  const nodeHops = ['small', 'bulk', 'single'].some((name) => selected.includes(name)) ? await startTwoHops(ports.http) : undefined;
   if (nodeHops) say(`minimal Node proxy, two hops: pids ${nodeHops.publicPid} (public) and ${nodeHops.servicePid} (service); port ${nodeHops.port}`);
   const pids = {
     server: server.pid,

@@ -1,5 +1,6 @@
 // HTTP scenarios: small GETs (requests/s and latency) and 1 MiB bodies both
-// ways (MB/s, p99, CPU per side), beside frp when given, as medians of
+// ways (MB/s, p99, CPU per side; and one at a time, p50 and p99), beside frp
+// and the minimal Node proxy when given, as medians of
 // alternating rounds; a streamed download and upload of 1 GiB (MB/s and the
 // peak memory of server and agent); a slow reader's effect on small requests.
 import { request } from 'node:http';
@@ -41,21 +42,24 @@ export const oneMiBKinds = [
 
 export interface OneMiBRun {
   megabytesPerSecond: number;
+  p50Ms: number;
   p99Ms: number;
   /** CPU seconds each watched process spent per 1,000 bodies, in the order given. */
   cpuPer1000: number[];
 }
 
 /**
- * 1 MiB bodies over 8 connections for `seconds`, and the CPU each of `pids`
- * spent per 1,000 of them: comparable across sides whatever each one's rate.
+ * 1 MiB bodies over `connections` (8 unless told) for `seconds`, and the CPU
+ * each of `pids` spent per 1,000 of them: comparable across sides whatever
+ * each one's rate.
  */
-export async function oneMiBLoad(port: number, host: string, [, path, body]: (typeof oneMiBKinds)[number], seconds: number, pids: readonly (number | undefined)[]): Promise<OneMiBRun> {
+export async function oneMiBLoad(port: number, host: string, [, path, body]: (typeof oneMiBKinds)[number], seconds: number, pids: readonly (number | undefined)[], connections = 8): Promise<OneMiBRun> {
   const before = pids.map(cpuSeconds);
-  const result = await runLoad({ port, host, path, connections: 8, seconds, body });
+  const result = await runLoad({ port, host, path, connections, seconds, body });
   const thousands = (result.requestsPerSecond * seconds) / 1000;
   return {
     megabytesPerSecond: (result.requestsPerSecond * MiB) / 1e6,
+    p50Ms: result.p50Ms,
     p99Ms: result.p99Ms,
     cpuPer1000: pids.map((pid, i) => (cpuSeconds(pid) - before[i]!) / thousands),
   };
@@ -96,6 +100,34 @@ export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
     figures.push(
       { ...medianFigure(`CPU per 1,000 1 MiB ${kind}, server side`, 's', results, (r) => r.cpuPer1000[0]!), ratio: false },
       { ...medianFigure(`CPU per 1,000 1 MiB ${kind}, agent side`, 's', results, (r) => r.cpuPer1000[1]!), ratio: false },
+    );
+  }
+  return figures;
+}
+
+/**
+ * One 1 MiB body at a time: the latency one user feels, where a hop that
+ * holds a whole body chunk before passing it on shows (with 8 connections
+ * the cores are busy either way and the rate hides it).
+ */
+export async function oneMiBOneAtATime(ctx: BenchContext): Promise<Figure[]> {
+  const seconds = ctx.quick ? 1 : 4;
+  const figures: Figure[] = [];
+  for (const load of oneMiBKinds) {
+    const kind = load[0];
+    const results = await alternating(
+      ctx,
+      async (target) => {
+        const run = await oneMiBLoad(target.port, target.host, load, seconds, [], 1);
+        ctx.say(`1 MiB ${kind} one at a time ${target.label}: p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(1)} ms`);
+        return run;
+      },
+      // Warm, as for the other rounds.
+      (target) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : 2, [], 1),
+    );
+    figures.push(
+      medianFigure(`1 MiB ${kind}, one connection, p50`, 'ms', results, (r) => r.p50Ms),
+      medianFigure(`1 MiB ${kind}, one connection, p99`, 'ms', results, (r) => r.p99Ms),
     );
   }
   return figures;

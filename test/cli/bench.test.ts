@@ -82,7 +82,7 @@ describe('npm run bench -- --quick', () => {
     }
     expect(report.figures.find((f) => /^WebSocket connections held/.test(f.scenario))).toMatchObject({ direct: 200, tunnel: 200 });
     // The minimal Node proxy's two hops ran in the same rounds: its figures, and Burrow's paired with them.
-    for (const scenario of ['small GET p99', '1 MiB uploads p99', 'CPU per 1,000 1 MiB responses, agent side']) {
+    for (const scenario of ['small GET p99', '1 MiB uploads p99', 'CPU per 1,000 1 MiB responses, agent side', '1 MiB uploads, one connection, p50', '1 MiB responses, one connection, p99']) {
       const figure = report.figures.find((f) => f.scenario === scenario);
       expect(figure?.node, scenario).toBeGreaterThan(0);
       expect(figure?.nodeRatios, scenario).toHaveLength(1);
