@@ -107,9 +107,17 @@ describe('memory after 10,000 mixed requests', () => {
     expect(log.size).toBeLessThanOrEqual(limits.maxRequests);
     // The latest request keeps its bytes whatever the budget: it is what the user looks at.
     expect(keptBytes()).toBeLessThanOrEqual(limits.maxRetainedBytes + 2 * limits.bodyCapBytes);
-    collect();
-    // Measured ~35 MB: the log's 1,000 requests and 8 MiB of bytes, and buffers
-    // the collector has yet to sweep. Without the budget it is 700 MB.
-    expect(heldBytes() - before).toBeLessThan(64 * 1024 * 1024);
+    // Measured 14-17 MB: the log's 1,000 requests and 8 MiB of bytes. Without
+    // the budget it is 700 MB. A full collection's dead buffers are swept on a
+    // background thread and stay counted in `external` until the collection
+    // after (40 MB right after one, 14 after the next): on a busy machine the
+    // first look can see them, so it collects until they are gone.
+    await vi.waitFor(
+      () => {
+        collect();
+        expect(heldBytes() - before).toBeLessThan(64 * 1024 * 1024);
+      },
+      { timeout: 15_000, interval: 250 },
+    );
   }, 180_000);
 });
