@@ -2,6 +2,7 @@
 // everything only after a long quiet, once per busy spell; and the runtime's
 // collector reachable on the pinned Node, both kinds.
 import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { IdleMemoryReclaimer, v8Collector, type Collection } from '../../src/main/cli/idle-memory.js';
 
@@ -78,5 +79,25 @@ describe('v8Collector', () => {
       after = process.memoryUsage().arrayBuffers;
     }
     expect(after - before).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it('compacts in its full collection: the pages a burst left a few survivors on are given back', () => {
+    const collect = v8Collector()!;
+    const oldSpace = (): { size: number; used: number } => {
+      const space = getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!;
+      return { size: space.space_size, used: space.space_used_size };
+    };
+    // ~50 MB of objects in the old generation (two young collections promote them); a third stay alive, spread over every page.
+    let burst: { i: number; pair: number[] }[] = Array.from({ length: 400_000 }, (_, i) => ({ i, pair: [i, i + 1] }));
+    collect('young');
+    collect('young');
+    const survivors = burst.filter((_, i) => i % 3 === 0);
+    burst = [];
+    expect(oldSpace().used).toBeGreaterThan(32 * 1024 * 1024);
+    collect('full');
+    const after = oldSpace();
+    // A collection that does not compact keeps nearly every page: ~3x the bytes still used.
+    expect(after.size - after.used).toBeLessThan(after.used / 2);
+    expect(survivors[survivors.length - 1]!.pair[0]).toBe(399_999);
   });
 });

@@ -69,6 +69,11 @@ export class IdleMemoryReclaimer {
  * only adds the `gc` global to contexts made afterwards): a full collection,
  * or a young-generation one. Undefined when the runtime refuses, and then
  * memory is simply given back later.
+ *
+ * The full one compacts: a regular full collection frees the burst's
+ * objects but keeps every page that still holds a live one, and traffic
+ * leaves survivors on most pages (after gRPC calls the agent's old space
+ * kept 36-46 MB of pages for 12-14 MB of objects; a test's 109 MB for 37).
  */
 export function v8Collector(): ((collection: Collection) => void) | undefined {
   try {
@@ -77,7 +82,15 @@ export function v8Collector(): ((collection: Collection) => void) | undefined {
     if (typeof gc !== 'function') return undefined;
     // No argument is the full, synchronous collection; V8 11 takes an options bag with type 'major' as a young one.
     const collect = gc as (options?: { type: 'minor' }) => void;
-    return (collection) => (collection === 'young' ? collect({ type: 'minor' }) : collect());
+    return (collection) => {
+      if (collection === 'young') return collect({ type: 'minor' });
+      setFlagsFromString('--compact-on-every-full-gc');
+      try {
+        collect();
+      } finally {
+        setFlagsFromString('--no-compact-on-every-full-gc');
+      }
+    };
   } catch {
     return undefined;
   }
