@@ -1,6 +1,6 @@
 // The idle collection: the young generation once a busy spell has ended,
 // everything only after a long quiet, once per busy spell; and the runtime's
-// collector reachable on the pinned Node, both kinds.
+// collector reachable on the pinned Node, both kinds, the full one compacting.
 import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
