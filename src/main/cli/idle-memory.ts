@@ -11,8 +11,9 @@
 // cold for seconds (small GETs after 13 s of quiet: p99 21-46 ms in nine
 // rounds against 18-22 ms in five without it). The first quiet sample
 // collects the young generation only, which keeps that code and gives back
-// most of what the young generation grew to. After either, the C heap's free
-// pages go back too (allocator-trim.ts).
+// most of what the young generation grew to. After the full one the C
+// heap's free pages go back too (allocator-trim.ts); not after the young
+// one, since the next burst of a busy spell would fault them back in.
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -111,7 +112,7 @@ export function reclaimMemoryWhenIdle(intervalMs = 5_000): () => void {
   };
   const reclaimer = new IdleMemoryReclaimer((collection) => {
     void timed(() => collect(collection));
-    setTimeout(() => void timed(trimAllocator), trimDelayMs).unref();
+    if (collection === 'full') setTimeout(() => void timed(trimAllocator), trimDelayMs).unref();
   });
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
