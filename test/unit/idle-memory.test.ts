@@ -1,6 +1,7 @@
 // The idle collection: the young generation once a busy spell has ended,
 // everything only after a long quiet, once per busy spell; and the runtime's
-// collector reachable on the pinned Node, both kinds, the full one compacting.
+// collector reachable on the pinned Node, both kinds, the full one compacting
+// where it left the pages mostly empty.
 import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +80,13 @@ describe('v8Collector', () => {
       after = process.memoryUsage().arrayBuffers;
     }
     expect(after - before).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it('runs one full collection, not a second compacting one, when the pages are not left mostly empty', async () => {
+    const collect = v8Collector()!;
+    collect('full');
+    const kinds = await collectionsDuring(() => collect('full'));
+    expect(kinds.filter((kind) => kind === constants.NODE_PERFORMANCE_GC_MAJOR)).toHaveLength(1);
   });
 
   it('compacts in its full collection: the pages a burst left a few survivors on are given back', () => {

@@ -15,7 +15,7 @@
 // heap's free pages go back too (allocator-trim.ts); not after the young
 // one, since the next burst of a busy spell would fault them back in.
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { trimAllocator } from './allocator-trim.js';
 
@@ -71,10 +71,13 @@ export class IdleMemoryReclaimer {
  * or a young-generation one. Undefined when the runtime refuses, and then
  * memory is simply given back later.
  *
- * The full one compacts: a regular full collection frees the burst's
- * objects but keeps every page that still holds a live one, and traffic
- * leaves survivors on most pages (after gRPC calls the agent's old space
- * kept 36-46 MB of pages for 12-14 MB of objects; a test's 109 MB for 37).
+ * The full one compacts where the old generation's pages are left mostly
+ * empty: a regular full collection frees the burst's objects but keeps
+ * every page that still holds a live one (after gRPC calls the agent's old
+ * space kept 36-46 MB of pages for 12-14 MB of objects; a test's 109 MB
+ * for 37). Not always: compacting after small requests alone made the next
+ * burst's p99 worse (four runs each against frp: 0.52-0.78x with it,
+ * 0.37-0.52x without).
  */
 export function v8Collector(): ((collection: Collection) => void) | undefined {
   try {
@@ -85,6 +88,8 @@ export function v8Collector(): ((collection: Collection) => void) | undefined {
     const collect = gc as (options?: { type: 'minor' }) => void;
     return (collection) => {
       if (collection === 'young') return collect({ type: 'minor' });
+      collect();
+      if (!oldSpaceMostlyEmpty()) return;
       setFlagsFromString('--compact-on-every-full-gc');
       try {
         collect();
@@ -95,6 +100,14 @@ export function v8Collector(): ((collection: Collection) => void) | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** More than 16 MiB of the old generation's pages free, and more free than used. */
+function oldSpaceMostlyEmpty(): boolean {
+  const space = getHeapSpaceStatistics().find((candidate) => candidate.space_name === 'old_space');
+  if (space === undefined) return false;
+  const free = space.space_size - space.space_used_size;
+  return free > 16 * 1024 * 1024 && free > space.space_used_size;
 }
 
 /** Samples the event loop every `intervalMs` for the rest of the process's life; returns a stop function. */
