@@ -1,5 +1,5 @@
-// Gives the C heap's free pages back after a quiet spell's collection. Body
-// buffers and socket reads are malloc'd, and glibc serves 1 MiB buffers from
+// Gives the C heap's free pages back after the full collection of a quiet
+// spell. Body buffers and socket reads are malloc'd; glibc serves 1 MiB buffers from
 // its heap once the first one has been freed (its mmap threshold rises), so
 // after a burst of 1 MiB bodies the heap is full of free chunks below a few
 // live ones, which free() never returns: both sides kept ~60 MB of free heap

@@ -114,9 +114,9 @@ function oldSpaceMostlyEmpty(): boolean {
 export function reclaimMemoryWhenIdle(intervalMs = 5_000): () => void {
   const collect = v8Collector();
   if (collect === undefined) return () => {};
-  // The loop's own reclaiming is left out of the samples: loading the trim
-  // (~70 ms, once) made a quiet sample look busy and put the full
-  // collection off by a sample.
+  // The loop's own reclaiming is left out of the samples, so that it never
+  // looks like traffic: a compacting collection, or loading the trim (~70 ms,
+  // once), made a quiet sample count as not quiet.
   let reclaimingMs = 0;
   const timed = async (work: () => unknown): Promise<void> => {
     const from = performance.eventLoopUtilization();
