@@ -4,6 +4,7 @@
 // GETs and 1 MiB bodies), measures each scenario directly and through the
 // tunnel (and frp, and the Node proxy) in the same run, prints a table and
 // writes bench/results/*.json. Figures only; nothing is asserted.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import type { BenchContext, Figure } from './context.js';
 import { frpProblem, startFrp } from './frp.js';
 import { machine, table, writeJson } from './report.js';
 import { useAutocannon } from './load.js';
-import { afterLoadQuietSeconds, removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
+import { afterLoadQuietSeconds, burrowMode, removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
 import { oneMiBBodies, oneMiBOneAtATime, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { cluster } from './scenarios/cluster.js';
 import { grpcCalls } from './scenarios/grpc.js';
@@ -72,6 +73,13 @@ const say = (line: string): void => void process.stdout.write(`  ${line}\n`);
 const burrow = (...rest: string[]): [string, string[]] => [process.execPath, [join(repoRoot, 'bin/burrow.js'), ...rest]];
 
 async function main(): Promise<void> {
+  // A source edited since the last build would make bin/burrow.js run under
+  // tsx (~35 MB more per process, slower start): a run's figures are of the
+  // bundle, so it is rebuilt first.
+  if (burrowMode() === 'tsx') {
+    say('the command bundle is missing or older than src: building it (node scripts/build-cli.mjs)');
+    execFileSync(process.execPath, [join(repoRoot, 'scripts/build-cli.mjs')], { cwd: repoRoot, stdio: 'inherit' });
+  }
   // Once, before anything runs: editing a source mid-run must not relabel what ran.
   const ranOn = machine();
   process.stdout.write(`burrow bench${quick ? ' (quick)' : ''} on ${JSON.stringify(ranOn)}\n`);

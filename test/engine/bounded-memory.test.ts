@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { v8Collector } from '../../src/main/cli/idle-memory.js';
+import { v8Collector } from '../../src/main/service/idle-memory.js';
 import { demoEchoService, startDemoBackends, type DemoBackends } from '../../src/main/service/demo-backends.js';
 import { TrafficLog, headlessTrafficLogLimits } from '../../src/main/service/traffic-log.js';
 import type { TrafficEvent } from '../../src/shared/traffic.js';

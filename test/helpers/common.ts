@@ -79,14 +79,19 @@ export async function startTunnel(
 }
 
 export function waitForLive(agent: TunnelAgent, count = 1): Promise<void> {
+  return nthEvent(agent, 'tunnel-live', count);
+}
+
+/** Resolves once `emitter` has emitted `event` `count` times from now. */
+export function nthEvent(emitter: { on(event: string, listener: () => void): unknown; off(event: string, listener: () => void): unknown }, event: string, count: number): Promise<void> {
   return new Promise((resolve) => {
     let seen = 0;
-    const onLive = (): void => {
+    const listener = (): void => {
       if (++seen < count) return;
-      agent.off('tunnel-live', onLive);
+      emitter.off(event, listener);
       resolve();
     };
-    agent.on('tunnel-live', onLive);
+    emitter.on(event, listener);
   });
 }
 

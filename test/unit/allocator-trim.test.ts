@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { loadAllocatorTrim } from '../../src/main/cli/allocator-trim.js';
+import { loadAllocatorTrim } from '../../src/main/service/allocator-trim.js';
 
 const probe = join(import.meta.dirname, '../fixtures/allocator-trim-probe.ts');
 

@@ -5,7 +5,7 @@
 import { constants, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { IdleMemoryReclaimer, v8Collector, type Collection } from '../../src/main/cli/idle-memory.js';
+import { IdleMemoryReclaimer, v8Collector, type Collection } from '../../src/main/service/idle-memory.js';
 
 function reclaimer(): { sample(utilization: number): Collection | undefined; collections: Collection[] } {
   const collections: Collection[] = [];

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { BrowserWindow, app, ipcMain, session } from 'electron';
 import { AppService } from '../service/app-service.js';
+import { reclaimMemoryAfterTraffic } from '../service/memory-after-traffic.js';
 import { applyLoginItem, claimSingleInstance, showTunnelAlerts, startsHidden } from './desktop-conventions.js';
 import { forwardEvents, registerIpcHandlers } from './ipc-handlers.js';
 import { openExternally } from './open-external.js';
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(line);
   const service = await AppService.open({ settingsPath: join(app.getPath('userData'), 'settings.json'), log });
   registerIpcHandlers(ipcMain, service, isOurPage);
+  // Gives back what a burst of traffic grew, once the tunnels have gone quiet, as the command does.
+  reclaimMemoryAfterTraffic(service);
   // After sleep or a screen lock, check the connection at once instead of waiting for heartbeats.
   watchPowerSignals((signal, sleptMs) => service.wake(signal, sleptMs));
   showTunnelAlerts(service);
