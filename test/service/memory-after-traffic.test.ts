@@ -8,7 +8,7 @@ import { AppService } from '../../src/main/service/app-service.js';
 import { inProcessApi } from '../../src/main/service/command-dispatch.js';
 import type { Collection } from '../../src/main/service/idle-memory.js';
 import { reclaimMemoryAfterTraffic } from '../../src/main/service/memory-after-traffic.js';
-import { eventually, nthEvent, publicRequest } from '../helpers/common.js';
+import { eventually, eventuallyAsync, nthEvent, publicRequest } from '../helpers/common.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -23,8 +23,8 @@ async function serviceWithTunnel(): Promise<{ service: AppService; publicPort: n
   const embedded = await api.startEmbeddedServer(undefined);
   const created = await api.createTunnel({ name: 'quiet', protocol: 'http', target: embedded.demoTargets!.http });
   let publicUrl: string | undefined;
-  await eventually(() => {
-    void api.listTunnels(undefined).then((list) => (publicUrl = list.find((t) => t.id === created.id && t.status === 'online')?.publicUrl));
+  await eventuallyAsync(async () => {
+    publicUrl = (await api.listTunnels(undefined)).find((t) => t.id === created.id && t.status === 'online')?.publicUrl;
     return publicUrl !== undefined;
   }, 'the tunnel to come online');
   return { service, publicPort: Number(new URL(publicUrl!).port) };
@@ -72,10 +72,11 @@ describe('reclaimMemoryAfterTraffic', () => {
   it('counts a long body still flowing as traffic, though no request starts while it flows', async () => {
     const { service, publicPort } = await serviceWithTunnel();
     const collections: Collection[] = [];
-    cleanups.push(reclaimMemoryAfterTraffic(service, { ticksPerSample: 1, policy, collect: (collection) => collections.push(collection) }));
+    // Two-second samples: a sample counts as quiet only if the process stalled for two seconds, not one, while bytes flowed.
+    cleanups.push(reclaimMemoryAfterTraffic(service, { ticksPerSample: 2, policy, collect: (collection) => collections.push(collection) }));
     const upload = request({ port: publicPort, method: 'POST', path: '/trickle', headers: { host: 'quiet.localhost' } });
     const answered = new Promise<number>((resolve, reject) => upload.on('response', (res) => res.resume().on('end', () => resolve(res.statusCode!))).on('error', reject));
-    // Five samples' worth of seconds with a kilobyte every 200 ms: enough quiet ones for both collections, were bytes not traffic.
+    // Five seconds with a kilobyte every 200 ms: enough quiet samples for both collections, were bytes not traffic.
     let writes = 0;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
