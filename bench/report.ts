@@ -15,7 +15,7 @@ export function machine(): Record<string, string | number> {
     os: type(),
     node: process.version,
     loadGenerator: loadGenerator(),
-    burrow: burrowMode() === 'bundle' ? 'bundle (out/cli/burrow.mjs)' : 'tsx (bundle missing or older than src; `npm run build` first for bundle figures)',
+    burrow: burrowMode() === 'bundle' ? 'bundle (out/cli/burrow.mjs)' : 'tsx (a source edited after the run rebuilt the bundle)',
   };
 }
 
