@@ -12,7 +12,7 @@ import type { BenchContext, Figure } from './context.js';
 import { frpProblem, startFrp } from './frp.js';
 import { machine, table, writeJson } from './report.js';
 import { useAutocannon } from './load.js';
-import { afterLoadQuietSeconds, burrowMode, removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
+import { afterLoadQuietSeconds, burrowMode, privateRssBytes, removeAtExit, repoRoot, rssBytes, startProcess, stopAll } from './processes.js';
 import { oneMiBBodies, oneMiBOneAtATime, slowReaderIsolation, smallRequests, streamedGiB } from './scenarios/http.js';
 import { cluster } from './scenarios/cluster.js';
 import { grpcCalls } from './scenarios/grpc.js';
@@ -130,11 +130,19 @@ async function main(): Promise<void> {
   await floor.line(/^ready$/);
   await sleep(Math.max(0, settledAfterMs - (performance.now() - upAt)));
   const settled = rssRows('at rest, settled (20 s after the tunnel is up)');
-  sayRss(settled);
+  // What of it is each process's own (RssAnon): the rest is file pages, for Node mostly the node binary's, shared by every Node process.
+  const settledPrivate = rssRows('at rest, settled, private (RssAnon)', privateRssBytes);
+  sayRss([...settled, ...settledPrivate]);
   const floorRss = rssBytes(floor.pid) / 2 ** 20;
+  const floorPrivate = privateRssBytes(floor.pid) / 2 ** 20;
   floor.child.kill();
-  say(`a Node process with only commander, grpc-js, ws, pino and protobuf loaded: ${floorRss.toFixed(1)} MiB`);
-  figures.push(...settled, { scenario: 'RSS at rest, Node with only the libraries Burrow loads at start: the floor', unit: 'MiB', tunnel: floorRss, ratio: false });
+  say(`a Node process with only commander, grpc-js, ws, pino and protobuf loaded: ${floorRss.toFixed(1)} MiB, private ${floorPrivate.toFixed(1)}`);
+  figures.push(
+    ...settled,
+    ...settledPrivate,
+    { scenario: 'RSS at rest, Node with only the libraries Burrow loads at start: the floor', unit: 'MiB', tunnel: floorRss, ratio: false },
+    { scenario: 'RSS at rest, private (RssAnon), the floor', unit: 'MiB', tunnel: floorPrivate, ratio: false },
+  );
 
   const ctx: BenchContext = {
     direct: { label: 'direct', port: ports.http, host: `127.0.0.1:${ports.http}`, grpcAddress: `127.0.0.1:${ports.grpc}` },
@@ -163,7 +171,7 @@ async function main(): Promise<void> {
   const quietSeconds = afterLoadQuietSeconds(quick);
   say(`waiting ${quietSeconds} s of quiet for the after-load memory figure`);
   await sleep(quietSeconds * 1000);
-  figures.push(...rssRows(`after the run, ${quietSeconds} s quiet`));
+  figures.push(...rssRows(`after the run, ${quietSeconds} s quiet`), ...rssRows(`after the run, ${quietSeconds} s quiet, private (RssAnon)`, privateRssBytes));
   // The machine again above the table, so the table can be quoted with it.
   process.stdout.write(`\n${Object.entries(ranOn).map(([key, value]) => `${key}: ${value}`).join('\n')}\n\n${table(figures)}\n\nwrote ${writeJson(figures, quick, ranOn)}\n`);
 }

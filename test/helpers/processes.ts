@@ -66,12 +66,25 @@ export function spawnWithLines(label: string, command: string, args: string[], o
 
 /** Resident memory of a process, in bytes (Linux); NaN once it is gone. */
 export function rssBytes(pid: number): number {
+  return statusBytes(pid, 'VmRSS');
+}
+
+/**
+ * The process's own share of it (RssAnon: heaps, stacks, buffers), without
+ * the file pages it maps: for Node mostly the node binary's, shared with
+ * every Node process and given back by the kernel whenever it needs them.
+ */
+export function privateRssBytes(pid: number): number {
+  return statusBytes(pid, 'RssAnon');
+}
+
+function statusBytes(pid: number, field: string): number {
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return NaN;
   }
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   return match ? Number(match[1]) * 1024 : NaN;
 }

@@ -25,9 +25,9 @@ import { trimAllocator } from './allocator-trim.js';
 export interface IdleMemoryPolicy {
   /** Utilization (0..1) over one sample at or above which the process counts as busy: the event loop's busy share, or the share of seconds with traffic. */
   busyUtilization: number;
-  /** At or below which it counts as quiet. */
+  /** At or below which it counts as quiet. A sample between the two neither counts as quiet nor starts the quiet over. */
   idleUtilization: number;
-  /** Quiet samples in a row after a busy spell before the full collection; the first one collects the young generation. */
+  /** Quiet samples after a busy spell, with no busy one among them, before the full collection; the first one collects the young generation. */
   fullAfterQuietSamples: number;
 }
 
@@ -48,12 +48,13 @@ export class IdleMemoryReclaimer {
 
   /** Returns what it collected, if anything. */
   sample(utilization: number): Collection | undefined {
-    if (utilization >= this.policy.busyUtilization) this.busySinceFull = true;
-    if (utilization > this.policy.idleUtilization) {
+    if (utilization >= this.policy.busyUtilization) {
+      this.busySinceFull = true;
       this.quietSamples = 0;
       return undefined;
     }
-    if (!this.busySinceFull) return undefined;
+    // Neither traffic nor quiet (a trickle, or the runtime's own housekeeping after a burst): the quiet so far stands.
+    if (utilization > this.policy.idleUtilization || !this.busySinceFull) return undefined;
     this.quietSamples++;
     let collection: Collection | undefined;
     if (this.quietSamples >= this.policy.fullAfterQuietSamples) {
