@@ -9,7 +9,7 @@ export function reclaimMemoryWhenIdle(intervalMs = 5_000, onSample?: (utilizatio
   // like traffic: the loop's own reclaiming (a compacting collection, or
   // loading the trim, ~70 ms once, made a quiet sample count as not quiet),
   // and V8's own collections, whose memory reducer compacts three times
-  // ~20 s after a burst (40-70 ms of pauses in a sample that was otherwise
+  // ~20 s after a burst (25-65 ms of pauses in a sample that was otherwise
   // 15-20 ms busy; that put the full collection off by 30 s).
   let collectingMs = 0;
   const ownWork: { from: number; to: number }[] = [];
