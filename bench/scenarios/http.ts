@@ -87,8 +87,10 @@ export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
         );
         return run;
       },
-      // Warm, as for small GETs: the body path's code is compiled on its first bodies (a p99 of ~130 ms in a first round against ~38).
-      (target) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : 2, []),
+      // Warm, as for small GETs. V8 goes on compiling the body path for ~10 s of
+      // 1 MiB bodies (uploads after the bench's earlier loads: 300-323 req/s
+      // and a p99 of 56-63 ms in the first two 5 s slices, 388-446 and 38-41 after).
+      (target) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : 10, []),
       // Five short rounds: one 5 s round of 1 MiB bodies can differ from the next by a quarter on this VM.
       5,
     );
