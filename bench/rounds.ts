@@ -12,21 +12,46 @@ function sides(ctx: BenchContext): Target[] {
 }
 
 /**
- * Each side's results over `rounds` rounds (one with --quick), after `warmUp`
- * (unmeasured) on every side when given. The order rotates each round, so
+ * Each side's results over `rounds` rounds (one with --quick). With `warmUp`
+ * (unmeasured), every side is warmed before each of its rounds, at length
+ * before its first (`first`), briefly before the others: the command gives
+ * memory back after 30 s of quiet with a full collection, which throws away
+ * optimized code, and the rotation can leave one side quiet longer than that
+ * between two of its rounds (six measurements apart), so that round would
+ * measure code V8 is compiling again (small GETs after 40 s of quiet: p99
+ * 29-31 ms in the next 10 s, 16-19 ms after 2 s of warm-up). What that quiet
+ * costs is a figure of its own (afterQuiet). The order rotates each round, so
  * no side always runs first on a warm or cold machine.
  */
-export async function alternating<T>(ctx: BenchContext, measure: (target: Target) => Promise<T>, warmUp?: (target: Target) => Promise<unknown>, rounds = 3): Promise<Map<Target['label'], T[]>> {
+export async function alternating<T>(
+  ctx: BenchContext,
+  measure: (target: Target) => Promise<T>,
+  warmUp?: (target: Target, first: boolean) => Promise<unknown>,
+  rounds = 3,
+): Promise<Map<Target['label'], T[]>> {
   const count = ctx.quick ? 1 : rounds;
   const results = new Map<Target['label'], T[]>();
   const targets = sides(ctx);
-  if (warmUp !== undefined) for (const target of targets) await warmUp(target);
   for (let round = 0; round < count; round++) {
     for (let i = 0; i < targets.length; i++) {
       const target = targets[(i + round) % targets.length]!;
+      if (warmUp !== undefined) await warmUp(target, round === 0);
       results.set(target.label, [...(results.get(target.label) ?? []), await measure(target)]);
     }
   }
+  return results;
+}
+
+/**
+ * One measurement per side after every side has been quiet for `quietMs`,
+ * Burrow first (so its quiet is exactly that): what the first burst after a
+ * pause costs once the command has given its memory back.
+ */
+export async function afterQuiet<T>(ctx: BenchContext, quietMs: number, measure: (target: Target) => Promise<T>): Promise<Map<Target['label'], T[]>> {
+  const results = new Map<Target['label'], T[]>();
+  await new Promise((resolve) => setTimeout(resolve, quietMs));
+  const targets = sides(ctx).sort((a, b) => Number(b.label === 'tunnel') - Number(a.label === 'tunnel'));
+  for (const target of targets) results.set(target.label, [await measure(target)]);
   return results;
 }
 

@@ -63,10 +63,10 @@ if (unknown.length > 0) {
   process.stderr.write(`bench: unknown scenario(s) ${unknown.join(', ')}; choose from ${Object.keys(scenarios).join(', ')}\n`);
   process.exit(2);
 }
-// The longest full scenario (1 MiB bodies: 216 s of load in its rounds with
-// frp and the Node proxy) takes under four minutes; a hung one must not hold
-// the run, so it is abandoned and the next starts.
-const scenarioTimeoutMs = 6 * 60_000;
+// The longest full scenario (1 MiB bodies: 376 s of load in its rounds and
+// warm-ups with frp and the Node proxy) takes under seven minutes; a hung one
+// must not hold the run, so it is abandoned and the next starts.
+const scenarioTimeoutMs = 10 * 60_000;
 const settledAfterMs = 20_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (line: string): void => void process.stdout.write(`  ${line}\n`);

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { BenchContext, Figure, Target } from '../context.js';
 import { runLoad } from '../load.js';
 import { cpuSeconds, peakRss, rssBytes } from '../processes.js';
-import { alternating, medianFigure } from '../rounds.js';
+import { afterQuiet, alternating, medianFigure } from '../rounds.js';
 
 const MiB = 1024 * 1024;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
@@ -24,14 +24,28 @@ export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
       return result;
     },
     // The tunnel's first seconds run code V8 has not compiled yet (a p99 of ~115 ms against ~30 once warm): the rounds compare every side warm.
-    (target) => load(target, ctx.quick ? 1 : 3),
+    (target, first) => load(target, ctx.quick ? 1 : first ? 3 : 2),
   );
   const errors = [...results.values()].flat().reduce((sum, result) => sum + result.errors, 0);
-  return [
+  const figures = [
     medianFigure('small GET, 50 connections', 'req/s', results, (r) => r.requestsPerSecond, { tool: results.get('tunnel')![0]!.tool, errors }),
     medianFigure('small GET p50', 'ms', results, (r) => r.p50Ms),
     medianFigure('small GET p99', 'ms', results, (r) => r.p99Ms),
   ];
+  if (ctx.quick) return figures;
+  // The price of giving memory back after 30 s of quiet, which the warmed rounds leave out.
+  const quietSeconds = 40;
+  ctx.say(`small GET after ${quietSeconds} s of quiet: waiting`);
+  const cold = await afterQuiet(ctx, quietSeconds * 1000, async (target) => {
+    const result = await load(target, 5);
+    ctx.say(`small GET after quiet ${target.label}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`);
+    return result;
+  });
+  figures.push(
+    medianFigure(`small GET, first 5 s after ${quietSeconds} s of quiet`, 'req/s', cold, (r) => r.requestsPerSecond),
+    medianFigure(`small GET p99, first 5 s after ${quietSeconds} s of quiet`, 'ms', cold, (r) => r.p99Ms),
+  );
+  return figures;
 }
 
 /** The two 1 MiB loads: responses from the backend, and uploads to it. */
@@ -90,7 +104,7 @@ export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
       // Warm, as for small GETs. V8 goes on compiling the body path for ~10 s of
       // 1 MiB bodies (uploads after the bench's earlier loads: 300-323 req/s
       // and a p99 of 56-63 ms in the first two 5 s slices, 388-446 and 38-41 after).
-      (target) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : 10, []),
+      (target, first) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : first ? 10 : 3, []),
       // Five short rounds: one 5 s round of 1 MiB bodies can differ from the next by a quarter on this VM.
       5,
     );
@@ -125,7 +139,7 @@ export async function oneMiBOneAtATime(ctx: BenchContext): Promise<Figure[]> {
         return run;
       },
       // Warm, as for the other rounds.
-      (target) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : 2, [], 1),
+      (target, first) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : first ? 2 : 1, [], 1),
     );
     figures.push(
       medianFigure(`1 MiB ${kind}, one connection, p50`, 'ms', results, (r) => r.p50Ms),
