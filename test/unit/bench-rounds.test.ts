@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchContext, Target } from '../../bench/context.js';
 import { table } from '../../bench/report.js';
-import { alternating, median, medianFigure } from '../../bench/rounds.js';
+import { afterQuiet, alternating, median, medianFigure } from '../../bench/rounds.js';
 
 const target = (label: Target['label']): Target => ({ label, port: 1, host: label, grpcAddress: '' });
 const context = (quick: boolean, frp: boolean, node = false): BenchContext => ({
@@ -18,18 +18,29 @@ const context = (quick: boolean, frp: boolean, node = false): BenchContext => ({
 });
 
 describe('bench rounds', () => {
-  it('measure every side each round in a rotated order, warmed first; one round with --quick', async () => {
+  it('measure every side each round in a rotated order, each warmed right before (at length the first time); one round with --quick', async () => {
     const order: string[] = [];
     const results = await alternating(
       context(false, true),
       async (side) => (order.push(side.label), order.length),
-      async (side) => order.push(`warm ${side.label}`),
+      async (side, first) => order.push(`warm ${side.label}${first ? ' first' : ''}`),
       3,
     );
-    expect(order).toEqual(['warm direct', 'warm tunnel', 'warm frp', 'direct', 'tunnel', 'frp', 'tunnel', 'frp', 'direct', 'frp', 'direct', 'tunnel']);
-    expect(Object.fromEntries(results)).toEqual({ direct: [4, 9, 11], tunnel: [5, 7, 12], frp: [6, 8, 10] });
+    expect(order).toEqual([
+      ...['warm direct first', 'direct', 'warm tunnel first', 'tunnel', 'warm frp first', 'frp'],
+      ...['warm tunnel', 'tunnel', 'warm frp', 'frp', 'warm direct', 'direct'],
+      ...['warm frp', 'frp', 'warm direct', 'direct', 'warm tunnel', 'tunnel'],
+    ]);
+    expect(Object.fromEntries(results)).toEqual({ direct: [2, 12, 16], tunnel: [4, 8, 18], frp: [6, 10, 14] });
     const quick = await alternating(context(true, false), async (side) => side.label, undefined, 5);
     expect(Object.fromEntries(quick)).toEqual({ direct: ['direct'], tunnel: ['tunnel'] });
+  });
+
+  it('measure each side once after the quiet, Burrow first', async () => {
+    const order: string[] = [];
+    const results = await afterQuiet(context(false, true, true), 0, async (side) => (order.push(side.label), order.length));
+    expect(order).toEqual(['tunnel', 'direct', 'frp', 'node']);
+    expect(Object.fromEntries(results)).toEqual({ tunnel: [1], direct: [2], frp: [3], node: [4] });
   });
 
   it('take medians per side and pair Burrow with frp round by round', () => {
