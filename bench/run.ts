@@ -64,8 +64,9 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 // The longest full scenario (1 MiB bodies: 376 s of load in its rounds and
-// warm-ups with frp and the Node proxy) takes under seven minutes; a hung one
-// must not hold the run, so it is abandoned and the next starts.
+// warm-ups with frp and the Node proxy, then each load's start) fits well
+// within the limit; a hung one must not hold the run, so it is abandoned and
+// the next starts.
 const scenarioTimeoutMs = 10 * 60_000;
 const settledAfterMs = 20_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
