@@ -1,8 +1,9 @@
 // What every scenario gets: where the backend is directly, through the
-// tunnel, (with --frp) through frp and through the minimal Node proxy's two
-// hops, the PIDs to watch, and how long to run.
+// tunnel, (with --frp) through frp, through the minimal Node proxy's two
+// hops and (in its own scenario) the smallest multiplexed Node tunnel, the
+// PIDs to watch, and how long to run.
 export interface Target {
-  label: 'direct' | 'tunnel' | 'frp' | 'node';
+  label: 'direct' | 'tunnel' | 'frp' | 'node' | 'mux';
   port: number;
   /** Host header for HTTP and WebSocket. */
   host: string;
@@ -18,6 +19,8 @@ export interface BenchContext {
   frp?: Target;
   /** The minimal Node proxy's two hops (bench/minimal-proxy.mjs) to the same backend: the floor of a Node tunnel, in the same rounds. */
   node?: Target;
+  /** The smallest multiplexed Node tunnel's two hops (bench/minimal-multiplexed-proxy.mjs): set only in the proxy scenario's own rounds. */
+  mux?: Target;
   pids: { server: number; agent: number; frpServer?: number; frpAgent?: number; nodePublic?: number; nodeService?: number };
   quick: boolean;
   /** One progress line. */
@@ -32,12 +35,15 @@ export interface Figure {
   tunnel?: number;
   frp?: number;
   node?: number;
+  mux?: number;
   /** False where the two columns are not direct vs tunnel (server / agent RSS): no tunnel/direct ratio. */
   ratio?: boolean;
   /** Burrow / frp in each round where both were measured in the same rounds; the table shows their median and range. */
   frpRatios?: number[];
   /** Burrow / the minimal Node proxy's two hops, round by round, likewise. */
   nodeRatios?: number[];
+  /** Burrow / the smallest multiplexed Node tunnel, likewise. */
+  muxRatios?: number[];
   /** Anything else worth keeping (latencies, RSS, tool). */
   extra?: Record<string, number | string>;
 }

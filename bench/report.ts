@@ -36,6 +36,7 @@ export function table(figures: Figure[]): string {
   // frp's and the Node proxy's columns only when the run measured them.
   const withFrp = figures.some((f) => f.frp !== undefined);
   const withNode = figures.some((f) => f.node !== undefined);
+  const withMux = figures.some((f) => f.mux !== undefined);
   const rows = figures.map((f) => [
     f.scenario,
     f.unit,
@@ -44,15 +45,17 @@ export function table(figures: Figure[]): string {
     f.ratio !== false ? ratio(f.tunnel, f.direct) : '',
     ...(withFrp ? [format(f.frp), pairedRatio(f.frpRatios, f.tunnel, f.frp)] : []),
     ...(withNode ? [format(f.node), pairedRatio(f.nodeRatios, f.tunnel, f.node)] : []),
+    ...(withMux ? [format(f.mux), pairedRatio(f.muxRatios, f.tunnel, f.mux)] : []),
   ]);
-  const header = ['scenario', 'unit', 'direct', 'burrow', 'burrow/direct', ...(withFrp ? ['frp', 'burrow/frp'] : []), ...(withNode ? ['node 2 hops', 'burrow/node'] : [])];
+  const header = ['scenario', 'unit', 'direct', 'burrow', 'burrow/direct', ...(withFrp ? ['frp', 'burrow/frp'] : []), ...(withNode ? ['node 2 hops', 'burrow/node'] : []), ...(withMux ? ['node mux', 'burrow/mux'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const lines = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
-  if (figures.some((f) => (f.frpRatios?.length ?? 0) > 1 || (f.nodeRatios?.length ?? 0) > 1)) {
-    lines.push('', 'burrow/frp and burrow/node with a range: the median of the ratios measured round by round (both sides in the same round), and their least and greatest.');
+  if (figures.some((f) => [f.frpRatios, f.nodeRatios, f.muxRatios].some((ratios) => (ratios?.length ?? 0) > 1))) {
+    lines.push('', 'burrow/frp, burrow/node and burrow/mux with a range: the median of the ratios measured round by round (both sides in the same round), and their least and greatest.');
   }
   if (withNode) lines.push('node 2 hops: the smallest Node reverse proxy (bench/minimal-proxy.mjs, node:http alone) twice in a row, as a tunnel is two hops; the floor a Node tunnel stands on.');
+  if (withMux) lines.push('node mux: the smallest multiplexed Node tunnel (bench/minimal-multiplexed-proxy.mjs): its two hops share one node:http2 session, as a tunnel\'s requests share its connection.');
   return lines.join('\n');
 }
 

@@ -6,9 +6,9 @@
 // drift that separate medians would not cancel.
 import type { BenchContext, Figure, Target } from './context.js';
 
-/** Direct, Burrow, frp (with --frp) and the minimal Node proxy (when started). */
+/** Direct, Burrow, frp (with --frp), the minimal Node proxy and the multiplexed one (when started). */
 function sides(ctx: BenchContext): Target[] {
-  return [ctx.direct, ctx.tunnel, ctx.frp, ctx.node].filter((target) => target !== undefined);
+  return [ctx.direct, ctx.tunnel, ctx.frp, ctx.node, ctx.mux].filter((target) => target !== undefined);
 }
 
 /**
@@ -61,19 +61,21 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** One figure: each side's median over its rounds, and Burrow / frp and Burrow / Node proxy round by round when both ran every round. */
+/** One figure: each side's median over its rounds, and Burrow / frp and Burrow / each Node proxy round by round when both ran every round. */
 export function medianFigure<T>(scenario: string, unit: string, results: Map<Target['label'], T[]>, pick: (result: T) => number, extra?: Figure['extra']): Figure {
   const figure: Figure = { scenario, unit, ...(extra && { extra }) };
   for (const [label, list] of results) figure[label] = median(list.map(pick));
   const tunnel = results.get('tunnel')?.map(pick);
-  const paired = (label: 'frp' | 'node'): number[] | undefined => {
+  const paired = (label: 'frp' | 'node' | 'mux'): number[] | undefined => {
     const other = results.get(label)?.map(pick);
     if (tunnel === undefined || other === undefined || tunnel.length !== other.length || !other.every((value) => value > 0)) return undefined;
     return tunnel.map((value, round) => value / other[round]!);
   };
   const frpRatios = paired('frp');
   const nodeRatios = paired('node');
+  const muxRatios = paired('mux');
   if (frpRatios !== undefined) figure.frpRatios = frpRatios;
   if (nodeRatios !== undefined) figure.nodeRatios = nodeRatios;
+  if (muxRatios !== undefined) figure.muxRatios = muxRatios;
   return figure;
 }

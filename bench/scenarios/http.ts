@@ -6,17 +6,17 @@
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import type { BenchContext, Figure, Target } from '../context.js';
-import { runLoad } from '../load.js';
+import { runLoad, type LoadResult } from '../load.js';
 import { cpuSeconds, peakRss, rssBytes } from '../processes.js';
 import { afterQuiet, alternating, medianFigure } from '../rounds.js';
 
 const MiB = 1024 * 1024;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 
-export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
-  const seconds = ctx.quick ? 2 : 10;
+/** Rounds of small GETs over 50 connections on every side of `ctx`, each side warmed before each of its rounds. */
+export function smallGetRounds(ctx: BenchContext, seconds: number): Promise<Map<Target['label'], LoadResult[]>> {
   const load = (target: Target, forSeconds: number) => runLoad({ port: target.port, host: target.host, path: '/small', connections: 50, seconds: forSeconds });
-  const results = await alternating(
+  return alternating(
     ctx,
     async (target) => {
       const result = await load(target, seconds);
@@ -26,6 +26,10 @@ export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
     // The tunnel's first seconds run code V8 has not compiled yet (a p99 of ~115 ms against ~30 once warm): the rounds compare every side warm.
     (target, first) => load(target, ctx.quick ? 1 : first ? 3 : 2),
   );
+}
+
+export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
+  const results = await smallGetRounds(ctx, ctx.quick ? 2 : 10);
   const errors = [...results.values()].flat().reduce((sum, result) => sum + result.errors, 0);
   const figures = [
     medianFigure('small GET, 50 connections', 'req/s', results, (r) => r.requestsPerSecond, { tool: results.get('tunnel')![0]!.tool, errors }),
@@ -37,7 +41,7 @@ export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
   const quietSeconds = 40;
   ctx.say(`small GET after ${quietSeconds} s of quiet: waiting`);
   const cold = await afterQuiet(ctx, quietSeconds * 1000, async (target) => {
-    const result = await load(target, 5);
+    const result = await runLoad({ port: target.port, host: target.host, path: '/small', connections: 50, seconds: 5 });
     ctx.say(`small GET after quiet ${target.label}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`);
     return result;
   });
@@ -79,35 +83,47 @@ export async function oneMiBLoad(port: number, host: string, [, path, body]: (ty
   };
 }
 
+/** The server and agent side of each tunnel the 1 MiB rounds watch the CPU of. */
+export type SidePids = Partial<Record<Target['label'], readonly (number | undefined)[]>>;
+
+/**
+ * Rounds of 1 MiB bodies over 8 connections on every side of `ctx`, with the
+ * CPU of each side's two processes in `sidePids`, each side warmed before
+ * each of its rounds.
+ */
+export function oneMiBRounds(ctx: BenchContext, load: (typeof oneMiBKinds)[number], seconds: number, sidePids: SidePids, rounds: number): Promise<Map<Target['label'], OneMiBRun[]>> {
+  return alternating(
+    ctx,
+    async (target) => {
+      const pids = sidePids[target.label];
+      const run = await oneMiBLoad(target.port, target.host, load, seconds, pids ?? []);
+      const [server, agent] = run.cpuPer1000;
+      ctx.say(
+        `1 MiB ${load[0]} ${target.label}: ${run.megabytesPerSecond.toFixed(0)} MB/s, p99 ${run.p99Ms.toFixed(1)} ms` +
+          (pids ? `, CPU s per 1,000: server side ${server!.toFixed(2)}, agent side ${agent!.toFixed(2)}` : ''),
+      );
+      return run;
+    },
+    // Warm, as for small GETs. V8 goes on compiling the body path for ~10 s of
+    // 1 MiB bodies (uploads after the bench's earlier loads: 300-323 req/s
+    // and a p99 of 56-63 ms in the first two 5 s slices, 388-446 and 38-41 after).
+    (target, first) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : first ? 10 : 3, []),
+    rounds,
+  );
+}
+
 export async function oneMiBBodies(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 5;
   const figures: Figure[] = [];
-  const sidePids: Partial<Record<Target['label'], [number | undefined, number | undefined]>> = {
+  const sidePids: SidePids = {
     tunnel: [ctx.pids.server, ctx.pids.agent],
     frp: [ctx.pids.frpServer, ctx.pids.frpAgent],
     node: [ctx.pids.nodePublic, ctx.pids.nodeService],
   };
   for (const load of oneMiBKinds) {
     const kind = load[0];
-    const results = await alternating(
-      ctx,
-      async (target) => {
-        const pids = sidePids[target.label];
-        const run = await oneMiBLoad(target.port, target.host, load, seconds, pids ?? []);
-        const [server, agent] = run.cpuPer1000;
-        ctx.say(
-          `1 MiB ${kind} ${target.label}: ${run.megabytesPerSecond.toFixed(0)} MB/s, p99 ${run.p99Ms.toFixed(1)} ms` +
-            (pids ? `, CPU s per 1,000: server ${server!.toFixed(2)}, agent ${agent!.toFixed(2)}` : ''),
-        );
-        return run;
-      },
-      // Warm, as for small GETs. V8 goes on compiling the body path for ~10 s of
-      // 1 MiB bodies (uploads after the bench's earlier loads: 300-323 req/s
-      // and a p99 of 56-63 ms in the first two 5 s slices, 388-446 and 38-41 after).
-      (target, first) => oneMiBLoad(target.port, target.host, load, ctx.quick ? 1 : first ? 10 : 3, []),
-      // Five short rounds: one 5 s round of 1 MiB bodies can differ from the next by a quarter on this VM.
-      5,
-    );
+    // Five short rounds: one 5 s round of 1 MiB bodies can differ from the next by a quarter on this VM.
+    const results = await oneMiBRounds(ctx, load, seconds, sidePids, 5);
     figures.push(
       medianFigure(`1 MiB ${kind}, 8 connections`, 'MB/s', results, (r) => r.megabytesPerSecond),
       medianFigure(`1 MiB ${kind} p99`, 'ms', results, (r) => r.p99Ms),

@@ -22,8 +22,8 @@ async function runBench(args: string[]): Promise<{ output: string; report: { qui
   expect(code, `${output}\n${bench.stderrLines.join('\n')}`).toBe(0);
   // A scenario that throws is reported and skipped; none may.
   expect(output).not.toMatch(/ failed: /);
-  // Without frp; the minimal Node proxy's columns whenever small GETs or 1 MiB bodies ran.
-  expect(output).toMatch(/^scenario\s+unit\s+direct\s+burrow\s+burrow\/direct\s+node 2 hops\s+burrow\/node$/m);
+  // Without frp; the minimal Node proxy's columns whenever small GETs or 1 MiB bodies ran, the multiplexed one's when the proxy scenario did.
+  expect(output).toMatch(/^scenario\s+unit\s+direct\s+burrow\s+burrow\/direct\s+node 2 hops\s+burrow\/node(\s+node mux\s+burrow\/mux)?$/m);
   const jsonPath = /^wrote (.+\.json)$/m.exec(output)?.[1];
   written.push(jsonPath!);
   return { output, report: JSON.parse(readFileSync(jsonPath!, 'utf8')) };
@@ -37,11 +37,13 @@ interface Figure {
   frp?: number;
   node?: number;
   nodeRatios?: number[];
+  mux?: number;
+  muxRatios?: number[];
 }
 
 describe('npm run bench -- --quick', () => {
   it('runs every scenario and writes a table and a JSON file of figures', async () => {
-    const { report } = await runBench(['--quick']);
+    const { output, report } = await runBench(['--quick']);
     expect(report.quick).toBe(true);
     expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version, loadGenerator: expect.stringMatching(/^(wrk|autocannon) /) });
     const scenarios = report.figures.map((f) => f.scenario);
@@ -87,6 +89,14 @@ describe('npm run bench -- --quick', () => {
       expect(figure?.node, scenario).toBeGreaterThan(0);
       expect(figure?.nodeRatios, scenario).toHaveLength(1);
     }
+    // The smallest multiplexed Node tunnel in rounds with Burrow, in the proxy scenario.
+    expect(output).toMatch(/^scenario\s+.*\s+node mux\s+burrow\/mux$/m);
+    for (const scenario of ['small GET p99, against the multiplexed Node tunnel', '1 MiB uploads, 8 connections, against the multiplexed Node tunnel', '1 MiB responses p99, against the multiplexed Node tunnel']) {
+      const figure = report.figures.find((f) => f.scenario === scenario);
+      expect(figure?.mux, scenario).toBeGreaterThan(0);
+      expect(figure?.muxRatios, scenario).toHaveLength(1);
+    }
+    expect(report.figures.find((f) => f.scenario === 'CPU per 1,000 1 MiB uploads via the multiplexed Node tunnel, public / service hop')).toMatchObject({ direct: expect.any(Number), tunnel: expect.any(Number) });
   }, 300_000);
 
   it('measures with autocannon when asked (as where wrk is missing), uploads included; says why frp is left out', async () => {

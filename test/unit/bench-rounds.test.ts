@@ -81,4 +81,17 @@ describe('bench rounds', () => {
     // A row the Node proxy has no figure for leaves its columns blank.
     expect(lines[3]).toMatch(/^rest\s+MiB\s+-\s+60\.00\s+20\.00\s+3\.00x\s+-\s*$/);
   });
+
+  it('pair Burrow with the multiplexed Node tunnel in its own rounds, in columns of its own', async () => {
+    const order: string[] = [];
+    await alternating({ ...context(false, false), mux: target('mux') }, async (side) => order.push(side.label), undefined, 2);
+    expect(order).toEqual(['direct', 'tunnel', 'mux', 'tunnel', 'mux', 'direct']);
+    const figure = medianFigure('uploads', 'MB/s', new Map<Target['label'], number[]>([['tunnel', [300, 420]], ['mux', [150, 200]]]), (value) => value);
+    expect(figure).toMatchObject({ tunnel: 360, mux: 175 });
+    expect(figure.muxRatios).toEqual([2, 2.1]);
+    const lines = table([figure]).split('\n');
+    expect(lines[0]).toMatch(/burrow\/direct\s+node mux\s+burrow\/mux$/);
+    expect(lines[2]).toMatch(/^uploads\s+MB\/s\s+-\s+360\s+175\s+2\.05x \(2\.00-2\.10\)$/);
+    expect(lines.at(-1)).toMatch(/^node mux: the smallest multiplexed Node tunnel/);
+  });
 });
