@@ -30,7 +30,7 @@ export interface TwoHops {
   stop(): void;
 }
 
-function chain(publicHop: { hop: Started; port: number }, serviceHop: { hop: Started; port: number }): TwoHops {
+function linkHops(publicHop: { hop: Started; port: number }, serviceHop: { hop: Started; port: number }): TwoHops {
   return {
     port: publicHop.port,
     servicePort: serviceHop.port,
@@ -46,23 +46,24 @@ function chain(publicHop: { hop: Started; port: number }, serviceHop: { hop: Sta
 /** The minimal proxy twice in front of `targetPort`. */
 export async function startTwoHops(targetPort: number): Promise<TwoHops> {
   const serviceHop = await startHop('minimal proxy', 'minimal-proxy.mjs', [String(targetPort)]);
-  return chain(await startHop('minimal proxy', 'minimal-proxy.mjs', [String(serviceHop.port)]), serviceHop);
+  return linkHops(await startHop('minimal proxy', 'minimal-proxy.mjs', [String(serviceHop.port)]), serviceHop);
 }
 
 /** The smallest multiplexed Node tunnel in front of `targetPort`. */
 export async function startMultiplexedHops(targetPort: number): Promise<TwoHops> {
   const serviceHop = await startHop('multiplexed proxy', 'minimal-multiplexed-proxy.mjs', ['service', String(targetPort)]);
-  return chain(await startHop('multiplexed proxy', 'minimal-multiplexed-proxy.mjs', ['public', String(serviceHop.port)]), serviceHop);
+  return linkHops(await startHop('multiplexed proxy', 'minimal-multiplexed-proxy.mjs', ['public', String(serviceHop.port)]), serviceHop);
 }
 
 export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 10;
   // Hops of their own, fresh: memory at rest and after this load alone (those in the other scenarios' rounds have carried theirs).
   const chain = await startTwoHops(ctx.direct.port);
-  const multiplexed = await startMultiplexedHops(ctx.direct.port);
-  const hops = [chain.publicPid, chain.servicePid] as const;
-  const multiplexedHops = [multiplexed.publicPid, multiplexed.servicePid] as const;
+  let multiplexed: TwoHops | undefined;
   try {
+    multiplexed = await startMultiplexedHops(ctx.direct.port);
+    const hops = [chain.publicPid, chain.servicePid] as const;
+    const multiplexedHops = [multiplexed.publicPid, multiplexed.servicePid] as const;
     await sleep(1_000);
     const atRest = hops.map(rssBytes);
     const multiplexedAtRest = multiplexedHops.map(rssBytes);
@@ -106,7 +107,7 @@ export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
   } finally {
     // Stopped by PID now, so they take no CPU from the scenarios after.
     chain.stop();
-    multiplexed.stop();
+    multiplexed?.stop();
   }
 }
 
