@@ -56,17 +56,18 @@ export async function startMultiplexedHops(targetPort: number): Promise<TwoHops>
 }
 
 export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
+  // One chain at a time, each measured after its own load and quiet.
+  return [...(await minimalProxyAlone(ctx)), ...(await multiplexedTunnel(ctx))];
+}
+
+async function minimalProxyAlone(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 10;
-  // Hops of their own, fresh: memory at rest and after this load alone (those in the other scenarios' rounds have carried theirs).
+  // Hops of its own, fresh: memory at rest and after this load alone (those in the other scenarios' rounds have carried theirs).
   const chain = await startTwoHops(ctx.direct.port);
-  let multiplexed: TwoHops | undefined;
+  const hops = [chain.publicPid, chain.servicePid] as const;
   try {
-    multiplexed = await startMultiplexedHops(ctx.direct.port);
-    const hops = [chain.publicPid, chain.servicePid] as const;
-    const multiplexedHops = [multiplexed.publicPid, multiplexed.servicePid] as const;
     await sleep(1_000);
     const atRest = hops.map(rssBytes);
-    const multiplexedAtRest = multiplexedHops.map(rssBytes);
     const oneHop = await runLoad({ port: chain.servicePort, host: ctx.direct.host, path: '/small', connections: 50, seconds });
     const twoHops = await runLoad({ port: chain.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
     ctx.say(`minimal Node proxy: one hop ${Math.round(oneHop.requestsPerSecond)} req/s (p99 ${oneHop.p99Ms.toFixed(2)} ms), two hops ${Math.round(twoHops.requestsPerSecond)} req/s (p99 ${twoHops.p99Ms.toFixed(2)} ms)`);
@@ -87,28 +88,38 @@ export async function minimalProxy(ctx: BenchContext): Promise<Figure[]> {
     figures.push(
       { scenario: '1 MiB responses / uploads via minimal Node proxy, 2 hops', unit: 'MB/s', direct: responses.megabytesPerSecond, tunnel: uploads.megabytesPerSecond, ratio: false },
       { scenario: '1 MiB responses / uploads p99 via minimal Node proxy, 2 hops', unit: 'ms', direct: responses.p99Ms, tunnel: uploads.p99Ms, ratio: false },
-      ...(await multiplexedRounds(ctx, multiplexed)),
-    );
-    // As long as Burrow's own after-load figure waits: Node frees what it can by then.
-    const quietSeconds = afterLoadQuietSeconds(ctx.quick);
-    await sleep(quietSeconds * 1000);
-    const afterLoad = hops.map(rssBytes);
-    const multiplexedAfterLoad = multiplexedHops.map(rssBytes);
-    const pair = (values: number[]): string => values.map((v) => toMiB(v).toFixed(1)).join(' / ');
-    ctx.say(`minimal Node proxy RSS, public / service hop: at rest ${pair(atRest)} MiB, after this load and ${quietSeconds} s quiet ${pair(afterLoad)} MiB`);
-    ctx.say(`multiplexed Node tunnel RSS, public / service hop: at rest ${pair(multiplexedAtRest)} MiB, after its load and ${quietSeconds} s quiet ${pair(multiplexedAfterLoad)} MiB`);
-    figures.push(
-      { scenario: 'RSS of minimal Node proxy at rest, public hop / service hop', unit: 'MiB', direct: toMiB(atRest[0]!), tunnel: toMiB(atRest[1]!), ratio: false },
-      { scenario: `RSS of minimal Node proxy after its load, ${quietSeconds} s quiet, public / service hop`, unit: 'MiB', direct: toMiB(afterLoad[0]!), tunnel: toMiB(afterLoad[1]!), ratio: false },
-      { scenario: 'RSS of multiplexed Node tunnel at rest, public hop / service hop', unit: 'MiB', direct: toMiB(multiplexedAtRest[0]!), tunnel: toMiB(multiplexedAtRest[1]!), ratio: false },
-      { scenario: `RSS of multiplexed Node tunnel after its load, ${quietSeconds} s quiet, public / service hop`, unit: 'MiB', direct: toMiB(multiplexedAfterLoad[0]!), tunnel: toMiB(multiplexedAfterLoad[1]!), ratio: false },
+      ...(await memoryRows(ctx, 'minimal Node proxy', hops, atRest)),
     );
     return figures;
   } finally {
     // Stopped by PID now, so they take no CPU from the scenarios after.
     chain.stop();
-    multiplexed?.stop();
   }
+}
+
+async function multiplexedTunnel(ctx: BenchContext): Promise<Figure[]> {
+  const chain = await startMultiplexedHops(ctx.direct.port);
+  const hops = [chain.publicPid, chain.servicePid] as const;
+  try {
+    await sleep(1_000);
+    const atRest = hops.map(rssBytes);
+    return [...(await multiplexedRounds(ctx, chain)), ...(await memoryRows(ctx, 'multiplexed Node tunnel', hops, atRest))];
+  } finally {
+    chain.stop();
+  }
+}
+
+/** A chain's memory at rest and, after as long a quiet as Burrow's own after-load figure waits (Node frees what it can by then), after its load. */
+async function memoryRows(ctx: BenchContext, name: string, hops: readonly [number, number], atRest: number[]): Promise<Figure[]> {
+  const quietSeconds = afterLoadQuietSeconds(ctx.quick);
+  await sleep(quietSeconds * 1000);
+  const afterLoad = hops.map(rssBytes);
+  const pair = (values: number[]): string => values.map((v) => toMiB(v).toFixed(1)).join(' / ');
+  ctx.say(`${name} RSS, public / service hop: at rest ${pair(atRest)} MiB, after its load and ${quietSeconds} s quiet ${pair(afterLoad)} MiB`);
+  return [
+    { scenario: `RSS of ${name} at rest, public hop / service hop`, unit: 'MiB', direct: toMiB(atRest[0]!), tunnel: toMiB(atRest[1]!), ratio: false },
+    { scenario: `RSS of ${name} after its load, ${quietSeconds} s quiet, public / service hop`, unit: 'MiB', direct: toMiB(afterLoad[0]!), tunnel: toMiB(afterLoad[1]!), ratio: false },
+  ];
 }
 
 /**
