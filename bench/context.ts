@@ -2,8 +2,12 @@
 // tunnel, (with --frp) through frp, through the minimal Node proxy's two
 // hops and (in its own scenario) the smallest multiplexed Node tunnel, the
 // PIDs to watch, and how long to run.
+/** The sides Burrow is compared with round by round, each with columns of its own. */
+export const comparedSides = ['frp', 'node', 'mux'] as const;
+export type ComparedSide = (typeof comparedSides)[number];
+
 export interface Target {
-  label: 'direct' | 'tunnel' | 'frp' | 'node' | 'mux';
+  label: 'direct' | 'tunnel' | ComparedSide;
   port: number;
   /** Host header for HTTP and WebSocket. */
   host: string;

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type } from 'node:os';
 import { join } from 'node:path';
-import type { Figure } from './context.js';
+import { comparedSides, type ComparedSide, type Figure } from './context.js';
 import { loadGenerator } from './load.js';
 import { burrowMode, repoRoot } from './processes.js';
 import { median } from './rounds.js';
@@ -32,30 +32,38 @@ function pairedRatio(ratios: number[] | undefined, tunnel: number | undefined, o
   return `${median(ratios).toFixed(2)}x` + (ratios.length > 1 ? ` (${least.toFixed(2)}-${most.toFixed(2)})` : '');
 }
 
+/** Each compared side's column heading and, where it needs one, the line below the table that says what it is. */
+const sideColumns: Record<ComparedSide, { heading: string; footnote?: string }> = {
+  frp: { heading: 'frp' },
+  node: {
+    heading: 'node 2 hops',
+    footnote: 'node 2 hops: the smallest Node reverse proxy (bench/minimal-proxy.mjs, node:http alone) twice in a row, as a tunnel is two hops; the floor a Node tunnel stands on.',
+  },
+  mux: {
+    heading: 'node mux',
+    footnote: "node mux: the smallest multiplexed Node tunnel (bench/minimal-multiplexed-proxy.mjs): its two hops share one node:http2 session, as a tunnel's requests share its connection.",
+  },
+};
+
 export function table(figures: Figure[]): string {
-  // frp's and the Node proxy's columns only when the run measured them.
-  const withFrp = figures.some((f) => f.frp !== undefined);
-  const withNode = figures.some((f) => f.node !== undefined);
-  const withMux = figures.some((f) => f.mux !== undefined);
+  // A compared side's columns only when the run measured it.
+  const measured = comparedSides.filter((side) => figures.some((f) => f[side] !== undefined));
   const rows = figures.map((f) => [
     f.scenario,
     f.unit,
     format(f.direct),
     format(f.tunnel),
     f.ratio !== false ? ratio(f.tunnel, f.direct) : '',
-    ...(withFrp ? [format(f.frp), pairedRatio(f.frpRatios, f.tunnel, f.frp)] : []),
-    ...(withNode ? [format(f.node), pairedRatio(f.nodeRatios, f.tunnel, f.node)] : []),
-    ...(withMux ? [format(f.mux), pairedRatio(f.muxRatios, f.tunnel, f.mux)] : []),
+    ...measured.flatMap((side) => [format(f[side]), pairedRatio(f[`${side}Ratios`], f.tunnel, f[side])]),
   ]);
-  const header = ['scenario', 'unit', 'direct', 'burrow', 'burrow/direct', ...(withFrp ? ['frp', 'burrow/frp'] : []), ...(withNode ? ['node 2 hops', 'burrow/node'] : []), ...(withMux ? ['node mux', 'burrow/mux'] : [])];
+  const header = ['scenario', 'unit', 'direct', 'burrow', 'burrow/direct', ...measured.flatMap((side) => [sideColumns[side].heading, `burrow/${side}`])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const lines = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
-  if (figures.some((f) => [f.frpRatios, f.nodeRatios, f.muxRatios].some((ratios) => (ratios?.length ?? 0) > 1))) {
+  if (figures.some((f) => comparedSides.some((side) => (f[`${side}Ratios`]?.length ?? 0) > 1))) {
     lines.push('', 'burrow/frp, burrow/node and burrow/mux with a range: the median of the ratios measured round by round (both sides in the same round), and their least and greatest.');
   }
-  if (withNode) lines.push('node 2 hops: the smallest Node reverse proxy (bench/minimal-proxy.mjs, node:http alone) twice in a row, as a tunnel is two hops; the floor a Node tunnel stands on.');
-  if (withMux) lines.push('node mux: the smallest multiplexed Node tunnel (bench/minimal-multiplexed-proxy.mjs): its two hops share one node:http2 session, as a tunnel\'s requests share its connection.');
+  for (const side of measured) if (sideColumns[side].footnote !== undefined) lines.push(sideColumns[side].footnote!);
   return lines.join('\n');
 }
 

@@ -4,7 +4,7 @@
 // within each round, then the median of those. This VM's speed drifts by up
 // to 2x over minutes, and two sides measured in the same round share the
 // drift that separate medians would not cancel.
-import type { BenchContext, Figure, Target } from './context.js';
+import { comparedSides, type BenchContext, type Figure, type Target } from './context.js';
 
 /** Direct, Burrow, frp (with --frp), the minimal Node proxy and the multiplexed one (when started). */
 function sides(ctx: BenchContext): Target[] {
@@ -66,16 +66,10 @@ export function medianFigure<T>(scenario: string, unit: string, results: Map<Tar
   const figure: Figure = { scenario, unit, ...(extra && { extra }) };
   for (const [label, list] of results) figure[label] = median(list.map(pick));
   const tunnel = results.get('tunnel')?.map(pick);
-  const paired = (label: 'frp' | 'node' | 'mux'): number[] | undefined => {
+  for (const label of comparedSides) {
     const other = results.get(label)?.map(pick);
-    if (tunnel === undefined || other === undefined || tunnel.length !== other.length || !other.every((value) => value > 0)) return undefined;
-    return tunnel.map((value, round) => value / other[round]!);
-  };
-  const frpRatios = paired('frp');
-  const nodeRatios = paired('node');
-  const muxRatios = paired('mux');
-  if (frpRatios !== undefined) figure.frpRatios = frpRatios;
-  if (nodeRatios !== undefined) figure.nodeRatios = nodeRatios;
-  if (muxRatios !== undefined) figure.muxRatios = muxRatios;
+    if (tunnel === undefined || other === undefined || tunnel.length !== other.length || !other.every((value) => value > 0)) continue;
+    figure[`${label}Ratios`] = tunnel.map((value, round) => value / other[round]!);
+  }
   return figure;
 }

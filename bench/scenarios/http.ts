@@ -13,18 +13,20 @@ import { afterQuiet, alternating, medianFigure } from '../rounds.js';
 const MiB = 1024 * 1024;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 
-/** Rounds of small GETs over 50 connections on every side of `ctx`, each side warmed before each of its rounds. */
+/** Small GETs over 50 connections for `seconds`. */
+const smallGets = (target: Target, seconds: number): Promise<LoadResult> => runLoad({ port: target.port, host: target.host, path: '/small', connections: 50, seconds });
+
+/** Rounds of small GETs on every side of `ctx`, each side warmed before each of its rounds. */
 export function smallGetRounds(ctx: BenchContext, seconds: number): Promise<Map<Target['label'], LoadResult[]>> {
-  const load = (target: Target, forSeconds: number) => runLoad({ port: target.port, host: target.host, path: '/small', connections: 50, seconds: forSeconds });
   return alternating(
     ctx,
     async (target) => {
-      const result = await load(target, seconds);
+      const result = await smallGets(target, seconds);
       ctx.say(`small GET ${target.label}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.tool})`);
       return result;
     },
     // The tunnel's first seconds run code V8 has not compiled yet (a p99 of ~115 ms against ~30 once warm): the rounds compare every side warm.
-    (target, first) => load(target, ctx.quick ? 1 : first ? 3 : 2),
+    (target, first) => smallGets(target, ctx.quick ? 1 : first ? 3 : 2),
   );
 }
 
@@ -41,7 +43,7 @@ export async function smallRequests(ctx: BenchContext): Promise<Figure[]> {
   const quietSeconds = 40;
   ctx.say(`small GET after ${quietSeconds} s of quiet: waiting`);
   const cold = await afterQuiet(ctx, quietSeconds * 1000, async (target) => {
-    const result = await runLoad({ port: target.port, host: target.host, path: '/small', connections: 50, seconds: 5 });
+    const result = await smallGets(target, 5);
     ctx.say(`small GET after quiet ${target.label}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`);
     return result;
   });
