@@ -8,24 +8,69 @@
 // pages in the middle of the heap, and Node has no binding for it, so it is
 // reached through koffi (an FFI library with prebuilt binaries), loaded on
 // first use: ~5 MB and ~70 ms once, in a quiet moment, never at rest.
+//
+// malloc_trim leaves one thing: the free top of every other thread's arena.
+// V8's helper threads (its optimizing compiler, its parallel marking) each
+// allocate from an arena of their own, and glibc gives an arena's top back
+// only when that thread frees next to it and the top exceeds the trim
+// threshold, which rises to twice the largest buffer freed so far (2 MiB after
+// 1 MiB bodies). After 1 MiB loads and the idle trim the agent's four
+// helper arenas held 2.0-2.5 MB of free top each, 7-8 MB of its 77 MiB
+// (malloc_info read with gdb). So the threshold goes down to glibc's initial
+// 128 KiB for the idle full collection, whose helper threads free in their
+// arenas and so hand their tops back, and up again for traffic: the agent
+// kept 70 MiB after the same load, its arenas 1.3 MB.
 
-/** Returns true when it gave memory back. */
-export type AllocatorTrim = () => boolean;
+/** glibc's heap as the idle reclaimer works it. */
+export interface AllocatorTrim {
+  /** Lets each thread's arena give back its free top the next time that thread frees (the idle full collection's helper threads do). */
+  lowerTrimThreshold(): void;
+  /** malloc_trim(0), then the trim threshold for traffic again; true when it gave memory back. */
+  trim(): boolean;
+}
+
+// mallopt's parameters (malloc.h).
+const M_TRIM_THRESHOLD = -1;
+const M_MMAP_THRESHOLD = -3;
+const MiB = 1024 * 1024;
+/**
+ * Setting one threshold ends glibc's rising ones, so both are fixed where
+ * 1 MiB bodies took them: buffers below 4 MiB (relayed chunks, socket reads)
+ * come from the heap, and its top is kept up to twice that under traffic, by
+ * glibc's own rule, so a freed buffer's pages are not returned only to be
+ * faulted in again (1 MiB bodies ran as fast in eight alternating rounds).
+ */
+const mmapThreshold = 4 * MiB;
+const trafficTrimThreshold = 2 * mmapThreshold;
+/** glibc's initial trim threshold. */
+const idleTrimThreshold = 128 * 1024;
 
 let loading: Promise<AllocatorTrim | undefined> | undefined;
 
-/** glibc's malloc_trim(0), or undefined off glibc (musl, macOS, Windows) or where koffi has no binary. */
+/** glibc's heap, or undefined off glibc (musl, macOS, Windows) or where koffi has no binary. */
 export function loadAllocatorTrim(): Promise<AllocatorTrim | undefined> {
   if (process.platform !== 'linux') return Promise.resolve(undefined);
   loading ??= import('koffi').then(
     (koffi) => {
       let mallocTrim: (pad: number) => number;
+      let mallopt: (parameter: number, value: number) => number;
       try {
-        mallocTrim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+        const libc = koffi.load('libc.so.6');
+        mallocTrim = libc.func('int malloc_trim(size_t pad)') as (pad: number) => number;
+        mallopt = libc.func('int mallopt(int parameter, int value)') as (parameter: number, value: number) => number;
       } catch {
         return undefined; // musl: no glibc heap to trim
       }
-      return () => mallocTrim(0) !== 0;
+      mallopt(M_MMAP_THRESHOLD, mmapThreshold);
+      mallopt(M_TRIM_THRESHOLD, trafficTrimThreshold);
+      return {
+        lowerTrimThreshold: () => void mallopt(M_TRIM_THRESHOLD, idleTrimThreshold),
+        trim: () => {
+          const released = mallocTrim(0) !== 0;
+          mallopt(M_TRIM_THRESHOLD, trafficTrimThreshold);
+          return released;
+        },
+      };
     },
     (error: unknown) => {
       process.emitWarning(`cannot load koffi to reach malloc_trim (${error instanceof Error ? error.message : String(error)}): memory freed after traffic stays resident`, { code: 'BURROW_NO_TRIM' });
@@ -33,9 +78,4 @@ export function loadAllocatorTrim(): Promise<AllocatorTrim | undefined> {
     },
   );
   return loading;
-}
-
-/** Gives the C heap's free pages back where it can; true when it did. */
-export async function trimAllocator(): Promise<boolean> {
-  return (await loadAllocatorTrim())?.() ?? false;
 }

@@ -12,15 +12,16 @@
 // rounds against 18-22 ms in five without it). The first quiet sample
 // collects the young generation only, which keeps that code and gives back
 // most of what the young generation grew to. After the full one the C
-// heap's free pages go back too (allocator-trim.ts); not after the young
-// one, since the next burst of a busy spell would fault them back in.
+// heap's free pages go back too, and during it the helper threads' arenas
+// give back their free tops (allocator-trim.ts); not after the young one,
+// since the next burst of a busy spell would fault them back in.
 //
 // What counts as busy is the sampler's: the command samples its event loop
 // (cli/idle-memory.ts), the desktop app its tunnels' traffic
 // (memory-after-traffic.ts).
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { trimAllocator } from './allocator-trim.js';
+import { loadAllocatorTrim } from './allocator-trim.js';
 
 export interface IdleMemoryPolicy {
   /** Utilization (0..1) over one sample at or above which the process counts as busy: the event loop's busy share, or the share of seconds with traffic. */
@@ -116,7 +117,8 @@ function oldSpaceMostlyEmpty(): boolean {
 
 /**
  * The idle collections as both samplers run them: V8's, and a second after
- * the full one the C heap's trim. Each piece of work goes through `run` (the
+ * the full one the C heap's trim, with glibc's trim threshold lowered from
+ * the full collection to the trim (allocator-trim.ts). Each piece of work goes through `run` (the
  * command times them, to leave them out of its samples). Undefined where V8's
  * collector cannot be reached.
  */
@@ -124,8 +126,13 @@ export function idleCollector(run: (work: () => unknown) => void = (work) => voi
   const collect = v8Collector();
   if (collect === undefined) return undefined;
   return (collection) => {
-    run(() => collect(collection));
-    if (collection === 'full') setTimeout(() => run(trimAllocator), trimDelayMs).unref();
+    if (collection === 'young') return run(() => collect(collection));
+    run(async () => {
+      const allocator = await loadAllocatorTrim();
+      allocator?.lowerTrimThreshold();
+      collect(collection);
+      if (allocator !== undefined) setTimeout(() => run(() => allocator.trim()), trimDelayMs).unref();
+    });
   };
 }
 
