@@ -15,11 +15,12 @@
 // only when that thread frees next to it and the top exceeds the trim
 // threshold, which rises to twice the largest buffer freed so far (2 MiB after
 // 1 MiB bodies). After 1 MiB loads and the idle trim the agent's four
-// helper arenas held 2.0-2.5 MB of free top each, 7-8 MB of its 77 MiB
+// helper arenas held 2.0-2.5 MB of free top each, 7.7-8.8 MB of its 77 MiB
 // (malloc_info read with gdb). So the threshold goes down to glibc's initial
 // 128 KiB for the idle full collection, whose helper threads free in their
-// arenas and so hand their tops back, and up again for traffic: the agent
-// kept 70 MiB after the same load, its arenas 1.3 MB.
+// arenas and so hand their tops back, and up again for traffic: in three
+// alternating pairs of runs the agent's helper arenas kept 3.3-5.0 MB (not
+// every helper thread frees in that window).
 
 /** glibc's heap as the idle reclaimer works it. */
 export interface AllocatorTrim {

@@ -118,9 +118,9 @@ function oldSpaceMostlyEmpty(): boolean {
 /**
  * The idle collections as both samplers run them: V8's, and a second after
  * the full one the C heap's trim, with glibc's trim threshold lowered from
- * the full collection to the trim (allocator-trim.ts). Each piece of work goes through `run` (the
- * command times them, to leave them out of its samples). Undefined where V8's
- * collector cannot be reached.
+ * the full collection to the trim (allocator-trim.ts). Each piece of work
+ * goes through `run` (the command times them, to leave them out of its
+ * samples). Undefined where V8's collector cannot be reached.
  */
 export function idleCollector(run: (work: () => unknown) => void = (work) => void work()): ((collection: Collection) => void) | undefined {
   const collect = v8Collector();
