@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { BenchContext, Figure } from '../context.js';
 import { runLoad, type LoadResult } from '../load.js';
 import { repoRoot, startProcess, type Started } from '../processes.js';
+import { smallGets } from './http.js';
 
 const burrow = (...rest: string[]): [string, string[]] => [process.execPath, [join(repoRoot, 'bin/burrow.js'), ...rest]];
 
@@ -64,7 +65,7 @@ export async function cluster(ctx: BenchContext): Promise<Figure[]> {
   await agent.line(/^tunnel benchc: /);
   // Both edges hold a stream once the agent has learned them.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
-  const single = await runLoad({ port: one.publicPort, host: 'benchc.localhost', path: '/small', connections: 50, seconds });
+  const single = await smallGets({ port: one.publicPort, host: 'benchc.localhost' }, seconds);
   const both = await spread([one.publicPort, two.publicPort], 'benchc.localhost', 50, seconds);
   ctx.say(`cluster small GET one edge: ${Math.round(single.requestsPerSecond)} req/s p99 ${single.p99Ms.toFixed(1)} ms; two edges: ${Math.round(both.requestsPerSecond)} req/s p99 ${both.p99Ms.toFixed(1)} ms`);
 
@@ -72,8 +73,8 @@ export async function cluster(ctx: BenchContext): Promise<Figure[]> {
   agent.child.kill('SIGKILL');
   const holder = startProcess('burrow agent --ha 1', ...burrow('http', String(ctx.direct.port), '--name', 'benchf', '--server', one.control, '--ha', '1', '--no-inspect'));
   await holder.line(/^tunnel benchf: /);
-  const held = await runLoad({ port: one.publicPort, host: 'benchf.localhost', path: '/small', connections: 50, seconds });
-  const forwarded = await runLoad({ port: two.publicPort, host: 'benchf.localhost', path: '/small', connections: 50, seconds });
+  const held = await smallGets({ port: one.publicPort, host: 'benchf.localhost' }, seconds);
+  const forwarded = await smallGets({ port: two.publicPort, host: 'benchf.localhost' }, seconds);
   ctx.say(`cluster small GET at the holding edge: ${Math.round(held.requestsPerSecond)} req/s; forwarded by the other: ${Math.round(forwarded.requestsPerSecond)} req/s p99 ${forwarded.p99Ms.toFixed(1)} ms`);
   for (const each of [holder, one.process, two.process, redis]) each.child.kill('SIGKILL');
   return [

@@ -13,8 +13,8 @@ import { afterQuiet, alternating, medianFigure } from '../rounds.js';
 const MiB = 1024 * 1024;
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 
-/** Small GETs over 50 connections for `seconds`. */
-const smallGets = (target: Target, seconds: number): Promise<LoadResult> => runLoad({ port: target.port, host: target.host, path: '/small', connections: 50, seconds });
+/** Small GETs over 50 connections for `seconds`: the load of every small-GET figure. */
+export const smallGets = (target: Pick<Target, 'port' | 'host'>, seconds: number): Promise<LoadResult> => runLoad({ port: target.port, host: target.host, path: '/small', connections: 50, seconds });
 
 /** Rounds of small GETs on every side of `ctx`, each side warmed before each of its rounds. */
 export function smallGetRounds(ctx: BenchContext, seconds: number): Promise<Map<Target['label'], LoadResult[]>> {
@@ -256,7 +256,7 @@ export async function streamedGiB(ctx: BenchContext): Promise<Figure[]> {
 export async function slowReaderIsolation(ctx: BenchContext): Promise<Figure[]> {
   const seconds = ctx.quick ? 2 : 5;
   const t = ctx.tunnel;
-  const baseline = await runLoad({ port: t.port, host: t.host, path: '/small', connections: 50, seconds });
+  const baseline = await smallGets(t, seconds);
   // Reads about 1 MB/s: 64 KiB every 64 ms, paused in between, so the tunnel
   // has a 1 GiB response it cannot deliver faster than that.
   let slowRes: import('node:http').IncomingMessage | undefined;
@@ -270,7 +270,7 @@ export async function slowReaderIsolation(ctx: BenchContext): Promise<Figure[]> 
     res.once('close', () => clearInterval(timer));
   }).catch((error: Error) => void (slowEnded = error));
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const loaded = await runLoad({ port: t.port, host: t.host, path: '/small', connections: 50, seconds });
+  const loaded = await smallGets(t, seconds);
   // Otherwise the second figure would just be another baseline.
   const stillSlow = slowEnded === undefined && slowRes !== undefined && slowRead > 0;
   slowRes?.destroy();

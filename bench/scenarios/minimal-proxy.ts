@@ -8,10 +8,9 @@
 // best read against these, and frp's beside them.
 import { join } from 'node:path';
 import type { BenchContext, Figure, Target } from '../context.js';
-import { runLoad } from '../load.js';
 import { afterLoadQuietSeconds, repoRoot, rssBytes, startProcess, type Started } from '../processes.js';
 import { median, medianFigure } from '../rounds.js';
-import { oneMiBKinds, oneMiBLoad, oneMiBRounds, smallGetRounds, type OneMiBRun, type SidePids } from './http.js';
+import { oneMiBKinds, oneMiBLoad, oneMiBRounds, smallGetRounds, smallGets, type OneMiBRun, type SidePids } from './http.js';
 
 const toMiB = (bytes: number): number => bytes / 2 ** 20;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -68,8 +67,8 @@ async function minimalProxyAlone(ctx: BenchContext): Promise<Figure[]> {
   try {
     await sleep(1_000);
     const atRest = hops.map(rssBytes);
-    const oneHop = await runLoad({ port: chain.servicePort, host: ctx.direct.host, path: '/small', connections: 50, seconds });
-    const twoHops = await runLoad({ port: chain.port, host: ctx.direct.host, path: '/small', connections: 50, seconds });
+    const oneHop = await smallGets({ port: chain.servicePort, host: ctx.direct.host }, seconds);
+    const twoHops = await smallGets({ port: chain.port, host: ctx.direct.host }, seconds);
     ctx.say(`minimal Node proxy: one hop ${Math.round(oneHop.requestsPerSecond)} req/s (p99 ${oneHop.p99Ms.toFixed(2)} ms), two hops ${Math.round(twoHops.requestsPerSecond)} req/s (p99 ${twoHops.p99Ms.toFixed(2)} ms)`);
     const figures: Figure[] = [
       { scenario: 'small GET via minimal Node proxy, 1 hop / 2 hops', unit: 'req/s', direct: oneHop.requestsPerSecond, tunnel: twoHops.requestsPerSecond, ratio: false },
