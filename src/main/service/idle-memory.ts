@@ -5,16 +5,18 @@
 // hours. One full collection after the process has gone quiet releases both
 // (measured: 150 -> 77 MB on the server, 161 -> 91 MB on the agent).
 //
-// Only after 30 s of quiet, though: a full collection also frees the shapes
-// (maps) of the request path's objects, none of which is alive between bursts,
-// and V8 throws away the optimized code built on them, so the next burst runs
-// cold for seconds (small GETs after 13 s of quiet: p99 21-46 ms in nine
-// rounds against 18-22 ms in five without it). The first quiet sample
-// collects the young generation only, which keeps that code and gives back
-// most of what the young generation grew to. After the full one the C
-// heap's free pages go back too, and during it the helper threads' arenas
-// give back their free tops (allocator-trim.ts); not after the young one,
-// since the next burst of a busy spell would fault them back in.
+// Only after 30 s of quiet, though, and run the way V8 runs its own
+// (incremental-collection.ts): a forced full collection also let the shapes
+// (maps) of the request path's objects die, none of which is alive between
+// bursts, and V8 threw away the optimized code built on them, so the next
+// burst ran cold for seconds (small GETs after 13 s of quiet: p99 21-46 ms in
+// nine rounds against 18-22 ms in five without it; after 40 s, 2.0-3.1x the
+// warm p99 against 0.9-1.1x with the incremental one, four alternating
+// pairs). The first quiet sample collects the young generation only, which
+// gives back most of what the young generation grew to. After the full one
+// the C heap's free pages go back too, and during it the helper threads'
+// arenas give back their free tops (allocator-trim.ts); not after the young
+// one, since the next burst of a busy spell would fault them back in.
 //
 // What counts as busy is the sampler's: the command samples its event loop
 // (cli/idle-memory.ts), the desktop app its tunnels' traffic
@@ -22,6 +24,7 @@
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadAllocatorTrim } from './allocator-trim.js';
+import { incrementalFullCollection, type ExposedGc } from './incremental-collection.js';
 
 export interface IdleMemoryPolicy {
   /** Utilization (0..1) over one sample at or above which the process counts as busy: the event loop's busy share, or the share of seconds with traffic. */
@@ -70,11 +73,23 @@ export class IdleMemoryReclaimer {
   }
 }
 
+/** V8's `gc`, reached by turning on --expose-gc at run time (the flag only adds it to contexts made afterwards); undefined when the runtime refuses. */
+function exposedGc(): ExposedGc | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    // No argument is the full, synchronous collection; V8 11 takes an options bag with type 'minor' as a young one.
+    return typeof gc === 'function' ? (gc as ExposedGc) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * V8's own collector, reached by turning on --expose-gc at run time (the flag
- * only adds the `gc` global to contexts made afterwards): a full collection,
- * or a young-generation one. Undefined when the runtime refuses, and then
- * memory is simply given back later.
+ * V8's collector, forced and synchronous: a full collection, or a
+ * young-generation one. Undefined where it cannot be reached, and then
+ * memory is simply given back later. (The idle reclaimer's full collection
+ * is V8's incremental one: idleCollector.)
  *
  * The full one compacts where the old generation's pages are left mostly
  * empty: a regular full collection frees the burst's objects but keeps
@@ -85,26 +100,19 @@ export class IdleMemoryReclaimer {
  * 0.37-0.52x without).
  */
 export function v8Collector(): ((collection: Collection) => void) | undefined {
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    if (typeof gc !== 'function') return undefined;
-    // No argument is the full, synchronous collection; V8 11 takes an options bag with type 'major' as a young one.
-    const collect = gc as (options?: { type: 'minor' }) => void;
-    return (collection) => {
-      if (collection === 'young') return collect({ type: 'minor' });
-      collect();
-      if (!oldSpaceMostlyEmpty()) return;
-      setFlagsFromString('--compact-on-every-full-gc');
-      try {
-        collect();
-      } finally {
-        setFlagsFromString('--no-compact-on-every-full-gc');
-      }
-    };
-  } catch {
-    return undefined;
-  }
+  const gc = exposedGc();
+  if (gc === undefined) return undefined;
+  return (collection) => {
+    if (collection === 'young') return gc({ type: 'minor' });
+    gc();
+    if (!oldSpaceMostlyEmpty()) return;
+    compactEveryFullCollection(true);
+    try {
+      gc();
+    } finally {
+      compactEveryFullCollection(false);
+    }
+  };
 }
 
 /** More than 16 MiB of the old generation's pages free, and more free than used. */
@@ -115,22 +123,37 @@ function oldSpaceMostlyEmpty(): boolean {
   return free > 16 * 1024 * 1024 && free > space.space_used_size;
 }
 
+/** Whether V8's full collections move the old generation's survivors together (set for one collection at a time). */
+function compactEveryFullCollection(on: boolean): void {
+  setFlagsFromString(on ? '--compact-on-every-full-gc' : '--no-compact-on-every-full-gc');
+}
+
 /**
- * The idle collections as both samplers run them: V8's, and a second after
- * the full one the C heap's trim, with glibc's trim threshold lowered from
- * the full collection to the trim (allocator-trim.ts). Each piece of work
- * goes through `run` (the command times them, to leave them out of its
- * samples). Undefined where V8's collector cannot be reached.
+ * The idle collections as both samplers run them: V8's young one; its full
+ * one, incremental (incremental-collection.ts), compacting as v8Collector's
+ * does; and a second after the full one the C heap's trim, with glibc's
+ * trim threshold lowered from the full collection to the trim
+ * (allocator-trim.ts). Each piece of work goes through `run` (the command
+ * times them, to leave them out of its samples). Undefined where V8's
+ * collector cannot be reached.
  */
 export function idleCollector(run: (work: () => unknown) => void = (work) => void work()): ((collection: Collection) => void) | undefined {
-  const collect = v8Collector();
-  if (collect === undefined) return undefined;
+  const gc = exposedGc();
+  if (gc === undefined) return undefined;
   return (collection) => {
-    if (collection === 'young') return run(() => collect(collection));
+    if (collection === 'young') return run(() => gc({ type: 'minor' }));
     run(async () => {
       const allocator = await loadAllocatorTrim();
       allocator?.lowerTrimThreshold();
-      collect(collection);
+      await incrementalFullCollection(gc);
+      if (oldSpaceMostlyEmpty()) {
+        compactEveryFullCollection(true);
+        try {
+          await incrementalFullCollection(gc);
+        } finally {
+          compactEveryFullCollection(false);
+        }
+      }
       if (allocator !== undefined) setTimeout(() => run(() => allocator.trim()), trimDelayMs).unref();
     });
   };
