@@ -7,10 +7,11 @@
 // ("weak objects" in --trace-deopt: 62-68 of the agent's functions and 86-112
 // of the server's at each idle collection). The next burst then ran in the
 // interpreter while V8 optimized again: small GETs in the first 5 s after 40 s
-// of quiet had 2.0-3.6x the p99 of warm ones (seven runs), 1.3-1.4x without
-// the full collection (three) and 0.9-1.1x with this one (four, alternating
-// with the forced one). Incremental marking has traced the heap by the time
-// it looks, so the maps and the code stay; none is deoptimized.
+// of quiet had 2.0-3.6x the p99 of warm ones (seven runs), and 0.9-1.1x with
+// this one (four pairs, alternating with the forced one; 1.2-1.8x in four
+// bench runs, where the idle collections turned off gave 1.8x and 2.5x).
+// Incremental marking has traced the heap by the time it looks, so the maps
+// and the code stay; none is deoptimized.
 //
 // Node has no call that starts incremental marking. V8 checks whether to
 // start it when a young collection ends, and --stress-incremental-marking
