@@ -53,7 +53,9 @@ export const answeredBytes = ((): ((size: number) => Buffer) => {
 
 /**
  * /trailers answers chunked with a Trailer header and two trailers;
- * /status/N answers N with no body; /bytes/N answers N bytes of
+ * /status/N answers N with no body (/status/N?length=L with a
+ * Content-Length of L); /cookies/N sets N cookies of ~115 bytes each (a
+ * head of N times that); /bytes/N answers N bytes of
  * answeredBytes with a Content-Length, /bytes/N/chunked the same chunked;
  * anything else answers the JSON description.
  */
@@ -73,10 +75,18 @@ export async function startHttpEcho(): Promise<HttpEchoService> {
         res.end();
         return;
       }
-      const status = /^\/status\/(\d{3})$/.exec(req.url ?? '');
+      const status = /^\/status\/(\d{3})(?:\?length=(\d+))?$/.exec(req.url ?? '');
       if (status !== null) {
-        res.writeHead(Number(status[1]), { etag: '"v1"' });
+        // With a length: the Content-Length a 304 may carry for the body it does not send.
+        res.writeHead(Number(status[1]), { etag: '"v1"', ...(status[2] !== undefined && { 'content-length': status[2] }) });
         res.end();
+        return;
+      }
+      const cookies = /^\/cookies\/(\d+)$/.exec(req.url ?? '');
+      if (cookies !== null) {
+        const count = Number(cookies[1]);
+        res.setHeader('set-cookie', Array.from({ length: count }, (_, i) => `session-part-${i}=${'c'.repeat(90)}; Path=/; HttpOnly`));
+        res.end(`${count} cookies`);
         return;
       }
       const bytes = /^\/bytes\/(\d+)(\/chunked)?$/.exec(req.url ?? '');

@@ -95,6 +95,13 @@ describe('HTTP/1.1 as curl speaks it', () => {
   // a tunnel round trip; the body follows at once and the service does not see it.
   it('Expect: 100-continue with a body', () => compare((e) => [...url(e, '/echo'), '-H', 'Expect: 100-continue', '--data-binary', 'y'.repeat(5000)], ['expect']));
   it.each(['204', '304'])('a %s answer, and HEAD', (status) => compare((e) => [...url(e, `/status/${status}`), '-I']));
+  // curl offers h2c to every http:// URL with --http2; a server may ignore an upgrade (RFC 9110 section 7.8).
+  it('curl --http2 on an http:// URL, offering an h2c upgrade, is served over HTTP/1.1', () =>
+    compare((e) => ['--http2', ...url(e, '/echo'), '--data-binary', 'z'.repeat(3000)], ['upgrade', 'http2-settings']));
+  // RFC 9110 section 8.6: the length of the body a 200 would have had.
+  it('a 304 answer with a Content-Length', () => compare((e) => url(e, '/status/304?length=1234')));
+  // Over Node's 16 KiB default for response heads: 300 and 900 cookies, ~34 and ~103 KB.
+  it.each([300, 900])('an answer setting %i cookies', (count) => compare((e) => url(e, `/cookies/${count}`)));
   it('1,000 request headers', () => compare((e) => [...url(e, '/echo'), ...Array.from({ length: 1000 }, (_, i) => ['-H', `x-h${i}: ${i}`]).flat()]));
 });
 
@@ -107,6 +114,20 @@ describe('HTTP/1.1 pipelining, as raw bytes', () => {
       runs[label] = [...response.rest.matchAll(/"url":"([^"]+)"/g)].map((match) => match[1]);
     }
     expect(runs).toEqual({ direct: ['/echo?1', '/echo?2', '/echo?3'], tunnel: ['/echo?1', '/echo?2', '/echo?3'] });
+  });
+});
+
+describe('an upgrade to something other than WebSocket, as raw bytes', () => {
+  it('is ignored: the request and its body reach the service, and the connection goes on', async () => {
+    const body = 'b'.repeat(20_000);
+    const before = service.received.length;
+    const head = (path: string, extra: string): string => `POST ${path} HTTP/1.1\r\nHost: ${pair.tunnel.authority}\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`;
+    const response = await rawRequest(pair.tunnel.port, head('/up?1', 'Connection: Upgrade, keep-alive\r\nUpgrade: foo/1\r\n') + head('/up?2', 'Connection: close\r\n'));
+    expect(response.status).toBe(200);
+    expect(service.received.slice(before).map(({ url, bodyBytes, headerNames }) => ({ url, bodyBytes, upgrade: headerNames.includes('upgrade') }))).toEqual([
+      { url: '/up?1', bodyBytes: body.length, upgrade: false },
+      { url: '/up?2', bodyBytes: body.length, upgrade: false },
+    ]);
   });
 });
 

@@ -61,6 +61,17 @@ function loadPool(): typeof Pool {
 }
 
 const dayMs = 24 * 60 * 60 * 1000;
+/**
+ * The largest response head taken from a local service. Node's clients stop
+ * at 16 KiB by default, where browsers and curl take 100 KiB and more: a
+ * page setting many cookies reached its user directly and failed through
+ * the tunnel (502).
+ */
+export const maxResponseHeadBytes = 256 * 1024;
+
+/** undici's complaint about a 204 or 304 response's Content-Length, which announces no body on them. */
+const bodilessWithLength = (status: number, error: Error): boolean =>
+  (status === 304 || status === 204) && (error as NodeJS.ErrnoException).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
 
 /** undici hands raw headers over as bytes; Node's parser would have read them as latin1 too. */
 const rawStrings = (raw: readonly Buffer[] | null | undefined): string[] => (raw ?? []).map((b) => b.toString('latin1'));
@@ -121,7 +132,7 @@ export class LocalHttpClient {
       // (Disabling them with 0 measured slower: a timer re-armed per request.)
       // Without undici's connector (connect undefined), undici connects on its own.
       const sockets = new LocalSockets();
-      const pool = new (loadPool())(`http://${key}`, { headersTimeout: dayMs, bodyTimeout: dayMs, connect: sockets.connect });
+      const pool = new (loadPool())(`http://${key}`, { headersTimeout: dayMs, bodyTimeout: dayMs, maxHeaderSize: maxResponseHeadBytes, connect: sockets.connect });
       local = { pool, sockets };
       this.pools.set(key, local);
     }
@@ -129,16 +140,25 @@ export class LocalHttpClient {
   }
 
   private dispatchKnownLength(target: LocalTarget, request: LocalRequest, handler: LocalResponseHandler): void {
+    let finalStatus = 0;
     const undiciHandler: Dispatcher.DispatchHandler = {
       onConnect: (abort) => handler.onConnect(abort),
       onHeaders: (status, rawHeaders, resume, statusMessage) => {
         // 1xx interim responses are not forwarded; the final one follows.
-        if (status >= 200) handler.onHeaders(status, rawStrings(rawHeaders), resume, statusMessage);
+        if (status < 200) return true;
+        finalStatus = status;
+        handler.onHeaders(status, rawStrings(rawHeaders), resume, statusMessage);
         return true;
       },
       onData: (chunk) => handler.onData(chunk),
       onComplete: (trailers) => handler.onComplete(rawStrings(trailers as unknown as Buffer[] | null)),
-      onError: (error) => handler.onError(error as NodeJS.ErrnoException),
+      onError: (error) => {
+        // A 304 may carry the Content-Length its 200 would have (RFC 9110
+        // section 8.6) and has no body; undici holds that against it (7.x),
+        // after handing over the head. The response is whole.
+        if (bodilessWithLength(finalStatus, error)) handler.onComplete([]);
+        else handler.onError(error as NodeJS.ErrnoException);
+      },
     };
     const { method, path, headers, body } = request;
     const { pool, sockets } = this.pool(target);
@@ -165,6 +185,7 @@ export class LocalHttpClient {
       // Chunked framing whatever the method: trailers need it.
       headers: [...request.headers, 'Transfer-Encoding', 'chunked'],
       agent: this.streamingAgent,
+      maxHeaderSize: maxResponseHeadBytes,
     });
     handler.onConnect((error) => req.destroy(error));
     req.on('error', (error: NodeJS.ErrnoException) => settle(() => handler.onError(error)));

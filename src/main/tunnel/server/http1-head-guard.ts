@@ -7,7 +7,8 @@
 //   definite answer with a stable code: 414 when the request line alone is
 //   too long, 431 for the headers, 505 for the version, 400 otherwise; then
 //   the connection closes after the client has had time to read it (closing
-//   with unread input would reset it and lose the answer).
+//   with unread input would reset it and lose the answer). Bytes after a
+//   request marked `Connection: close` are no such head: they are ignored.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../errors.js';
@@ -78,6 +79,14 @@ export class Http1HeadGuard {
   }
 
   private refuse(socket: Socket, error: NodeJS.ErrnoException): void {
+    // Bytes after a request marked `Connection: close`: RFC 9112 section 9.6
+    // has the server answer that request and those before it, process
+    // nothing after it and close, which Node does once they are answered.
+    if (error.code === 'HPE_CLOSED_CONNECTION') {
+      socket.removeAllListeners('data');
+      socket.on('data', () => {});
+      return;
+    }
     const state = this.states.get(socket);
     if (state?.refused) return;
     if (state !== undefined) {

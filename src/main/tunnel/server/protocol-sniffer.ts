@@ -10,6 +10,9 @@ export function sniffProtocol(socket: Socket, onHttp1: (socket: Socket) => void,
   // A connection that never says anything must not hold a socket forever.
   const silent = setTimeout(() => socket.destroy(), silenceTimeoutMs);
   socket.once('close', () => clearTimeout(silent));
+  // Sockets are half-open (public-listener.ts): one that ends before saying enough is done.
+  const onEnd = (): void => void socket.destroy();
+  socket.once('end', onEnd);
   const onData = (chunk: Buffer): void => {
     seen = Buffer.concat([seen, chunk]);
     const compared = Math.min(seen.length, preface.length);
@@ -17,6 +20,7 @@ export function sniffProtocol(socket: Socket, onHttp1: (socket: Socket) => void,
     // Wait for more only while what came so far could still be the preface.
     if (matches && seen.length < preface.length) return;
     socket.off('data', onData);
+    socket.off('end', onEnd);
     clearTimeout(silent);
     socket.pause();
     socket.unshift(seen);

@@ -11,6 +11,7 @@ import { http2SessionMemoryMegabytes, type ServerLimits } from '../config.js';
 import { parseHostPort } from '../host-port.js';
 import { IdMap } from '../id-map.js';
 import { Http1HeadGuard } from './http1-head-guard.js';
+import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { PublicRouter } from './public-router.js';
 
@@ -36,7 +37,19 @@ export class PublicListener {
     // timeouts decide when a request has stalled. Heads must arrive promptly (Http1HeadGuard).
     this.http1Server.requestTimeout = 0;
     this.http1Server.keepAliveTimeout = idleTimeoutMs;
-    this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => router.onHttp1Upgrade(req, socket, head));
+    // A client that half-closes after its requests (`printf ... | nc -N`)
+    // still gets their answers, then the connection ends; by default Node
+    // would abort them, since the tunnel answers later than a local handler.
+    (this.http1Server as HttpServer & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (isWebSocketUpgrade(req)) {
+        router.onHttp1Upgrade(req, socket, head);
+        return;
+      }
+      // Served as a plain request (ignored-upgrade.ts): the same socket, read again from this head.
+      (socket as Socket).unshift(headWithoutUpgrade(req, head));
+      toHttp1(socket as Socket);
+    });
     this.http2Server = createHttp2Server({
       settings: { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: maxStreamsPerConnection },
       maxHeaderListPairs: 256,
@@ -62,13 +75,15 @@ export class PublicListener {
     const toHttp2 = (socket: Socket): void => {
       this.http2Server.emit('connection', socket);
     };
-    // noDelay as http.Server would set: responses go out in several small writes.
+    // noDelay as http.Server would set: responses go out in several small
+    // writes. allowHalfOpen as it would too: a client's end of input is not
+    // the end of its answers (each server above closes when they are done).
     this.listener = tls
-      ? createTlsServer(Object.assign({}, tls, { noDelay: true, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: headerTimeoutMs }), (socket: TLSSocket) => {
+      ? createTlsServer(Object.assign({}, tls, { noDelay: true, allowHalfOpen: true, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: headerTimeoutMs }), (socket: TLSSocket) => {
           this.track(socket);
           (socket.alpnProtocol === 'h2' ? toHttp2 : toHttp1)(socket);
         })
-      : createNetServer({ noDelay: true }, (socket) => {
+      : createNetServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
           this.track(socket);
           sniffProtocol(socket, toHttp1, toHttp2, headerTimeoutMs);
         });
