@@ -25,6 +25,9 @@ export class LocalGrpcExchange extends Exchange {
   /** The local response's last byte has been read: whatever closes now, nothing is lost. */
   private responseRead = false;
   private responseTrailers: Header[] = [];
+  /** The local connection went away mid-response: what came is relayed, then the call fails. */
+  private cutShort = false;
+  private trailersReceived = false;
   private readonly traffic: ExchangeTraffic;
   /** Message boundaries for the inspector; only for gRPC bodies. */
   private readonly splitters: Record<FlowDirection, GrpcMessageSplitter> | undefined;
@@ -64,16 +67,30 @@ export class LocalGrpcExchange extends Exchange {
     }
     this.stream = stream;
     stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onResponse(headers, flags));
-    stream.on('trailers', (headers: IncomingHttpHeaders) => (this.responseTrailers = fromHttp2Headers(headers)));
+    stream.on('trailers', (headers: IncomingHttpHeaders) => {
+      this.trailersReceived = true;
+      this.responseTrailers = fromHttp2Headers(headers);
+    });
     stream.on('wantTrailers', () => stream.sendTrailers(headersToObject(this.requestTrailers)));
-    stream.once('end', () => (this.responseRead = true));
+    stream.once('end', () => {
+      // Node also ends the streams of a connection that is gone (with CANCEL):
+      // what came until then goes on, then the call fails as it would directly.
+      const lost = stream.session?.destroyed !== false || (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR;
+      if (lost && !this.trailersReceived) this.cutShort = true;
+      else this.responseRead = true;
+    });
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (!this.responded) this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
+      const reset = this.isGrpcCall ? grpcStatusForReset(error, stream.rstCode) : undefined;
+      if (reset !== undefined && !this.responseRead) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
+      else if (!this.responded) this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
       else if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true);
     });
     stream.on('close', () => {
+      if (this.responseRead || this.cutShort) return;
       // After a complete response (RST_STREAM(NO_ERROR) included, RFC 9113 section 8.1) the rest still drains to the server.
-      if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true);
+      const reset = this.isGrpcCall ? grpcStatusForReset(undefined, stream.rstCode) : undefined;
+      if (reset !== undefined) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
+      else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true);
     });
     if (!head.endStream) {
       this.receiveBody(
@@ -106,6 +123,10 @@ export class LocalGrpcExchange extends Exchange {
     this.streamBody(
       this.stream!,
       () => {
+        if (this.cutShort) {
+          this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(this.target)} failed mid-call: the connection to it was lost`, true);
+          return;
+        }
         this.emit({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(this.responseTrailers), at: Date.now() });
         this.send({ $case: 'trailers', value: { headers: this.responseTrailers } });
         this.finish();
@@ -116,6 +137,31 @@ export class LocalGrpcExchange extends Exchange {
         return true;
       },
     );
+  }
+
+  /** The request is a gRPC call (not any HTTP/2 request to a gRPC tunnel): its failures are told as gRPC statuses. */
+  private get isGrpcCall(): boolean {
+    return this.splitters !== undefined;
+  }
+
+  /** Ends the call with the status a gRPC client reads from the service's reset: in trailers, or trailers only. */
+  private endWithGrpcStatus(status: number, message: string): void {
+    if (!this.isOpen) return;
+    const headers: Header[] = [
+      { name: 'grpc-status', value: String(status) },
+      // ASCII only (the messages are ours): nothing for grpc-message's percent-encoding to do.
+      { name: 'grpc-message', value: message.replace(/[^\x20-\x24\x26-\x7e]/g, ' ') },
+    ];
+    this.responseRead = true;
+    if (this.responded) {
+      this.send({ $case: 'trailers', value: { headers } });
+    } else {
+      this.responded = true;
+      headers.unshift({ name: 'content-type', value: 'application/grpc' });
+      this.traffic.responded(200, headers);
+      this.send({ $case: 'responseHead', value: { status: 200, statusMessage: '', headers, endStream: true, body: noBody } });
+    }
+    this.finish();
   }
 
   private splitter(direction: FlowDirection): GrpcMessageSplitter {
@@ -129,6 +175,36 @@ export class LocalGrpcExchange extends Exchange {
     if (failure !== undefined) this.stream.close(constants.NGHTTP2_CANCEL);
     // A complete response while the request had more to send: the rest will not come now.
     else if (this.receivingBody) this.stream.close(constants.NGHTTP2_NO_ERROR);
+  }
+}
+
+/** gRPC's codes for what a service's reset means (grpc-js reads RST_STREAM codes the same way). */
+const grpcStatus = { cancelled: 1, resourceExhausted: 8, permissionDenied: 7, internal: 13, unavailable: 14 } as const;
+
+/**
+ * The status a gRPC client calling the service directly would end with when
+ * the service resets the call's stream (or its connection, with an error
+ * code): not UNAVAILABLE for all, which clients retry as safe. Undefined for
+ * other failures (refused connections), which stay the tunnel's own.
+ */
+export function grpcStatusForReset(error: NodeJS.ErrnoException | undefined, rstCode: number | undefined): { status: number; message: string } | undefined {
+  if (error?.code === 'ERR_HTTP2_SESSION_ERROR') return { status: grpcStatus.internal, message: error.message };
+  if (error !== undefined && error.code !== 'ERR_HTTP2_STREAM_ERROR') return undefined;
+  switch (rstCode) {
+    case undefined:
+      return undefined;
+    case constants.NGHTTP2_REFUSED_STREAM:
+      return { status: grpcStatus.unavailable, message: 'stream refused (RST_STREAM REFUSED_STREAM)' };
+    case constants.NGHTTP2_CANCEL:
+      return { status: grpcStatus.cancelled, message: 'call cancelled (RST_STREAM CANCEL)' };
+    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+      return { status: grpcStatus.resourceExhausted, message: 'bandwidth exhausted or memory limit exceeded (RST_STREAM ENHANCE_YOUR_CALM)' };
+    case constants.NGHTTP2_INADEQUATE_SECURITY:
+      return { status: grpcStatus.permissionDenied, message: 'protocol not secure enough (RST_STREAM INADEQUATE_SECURITY)' };
+    case constants.NGHTTP2_NO_ERROR:
+      return { status: grpcStatus.internal, message: 'call ended without gRPC status (RST_STREAM NO_ERROR)' };
+    default:
+      return { status: grpcStatus.internal, message: `received RST_STREAM with code ${rstCode}` };
   }
 }
 
