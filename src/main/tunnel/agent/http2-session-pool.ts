@@ -1,10 +1,22 @@
 // One HTTP/2 connection per local gRPC target, shared by all its calls and
 // replaced when it closes.
+//
+// Calls on a new connection wait for the service's first SETTINGS: until
+// they arrive, Node (nghttp2) assumes the peer takes 100 streams at once, so
+// a burst of calls on a fresh connection to a service that allows fewer
+// (grpc.max_concurrent_streams 5, say) had all but the first few refused
+// (REFUSED_STREAM), where a client calling it directly (grpc-js) queued them.
+// Once the settings are in, nghttp2 itself holds streams beyond the limit.
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
+/** Runs with the session once it can take calls, or with the error that ended it first. */
+export type WhenSettled = (session: ClientHttp2Session, error: Error | undefined) => void;
+
 export class Http2SessionPool {
   private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly settled = new WeakSet<ClientHttp2Session>();
+  private readonly failures = new WeakMap<ClientHttp2Session, Error>();
 
   get(target: LocalTarget): ClientHttp2Session {
     const key = formatLocalTarget(target);
@@ -13,14 +25,34 @@ export class Http2SessionPool {
     // Per-request credit already bounds what waits in the session (a window
     // per stream); Node's own accounting (10 MB) would refuse streams first.
     const session = connect(`http://${key}`, { maxSessionMemory: Number.MAX_SAFE_INTEGER });
-    // Failures surface on each call's stream; an idle session just goes away.
-    session.on('error', () => {});
+    // Failures surface on each call (whenSettled, or its stream); an idle session just goes away.
+    session.on('error', (error: Error) => this.failures.set(session, error));
+    session.once('remoteSettings', () => this.settled.add(session));
     session.once('close', () => {
       if (this.sessions.get(key) === session) this.sessions.delete(key);
     });
     session.unref();
     this.sessions.set(key, session);
     return session;
+  }
+
+  /** Runs `then` with the target's session once the service's settings are in: at once on a settled one. */
+  whenSettled(target: LocalTarget, then: WhenSettled): void {
+    const session = this.get(target);
+    if (this.settled.has(session)) {
+      then(session, undefined);
+      return;
+    }
+    let ran = false;
+    const run = (): void => {
+      if (ran) return;
+      ran = true;
+      session.off('remoteSettings', run);
+      session.off('close', run);
+      then(session, this.settled.has(session) ? undefined : (this.failures.get(session) ?? new Error('the connection closed before it was set up')));
+    };
+    session.once('remoteSettings', run);
+    session.once('close', run);
   }
 
   close(): void {

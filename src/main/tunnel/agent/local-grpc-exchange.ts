@@ -3,12 +3,13 @@
 // trailers pass through unchanged; a reset from the server (caller
 // cancelled, deadline) cancels the local stream. The local stream closing
 // is not the end of the exchange: its response may still wait for credit.
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import type { Writable } from 'node:stream';
 import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import type { FlowDirection, TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode } from '../errors.js';
 import { Exchange, type ExchangeFailure } from '../exchange.js';
-import { writableSink } from '../flow-control.js';
+import { writableSink, type ItemSink } from '../flow-control.js';
 import { GrpcMessageSplitter } from '../grpc-message-splitter.js';
 import { headersToObject, headerValue, isHttp2HopHeader } from '../headers.js';
 import { noBody } from '../messages.js';
@@ -51,7 +52,26 @@ export class LocalGrpcExchange extends Exchange {
   start(): void {
     const { head, target } = this;
     this.traffic.started(head, this.splitters === undefined ? 'http' : 'grpc');
+    let opened = false;
+    let pending: PendingBody | undefined;
+    this.pool.whenSettled(target, (session, error) => {
+      opened = true;
+      this.open(session, error, pending);
+    });
+    if (opened || head.endStream) return;
+    // A new connection's settings are not in yet (http2-session-pool.ts): the body the edge streams meanwhile waits for the stream.
+    const waiting = (pending = new PendingBody());
+    this.receiveRequestBody(waiting.sink, () => waiting.end());
+  }
+
+  private open(session: ClientHttp2Session, error: Error | undefined, pending: PendingBody | undefined): void {
+    if (!this.isOpen) return;
+    const { head, target } = this;
     const where = `local service at ${formatLocalTarget(target)}`;
+    if (error !== undefined) {
+      this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error as NodeJS.ErrnoException)}`, true);
+      return;
+    }
     let stream: ClientHttp2Stream;
     try {
       // Pseudo-headers set on the head's own object, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
@@ -60,7 +80,7 @@ export class LocalGrpcExchange extends Exchange {
       headers[':path'] = head.path;
       headers.te = 'trailers';
       if (target.authority !== undefined) headers[':authority'] = target.authority;
-      stream = this.pool.get(target).request(headers, { endStream: head.endStream, waitForTrailers: !head.endStream });
+      stream = session.request(headers, { endStream: head.endStream, waitForTrailers: !head.endStream });
     } catch (error) {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${(error as Error).message}`, true);
       return;
@@ -92,19 +112,23 @@ export class LocalGrpcExchange extends Exchange {
       if (reset !== undefined) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
       else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true);
     });
-    if (!head.endStream) {
-      this.receiveBody(
-        writableSink(stream),
-        (trailers) => {
-          this.requestTrailers = trailers;
-          stream.end();
-        },
-        (data) => {
-          this.traffic.body('to-service', data, true);
-          this.splitters?.['to-service'].push(data);
-        },
-      );
-    }
+    if (pending !== undefined) pending.open(stream);
+    else if (!head.endStream) this.receiveRequestBody(writableSink(stream), () => stream.end());
+  }
+
+  /** Takes the request body the edge streams into `sink`; `end` after its last chunk and trailers. */
+  private receiveRequestBody(sink: ItemSink<Buffer>, end: () => void): void {
+    this.receiveBody(
+      sink,
+      (trailers) => {
+        this.requestTrailers = trailers;
+        end();
+      },
+      (data) => {
+        this.traffic.body('to-service', data, true);
+        this.splitters?.['to-service'].push(data);
+      },
+    );
   }
 
   private onResponse(headers: IncomingHttpHeaders, flags: number): void {
@@ -205,6 +229,30 @@ export function grpcStatusForReset(error: NodeJS.ErrnoException | undefined, rst
       return { status: grpcStatus.internal, message: 'call ended without gRPC status (RST_STREAM NO_ERROR)' };
     default:
       return { status: grpcStatus.internal, message: `received RST_STREAM with code ${rstCode}` };
+  }
+}
+
+/** Request body chunks that arrive before the local stream exists, written to it in order once it does. */
+class PendingBody {
+  private queued: [Buffer, (error?: Error | null) => void][] = [];
+  private ended = false;
+  private stream: Writable | undefined;
+
+  readonly sink: ItemSink<Buffer> = (data, done) => {
+    if (this.stream !== undefined) this.stream.write(data, done);
+    else this.queued.push([data, done]);
+  };
+
+  end(): void {
+    if (this.stream !== undefined) this.stream.end();
+    else this.ended = true;
+  }
+
+  open(stream: Writable): void {
+    this.stream = stream;
+    for (const [data, done] of this.queued) stream.write(data, done);
+    this.queued = [];
+    if (this.ended) stream.end();
   }
 }
 
