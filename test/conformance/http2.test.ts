@@ -4,6 +4,7 @@
 // does; a gRPC call there gets a clear gRPC status. Clients: curl, nghttp,
 // h2load and grpc-js.
 import { rmSync } from 'node:fs';
+import { connect, type IncomingHttpHeaders } from 'node:http2';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +80,30 @@ describe('HTTP/2 to an HTTP/1.1 service', () => {
     const text = result.stdout.toString();
     expect(/requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(text)?.slice(1)).toEqual(['400', '400', '400', '0', '0']);
     expect(/status codes: (\d+) 2xx/.exec(text)?.[1]).toBe('400');
+  });
+
+  it('an upload with Expect: 100-continue is told to go on (100) at once, as HTTP/1.1 is', async () => {
+    const result = await runTool('curl', [
+      '-s', '--http2-prior-knowledge', '-D', '-', '-o', '/dev/null',
+      // Longer than the whole run: without the 100, curl would wait this long before sending the body.
+      '--expect100-timeout', '60',
+      `http://127.0.0.1:${cleartext.tunnel.port}/echo`, '-H', `Host: ${cleartext.tunnel.authority}`, '-H', 'Expect: 100-continue', '--data-binary', 'e'.repeat(100_000),
+    ]);
+    const statuses = [...result.stdout.toString('latin1').matchAll(/^HTTP\/2 (\d{3})/gm)].map((match) => Number(match[1]));
+    expect({ exit: result.code, statuses, bodyBytes: service.received.at(-1)?.bodyBytes }).toEqual({ exit: 0, statuses: [100, 200], bodyBytes: 100_000 });
+  });
+
+  it('a CONNECT request is answered 400 at once, not left waiting', async () => {
+    const session = connect(`http://127.0.0.1:${cleartext.tunnel.port}`);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':method': 'CONNECT', ':authority': cleartext.tunnel.authority }, { endStream: false });
+      stream.on('error', () => {});
+      const headers = await new Promise<IncomingHttpHeaders>((resolve) => stream.once('response', resolve));
+      expect([headers[':status'], headers['x-burrow-error']]).toEqual([400, 'BURROW_E_BAD_REQUEST']);
+    } finally {
+      session.destroy();
+    }
   });
 
   it('a gRPC call gets UNIMPLEMENTED saying the tunnel is HTTP/1.1 only', async () => {

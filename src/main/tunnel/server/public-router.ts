@@ -126,6 +126,13 @@ export class PublicRouter {
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
     const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop || traceIdOf(headers.traceparent) };
+    if (headers[':method'] === 'CONNECT') {
+      // A tunnel within the tunnel is not offered (HTTP/1.1's CONNECT is closed at once); answered before it waits for a body that never ends.
+      const refusal = { code: ErrorCode.BadRequest, message: 'CONNECT is not served here' };
+      side.fail(refusal.code, refusal.message);
+      this.refused(arrival, refusal);
+      return;
+    }
     this.admit(side.authority, fromEdge, arrival, () => stream.destroyed, (admission) => {
       if (admission.ok) {
         this.http2Admitted(side, headers, isGrpc, arrival, admission);
@@ -149,6 +156,8 @@ export class PublicRouter {
       side.fail(refusal.code, refusal.message);
       this.refused(arrival, refusal);
     } else {
+      // As Node's HTTP/1.1 server does for the same request (RFC 9110 section 10.1.1): the client may hold its body until told to go on.
+      if (side.bodyLength !== 0 && String(headers.expect ?? '').toLowerCase() === '100-continue') side.body.additionalHeaders({ ':status': 100 });
       this.startRequest(admission, side, this.httpPolicy(admission, tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes)), arrival.traceId);
     }
   }
