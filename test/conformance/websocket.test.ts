@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
+import { rawRequest } from './raw-http.js';
 import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
 import { patternedBytes, startWebSocketEcho, type WebSocketEchoService } from './websocket-echo-service.js';
 
@@ -15,7 +16,7 @@ const defaultMaxMessage = 64 * MiB;
 const burst = 10;
 
 /** An echo service and burrow processes in front of it, for the describe block that calls this. */
-function echoThroughTunnel(options: { deflate: boolean; maxPayload: number }, serverFlags: string[] = []): { pair: () => TunnelPair } {
+function echoThroughTunnel(options: { deflate: boolean; maxPayload: number }, serverFlags: string[] = []): { pair: () => TunnelPair; service: () => WebSocketEchoService } {
   let service: WebSocketEchoService | undefined;
   let pair: TunnelPair | undefined;
   beforeAll(async () => {
@@ -26,7 +27,7 @@ function echoThroughTunnel(options: { deflate: boolean; maxPayload: number }, se
     await pair?.stop();
     await service?.close();
   });
-  return { pair: () => pair! };
+  return { pair: () => pair!, service: () => service! };
 }
 
 interface Session {
@@ -126,6 +127,30 @@ describe('WebSocket protocol cases', () => {
     });
     expect(outcomes.tunnel).toEqual(outcomes.direct);
     expect((outcomes.direct as { closed: { code: number } }).closed.code).toBe(1007);
+  });
+});
+
+describe('WebSocket handshakes the server refuses', () => {
+  const { pair, service } = echoThroughTunnel({ deflate: false, maxPayload: defaultMaxMessage });
+  const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+  it.each([
+    ['a POST', 'POST', key, '13'],
+    ['no key', 'GET', undefined, '13'],
+    ['a short key', 'GET', 'c2hvcnQ=', '13'],
+    ['version 14', 'GET', key, '14'],
+  ])('%s gets the same refusal both ways, and never reaches the service through the tunnel', async (_label, method, offeredKey, version) => {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair().both) {
+      const connections = service().negotiated.length;
+      const head = [`${method} /echo HTTP/1.1`, `Host: ${endpoint.authority}`, 'Connection: Upgrade', 'Upgrade: websocket', `Sec-WebSocket-Version: ${version}`];
+      if (offeredKey !== undefined) head.push(`Sec-WebSocket-Key: ${offeredKey}`);
+      const response = await rawRequest(endpoint.port, `${head.join('\r\n')}\r\n${method === 'POST' ? 'Content-Length: 0\r\n' : ''}\r\n`);
+      runs[label] = { status: response.status, version: response.headers['sec-websocket-version'], body: response.rest, opened: service().negotiated.length - connections };
+    }
+    expect(runs.tunnel).toEqual(runs.direct);
+    expect(runs.direct).toMatchObject({ opened: 0 });
+    expect([400, 405]).toContain((runs.direct as { status: number }).status);
   });
 });
 

@@ -20,6 +20,7 @@ import type { EdgeForwarder } from './edge-forwarder.js';
 import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
 import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
+import { invalidWebSocketHandshake } from './websocket-handshake-check.js';
 import type { Admission, TunnelRegistry } from './tunnel-registry.js';
 
 type Admitted = Extract<Admission, { ok: true }>;
@@ -113,6 +114,14 @@ export class PublicRouter {
       const refusal = { code: ErrorCode.UnsupportedUpgrade, message: `only WebSocket upgrades are served, not "${String(req.headers.upgrade).slice(0, 40)}"`, name: admission.name };
       socket.end(rawErrorAnswer(refusal.code, refusal.message));
       this.refused(arrival, refusal);
+      return;
+    }
+    const invalid = invalidWebSocketHandshake(req);
+    if (invalid !== undefined) {
+      admission.release();
+      // ws answers it (405 or 400, as it would directly) and calls back only for a valid one, which this is not.
+      this.wss.handleUpgrade(req, socket, head, (ws) => ws.terminate());
+      this.refused(arrival, { code: ErrorCode.BadRequest, message: invalid, name: admission.name });
       return;
     }
     const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs };
