@@ -93,6 +93,14 @@ describe('HTTP/2 to an HTTP/1.1 service', () => {
     expect({ exit: result.code, statuses, bodyBytes: service.received.at(-1)?.bodyBytes }).toEqual({ exit: 0, statuses: [100, 200], bodyBytes: 100_000 });
   });
 
+  it('a head over the edge’s 32 KiB limit is answered 431, as over HTTP/1.1, and not forwarded', async () => {
+    const before = service.received.length;
+    const result = await runTool('curl', ['-s', '--http2-prior-knowledge', '-D', '-', '-o', '/dev/null', `http://127.0.0.1:${cleartext.tunnel.port}/echo`, '-H', `Host: ${cleartext.tunnel.authority}`, '-H', `x-big: ${'b'.repeat(40_000)}`]);
+    const head = result.stdout.toString('latin1');
+    expect({ exit: result.code, status: Number(head.split(' ')[1]), code: /x-burrow-error: (\S+)/.exec(head)?.[1] }).toEqual({ exit: 0, status: 431, code: 'BURROW_E_HEADER_TOO_LARGE' });
+    expect(service.received.length).toBe(before);
+  });
+
   it('a CONNECT request is answered 400 at once, not left waiting', async () => {
     const session = connect(`http://127.0.0.1:${cleartext.tunnel.port}`);
     session.on('error', () => {});

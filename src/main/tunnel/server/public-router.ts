@@ -135,6 +135,14 @@ export class PublicRouter {
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
     const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop || traceIdOf(headers.traceparent) };
+    const headBytes = headerListBytes(rawHeaders);
+    if (headBytes > this.limits.maxHeaderBytes) {
+      // Node's HTTP/2 server lets heads past the limit it announces (SETTINGS_MAX_HEADER_LIST_SIZE) through; HTTP/1.1 answers 431, and so does this.
+      const refusal = { code: ErrorCode.HeaderTooLarge, message: `the request head (${headBytes} bytes as HTTP/2 counts them) is over the ${this.limits.maxHeaderBytes} bytes limit` };
+      side.fail(refusal.code, refusal.message);
+      this.refused(arrival, refusal);
+      return;
+    }
     if (headers[':method'] === 'CONNECT') {
       // A tunnel within the tunnel is not offered (HTTP/1.1's CONNECT is closed at once); answered before it waits for a body that never ends.
       const refusal = { code: ErrorCode.BadRequest, message: 'CONNECT is not served here' };
@@ -298,4 +306,11 @@ function newTraceId(): string {
 function tighterLimit(a: number, b: number | undefined): number {
   if (!b) return a;
   return a === 0 ? b : Math.min(a, b);
+}
+
+/** A head's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 section 6.5.2): each field's name and value, and 32 bytes more. */
+function headerListBytes(rawHeaders: string[]): number {
+  let bytes = 0;
+  for (let i = 0; i < rawHeaders.length; i++) bytes += rawHeaders[i]!.length;
+  return bytes + 16 * rawHeaders.length;
 }
