@@ -55,7 +55,8 @@ export const answeredBytes = ((): ((size: number) => Buffer) => {
  * /trailers answers chunked with a Trailer header and two trailers;
  * /status/N answers N with no body (/status/N?length=L with a
  * Content-Length of L); /cookies/N sets N cookies of ~115 bytes each (a
- * head of N times that); /bytes/N answers N bytes of
+ * head of N times that); /early-hints sends 103 Early Hints with two Link
+ * headers, then 200; /bytes/N answers N bytes of
  * answeredBytes with a Content-Length, /bytes/N/chunked the same chunked;
  * anything else answers the JSON description.
  */
@@ -80,6 +81,12 @@ export async function startHttpEcho(): Promise<HttpEchoService> {
         // With a length: the Content-Length a 304 may carry for the body it does not send.
         res.writeHead(Number(status[1]), { etag: '"v1"', ...(status[2] !== undefined && { 'content-length': status[2] }) });
         res.end();
+        return;
+      }
+      if (req.url === '/early-hints') {
+        res.writeEarlyHints({ link: ['</style.css>; rel=preload; as=style', '</app.js>; rel=preload; as=script'] });
+        // The final answer a moment later, as a service that hints before it works.
+        setTimeout(() => res.end('after hints'), 20);
         return;
       }
       const cookies = /^\/cookies\/(\d+)$/.exec(req.url ?? '');

@@ -98,6 +98,9 @@ describe('HTTP/1.1 as curl speaks it', () => {
   // curl offers h2c to every http:// URL with --http2; a server may ignore an upgrade (RFC 9110 section 7.8).
   it('curl --http2 on an http:// URL, offering an h2c upgrade, is served over HTTP/1.1', () =>
     compare((e) => ['--http2', ...url(e, '/echo'), '--data-binary', 'z'.repeat(3000)], ['upgrade', 'http2-settings']));
+  it('103 Early Hints, then the answer', async () => {
+    await compare((e) => url(e, '/early-hints'));
+  });
   // RFC 9110 section 8.6: the length of the body a 200 would have had.
   it('a 304 answer with a Content-Length', () => compare((e) => url(e, '/status/304?length=1234')));
   // Over Node's 16 KiB default for response heads: 300 and 900 cookies, ~34 and ~103 KB.

@@ -82,6 +82,14 @@ describe('HTTP/2 to an HTTP/1.1 service', () => {
     expect(/status codes: (\d+) 2xx/.exec(text)?.[1]).toBe('400');
   });
 
+  it('103 Early Hints from the service reach an h2c client ahead of the answer, with their Link header', async () => {
+    const result = await runTool('curl', ['-s', '--http2-prior-knowledge', '-D', '-', '-o', '/dev/null', `http://127.0.0.1:${cleartext.tunnel.port}/early-hints`, '-H', `Host: ${cleartext.tunnel.authority}`]);
+    const heads = result.stdout.toString('latin1').split('\r\n\r\n').filter(Boolean).map((head) => head.split('\r\n'));
+    expect(heads.map((lines) => lines[0]!.trim())).toEqual(['HTTP/2 103', 'HTTP/2 200']);
+    // As the service sent them: one Link line (Node joins a list with commas).
+    expect(heads[0]!.slice(1)).toEqual(['link: </style.css>; rel=preload; as=style, </app.js>; rel=preload; as=script']);
+  });
+
   it('an upload with Expect: 100-continue is told to go on (100) at once, as HTTP/1.1 is', async () => {
     const result = await runTool('curl', [
       '-s', '--http2-prior-knowledge', '-D', '-', '-o', '/dev/null',

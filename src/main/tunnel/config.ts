@@ -11,6 +11,7 @@ export const defaultConfigSync: ConfigSync = {
   maxConcurrentRequests: 5_000,
   requestTimeoutMs: 30_000,
   maxWebsocketMessageBytes: 64 * 1024 * 1024,
+  takesInterimResponses: true,
 };
 
 export interface ServerLimits {

@@ -38,6 +38,7 @@ export class DataStream {
       },
       windowBytes: config.initialWindowBytes,
       maxWebSocketMessageBytes: config.maxWebsocketMessageBytes || defaultConfigSync.maxWebsocketMessageBytes,
+      takesInterimResponses: config.takesInterimResponses,
     });
     proxy.on('data', (message: TunnelMessage) => exchanges.receive(message, link));
     const lost = (why: string): void => {

@@ -8,6 +8,8 @@ import type { LocalTarget } from './local-target.js';
 /** The data stream as exchanges see it, with the limits the server set. */
 export interface DataLink extends TunnelPeer {
   readonly maxWebSocketMessageBytes: number;
+  /** The server relays interim (1xx) responses ahead of the final one. */
+  readonly takesInterimResponses: boolean;
 }
 
 export interface LocalExchangeContext {

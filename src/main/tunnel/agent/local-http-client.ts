@@ -30,6 +30,8 @@ export interface LocalRequest {
 export interface LocalResponseHandler {
   /** `abort` ends the request from our side. */
   onConnect(abort: (error: Error) => void): void;
+  /** An interim (1xx) response the service sent before its final one: 103 Early Hints, 102 Processing. */
+  onInterim?(status: number, rawHeaders: string[], statusMessage: string): void;
   /** The final response head; `resume` goes on after onData returned false. */
   onHeaders(status: number, rawHeaders: string[], resume: () => void, statusMessage: string): void;
   /** False asks for a pause until resume. */
@@ -144,8 +146,11 @@ export class LocalHttpClient {
     const undiciHandler: Dispatcher.DispatchHandler = {
       onConnect: (abort) => handler.onConnect(abort),
       onHeaders: (status, rawHeaders, resume, statusMessage) => {
-        // 1xx interim responses are not forwarded; the final one follows.
-        if (status < 200) return true;
+        // undici refuses a 100 the request did not ask for, and a 101 is an upgrade: neither reaches here.
+        if (status < 200) {
+          handler.onInterim?.(status, rawStrings(rawHeaders), statusMessage);
+          return true;
+        }
         finalStatus = status;
         handler.onHeaders(status, rawStrings(rawHeaders), resume, statusMessage);
         return true;
@@ -189,6 +194,10 @@ export class LocalHttpClient {
     });
     handler.onConnect((error) => req.destroy(error));
     req.on('error', (error: NodeJS.ErrnoException) => settle(() => handler.onError(error)));
+    // Node reports 1xx responses but 101 here; a 100 Continue is the edge's own business (it answered the client's).
+    req.on('information', (info: { statusCode: number; statusMessage: string; rawHeaders: string[] }) => {
+      if (info.statusCode !== 100) handler.onInterim?.(info.statusCode, info.rawHeaders, info.statusMessage);
+    });
     req.on('response', (res: IncomingMessage) => {
       handler.onHeaders(res.statusCode ?? 502, res.rawHeaders, () => res.resume(), res.statusMessage ?? '');
       res.on('data', (chunk: Buffer) => handler.onData(chunk) || res.pause());

@@ -35,6 +35,7 @@ export class LocalHttpExchange extends Exchange {
   private readonly traffic: ExchangeTraffic;
   private readonly head: RequestHead;
   private readonly target: LocalTarget;
+  private readonly takesInterimResponses: boolean;
 
   constructor(
     context: LocalExchangeContext,
@@ -43,6 +44,7 @@ export class LocalHttpExchange extends Exchange {
     super(context.requestId, ProtocolType.PROTOCOL_TYPE_HTTP, context.link, context.ended);
     ({ head: this.head, target: this.target } = context);
     this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
+    this.takesInterimResponses = context.link.takesInterimResponses;
   }
 
   start(): void {
@@ -104,6 +106,11 @@ export class LocalHttpExchange extends Exchange {
     onConnect: (abort) => {
       if (this.isOpen) this.abortLocal = abort;
       else abort(new Error('request ended'));
+    },
+    onInterim: (status, rawHeaders, statusMessage) => {
+      // Passed on as it came (103 Early Hints lets the client preload while the service works), where the server takes it.
+      if (!this.isOpen || !this.takesInterimResponses) return;
+      this.send({ $case: 'responseHead', value: { status, statusMessage, headers: headersFromRaw(rawHeaders), endStream: false, body: noBody } });
     },
     onHeaders: (status, rawHeaders, resume, statusMessage) => {
       if (!this.isOpen) return;

@@ -57,6 +57,8 @@ export class EdgeForwarder {
       },
       windowBytes: options.config.initialWindowBytes,
       maxWebSocketMessageBytes: options.maxWebSocketMessageBytes,
+      // Answers go to this edge's own public exchanges, which take them.
+      takesInterimResponses: true,
     };
   }
 

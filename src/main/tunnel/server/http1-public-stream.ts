@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
-import { headersFromRaw, headersToRaw, headerValue } from '../headers.js';
+import { headersFromRaw, headersToObject, headersToRaw, headerValue } from '../headers.js';
 import { respondWithError } from './public-errors.js';
 import type { PublicRequestHead, PublicStream } from './public-stream.js';
 
@@ -36,6 +36,18 @@ export class Http1PublicStream implements PublicStream {
 
   trailers(): Header[] {
     return headersFromRaw(this.req.rawTrailers);
+  }
+
+  inform(status: number, headers: Header[]): void {
+    // Not to an HTTP/1.0 client (RFC 9110 section 15.2), nor once the final head is out.
+    if (this.req.httpVersionMinor === 0 || this.res.headersSent) return;
+    try {
+      // Node writes 1xx heads only through these two; others are dropped, as Node's own server would never send them.
+      if (status === 103) this.res.writeEarlyHints(earlyHints(headers));
+      else if (status === 102) this.res.writeProcessing();
+    } catch {
+      // Hints Node will not write (a malformed Link): the final answer is what matters.
+    }
   }
 
   respond(status: number, statusMessage: string, headers: Header[], wholeBody?: Buffer): void {
@@ -79,4 +91,14 @@ export class Http1PublicStream implements PublicStream {
     const bodiless = this.req.method === 'HEAD' || status === 204 || status === 304 || wholeBody !== undefined;
     return !bodiless && this.req.httpVersion !== '1.0' && headerValue(headers, 'content-length') === undefined;
   }
+}
+
+/** Hints as writeEarlyHints takes them: each link on its own (Node checks one link per value; a service may have sent them joined by commas). */
+function earlyHints(headers: Header[]): Record<string, string | string[]> & { link: string[] } {
+  const hints: Record<string, string | string[]> & { link: string[] } = { link: [] };
+  for (const [name, value] of Object.entries(headersToObject(headers))) {
+    if (name === 'link') hints.link.push(...(Array.isArray(value) ? value : [value]).flatMap((joined) => joined.split(/,\s*(?=<)/)));
+    else hints[name] = value;
+  }
+  return hints;
 }

@@ -54,6 +54,17 @@ export class Http2PublicStream implements PublicStream {
     return this.requestTrailers;
   }
 
+  inform(status: number, headers: Header[]): void {
+    if (this.stream.headersSent || this.stream.destroyed) return;
+    const head: OutgoingHttpHeaders = headersToObject(headers);
+    head[':status'] = status;
+    try {
+      this.stream.additionalHeaders(head);
+    } catch {
+      // Headers HTTP/2 cannot carry: the final answer is what matters.
+    }
+  }
+
   respond(status: number, _statusMessage: string, headers: Header[], wholeBody?: Buffer): void {
     // Set on the headers' own object, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
     const head: OutgoingHttpHeaders = headersToObject(headers);

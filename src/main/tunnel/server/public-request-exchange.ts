@@ -148,6 +148,11 @@ export class PublicRequestExchange extends Exchange {
       case 'responseHead': {
         if (this.responded) throw new BurrowError(ErrorCode.Protocol, 'second response head');
         const head = payload.value;
+        if (head.status >= 102 && head.status < 200 && !head.endStream) {
+          // An interim response (ConfigSync.takes_interim_responses): the final one follows.
+          this.side.inform(head.status, head.headers);
+          return;
+        }
         if (head.status < 200 || head.status > 599) throw new BurrowError(ErrorCode.Protocol, `response status ${head.status} is not a final HTTP status`);
         this.responded = true;
         this.outcome.responded(head.status, headerValue(head.headers, 'grpc-status'));

@@ -23,6 +23,8 @@ export interface PublicStream {
   readonly body: Readable;
   /** Request trailers; complete once the body has ended. */
   trailers(): Header[];
+  /** Writes an interim (1xx) response ahead of the final one, where the protocol has a way; otherwise drops it. */
+  inform(status: number, headers: Header[]): void;
   /** Writes the response head; `wholeBody` ends the response with it. */
   respond(status: number, statusMessage: string, headers: Header[], wholeBody?: Buffer): void;
   /** Takes response body chunks, calling back as each leaves our buffers. */

@@ -211,7 +211,11 @@ export interface RequestHead {
   edgeWaitMs: number;
 }
 
-/** Agent -> server: the local service's response head. */
+/**
+ * Agent -> server: the local service's response head; where the server
+ * takes interim responses (ConfigSync), a 1xx one may come first, with
+ * end_stream false and no body.
+ */
 export interface ResponseHead {
   status: number;
   statusMessage: string;
@@ -310,6 +314,12 @@ export interface ConfigSync {
    * it); 0 from an older server means the agent's default.
    */
   maxWebsocketMessageBytes: number;
+  /**
+   * The server relays interim (1xx) responses: a ResponseHead with a 1xx
+   * status (103 Early Hints) may come before the final one. An older server
+   * (false) takes only the final one, so the agent sends nothing else.
+   */
+  takesInterimResponses: boolean;
 }
 
 export interface RegisterTunnel {
@@ -2018,6 +2028,7 @@ function createBaseConfigSync(): ConfigSync {
     maxConcurrentRequests: 0,
     requestTimeoutMs: 0,
     maxWebsocketMessageBytes: 0,
+    takesInterimResponses: false,
   };
 }
 
@@ -2040,6 +2051,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     }
     if (message.maxWebsocketMessageBytes !== 0) {
       writer.uint32(48).uint32(message.maxWebsocketMessageBytes);
+    }
+    if (message.takesInterimResponses !== false) {
+      writer.uint32(56).bool(message.takesInterimResponses);
     }
     return writer;
   },
@@ -2105,6 +2119,14 @@ export const ConfigSync: MessageFns<ConfigSync> = {
             message.maxWebsocketMessageBytes = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.takesInterimResponses = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2149,6 +2171,11 @@ export const ConfigSync: MessageFns<ConfigSync> = {
         : isSet(object.max_websocket_message_bytes)
         ? globalThis.Number(object.max_websocket_message_bytes)
         : 0,
+      takesInterimResponses: isSet(object.takesInterimResponses)
+        ? globalThis.Boolean(object.takesInterimResponses)
+        : isSet(object.takes_interim_responses)
+        ? globalThis.Boolean(object.takes_interim_responses)
+        : false,
     };
   },
 
@@ -2172,6 +2199,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     if (message.maxWebsocketMessageBytes !== 0) {
       obj.maxWebsocketMessageBytes = Math.round(message.maxWebsocketMessageBytes);
     }
+    if (message.takesInterimResponses !== false) {
+      obj.takesInterimResponses = message.takesInterimResponses;
+    }
     return obj;
   },
 
@@ -2186,6 +2216,7 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     message.maxConcurrentRequests = object.maxConcurrentRequests ?? 0;
     message.requestTimeoutMs = object.requestTimeoutMs ?? 0;
     message.maxWebsocketMessageBytes = object.maxWebsocketMessageBytes ?? 0;
+    message.takesInterimResponses = object.takesInterimResponses ?? false;
     return message;
   },
 };

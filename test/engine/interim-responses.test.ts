@@ -1,0 +1,61 @@
+// Interim (1xx) responses at the agent: a 103 Early Hints from the local
+// service goes to the server ahead of the final head only where the server
+// said it takes them (ConfigSync.takes_interim_responses); an older server,
+// which would read a second head as a broken protocol, gets the final one alone.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
+import type { DataLink } from '../../src/main/tunnel/agent/local-exchange-context.js';
+import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
+import { LocalHttpExchange } from '../../src/main/tunnel/agent/local-http-exchange.js';
+import { eventually } from '../helpers/common.js';
+
+let service: Server;
+let port = 0;
+const client = new LocalHttpClient();
+
+beforeAll(async () => {
+  service = createServer((_req, res) => {
+    res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+    setTimeout(() => res.end('ok'), 10);
+  });
+  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+  port = (service.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  client.close();
+  await new Promise<void>((resolve) => service.close(() => resolve()));
+});
+
+/** The statuses of the response heads the agent sent for one GET. */
+async function headsSent(takesInterimResponses: boolean): Promise<number[]> {
+  const sent: TunnelMessage[] = [];
+  const link: DataLink = { send: (message) => sent.push(message) > 0, windowBytes: 1024 * 1024, maxWebSocketMessageBytes: 1024, takesInterimResponses };
+  let ended = false;
+  const exchange = new LocalHttpExchange(
+    {
+      requestId: 'r1',
+      head: { tunnel: 't', method: 'GET', path: '/', headers: [{ name: 'host', value: 'app.localhost' }], remoteAddress: '127.0.0.1', scheme: 'http', endStream: true, timeoutMs: 0n, body: Buffer.alloc(0), edgeWaitMs: 0 },
+      target: { host: '127.0.0.1', port },
+      link,
+      emit: () => {},
+      ended: () => (ended = true),
+    },
+    client,
+  );
+  exchange.start();
+  await eventually(() => ended, 'the exchange to end');
+  return sent.flatMap((message) => (message.payload?.$case === 'responseHead' ? [message.payload.value.status] : []));
+}
+
+describe('a 103 Early Hints from the local service', () => {
+  it('goes to a server that takes interim responses, ahead of the final head', async () => {
+    expect(await headsSent(true)).toEqual([103, 200]);
+  });
+
+  it('stays with the agent for a server that does not', async () => {
+    expect(await headsSent(false)).toEqual([200]);
+  });
+});
