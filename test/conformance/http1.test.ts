@@ -134,6 +134,18 @@ describe('an upgrade to something other than WebSocket, as raw bytes', () => {
   });
 });
 
+describe('OPTIONS * (RFC 9112 section 3.2.4), as raw bytes', () => {
+  it('reaches the service with its asterisk target and is answered as directly', async () => {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const response = await rawRequest(endpoint.port, `OPTIONS * HTTP/1.1\r\nHost: ${endpoint.authority}\r\nConnection: close\r\n\r\n`);
+      runs[label] = { status: response.status, seen: { method: service.received.at(-1)?.method, url: service.received.at(-1)?.url } };
+    }
+    expect(runs.tunnel).toEqual(runs.direct);
+    expect(runs.direct).toEqual({ status: 200, seen: { method: 'OPTIONS', url: '*' } });
+  });
+});
+
 describe('HTTP/1.1 request trailers, as raw bytes', () => {
   it.each([
     ['a small chunked body', 300],
