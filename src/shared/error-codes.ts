@@ -28,6 +28,8 @@ export const TunnelErrorCode = {
   HttpVersion: 'BURROW_E_HTTP_VERSION',
   WrongProtocol: 'BURROW_E_WRONG_PROTOCOL',
   UnsupportedUpgrade: 'BURROW_E_UNSUPPORTED_UPGRADE',
+  /** A request body in a transfer coding other than chunked (gzip, say), which the tunnel would not carry as sent. */
+  UnsupportedTransferCoding: 'BURROW_E_UNSUPPORTED_TRANSFER_CODING',
   /** The edges' shared store (Redis) is out of reach: what needs it (claiming a name) waits. */
   ClusterUnavailable: 'BURROW_E_CLUSTER_UNAVAILABLE',
 } as const;

@@ -196,6 +196,13 @@ describe('rules the edge enforces', () => {
     }
   });
 
+  it('answers a body in a transfer coding other than chunked 501, never forwarding it', async () => {
+    const before = service.received.length;
+    const response = await rawRequest(tunnelPort(), `POST /gz HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`);
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([501, 'BURROW_E_UNSUPPORTED_TRANSFER_CODING']);
+    expect(service.received.length).toBe(before);
+  });
+
   it('answers an unknown HTTP version 505 with its code', async () => {
     const response = await rawRequest(tunnelPort(), `GET / HTTP/3.0\r\nHost: ${host()}\r\n\r\n`);
     expect([response.status, response.headers['x-burrow-error']]).toEqual([505, 'BURROW_E_HTTP_VERSION']);

@@ -35,6 +35,7 @@ const statuses: Record<keyof typeof TunnelErrorCode, { http: number; grpc: numbe
   HttpVersion: { http: 505, grpc: UNAVAILABLE },
   WrongProtocol: { http: 502, grpc: UNIMPLEMENTED },
   UnsupportedUpgrade: { http: 501, grpc: UNAVAILABLE },
+  UnsupportedTransferCoding: { http: 501, grpc: UNAVAILABLE },
   ClusterUnavailable: { http: 503, grpc: UNAVAILABLE },
 };
 

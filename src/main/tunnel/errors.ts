@@ -29,6 +29,7 @@ export function httpStatusFor(code: string): number {
     case ErrorCode.HttpVersion:
       return 505;
     case ErrorCode.UnsupportedUpgrade:
+    case ErrorCode.UnsupportedTransferCoding:
       return 501;
     default:
       return 502;

@@ -272,6 +272,11 @@ export function resolveRequestTarget(req: IncomingMessage): RequestTarget {
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
   if (hosts > 1) return { ok: false, code: ErrorCode.BadRequest, message: 'a request must carry exactly one Host header' };
+  // Node's parser takes `gzip, chunked` and undoes only the chunked: the service would get gzip bytes it was not told of. RFC 9112 section 6.1: 501.
+  const codings = req.headers['transfer-encoding'];
+  if (codings !== undefined && codings.toLowerCase().split(',').some((coding) => coding.trim() !== 'chunked')) {
+    return { ok: false, code: ErrorCode.UnsupportedTransferCoding, message: `the transfer coding "${codings.slice(0, 60)}" is not carried: only chunked is` };
+  }
   const url = req.url ?? '/';
   const absolute = /^https?:\/\/([^/?#]*)([^#]*)/i.exec(url);
   if (absolute !== null) {
