@@ -203,6 +203,15 @@ describe('rules the edge enforces', () => {
     expect(service.received.length).toBe(before);
   });
 
+  it('answers a chunked body with a malformed chunk 400, as the service does directly', async () => {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const response = await rawRequest(endpoint.port, `POST /bad-chunk HTTP/1.1\r\nHost: ${endpoint.authority}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n`);
+      runs[label] = response.status;
+    }
+    expect(runs).toEqual({ direct: 400, tunnel: 400 });
+  });
+
   it('answers an unknown HTTP version 505 with its code', async () => {
     const response = await rawRequest(tunnelPort(), `GET / HTTP/3.0\r\nHost: ${host()}\r\n\r\n`);
     expect([response.status, response.headers['x-burrow-error']]).toEqual([505, 'BURROW_E_HTTP_VERSION']);

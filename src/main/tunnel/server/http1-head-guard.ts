@@ -23,6 +23,8 @@ interface HeadState {
   lineEnded: boolean;
   /** A request was parsed and its response has not finished: an error now is in its body. */
   busy: boolean;
+  /** That request's response, while busy. */
+  response?: ServerResponse;
   refused: boolean;
 }
 
@@ -38,7 +40,7 @@ export class Http1HeadGuard {
     private readonly refused: (code: string) => void = () => {},
   ) {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.disarm(req.socket, true);
+      this.disarm(req.socket, res);
       res.once('finish', () => req.socket.destroyed || this.arm(req.socket, idleMs + deadlineMs));
     });
     server.on('upgrade', (req: IncomingMessage) => this.disarm(req.socket));
@@ -61,6 +63,7 @@ export class Http1HeadGuard {
     clearTimeout(state.timer);
     state.lineEnded = false;
     state.busy = false;
+    state.response = undefined;
     const timer = setTimeout(() => {
       if (socket.destroyed) return;
       socket.end(rawErrorAnswer(ErrorCode.ClientTimeout, 'the request head did not arrive in time'), () => socket.destroy());
@@ -70,12 +73,14 @@ export class Http1HeadGuard {
     state.timer = timer;
   }
 
-  private disarm(socket: Socket, busy = false): void {
+  /** Stops the deadline: the head is in; with the response it now owes, or none (an upgrade). */
+  private disarm(socket: Socket, response?: ServerResponse): void {
     const state = this.states.get(socket);
     if (state === undefined) return;
     clearTimeout(state.timer);
     state.lineEnded = true;
-    state.busy = busy;
+    state.busy = response !== undefined;
+    state.response = response;
   }
 
   private refuse(socket: Socket, error: NodeJS.ErrnoException): void {
@@ -100,8 +105,10 @@ export class Http1HeadGuard {
     const cut = setTimeout(() => socket.destroy(), lingerMs);
     cut.unref();
     socket.once('close', () => clearTimeout(cut));
-    // Malformed mid-body, its response owed or under way: only a cut is definite.
-    if (!socket.writable || state?.busy) {
+    // Malformed mid-body (a bad chunk) with its answer under way: only a cut
+    // is definite. With nothing of it sent yet, 400, as Node's own server
+    // answers; the exchange then ends as its client went away.
+    if (!socket.writable || (state?.busy && state.response?.headersSent !== false)) {
       socket.destroy();
       return;
     }
