@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
 import { headersFromRaw, headersToObject, headersToRaw, headerValue } from '../headers.js';
+import { closeAfterAnswer } from './closing-connections.js';
 import { respondWithError } from './public-errors.js';
 import type { PublicRequestHead, PublicStream } from './public-stream.js';
 
@@ -64,7 +65,7 @@ export class Http1PublicStream implements PublicStream {
 
   fail(code: string, message: string): void {
     // A body we did not read to its end must not be parsed as the next request.
-    if (!this.req.complete) this.res.shouldKeepAlive = false;
+    if (!this.req.complete) closeAfterAnswer(this.req, this.res);
     respondWithError(this.res, code, message);
   }
 

@@ -21,6 +21,7 @@ import { PublicRequestExchange, type PublicRequestPolicy } from './public-reques
 import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
 import { invalidWebSocketHandshake } from './websocket-handshake-check.js';
+import { behindClosingAnswer, closeAfterAnswer } from './closing-connections.js';
 import type { Admission, TunnelRegistry } from './tunnel-registry.js';
 
 type Admitted = Extract<Admission, { ok: true }>;
@@ -52,12 +53,16 @@ export class PublicRouter {
   ) {}
 
   onHttp1Request(req: IncomingMessage, res: ServerResponse): void {
+    if (behindClosingAnswer(req)) {
+      req.resume();
+      return;
+    }
     const hop = this.hopFrom(req.rawHeaders, req.headers);
     const fromEdge = hop !== undefined;
     const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop || traceIdOf(req.headers.traceparent) };
     const target = resolveRequestTarget(req);
     if (!target.ok) {
-      res.shouldKeepAlive = false;
+      closeAfterAnswer(req, res);
       respondWithError(res, target.code, target.message);
       this.refused(arrival, target);
       return;
@@ -79,7 +84,7 @@ export class PublicRouter {
     if (maxBodyBytes > 0 && declared > maxBodyBytes) {
       admission.release();
       // The body is not read; closing after the answer keeps it off the wire.
-      res.shouldKeepAlive = false;
+      closeAfterAnswer(req, res);
       const refusal = { code: ErrorCode.BodyTooLarge, message: `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`, name: admission.name };
       respondWithError(res, refusal.code, refusal.message);
       this.refused(arrival, refusal);
