@@ -16,7 +16,8 @@ export type WhenSettled = (session: ClientHttp2Session, error: Error | undefined
 export class Http2SessionPool {
   private readonly sessions = new Map<string, ClientHttp2Session>();
   private readonly settled = new WeakSet<ClientHttp2Session>();
-  private readonly failures = new WeakMap<ClientHttp2Session, Error>();
+  /** Calls waiting for a new session's settings: one list per session, not a listener per call. */
+  private readonly waiting = new WeakMap<ClientHttp2Session, WhenSettled[]>();
 
   get(target: LocalTarget): ClientHttp2Session {
     const key = formatLocalTarget(target);
@@ -25,10 +26,21 @@ export class Http2SessionPool {
     // Per-request credit already bounds what waits in the session (a window
     // per stream); Node's own accounting (10 MB) would refuse streams first.
     const session = connect(`http://${key}`, { maxSessionMemory: Number.MAX_SAFE_INTEGER });
+    let failure: Error | undefined;
+    const release = (): void => {
+      const waiting = this.waiting.get(session) ?? [];
+      this.waiting.delete(session);
+      const error = this.settled.has(session) ? undefined : (failure ?? new Error('the connection closed before it was set up'));
+      for (const then of waiting) then(session, error);
+    };
     // Failures surface on each call (whenSettled, or its stream); an idle session just goes away.
-    session.on('error', (error: Error) => this.failures.set(session, error));
-    session.once('remoteSettings', () => this.settled.add(session));
+    session.on('error', (error: Error) => (failure ??= error));
+    session.once('remoteSettings', () => {
+      this.settled.add(session);
+      release();
+    });
     session.once('close', () => {
+      release();
       if (this.sessions.get(key) === session) this.sessions.delete(key);
     });
     session.unref();
@@ -43,16 +55,9 @@ export class Http2SessionPool {
       then(session, undefined);
       return;
     }
-    let ran = false;
-    const run = (): void => {
-      if (ran) return;
-      ran = true;
-      session.off('remoteSettings', run);
-      session.off('close', run);
-      then(session, this.settled.has(session) ? undefined : (this.failures.get(session) ?? new Error('the connection closed before it was set up')));
-    };
-    session.once('remoteSettings', run);
-    session.once('close', run);
+    const waiting = this.waiting.get(session);
+    if (waiting === undefined) this.waiting.set(session, [then]);
+    else waiting.push(then);
   }
 
   close(): void {
