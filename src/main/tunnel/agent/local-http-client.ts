@@ -191,7 +191,7 @@ export class LocalHttpClient {
       port: target.port,
       method: request.method,
       path: request.path,
-      // Chunked framing whatever the method: trailers need it.
+      // A streamed body goes chunked whatever the method: trailers need it.
       headers: request.chunked ? [...request.headers, 'Transfer-Encoding', 'chunked'] : request.headers,
       agent: this.streamingAgent,
       maxHeaderSize: maxResponseHeadBytes,

@@ -12,6 +12,7 @@ import type { ServerLimits } from '../config.js';
 import { ErrorCode } from '../errors.js';
 import type { Exchange } from '../exchange.js';
 import { parseGrpcTimeout } from '../grpc-timeout.js';
+import { behindClosingAnswer, closeAfterAnswer } from './closing-connections.js';
 import { Http1PublicStream } from './http1-public-stream.js';
 import { Http2PublicStream } from './http2-public-stream.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
@@ -20,9 +21,8 @@ import type { EdgeForwarder } from './edge-forwarder.js';
 import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
 import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
-import { invalidWebSocketHandshake } from './websocket-handshake-check.js';
-import { behindClosingAnswer, closeAfterAnswer } from './closing-connections.js';
 import type { Admission, TunnelRegistry } from './tunnel-registry.js';
+import { invalidWebSocketHandshake } from './websocket-handshake-check.js';
 
 type Admitted = Extract<Admission, { ok: true }>;
 
