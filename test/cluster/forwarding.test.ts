@@ -4,6 +4,7 @@
 // hop's mark is the edges' own: a client cannot forge it, no service sees it.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -70,6 +71,28 @@ describe('a request at an edge that does not hold its tunnel', () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body.toString())).toEqual({ size: body.length, sha: sha(body), path: '/upload' });
     expect(seenHeaders.at(-1)![edgeHopHeader]).toBeUndefined();
+  });
+
+  // The forwarding edge asks Redis who holds the tunnel before it reads the body: by then it has all come.
+  it.each([
+    ['that turns out empty (no length, then an empty DATA frame that ends it)', '', false],
+    ['of 5 bytes ended in the same frame, without a length', 'hello', false],
+    ['of 5 bytes ended in the same frame, with its length', 'hello', true],
+  ])('goes on with an HTTP/2 body %s', async (_label, text, withLength) => {
+    const session = connect(`http://127.0.0.1:${forwarding.publicPort}`);
+    session.on('error', () => {});
+    try {
+      const head = { ':method': 'POST', ':path': '/empty', ':authority': 'app.localhost', ...(withLength && { 'content-length': String(text.length) }) };
+      const stream = session.request(head, { endStream: false });
+      stream.end(Buffer.from(text));
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const status = await new Promise<number>((resolve) => stream.once('response', (headers) => resolve(Number(headers[':status']))));
+      await new Promise((resolve) => stream.once('end', resolve));
+      expect({ status, answer: JSON.parse(Buffer.concat(chunks).toString()) }).toEqual({ status: 200, answer: { size: text.length, sha: sha(Buffer.from(text)), path: '/empty' } });
+    } finally {
+      session.destroy();
+    }
   });
 
   it('keeps one trace id on both edges: the access logs of the hop and of the holding edge match', async () => {

@@ -36,6 +36,11 @@ export class CreditedSender {
     this.credit = initialCredit;
     source.on('data', this.onData);
     source.once('end', this.onEnd);
+    // A source whose end came before us says so no more: Node ends a public
+    // HTTP/2 body nothing has read yet at its END_STREAM, and an empty one
+    // ended unseen while admission waited (a cluster's edge asking the others
+    // who holds the tunnel), the forwarded request waiting for it until cut.
+    if (source.readableEnded) queueMicrotask(this.onEnd);
   }
 
   /** The peer granted `bytes` more. */
