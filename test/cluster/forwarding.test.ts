@@ -95,6 +95,17 @@ describe('a request at an edge that does not hold its tunnel', () => {
     }
   });
 
+  it('tells the service who the client is once, as the holding edge alone would, not the forwarding edge as a second client', async () => {
+    const forwardedFields = async (port: number): Promise<unknown> => {
+      expect((await publicRequest({ port, host: 'app.localhost', path: '/who', headers: { 'x-forwarded-for': '203.0.113.7' } })).status).toBe(200);
+      const seen = seenHeaders.at(-1)!;
+      return { for: seen['x-forwarded-for'], proto: seen['x-forwarded-proto'], host: seen['x-forwarded-host'] };
+    };
+    const direct = await forwardedFields(holding.publicPort);
+    expect(direct).toEqual({ for: '203.0.113.7, 127.0.0.1', proto: 'http', host: 'app.localhost' });
+    expect(await forwardedFields(forwarding.publicPort)).toEqual(direct);
+  });
+
   it('keeps one trace id on both edges: the access logs of the hop and of the holding edge match', async () => {
     const traces = (server: TunnelServer): Promise<string> => new Promise((resolve) => server.once('request-end', (record) => resolve(record.traceId)));
     const [atForwarding, atHolding] = [traces(forwarding), traces(holding)];

@@ -22,6 +22,12 @@ import type { TunnelRoute } from './tunnel-route.js';
 
 export const edgeHopHeader = 'x-burrow-edge-hop';
 
+/** A request another edge of the cluster forwarded: its trace, and the public client as that edge saw it. */
+export interface EdgeHop {
+  traceId: string;
+  client?: { address: string; scheme: string };
+}
+
 /** How long to wait for an edge to accept a connection before trying the next one. */
 const connectTimeoutMs = 1_000;
 
@@ -88,7 +94,7 @@ export class EdgeForwarder {
    * otherwise. The mark is taken off the request either way: a client cannot
    * forge it, and no agent sees it.
    */
-  arrivedFromEdge(rawHeaders: string[], headers: Record<string, unknown>): string | undefined {
+  arrivedFromEdge(rawHeaders: string[], headers: Record<string, unknown>): EdgeHop | undefined {
     let traceId: string | undefined;
     for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
       if (rawHeaders[i]!.toLowerCase() !== edgeHopHeader) continue;
@@ -96,7 +102,15 @@ export class EdgeForwarder {
       rawHeaders.splice(i, 2);
     }
     delete headers[edgeHopHeader];
-    return traceId;
+    if (traceId === undefined) return undefined;
+    // The forwarding edge told who the client is as an agent tells a service,
+    // after the client's own fields: the last of each are its own. Taken off,
+    // so that the service sees them once, as from the holding edge alone.
+    const address = takeLast(rawHeaders, 'x-forwarded-for');
+    const scheme = takeLast(rawHeaders, 'x-forwarded-proto');
+    const host = rawHeaders.findLastIndex((field, i) => i % 2 === 0 && field.toLowerCase() === 'x-forwarded-host');
+    if (host >= 0 && rawHeaders[host + 1] === headerOf(rawHeaders, 'host')) rawHeaders.splice(host, 2);
+    return { traceId, client: address === undefined ? undefined : { address, scheme: scheme ?? 'http' } };
   }
 
   close(): void {
@@ -150,6 +164,20 @@ export class EdgeForwarder {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
     return /^[\da-f]{32}$/.test(traceId) ? traceId : '';
   }
+}
+
+/** Takes off the last field named `name` (lower case); its value. */
+function takeLast(rawHeaders: string[], name: string): string | undefined {
+  const at = rawHeaders.findLastIndex((field, i) => i % 2 === 0 && field.toLowerCase() === name);
+  if (at < 0) return undefined;
+  const [, value] = rawHeaders.splice(at, 2);
+  return value;
+}
+
+/** The first field named `name` (lower case). */
+function headerOf(rawHeaders: string[], name: string): string | undefined {
+  const at = rawHeaders.findIndex((field, i) => i % 2 === 0 && field.toLowerCase() === name);
+  return at < 0 ? undefined : rawHeaders[at + 1];
 }
 
 function sign(secret: string, edge: string): string {

@@ -17,10 +17,11 @@ import { Http1PublicStream } from './http1-public-stream.js';
 import { Http2PublicStream } from './http2-public-stream.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
 import type { NameHolders } from './edge-cluster.js';
-import type { EdgeForwarder } from './edge-forwarder.js';
+import type { EdgeForwarder, EdgeHop } from './edge-forwarder.js';
 import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
 import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
+import type { PublicStream } from './public-stream.js';
 import type { Admission, TunnelRegistry } from './tunnel-registry.js';
 import { invalidWebSocketHandshake } from './websocket-handshake-check.js';
 
@@ -39,6 +40,8 @@ interface Arrival {
   method: string;
   path: string;
   traceId: string;
+  /** Forwarded by another edge: the public client as that edge saw it. */
+  client?: EdgeHop['client'];
 }
 
 export class PublicRouter {
@@ -59,7 +62,7 @@ export class PublicRouter {
     }
     const hop = this.hopFrom(req.rawHeaders, req.headers);
     const fromEdge = hop !== undefined;
-    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop || traceIdOf(req.headers.traceparent) };
+    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), client: hop?.client };
     const target = resolveRequestTarget(req);
     if (!target.ok) {
       closeAfterAnswer(req, res);
@@ -91,13 +94,14 @@ export class PublicRouter {
       return;
     }
     const side = new Http1PublicStream(req, res, target);
+    asSeenByForwarder(side, arrival);
     this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes), arrival.traceId);
   }
 
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const hop = this.hopFrom(req.rawHeaders, req.headers);
     const fromEdge = hop !== undefined;
-    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop || traceIdOf(req.headers.traceparent) };
+    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), client: hop?.client };
     const target = resolveRequestTarget(req);
     const refuse = (refusal: Refusal): void => {
       socket.end(rawErrorAnswer(refusal.code, refusal.message, refusal.retryAfterSeconds));
@@ -129,7 +133,7 @@ export class PublicRouter {
       this.refused(arrival, { code: ErrorCode.BadRequest, message: invalid, name: admission.name });
       return;
     }
-    const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs };
+    const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs, client: arrival.client };
     this.track(admission, arrival.traceId, (ended) => new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, options, ended)).start();
   }
 
@@ -139,7 +143,8 @@ export class PublicRouter {
     const fromEdge = hop !== undefined;
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
-    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop || traceIdOf(headers.traceparent) };
+    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), client: hop?.client };
+    asSeenByForwarder(side, arrival);
     const headBytes = headerListBytes(rawHeaders);
     if (headBytes > this.limits.maxHeaderBytes) {
       // Node's HTTP/2 server lets heads past the limit it announces (SETTINGS_MAX_HEADER_LIST_SIZE) through; HTTP/1.1 answers 431, and so does this.
@@ -206,7 +211,7 @@ export class PublicRouter {
   }
 
   /** When another edge of the cluster sent this request, the trace it goes by there ('' if none); its mark is taken off either way. */
-  private hopFrom(rawHeaders: string[], headers: Record<string, unknown>): string | undefined {
+  private hopFrom(rawHeaders: string[], headers: Record<string, unknown>): EdgeHop | undefined {
     return this.forwarding?.forwarder.arrivedFromEdge(rawHeaders, headers);
   }
 
@@ -323,4 +328,11 @@ function headerListBytes(rawHeaders: string[]): number {
   let bytes = 0;
   for (let i = 0; i < rawHeaders.length; i++) bytes += rawHeaders[i]!.length;
   return bytes + 16 * rawHeaders.length;
+}
+
+/** A request another edge forwarded goes on as from the client that edge saw, not from that edge. */
+function asSeenByForwarder(side: PublicStream, arrival: Arrival): void {
+  if (arrival.client === undefined) return;
+  side.head.remoteAddress = arrival.client.address;
+  side.head.scheme = arrival.client.scheme;
 }

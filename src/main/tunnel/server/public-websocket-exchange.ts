@@ -37,6 +37,8 @@ export interface PublicWebSocketOptions {
   maxMessageBytes: number;
   /** No handshake answer in this long: Timeout. */
   handshakeTimeoutMs: number;
+  /** Forwarded by another edge: the public client as that edge saw it. */
+  client?: { address: string; scheme: string };
 }
 
 export class PublicWebSocketExchange extends Exchange {
@@ -90,8 +92,8 @@ export class PublicWebSocketExchange extends Exchange {
         path: req.url ?? '/',
         // In full, for the inspector: the agent drops what its own hop makes (see local-websocket-exchange.ts).
         headers: allHeadersFromRaw(req.rawHeaders).filter((h) => !h.name.toLowerCase().startsWith('proxy-')),
-        remoteAddress: req.socket.remoteAddress ?? '',
-        scheme: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
+        remoteAddress: this.options.client?.address ?? req.socket.remoteAddress ?? '',
+        scheme: this.options.client?.scheme ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'),
         endStream: true,
         timeoutMs: 0n,
         body: noBody,
