@@ -157,4 +157,18 @@ describe('a request at an edge that does not hold its tunnel', () => {
     expect(failed?.code).toBe(grpc.status.NOT_FOUND);
     client.close();
   });
+
+  it('passes a gRPC caller’s own X-Forwarded-For on as the holding edge does (no edge adds one to gRPC calls)', async () => {
+    const seenFor = async (port: number): Promise<unknown> => {
+      const client = echoClient(port, 'rpc');
+      const metadata = new grpc.Metadata();
+      metadata.set('x-forwarded-for', '198.51.100.9');
+      await new Promise((resolve) => client.unary({ text: 'who' }, metadata, resolve));
+      client.close();
+      return grpcBackend.log.metadata.at(-1)?.get('x-forwarded-for');
+    };
+    const direct = await seenFor(holding.publicPort);
+    expect(direct).toEqual(['198.51.100.9']);
+    expect(await seenFor(forwarding.publicPort)).toEqual(direct);
+  });
 });

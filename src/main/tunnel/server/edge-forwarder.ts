@@ -9,7 +9,7 @@
 // forwards again, and no agent ever sees it.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { connect } from 'node:net';
-import type { ConfigSync, Header, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import { ProtocolType, type ConfigSync, type Header, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { LocalExchanges, type DataLink } from '../agent/local-exchanges.js';
 import type { LocalTarget } from '../agent/local-target.js';
 import { ErrorCode } from '../errors.js';
@@ -27,6 +27,9 @@ export interface EdgeHop {
   traceId: string;
   client?: { address: string; scheme: string };
 }
+
+/** The mark's fourth word: the request's last X-Forwarded-* fields are the forwarding edge's. */
+const toldClientWord = 'client';
 
 /** How long to wait for an edge to accept a connection before trying the next one. */
 const connectTimeoutMs = 1_000;
@@ -95,17 +98,20 @@ export class EdgeForwarder {
    * forge it, and no agent sees it.
    */
   arrivedFromEdge(rawHeaders: string[], headers: Record<string, unknown>): EdgeHop | undefined {
-    let traceId: string | undefined;
+    let proof: { traceId: string; toldClient: boolean } | undefined;
     for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
       if (rawHeaders[i]!.toLowerCase() !== edgeHopHeader) continue;
-      traceId ??= this.proven(rawHeaders[i + 1]!);
+      proof ??= this.proven(rawHeaders[i + 1]!);
       rawHeaders.splice(i, 2);
     }
     delete headers[edgeHopHeader];
-    if (traceId === undefined) return undefined;
-    // The forwarding edge told who the client is as an agent tells a service,
-    // after the client's own fields: the last of each are its own. Taken off,
-    // so that the service sees them once, as from the holding edge alone.
+    if (proof === undefined) return undefined;
+    const { traceId } = proof;
+    if (!proof.toldClient) return { traceId };
+    // The forwarding edge told who the client is as an agent tells a service
+    // (its mark says so), after the client's own fields: the last of each are
+    // its own. Taken off, so that the service sees them once, as from the
+    // holding edge alone.
     const address = takeLast(rawHeaders, 'x-forwarded-for');
     const scheme = takeLast(rawHeaders, 'x-forwarded-proto');
     const host = rawHeaders.findLastIndex((field, i) => i % 2 === 0 && field.toLowerCase() === 'x-forwarded-host');
@@ -130,7 +136,9 @@ export class EdgeForwarder {
       return;
     }
     const head = message.payload.value;
-    head.headers = [...head.headers.filter((h) => h.name.toLowerCase() !== edgeHopHeader), this.mark(message.traceId)];
+    // HTTP and WebSocket requests go on as an agent sends them, with X-Forwarded-* naming the client; gRPC ones without.
+    const toldClient = message.protocolType === ProtocolType.PROTOCOL_TYPE_HTTP || message.protocolType === ProtocolType.PROTOCOL_TYPE_WEBSOCKET;
+    head.headers = [...head.headers.filter((h) => h.name.toLowerCase() !== edgeHopHeader), this.mark(message.traceId, toldClient)];
     this.waiting.set(requestId, [message]);
     void firstReachable(edges).then((peer) => {
       const messages = this.waiting.get(requestId);
@@ -148,21 +156,26 @@ export class EdgeForwarder {
     });
   }
 
-  /** "EDGE SIGNATURE TRACE": who forwarded, proof it is an edge, and the trace the request goes on in. */
-  private mark(traceId: string): Header {
+  /**
+   * "EDGE SIGNATURE TRACE [client]": who forwarded, proof it is an edge, the
+   * trace the request goes on in ('-' for none), and whether its last
+   * X-Forwarded-* fields are this edge's account of the client. (Edges
+   * before the fourth word read the first three.)
+   */
+  private mark(traceId: string, toldClient: boolean): Header {
     const self = this.options.self();
-    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)} ${traceId}`.trim() };
+    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)} ${traceId || '-'}${toldClient ? ` ${toldClientWord}` : ''}` };
   }
 
-  /** The trace id of a mark an edge made; undefined for any other. */
-  private proven(value: string): string | undefined {
-    const [edge, signature, traceId = ''] = value.trim().split(/\s+/);
+  /** What a mark an edge made says; undefined for any other. */
+  private proven(value: string): { traceId: string; toldClient: boolean } | undefined {
+    const [edge, signature, traceId = '', told] = value.trim().split(/\s+/);
     const secret = this.options.secret();
     if (edge === undefined || signature === undefined || secret === '') return undefined;
     const expected = Buffer.from(sign(secret, edge));
     const given = Buffer.from(signature);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
-    return /^[\da-f]{32}$/.test(traceId) ? traceId : '';
+    return { traceId: /^[\da-f]{32}$/.test(traceId) ? traceId : '', toldClient: told === toldClientWord };
   }
 }
 
