@@ -3,6 +3,7 @@
 // chunked bodies staying chunked; and the rules the edge itself enforces
 // (RFC 9110/9112), each answered with a status and x-burrow-error.
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,6 +214,21 @@ describe('rules the edge enforces', () => {
       runs[label] = response.status;
     }
     expect(runs).toEqual({ direct: 400, tunnel: 400 });
+  });
+
+  it('does not answer a malformed chunk 400 in place of the answer a pipelined request ahead of it is owed', async () => {
+    const request = `GET /bytes/300000 HTTP/1.1\r\nHost: ${host()}\r\n\r\nPOST /bad-chunk HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`;
+    const text = await new Promise<string>((resolve) => {
+      const socket = connect(tunnelPort(), '127.0.0.1');
+      let received = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(received));
+      socket.write(request);
+    });
+    // A cut, or the first answer whole: never a 400 where the GET's 200 belongs.
+    expect(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 'cut').not.toBe('400');
   });
 
   it('answers an unknown HTTP version 505 with its code', async () => {

@@ -107,8 +107,11 @@ export class Http1HeadGuard {
     socket.once('close', () => clearTimeout(cut));
     // Malformed mid-body (a bad chunk) with its answer under way: only a cut
     // is definite. With nothing of it sent yet, 400, as Node's own server
-    // answers; the exchange then ends as its client went away.
-    if (!socket.writable || (state?.busy && state.response?.headersSent !== false)) {
+    // answers; the exchange then ends as its client went away. Not while an
+    // earlier pipelined answer still holds the connection (its response is
+    // queued, with no socket yet): the 400 would land inside that answer.
+    const answerUntouched = state?.response !== undefined && state.response.socket === socket && !state.response.headersSent;
+    if (!socket.writable || (state?.busy && !answerUntouched)) {
       socket.destroy();
       return;
     }
