@@ -173,9 +173,9 @@ describe('rules the edge enforces', () => {
 
   it('answers a request with two Host headers 400 and does not forward it', async () => {
     const before = service.received.length;
-    const response = await rawRequest(tunnelPort(), `GET /x HTTP/1.1\r\nHost: ${host()}\r\nHost: other.localhost\r\nConnection: close\r\n\r\n`);
+    const response = await rawRequest(tunnelPort(), `GET /two-hosts HTTP/1.1\r\nHost: ${host()}\r\nHost: other.localhost\r\nConnection: close\r\n\r\n`);
     expect([response.status, response.headers['x-burrow-error']]).toEqual([400, 'BURROW_E_BAD_REQUEST']);
-    expect(service.received.length).toBe(before);
+    expect(service.received.slice(before).map((request) => request.url)).not.toContain('/two-hosts');
   });
 
   it('routes an absolute-form target by its authority, not by Host, and forwards it in origin form', async () => {
@@ -229,6 +229,8 @@ describe('rules the edge enforces', () => {
     });
     // A cut, or the first answer whole: never a 400 where the GET's 200 belongs.
     expect(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 'cut').not.toBe('400');
+    // The GET may have reached the service before the cut: a request sent now arrives after it, not into the next case.
+    await rawRequest(tunnelPort(), `GET /after-cut HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);
   });
 
   it('answers an unknown HTTP version 505 with its code', async () => {
@@ -243,6 +245,7 @@ describe('rules the edge enforces', () => {
       `POST / HTTP/1.1\r\nHost: ${host()}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: ${host()}\r\n\r\n`,
     );
     expect([response.status, response.headers['x-burrow-error']]).toEqual([400, 'BURROW_E_BAD_REQUEST']);
-    expect(service.received.length).toBe(before);
+    // By path: a request an earlier case's cut connection had forwarded may still arrive meanwhile.
+    expect(service.received.slice(before).filter((request) => request.url === '/' || request.url === '/smuggled')).toEqual([]);
   });
 });

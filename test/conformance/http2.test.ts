@@ -103,10 +103,10 @@ describe('HTTP/2 to an HTTP/1.1 service', () => {
 
   it('a head over the edge’s 32 KiB limit is answered 431, as over HTTP/1.1, and not forwarded', async () => {
     const before = service.received.length;
-    const result = await runTool('curl', ['-s', '--http2-prior-knowledge', '-D', '-', '-o', '/dev/null', `http://127.0.0.1:${cleartext.tunnel.port}/echo`, '-H', `Host: ${cleartext.tunnel.authority}`, '-H', `x-big: ${'b'.repeat(40_000)}`]);
+    const result = await runTool('curl', ['-s', '--http2-prior-knowledge', '-D', '-', '-o', '/dev/null', `http://127.0.0.1:${cleartext.tunnel.port}/too-big-head`, '-H', `Host: ${cleartext.tunnel.authority}`, '-H', `x-big: ${'b'.repeat(40_000)}`]);
     const head = result.stdout.toString('latin1');
     expect({ exit: result.code, status: Number(head.split(' ')[1]), code: /x-burrow-error: (\S+)/.exec(head)?.[1] }).toEqual({ exit: 0, status: 431, code: 'BURROW_E_HEADER_TOO_LARGE' });
-    expect(service.received.length).toBe(before);
+    expect(service.received.slice(before).map((request) => request.url)).not.toContain('/too-big-head');
   });
 
   it('a CONNECT request is answered 400 at once, not left waiting', async () => {
