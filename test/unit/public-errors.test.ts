@@ -1,7 +1,8 @@
 // The edge's error answers in each form: status and code, raw bytes, gRPC status.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/main/tunnel/errors.js';
-import { errorAnswer, grpcErrorStatus, percentEncodeGrpcMessage, rawErrorAnswer } from '../../src/main/tunnel/server/public-errors.js';
+import { percentEncodeGrpcMessage } from '../../src/main/tunnel/grpc-message-encoding.js';
+import { errorAnswer, grpcErrorStatus, rawErrorAnswer } from '../../src/main/tunnel/server/public-errors.js';
 
 describe('percentEncodeGrpcMessage', () => {
   it.each([

@@ -45,6 +45,12 @@ export function headersToRaw(headers: readonly Header[]): string[] {
   return raw;
 }
 
+/** The first value of `lowerName` in Node's flat [name, value, ...] list. */
+export function rawHeaderValue(raw: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === lowerName) return raw[i + 1];
+  return undefined;
+}
+
 export function headerValue(headers: readonly Header[], name: string): string | undefined {
   const lower = name.toLowerCase();
   return headers.find((h) => h.name.toLowerCase() === lower)?.value;

@@ -5,11 +5,13 @@
 // is not the end of the exchange: its response may still wait for credit.
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Writable } from 'node:stream';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import type { FlowDirection, TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode } from '../errors.js';
 import { Exchange, type ExchangeFailure } from '../exchange.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
+import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { GrpcMessageSplitter } from '../grpc-message-splitter.js';
 import { headersToObject, headerValue, isHttp2HopHeader } from '../headers.js';
 import { noBody } from '../messages.js';
@@ -173,8 +175,7 @@ export class LocalGrpcExchange extends Exchange {
     if (!this.isOpen) return;
     const headers: Header[] = [
       { name: 'grpc-status', value: String(status) },
-      // ASCII only (the messages are ours): nothing for grpc-message's percent-encoding to do.
-      { name: 'grpc-message', value: message.replace(/[^\x20-\x24\x26-\x7e]/g, ' ') },
+      { name: 'grpc-message', value: percentEncodeGrpcMessage(message) },
     ];
     this.responseRead = true;
     if (this.responded) {
@@ -202,33 +203,31 @@ export class LocalGrpcExchange extends Exchange {
   }
 }
 
-/** gRPC's codes for what a service's reset means (grpc-js reads RST_STREAM codes the same way). */
-const grpcStatus = { cancelled: 1, resourceExhausted: 8, permissionDenied: 7, internal: 13, unavailable: 14 } as const;
-
 /**
  * The status a gRPC client calling the service directly would end with when
  * the service resets the call's stream (or its connection, with an error
- * code): not UNAVAILABLE for all, which clients retry as safe. Undefined for
- * other failures (refused connections), which stay the tunnel's own.
+ * code), as grpc-js reads RST_STREAM codes: not UNAVAILABLE for all, which
+ * clients retry as safe. Undefined for other failures (refused
+ * connections), which stay the tunnel's own.
  */
 export function grpcStatusForReset(error: NodeJS.ErrnoException | undefined, rstCode: number | undefined): { status: number; message: string } | undefined {
-  if (error?.code === 'ERR_HTTP2_SESSION_ERROR') return { status: grpcStatus.internal, message: error.message };
+  if (error?.code === 'ERR_HTTP2_SESSION_ERROR') return { status: GrpcStatus.INTERNAL, message: error.message };
   if (error !== undefined && error.code !== 'ERR_HTTP2_STREAM_ERROR') return undefined;
   switch (rstCode) {
     case undefined:
       return undefined;
     case constants.NGHTTP2_REFUSED_STREAM:
-      return { status: grpcStatus.unavailable, message: 'stream refused (RST_STREAM REFUSED_STREAM)' };
+      return { status: GrpcStatus.UNAVAILABLE, message: 'stream refused (RST_STREAM REFUSED_STREAM)' };
     case constants.NGHTTP2_CANCEL:
-      return { status: grpcStatus.cancelled, message: 'call cancelled (RST_STREAM CANCEL)' };
+      return { status: GrpcStatus.CANCELLED, message: 'call cancelled (RST_STREAM CANCEL)' };
     case constants.NGHTTP2_ENHANCE_YOUR_CALM:
-      return { status: grpcStatus.resourceExhausted, message: 'bandwidth exhausted or memory limit exceeded (RST_STREAM ENHANCE_YOUR_CALM)' };
+      return { status: GrpcStatus.RESOURCE_EXHAUSTED, message: 'bandwidth exhausted or memory limit exceeded (RST_STREAM ENHANCE_YOUR_CALM)' };
     case constants.NGHTTP2_INADEQUATE_SECURITY:
-      return { status: grpcStatus.permissionDenied, message: 'protocol not secure enough (RST_STREAM INADEQUATE_SECURITY)' };
+      return { status: GrpcStatus.PERMISSION_DENIED, message: 'protocol not secure enough (RST_STREAM INADEQUATE_SECURITY)' };
     case constants.NGHTTP2_NO_ERROR:
-      return { status: grpcStatus.internal, message: 'call ended without gRPC status (RST_STREAM NO_ERROR)' };
+      return { status: GrpcStatus.INTERNAL, message: 'call ended without gRPC status (RST_STREAM NO_ERROR)' };
     default:
-      return { status: grpcStatus.internal, message: `received RST_STREAM with code ${rstCode}` };
+      return { status: GrpcStatus.INTERNAL, message: `received RST_STREAM with code ${rstCode}` };
   }
 }
 

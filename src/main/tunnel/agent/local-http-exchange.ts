@@ -6,7 +6,7 @@ import { inlineBodyMaxBytes } from '../config.js';
 import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure } from '../exchange.js';
 import type { ItemSink } from '../flow-control.js';
-import { headersFromRaw, headersToRaw, headerValue } from '../headers.js';
+import { headersFromRaw, headersToRaw, headerValue, rawHeaderValue } from '../headers.js';
 import { noBody } from '../messages.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
@@ -199,9 +199,4 @@ export class LocalHttpExchange extends Exchange {
     this.requestBody?.destroy();
     this.responseBody?.destroy();
   }
-}
-
-function rawHeaderValue(raw: readonly string[], lowerName: string): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === lowerName) return raw[i + 1];
-  return undefined;
 }

@@ -14,6 +14,7 @@ import { LocalExchanges, type DataLink } from '../agent/local-exchanges.js';
 import type { LocalTarget } from '../agent/local-target.js';
 import { ErrorCode } from '../errors.js';
 import type { Exchange } from '../exchange.js';
+import { rawHeaderValue } from '../headers.js';
 import { parseHostPort } from '../host-port.js';
 import { IdMap } from '../id-map.js';
 import { resetMessage } from '../messages.js';
@@ -114,8 +115,8 @@ export class EdgeForwarder {
     // holding edge alone.
     const address = takeLast(rawHeaders, 'x-forwarded-for');
     const scheme = takeLast(rawHeaders, 'x-forwarded-proto');
-    const host = rawHeaders.findLastIndex((field, i) => i % 2 === 0 && field.toLowerCase() === 'x-forwarded-host');
-    if (host >= 0 && rawHeaders[host + 1] === headerOf(rawHeaders, 'host')) rawHeaders.splice(host, 2);
+    const host = lastFieldAt(rawHeaders, 'x-forwarded-host');
+    if (host >= 0 && rawHeaders[host + 1] === rawHeaderValue(rawHeaders, 'host')) rawHeaders.splice(host, 2);
     return { traceId, client: address === undefined ? undefined : { address, scheme: scheme ?? 'http' } };
   }
 
@@ -179,18 +180,17 @@ export class EdgeForwarder {
   }
 }
 
+/** Where the last field named `name` (lower case) is in Node's flat list; -1 if none. */
+function lastFieldAt(rawHeaders: readonly string[], name: string): number {
+  return rawHeaders.findLastIndex((field, i) => i % 2 === 0 && field.toLowerCase() === name);
+}
+
 /** Takes off the last field named `name` (lower case); its value. */
 function takeLast(rawHeaders: string[], name: string): string | undefined {
-  const at = rawHeaders.findLastIndex((field, i) => i % 2 === 0 && field.toLowerCase() === name);
+  const at = lastFieldAt(rawHeaders, name);
   if (at < 0) return undefined;
   const [, value] = rawHeaders.splice(at, 2);
   return value;
-}
-
-/** The first field named `name` (lower case). */
-function headerOf(rawHeaders: string[], name: string): string | undefined {
-  const at = rawHeaders.findIndex((field, i) => i % 2 === 0 && field.toLowerCase() === name);
-  return at < 0 ? undefined : rawHeaders[at + 1];
 }
 
 function sign(secret: string, edge: string): string {

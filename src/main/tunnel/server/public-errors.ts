@@ -3,6 +3,7 @@
 // (Node's HTTP/1.1 response, HTTP/2 headers, raw bytes on a socket, gRPC status).
 import type { ServerResponse } from 'node:http';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
+import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { rawHttpAnswer } from '../raw-http-answer.js';
 
 export interface ErrorAnswer {
@@ -46,13 +47,4 @@ export function rawErrorAnswer(code: string, message: string, retryAfterSeconds?
 /** A gRPC status for a call the edge ends itself, as headers or trailers. */
 export function grpcErrorStatus(code: string, message: string): Record<string, string> {
   return { 'grpc-status': String(grpcStatusFor(code)), 'grpc-message': percentEncodeGrpcMessage(message), 'x-burrow-error': code };
-}
-
-/** grpc-message encoding (PROTOCOL-HTTP2.md): UTF-8, with bytes outside printable ASCII and '%' percent-encoded, nothing else. */
-export function percentEncodeGrpcMessage(message: string): string {
-  let encoded = '';
-  for (const byte of Buffer.from(message, 'utf8')) {
-    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return encoded;
 }
