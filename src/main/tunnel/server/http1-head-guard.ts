@@ -21,9 +21,7 @@ interface HeadState {
   timer?: NodeJS.Timeout;
   /** The request line of the current head has ended (a newline arrived). */
   lineEnded: boolean;
-  /** A request was parsed and its response has not finished: an error now is in its body. */
-  busy: boolean;
-  /** That request's response, while busy. */
+  /** The response of a request parsed and not yet answered in full: an error now is in its body. */
   response?: ServerResponse;
   refused: boolean;
 }
@@ -51,7 +49,7 @@ export class Http1HeadGuard {
   arm(socket: Socket, ms = this.deadlineMs): void {
     let state = this.states.get(socket);
     if (state === undefined) {
-      state = { lineEnded: false, busy: false, refused: false };
+      state = { lineEnded: false, refused: false };
       this.states.set(socket, state);
       const watched = state;
       socket.once('close', () => clearTimeout(watched.timer));
@@ -62,7 +60,6 @@ export class Http1HeadGuard {
     }
     clearTimeout(state.timer);
     state.lineEnded = false;
-    state.busy = false;
     state.response = undefined;
     const timer = setTimeout(() => {
       if (socket.destroyed) return;
@@ -79,7 +76,6 @@ export class Http1HeadGuard {
     if (state === undefined) return;
     clearTimeout(state.timer);
     state.lineEnded = true;
-    state.busy = response !== undefined;
     state.response = response;
   }
 
@@ -110,8 +106,8 @@ export class Http1HeadGuard {
     // answers; the exchange then ends as its client went away. Not while an
     // earlier pipelined answer still holds the connection (its response is
     // queued, with no socket yet): the 400 would land inside that answer.
-    const answerUntouched = state?.response !== undefined && state.response.socket === socket && !state.response.headersSent;
-    if (!socket.writable || (state?.busy && !answerUntouched)) {
+    const owed = state?.response;
+    if (!socket.writable || (owed !== undefined && (owed.socket !== socket || owed.headersSent))) {
       socket.destroy();
       return;
     }

@@ -117,14 +117,8 @@ export class PublicRouter {
     });
   }
 
+  /** A WebSocket upgrade: the listener serves any other as a plain request (ignored-upgrade.ts). */
   private upgradeAdmitted(req: IncomingMessage, socket: Duplex, head: Buffer, arrival: Arrival, admission: Admitted): void {
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      admission.release();
-      const refusal = { code: ErrorCode.UnsupportedUpgrade, message: `only WebSocket upgrades are served, not "${String(req.headers.upgrade).slice(0, 40)}"`, name: admission.name };
-      socket.end(rawErrorAnswer(refusal.code, refusal.message));
-      this.refused(arrival, refusal);
-      return;
-    }
     const invalid = invalidWebSocketHandshake(req);
     if (invalid !== undefined) {
       admission.release();
