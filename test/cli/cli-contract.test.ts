@@ -48,6 +48,8 @@ describe('argument errors exit 2 with usage', () => {
     [['http', '3000', '--ha', '0']],
     [['http', '3000', '--server', '127.0.0.1:7835,nohostport']],
     [['http', '3000', '--server', ',']],
+    [['server', '--trust-forwarded', '10.0.0.0/33']],
+    [['server', '--trust-forwarded', 'none', '--trust-forwarded', 'loopback']],
   ])('burrow %j', async (args) => {
     const p = cli(args);
     expect(await p.exited).toBe(2);

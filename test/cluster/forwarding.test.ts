@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { RedisEdgeCluster } from '../../src/main/cluster/redis-edge-cluster.js';
 import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { edgeHopHeader } from '../../src/main/tunnel/server/edge-forwarder.js';
+import type { PublicRequestRecord } from '../../src/main/tunnel/server/public-request-record.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import { bodyDigest, eventually, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
 import { echoClient, startEchoBackend, type EchoResponse } from '../helpers/grpc-echo.js';
@@ -21,6 +22,8 @@ let backend: Backend;
 let grpcBackend: Awaited<ReturnType<typeof startEchoBackend>>;
 let holding: TunnelServer;
 let forwarding: TunnelServer;
+/** A forwarding edge that trusts no client's X-Forwarded-* fields. */
+let distrusting: TunnelServer;
 let agent: TunnelAgent;
 const seenHeaders: IncomingHttpHeaders[] = [];
 
@@ -32,14 +35,18 @@ beforeAll(async () => {
     seenHeaders.push(req.headers);
     void bodyDigest(req).then(({ size, sha256 }) => res.end(JSON.stringify({ size, sha: sha256, path: req.url })));
   });
-  new WebSocketServer({ server: backend.server }).on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  new WebSocketServer({ server: backend.server }).on('connection', (ws, req) => {
+    seenHeaders.push(req.headers);
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
   grpcBackend = await startEchoBackend();
-  const edge = async (): Promise<TunnelServer> => {
-    const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost', cluster: new RedisEdgeCluster({ url: redis.url, domain: 'localhost', edgeLeaseMs: 1_000 }) });
+  const edge = async (trustForwardedFrom?: string[]): Promise<TunnelServer> => {
+    const cluster = new RedisEdgeCluster({ url: redis.url, domain: 'localhost', edgeLeaseMs: 1_000 });
+    const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost', cluster, trustForwardedFrom });
     await server.start();
     return server;
   };
-  [holding, forwarding] = [await edge(), await edge()];
+  [holding, forwarding, distrusting] = [await edge(), await edge(), await edge(['none'])];
   agent = new TunnelAgent({
     server: `127.0.0.1:${holding.controlPort}`,
     tunnels: [
@@ -51,11 +58,12 @@ beforeAll(async () => {
   agent.start();
   await live;
   // The forwarding edge knows the holding one (its lease is renewed every third of a second).
-  await eventually(() => forwarding.readiness().ready, 'the forwarding edge ready');
+  await eventually(() => forwarding.readiness().ready && distrusting.readiness().ready, 'the forwarding edges ready');
 });
 
 afterAll(async () => {
   agent?.stop();
+  await distrusting?.stop();
   await forwarding?.stop();
   await holding?.stop();
   grpcBackend?.stop();
@@ -95,19 +103,39 @@ describe('a request at an edge that does not hold its tunnel', () => {
     }
   });
 
-  it('tells the service who the client is once, as the holding edge alone would, not the forwarding edge as a second client', async () => {
+  it.each(['HTTP', 'WebSocket'])('tells the service who the client is once over %s, as the holding edge alone would, not the forwarding edge as a second client', async (protocol) => {
+    // A proxy on loopback, which edges trust by default, says who its client is.
+    const headers = { 'x-forwarded-for': '203.0.113.7' };
     const forwardedFields = async (port: number): Promise<unknown> => {
-      expect((await publicRequest({ port, host: 'app.localhost', path: '/who', headers: { 'x-forwarded-for': '203.0.113.7' } })).status).toBe(200);
+      if (protocol === 'HTTP') {
+        expect((await publicRequest({ port, host: 'app.localhost', path: '/who', headers })).status).toBe(200);
+      } else {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/who`, { headers: { host: 'app.localhost', ...headers } });
+        await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+        ws.close();
+        await new Promise((resolve) => ws.once('close', resolve));
+      }
       const seen = seenHeaders.at(-1)!;
       return { for: seen['x-forwarded-for'], proto: seen['x-forwarded-proto'], host: seen['x-forwarded-host'] };
     };
     const direct = await forwardedFields(holding.publicPort);
     expect(direct).toEqual({ for: '203.0.113.7, 127.0.0.1', proto: 'http', host: 'app.localhost' });
     expect(await forwardedFields(forwarding.publicPort)).toEqual(direct);
+    // An edge that does not trust the client drops its claim; the holding edge goes by that edge's account alone.
+    expect(await forwardedFields(distrusting.publicPort)).toEqual({ for: '127.0.0.1', proto: 'http', host: 'app.localhost' });
   });
 
   it('keeps one trace id on both edges: the access logs of the hop and of the holding edge match', async () => {
-    const traces = (server: TunnelServer): Promise<string> => new Promise((resolve) => server.once('request-end', (record) => resolve(record.traceId)));
+    // This request's records, not those of an earlier test's WebSocket ending meanwhile.
+    const traces = (server: TunnelServer): Promise<string> =>
+      new Promise((resolve) => {
+        const ended = (record: PublicRequestRecord): void => {
+          if (record.path !== '/traced') return;
+          server.off('request-end', ended);
+          resolve(record.traceId);
+        };
+        server.on('request-end', ended);
+      });
     const [atForwarding, atHolding] = [traces(forwarding), traces(holding)];
     expect((await publicRequest({ port: forwarding.publicPort, host: 'app.localhost', path: '/traced' })).status).toBe(200);
     const [forwardedTrace, heldTrace] = await Promise.all([atForwarding, atHolding]);

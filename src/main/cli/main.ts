@@ -146,6 +146,11 @@ program
   .addOption(new Option('--log-format <format>', 'log lines as readable text or one JSON object each').choices(logFormats).default('text'))
   .addOption(new Option('--log-level <level>', 'least severe log lines written').choices(logLevels).default('info'))
   .addOption(new Option('--access-log [file]', 'one line per public request, with the other logs or appended to FILE'))
+  .option(
+    '--trust-forwarded <addresses>',
+    'peers whose X-Forwarded-For/-Proto/-Host reach services (a TLS load balancer in front): addresses, CIDR ranges, loopback, private or none; repeat, or separate by commas (default: loopback)',
+    collect,
+  )
   .addOption(new Option('--cluster <redis-url>', 'share tunnel names and rate limits with the other edges through Redis (redis://HOST:PORT)').argParser(redisUrl))
   .addOption(new Option('--advertise <host:port>', 'with --cluster: where agents and the other edges reach this edge\'s control port').argParser(hostPort('--advertise')))
   .action(runServer);

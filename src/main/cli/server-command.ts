@@ -2,6 +2,7 @@
 // endpoints.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { ForwardedFieldTrust } from '../tunnel/server/forwarded-fields.js';
 import type { TokenSpec } from '../tunnel/server/token-auth.js';
 import { TunnelServer, type PemPair } from '../tunnel/server/tunnel-server.js';
 import { accessLine } from './access-log.js';
@@ -37,6 +38,8 @@ export interface ServerCommandOptions extends AdminFlags {
   logLevel: LogLevel;
   /** true: access lines go with the other logs; a path: they go to that file. */
   accessLog?: string | true;
+  /** Peers whose X-Forwarded-* fields go on to services; loopback when not given. */
+  trustForwarded?: string[];
   /** redis://HOST:PORT shared with the other edges of the domain. */
   cluster?: string;
   /** HOST:PORT agents and other edges reach this edge's control port at. */
@@ -52,6 +55,13 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
     throw new UsageError('--cluster with --control on every interface needs --advertise HOST:PORT: the address agents and the other edges reach this one at');
   }
   if (options.advertise !== undefined && options.cluster === undefined) throw new UsageError('--advertise is for --cluster');
+  if (options.trustForwarded !== undefined) {
+    try {
+      new ForwardedFieldTrust(options.trustForwarded);
+    } catch (error) {
+      throw new UsageError(`--trust-forwarded: ${(error as Error).message}`);
+    }
+  }
   const logger = createLogger({ format: options.logFormat, level: options.logLevel });
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.devTls && options.tlsCert !== undefined) throw new UsageError('--dev-tls makes its own certificate; drop --tls-cert/--tls-key');
@@ -80,6 +90,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
     tokens,
     publicTls: tls,
     controlTls: tls,
+    trustForwardedFrom: options.trustForwarded,
     limits: definedOnly({
       maxInflight: options.maxInflight,
       maxInflightPerAgent: options.maxInflightPerAgent,

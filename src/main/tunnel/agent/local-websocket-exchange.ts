@@ -43,14 +43,23 @@ export class LocalWebSocketExchange extends Exchange {
     const { head, target } = this;
     this.traffic.started(head, 'websocket');
     const offered = headerValue(head.headers, 'sec-websocket-protocol');
-    const headers: Record<string, string> = {};
+    const joined: Record<string, string> = {};
     for (const h of withoutHopByHop(head.headers)) {
       const lower = h.name.toLowerCase();
       if (ownHandshakeHeaders.has(lower)) continue;
-      headers[lower] = lower in headers ? `${headers[lower]}, ${h.value}` : h.value;
+      joined[lower] = lower in joined ? `${joined[lower]}, ${h.value}` : h.value;
     }
-    headers['x-forwarded-for'] = head.remoteAddress;
-    headers['x-forwarded-proto'] = head.scheme || 'http';
+    const headers: Record<string, string | string[]> = joined;
+    // After any the edge let through (a trusted proxy's, forwarded-fields.ts), each a field of its own, as over HTTP.
+    const own: [string, string | undefined][] = [
+      ['x-forwarded-for', head.remoteAddress],
+      ['x-forwarded-proto', head.scheme || 'http'],
+      ['x-forwarded-host', headerValue(head.headers, 'host')],
+    ];
+    for (const [name, value] of own) {
+      const theirs = joined[name];
+      if (value !== undefined) headers[name] = theirs === undefined ? value : [theirs, value];
+    }
     const ws = new WebSocket(`ws://${formatLocalTarget(target)}${head.path}`, offered?.split(',').map((p) => p.trim()) ?? [], {
       headers,
       autoPong: false,

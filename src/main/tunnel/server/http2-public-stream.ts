@@ -39,7 +39,8 @@ export class Http2PublicStream implements PublicStream {
       path: String(headers[':path'] ?? '/'),
       headers: [{ name: 'host', value: authority }, ...joinCookies(headersFromHttp2Raw(rawHeaders))],
       remoteAddress: stream.session?.socket?.remoteAddress ?? '',
-      scheme: String(headers[':scheme'] ?? 'http'),
+      // As the client reached the edge, not the :scheme it claims (over cleartext it may say https).
+      scheme: stream.session?.encrypted === true ? 'https' : 'http',
     };
     const declared = headers['content-length'];
     this.bodyLength = endStream ? 0 : declared === undefined ? NaN : Number(declared);

@@ -18,6 +18,7 @@ import { Http2PublicStream } from './http2-public-stream.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
 import type { NameHolders } from './edge-cluster.js';
 import type { EdgeForwarder, EdgeHop } from './edge-forwarder.js';
+import { dropForwardedFields, isForwardedField, type ForwardedFieldTrust } from './forwarded-fields.js';
 import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
 import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
@@ -40,6 +41,8 @@ interface Arrival {
   method: string;
   path: string;
   traceId: string;
+  /** Sent on by another edge of the cluster, which has already applied the edge's rules (forwarded-fields.ts among them). */
+  fromEdge: boolean;
   /** Forwarded by another edge: the public client as that edge saw it. */
   client?: EdgeHop['client'];
 }
@@ -51,6 +54,8 @@ export class PublicRouter {
     private readonly wss: WebSocketServer,
     /** Each public request once it has ended, refused ones included. */
     private readonly report: (record: PublicRequestRecord) => void,
+    /** The peers whose X-Forwarded-* fields go on to the service. */
+    private readonly forwardedTrust: ForwardedFieldTrust,
     /** In a cluster: requests for tunnels held only elsewhere go on to an edge holding them. */
     private readonly forwarding?: Forwarding,
   ) {}
@@ -61,8 +66,7 @@ export class PublicRouter {
       return;
     }
     const hop = this.hopFrom(req.rawHeaders, req.headers);
-    const fromEdge = hop !== undefined;
-    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), client: hop?.client };
+    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), fromEdge: hop !== undefined, client: hop?.client };
     const target = resolveRequestTarget(req);
     if (!target.ok) {
       closeAfterAnswer(req, res);
@@ -70,7 +74,7 @@ export class PublicRouter {
       this.refused(arrival, target);
       return;
     }
-    this.admit(target.host, fromEdge, arrival, () => req.socket.destroyed, (admission) => {
+    this.admit(target.host, arrival, () => req.socket.destroyed, (admission) => {
       if (!admission.ok) {
         respondWithError(res, admission.code, admission.message, admission.retryAfterSeconds);
         req.resume();
@@ -93,6 +97,7 @@ export class PublicRouter {
       this.refused(arrival, refusal);
       return;
     }
+    if (!this.vouchedFor(arrival, req.socket.remoteAddress)) dropForwardedFields(req.rawHeaders);
     const side = new Http1PublicStream(req, res, target);
     asSeenByForwarder(side, arrival);
     this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes), arrival.traceId);
@@ -100,8 +105,7 @@ export class PublicRouter {
 
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const hop = this.hopFrom(req.rawHeaders, req.headers);
-    const fromEdge = hop !== undefined;
-    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), client: hop?.client };
+    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), fromEdge: hop !== undefined, client: hop?.client };
     const target = resolveRequestTarget(req);
     const refuse = (refusal: Refusal): void => {
       socket.end(rawErrorAnswer(refusal.code, refusal.message, refusal.retryAfterSeconds));
@@ -111,7 +115,7 @@ export class PublicRouter {
       refuse(target);
       return;
     }
-    this.admit(target.host, fromEdge, arrival, () => socket.destroyed, (admission) => {
+    this.admit(target.host, arrival, () => socket.destroyed, (admission) => {
       if (admission.ok) this.upgradeAdmitted(req, socket, head, arrival, admission);
       else refuse(admission);
     });
@@ -127,6 +131,7 @@ export class PublicRouter {
       this.refused(arrival, { code: ErrorCode.BadRequest, message: invalid, name: admission.name });
       return;
     }
+    if (!this.vouchedFor(arrival, req.socket.remoteAddress)) dropForwardedFields(req.rawHeaders);
     const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs, client: arrival.client };
     this.track(admission, arrival.traceId, (ended) => new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, options, ended)).start();
   }
@@ -134,10 +139,9 @@ export class PublicRouter {
   onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
     stream.on('error', () => {});
     const hop = this.hopFrom(rawHeaders, headers);
-    const fromEdge = hop !== undefined;
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
-    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), client: hop?.client };
+    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), fromEdge: hop !== undefined, client: hop?.client };
     asSeenByForwarder(side, arrival);
     const headBytes = headerListBytes(rawHeaders);
     if (headBytes > this.limits.maxHeaderBytes) {
@@ -154,7 +158,7 @@ export class PublicRouter {
       this.refused(arrival, refusal);
       return;
     }
-    this.admit(side.authority, fromEdge, arrival, () => stream.destroyed, (admission) => {
+    this.admit(side.authority, arrival, () => stream.destroyed, (admission) => {
       if (admission.ok) {
         this.http2Admitted(side, headers, isGrpc, arrival, admission);
         return;
@@ -179,6 +183,7 @@ export class PublicRouter {
     } else {
       // As Node's HTTP/1.1 server does for the same request (RFC 9110 section 10.1.1): the client may hold its body until told to go on.
       if (side.bodyLength !== 0 && String(headers.expect ?? '').toLowerCase() === '100-continue') side.body.additionalHeaders({ ':status': 100 });
+      if (!this.vouchedFor(arrival, side.head.remoteAddress)) side.head.headers = side.head.headers.filter((h) => !isForwardedField(h.name));
       this.startRequest(admission, side, this.httpPolicy(admission, tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes)), arrival.traceId);
     }
   }
@@ -187,9 +192,9 @@ export class PublicRouter {
    * Runs `then` with the tunnel's admission: at once, unless the edges' shared
    * rate limit has to answer first. A client gone meanwhile gives its slot back.
    */
-  private admit(host: string | undefined, fromEdge: boolean, arrival: Arrival, gone: () => boolean, then: (admission: Admission) => void): void {
+  private admit(host: string | undefined, arrival: Arrival, gone: () => boolean, then: (admission: Admission) => void): void {
     const local = this.registry.admit(host);
-    const admission = fromEdge || local instanceof Promise || local.ok ? local : this.elsewhere(host, local);
+    const admission = arrival.fromEdge || local instanceof Promise || local.ok ? local : this.elsewhere(host, local);
     if (!(admission instanceof Promise)) {
       then(admission);
       return;
@@ -202,6 +207,15 @@ export class PublicRouter {
       decided.release();
       this.refused(arrival, { code: ErrorCode.ClientGone, message: 'the public client went away', name: decided.name }, false);
     });
+  }
+
+  /**
+   * Whether the request's X-Forwarded-* fields go on (forwarded-fields.ts):
+   * from a trusted peer, or another edge, which has decided for its client.
+   * Asked of requests the agent adds its own to (HTTP and WebSocket).
+   */
+  private vouchedFor(arrival: Arrival, peerAddress: string | undefined): boolean {
+    return arrival.fromEdge || this.forwardedTrust.trusts(peerAddress);
   }
 
   /** When another edge of the cluster sent this request, the trace it goes by there ('' if none); its mark is taken off either way. */
@@ -223,7 +237,7 @@ export class PublicRouter {
 
   /** A request head the listener refused before it could be routed (too large, malformed, too slow). */
   headRefused(code: string): void {
-    this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined) }, { code, message: '' });
+    this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined), fromEdge: false }, { code, message: '' });
   }
 
   /** The record of a request ended by the edge itself, without the agent: refused (or its client gone first). */

@@ -20,6 +20,7 @@ import { TunnelNaming } from './tunnel-naming.js';
 import { EdgeForwarder } from './edge-forwarder.js';
 import { PublicListener, type PemPair } from './public-listener.js';
 import type { PublicRequestRecord } from './public-request-record.js';
+import { ForwardedFieldTrust } from './forwarded-fields.js';
 import { PublicRouter } from './public-router.js';
 import { acceptedHandshakes } from './public-websocket-exchange.js';
 import { TokenAuth, type AgentIdentity, type TokenSpec } from './token-auth.js';
@@ -51,6 +52,8 @@ export interface TunnelServerOptions {
   clock?: () => number;
   /** Other edges serving the same domain: names and rate limits are shared with them. */
   cluster?: EdgeCluster;
+  /** Peers whose X-Forwarded-* fields reach the service (forwarded-fields.ts): addresses, CIDR ranges, loopback, private or none; loopback if not given. */
+  trustForwardedFrom?: readonly string[];
 }
 
 export interface TunnelServerEvents {
@@ -119,7 +122,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
         ? undefined
         : new EdgeForwarder({ self: () => cluster.self, secret: () => cluster.edgeSecret, config: this.config, maxWebSocketMessageBytes: limits.maxWebSocketMessageBytes });
     const forwarding = this.forwarder && cluster && { forwarder: this.forwarder, holders: (name: string) => cluster.holders(name) };
-    const router = new PublicRouter(this.registry, limits, this.wss, (record) => this.emit('request-end', record), forwarding);
+    const trust = new ForwardedFieldTrust(options.trustForwardedFrom);
+    const router = new PublicRouter(this.registry, limits, this.wss, (record) => this.emit('request-end', record), trust, forwarding);
     this.publicListener = new PublicListener(router, limits, this.config.initialWindowBytes, options.publicTls, (code) => router.headRefused(code));
   }
 
