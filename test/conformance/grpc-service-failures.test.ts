@@ -3,6 +3,7 @@
 // from the reset code (not UNAVAILABLE for all, which clients retry as
 // safe), and a connection lost mid-stream delivers what came, then
 // UNAVAILABLE, never a stream that looks complete.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { constants, createServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -23,7 +24,14 @@ let servicePort = 0;
 let stopService: () => Promise<void>;
 let pair: TunnelPair;
 
-/** /f.F/Reset<code> resets before answering; /f.F/Drop sends three messages, then closes the connection. */
+/** Streams the service has refused, by the call's x-call-key. */
+const refusals = new Map<string, number>();
+
+/**
+ * /f.F/Reset<code> resets before answering; /f.F/Drop sends three messages,
+ * then closes the connection; /f.F/Refuse<n> refuses (REFUSED_STREAM) the
+ * first n streams of a call (by its x-call-key), then echoes its request.
+ */
 beforeAll(async () => {
   const sessions = new Set<Http2Session>();
   const server = createServer();
@@ -38,6 +46,24 @@ beforeAll(async () => {
     const reset = /^\/f\.F\/Reset(\d+)$/.exec(path);
     if (reset !== null) {
       stream.close(Number(reset[1]));
+      return;
+    }
+    const refuse = /^\/f\.F\/Refuse(\d+)$/.exec(path);
+    if (refuse !== null) {
+      const key = String(headers['x-call-key']);
+      const refused = refusals.get(key) ?? 0;
+      if (refused < Number(refuse[1])) {
+        refusals.set(key, refused + 1);
+        stream.close(constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(Buffer.concat(chunks));
+      });
       return;
     }
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
@@ -78,6 +104,24 @@ function call(endpoint: Endpoint, path: string): Promise<{ messages: string[]; c
   });
 }
 
+/** A unary call to /f.F/Refuse<n> with grpc-js's defaults (transparent retry on): its answer, status, and how many streams the service refused. */
+async function refusedCall(endpoint: Endpoint, refusing: number, request: Buffer): Promise<{ answer: string | undefined; code: grpc.status; refused: number }> {
+  const Client = grpc.makeGenericClientConstructor({ call: rawMethod(`/f.F/Refuse${refusing}`, false, false) }, 'F');
+  const client = new Client(`127.0.0.1:${endpoint.port}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': endpoint.authority }) as unknown as grpc.Client & {
+    call(request: Buffer, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, answer?: Buffer) => void): void;
+  };
+  const key = randomUUID();
+  const metadata = new grpc.Metadata();
+  metadata.set('x-call-key', key);
+  const outcome = await new Promise<{ answer: string | undefined; code: grpc.status }>((resolve) =>
+    client.call(request, metadata, (error, answer) => resolve({ answer: answer && sha256(answer), code: error?.code ?? grpc.status.OK })),
+  );
+  client.close();
+  return { ...outcome, refused: refusals.get(key) ?? 0 };
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
 describe('a gRPC service failing a call', () => {
   it.each([
     ['INTERNAL_ERROR', constants.NGHTTP2_INTERNAL_ERROR, grpc.status.INTERNAL],
@@ -87,6 +131,18 @@ describe('a gRPC service failing a call', () => {
     const runs: Record<string, unknown> = {};
     for (const [label, endpoint] of pair.both) runs[label] = await call(endpoint, `/f.F/Reset${rstCode}`);
     expect(runs).toEqual({ direct: { messages: [], code: expected }, tunnel: { messages: [], code: expected } });
+  });
+
+  // The body is sent again whole: 200 KB is within the 256 KiB grpc-js keeps for a retry (replayable-request-body.ts).
+  it.each([
+    ['once: the call goes again, with its whole request, and succeeds', 1, grpc.status.OK, 1],
+    ['twice: the second refusal ends the call UNAVAILABLE', 2, grpc.status.UNAVAILABLE, 2],
+  ])('by refusing its stream (REFUSED_STREAM) %s, both ways', async (_label, refusing, code, refused) => {
+    const request = randomBytes(200_000);
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) runs[label] = await refusedCall(endpoint, refusing, request);
+    const expected = { answer: code === grpc.status.OK ? sha256(request) : undefined, code, refused };
+    expect(runs).toEqual({ direct: expected, tunnel: expected });
   });
 
   it('by losing its connection mid-stream delivers what came, then UNAVAILABLE, both ways', async () => {

@@ -4,13 +4,12 @@
 // cancelled, deadline) cancels the local stream. The local stream closing
 // is not the end of the exchange: its response may still wait for credit.
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import type { Writable } from 'node:stream';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ProtocolType, type Header, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import type { FlowDirection, TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode } from '../errors.js';
 import { Exchange, type ExchangeFailure } from '../exchange.js';
-import { writableSink, type ItemSink } from '../flow-control.js';
+import type { ItemSink } from '../flow-control.js';
 import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { GrpcMessageSplitter } from '../grpc-message-splitter.js';
 import { headersToObject, headerValue, isHttp2HopHeader } from '../headers.js';
@@ -20,6 +19,7 @@ import type { Http2SessionPool } from './http2-session-pool.js';
 import { describeLocalError } from './local-errors.js';
 import type { LocalExchangeContext } from './local-exchange-context.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
+import { ReplayableRequestBody } from './replayable-request-body.js';
 
 export class LocalGrpcExchange extends Exchange {
   private stream: ClientHttp2Stream | undefined;
@@ -31,6 +31,10 @@ export class LocalGrpcExchange extends Exchange {
   /** The local connection went away mid-response: what came is relayed, then the call fails. */
   private cutShort = false;
   private trailersReceived = false;
+  /** The request body, unless the head ended the request. */
+  private body: ReplayableRequestBody | undefined;
+  /** The service refused the first stream and the call went again on another. */
+  private sentAgain = false;
   private readonly traffic: ExchangeTraffic;
   /** Message boundaries for the inspector; only for gRPC bodies. */
   private readonly splitters: Record<FlowDirection, GrpcMessageSplitter> | undefined;
@@ -54,21 +58,17 @@ export class LocalGrpcExchange extends Exchange {
   start(): void {
     const { head, target } = this;
     this.traffic.started(head, this.splitters === undefined ? 'http' : 'grpc');
-    let opened = false;
-    let pending: PendingBody | undefined;
-    this.pool.whenSettled(target, (session, error) => {
-      opened = true;
-      this.open(session, error, pending);
-    });
-    if (opened || head.endStream) return;
-    // A new connection's settings are not in yet (http2-session-pool.ts): the body the edge streams meanwhile waits for the stream.
-    const waiting = (pending = new PendingBody());
-    this.receiveRequestBody(waiting.sink, () => waiting.end());
+    if (!head.endStream) {
+      // The body may come before the stream exists (a new connection's settings are not in yet, http2-session-pool.ts).
+      const body = (this.body = new ReplayableRequestBody());
+      this.receiveRequestBody(body.sink, () => body.end());
+    }
+    this.pool.whenSettled(target, (session, error) => this.open(session, error));
   }
 
-  private open(session: ClientHttp2Session, error: Error | undefined, pending: PendingBody | undefined): void {
+  private open(session: ClientHttp2Session, error: Error | undefined): void {
     if (!this.isOpen) return;
-    const { head, target } = this;
+    const { head, target, body } = this;
     const where = `local service at ${formatLocalTarget(target)}`;
     if (error !== undefined) {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error as NodeJS.ErrnoException)}`, true);
@@ -87,14 +87,19 @@ export class LocalGrpcExchange extends Exchange {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${(error as Error).message}`, true);
       return;
     }
+    const again = this.stream !== undefined;
     this.stream = stream;
-    stream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onResponse(headers, flags));
+    // Events of a stream that was refused and opened again are the old stream's: not this call's any more.
+    const current = (): boolean => this.stream === stream;
+    stream.on('response', (headers: IncomingHttpHeaders, flags: number) => current() && this.onResponse(headers, flags));
     stream.on('trailers', (headers: IncomingHttpHeaders) => {
+      if (!current()) return;
       this.trailersReceived = true;
       this.responseTrailers = fromHttp2Headers(headers);
     });
     stream.on('wantTrailers', () => stream.sendTrailers(headersToObject(this.requestTrailers)));
     stream.once('end', () => {
+      if (!current()) return;
       // Node also ends the streams of a connection that is gone (with CANCEL):
       // what came until then goes on, then the call fails as it would directly.
       const lost = stream.session?.destroyed !== false || (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR;
@@ -102,20 +107,37 @@ export class LocalGrpcExchange extends Exchange {
       else this.responseRead = true;
     });
     stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (!current() || this.sendAgainIfRefused(stream)) return;
       const reset = this.isGrpcCall ? grpcStatusForReset(error, stream.rstCode) : undefined;
       if (reset !== undefined && !this.responseRead) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
       else if (!this.responded) this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
       else if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true);
     });
     stream.on('close', () => {
-      if (this.responseRead || this.cutShort) return;
+      if (!current() || this.responseRead || this.cutShort || this.sendAgainIfRefused(stream)) return;
       // After a complete response (RST_STREAM(NO_ERROR) included, RFC 9113 section 8.1) the rest still drains to the server.
       const reset = this.isGrpcCall ? grpcStatusForReset(undefined, stream.rstCode) : undefined;
       if (reset !== undefined) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
       else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true);
     });
-    if (pending !== undefined) pending.open(stream);
-    else if (!head.endStream) this.receiveRequestBody(writableSink(stream), () => stream.end());
+    if (body === undefined) return;
+    if (again) body.reopen(stream);
+    else body.open(stream);
+  }
+
+  /**
+   * A stream the service refused before answering (REFUSED_STREAM: it was not
+   * processed) is opened again, once, with the whole request body, as grpc-js
+   * does by itself when calling the service directly (a transparent retry);
+   * the second refusal ends the call. Whether it is sent again.
+   */
+  private sendAgainIfRefused(stream: ClientHttp2Stream): boolean {
+    if (this.sentAgain || this.responded || !this.isOpen || stream.rstCode !== constants.NGHTTP2_REFUSED_STREAM) return false;
+    if (this.body !== undefined && !this.body.replayable) return false;
+    this.sentAgain = true;
+    this.body?.detach();
+    this.pool.whenSettled(this.target, (session, error) => this.open(session, error));
+    return true;
   }
 
   /** Takes the request body the edge streams into `sink`; `end` after its last chunk and trailers. */
@@ -135,6 +157,7 @@ export class LocalGrpcExchange extends Exchange {
 
   private onResponse(headers: IncomingHttpHeaders, flags: number): void {
     this.responded = true;
+    this.body?.commit();
     const status = Number(headers[':status'] ?? 200);
     const pairs = fromHttp2Headers(headers);
     const trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
@@ -228,30 +251,6 @@ export function grpcStatusForReset(error: NodeJS.ErrnoException | undefined, rst
       return { status: GrpcStatus.INTERNAL, message: 'call ended without gRPC status (RST_STREAM NO_ERROR)' };
     default:
       return { status: GrpcStatus.INTERNAL, message: `received RST_STREAM with code ${rstCode}` };
-  }
-}
-
-/** Request body chunks that arrive before the local stream exists, written to it in order once it does. */
-class PendingBody {
-  private queued: [Buffer, (error?: Error | null) => void][] = [];
-  private ended = false;
-  private stream: Writable | undefined;
-
-  readonly sink: ItemSink<Buffer> = (data, done) => {
-    if (this.stream !== undefined) this.stream.write(data, done);
-    else this.queued.push([data, done]);
-  };
-
-  end(): void {
-    if (this.stream !== undefined) this.stream.end();
-    else this.ended = true;
-  }
-
-  open(stream: Writable): void {
-    this.stream = stream;
-    for (const [data, done] of this.queued) stream.write(data, done);
-    this.queued = [];
-    if (this.ended) stream.end();
   }
 }
 
