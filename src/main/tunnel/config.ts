@@ -47,6 +47,15 @@ export const defaultServerLimits: ServerLimits = {
   maxWebSocketMessageBytes: defaultConfigSync.maxWebsocketMessageBytes,
 };
 
+/**
+ * The largest response head taken from a local service, and sent to a
+ * public client. Node's clients stop at 16 KiB by default, and its HTTP/2
+ * server sends at most 64 KiB of header block, where browsers and curl take
+ * 100 KiB and more: a page setting many cookies reached its user directly
+ * and failed through the tunnel (502, or a reset HTTP/2 stream).
+ */
+export const maxResponseHeadBytes = 256 * 1024;
+
 /** HTTP/2 receive window of the tunnel connection, both ends (default 64 KiB is far too small). */
 export const http2WindowBytes = 16 * 1024 * 1024;
 

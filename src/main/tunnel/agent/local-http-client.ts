@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
+import { maxResponseHeadBytes } from '../config.js';
 import { reportPatch } from '../patches/patch-report.js';
 import { LocalSockets, localSocketsTracked } from './local-sockets.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
@@ -64,13 +65,6 @@ function loadPool(): typeof Pool {
 }
 
 const dayMs = 24 * 60 * 60 * 1000;
-/**
- * The largest response head taken from a local service. Node's clients stop
- * at 16 KiB by default, where browsers and curl take 100 KiB and more: a
- * page setting many cookies reached its user directly and failed through
- * the tunnel (502).
- */
-export const maxResponseHeadBytes = 256 * 1024;
 
 /** undici's complaint about a 204 or 304 response's Content-Length, which announces no body on them. */
 const bodilessWithLength = (status: number, error: Error): boolean =>
