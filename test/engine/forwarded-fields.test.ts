@@ -1,8 +1,9 @@
 // X-Forwarded-For, -Proto and -Host as the service reads them: from a client
 // the edge does not trust, only the edge's account of it (a client cannot
-// claim https or another address); from a trusted proxy (loopback unless
-// told otherwise), theirs and then the edge's. Over HTTP/1.1, HTTP/2 and
-// WebSocket alike; a gRPC caller's metadata is its own either way.
+// claim https or another address, nor in Forwarded, X-Real-IP and the like);
+// from a trusted proxy (loopback unless told otherwise), theirs and then
+// the edge's. Over HTTP/1.1, HTTP/2 and WebSocket alike; a gRPC caller's
+// metadata is its own either way.
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
@@ -12,11 +13,29 @@ import { ForwardedFieldTrust } from '../../src/main/tunnel/server/forwarded-fiel
 import { publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
 import { echoClient, startEchoBackend } from '../helpers/grpc-echo.js';
 
-/** What a client claims about itself. */
-const claims = { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'bank.example' };
+/** What a client claims about itself, in the fields services read it from. */
+const claims = {
+  'x-forwarded-for': '203.0.113.7',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'bank.example',
+  'x-forwarded-port': '443',
+  forwarded: 'for=203.0.113.7;proto=https',
+  'x-real-ip': '203.0.113.7',
+  'true-client-ip': '203.0.113.7',
+};
+const otherClaims = { port: '443', forwarded: claims.forwarded, realIp: '203.0.113.7', trueClientIp: '203.0.113.7' };
+const noOtherClaims = { port: undefined, forwarded: undefined, realIp: undefined, trueClientIp: undefined };
 
-type Seen = { for: unknown; proto: unknown; host: unknown };
-const seenIn = (headers: IncomingHttpHeaders): Seen => ({ for: headers['x-forwarded-for'], proto: headers['x-forwarded-proto'], host: headers['x-forwarded-host'] });
+type Seen = Record<'for' | 'proto' | 'host' | keyof typeof otherClaims, unknown>;
+const seenIn = (headers: IncomingHttpHeaders): Seen => ({
+  for: headers['x-forwarded-for'],
+  proto: headers['x-forwarded-proto'],
+  host: headers['x-forwarded-host'],
+  port: headers['x-forwarded-port'],
+  forwarded: headers.forwarded,
+  realIp: headers['x-real-ip'],
+  trueClientIp: headers['true-client-ip'],
+});
 
 let backend: Backend;
 let grpcBackend: Awaited<ReturnType<typeof startEchoBackend>>;
@@ -97,7 +116,7 @@ describe('from a client the edge does not trust', () => {
   });
 
   it.each(clients)('over %s the service reads only the edge’s account of the client', async (_label, client) => {
-    expect(await client(port)).toEqual({ for: '127.0.0.1', proto: 'http', host: 'app.localhost' });
+    expect(await client(port)).toEqual({ for: '127.0.0.1', proto: 'http', host: 'app.localhost', ...noOtherClaims });
   });
 
   it('passes a gRPC caller’s X-Forwarded-For metadata on as it came (no agent adds one to gRPC calls)', async () => {
@@ -117,7 +136,7 @@ describe('from a trusted proxy (loopback, by default)', () => {
   });
 
   it.each(clients)('over %s the service reads the proxy’s fields, then the edge’s', async (_label, client) => {
-    expect(await client(port)).toEqual({ for: '203.0.113.7, 127.0.0.1', proto: 'https, http', host: 'bank.example, app.localhost' });
+    expect(await client(port)).toEqual({ for: '203.0.113.7, 127.0.0.1', proto: 'https, http', host: 'bank.example, app.localhost', ...otherClaims });
   });
 });
 

@@ -148,7 +148,7 @@ program
   .addOption(new Option('--access-log [file]', 'one line per public request, with the other logs or appended to FILE'))
   .option(
     '--trust-forwarded <addresses>',
-    'peers whose X-Forwarded-For/-Proto/-Host reach services (a TLS load balancer in front): addresses, CIDR ranges, loopback, private or none; repeat, or separate by commas (default: loopback)',
+    'peers whose X-Forwarded-*, Forwarded and X-Real-IP reach services (a TLS load balancer in front): addresses, CIDR ranges, loopback, private or none; repeat, or separate by commas (default: loopback)',
     collect,
   )
   .addOption(new Option('--cluster <redis-url>', 'share tunnel names and rate limits with the other edges through Redis (redis://HOST:PORT)').argParser(redisUrl))

@@ -1,12 +1,14 @@
-// Who may tell the edge about the client in X-Forwarded-For, -Proto and
-// -Host: a TLS-terminating load balancer or proxy in front of it. From any
-// other peer those fields are taken off an HTTP or WebSocket request before
-// it goes on, so that the agent's account of the client (the address and
-// scheme the edge saw) is the only one the service reads: a client cannot
-// tell a service that believes the first value (Express's req.protocol,
-// Django's SECURE_PROXY_SSL_HEADER) it came over https, or from another
-// address. From a trusted peer they stay, and the agent's go after them.
-// gRPC calls keep theirs: no agent adds any, and metadata is the caller's.
+// Who may tell the edge about the client in X-Forwarded-For, -Proto, -Host
+// and the like: a TLS-terminating load balancer or proxy in front of it.
+// From any other peer those fields are taken off an HTTP or WebSocket
+// request before it goes on, so that the agent's account of the client (the
+// address and scheme the edge saw, in X-Forwarded-For, -Proto and -Host) is
+// the only one the service reads: a client cannot tell a service that
+// believes the first value (Express's req.protocol, Django's
+// SECURE_PROXY_SSL_HEADER), or one that prefers Forwarded (Spring) or
+// X-Real-IP (chi, gin), that it came over https or from another address.
+// From a trusted peer they stay, and the agent's go after them. gRPC calls
+// keep theirs: no agent adds any, and metadata is the caller's.
 import { BlockList, isIP } from 'node:net';
 
 /** Peers trusted unless told otherwise: a proxy on the edge's own machine. */
@@ -18,13 +20,16 @@ const namedRanges: Record<string, readonly string[]> = {
   none: [],
 };
 
-const forwardedFieldNames = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+/** Fields that tell a service who the client is, besides X-Forwarded-*. */
+const clientFieldNames = new Set(['forwarded', 'x-real-ip', 'true-client-ip']);
 
+/** A field only a trusted proxy may send: X-Forwarded-* (-For, -Proto, -Host, -Port, -Prefix...), Forwarded, X-Real-IP, True-Client-IP. */
 export function isForwardedField(name: string): boolean {
-  return forwardedFieldNames.has(name.toLowerCase());
+  const lower = name.toLowerCase();
+  return lower.startsWith('x-forwarded-') || clientFieldNames.has(lower);
 }
 
-/** Takes the X-Forwarded-* fields off Node's flat list of a request's header names and values. */
+/** Takes those fields off Node's flat list of a request's header names and values. */
 export function dropForwardedFields(rawHeaders: string[]): void {
   for (let i = rawHeaders.length - 2; i >= 0; i -= 2) if (isForwardedField(rawHeaders[i]!)) rawHeaders.splice(i, 2);
 }
