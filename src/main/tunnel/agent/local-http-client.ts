@@ -66,6 +66,34 @@ function loadPool(): typeof Pool {
 
 const dayMs = 24 * 60 * 60 * 1000;
 
+/** Methods a proxy may send again by itself (RFC 9110 section 9.2.2; RFC 9112 section 9.3.1 forbids it for others). */
+const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Whether `request` may go to the service a second time: idempotent (or said to be), with its whole body in hand. */
+function sentAgainSafely(request: LocalRequest): boolean {
+  if (request.body !== undefined && !Buffer.isBuffer(request.body)) return false;
+  if (idempotentMethods.has(request.method.toUpperCase())) return true;
+  for (let i = 0; i < request.headers.length; i += 2) {
+    const name = request.headers[i]!.toLowerCase();
+    if (name === 'idempotency-key' || name === 'x-idempotency-key') return true;
+  }
+  return false;
+}
+
+/** Tries of one request on connections the service closes as it comes: each goes on one that had served before, so more than one is stale. */
+const maxAttempts = 5;
+
+/**
+ * The service closed a connection that had already served a response as
+ * the request came (not refused, timed out or answered badly). A reset
+ * comes without undici's account of the socket: taken as such on the
+ * first try only.
+ */
+function droppedWhenKept(error: Error & { code?: string; socket?: { bytesRead?: number } }, attempts: number): boolean {
+  if (error.code === 'UND_ERR_SOCKET') return error.message === 'other side closed' && (error.socket?.bytesRead ?? 0) > 0;
+  return (error.code === 'ECONNRESET' || error.code === 'EPIPE') && attempts === 1;
+}
+
 /** undici's complaint about a 204 or 304 response's Content-Length, which announces no body on them. */
 const bodilessWithLength = (status: number, error: Error): boolean =>
   (status === 304 || status === 204) && (error as NodeJS.ErrnoException).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
@@ -138,30 +166,15 @@ export class LocalHttpClient {
     return local;
   }
 
+  /**
+   * Through undici's pool. A request whose kept-alive connection the service
+   * closed as the request came, before any answer (an idle timeout meeting
+   * the request: curl, with a new connection, would not have met it), is
+   * sent again on another connection when that is safe (sentAgainSafely),
+   * as Go's client does: while the connection that failed had served
+   * before, so a service that drops every request still fails it.
+   */
   private dispatchKnownLength(target: LocalTarget, request: LocalRequest, handler: LocalResponseHandler): void {
-    let finalStatus = 0;
-    const undiciHandler: Dispatcher.DispatchHandler = {
-      onConnect: (abort) => handler.onConnect(abort),
-      onHeaders: (status, rawHeaders, resume, statusMessage) => {
-        // undici refuses a 100 the request did not ask for, and a 101 is an upgrade: neither reaches here.
-        if (status < 200) {
-          handler.onInterim?.(status, rawStrings(rawHeaders), statusMessage);
-          return true;
-        }
-        finalStatus = status;
-        handler.onHeaders(status, rawStrings(rawHeaders), resume, statusMessage);
-        return true;
-      },
-      onData: (chunk) => handler.onData(chunk),
-      onComplete: (trailers) => handler.onComplete(rawStrings(trailers as unknown as Buffer[] | null)),
-      onError: (error) => {
-        // A 304 may carry the Content-Length its 200 would have (RFC 9110
-        // section 8.6) and has no body; undici holds that against it (7.x),
-        // after handing over the head. The response is whole.
-        if (bodilessWithLength(finalStatus, error)) handler.onComplete([]);
-        else handler.onError(error as NodeJS.ErrnoException);
-      },
-    };
     const { method, path, headers, body } = request;
     const { pool, sockets } = this.pool(target);
     if (body !== undefined && !Buffer.isBuffer(body) && sockets.connect !== undefined) {
@@ -169,7 +182,51 @@ export class LocalHttpClient {
       // flow out when it resumes it, one write each: hold them until they all have.
       body.on('resume', () => process.nextTick(sockets.cork()));
     }
-    pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, undiciHandler);
+    let aborted: Error | undefined;
+    let abortCurrent: (error: Error) => void = () => {};
+    handler.onConnect((error) => {
+      aborted ??= error;
+      abortCurrent(error);
+    });
+    let answered = false;
+    let attempts = 0;
+    const send = (): void => {
+      attempts++;
+      let finalStatus = 0;
+      const undiciHandler: Dispatcher.DispatchHandler = {
+        onConnect: (abort) => {
+          if (aborted !== undefined) abort(aborted);
+          else abortCurrent = abort;
+        },
+        onHeaders: (status, rawHeaders, resume, statusMessage) => {
+          answered = true;
+          // undici refuses a 100 the request did not ask for, and a 101 is an upgrade: neither reaches here.
+          if (status < 200) {
+            handler.onInterim?.(status, rawStrings(rawHeaders), statusMessage);
+            return true;
+          }
+          finalStatus = status;
+          handler.onHeaders(status, rawStrings(rawHeaders), resume, statusMessage);
+          return true;
+        },
+        onData: (chunk) => handler.onData(chunk),
+        onComplete: (trailers) => handler.onComplete(rawStrings(trailers as unknown as Buffer[] | null)),
+        onError: (error) => {
+          // A 304 may carry the Content-Length its 200 would have (RFC 9110
+          // section 8.6) and has no body; undici holds that against it (7.x),
+          // after handing over the head. The response is whole.
+          if (bodilessWithLength(finalStatus, error)) {
+            handler.onComplete([]);
+          } else if (!answered && aborted === undefined && attempts < maxAttempts && droppedWhenKept(error, attempts) && sentAgainSafely(request)) {
+            send();
+          } else {
+            handler.onError(error as NodeJS.ErrnoException);
+          }
+        },
+      };
+      pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, undiciHandler);
+    };
+    send();
   }
 
   /** Through node:http: a streamed body (chunked, then trailers), or a request undici will not send. */
