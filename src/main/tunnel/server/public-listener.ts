@@ -62,8 +62,6 @@ export class PublicListener {
       const id = String(this.connections++);
       this.http2Sessions.set(id, session);
       session.once('close', () => this.http2Sessions.delete(id));
-      // A client that half-closes will send nothing more: finish what is open, then close.
-      session.socket.once('end', () => session.close());
       closeWhenIdle(session, idleTimeoutMs);
     });
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
@@ -75,6 +73,12 @@ export class PublicListener {
       this.http1Server.emit('connection', socket);
     };
     const toHttp2 = (socket: Socket): void => {
+      // Not half-open, unlike HTTP/1.1: an HTTP/2 client whose input has
+      // ended can no longer grant credit nor be told anything, and a client
+      // gone (curl killed, a tab closed) sends just that. Its streams close
+      // at once, so services hear of it (as directly, where Node's HTTP/2
+      // server does the same) instead of answering nobody until a timeout.
+      socket.allowHalfOpen = false;
       this.http2Server.emit('connection', socket);
     };
     // noDelay as http.Server would set: responses go out in several small
