@@ -48,13 +48,20 @@ beforeAll(async () => {
       stream.close(Number(reset[1]));
       return;
     }
-    const refuse = /^\/f\.F\/Refuse(\d+)$/.exec(path);
+    const refuse = /^\/f\.F\/(Refuse|GoAway)(\d+)$/.exec(path);
     if (refuse !== null) {
       const key = String(headers['x-call-key']);
       const refused = refusals.get(key) ?? 0;
-      if (refused < Number(refuse[1])) {
+      if (refused < Number(refuse[2])) {
         refusals.set(key, refused + 1);
-        stream.close(constants.NGHTTP2_REFUSED_STREAM);
+        if (refuse[1] === 'Refuse') {
+          stream.close(constants.NGHTTP2_REFUSED_STREAM);
+        } else {
+          // Going away, as a service stopping does: no stream is processed, and the connection ends once they are closed.
+          stream.session?.goaway(constants.NGHTTP2_NO_ERROR, 0);
+          stream.close(constants.NGHTTP2_REFUSED_STREAM);
+          stream.session?.close();
+        }
         return;
       }
       const chunks: Buffer[] = [];
@@ -104,9 +111,9 @@ function call(endpoint: Endpoint, path: string): Promise<{ messages: string[]; c
   });
 }
 
-/** A unary call to /f.F/Refuse<n> with grpc-js's defaults (transparent retry on): its answer, status, and how many streams the service refused. */
-async function refusedCall(endpoint: Endpoint, refusing: number, request: Buffer): Promise<{ answer: string | undefined; code: grpc.status; refused: number }> {
-  const Client = grpc.makeGenericClientConstructor({ call: rawMethod(`/f.F/Refuse${refusing}`, false, false) }, 'F');
+/** A unary call to /f.F/<how><n> with grpc-js's defaults (transparent retry on): its answer, status, and how many streams the service refused. */
+async function refusedCall(endpoint: Endpoint, how: 'Refuse' | 'GoAway', refusing: number, request: Buffer): Promise<{ answer: string | undefined; code: grpc.status; refused: number }> {
+  const Client = grpc.makeGenericClientConstructor({ call: rawMethod(`/f.F/${how}${refusing}`, false, false) }, 'F');
   const client = new Client(`127.0.0.1:${endpoint.port}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': endpoint.authority }) as unknown as grpc.Client & {
     call(request: Buffer, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, answer?: Buffer) => void): void;
   };
@@ -135,12 +142,13 @@ describe('a gRPC service failing a call', () => {
 
   // The body is sent again whole: 200 KB is within the 256 KiB grpc-js keeps for a retry (replayable-request-body.ts).
   it.each([
-    ['once: the call goes again, with its whole request, and succeeds', 1, grpc.status.OK, 1],
-    ['twice: the second refusal ends the call UNAVAILABLE', 2, grpc.status.UNAVAILABLE, 2],
-  ])('by refusing its stream (REFUSED_STREAM) %s, both ways', async (_label, refusing, code, refused) => {
+    ['refusing its stream (REFUSED_STREAM) once: the call goes again, with its whole request, and succeeds', 'Refuse', 1, grpc.status.OK, 1],
+    ['refusing its stream twice: the second refusal ends the call UNAVAILABLE', 'Refuse', 2, grpc.status.UNAVAILABLE, 2],
+    ['going away (GOAWAY) before taking the stream: the call goes again on a new connection and succeeds', 'GoAway', 1, grpc.status.OK, 1],
+  ] as const)('by %s, both ways', async (_label, how, refusing, code, refused) => {
     const request = randomBytes(200_000);
     const runs: Record<string, unknown> = {};
-    for (const [label, endpoint] of pair.both) runs[label] = await refusedCall(endpoint, refusing, request);
+    for (const [label, endpoint] of pair.both) runs[label] = await refusedCall(endpoint, how, refusing, request);
     const expected = { answer: code === grpc.status.OK ? sha256(request) : undefined, code, refused };
     expect(runs).toEqual({ direct: expected, tunnel: expected });
   });

@@ -38,7 +38,8 @@ async function startClosingService(answers: number): Promise<{ port: number; rec
           return;
         }
         const body = `answered ${method}\n`;
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${method === 'HEAD' ? '' : body}`);
+        // Kept alive for long, so that the agent keeps the connection however slow the next curl is to start.
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nKeep-Alive: timeout=600\r\n\r\n${method === 'HEAD' ? '' : body}`);
       }
     });
   });

@@ -22,9 +22,12 @@ const claims = {
   forwarded: 'for=203.0.113.7;proto=https',
   'x-real-ip': '203.0.113.7',
   'true-client-ip': '203.0.113.7',
+  'client-ip': '203.0.113.7',
+  // What CGI-style servers (Rack, WSGI, ASGI) read as X-Forwarded-Proto.
+  'X-Forwarded_Proto': 'https',
 };
-const otherClaims = { port: '443', forwarded: claims.forwarded, realIp: '203.0.113.7', trueClientIp: '203.0.113.7' };
-const noOtherClaims = { port: undefined, forwarded: undefined, realIp: undefined, trueClientIp: undefined };
+const otherClaims = { port: '443', forwarded: claims.forwarded, realIp: '203.0.113.7', trueClientIp: '203.0.113.7', clientIp: '203.0.113.7', underscored: 'https' };
+const noOtherClaims = { port: undefined, forwarded: undefined, realIp: undefined, trueClientIp: undefined, clientIp: undefined, underscored: undefined };
 
 type Seen = Record<'for' | 'proto' | 'host' | keyof typeof otherClaims, unknown>;
 const seenIn = (headers: IncomingHttpHeaders): Seen => ({
@@ -35,6 +38,8 @@ const seenIn = (headers: IncomingHttpHeaders): Seen => ({
   forwarded: headers.forwarded,
   realIp: headers['x-real-ip'],
   trueClientIp: headers['true-client-ip'],
+  clientIp: headers['client-ip'],
+  underscored: headers['x-forwarded_proto'],
 });
 
 let backend: Backend;
@@ -150,7 +155,7 @@ describe('ForwardedFieldTrust', () => {
     expect(new ForwardedFieldTrust(['private']).trusts('172.31.255.255')).toBe(true);
   });
 
-  it.each(['10.0.0.0/33', '10.0.0.0/', '10.0.0.0/8/8', 'example.com', '', 'loopback,', 'none,loopback', '::1/129'])('refuses %j, saying what it takes', (spec) => {
+  it.each(['10.0.0.0/33', '10.0.0.0/', '10.0.0.0/8/8', 'example.com', '', 'loopback,', 'none,loopback', '::1/129', 'constructor'])('refuses %j, saying what it takes', (spec) => {
     expect(() => new ForwardedFieldTrust([spec])).toThrow(/not an address|"none" trusts no peer/);
   });
 });

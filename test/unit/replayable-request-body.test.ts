@@ -4,7 +4,7 @@
 // buffer or once the service answered.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ReplayableRequestBody } from '../../src/main/tunnel/agent/replayable-request-body.js';
+import { ReplayableRequestBody, ReplayBudget } from '../../src/main/tunnel/agent/replayable-request-body.js';
 
 /** A stream that records what it takes; `failing` fails every write, as a refused HTTP/2 stream does. */
 function recorder(failing = false): { stream: Writable; written: string[]; ended: () => boolean } {
@@ -76,7 +76,7 @@ describe('ReplayableRequestBody', () => {
     expect({ written: again.written, credited }).toEqual({ written: ['a'], credited: ['a'] });
   });
 
-  it('is not sent again once past its limit, or once the service answered', () => {
+  it('is not sent again once past its limit or the budget of all calls, or once the service answered', () => {
     const small = new ReplayableRequestBody(4);
     small.open(recorder().stream);
     small.sink(Buffer.from('abc'), () => {});
@@ -84,6 +84,17 @@ describe('ReplayableRequestBody', () => {
     small.sink(Buffer.from('de'), () => {});
     expect(small.replayable).toBe(false);
     expect(() => small.reopen(recorder().stream)).toThrow(/no longer be sent again/);
+
+    // What all calls keep is bounded too; a call that ends gives its share back.
+    const budget = new ReplayBudget(5);
+    const first = new ReplayableRequestBody(100, budget);
+    const second = new ReplayableRequestBody(100, budget);
+    first.sink(Buffer.from('abcd'), () => {});
+    second.sink(Buffer.from('ef'), () => {});
+    expect([first.replayable, second.replayable, budget.usedBytes]).toEqual([true, false, 4]);
+    first.commit();
+    first.commit();
+    expect(budget.usedBytes).toBe(0);
 
     const answered = new ReplayableRequestBody();
     answered.open(recorder().stream);

@@ -74,6 +74,11 @@ export class LocalGrpcExchange extends Exchange {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error as NodeJS.ErrnoException)}`, true);
       return;
     }
+    if (this.sentAgain && body !== undefined && !body.replayable) {
+      // More of the body came while a new connection was set up than can be sent again (replayable-request-body.ts).
+      this.endWithGrpcStatus(GrpcStatus.UNAVAILABLE, `${where}: stream refused (RST_STREAM REFUSED_STREAM), and too much of the request had come to send it again`);
+      return;
+    }
     let stream: ClientHttp2Stream;
     try {
       // Pseudo-headers set on the head's own object, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
@@ -87,7 +92,6 @@ export class LocalGrpcExchange extends Exchange {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${(error as Error).message}`, true);
       return;
     }
-    const again = this.stream !== undefined;
     this.stream = stream;
     // Events of a stream that was refused and opened again are the old stream's: not this call's any more.
     const current = (): boolean => this.stream === stream;
@@ -121,7 +125,7 @@ export class LocalGrpcExchange extends Exchange {
       else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true);
     });
     if (body === undefined) return;
-    if (again) body.reopen(stream);
+    if (this.sentAgain) body.reopen(stream);
     else body.open(stream);
   }
 
@@ -135,6 +139,8 @@ export class LocalGrpcExchange extends Exchange {
     if (this.sentAgain || this.responded || !this.isOpen || stream.rstCode !== constants.NGHTTP2_REFUSED_STREAM) return false;
     if (this.body !== undefined && !this.body.replayable) return false;
     this.sentAgain = true;
+    // The refused stream's later events (its close, after a GOAWAY the new connection's wait) are no longer this call's.
+    this.stream = undefined;
     this.body?.detach();
     this.pool.whenSettled(this.target, (session, error) => this.open(session, error));
     return true;
@@ -219,6 +225,7 @@ export class LocalGrpcExchange extends Exchange {
   }
 
   protected release(failure: ExchangeFailure | undefined): void {
+    this.body?.commit();
     if (this.stream === undefined || this.stream.closed) return;
     if (failure !== undefined) this.stream.close(constants.NGHTTP2_CANCEL);
     // A complete response while the request had more to send: the rest will not come now.

@@ -85,13 +85,12 @@ const maxAttempts = 5;
 
 /**
  * The service closed a connection that had already served a response as
- * the request came (not refused, timed out or answered badly). A reset
- * comes without undici's account of the socket: taken as such on the
- * first try only.
+ * the request came (not refused, reset, timed out or answered badly). A
+ * reset comes without undici's account of the socket, so whether the
+ * connection was a new one is not known: not sent again.
  */
-function droppedWhenKept(error: Error & { code?: string; socket?: { bytesRead?: number } }, attempts: number): boolean {
-  if (error.code === 'UND_ERR_SOCKET') return error.message === 'other side closed' && (error.socket?.bytesRead ?? 0) > 0;
-  return (error.code === 'ECONNRESET' || error.code === 'EPIPE') && attempts === 1;
+function droppedWhenKept(error: Error & { code?: string; socket?: { bytesRead?: number } }): boolean {
+  return error.code === 'UND_ERR_SOCKET' && error.message === 'other side closed' && (error.socket?.bytesRead ?? 0) > 0;
 }
 
 /** undici's complaint about a 204 or 304 response's Content-Length, which announces no body on them. */
@@ -217,7 +216,7 @@ export class LocalHttpClient {
           // after handing over the head. The response is whole.
           if (bodilessWithLength(finalStatus, error)) {
             handler.onComplete([]);
-          } else if (!answered && aborted === undefined && attempts < maxAttempts && droppedWhenKept(error, attempts) && sentAgainSafely(request)) {
+          } else if (!answered && aborted === undefined && attempts < maxAttempts && droppedWhenKept(error) && sentAgainSafely(request)) {
             send();
           } else {
             handler.onError(error as NodeJS.ErrnoException);

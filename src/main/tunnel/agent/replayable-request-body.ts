@@ -3,13 +3,37 @@
 // yet), and a stream the service refuses (RST_STREAM REFUSED_STREAM: it was
 // never processed) may be opened again and sent all of it, as grpc-js
 // retries such a call once by itself. Pieces are kept for that until the
-// service answers, up to the retry buffer grpc-js keeps per call: past it
-// the call can no longer go again, as in grpc-js.
+// service answers, up to the retry buffers grpc-js keeps, per call and for
+// all calls: past them the call can no longer go again, as in grpc-js.
 import type { Writable } from 'node:stream';
 import type { ItemSink } from '../flow-control.js';
 
 /** grpc-js's default 'grpc.per_rpc_retry_buffer_size'. */
 export const replayLimitBytes = 256 * 1024;
+
+/** What all calls keep at once, as grpc-js's 'grpc.retry_buffer_size' (16 MiB by default) bounds a channel's. */
+export class ReplayBudget {
+  private used = 0;
+
+  constructor(readonly limitBytes = 16 * 1024 * 1024) {}
+
+  /** Takes `bytes` if they fit. */
+  take(bytes: number): boolean {
+    if (this.used + bytes > this.limitBytes) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+
+  get usedBytes(): number {
+    return this.used;
+  }
+}
+
+const processBudget = new ReplayBudget();
 
 type Done = (error?: Error | null) => void;
 
@@ -30,7 +54,10 @@ export class ReplayableRequestBody {
 
   readonly sink: ItemSink<Buffer>;
 
-  constructor(private readonly limitBytes = replayLimitBytes) {
+  constructor(
+    private readonly limitBytes = replayLimitBytes,
+    private readonly budget = processBudget,
+  ) {
     const sink: ItemSink<Buffer> = (data, done) => this.take({ data, done });
     // Gathered pieces go to the stream in one write, as writableSink() does.
     sink.batch = (write) => {
@@ -72,17 +99,22 @@ export class ReplayableRequestBody {
     this.sendTo(stream, this.kept);
   }
 
-  /** The service answered: nothing will be sent again. */
+  /** The service answered, or the call ended: nothing will be sent again. */
   commit(): void {
     this.kept = undefined;
+    this.budget.give(this.keptBytes);
     this.keptBytes = 0;
   }
 
   private take(piece: Piece): void {
     if (this.kept !== undefined) {
-      this.keptBytes += piece.data.length;
-      if (this.keptBytes <= this.limitBytes) this.kept.push(piece);
-      else this.commit();
+      const { length } = piece.data;
+      if (this.keptBytes + length <= this.limitBytes && this.budget.take(length)) {
+        this.keptBytes += length;
+        this.kept.push(piece);
+      } else {
+        this.commit();
+      }
     }
     if (this.stream === undefined) this.waiting.push(piece);
     else write(this.stream, piece);

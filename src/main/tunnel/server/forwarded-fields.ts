@@ -14,19 +14,24 @@ import { BlockList, isIP } from 'node:net';
 /** Peers trusted unless told otherwise: a proxy on the edge's own machine. */
 export const defaultTrustedForwarders: readonly string[] = ['loopback'];
 
-const namedRanges: Record<string, readonly string[]> = {
-  loopback: ['127.0.0.0/8', '::1/128'],
-  private: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
-  none: [],
-};
+const namedRanges = new Map<string, readonly string[]>([
+  ['loopback', ['127.0.0.0/8', '::1/128']],
+  ['private', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']],
+  ['none', []],
+]);
 
 /** Fields that tell a service who the client is, besides X-Forwarded-*. */
-const clientFieldNames = new Set(['forwarded', 'x-real-ip', 'true-client-ip']);
+const clientFieldNames = new Set(['forwarded', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'client-ip', 'x-cluster-client-ip', 'cf-connecting-ip']);
 
-/** A field only a trusted proxy may send: X-Forwarded-* (-For, -Proto, -Host, -Port, -Prefix...), Forwarded, X-Real-IP, True-Client-IP. */
+/**
+ * A field only a trusted proxy may send: X-Forwarded-* (-For, -Proto,
+ * -Host, -Port, -Prefix...), Forwarded, X-Real-IP and the like. Spelled
+ * with underscores too: CGI-style servers (Rack, WSGI, ASGI) read
+ * X-Forwarded_Proto as X-Forwarded-Proto.
+ */
 export function isForwardedField(name: string): boolean {
-  const lower = name.toLowerCase();
-  return lower.startsWith('x-forwarded-') || clientFieldNames.has(lower);
+  const normal = name.toLowerCase().replaceAll('_', '-');
+  return normal.startsWith('x-forwarded-') || clientFieldNames.has(normal);
 }
 
 /** Takes those fields off Node's flat list of a request's header names and values. */
@@ -46,7 +51,7 @@ export class ForwardedFieldTrust {
     const items = specs.flatMap((spec) => spec.split(',')).map((item) => item.trim());
     if (items.includes('none') && items.length > 1) throw new Error('"none" trusts no peer: it cannot be given with others');
     for (const item of items) {
-      for (const range of namedRanges[item] ?? [item]) this.add(range);
+      for (const range of namedRanges.get(item) ?? [item]) this.add(range);
     }
   }
 
