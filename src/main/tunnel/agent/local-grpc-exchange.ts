@@ -76,7 +76,9 @@ export class LocalGrpcExchange extends Exchange {
     }
     if (this.sentAgain && body !== undefined && !body.replayable) {
       // More of the body came while a new connection was set up than can be sent again (replayable-request-body.ts).
-      this.endWithGrpcStatus(GrpcStatus.UNAVAILABLE, `${where}: stream refused (RST_STREAM REFUSED_STREAM), and too much of the request had come to send it again`);
+      const message = `${where}: stream refused (RST_STREAM REFUSED_STREAM), and too much of the request had come to send it again`;
+      if (this.isGrpcCall) this.endWithGrpcStatus(GrpcStatus.UNAVAILABLE, message);
+      else this.fail(ErrorCode.LocalUnreachable, message, true);
       return;
     }
     let stream: ClientHttp2Stream;
