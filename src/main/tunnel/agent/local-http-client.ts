@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { maxResponseHeadBytes } from '../config.js';
+import { rawHeaderValue } from '../headers.js';
 import { reportPatch } from '../patches/patch-report.js';
 import { LocalSockets, localSocketsTracked } from './local-sockets.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
@@ -73,11 +74,7 @@ const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DE
 function sentAgainSafely(request: LocalRequest): boolean {
   if (request.body !== undefined && !Buffer.isBuffer(request.body)) return false;
   if (idempotentMethods.has(request.method.toUpperCase())) return true;
-  for (let i = 0; i < request.headers.length; i += 2) {
-    const name = request.headers[i]!.toLowerCase();
-    if (name === 'idempotency-key' || name === 'x-idempotency-key') return true;
-  }
-  return false;
+  return rawHeaderValue(request.headers, 'idempotency-key') !== undefined || rawHeaderValue(request.headers, 'x-idempotency-key') !== undefined;
 }
 
 /** Tries of one request on connections the service closes as it comes: each goes on one that had served before, so more than one is stale. */
