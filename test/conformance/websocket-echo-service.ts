@@ -18,11 +18,14 @@ export interface WebSocketEchoService {
   negotiated: string[];
   /** The subprotocol each connection agreed on ('' for none). */
   subprotocols: string[];
+  /** Per connection the service closed when asked: the messages it read after its close, until the client's reply. */
+  readAfterClose: number[];
   close(): Promise<void>;
 }
 
 /**
- * Echoes every message; "send N" asks it for N bytes instead. Of the
+ * Echoes every message; "send N" asks it for N bytes instead, "close CODE"
+ * to close with that code (counting what it still reads). Of the
  * subprotocols a client offers it picks the last (so that passing the
  * offer on in another order shows).
  */
@@ -36,14 +39,25 @@ export async function startWebSocketEcho(options: { deflate: boolean; maxPayload
   });
   const negotiated: string[] = [];
   const subprotocols: string[] = [];
+  const readAfterClose: number[] = [];
   wss.on('connection', (ws) => {
+    let closedAs: number | undefined;
     negotiated.push(ws.extensions);
     subprotocols.push(ws.protocol);
     // Oversize messages end in a 1009 close, which the tests look at.
     ws.on('error', () => {});
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      // RFC 6455 section 1.4: until the peer's close frame comes, its messages still arrive.
+      if (closedAs !== undefined) {
+        readAfterClose[closedAs]++;
+        return;
+      }
       const text = isBinary ? '' : data.toString();
       if (text.startsWith('send ')) ws.send(Buffer.alloc(Number(text.slice(5)), 3));
+      else if (text.startsWith('close ')) {
+        closedAs = readAfterClose.push(0) - 1;
+        ws.close(Number(text.slice(6)), 'closing as asked');
+      }
       else ws.send(data as Buffer, { binary: isBinary });
     });
   });
@@ -52,6 +66,7 @@ export async function startWebSocketEcho(options: { deflate: boolean; maxPayload
     port: (http.address() as AddressInfo).port,
     negotiated,
     subprotocols,
+    readAfterClose,
     close: async () => {
       for (const client of wss.clients) client.terminate();
       wss.close();

@@ -80,7 +80,7 @@ describe('WebSocket messages up to the documented maximum', () => {
 });
 
 describe('WebSocket protocol cases', () => {
-  const { pair } = echoThroughTunnel({ deflate: false, maxPayload: defaultMaxMessage });
+  const { pair, service } = echoThroughTunnel({ deflate: false, maxPayload: defaultMaxMessage });
 
   /** Runs `act` on a fresh connection directly and through the tunnel; returns each side's messages and close. */
   async function both(act: (session: Session) => Promise<void>): Promise<Record<string, unknown>> {
@@ -119,6 +119,30 @@ describe('WebSocket protocol cases', () => {
       session.ws.close(1000);
     });
     expect(outcomes.tunnel).toEqual(outcomes.direct);
+  });
+
+  it("messages the service sent before it heard of the client's close reach the client, then the service's reply", async () => {
+    const asked = 50;
+    const outcomes = await both(async (session) => {
+      for (let i = 0; i < asked; i++) session.ws.send('send 1000');
+      // At once: the answers are still on their way when the service reads the close frame.
+      session.ws.close(4000, 'client leaves');
+    });
+    expect(outcomes.tunnel).toEqual(outcomes.direct);
+    expect(outcomes.direct).toEqual({ received: Array(asked).fill(expect.objectContaining({ bytes: 1000 })), closed: { code: 4000, reason: 'client leaves' } });
+  });
+
+  it("messages the client sent before it heard of the service's close reach the service", async () => {
+    const sent = 50;
+    const outcomes: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair().both) {
+      const session = await connect(endpoint);
+      session.ws.send('close 4001');
+      for (let i = 0; i < sent; i++) session.ws.send(patternedBytes(1000), { binary: true });
+      outcomes[label] = { closed: await session.closed, readByService: service().readAfterClose.at(-1) };
+    }
+    expect(outcomes.tunnel).toEqual(outcomes.direct);
+    expect(outcomes.direct).toEqual({ closed: { code: 4001, reason: 'closing as asked' }, readByService: sent });
   });
 
   it('a text message that is not UTF-8 closes with 1007', async () => {

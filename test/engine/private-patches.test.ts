@@ -14,6 +14,7 @@ import { installInPlaceFraming } from '../../src/main/tunnel/patches/grpc-in-pla
 import { raiseSessionWindows } from '../../src/main/tunnel/patches/grpc-session-window.js';
 import { patchStatus, reportPatch } from '../../src/main/tunnel/patches/patch-report.js';
 import { explainOversizeClose } from '../../src/main/tunnel/patches/websocket-close-reason.js';
+import { deferCloseReply } from '../../src/main/tunnel/patches/websocket-deferred-close-reply.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -89,6 +90,32 @@ describe('on the pinned versions', () => {
     await new Promise((resolve) => ws.once('open', resolve));
     expect(await warningsDuring(() => explainOversizeClose(ws, 1024))).toEqual([]);
     expect(patchStatus().get('ws-close-reason')).toBe(true);
+  });
+
+  it("ws sockets answer a peer's close when told to, and can still send until then", async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => wss.close());
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    cleanups.push(() => client.terminate());
+    const [server] = await Promise.all([accepted, new Promise((resolve) => client.once('open', resolve))]);
+    let peerClosed!: Promise<[number, string]>;
+    expect(
+      await warningsDuring(() => {
+        peerClosed = new Promise((resolve) => deferCloseReply(server, (code, reason) => resolve([code, reason.toString()])));
+      }),
+    ).toEqual([]);
+    const heard: string[] = [];
+    client.on('message', (data) => heard.push(String(data)));
+    const clientClosed = new Promise<number>((resolve) => client.once('close', resolve));
+    client.close(4000, 'bye');
+    expect(await peerClosed).toEqual([4000, 'bye']);
+    expect(patchStatus().get('ws-deferred-close-reply')).toBe(true);
+    server.send('after your close');
+    server.close(4002);
+    expect(await clientClosed).toBe(4002);
+    expect(heard).toEqual(['after your close']);
   });
 });
 

@@ -92,7 +92,7 @@ describe('a message sent from the inspector into a WebSocket', () => {
   });
 
   it('is refused over the message limit and on a closed socket, and the socket carries on', async () => {
-    const { relay, received, far } = await relayFixture({ maxMessageBytes: 1000 });
+    const { relay, received, far, tunnel } = await relayFixture({ maxMessageBytes: 1000 });
     expect(() => relay.inject(Opcode.Binary, Buffer.alloc(1001), 'socket')).toThrow(expect.objectContaining({ code: 'BURROW_E_BODY_TOO_LARGE', message: expect.stringContaining('limited to 1000') }));
     expect(() => relay.inject(Opcode.Binary, Buffer.alloc(1001), 'tunnel')).toThrow(expect.objectContaining({ code: 'BURROW_E_BODY_TOO_LARGE' }));
     relay.inject(Opcode.Text, Buffer.alloc(1000, 'a'), 'socket');
@@ -100,6 +100,9 @@ describe('a message sent from the inspector into a WebSocket', () => {
     expect(received[0]!.text).toHaveLength(1000);
     const closed = new Promise((resolve) => far.once('close', resolve));
     far.close(1000, 'bye');
+    // The relay answers the close once the far end of the tunnel has.
+    await eventually(() => tunnel.some((sent) => sent.opcode === Opcode.Close), 'the close into the tunnel');
+    relay.deliver({ opcode: Opcode.Close, fin: true, payload: Buffer.alloc(0), closeCode: 1000, closeReason: 'bye' });
     await closed;
     await eventually(() => {
       try {

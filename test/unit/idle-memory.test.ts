@@ -128,7 +128,7 @@ describe("the command's event-loop sampler", () => {
     const stop = reclaimMemoryWhenIdle(400, (utilization) => samples.push(utilization));
     const from = performance.eventLoopUtilization();
     // The loop does nothing but V8's full collections (forced here; after a burst its memory reducer runs them).
-    for (let i = 0; i < 40; i++) {
+    while (samples.length < 5) {
       collect('full');
       await delay(20);
     }
@@ -136,8 +136,10 @@ describe("the command's event-loop sampler", () => {
     stop();
     expect(heap).toHaveLength(300_000);
     expect(loop).toBeGreaterThan(0.1);
-    expect(samples.length).toBeGreaterThanOrEqual(2);
-    // Counted as busy, every sample would be near `loop`.
-    expect(Math.max(...samples)).toBeLessThan(loop / 3);
+    // Counted as busy, every sample would be near `loop`. One may be: perf_hooks
+    // reports a collection on a later task, so one that ends as a sample is
+    // taken counts in the next (seen once on a busy machine: 0.48 of 0.75).
+    const middle = [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+    expect(middle).toBeLessThan(loop / 3);
   });
 });

@@ -8,11 +8,17 @@ import type { WebSocketFrame } from '../gen/burrow/v1/tunnel.js';
 import { BurrowError, ErrorCode } from './errors.js';
 import { CreditedQueue, CreditedReceiver, maxChunkBytes } from './flow-control.js';
 import { explainOversizeClose } from './patches/websocket-close-reason.js';
+import { deferCloseReply } from './patches/websocket-deferred-close-reply.js';
 
 export const Opcode = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
 /** Where a message from the inspector goes: onto this relay's socket, or into the tunnel as if the socket had sent it. */
 export type InjectTarget = 'socket' | 'tunnel';
+
+/** A close frame without a status code, as ws reports it (RFC 6455 section 7.4.1). */
+const noStatusCode = 1005;
+/** ws's own bound on a close handshake (closeTimeout in ws/lib/websocket.js). */
+const closeReplyTimeoutMs = 30_000;
 
 /** Codes an endpoint may put in a close frame (RFC 6455 section 7.4). */
 function isSendableCloseCode(code: number): boolean {
@@ -26,7 +32,7 @@ export interface WebSocketRelayHooks {
   sendGrant(bytes: number): void;
   /** Every frame relayed, with its direction relative to this socket; `injected` for a message the inspector sent. */
   observe?(frame: WebSocketFrame, fromSocket: boolean, injected: boolean): void;
-  /** The socket closed and its close frame has crossed the tunnel, after every frame before it; called once. */
+  /** The socket's close frame has crossed the tunnel, after every frame before it, and its connection has closed; called once. */
   closed(): void;
 }
 
@@ -40,8 +46,16 @@ export interface WebSocketRelayOptions {
 export class WebSocketRelay {
   private readonly outbound: CreditedQueue<WebSocketFrame>;
   private readonly inbound: CreditedReceiver<WebSocketFrame>;
-  /** The socket closed; its close frame is queued or sent. */
+  /** The socket's close frame is queued for the tunnel: nothing more comes from it. */
   private socketClosed = false;
+  /** The socket's close frame has gone into the tunnel. */
+  private closeSent = false;
+  /** The socket's connection has closed. */
+  private socketGone = false;
+  /** hooks.closed() was called. */
+  private ended = false;
+  /** The peer started the close handshake: its reply waits for the far end's (deferCloseReply). */
+  private replyTimer: NodeJS.Timeout | undefined;
   /** Whether the message being written to the socket, fragment by fragment, is binary. */
   private writingBinary = false;
   /** A message from the tunnel is being written to the socket fragment by fragment: nothing may come between. */
@@ -64,12 +78,18 @@ export class WebSocketRelay {
     ws.on('message', (data: RawData, isBinary: boolean) => this.fromSocket(isBinary ? Opcode.Binary : Opcode.Text, toBuffer(data)));
     ws.on('ping', (payload: Buffer) => this.fromSocket(Opcode.Ping, payload));
     ws.on('pong', (payload: Buffer) => this.fromSocket(Opcode.Pong, payload));
+    deferCloseReply(ws, (code, reason) => {
+      this.closeFromSocket(code, reason.toString());
+      // Bounded as ws bounds a close handshake: the reply goes after its close timeout at the latest.
+      this.replyTimer = setTimeout(() => (code === noStatusCode ? ws.close() : ws.close(code, reason)), closeReplyTimeoutMs);
+    });
     ws.on('close', (code: number, reason: Buffer) => {
-      if (this.socketClosed) return;
-      this.socketClosed = true;
+      clearTimeout(this.replyTimer);
+      this.socketGone = true;
       // When this side closed for a limit, the far side hears our reason, not the echo.
       const closing = ourClose.sent ?? { code, reason: reason.toString() };
-      this.queue({ fin: true, opcode: Opcode.Close, payload: Buffer.alloc(0), closeCode: closing.code, closeReason: closing.reason });
+      this.closeFromSocket(closing.code, closing.reason);
+      this.closedIfDone();
     });
     // Errors end in 'close', which is what the peer is told about.
     ws.on('error', () => {});
@@ -104,8 +124,23 @@ export class WebSocketRelay {
   /** Drops the socket without a close handshake (the tunnel side is gone). */
   terminate(): void {
     this.socketClosed = true;
+    clearTimeout(this.replyTimer);
     this.outbound.clear();
     this.ws.terminate();
+  }
+
+  /** The socket's close frame, or its end without one: into the tunnel once, after every frame before it. */
+  private closeFromSocket(code: number, reason: string): void {
+    if (this.socketClosed) return;
+    this.socketClosed = true;
+    this.queue({ fin: true, opcode: Opcode.Close, payload: Buffer.alloc(0), closeCode: code, closeReason: reason });
+  }
+
+  /** The exchange ends once the far end knows of the close and this socket's connection is gone (the far end's reply, when it started it, written). */
+  private closedIfDone(): void {
+    if (!this.closeSent || !this.socketGone || this.ended) return;
+    this.ended = true;
+    this.hooks.closed();
   }
 
   /** A whole message or control frame from the socket: into the tunnel in chunk-sized fragments. */
@@ -128,7 +163,9 @@ export class WebSocketRelay {
 
   private sendFrame(frame: WebSocketFrame): void {
     this.hooks.sendFrame(frame);
-    if (frame.opcode === Opcode.Close) this.hooks.closed();
+    if (frame.opcode !== Opcode.Close) return;
+    this.closeSent = true;
+    this.closedIfDone();
   }
 
   private toSocket(frame: WebSocketFrame, done: (error?: Error | null) => void): void {

@@ -10,7 +10,8 @@ export type PatchName =
   | 'grpc-server-window'
   | 'undici-pool'
   | 'undici-connector'
-  | 'ws-close-reason';
+  | 'ws-close-reason'
+  | 'ws-deferred-close-reply';
 
 const status = new Map<PatchName, boolean>();
 
