@@ -18,8 +18,8 @@ export interface WebSocketEchoService {
   negotiated: string[];
   /** The subprotocol each connection agreed on ('' for none). */
   subprotocols: string[];
-  /** Per connection the service closed when asked: the messages it read after its close, until the client's reply. */
-  readAfterClose: number[];
+  /** Per connection the service closed when asked: the messages it read after its close, until the client's reply; `ended` once its connection has closed. */
+  readAfterClose: { read: number; ended: boolean }[];
   close(): Promise<void>;
 }
 
@@ -27,7 +27,7 @@ export interface WebSocketEchoService {
  * Echoes every message; "send N" asks it for N bytes instead, "close CODE"
  * to close with that code (counting what it still reads). Of the
  * subprotocols a client offers it picks the last (so that passing the
- * offer on in another order shows).
+ * offer on in another order shows), and none when one is `unsupported`.
  */
 export async function startWebSocketEcho(options: { deflate: boolean; maxPayload: number }): Promise<WebSocketEchoService> {
   const http: Server = createServer((_req, res) => res.end('websocket only'));
@@ -35,11 +35,11 @@ export async function startWebSocketEcho(options: { deflate: boolean; maxPayload
     server: http,
     perMessageDeflate: options.deflate,
     maxPayload: options.maxPayload,
-    handleProtocols: (offered) => [...offered].at(-1) ?? false,
+    handleProtocols: (offered) => (offered.has('unsupported') ? false : ([...offered].at(-1) ?? false)),
   });
   const negotiated: string[] = [];
   const subprotocols: string[] = [];
-  const readAfterClose: number[] = [];
+  const readAfterClose: WebSocketEchoService['readAfterClose'] = [];
   wss.on('connection', (ws) => {
     let closedAs: number | undefined;
     negotiated.push(ws.extensions);
@@ -49,13 +49,15 @@ export async function startWebSocketEcho(options: { deflate: boolean; maxPayload
     ws.on('message', (data: RawData, isBinary: boolean) => {
       // RFC 6455 section 1.4: until the peer's close frame comes, its messages still arrive.
       if (closedAs !== undefined) {
-        readAfterClose[closedAs]++;
+        readAfterClose[closedAs]!.read++;
         return;
       }
       const text = isBinary ? '' : data.toString();
       if (text.startsWith('send ')) ws.send(Buffer.alloc(Number(text.slice(5)), 3));
       else if (text.startsWith('close ')) {
-        closedAs = readAfterClose.push(0) - 1;
+        const count = { read: 0, ended: false };
+        closedAs = readAfterClose.push(count) - 1;
+        ws.on('close', () => (count.ended = true));
         ws.close(Number(text.slice(6)), 'closing as asked');
       }
       else ws.send(data as Buffer, { binary: isBinary });

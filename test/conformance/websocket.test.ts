@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
+import { eventually } from '../helpers/common.js';
 import { rawRequest } from './raw-http.js';
 import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
 import { patternedBytes, startWebSocketEcho, type WebSocketEchoService } from './websocket-echo-service.js';
@@ -139,7 +140,10 @@ describe('WebSocket protocol cases', () => {
       const session = await connect(endpoint);
       session.ws.send('close 4001');
       for (let i = 0; i < sent; i++) session.ws.send(patternedBytes(1000), { binary: true });
-      outcomes[label] = { closed: await session.closed, readByService: service().readAfterClose.at(-1) };
+      const closed = await session.closed;
+      // Through the tunnel the client's connection ends first: the edge's, once it has the client's reply.
+      await eventually(() => service().readAfterClose.at(-1)?.ended === true, "the service's connection to end");
+      outcomes[label] = { closed, readByService: service().readAfterClose.at(-1)!.read };
     }
     expect(outcomes.tunnel).toEqual(outcomes.direct);
     expect(outcomes.direct).toEqual({ closed: { code: 4001, reason: 'closing as asked' }, readByService: sent });
@@ -159,22 +163,44 @@ describe('WebSocket handshakes the server refuses', () => {
   const key = 'dGhlIHNhbXBsZSBub25jZQ==';
 
   it.each([
-    ['a POST', 'POST', key, '13'],
-    ['no key', 'GET', undefined, '13'],
-    ['a short key', 'GET', 'c2hvcnQ=', '13'],
-    ['version 14', 'GET', key, '14'],
-  ])('%s gets the same refusal both ways, and never reaches the service through the tunnel', async (_label, method, offeredKey, version) => {
+    ['a POST', 'POST', key, '13', undefined],
+    ['no key', 'GET', undefined, '13', undefined],
+    ['a short key', 'GET', 'c2hvcnQ=', '13', undefined],
+    ['version 14', 'GET', key, '14', undefined],
+    ['a subprotocol offered twice', 'GET', key, '13', 'chat, chat'],
+    ['subprotocols apart by a space', 'GET', key, '13', 'chat superchat'],
+    ['a subprotocol that is not a token', 'GET', key, '13', 'chat;v=2'],
+  ])('%s gets the same refusal both ways, and never reaches the service through the tunnel', async (_label, method, offeredKey, version, subprotocols) => {
     const runs: Record<string, unknown> = {};
     for (const [label, endpoint] of pair().both) {
       const connections = service().negotiated.length;
       const head = [`${method} /echo HTTP/1.1`, `Host: ${endpoint.authority}`, 'Connection: Upgrade', 'Upgrade: websocket', `Sec-WebSocket-Version: ${version}`];
       if (offeredKey !== undefined) head.push(`Sec-WebSocket-Key: ${offeredKey}`);
+      if (subprotocols !== undefined) head.push(`Sec-WebSocket-Protocol: ${subprotocols}`);
       const response = await rawRequest(endpoint.port, `${head.join('\r\n')}\r\n${method === 'POST' ? 'Content-Length: 0\r\n' : ''}\r\n`);
       runs[label] = { status: response.status, version: response.headers['sec-websocket-version'], body: response.rest, opened: service().negotiated.length - connections };
     }
     expect(runs.tunnel).toEqual(runs.direct);
     expect(runs.direct).toMatchObject({ opened: 0 });
     expect([400, 405]).toContain((runs.direct as { status: number }).status);
+  });
+});
+
+describe('WebSocket subprotocols', () => {
+  const { pair, service } = echoThroughTunnel({ deflate: false, maxPayload: defaultMaxMessage });
+
+  it.each([
+    ['picks one of those offered', 'chat, superchat', 'superchat'],
+    ['picks none of those offered (RFC 6455 section 4.2.2)', 'chat, unsupported', undefined],
+  ])('the service that %s is heard the same both ways', async (_label, offer, picked) => {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair().both) {
+      const head = ['GET /echo HTTP/1.1', `Host: ${endpoint.authority}`, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', `Sec-WebSocket-Protocol: ${offer}`];
+      const response = await rawRequest(endpoint.port, `${head.join('\r\n')}\r\n\r\n`, (text) => text.includes('\r\n\r\n'));
+      runs[label] = { status: response.status, subprotocol: response.headers['sec-websocket-protocol'], seenByService: service().subprotocols.at(-1) };
+    }
+    expect(runs.tunnel).toEqual(runs.direct);
+    expect(runs.direct).toEqual({ status: 101, subprotocol: picked, seenByService: picked ?? '' });
   });
 });
 

@@ -19,8 +19,12 @@ import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
 export type WebSocketInjectTo = 'service' | 'client';
 
-/** Handshake headers the local WebSocket client makes itself (the edge sends the public client's, for the inspector). */
-const ownHandshakeHeaders = new Set(['sec-websocket-protocol', 'sec-websocket-extensions', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-accept']);
+/**
+ * Handshake headers the local WebSocket client makes itself (the edge sends
+ * the public client's, for the inspector). Not Sec-WebSocket-Protocol: the
+ * client's offer goes on as it came (see start()).
+ */
+const ownHandshakeHeaders = new Set(['sec-websocket-extensions', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-accept']);
 
 export class LocalWebSocketExchange extends Exchange {
   private ws: WebSocket | undefined;
@@ -42,7 +46,6 @@ export class LocalWebSocketExchange extends Exchange {
   start(): void {
     const { head, target } = this;
     this.traffic.started(head, 'websocket');
-    const offered = headerValue(head.headers, 'sec-websocket-protocol');
     const joined: Record<string, string> = {};
     for (const h of withoutHopByHop(head.headers)) {
       const lower = h.name.toLowerCase();
@@ -60,7 +63,9 @@ export class LocalWebSocketExchange extends Exchange {
       const theirs = joined[name];
       if (value !== undefined) headers[name] = theirs === undefined ? value : [theirs, value];
     }
-    const ws = new WebSocket(`ws://${formatLocalTarget(target)}${head.path}`, offered?.split(',').map((p) => p.trim()) ?? [], {
+    // The offer goes as a header, not as ws's protocols: ws refuses an answer
+    // that picks none of them, which RFC 6455 (section 4.2.2) allows a service.
+    const ws = new WebSocket(`ws://${formatLocalTarget(target)}${head.path}`, [], {
       headers,
       autoPong: false,
       perMessageDeflate: /permessage-deflate/i.test(headerValue(head.headers, 'sec-websocket-extensions') ?? ''),
@@ -69,7 +74,11 @@ export class LocalWebSocketExchange extends Exchange {
     });
     this.ws = ws;
     let upgradeHeaders: string[] = [];
-    ws.on('upgrade', (res: IncomingMessage) => (upgradeHeaders = res.rawHeaders));
+    ws.on('upgrade', (res: IncomingMessage) => {
+      upgradeHeaders = res.rawHeaders;
+      // The service's choice, or none, goes on to the client as it came, in the raw headers; ws, told of no offer, would refuse any.
+      delete res.headers['sec-websocket-protocol'];
+    });
     // 'open' comes once ws has checked the handshake: only then is it accepted.
     ws.on('open', () => this.onOpen(ws, upgradeHeaders));
     ws.on('unexpected-response', (_req, res: IncomingMessage) => this.onRefused(res));

@@ -8,6 +8,15 @@
 import type { IncomingMessage } from 'node:http';
 
 const keyPattern = /^[+/0-9A-Za-z]{22}==$/;
+/** An RFC 9110 token: what each offered subprotocol must be (RFC 6455 section 4.1). */
+const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Whether a Sec-WebSocket-Protocol offer parses as ws parses it: tokens, each once, separated by commas with optional spaces or tabs. */
+function validSubprotocolOffer(offer: string): boolean {
+  if (/^[ \t]/.test(offer)) return false;
+  const names = offer.split(',').map((name) => name.replace(/[ \t]+$/, '').replace(/^[ \t]+/, ''));
+  return names.every((name) => tokenPattern.test(name)) && new Set(names).size === names.length;
+}
 
 /** Why ws would refuse this handshake, or undefined when it would go on. */
 export function invalidWebSocketHandshake(req: IncomingMessage): string | undefined {
@@ -16,5 +25,7 @@ export function invalidWebSocketHandshake(req: IncomingMessage): string | undefi
   if (key === undefined || !keyPattern.test(key)) return 'missing or invalid Sec-WebSocket-Key';
   const version = Number(req.headers['sec-websocket-version']);
   if (version !== 13 && version !== 8) return 'missing or unsupported Sec-WebSocket-Version';
+  const offer = req.headers['sec-websocket-protocol'];
+  if (offer !== undefined && !validSubprotocolOffer(offer)) return 'invalid or repeated Sec-WebSocket-Protocol names';
   return undefined;
 }
