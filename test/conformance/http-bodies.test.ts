@@ -51,8 +51,8 @@ const target = (endpoint: Endpoint, path: string): string[] => [`http://127.0.0.
 
 /**
  * What the service saw of the last request, minus the Host (which differs by
- * route) and Expect: curl asks for 100-continue above 1 MiB, and the edge
- * answers it itself (see http1.test.ts).
+ * route) and Expect: curl asks for 100-continue above 1 MiB over HTTP/1.1,
+ * not over HTTP/2 (the service answers it either way, expect-continue.test.ts).
  */
 function lastSeen(): Omit<ReceivedRequest, 'host'> {
   const { host: _host, headerNames, ...rest } = service.received.at(-1)!;

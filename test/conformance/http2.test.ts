@@ -92,7 +92,7 @@ describe('HTTP/2 to an HTTP/1.1 service', () => {
     expect(heads[0]!.slice(1)).toEqual(['link: </style.css>; rel=preload; as=style, </app.js>; rel=preload; as=script']);
   });
 
-  it('an upload with Expect: 100-continue is told to go on (100) at once, as HTTP/1.1 is', async () => {
+  it('an upload with Expect: 100-continue is told to go on (100) by the service, as HTTP/1.1 is', async () => {
     const result = await runTool('curl', [
       '-s', '--http2-prior-knowledge', '-D', '-', '-o', '/dev/null',
       // Longer than the whole run: without the 100, curl would wait this long before sending the body.

@@ -37,7 +37,7 @@ const payload: fc.Arbitrary<NonNullable<TunnelMessage['payload']>> = fc.oneof(
     $case: fc.constant('wsFrame' as const),
     value: fc.record({ fin: fc.boolean(), opcode: fc.nat({ max: 15 }), payload: bytes, closeCode: fc.nat({ max: 5_000 }), closeReason: fc.string({ maxLength: 10 }) }),
   }),
-  fc.record({ $case: fc.constant('hello' as const), value: fc.record({ agentId: fc.string(), version: fc.string() }) }),
+  fc.record({ $case: fc.constant('hello' as const), value: fc.record({ agentId: fc.string(), version: fc.string(), relaysContinue: fc.boolean() }) }),
   fc.record({ $case: fc.constant('heartbeat' as const), value: fc.record({ sentAtUnixMs: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }), echoUnixMs: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }) }) }),
 );
 const step: fc.Arbitrary<Step> = fc.oneof(

@@ -46,7 +46,7 @@ export async function connectFakeAgent(controlPort: number, tunnelName: string):
       const check = (message: TunnelMessage): void => (message.payload?.$case === kind ? resolve(message) : void waiters.push(check));
       waiters.push(check);
     });
-  control.write(encode(controlMessage({ $case: 'hello', value: { agentId: `fake-${tunnelName}`, version: 'fuzz' } })));
+  control.write(encode(controlMessage({ $case: 'hello', value: { agentId: `fake-${tunnelName}`, version: 'fuzz', relaysContinue: false } })));
   const welcome = await next('welcome');
   const sessionId = welcome.payload?.$case === 'welcome' ? welcome.payload.value.sessionId : '';
   const metadata = new grpc.Metadata();

@@ -12,6 +12,7 @@ export const defaultConfigSync: ConfigSync = {
   requestTimeoutMs: 30_000,
   maxWebsocketMessageBytes: 64 * 1024 * 1024,
   takesInterimResponses: true,
+  takesContinue: true,
 };
 
 export interface ServerLimits {

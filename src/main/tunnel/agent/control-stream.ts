@@ -55,7 +55,7 @@ export class ControlStream {
     stream.on('data', (message: TunnelMessage) => this.received(message));
     stream.on('error', (error: grpc.ServiceError) => this.failed(error));
     stream.on('end', () => this.end('the server closed the control stream'));
-    this.write({ $case: 'hello', value: { agentId: options.agentId, version: '1' } });
+    this.write({ $case: 'hello', value: { agentId: options.agentId, version: '1', relaysContinue: true } });
   }
 
   /** The settings the server imposes (defaults until its Welcome). */

@@ -39,6 +39,7 @@ export class DataStream {
       windowBytes: config.initialWindowBytes,
       maxWebSocketMessageBytes: config.maxWebsocketMessageBytes || defaultConfigSync.maxWebsocketMessageBytes,
       takesInterimResponses: config.takesInterimResponses,
+      takesContinue: config.takesContinue,
     });
     proxy.on('data', (message: TunnelMessage) => exchanges.receive(message, link));
     const lost = (why: string): void => {

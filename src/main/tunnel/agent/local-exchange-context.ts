@@ -10,6 +10,8 @@ export interface DataLink extends TunnelPeer {
   readonly maxWebSocketMessageBytes: number;
   /** The server relays interim (1xx) responses ahead of the final one. */
   readonly takesInterimResponses: boolean;
+  /** The server leaves Expect: 100-continue to the service and takes its 100 (Continue). */
+  readonly takesContinue: boolean;
 }
 
 export interface LocalExchangeContext {

@@ -77,6 +77,11 @@ function sentAgainSafely(request: LocalRequest): boolean {
   return rawHeaderValue(request.headers, 'idempotency-key') !== undefined || rawHeaderValue(request.headers, 'x-idempotency-key') !== undefined;
 }
 
+/** Whether the request carries an Expect field, which undici refuses: 100-continue, from a client holding its body for the service's go-ahead. */
+function hasExpectation(request: LocalRequest): boolean {
+  return rawHeaderValue(request.headers, 'expect') !== undefined;
+}
+
 /** Tries of one request on connections the service closes as it comes: each goes on one that had served before, so more than one is stale. */
 const maxAttempts = 5;
 
@@ -111,6 +116,8 @@ export class LocalHttpClient {
     if (request.chunked && request.body !== undefined && !Buffer.isBuffer(request.body)) this.dispatchWithNodeHttp(target, request, request.body, handler);
     // `OPTIONS *` (RFC 9112 section 3.2.4): undici takes only paths that start with a slash.
     else if (request.path === '*') this.dispatchWithNodeHttp(target, request, request.body, handler);
+    // An expectation (100-continue: the client holds its body for the service's go-ahead): undici refuses the field.
+    else if (hasExpectation(request)) this.dispatchWithNodeHttp(target, request, request.body, handler);
     else this.dispatchKnownLength(target, request, handler);
   }
 
@@ -245,10 +252,13 @@ export class LocalHttpClient {
     });
     handler.onConnect((error) => req.destroy(error));
     req.on('error', (error: NodeJS.ErrnoException) => settle(() => handler.onError(error)));
-    // Node reports 1xx responses but 101 here; a 100 Continue is the edge's own business (it answered the client's).
+    const expecting = hasExpectation(request);
+    // Node reports 1xx responses but 101 here; a 100 (Continue) only when asked for, as a client takes it.
     req.on('information', (info: { statusCode: number; statusMessage: string; rawHeaders: string[] }) => {
-      if (info.statusCode !== 100) handler.onInterim?.(info.statusCode, info.rawHeaders, info.statusMessage);
+      if (info.statusCode !== 100 || expecting) handler.onInterim?.(info.statusCode, info.rawHeaders, info.statusMessage);
     });
+    // The head goes at once: the client sends the body only once the service has answered it.
+    if (expecting) req.flushHeaders();
     req.on('response', (res: IncomingMessage) => {
       handler.onHeaders(res.statusCode ?? 502, res.rawHeaders, () => res.resume(), res.statusMessage ?? '');
       res.on('data', (chunk: Buffer) => handler.onData(chunk) || res.pause());

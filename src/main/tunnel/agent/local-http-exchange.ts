@@ -36,6 +36,7 @@ export class LocalHttpExchange extends Exchange {
   private readonly head: RequestHead;
   private readonly target: LocalTarget;
   private readonly takesInterimResponses: boolean;
+  private readonly takesContinue: boolean;
 
   constructor(
     context: LocalExchangeContext,
@@ -45,13 +46,15 @@ export class LocalHttpExchange extends Exchange {
     ({ head: this.head, target: this.target } = context);
     this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
     this.takesInterimResponses = context.link.takesInterimResponses;
+    this.takesContinue = context.link.takesContinue;
   }
 
   start(): void {
     const { head } = this;
     this.traffic.started(head, 'http');
-    // The edge already answered any Expect: 100-continue; undici refuses the header.
-    const headers = headersToRaw(head.headers.filter((h) => h.name.toLowerCase() !== 'expect'));
+    // Expect: 100-continue goes on for the service to answer, where the server takes its 100; an older one answered the client itself.
+    const expectation = this.takesContinue ? head.headers : head.headers.filter((h) => h.name.toLowerCase() !== 'expect');
+    const headers = headersToRaw(expectation);
     headers.push('X-Forwarded-For', head.remoteAddress, 'X-Forwarded-Proto', head.scheme || 'http');
     const host = headerValue(head.headers, 'host');
     if (host !== undefined) headers.push('X-Forwarded-Host', host);
@@ -61,7 +64,8 @@ export class LocalHttpExchange extends Exchange {
       this.traffic.body('to-service', head.body);
       if (head.body.length > 0) body = head.body;
     } else {
-      body = this.streamRequestBody(!chunked && this.client.writesTogether);
+      // Gathered pieces are sent together by the undici pool, which an expectation does not go through.
+      body = this.streamRequestBody(!chunked && this.client.writesTogether && headerValue(expectation, 'expect') === undefined);
     }
     this.client.dispatch(this.target, { method: head.method, path: head.path, headers, body, chunked, trailers: () => this.requestTrailers }, this.handler);
   }

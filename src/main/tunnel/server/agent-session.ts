@@ -39,6 +39,8 @@ export class AgentSession implements TunnelPeer {
   constructor(
     readonly id: string,
     readonly agentId: string,
+    /** Hello.relays_continue: the agent passes Expect: 100-continue on to the service. */
+    readonly relaysContinue: boolean,
     readonly identity: AgentIdentity,
     private readonly control: Call,
     readonly config: ConfigSync,

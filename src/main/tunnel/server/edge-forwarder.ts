@@ -69,6 +69,7 @@ export class EdgeForwarder {
       maxWebSocketMessageBytes: options.maxWebSocketMessageBytes,
       // Answers go to this edge's own public exchanges, which take them.
       takesInterimResponses: true,
+      takesContinue: true,
     };
   }
 
@@ -77,6 +78,8 @@ export class EdgeForwarder {
     return {
       identity: {},
       config: this.options.config,
+      // The other edge gets the request from this edge's own agent-side exchanges, which relay it.
+      relaysContinue: true,
       windowBytes: this.options.config.initialWindowBytes,
       send: (message) => {
         this.send(message, edges);

@@ -11,6 +11,8 @@ export class Http1PublicStream implements PublicStream {
   readonly head: PublicRequestHead;
   readonly bodyLength: number;
   readonly sink: ItemSink<Buffer>;
+  /** The 100 (Continue) is written. */
+  private continued = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -43,9 +45,14 @@ export class Http1PublicStream implements PublicStream {
     // Not to an HTTP/1.0 client (RFC 9110 section 15.2), nor once the final head is out.
     if (this.req.httpVersionMinor === 0 || this.res.headersSent) return;
     try {
-      // Node writes 1xx heads only through these two; others are dropped, as Node's own server would never send them.
+      // Node writes 1xx heads only through these; others are dropped, as Node's own server would never send them.
       if (status === 103) this.res.writeEarlyHints(earlyHints(headers));
       else if (status === 102) this.res.writeProcessing();
+      // The service's go-ahead for a body the client holds (Expect: 100-continue), once; Node's own server sends no other 100.
+      else if (status === 100 && this.req.headers.expect !== undefined && !this.continued) {
+        this.continued = true;
+        this.res.writeContinue();
+      }
     } catch {
       // Hints Node will not write (a malformed Link): the final answer is what matters.
     }

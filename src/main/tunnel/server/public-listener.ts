@@ -2,7 +2,7 @@
 // HTTP/2, cleartext (the HTTP/2 preface is sniffed) or TLS (ALPN picks).
 // It owns the sockets and sessions, the guards on request heads and idle
 // connections, and hands every request to the router.
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -33,6 +33,8 @@ export class PublicListener {
   constructor(router: PublicRouter, limits: ServerLimits, windowBytes: number, tls: PemPair | undefined, headRefused: (code: string) => void) {
     const { maxHeaderBytes, headerTimeoutMs, idleTimeoutMs, maxStreamsPerConnection } = limits;
     this.http1Server = createServer({ keepAlive: true, maxHeaderSize: maxHeaderBytes }, (req, res) => router.onHttp1Request(req, res));
+    // Expect: 100-continue is the service's to answer (the router says when it is not): Node would send 100 at once.
+    this.http1Server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => router.onHttp1Request(req, res));
     // Uploads and downloads may stream for a long time; the tunnel's own
     // timeouts decide when a request has stalled. Heads must arrive promptly (Http1HeadGuard).
     this.http1Server.requestTimeout = 0;

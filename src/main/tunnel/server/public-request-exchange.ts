@@ -148,8 +148,8 @@ export class PublicRequestExchange extends Exchange {
       case 'responseHead': {
         if (this.responded) throw new BurrowError(ErrorCode.Protocol, 'second response head');
         const head = payload.value;
-        if (head.status >= 102 && head.status < 200 && !head.endStream) {
-          // An interim response (ConfigSync.takes_interim_responses): the final one follows.
+        if (head.status >= 100 && head.status < 200 && head.status !== 101 && !head.endStream) {
+          // An interim response (ConfigSync.takes_interim_responses; a 100, takes_continue): the final one follows.
           this.side.inform(head.status, head.headers);
           return;
         }

@@ -98,9 +98,12 @@ export class PublicRouter {
       return;
     }
     if (!this.vouchedFor(arrival, req.socket.remoteAddress)) dropForwardedFields(req.rawHeaders);
+    // Node heeds the expectation from HTTP/1.1 clients only (checkContinue); from an agent that drops it, the edge answers as Node would have.
+    const servicesContinue = req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && expectsContinue(req.headers.expect);
+    if (servicesContinue && !admission.session.relaysContinue) res.writeContinue();
     const side = new Http1PublicStream(req, res, target);
     asSeenByForwarder(side, arrival);
-    this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes), arrival.traceId);
+    this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes, servicesContinue && admission.session.relaysContinue), arrival.traceId);
   }
 
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -181,10 +184,12 @@ export class PublicRouter {
       side.fail(refusal.code, refusal.message);
       this.refused(arrival, refusal);
     } else {
-      // As Node's HTTP/1.1 server does for the same request (RFC 9110 section 10.1.1): the client may hold its body until told to go on.
-      if (side.bodyLength !== 0 && String(headers.expect ?? '').toLowerCase() === '100-continue') side.body.additionalHeaders({ ':status': 100 });
+      // The client may hold its body until told to go on (RFC 9110 section 10.1.1): by the service, or by the edge for an agent that drops the expectation.
+      const waitsForContinue = side.bodyLength !== 0 && expectsContinue(headers.expect);
+      if (waitsForContinue && !admission.session.relaysContinue) side.body.additionalHeaders({ ':status': 100 });
       if (!this.vouchedFor(arrival, side.head.remoteAddress)) side.head.headers = side.head.headers.filter((h) => !isForwardedField(h.name));
-      this.startRequest(admission, side, this.httpPolicy(admission, tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes)), arrival.traceId);
+      const maxBodyBytes = tighterLimit(this.limits.maxBodyBytes, admission.session.identity.maxBodyBytes);
+      this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes, waitsForContinue && admission.session.relaysContinue), arrival.traceId);
     }
   }
 
@@ -250,11 +255,12 @@ export class PublicRouter {
     this.report(record);
   }
 
-  private httpPolicy(admission: Admitted, maxBodyBytes: number): PublicRequestPolicy {
+  /** `serviceContinues`: the client waits for the service's 100 (Continue) before it sends its body, so the head cannot wait for the body. */
+  private httpPolicy(admission: Admitted, maxBodyBytes: number, serviceContinues: boolean): PublicRequestPolicy {
     return {
       protocol: ProtocolType.PROTOCOL_TYPE_HTTP,
       kind: 'http',
-      inlineBody: true,
+      inlineBody: !serviceContinues,
       maxBodyBytes,
       responseTimeoutMs: admission.session.config.requestTimeoutMs,
       idleTimeoutMs: this.limits.idleTimeoutMs,
@@ -343,4 +349,9 @@ function asSeenByForwarder(side: PublicStream, arrival: Arrival): void {
   if (arrival.client === undefined) return;
   side.head.remoteAddress = arrival.client.address;
   side.head.scheme = arrival.client.scheme;
+}
+
+/** Expect: 100-continue, the only expectation HTTP defines (RFC 9110 section 10.1.1), as Node's server recognises it. */
+function expectsContinue(expect: string | string[] | undefined): boolean {
+  return typeof expect === 'string' && /(?:^|\W)100-continue(?:$|\W)/i.test(expect);
 }

@@ -8,6 +8,8 @@ export interface TunnelRoute extends TunnelPeer {
   /** The agent's token's own limits, where it has any. */
   readonly identity: { readonly maxBodyBytes?: number };
   readonly config: ConfigSync;
+  /** Whoever answers passes Expect: 100-continue on and relays the answer (Hello.relays_continue); otherwise the edge answers 100 itself. */
+  readonly relaysContinue: boolean;
   /** Tracks a public exchange until it ends. */
   track(exchange: Exchange): void;
   forget(exchange: Exchange): void;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { WebSocketServer } from 'ws';
-import type { ConfigSync, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
+import type { ConfigSync, Hello, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
 import { ErrorCode } from '../errors.js';
 import { controlMessage } from '../messages.js';
@@ -230,7 +230,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
           call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: 'the first control message must be Hello' });
           return;
         }
-        session = this.openSession(call, payload.value.agentId, identity);
+        session = this.openSession(call, payload.value, identity);
         return;
       }
       session.noteControlActivity();
@@ -254,13 +254,13 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     call.on('cancelled', ended);
   }
 
-  private openSession(call: Call, agentId: string, identity: AgentIdentity): AgentSession {
+  private openSession(call: Call, { agentId, relaysContinue }: Hello, identity: AgentIdentity): AgentSession {
     // A reconnecting agent replaces its own stale session (and keeps its names);
     // the same agent id under another token is someone else.
     for (const existing of this.sessions.values()) {
       if (existing.agentId === agentId && existing.identity.label === identity.label) existing.close('agent reconnected');
     }
-    const session = new AgentSession(randomUUID(), agentId, identity, call, this.config, {
+    const session = new AgentSession(randomUUID(), agentId, relaysContinue, identity, call, this.config, {
       closed: (closed, reason) => {
         this.sessions.delete(closed.id);
         for (const name of this.registry.sessionClosed(closed)) this.naming.release(name, closed);

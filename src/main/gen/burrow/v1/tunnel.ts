@@ -282,6 +282,13 @@ export interface WebSocketFrame {
 export interface Hello {
   agentId: string;
   version: string;
+  /**
+   * The agent passes Expect: 100-continue on to the local service and relays
+   * its 100 (Continue), or its final answer, to the client, which holds its
+   * body until then. An older agent (false) drops the expectation, so the
+   * server answers 100 itself as soon as it admits the request.
+   */
+  relaysContinue: boolean;
 }
 
 /** Server -> agent after a successful Hello. */
@@ -320,6 +327,13 @@ export interface ConfigSync {
    * (false) takes only the final one, so the agent sends nothing else.
    */
   takesInterimResponses: boolean;
+  /**
+   * The server leaves Expect: 100-continue to the local service (when the
+   * agent says it relays it, Hello.relays_continue) and takes its 100
+   * (Continue) as an interim response. An older server (false) answers 100
+   * itself and refuses a 100 from the agent, which then drops the field.
+   */
+  takesContinue: boolean;
 }
 
 export interface RegisterTunnel {
@@ -1774,7 +1788,7 @@ export const WebSocketFrame: MessageFns<WebSocketFrame> = {
 };
 
 function createBaseHello(): Hello {
-  return { agentId: "", version: "" };
+  return { agentId: "", version: "", relaysContinue: false };
 }
 
 export const Hello: MessageFns<Hello> = {
@@ -1784,6 +1798,9 @@ export const Hello: MessageFns<Hello> = {
     }
     if (message.version !== "") {
       writer.uint32(18).string(message.version);
+    }
+    if (message.relaysContinue !== false) {
+      writer.uint32(24).bool(message.relaysContinue);
     }
     return writer;
   },
@@ -1817,6 +1834,14 @@ export const Hello: MessageFns<Hello> = {
             message.version = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.relaysContinue = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1837,6 +1862,11 @@ export const Hello: MessageFns<Hello> = {
         ? globalThis.String(object.agent_id)
         : "",
       version: isSet(object.version) ? globalThis.String(object.version) : "",
+      relaysContinue: isSet(object.relaysContinue)
+        ? globalThis.Boolean(object.relaysContinue)
+        : isSet(object.relays_continue)
+        ? globalThis.Boolean(object.relays_continue)
+        : false,
     };
   },
 
@@ -1848,6 +1878,9 @@ export const Hello: MessageFns<Hello> = {
     if (message.version !== "") {
       obj.version = message.version;
     }
+    if (message.relaysContinue !== false) {
+      obj.relaysContinue = message.relaysContinue;
+    }
     return obj;
   },
 
@@ -1858,6 +1891,7 @@ export const Hello: MessageFns<Hello> = {
     const message = createBaseHello();
     message.agentId = object.agentId ?? "";
     message.version = object.version ?? "";
+    message.relaysContinue = object.relaysContinue ?? false;
     return message;
   },
 };
@@ -2029,6 +2063,7 @@ function createBaseConfigSync(): ConfigSync {
     requestTimeoutMs: 0,
     maxWebsocketMessageBytes: 0,
     takesInterimResponses: false,
+    takesContinue: false,
   };
 }
 
@@ -2054,6 +2089,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     }
     if (message.takesInterimResponses !== false) {
       writer.uint32(56).bool(message.takesInterimResponses);
+    }
+    if (message.takesContinue !== false) {
+      writer.uint32(64).bool(message.takesContinue);
     }
     return writer;
   },
@@ -2127,6 +2165,14 @@ export const ConfigSync: MessageFns<ConfigSync> = {
             message.takesInterimResponses = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.takesContinue = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2176,6 +2222,11 @@ export const ConfigSync: MessageFns<ConfigSync> = {
         : isSet(object.takes_interim_responses)
         ? globalThis.Boolean(object.takes_interim_responses)
         : false,
+      takesContinue: isSet(object.takesContinue)
+        ? globalThis.Boolean(object.takesContinue)
+        : isSet(object.takes_continue)
+        ? globalThis.Boolean(object.takes_continue)
+        : false,
     };
   },
 
@@ -2202,6 +2253,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     if (message.takesInterimResponses !== false) {
       obj.takesInterimResponses = message.takesInterimResponses;
     }
+    if (message.takesContinue !== false) {
+      obj.takesContinue = message.takesContinue;
+    }
     return obj;
   },
 
@@ -2217,6 +2271,7 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     message.requestTimeoutMs = object.requestTimeoutMs ?? 0;
     message.maxWebsocketMessageBytes = object.maxWebsocketMessageBytes ?? 0;
     message.takesInterimResponses = object.takesInterimResponses ?? false;
+    message.takesContinue = object.takesContinue ?? false;
     return message;
   },
 };

@@ -1,0 +1,148 @@
+// Expect: 100-continue (RFC 9110 section 10.1.1): a client holds its body
+// until the service says go on, so that a service refusing the request
+// (too large, not allowed) answers before the body is sent. Through the
+// tunnel the service answers the expectation, not the edge: a refusal comes
+// before the body, as directly, instead of after an upload the service then
+// took (an expectation handler's refusal was skipped altogether). HTTP/1.1
+// clients directly and through the tunnel, and HTTP/2 clients through it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect as connectHttp2, constants } from 'node:http2';
+import { connect, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProtocolType } from '../../src/main/gen/burrow/v1/tunnel.js';
+import { dataMessage } from '../../src/main/tunnel/messages.js';
+import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
+import { connectFakeAgent, encode, type FakeAgent } from '../helpers/fake-agent.js';
+import { startTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
+
+/** What a client saw: the interim statuses, the final one and its text, and whether it sent its body. */
+interface Outcome {
+  interim: number[];
+  status: number;
+  text: string;
+  bodySent: boolean;
+}
+
+const body = Buffer.alloc(70_000, 'b');
+let service: Server;
+let pair: TunnelPair;
+
+function answer(req: IncomingMessage, res: ServerResponse): void {
+  let bytes = 0;
+  req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  req.on('end', () => res.end(`got ${bytes}`));
+}
+
+beforeAll(async () => {
+  service = createServer(answer);
+  // /refuse answers the expectation with 413, before any body; anything else is told to go on.
+  service.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/refuse') {
+      res.writeHead(413, { 'content-length': '9' }).end('too large');
+      return;
+    }
+    res.writeContinue();
+    answer(req, res);
+  });
+  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+  pair = await startTunnelPair((service.address() as AddressInfo).port, 'http');
+});
+
+afterAll(async () => {
+  await pair?.stop();
+  await new Promise((resolve) => service?.close(resolve));
+});
+
+/** An HTTP/1.1 client that sends its body only after a 100, and reads until the connection closes. */
+function http1Client(endpoint: Endpoint, path: string, payload = body): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(endpoint.port, '127.0.0.1');
+    const outcome: Outcome = { interim: [], status: 0, text: '', bodySent: false };
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      const headEnd = received.indexOf('\r\n\r\n');
+      if (headEnd < 0 || !received.startsWith('HTTP/1.1 100')) return;
+      outcome.interim.push(100);
+      received = received.slice(headEnd + 4);
+      outcome.bodySent = true;
+      socket.write(payload);
+    });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const headEnd = received.indexOf('\r\n\r\n');
+      outcome.status = Number(received.split(' ')[1]);
+      outcome.text = received.slice(headEnd + 4);
+      resolve(outcome);
+    });
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: ${endpoint.authority}\r\nContent-Length: ${payload.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+/** The same over HTTP/2 (cleartext, prior knowledge): the body goes on the 100. */
+function http2Client(endpoint: Endpoint, path: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const session = connectHttp2(`http://127.0.0.1:${endpoint.port}`);
+    session.on('error', reject);
+    const stream = session.request({ ':method': 'POST', ':path': path, ':authority': endpoint.authority, 'content-length': String(body.length), expect: '100-continue' }, { endStream: false });
+    const outcome: Outcome = { interim: [], status: 0, text: '', bodySent: false };
+    stream.on('continue', () => {
+      outcome.interim.push(100);
+      outcome.bodySent = true;
+      stream.end(body);
+    });
+    stream.on('response', (headers) => (outcome.status = Number(headers[':status'])));
+    stream.setEncoding('latin1');
+    stream.on('data', (chunk: string) => (outcome.text += chunk));
+    // Answered before the body was sent: the body is not to come (as curl does), and the stream ends.
+    stream.on('end', () => outcome.bodySent || stream.close(constants.NGHTTP2_CANCEL));
+    stream.on('error', reject);
+    stream.on('close', () => {
+      session.close();
+      resolve(outcome);
+    });
+  });
+}
+
+describe('Expect: 100-continue', () => {
+  it.each([
+    ['refuses it', '/refuse', { interim: [], status: 413, text: 'too large', bodySent: false }],
+    ['tells the client to go on', '/upload', { interim: [100], status: 200, text: `got ${body.length}`, bodySent: true }],
+  ])('is answered by the service, which %s, the same directly and through the tunnel, over HTTP/1.1 and HTTP/2', async (_label, path, expected) => {
+    const outcomes = {
+      direct: await http1Client(pair.direct, path),
+      tunnel: await http1Client(pair.tunnel, path),
+      tunnelOverHttp2: await http2Client(pair.tunnel, path),
+    };
+    expect(outcomes).toEqual({ direct: expected, tunnel: expected, tunnelOverHttp2: expected });
+  });
+});
+
+describe('Expect: 100-continue to an agent that does not pass it on (before 2026-12-03)', () => {
+  let server: TunnelServer;
+  let agent: FakeAgent;
+
+  beforeAll(async () => {
+    server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost' });
+    await server.start();
+    // Says nothing of relaying (Hello.relays_continue false), as an older agent; answers with what came.
+    agent = await connectFakeAgent(server.controlPort, 'older');
+    agent.onRequest((message) => {
+      if (message.payload?.$case !== 'requestHead') return;
+      const text = Buffer.from(`got ${message.payload.value.body.length}`);
+      const head = { status: 200, statusMessage: 'OK', headers: [{ name: 'content-length', value: String(text.length) }], endStream: true, body: text };
+      agent.sendData(encode(dataMessage(message.requestId, ProtocolType.PROTOCOL_TYPE_HTTP, { $case: 'responseHead', value: head })));
+    });
+  });
+
+  afterAll(async () => {
+    agent?.close();
+    await server?.stop();
+  });
+
+  it('is answered by the edge at once, as before', async () => {
+    const endpoint = { port: server.publicPort, authority: `older.localhost:${server.publicPort}` };
+    expect(await http1Client(endpoint, '/upload', Buffer.from('hello'))).toEqual({ interim: [100], status: 200, text: 'got 5', bodySent: true });
+  });
+});
