@@ -57,6 +57,15 @@ export const defaultServerLimits: ServerLimits = {
  */
 export const maxResponseHeadBytes = 256 * 1024;
 
+/**
+ * Header fields an HTTP/2 head of `bytes` may hold: HPACK counts 32 bytes for
+ * each beside its name and value (RFC 7541 section 4.1), so the byte limit is
+ * the one that decides. Node's own default is 128, whatever their size.
+ */
+export function headerPairsWithin(bytes: number): number {
+  return Math.ceil(bytes / 32);
+}
+
 /** HTTP/2 receive window of the tunnel connection, both ends (default 64 KiB is far too small). */
 export const http2WindowBytes = 16 * 1024 * 1024;
 

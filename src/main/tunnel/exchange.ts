@@ -11,6 +11,9 @@ import { CreditedReceiver, CreditedSender, type ItemSink } from './flow-control.
 import { dataMessage, noBody, resetMessage, type Payload } from './messages.js';
 import { bodyParts } from './tunnel-codec.js';
 
+/** The longest delay setTimeout keeps (a signed 32-bit count of milliseconds). */
+const longestTimerMs = 2 ** 31 - 1;
+
 export type { Payload };
 
 /** The far end of the tunnel, as one exchange sees it. */
@@ -207,7 +210,8 @@ export abstract class Exchange {
 
   /** A timer that ends with the exchange. */
   protected after(ms: number, run: () => void): NodeJS.Timeout {
-    const timer = setTimeout(run, ms);
+    // Node runs a timer past 2^31 - 1 ms (24.8 days) at once: a gRPC caller's deadline of 25 days is one that never comes here.
+    const timer = setTimeout(run, Math.min(ms, longestTimerMs));
     this.timers.push(timer);
     return timer;
   }

@@ -8,6 +8,7 @@
 // (REFUSED_STREAM), where a client calling it directly (grpc-js) queued them.
 // Once the settings are in, nghttp2 itself holds streams beyond the limit.
 import { connect, type ClientHttp2Session } from 'node:http2';
+import { headerPairsWithin, maxResponseHeadBytes } from '../config.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
 /** Runs with the session once it can take calls, or with the error that ended it first. */
@@ -25,7 +26,14 @@ export class Http2SessionPool {
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
     // Per-request credit already bounds what waits in the session (a window
     // per stream); Node's own accounting (10 MB) would refuse streams first.
-    const session = connect(`http://${key}`, { maxSessionMemory: Number.MAX_SAFE_INTEGER });
+    // gRPC metadata in the fields a head of the agent's size holds (Node's
+    // default of 128 reset calls that succeed directly), and request heads of
+    // any size an edge lets through (Node sends 64 KiB of header block at most).
+    const session = connect(`http://${key}`, {
+      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+      maxHeaderListPairs: headerPairsWithin(maxResponseHeadBytes),
+      maxSendHeaderBlockLength: 2 * maxResponseHeadBytes,
+    });
     let failure: Error | undefined;
     const release = (): void => {
       const waiting = this.waiting.get(session) ?? [];

@@ -12,7 +12,7 @@ import { Exchange, type ExchangeFailure } from '../exchange.js';
 import type { ItemSink } from '../flow-control.js';
 import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { GrpcMessageSplitter } from '../grpc-message-splitter.js';
-import { headersToObject, headerValue, isHttp2HopHeader } from '../headers.js';
+import { headersFromHttp2Raw, headersToObject, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
 import { ExchangeTraffic, headerPairs } from './exchange-traffic.js';
 import type { Http2SessionPool } from './http2-session-pool.js';
@@ -97,11 +97,12 @@ export class LocalGrpcExchange extends Exchange {
     this.stream = stream;
     // Events of a stream that was refused and opened again are the old stream's: not this call's any more.
     const current = (): boolean => this.stream === stream;
-    stream.on('response', (headers: IncomingHttpHeaders, flags: number) => current() && this.onResponse(headers, flags));
-    stream.on('trailers', (headers: IncomingHttpHeaders) => {
+    // Metadata from the raw list: Node's header object joins a repeated key's values with ", " (a -bin key's values then decode to nothing).
+    stream.on('response', (headers: IncomingHttpHeaders, flags: number, raw: string[]) => current() && this.onResponse(headers, flags, raw));
+    stream.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
       if (!current()) return;
       this.trailersReceived = true;
-      this.responseTrailers = fromHttp2Headers(headers);
+      this.responseTrailers = headersFromHttp2Raw(raw);
     });
     stream.on('wantTrailers', () => stream.sendTrailers(headersToObject(this.requestTrailers)));
     stream.once('end', () => {
@@ -163,11 +164,11 @@ export class LocalGrpcExchange extends Exchange {
     );
   }
 
-  private onResponse(headers: IncomingHttpHeaders, flags: number): void {
+  private onResponse(headers: IncomingHttpHeaders, flags: number, raw: string[]): void {
     this.responded = true;
     this.body?.commit();
     const status = Number(headers[':status'] ?? 200);
-    const pairs = fromHttp2Headers(headers);
+    const pairs = headersFromHttp2Raw(raw);
     const trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     this.traffic.responded(status, pairs);
     this.send({ $case: 'responseHead', value: { status, statusMessage: '', headers: pairs, endStream: trailersOnly, body: noBody } });
@@ -263,11 +264,3 @@ export function grpcStatusForReset(error: NodeJS.ErrnoException | undefined, rst
   }
 }
 
-function fromHttp2Headers(headers: IncomingHttpHeaders): Header[] {
-  const pairs: Header[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (isHttp2HopHeader(name) || value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) pairs.push({ name, value: String(v) });
-  }
-  return pairs;
-}

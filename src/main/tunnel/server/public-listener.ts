@@ -7,7 +7,7 @@ import { createServer as createHttp2Server, type Http2Server, type Http2Session,
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { http2SessionMemoryMegabytes, maxResponseHeadBytes, type ServerLimits } from '../config.js';
+import { headerPairsWithin, http2SessionMemoryMegabytes, maxResponseHeadBytes, type ServerLimits } from '../config.js';
 import { parseHostPort } from '../host-port.js';
 import { IdMap } from '../id-map.js';
 import { Http1HeadGuard } from './http1-head-guard.js';
@@ -54,7 +54,7 @@ export class PublicListener {
     });
     this.http2Server = createHttp2Server({
       settings: { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: maxStreamsPerConnection },
-      maxHeaderListPairs: 256,
+      maxHeaderListPairs: headerPairsWithin(maxHeaderBytes),
       // Any head the agent takes from a service (HPACK never makes it larger, but for a few bytes per field).
       maxSendHeaderBlockLength: 2 * maxResponseHeadBytes,
       // Room for a credit window of response bytes queued on every stream (see config.ts).
