@@ -2,7 +2,7 @@
 // goes on, once, to an edge that does: HTTP streamed both ways, WebSocket
 // frames and gRPC streams and trailers as through the tunnel itself. The
 // hop's mark is the edges' own: a client cannot forge it, no service sees it.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
@@ -25,6 +25,8 @@ let forwarding: TunnelServer;
 /** A forwarding edge that trusts no client's X-Forwarded-* fields. */
 let distrusting: TunnelServer;
 let agent: TunnelAgent;
+/** The forwarding edge's cluster membership: its address and the cluster's secret sign its marks. */
+let forwardingCluster: RedisEdgeCluster;
 const seenHeaders: IncomingHttpHeaders[] = [];
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -40,13 +42,14 @@ beforeAll(async () => {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   });
   grpcBackend = await startEchoBackend();
-  const edge = async (trustForwardedFrom?: string[]): Promise<TunnelServer> => {
+  const edge = async (trustForwardedFrom?: string[], joined?: (cluster: RedisEdgeCluster) => void): Promise<TunnelServer> => {
     const cluster = new RedisEdgeCluster({ url: redis.url, domain: 'localhost', edgeLeaseMs: 1_000 });
+    joined?.(cluster);
     const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost', cluster, trustForwardedFrom });
     await server.start();
     return server;
   };
-  [holding, forwarding, distrusting] = [await edge(), await edge(), await edge(['none'])];
+  [holding, forwarding, distrusting] = [await edge(), await edge(undefined, (cluster) => (forwardingCluster = cluster)), await edge(['none'])];
   agent = new TunnelAgent({
     server: `127.0.0.1:${holding.controlPort}`,
     tunnels: [
@@ -150,6 +153,19 @@ describe('a request at an edge that does not hold its tunnel', () => {
     // Straight to the holding edge, a forged mark is dropped as well.
     expect((await publicRequest({ port: holding.publicPort, host: 'app.localhost', path: '/forged', headers: { [edgeHopHeader]: 'x y' } })).status).toBe(200);
     expect(seenHeaders.at(-1)![edgeHopHeader]).toBeUndefined();
+  });
+
+  it.each([
+    ['an edge from before the trust rule (no vouched word): the holding edge drops them, its client not being trusted', '', { for: '198.51.100.20', realIp: undefined }],
+    ['an edge that applied the trust rule: they go on', ' vouched', { for: '203.0.113.7, 198.51.100.20', realIp: '203.0.113.7' }],
+  ])('X-Forwarded-* fields forwarded by %s', async (_label, flags, seen) => {
+    // The mark a forwarding edge makes (edge-forwarder.ts), and its account of a client at 198.51.100.20 after the client's own claims.
+    const self = forwardingCluster.self;
+    const signature = createHmac('sha256', forwardingCluster.edgeSecret).update(`burrow edge hop ${self}`).digest('hex');
+    const headers = { [edgeHopHeader]: `${self} ${signature} - client${flags}`, 'x-real-ip': '203.0.113.7', 'x-forwarded-for': ['203.0.113.7', '198.51.100.20'], 'x-forwarded-proto': ['https', 'http'] };
+    expect((await publicRequest({ port: holding.publicPort, host: 'app.localhost', path: '/hop-claims', headers })).status).toBe(200);
+    const last = seenHeaders.at(-1)!;
+    expect({ for: last['x-forwarded-for'], realIp: last['x-real-ip'] }).toEqual(seen);
   });
 
   it('answers 404 for a name no edge holds, without a loop', async () => {

@@ -56,7 +56,7 @@ describe('LocalGrpcExchange', () => {
     const size = window + 4_000;
     const target = await startService(size);
     const sent: TunnelMessage[] = [];
-    const link: DataLink = { send: (message) => sent.push(message) > 0, windowBytes: window, maxWebSocketMessageBytes: 1024, takesInterimResponses: true, takesContinue: true };
+    const link: DataLink = { send: (message) => sent.push(message) > 0, windowBytes: window, maxWebSocketMessageBytes: 1024, takesInterimResponses: true, takesContinue: true, vouchesForwardedFields: true };
     const pool = new WatchedPool();
     cleanups.push(() => pool.close());
     let ended = 0;

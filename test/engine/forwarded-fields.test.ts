@@ -9,6 +9,7 @@ import { connect } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { ConfigSync } from '../../src/main/gen/burrow/v1/tunnel.js';
 import { ForwardedFieldTrust } from '../../src/main/tunnel/server/forwarded-fields.js';
 import { publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
 import { echoClient, startEchoBackend } from '../helpers/grpc-echo.js';
@@ -64,13 +65,13 @@ afterAll(async () => {
   await backend.close();
 });
 
-async function edgeTrusting(trustForwardedFrom: string[] | undefined): Promise<number> {
+async function edgeTrusting(trustForwardedFrom: string[] | undefined, config: Partial<ConfigSync> = {}): Promise<number> {
   const tunnel = await startTunnel(
     [
       { name: 'app', protocol: 'http', target: String(backend.port) },
       { name: 'rpc', protocol: 'grpc', target: String(grpcBackend.port) },
     ],
-    { trustForwardedFrom },
+    { trustForwardedFrom, config },
   );
   tunnels.push(tunnel);
   return tunnel.publicPort;
@@ -142,6 +143,18 @@ describe('from a trusted proxy (loopback, by default)', () => {
 
   it.each(clients)('over %s the service reads the proxy’s fields, then the edge’s', async (_label, client) => {
     expect(await client(port)).toEqual({ for: '203.0.113.7, 127.0.0.1', proto: 'https, http', host: 'bank.example, app.localhost', ...otherClaims });
+  });
+});
+
+describe('behind an edge that does not say it took a client’s fields off (before 2026-12-03)', () => {
+  let port: number;
+  beforeAll(async () => {
+    // An edge that lets the client's claims through, as older edges did for every client, and says nothing of it.
+    port = await edgeTrusting(undefined, { vouchesForwardedFields: false });
+  });
+
+  it.each(clients)('over %s the agent takes them off itself: the service reads only its account of the client', async (_label, client) => {
+    expect(await client(port)).toEqual({ for: '127.0.0.1', proto: 'http', host: 'app.localhost', ...noOtherClaims });
   });
 });
 

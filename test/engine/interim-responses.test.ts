@@ -46,7 +46,7 @@ const expectingPost: RequestHead = { ...get, method: 'POST', headers: [...get.he
 /** The statuses of the response heads the agent sent for one request (a GET unless told). */
 async function headsSent(takes: Pick<DataLink, 'takesInterimResponses' | 'takesContinue'>, head = get): Promise<number[]> {
   const sent: TunnelMessage[] = [];
-  const link: DataLink = { send: (message) => sent.push(message) > 0, windowBytes: 1024 * 1024, maxWebSocketMessageBytes: 1024, ...takes };
+  const link: DataLink = { send: (message) => sent.push(message) > 0, windowBytes: 1024 * 1024, maxWebSocketMessageBytes: 1024, vouchesForwardedFields: true, ...takes };
   let ended = false;
   const exchange = new LocalHttpExchange(
     {

@@ -13,6 +13,7 @@ export const defaultConfigSync: ConfigSync = {
   maxWebsocketMessageBytes: 64 * 1024 * 1024,
   takesInterimResponses: true,
   takesContinue: true,
+  vouchesForwardedFields: true,
 };
 
 export interface ServerLimits {

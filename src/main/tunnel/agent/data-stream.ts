@@ -40,6 +40,7 @@ export class DataStream {
       maxWebSocketMessageBytes: config.maxWebsocketMessageBytes || defaultConfigSync.maxWebsocketMessageBytes,
       takesInterimResponses: config.takesInterimResponses,
       takesContinue: config.takesContinue,
+      vouchesForwardedFields: config.vouchesForwardedFields,
     });
     proxy.on('data', (message: TunnelMessage) => exchanges.receive(message, link));
     const lost = (why: string): void => {

@@ -12,6 +12,8 @@ export interface DataLink extends TunnelPeer {
   readonly takesInterimResponses: boolean;
   /** The server leaves Expect: 100-continue to the service and takes its 100 (Continue). */
   readonly takesContinue: boolean;
+  /** The server took a client's own X-Forwarded-* and the like off (ConfigSync.vouches_forwarded_fields). */
+  readonly vouchesForwardedFields: boolean;
 }
 
 export interface LocalExchangeContext {

@@ -6,11 +6,12 @@ import { inlineBodyMaxBytes } from '../config.js';
 import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure } from '../exchange.js';
 import type { ItemSink } from '../flow-control.js';
+import { isForwardedField } from '../forwarded-field-names.js';
 import { headersFromRaw, headersToRaw, headerValue, rawHeaderValue } from '../headers.js';
 import { noBody } from '../messages.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
-import type { LocalExchangeContext } from './local-exchange-context.js';
+import type { DataLink, LocalExchangeContext } from './local-exchange-context.js';
 import { responseCutCode, type LocalHttpClient, type LocalResponseHandler } from './local-http-client.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
@@ -36,7 +37,7 @@ export class LocalHttpExchange extends Exchange {
   private readonly head: RequestHead;
   private readonly target: LocalTarget;
   private readonly takesInterimResponses: boolean;
-  private readonly takesContinue: boolean;
+  private readonly link: DataLink;
 
   constructor(
     context: LocalExchangeContext,
@@ -46,15 +47,17 @@ export class LocalHttpExchange extends Exchange {
     ({ head: this.head, target: this.target } = context);
     this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
     this.takesInterimResponses = context.link.takesInterimResponses;
-    this.takesContinue = context.link.takesContinue;
+    this.link = context.link;
   }
 
   start(): void {
     const { head } = this;
     this.traffic.started(head, 'http');
     // Expect: 100-continue goes on for the service to answer, where the server takes its 100; an older one answered the client itself.
-    const expectation = this.takesContinue ? head.headers : head.headers.filter((h) => h.name.toLowerCase() !== 'expect');
-    const headers = headersToRaw(expectation);
+    // A client's own X-Forwarded-* and the like, where an older server let them through.
+    const { takesContinue, vouchesForwardedFields } = this.link;
+    const kept = takesContinue && vouchesForwardedFields ? head.headers : head.headers.filter((h) => (takesContinue || h.name.toLowerCase() !== 'expect') && (vouchesForwardedFields || !isForwardedField(h.name)));
+    const headers = headersToRaw(kept);
     headers.push('X-Forwarded-For', head.remoteAddress, 'X-Forwarded-Proto', head.scheme || 'http');
     const host = headerValue(head.headers, 'host');
     if (host !== undefined) headers.push('X-Forwarded-Host', host);
@@ -65,7 +68,7 @@ export class LocalHttpExchange extends Exchange {
       if (head.body.length > 0) body = head.body;
     } else {
       // Gathered pieces are sent together by the undici pool, which an expectation does not go through.
-      body = this.streamRequestBody(!chunked && this.client.writesTogether && headerValue(expectation, 'expect') === undefined);
+      body = this.streamRequestBody(!chunked && this.client.writesTogether && headerValue(kept, 'expect') === undefined);
     }
     this.client.dispatch(this.target, { method: head.method, path: head.path, headers, body, chunked, trailers: () => this.requestTrailers }, this.handler);
   }

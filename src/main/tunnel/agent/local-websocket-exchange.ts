@@ -9,6 +9,7 @@ import { ProtocolType, type RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload } from '../exchange.js';
+import { isForwardedField } from '../forwarded-field-names.js';
 import { allHeadersFromRaw, headersFromRaw, headerValue, withoutHopByHop } from '../headers.js';
 import { noBody } from '../messages.js';
 import { Opcode, WebSocketRelay } from '../websocket-relay.js';
@@ -35,11 +36,14 @@ export class LocalWebSocketExchange extends Exchange {
   private readonly emit: (event: TrafficEvent) => void;
   /** The message limit both hops enforce, from the server's config. */
   private readonly maxMessageBytes: number;
+  /** ConfigSync.vouches_forwarded_fields: the X-Forwarded-* fields that came are a trusted proxy's. */
+  private readonly vouchesForwardedFields: boolean;
 
   constructor(context: LocalExchangeContext) {
     super(context.requestId, ProtocolType.PROTOCOL_TYPE_WEBSOCKET, context.link, context.ended);
     ({ head: this.head, target: this.target, emit: this.emit } = context);
     this.maxMessageBytes = context.link.maxWebSocketMessageBytes;
+    this.vouchesForwardedFields = context.link.vouchesForwardedFields;
     this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
   }
 
@@ -47,9 +51,11 @@ export class LocalWebSocketExchange extends Exchange {
     const { head, target } = this;
     this.traffic.started(head, 'websocket');
     const joined: Record<string, string> = {};
+    // A client's own X-Forwarded-* and the like, where an older server let them through (ConfigSync.vouches_forwarded_fields).
+    const vouched = this.vouchesForwardedFields;
     for (const h of withoutHopByHop(head.headers)) {
       const lower = h.name.toLowerCase();
-      if (ownHandshakeHeaders.has(lower)) continue;
+      if (ownHandshakeHeaders.has(lower) || (!vouched && isForwardedField(lower))) continue;
       joined[lower] = lower in joined ? `${joined[lower]}, ${h.value}` : h.value;
     }
     const headers: Record<string, string | string[]> = joined;

@@ -27,10 +27,14 @@ export const edgeHopHeader = 'x-burrow-edge-hop';
 export interface EdgeHop {
   traceId: string;
   client?: { address: string; scheme: string };
+  /** The forwarding edge took off the X-Forwarded-* fields of a client it does not trust (forwarded-fields.ts); edges before 2026-12-03 did not. */
+  vouched: boolean;
 }
 
 /** The mark's fourth word: the request's last X-Forwarded-* fields are the forwarding edge's. */
 const toldClientWord = 'client';
+/** A word after the third: the forwarding edge vouches for the X-Forwarded-* fields before its own (EdgeHop.vouched). */
+const vouchedWord = 'vouched';
 
 /** How long to wait for an edge to accept a connection before trying the next one. */
 const connectTimeoutMs = 1_000;
@@ -70,6 +74,8 @@ export class EdgeForwarder {
       // Answers go to this edge's own public exchanges, which take them.
       takesInterimResponses: true,
       takesContinue: true,
+      // This edge applied its trust rule before it forwarded.
+      vouchesForwardedFields: true,
     };
   }
 
@@ -102,7 +108,7 @@ export class EdgeForwarder {
    * forge it, and no agent sees it.
    */
   arrivedFromEdge(rawHeaders: string[], headers: Record<string, unknown>): EdgeHop | undefined {
-    let proof: { traceId: string; toldClient: boolean } | undefined;
+    let proof: { traceId: string; toldClient: boolean; vouched: boolean } | undefined;
     for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
       if (rawHeaders[i]!.toLowerCase() !== edgeHopHeader) continue;
       proof ??= this.proven(rawHeaders[i + 1]!);
@@ -110,8 +116,8 @@ export class EdgeForwarder {
     }
     delete headers[edgeHopHeader];
     if (proof === undefined) return undefined;
-    const { traceId } = proof;
-    if (!proof.toldClient) return { traceId };
+    const { traceId, vouched } = proof;
+    if (!proof.toldClient) return { traceId, vouched };
     // The forwarding edge told who the client is as an agent tells a service
     // (its mark says so), after the client's own fields: the last of each are
     // its own. Taken off, so that the service sees them once, as from the
@@ -120,7 +126,7 @@ export class EdgeForwarder {
     const scheme = takeLast(rawHeaders, 'x-forwarded-proto');
     const host = lastFieldAt(rawHeaders, 'x-forwarded-host');
     if (host >= 0 && rawHeaders[host + 1] === rawHeaderValue(rawHeaders, 'host')) rawHeaders.splice(host, 2);
-    return { traceId, client: address === undefined ? undefined : { address, scheme: scheme ?? 'http' } };
+    return { traceId, vouched, client: address === undefined ? undefined : { address, scheme: scheme ?? 'http' } };
   }
 
   close(): void {
@@ -161,25 +167,27 @@ export class EdgeForwarder {
   }
 
   /**
-   * "EDGE SIGNATURE TRACE [client]": who forwarded, proof it is an edge, the
-   * trace the request goes on in ('-' for none), and whether its last
-   * X-Forwarded-* fields are this edge's account of the client. (Edges
-   * before the fourth word read the first three.)
+   * "EDGE SIGNATURE TRACE [client] vouched": who forwarded, proof it is an
+   * edge, the trace the request goes on in ('-' for none), whether its last
+   * X-Forwarded-* fields are this edge's account of the client, and that
+   * those before them passed this edge's trust rule. (Edges before the
+   * fourth word read the first three; before the last, the first four.)
    */
   private mark(traceId: string, toldClient: boolean): Header {
     const self = this.options.self();
-    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)} ${traceId || '-'}${toldClient ? ` ${toldClientWord}` : ''}` };
+    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)} ${traceId || '-'}${toldClient ? ` ${toldClientWord}` : ''} ${vouchedWord}` };
   }
 
   /** What a mark an edge made says; undefined for any other. */
-  private proven(value: string): { traceId: string; toldClient: boolean } | undefined {
-    const [edge, signature, traceId = '', told] = value.trim().split(/\s+/);
+  private proven(value: string): { traceId: string; toldClient: boolean; vouched: boolean } | undefined {
+    const [edge, signature, traceId = '', ...flags] = value.trim().split(/\s+/);
     const secret = this.options.secret();
     if (edge === undefined || signature === undefined || secret === '') return undefined;
     const expected = Buffer.from(sign(secret, edge));
     const given = Buffer.from(signature);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
-    return { traceId: /^[\da-f]{32}$/.test(traceId) ? traceId : '', toldClient: told === toldClientWord };
+    // The client word stays fourth: edges before the vouched word read that one only.
+    return { traceId: /^[\da-f]{32}$/.test(traceId) ? traceId : '', toldClient: flags[0] === toldClientWord, vouched: flags.includes(vouchedWord) };
   }
 }
 

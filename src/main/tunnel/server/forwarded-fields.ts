@@ -10,6 +10,7 @@
 // From a trusted peer they stay, and the agent's go after them. gRPC calls
 // keep theirs: no agent adds any, and metadata is the caller's.
 import { BlockList, isIP } from 'node:net';
+import { isForwardedField } from '../forwarded-field-names.js';
 
 /** Peers trusted unless told otherwise: a proxy on the edge's own machine. */
 export const defaultTrustedForwarders: readonly string[] = ['loopback'];
@@ -19,20 +20,6 @@ const namedRanges = new Map<string, readonly string[]>([
   ['private', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']],
   ['none', []],
 ]);
-
-/** Fields that tell a service who the client is, besides X-Forwarded-*. */
-const clientFieldNames = new Set(['forwarded', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'client-ip', 'x-cluster-client-ip', 'cf-connecting-ip']);
-
-/**
- * A field only a trusted proxy may send: X-Forwarded-* (-For, -Proto,
- * -Host, -Port, -Prefix...), Forwarded, X-Real-IP and the like. Spelled
- * with underscores too: CGI-style servers (Rack, WSGI, ASGI) read
- * X-Forwarded_Proto as X-Forwarded-Proto.
- */
-export function isForwardedField(name: string): boolean {
-  const normal = name.toLowerCase().replaceAll('_', '-');
-  return normal.startsWith('x-forwarded-') || clientFieldNames.has(normal);
-}
 
 /** Takes those fields off Node's flat list of a request's header names and values. */
 export function dropForwardedFields(rawHeaders: string[]): void {

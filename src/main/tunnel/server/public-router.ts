@@ -18,7 +18,8 @@ import { Http2PublicStream } from './http2-public-stream.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
 import type { NameHolders } from './edge-cluster.js';
 import type { EdgeForwarder, EdgeHop } from './edge-forwarder.js';
-import { dropForwardedFields, isForwardedField, type ForwardedFieldTrust } from './forwarded-fields.js';
+import { isForwardedField } from '../forwarded-field-names.js';
+import { dropForwardedFields, type ForwardedFieldTrust } from './forwarded-fields.js';
 import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
 import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
@@ -45,6 +46,8 @@ interface Arrival {
   fromEdge: boolean;
   /** Forwarded by another edge: the public client as that edge saw it. */
   client?: EdgeHop['client'];
+  /** Forwarded by an edge that applied the trust rule for X-Forwarded-* (EdgeHop.vouched). */
+  edgeVouched?: boolean;
 }
 
 export class PublicRouter {
@@ -66,7 +69,7 @@ export class PublicRouter {
       return;
     }
     const hop = this.hopFrom(req.rawHeaders, req.headers);
-    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), fromEdge: hop !== undefined, client: hop?.client };
+    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), fromEdge: hop !== undefined, client: hop?.client, edgeVouched: hop?.vouched };
     const target = resolveRequestTarget(req);
     if (!target.ok) {
       closeAfterAnswer(req, res);
@@ -108,7 +111,7 @@ export class PublicRouter {
 
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const hop = this.hopFrom(req.rawHeaders, req.headers);
-    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), fromEdge: hop !== undefined, client: hop?.client };
+    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), fromEdge: hop !== undefined, client: hop?.client, edgeVouched: hop?.vouched };
     const target = resolveRequestTarget(req);
     const refuse = (refusal: Refusal): void => {
       socket.end(rawErrorAnswer(refusal.code, refusal.message, refusal.retryAfterSeconds));
@@ -144,7 +147,7 @@ export class PublicRouter {
     const hop = this.hopFrom(rawHeaders, headers);
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
-    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), fromEdge: hop !== undefined, client: hop?.client };
+    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), fromEdge: hop !== undefined, client: hop?.client, edgeVouched: hop?.vouched };
     asSeenByForwarder(side, arrival);
     const headBytes = headerListBytes(rawHeaders);
     if (headBytes > this.limits.maxHeaderBytes) {
@@ -217,10 +220,13 @@ export class PublicRouter {
   /**
    * Whether the request's X-Forwarded-* fields go on (forwarded-fields.ts):
    * from a trusted peer, or another edge, which has decided for its client.
-   * Asked of requests the agent adds its own to (HTTP and WebSocket).
+   * An edge from before that rule passed everything on: then this edge
+   * decides, for the client as that edge saw it. Asked of requests the
+   * agent adds its own to (HTTP and WebSocket).
    */
   private vouchedFor(arrival: Arrival, peerAddress: string | undefined): boolean {
-    return arrival.fromEdge || this.forwardedTrust.trusts(peerAddress);
+    if (arrival.fromEdge) return arrival.edgeVouched === true || this.forwardedTrust.trusts(arrival.client?.address);
+    return this.forwardedTrust.trusts(peerAddress);
   }
 
   /** When another edge of the cluster sent this request, the trace it goes by there ('' if none); its mark is taken off either way. */

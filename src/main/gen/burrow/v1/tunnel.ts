@@ -334,6 +334,13 @@ export interface ConfigSync {
    * itself and refuses a 100 from the agent, which then drops the field.
    */
   takesContinue: boolean;
+  /**
+   * The server has taken X-Forwarded-*, Forwarded and the like off requests
+   * from clients it does not trust: those left are a trusted proxy's. An
+   * older server (false) passes a client's own on, so the agent takes them
+   * off itself before it adds its account of the client.
+   */
+  vouchesForwardedFields: boolean;
 }
 
 export interface RegisterTunnel {
@@ -2064,6 +2071,7 @@ function createBaseConfigSync(): ConfigSync {
     maxWebsocketMessageBytes: 0,
     takesInterimResponses: false,
     takesContinue: false,
+    vouchesForwardedFields: false,
   };
 }
 
@@ -2092,6 +2100,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     }
     if (message.takesContinue !== false) {
       writer.uint32(64).bool(message.takesContinue);
+    }
+    if (message.vouchesForwardedFields !== false) {
+      writer.uint32(72).bool(message.vouchesForwardedFields);
     }
     return writer;
   },
@@ -2173,6 +2184,14 @@ export const ConfigSync: MessageFns<ConfigSync> = {
             message.takesContinue = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.vouchesForwardedFields = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2227,6 +2246,11 @@ export const ConfigSync: MessageFns<ConfigSync> = {
         : isSet(object.takes_continue)
         ? globalThis.Boolean(object.takes_continue)
         : false,
+      vouchesForwardedFields: isSet(object.vouchesForwardedFields)
+        ? globalThis.Boolean(object.vouchesForwardedFields)
+        : isSet(object.vouches_forwarded_fields)
+        ? globalThis.Boolean(object.vouches_forwarded_fields)
+        : false,
     };
   },
 
@@ -2256,6 +2280,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     if (message.takesContinue !== false) {
       obj.takesContinue = message.takesContinue;
     }
+    if (message.vouchesForwardedFields !== false) {
+      obj.vouchesForwardedFields = message.vouchesForwardedFields;
+    }
     return obj;
   },
 
@@ -2272,6 +2299,7 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     message.maxWebsocketMessageBytes = object.maxWebsocketMessageBytes ?? 0;
     message.takesInterimResponses = object.takesInterimResponses ?? false;
     message.takesContinue = object.takesContinue ?? false;
+    message.vouchesForwardedFields = object.vouchesForwardedFields ?? false;
     return message;
   },
 };
