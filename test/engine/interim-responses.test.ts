@@ -8,7 +8,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestHead, TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
+import { ProtocolType, type RequestHead, type TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
+import { dataMessage } from '../../src/main/tunnel/messages.js';
 import type { DataLink } from '../../src/main/tunnel/agent/local-exchange-context.js';
 import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
 import { LocalHttpExchange } from '../../src/main/tunnel/agent/local-http-exchange.js';
@@ -41,7 +42,10 @@ afterAll(async () => {
 });
 
 const get: RequestHead = { tunnel: 't', method: 'GET', path: '/', headers: [{ name: 'host', value: 'app.localhost' }], remoteAddress: '127.0.0.1', scheme: 'http', endStream: true, timeoutMs: 0n, body: Buffer.alloc(0), edgeWaitMs: 0 };
-const expectingPost: RequestHead = { ...get, method: 'POST', headers: [...get.headers, { name: 'content-length', value: '5' }, { name: 'expect', value: '100-continue' }], body: Buffer.from('hello') };
+/** A POST whose client holds its body for the go-ahead: the body follows the head through the tunnel. */
+const expectingPost: RequestHead = { ...get, method: 'POST', headers: [...get.headers, { name: 'content-length', value: '5' }, { name: 'expect', value: '100-continue' }], endStream: false };
+/** The same with its body whole in the head (an HTTP/1.0 client's, which the edge does not hold back). */
+const wholeExpectingPost: RequestHead = { ...expectingPost, endStream: true, body: Buffer.from('hello') };
 
 /** The statuses of the response heads the agent sent for one request (a GET unless told). */
 async function headsSent(takes: Pick<DataLink, 'takesInterimResponses' | 'takesContinue'>, head = get): Promise<number[]> {
@@ -60,6 +64,7 @@ async function headsSent(takes: Pick<DataLink, 'takesInterimResponses' | 'takesC
     client,
   );
   exchange.start();
+  if (!head.endStream) exchange.receive(dataMessage('r1', ProtocolType.PROTOCOL_TYPE_HTTP, { $case: 'bodyChunk', value: { data: Buffer.from('hello'), endStream: true } }));
   await eventually(() => ended, 'the exchange to end');
   return sent.flatMap((message) => (message.payload?.$case === 'responseHead' ? [message.payload.value.status] : []));
 }
@@ -84,6 +89,12 @@ describe('Expect: 100-continue', () => {
   it('stays with the agent for a server that answers it itself', async () => {
     const before = expectations;
     expect(await headsSent({ takesInterimResponses: true, takesContinue: false }, expectingPost)).toEqual([103, 200]);
+    expect(expectations).toBe(before);
+  });
+
+  it('stays with the agent when the body came whole with the head: nothing is left to wait for', async () => {
+    const before = expectations;
+    expect(await headsSent({ takesInterimResponses: true, takesContinue: true }, wholeExpectingPost)).toEqual([103, 200]);
     expect(expectations).toBe(before);
   });
 });

@@ -53,10 +53,12 @@ export class LocalHttpExchange extends Exchange {
   start(): void {
     const { head } = this;
     this.traffic.started(head, 'http');
-    // Expect: 100-continue goes on for the service to answer, where the server takes its 100; an older one answered the client itself.
+    // Expect: 100-continue goes on for the service to answer, where the server takes its 100 (an older one answered the client
+    // itself) and the body is still to come: a whole one needs no go-ahead, and goes by the pool, which may send it again.
     // A client's own X-Forwarded-* and the like, where an older server let them through.
-    const { takesContinue, vouchesForwardedFields } = this.link;
-    const kept = takesContinue && vouchesForwardedFields ? head.headers : head.headers.filter((h) => (takesContinue || h.name.toLowerCase() !== 'expect') && (vouchesForwardedFields || !isForwardedField(h.name)));
+    const expecting = this.link.takesContinue && !head.endStream;
+    const { vouchesForwardedFields } = this.link;
+    const kept = expecting && vouchesForwardedFields ? head.headers : head.headers.filter((h) => (expecting || h.name.toLowerCase() !== 'expect') && (vouchesForwardedFields || !isForwardedField(h.name)));
     const headers = headersToRaw(kept);
     headers.push('X-Forwarded-For', head.remoteAddress, 'X-Forwarded-Proto', head.scheme || 'http');
     const host = headerValue(head.headers, 'host');
