@@ -14,6 +14,15 @@ const hopByHop = new Set([
   'upgrade',
 ]);
 
+/** Fields that frame or route a message, which a trailer section must not carry (RFC 9110 section 6.5.1). */
+const framingFields = new Set(['content-length', 'trailer', 'host']);
+
+/** Whether a trailer may go on: not one a client would take for the body's length or end (Node cut such a response short). */
+export function allowedInTrailers(name: string): boolean {
+  const lower = name.toLowerCase();
+  return !framingFields.has(lower) && !hopByHop.has(lower);
+}
+
 /** Turns Node's flat rawHeaders into pairs, dropping hop-by-hop ones and any the Connection header names. */
 export function headersFromRaw(rawHeaders: readonly string[]): Header[] {
   return withoutHopByHop(allHeadersFromRaw(rawHeaders));

@@ -139,6 +139,12 @@ export class LocalHttpExchange extends Exchange {
   };
 
   private onLocalResponse(status: number, statusMessage: string, rawHeaders: string[]): void {
+    const coding = rawHeaderValue(rawHeaders, 'transfer-encoding');
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
+      // gzip and the like are hop-by-hop and nobody here decodes them: passed on, the client would get coded bytes it was never told of.
+      this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(this.target)} answered with Transfer-Encoding: ${coding}, which the tunnel cannot carry (only chunked)`, true);
+      return;
+    }
     const headers = headersFromRaw(rawHeaders);
     this.traffic.responded(status, headers);
     this.responseHead = { status, statusMessage, headers };

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
-import { headersFromRaw, headersToObject, headersToRaw, headerValue } from '../headers.js';
+import { allowedInTrailers, headersFromRaw, headersToObject, headersToRaw, headerValue } from '../headers.js';
 import { closeAfterAnswer } from './closing-connections.js';
 import { respondWithError } from './public-errors.js';
 import type { PublicRequestHead, PublicStream } from './public-stream.js';
@@ -60,13 +60,15 @@ export class Http1PublicStream implements PublicStream {
 
   respond(status: number, statusMessage: string, headers: Header[], wholeBody?: Buffer): void {
     const kept = this.sendsChunked(status, headers, wholeBody) ? headers : headers.filter((h) => h.name.toLowerCase() !== 'trailer');
-    this.res.writeHead(status, statusMessage || undefined, headersToRaw(kept));
+    // A reason Node refuses to write (not Latin-1 once decoded) gives way to the status's own: the status is what matters.
+    this.res.writeHead(status, statusMessage !== '' && !unwritableReason.test(statusMessage) ? statusMessage : undefined, headersToRaw(kept));
     if (wholeBody !== undefined) this.res.end(wholeBody.length > 0 ? wholeBody : undefined);
     else this.res.flushHeaders();
   }
 
   end(trailers: Header[]): void {
-    if (trailers.length > 0) this.res.addTrailers(trailers.map((h): [string, string] => [h.name, h.value]));
+    const kept = trailers.filter((h) => allowedInTrailers(h.name));
+    if (kept.length > 0) this.res.addTrailers(kept.map((h): [string, string] => [h.name, h.value]));
     this.res.end();
   }
 
@@ -110,3 +112,6 @@ function earlyHints(headers: Header[]): Record<string, string | string[]> & { li
   }
   return hints;
 }
+
+/** What Node's writeHead refuses in a reason phrase (checkInvalidHeaderChar in lib/_http_common.js). */
+const unwritableReason = /[^\t\x20-\x7e\x80-\xff]/;

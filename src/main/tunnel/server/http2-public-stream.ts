@@ -5,7 +5,7 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
-import { headersFromHttp2Raw, headersToObject } from '../headers.js';
+import { allowedInTrailers, headersFromHttp2Raw, headersToObject } from '../headers.js';
 import { errorAnswer, grpcErrorStatus } from './public-errors.js';
 import type { PublicRequestHead, PublicStream } from './public-stream.js';
 
@@ -82,7 +82,7 @@ export class Http2PublicStream implements PublicStream {
   }
 
   end(trailers: Header[]): void {
-    this.responseTrailers = headersToObject(trailers);
+    this.responseTrailers = headersToObject(trailers.filter((h) => allowedInTrailers(h.name)));
     this.stream.end();
   }
 

@@ -1,7 +1,7 @@
 // Definite, fast public error answers: a status, a stable code in
 // x-burrow-error and a short text, in each form the edge needs them
 // (Node's HTTP/1.1 response, HTTP/2 headers, raw bytes on a socket, gRPC status).
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
 import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { rawHttpAnswer } from '../raw-http-answer.js';
@@ -33,7 +33,13 @@ export function respondWithError(res: ServerResponse, code: string, message: str
     return;
   }
   const { status, headers, body } = errorAnswer(code, message, retryAfterSeconds);
-  res.writeHead(status, headers);
+  try {
+    // Its own reason, not one a failed writeHead left on the response (a service's that Node refused).
+    res.writeHead(status, STATUS_CODES[status] ?? '', headers);
+  } catch {
+    res.destroy();
+    return;
+  }
   res.end(body);
 }
 
