@@ -15,6 +15,7 @@ import { parseGrpcTimeout } from '../grpc-timeout.js';
 import { behindClosingAnswer, closeAfterAnswer } from './closing-connections.js';
 import { Http1PublicStream } from './http1-public-stream.js';
 import { Http2PublicStream } from './http2-public-stream.js';
+import { inTurn } from './pipeline-turns.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
 import type { NameHolders } from './edge-cluster.js';
 import type { EdgeForwarder, EdgeHop } from './edge-forwarder.js';
@@ -64,6 +65,11 @@ export class PublicRouter {
   ) {}
 
   onHttp1Request(req: IncomingMessage, res: ServerResponse): void {
+    inTurn(res, () => this.http1InTurn(req, res));
+  }
+
+  private http1InTurn(req: IncomingMessage, res: ServerResponse): void {
+    // Checked in turn: the answer before it may have closed the connection meanwhile.
     if (behindClosingAnswer(req)) {
       req.resume();
       return;
