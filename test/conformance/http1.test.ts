@@ -196,6 +196,23 @@ describe('rules the edge enforces', () => {
     }
   });
 
+  it('answers a 40 KB URL 414 when the whole head comes in one write (its end in the same bytes)', async () => {
+    const response = await rawRequest(tunnelPort(), `GET /${'a'.repeat(40_000)} HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([414, 'BURROW_E_URI_TOO_LONG']);
+  });
+
+  it('answers a target of another scheme (ws://) 400, not 502 for a service never asked', async () => {
+    const before = service.received.length;
+    const response = await rawRequest(tunnelPort(), `GET ws://${host()}/socket HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([400, 'BURROW_E_BAD_REQUEST']);
+    expect(service.received.length).toBe(before);
+  });
+
+  it('answers CONNECT 400, as over HTTP/2, instead of closing without a word', async () => {
+    const response = await rawRequest(tunnelPort(), `CONNECT ${host()} HTTP/1.1\r\nHost: ${host()}\r\n\r\n`);
+    expect([response.status, response.headers['x-burrow-error'], response.rest]).toEqual([400, 'BURROW_E_BAD_REQUEST', 'CONNECT is not served here\n']);
+  });
+
   it('answers a body in a transfer coding other than chunked 501, forwarding neither it nor a request pipelined behind it', async () => {
     const before = service.received.length;
     const behind = `POST /ghost HTTP/1.1\r\nHost: ${host()}\r\nContent-Length: 3\r\n\r\nabc`;

@@ -21,6 +21,8 @@ interface HeadState {
   timer?: NodeJS.Timeout;
   /** The request line of the current head has ended (a newline arrived). */
   lineEnded: boolean;
+  /** The request line's bytes so far (all of it once it has ended). */
+  lineBytes: number;
   /** The response of a request parsed and not yet answered in full: an error now is in its body. */
   response?: ServerResponse;
   refused: boolean;
@@ -42,6 +44,7 @@ export class Http1HeadGuard {
       res.once('finish', () => req.socket.destroyed || this.arm(req.socket, idleMs + deadlineMs));
     });
     server.on('upgrade', (req: IncomingMessage) => this.disarm(req.socket));
+    server.on('connect', (req: IncomingMessage) => this.disarm(req.socket));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.refuse(socket, error));
   }
 
@@ -49,17 +52,21 @@ export class Http1HeadGuard {
   arm(socket: Socket, ms = this.deadlineMs): void {
     let state = this.states.get(socket);
     if (state === undefined) {
-      state = { lineEnded: false, refused: false };
+      state = { lineEnded: false, lineBytes: 0, refused: false };
       this.states.set(socket, state);
       const watched = state;
       socket.once('close', () => clearTimeout(watched.timer));
       // Only until the request line ends: one search of the head's first bytes.
       socket.prependListener('data', (chunk: Buffer) => {
-        if (!watched.lineEnded && chunk.includes(10)) watched.lineEnded = true;
+        if (watched.lineEnded) return;
+        const end = chunk.indexOf(10);
+        watched.lineBytes += end < 0 ? chunk.length : end;
+        watched.lineEnded = end >= 0;
       });
     }
     clearTimeout(state.timer);
     state.lineEnded = false;
+    state.lineBytes = 0;
     state.response = undefined;
     const timer = setTimeout(() => {
       if (socket.destroyed) return;
@@ -111,18 +118,20 @@ export class Http1HeadGuard {
       socket.destroy();
       return;
     }
-    const { code, message } = this.describe(error, state?.lineEnded ?? true);
+    // The line alone past the limit, whether the head's end came in the same write or not (a 40 KB URL in one write).
+    const lineTooLong = state !== undefined && (!state.lineEnded || state.lineBytes > this.maxHeaderBytes);
+    const { code, message } = this.describe(error, lineTooLong);
     socket.end(rawErrorAnswer(code, message));
     this.refused(code);
   }
 
-  private describe(error: NodeJS.ErrnoException, lineEnded: boolean): { code: string; message: string } {
+  private describe(error: NodeJS.ErrnoException, lineTooLong: boolean): { code: string; message: string } {
     const limit = `${this.maxHeaderBytes} bytes`;
     switch (error.code) {
       case 'HPE_HEADER_OVERFLOW':
-        return lineEnded
-          ? { code: ErrorCode.HeaderTooLarge, message: `the request head is over the ${limit} limit` }
-          : { code: ErrorCode.UriTooLong, message: `the request line is over the ${limit} head limit` };
+        return lineTooLong
+          ? { code: ErrorCode.UriTooLong, message: `the request line is over the ${limit} head limit` }
+          : { code: ErrorCode.HeaderTooLarge, message: `the request head is over the ${limit} limit` };
       case 'HPE_INVALID_VERSION':
         return { code: ErrorCode.HttpVersion, message: 'only HTTP/1.0 and HTTP/1.1 requests are served here (or HTTP/2 with its preface)' };
       case 'ERR_HTTP_REQUEST_TIMEOUT':

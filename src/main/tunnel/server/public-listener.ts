@@ -43,6 +43,7 @@ export class PublicListener {
     // still gets their answers, then the connection ends; by default Node
     // would abort them, since the tunnel answers later than a local handler.
     (this.http1Server as HttpServer & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    this.http1Server.on('connect', (_req: IncomingMessage, socket: Duplex) => router.onHttp1Connect(socket));
     this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (isWebSocketUpgrade(req)) {
         router.onHttp1Upgrade(req, socket, head);

@@ -148,6 +148,13 @@ export class PublicRouter {
     this.track(admission, arrival.traceId, (ended) => new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, options, ended)).start();
   }
 
+  /** An HTTP/1.1 CONNECT: a tunnel within the tunnel is not offered, as over HTTP/2; answered, where Node would drop the connection without a word. */
+  onHttp1Connect(socket: Duplex): void {
+    const refusal = { code: ErrorCode.BadRequest, message: 'CONNECT is not served here' };
+    socket.end(rawErrorAnswer(refusal.code, refusal.message));
+    this.refused({ protocol: 'http', method: 'CONNECT', path: '', traceId: traceIdOf(undefined), fromEdge: false }, refusal);
+  }
+
   onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
     stream.on('error', () => {});
     const hop = this.hopFrom(rawHeaders, headers);
@@ -320,6 +327,8 @@ export function resolveRequestTarget(req: IncomingMessage): RequestTarget {
     if (authority === '' || authority!.includes('@')) return { ok: false, code: ErrorCode.BadRequest, message: `"${url.slice(0, 100)}" is not a usable request target` };
     return { ok: true, host: authority!, path: rest === '' ? '/' : rest!.startsWith('/') ? rest! : `/${rest}` };
   }
+  // Origin-form, or `OPTIONS *` (RFC 9112 section 3.2): another scheme's absolute URI (ws://...) is nothing the service could be asked for.
+  if (!url.startsWith('/') && !(url === '*' && req.method === 'OPTIONS')) return { ok: false, code: ErrorCode.BadRequest, message: `"${url.slice(0, 100)}" is not a usable request target` };
   if (hosts === 0 && req.httpVersion !== '1.0') return { ok: false, code: ErrorCode.BadRequest, message: 'an HTTP/1.1 request must carry a Host header' };
   return { ok: true, host: req.headers.host ?? '', path: url };
 }
