@@ -208,6 +208,13 @@ describe('rules the edge enforces', () => {
     expect(service.received.length).toBe(before);
   });
 
+  it('answers a head whose lines end in a bare LF 400, as Node’s server does, not 505 for its version', async () => {
+    const direct = await rawRequest(pair.direct.port, `GET /lf HTTP/1.1\nHost: ${pair.direct.authority}\n\n`);
+    const response = await rawRequest(tunnelPort(), `GET /lf HTTP/1.1\nHost: ${host()}\n\n`);
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([direct.status, 'BURROW_E_BAD_REQUEST']);
+    expect(direct.status).toBe(400);
+  });
+
   it('answers CONNECT 400, as over HTTP/2, instead of closing without a word', async () => {
     const response = await rawRequest(tunnelPort(), `CONNECT ${host()} HTTP/1.1\r\nHost: ${host()}\r\n\r\n`);
     expect([response.status, response.headers['x-burrow-error'], response.rest]).toEqual([400, 'BURROW_E_BAD_REQUEST', 'CONNECT is not served here\n']);

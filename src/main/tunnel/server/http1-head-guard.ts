@@ -133,6 +133,8 @@ export class Http1HeadGuard {
           ? { code: ErrorCode.UriTooLong, message: `the request line is over the ${limit} head limit` }
           : { code: ErrorCode.HeaderTooLarge, message: `the request head is over the ${limit} limit` };
       case 'HPE_INVALID_VERSION':
+        // llhttp says so too of a good version ended by a bare LF ("Expected CRLF after version"): a malformed line, not another version.
+        if (/CRLF/.test((error as { reason?: string }).reason ?? '')) return { code: ErrorCode.BadRequest, message: 'malformed request: lines must end with CRLF' };
         return { code: ErrorCode.HttpVersion, message: 'only HTTP/1.0 and HTTP/1.1 requests are served here (or HTTP/2 with its preface)' };
       case 'ERR_HTTP_REQUEST_TIMEOUT':
         return { code: ErrorCode.ClientTimeout, message: 'the request head did not arrive in time' };
