@@ -79,7 +79,8 @@ describe('trailers a trailer section must not carry (RFC 9112 section 7.1.2: ign
   it('a Content-Length one is an error the agent’s client sees: the response is cut, never ended as if whole', async () => {
     const tunnel = await get(pair.tunnel, '/length-in-trailers');
     expect(tunnel.status).toBe(200);
-    expect(tunnel.rest).toBe('5\r\nhello\r\n');
+    // Without its last chunk (what came before the cut may or may not have left first).
+    expect(['5\r\nhello\r\n', '']).toContain(tunnel.rest);
   });
 
   it('a Host one is dropped, and the body and the other trailers arrive whole', async () => {
