@@ -27,6 +27,8 @@ export interface LocalRequest {
   /** The body streams with no length declared: sent chunked, with `trailers()` after it. */
   chunked: boolean;
   trailers(): Header[];
+  /** The client holds its body for the service's 100 (Continue): its Expect field goes on, so node:http sends it (undici refuses the field). */
+  awaitsContinue?: boolean;
 }
 
 /** The life of one local request, as undici's dispatcher reports it (raw headers as strings). */
@@ -77,11 +79,6 @@ function sentAgainSafely(request: LocalRequest): boolean {
   return rawHeaderValue(request.headers, 'idempotency-key') !== undefined || rawHeaderValue(request.headers, 'x-idempotency-key') !== undefined;
 }
 
-/** Whether the request carries an Expect field, which undici refuses: 100-continue, from a client holding its body for the service's go-ahead. */
-function hasExpectation(request: LocalRequest): boolean {
-  return rawHeaderValue(request.headers, 'expect') !== undefined;
-}
-
 /** Tries of one request on connections the service closes as it comes: each goes on one that had served before, so more than one is stale. */
 const maxAttempts = 5;
 
@@ -116,8 +113,7 @@ export class LocalHttpClient {
     if (request.chunked && request.body !== undefined && !Buffer.isBuffer(request.body)) this.dispatchWithNodeHttp(target, request, request.body, handler);
     // `OPTIONS *` (RFC 9112 section 3.2.4): undici takes only paths that start with a slash.
     else if (request.path === '*') this.dispatchWithNodeHttp(target, request, request.body, handler);
-    // An expectation (100-continue: the client holds its body for the service's go-ahead): undici refuses the field.
-    else if (hasExpectation(request)) this.dispatchWithNodeHttp(target, request, request.body, handler);
+    else if (request.awaitsContinue === true) this.dispatchWithNodeHttp(target, request, request.body, handler);
     else this.dispatchKnownLength(target, request, handler);
   }
 
@@ -252,7 +248,7 @@ export class LocalHttpClient {
     });
     handler.onConnect((error) => req.destroy(error));
     req.on('error', (error: NodeJS.ErrnoException) => settle(() => handler.onError(error)));
-    const expecting = hasExpectation(request);
+    const expecting = request.awaitsContinue === true;
     // Node reports 1xx responses but 101 here; a 100 (Continue) only when asked for, as a client takes it.
     req.on('information', (info: { statusCode: number; statusMessage: string; rawHeaders: string[] }) => {
       if (info.statusCode !== 100 || expecting) handler.onInterim?.(info.statusCode, info.rawHeaders, info.statusMessage);

@@ -36,7 +36,6 @@ export class LocalHttpExchange extends Exchange {
   private readonly traffic: ExchangeTraffic;
   private readonly head: RequestHead;
   private readonly target: LocalTarget;
-  private readonly takesInterimResponses: boolean;
   private readonly link: DataLink;
 
   constructor(
@@ -46,7 +45,6 @@ export class LocalHttpExchange extends Exchange {
     super(context.requestId, ProtocolType.PROTOCOL_TYPE_HTTP, context.link, context.ended);
     ({ head: this.head, target: this.target } = context);
     this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
-    this.takesInterimResponses = context.link.takesInterimResponses;
     this.link = context.link;
   }
 
@@ -56,9 +54,10 @@ export class LocalHttpExchange extends Exchange {
     // Expect: 100-continue goes on for the service to answer, where the server takes its 100 (an older one answered the client
     // itself) and the body is still to come: a whole one needs no go-ahead, and goes by the pool, which may send it again.
     // A client's own X-Forwarded-* and the like, where an older server let them through.
-    const expecting = this.link.takesContinue && !head.endStream;
+    const expects = headerValue(head.headers, 'expect') !== undefined;
+    const awaitsContinue = expects && this.link.takesContinue && !head.endStream;
     const { vouchesForwardedFields } = this.link;
-    const kept = expecting && vouchesForwardedFields ? head.headers : head.headers.filter((h) => (expecting || h.name.toLowerCase() !== 'expect') && (vouchesForwardedFields || !isForwardedField(h.name)));
+    const kept = (expects && !awaitsContinue) || !vouchesForwardedFields ? head.headers.filter((h) => (awaitsContinue || h.name.toLowerCase() !== 'expect') && (vouchesForwardedFields || !isForwardedField(h.name))) : head.headers;
     const headers = headersToRaw(kept);
     headers.push('X-Forwarded-For', head.remoteAddress, 'X-Forwarded-Proto', head.scheme || 'http');
     const host = headerValue(head.headers, 'host');
@@ -70,9 +69,9 @@ export class LocalHttpExchange extends Exchange {
       if (head.body.length > 0) body = head.body;
     } else {
       // Gathered pieces are sent together by the undici pool, which an expectation does not go through.
-      body = this.streamRequestBody(!chunked && this.client.writesTogether && headerValue(kept, 'expect') === undefined);
+      body = this.streamRequestBody(!chunked && this.client.writesTogether && !awaitsContinue);
     }
-    this.client.dispatch(this.target, { method: head.method, path: head.path, headers, body, chunked, trailers: () => this.requestTrailers }, this.handler);
+    this.client.dispatch(this.target, { method: head.method, path: head.path, headers, body, chunked, trailers: () => this.requestTrailers, awaitsContinue }, this.handler);
   }
 
   /**
@@ -118,7 +117,7 @@ export class LocalHttpExchange extends Exchange {
     },
     onInterim: (status, rawHeaders, statusMessage) => {
       // Passed on as it came (103 Early Hints lets the client preload while the service works), where the server takes it.
-      if (!this.isOpen || !this.takesInterimResponses) return;
+      if (!this.isOpen || !this.link.takesInterimResponses) return;
       this.send({ $case: 'responseHead', value: { status, statusMessage, headers: headersFromRaw(rawHeaders), endStream: false, body: noBody } });
     },
     onHeaders: (status, rawHeaders, resume, statusMessage) => {
