@@ -7,9 +7,12 @@
 // (grpc.max_concurrent_streams 5, say) had all but the first few refused
 // (REFUSED_STREAM), where a client calling it directly (grpc-js) queued them.
 // Once the settings are in, nghttp2 itself holds streams beyond the limit.
-import { connect, type ClientHttp2Session } from 'node:http2';
+// A connection Node stops reading without a word is given up
+// (session-stall-watch.ts).
+import { connect, type ClientHttp2Session, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from 'node:http2';
 import { headerPairsWithin, maxResponseHeadBytes } from '../config.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
+import { SessionStallWatch } from './session-stall-watch.js';
 
 /** Runs with the session once it can take calls, or with the error that ended it first. */
 export type WhenSettled = (session: ClientHttp2Session, error: Error | undefined) => void;
@@ -19,6 +22,7 @@ export class Http2SessionPool {
   private readonly settled = new WeakSet<ClientHttp2Session>();
   /** Calls waiting for a new session's settings: one list per session, not a listener per call. */
   private readonly waiting = new WeakMap<ClientHttp2Session, WhenSettled[]>();
+  private readonly stallWatches = new WeakMap<ClientHttp2Session, SessionStallWatch>();
 
   get(target: LocalTarget): ClientHttp2Session {
     const key = formatLocalTarget(target);
@@ -52,6 +56,7 @@ export class Http2SessionPool {
       if (this.sessions.get(key) === session) this.sessions.delete(key);
     });
     session.unref();
+    this.stallWatches.set(session, new SessionStallWatch(session));
     this.sessions.set(key, session);
     return session;
   }
@@ -66,6 +71,13 @@ export class Http2SessionPool {
     const waiting = this.waiting.get(session);
     if (waiting === undefined) this.waiting.set(session, [then]);
     else waiting.push(then);
+  }
+
+  /** Opens a stream on one of the pool's sessions; throws as session.request does. */
+  request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, options: ClientSessionRequestOptions): ClientHttp2Stream {
+    const stream = session.request(headers, options);
+    this.stallWatches.get(session)?.track(stream);
+    return stream;
   }
 
   close(): void {

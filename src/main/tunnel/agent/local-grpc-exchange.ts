@@ -20,6 +20,7 @@ import { describeLocalError } from './local-errors.js';
 import type { LocalExchangeContext } from './local-exchange-context.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 import { ReplayableRequestBody } from './replayable-request-body.js';
+import { stalledSessionCode } from './session-stall-watch.js';
 
 export class LocalGrpcExchange extends Exchange {
   private stream: ClientHttp2Stream | undefined;
@@ -89,7 +90,7 @@ export class LocalGrpcExchange extends Exchange {
       headers[':path'] = head.path;
       headers.te = 'trailers';
       if (target.authority !== undefined) headers[':authority'] = target.authority;
-      stream = session.request(headers, { endStream: head.endStream, waitForTrailers: !head.endStream });
+      stream = this.pool.request(session, headers, { endStream: head.endStream, waitForTrailers: !head.endStream });
     } catch (error) {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${(error as Error).message}`, true);
       return;
@@ -244,7 +245,7 @@ export class LocalGrpcExchange extends Exchange {
  * connections), which stay the tunnel's own.
  */
 export function grpcStatusForReset(error: NodeJS.ErrnoException | undefined, rstCode: number | undefined): { status: number; message: string } | undefined {
-  if (error?.code === 'ERR_HTTP2_SESSION_ERROR') return { status: GrpcStatus.INTERNAL, message: error.message };
+  if (error?.code === 'ERR_HTTP2_SESSION_ERROR' || error?.code === stalledSessionCode) return { status: GrpcStatus.INTERNAL, message: error.message };
   if (error !== undefined && error.code !== 'ERR_HTTP2_STREAM_ERROR') return undefined;
   switch (rstCode) {
     case undefined:

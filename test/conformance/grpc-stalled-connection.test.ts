@@ -1,0 +1,95 @@
+// The agent's HTTP/2 connection to a gRPC service, when Node stops reading
+// it without a word (session-stall-watch.ts): the call ends with a status
+// and the next call goes through; and a service that stops answering for a
+// while (its event loop blocked, as at a breakpoint) is waited for, as a
+// direct caller waits, not taken for such a connection.
+import { connect, type IncomingHttpHeaders } from 'node:http2';
+import { Worker } from 'node:worker_threads';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
+
+/**
+ * In a thread of its own, so that blocking its event loop blocks nothing
+ * else: answers every call OK; /huge/ with one 120 KiB metadata field (over
+ * 64 KiB even as Huffman codes, 5 bits an 'h': nghttp2 takes no larger
+ * field); /blocked/ after its event loop has stood still for 10 s.
+ */
+const serviceSource = `
+const { createServer } = require('node:http2');
+const { parentPort } = require('node:worker_threads');
+const server = createServer({ maxSendHeaderBlockLength: 1024 * 1024 });
+server.on('stream', (stream, headers) => {
+  stream.on('error', () => {});
+  stream.resume();
+  const path = String(headers[':path']);
+  if (path.startsWith('/blocked/')) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000);
+  const metadata = path.startsWith('/huge/') ? { 'x-huge': 'h'.repeat(120 * 1024) } : {};
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0', ...metadata }, { endStream: true });
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+`;
+
+interface Outcome {
+  status: unknown;
+  message?: string;
+}
+
+/** The call's status (and message, if any), from a caller taking heads of up to 1 MiB. */
+async function statusOf(endpoint: Endpoint, path: string): Promise<Outcome> {
+  const session = connect(`http://127.0.0.1:${endpoint.port}`, { settings: { maxHeaderListSize: 1024 * 1024 } });
+  session.on('error', () => {});
+  const stream = session.request({ ':method': 'POST', ':path': path, ':authority': endpoint.authority, 'content-type': 'application/grpc', te: 'trailers' });
+  stream.end(Buffer.alloc(5));
+  stream.on('error', () => {});
+  const outcome = await new Promise<Outcome>((resolve) => {
+    const seen: Outcome = { status: undefined };
+    const read = (headers: IncomingHttpHeaders): void => {
+      if (headers['grpc-status'] === undefined) return;
+      seen.status = headers['grpc-status'];
+      if (headers['grpc-message'] !== undefined) seen.message = decodeURIComponent(String(headers['grpc-message']));
+    };
+    stream.on('response', read);
+    stream.on('trailers', read);
+    stream.resume();
+    stream.on('close', () => resolve(seen));
+  });
+  session.close();
+  return outcome;
+}
+
+describe("the agent's connection to a gRPC service", () => {
+  let service: Worker;
+  let pair: TunnelPair;
+
+  beforeAll(async () => {
+    service = new Worker(serviceSource, { eval: true });
+    const port = await new Promise<number>((resolve, reject) => {
+      service.once('message', resolve);
+      service.once('error', reject);
+    });
+    pair = await startTunnelPair(port, 'grpc');
+  });
+
+  afterAll(async () => {
+    await pair?.stop();
+    await service?.terminate();
+  });
+
+  // Directly, Node's client (grpc-js too) waits for ever: nghttp2 refuses the
+  // field and Node stops reading without a word (nodejs/node#41582); C-core
+  // ends the call. Through the tunnel the shared connection to the service
+  // would hold every later call too.
+  it('ends a call whose service sends one metadata field over 64 KiB with INTERNAL, and the next call goes through', async () => {
+    const outcome = await statusOf(pair.tunnel, '/huge/Call');
+    expect(outcome.status).toBe(String(grpc.status.INTERNAL));
+    expect(outcome.message).toContain('could not decode (one header field over 64 KiB');
+    expect(await statusOf(pair.tunnel, '/any.Service/Call')).toEqual({ status: '0' });
+  });
+
+  it('waits for a service whose event loop stands still for 10 s (a breakpoint), as a direct caller does', async () => {
+    const outcomes: Record<string, Outcome> = {};
+    for (const [label, endpoint] of pair.both) outcomes[label] = await statusOf(endpoint, '/blocked/Call');
+    expect(outcomes).toEqual({ direct: { status: '0' }, tunnel: { status: '0' } });
+  });
+});
