@@ -53,8 +53,11 @@ afterAll(async () => {
   await new Promise((resolve) => service?.close(resolve));
 });
 
-/** An HTTP/1.1 client that sends its body only after a 100, and reads until the connection closes. */
-function http1Client(endpoint: Endpoint, path: string, payload = body): Promise<Outcome> {
+/**
+ * An HTTP/1.1 client that sends its body only after a 100, and reads until
+ * the connection closes; with `pauseMs`, in four pieces with a pause before each.
+ */
+function http1Client(endpoint: Endpoint, path: string, payload = body, pauseMs = 0): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const socket = connect(endpoint.port, '127.0.0.1');
     const outcome: Outcome = { interim: [], status: 0, text: '', bodySent: false };
@@ -67,7 +70,16 @@ function http1Client(endpoint: Endpoint, path: string, payload = body): Promise<
       outcome.interim.push(100);
       received = received.slice(headEnd + 4);
       outcome.bodySent = true;
-      socket.write(payload);
+      if (pauseMs === 0) {
+        socket.write(payload);
+        return;
+      }
+      const piece = Math.ceil(payload.length / 4);
+      const sendFrom = (offset: number): void => {
+        if (offset >= payload.length) return;
+        setTimeout(() => socket.write(payload.subarray(offset, offset + piece), () => sendFrom(offset + piece)), pauseMs);
+      };
+      sendFrom(0);
     });
     socket.on('error', reject);
     socket.on('close', () => {
@@ -118,6 +130,51 @@ describe('Expect: 100-continue', () => {
     expect(outcomes).toEqual({ direct: expected, tunnel: expected, tunnelOverHttp2: expected });
   });
 });
+
+describe('Expect: 100-continue on an upload that lasts longer than the deadline for a request head', () => {
+  let slowPair: TunnelPair;
+
+  beforeAll(async () => {
+    slowPair = await startTunnelPair((service.address() as AddressInfo).port, 'http', { limits: { headerTimeoutMs: 300 } });
+  });
+
+  afterAll(async () => {
+    await slowPair?.stop();
+  });
+
+  // The head guard stopped its deadline on Node's 'request' event only; such
+  // requests come as 'checkContinue', and its 408 went out mid-upload (or
+  // into a response body) at the head deadline.
+  it('goes on to its end, as directly', async () => {
+    const expected = { interim: [100], status: 200, text: `got ${body.length}`, bodySent: true };
+    const outcomes = { direct: await http1Client(slowPair.direct, '/upload', body, 250), tunnel: await http1Client(slowPair.tunnel, '/upload', body, 250) };
+    expect(outcomes).toEqual({ direct: expected, tunnel: expected });
+  });
+
+  it('and any other expectation gets 417 on a connection that then waits for the next request as long as any', async () => {
+    const outcomes: Record<string, string[]> = {};
+    for (const [label, endpoint] of slowPair.both) outcomes[label] = await expectationThenRequest(endpoint);
+    const expected = ['HTTP/1.1 417 Expectation Failed', 'HTTP/1.1 200 OK'];
+    expect(outcomes).toEqual({ direct: expected, tunnel: expected });
+  });
+});
+
+/** The status lines of a request with an unknown expectation, then, after twice the head deadline, a plain one. */
+function expectationThenRequest(endpoint: Endpoint): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(endpoint.port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      const first = received === '';
+      received += chunk;
+      if (first) setTimeout(() => socket.write(`GET / HTTP/1.1\r\nHost: ${endpoint.authority}\r\nConnection: close\r\n\r\n`), 600);
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received.split('\r\n').filter((line) => line.startsWith('HTTP/1.1 '))));
+    socket.write(`GET / HTTP/1.1\r\nHost: ${endpoint.authority}\r\nExpect: the-impossible\r\n\r\n`);
+  });
+}
 
 describe('Expect: 100-continue to an agent that does not pass it on (before 2026-12-03)', () => {
   let server: TunnelServer;

@@ -39,9 +39,17 @@ export class Http1HeadGuard {
     /** Each head refused, by its code (for the access log and metrics). */
     private readonly refused: (code: string) => void = () => {},
   ) {
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const headIn = (req: IncomingMessage, res: ServerResponse): void => {
       this.disarm(req.socket, res);
       res.once('finish', () => req.socket.destroyed || this.arm(req.socket, idleMs + deadlineMs));
+    };
+    server.on('request', headIn);
+    // A request with Expect: 100-continue comes as this instead, where the server listens for it (public-listener.ts).
+    server.on('checkContinue', headIn);
+    // Any other expectation: 417, as Node answers when nobody listens (RFC 9110 section 10.1.1), but with the deadline stopped.
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      headIn(req, res);
+      res.writeHead(417).end();
     });
     server.on('upgrade', (req: IncomingMessage) => this.disarm(req.socket));
     server.on('connect', (req: IncomingMessage) => this.disarm(req.socket));
