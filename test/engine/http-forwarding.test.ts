@@ -266,4 +266,32 @@ describe('slow public clients', () => {
     expect(status).toBe(408);
     await eventually(() => tunnel!.server.inflightRequests === 0, 'the slot to be freed');
   });
+
+  // The wait for a response head counts from the request's last progress, not
+  // from its head (a slow upload, or a service reading one slowly, got 504).
+  it('waits for the response to an upload that keeps coming for longer than the request timeout', async () => {
+    backend = await startBackend((req, res) => {
+      let size = 0;
+      req.on('data', (chunk: Buffer) => (size += chunk.length));
+      req.on('end', () => res.end(`got ${size}`));
+    });
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }], { config: { requestTimeoutMs: 1_000 } });
+    const answer = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: tunnel!.publicPort, method: 'POST', path: '/', headers: { host: 'app.localhost' } }, (res) => {
+        let text = `${res.statusCode} `;
+        res.setEncoding('latin1');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      // Ten pieces, 150 ms apart: 1.5 s of upload, chunked (streamed, not held with the head).
+      let pieces = 0;
+      const next = (): void => {
+        if (++pieces > 10) req.end();
+        else req.write(Buffer.alloc(1_000), () => setTimeout(next, 150));
+      };
+      next();
+    });
+    expect(answer).toBe('200 got 10000');
+  });
 });

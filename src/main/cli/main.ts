@@ -126,7 +126,7 @@ program
   .addOption(new Option('--header-timeout <ms>', 'a client must send its request head within this (default 15000)').argParser(positiveInteger('--header-timeout')))
   .addOption(new Option('--idle-timeout <ms>', 'close public connections idle this long (default 60000)').argParser(positiveInteger('--idle-timeout')))
   .addOption(new Option('--rate-limit <n>', 'requests per second per tunnel, else 429').argParser(positiveInteger('--rate-limit')))
-  .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head before 504 (default 30000)').argParser(positiveInteger('--request-timeout')))
+  .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head after the request last made progress, else 504 (default 30000)').argParser(positiveInteger('--request-timeout')))
   .addOption(
     new Option('--max-websocket-message <bytes>', 'largest WebSocket message either way, else close 1009 (default 67108864)').argParser(
       positiveInteger('--max-websocket-message'),

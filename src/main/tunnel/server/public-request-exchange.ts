@@ -116,11 +116,13 @@ export class PublicRequestExchange extends Exchange {
       return;
     }
     this.headSent = true;
-    if (policy.responseTimeoutMs > 0) {
-      this.after(policy.responseTimeoutMs, () => {
-        if (!this.responded) this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
-      });
-    }
+    // Counted from the request's last progress: an upload the service reads slowly for longer is not a service that never answers.
+    const awaitingResponse =
+      policy.responseTimeoutMs > 0
+        ? this.after(policy.responseTimeoutMs, () => {
+            if (!this.responded) this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
+          })
+        : undefined;
     if (!endStream) {
       this.streamBody(
         side.body,
@@ -129,7 +131,10 @@ export class PublicRequestExchange extends Exchange {
           if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: trailers } });
           else this.sendBodyEnd();
         },
-        (data) => this.admitBody(data),
+        (data) => {
+          awaitingResponse?.refresh();
+          return this.admitBody(data);
+        },
       );
     }
   }
