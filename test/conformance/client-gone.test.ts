@@ -6,18 +6,18 @@
 // client's end of input is a half-close, whose answers it still gets
 // (http1-connection-ends.test.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect as connectHttp2 } from 'node:http2';
+import { connect as connectHttp2, createServer as createHttp2Server, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { rmSync } from 'node:fs';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { connect as connectTls } from 'node:tls';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
 import { eventually } from '../helpers/common.js';
 import { startTunnelPair, type TunnelPair } from './tunnel-pair.js';
 
-/** What the service saw of each request, by path: its response closed before it was finished. */
-const requests = new Map<string, { res: ServerResponse; abandoned: boolean }>();
+/** What the service saw of each request, by path: its response closed before it was finished; its body ended whole. */
+const requests = new Map<string, { res: ServerResponse; abandoned: boolean; bodyEnded: boolean }>();
 let service: Server;
 let pair: TunnelPair;
 let tlsPair: TunnelPair;
@@ -26,9 +26,12 @@ let certDir: string;
 beforeAll(async () => {
   // /wait/* never answers (a long-poll); /events/* sends one event and then waits.
   service = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const seen = { res, abandoned: false };
+    const seen = { res, abandoned: false, bodyEnded: false };
     requests.set(req.url ?? '', seen);
     res.once('close', () => (seen.abandoned = !res.writableFinished));
+    // /upload/* reads its body and never answers.
+    req.on('end', () => (seen.bodyEnded = true));
+    req.resume();
     if (req.url?.startsWith('/events/')) {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: first\n\n');
@@ -70,5 +73,89 @@ describe('an HTTP/2 client closing its connection (FIN) while the service is qui
     socket.end();
     await eventually(() => requests.get(path)!.abandoned, `the service to see ${path} abandoned`);
     session.destroy();
+  });
+});
+
+// Node ends an HTTP/2 stream's body also when the stream or its connection
+// goes away; the edge took that for the end of the request and sent the
+// service a whole chunked body (found with Python's h2 over TLS). Directly,
+// an HTTP/1.1 service sees such a body cut.
+describe('an HTTP/2 client going away mid-upload', () => {
+  it.each([
+    ['h2c', 'FIN', '/upload/h2c-fin'],
+    ['h2c', 'reset connection', '/upload/h2c-reset'],
+    ['h2 over TLS', 'close_notify and FIN', '/upload/tls-close'],
+  ])('%s, %s: the service sees the body cut, not ended', async (over, how, path) => {
+    const tunnel = (over === 'h2c' ? pair : tlsPair).tunnel;
+    const socket: Socket =
+      over === 'h2c' ? connect(tunnel.port, '127.0.0.1') : connectTls({ port: tunnel.port, host: '127.0.0.1', servername: 'app.localhost', ALPNProtocols: ['h2'], rejectUnauthorized: false });
+    const session = connectHttp2(`${over === 'h2c' ? 'http' : 'https'}://127.0.0.1:${tunnel.port}`, { createConnection: () => socket });
+    session.on('error', () => {});
+    // No content-length: the body streams to the service, chunked.
+    const stream = session.request({ ':method': 'POST', ':path': path, ':authority': tunnel.authority }, { endStream: false });
+    stream.on('error', () => {});
+    stream.write(Buffer.alloc(60_000, 'u'));
+    await eventually(() => requests.has(path), `the service to get ${path}`);
+    if (how === 'reset connection') socket.resetAndDestroy();
+    else socket.end();
+    await eventually(() => requests.get(path)!.abandoned, `the service to see ${path} abandoned`);
+    expect(requests.get(path)!.bodyEnded).toBe(false);
+    session.destroy();
+  });
+});
+
+// The same on a gRPC tunnel, where the service would hear the end of a
+// client stream as the call's half-close (and a client-streaming service
+// commit). The agent cancels the call with RST_STREAM alone; a grpc-js
+// service still reports a half-close before the cancellation, as it does
+// for a caller that cancels directly: Node ends the stream's body on a reset.
+describe('a gRPC client going away mid-stream', () => {
+  let grpcService: Http2Server;
+  let grpcPair: TunnelPair;
+  /** By path: the call's stream ended with END_STREAM (Node marks one that closed without it aborted first); it closed. */
+  const calls = new Map<string, { halfClosed: boolean; closed: boolean }>();
+
+  beforeAll(async () => {
+    grpcService = createHttp2Server();
+    grpcService.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      const seen = { halfClosed: false, closed: false };
+      calls.set(String(headers[':path']), seen);
+      stream.on('error', () => {});
+      stream.on('end', () => (seen.halfClosed = !stream.aborted));
+      stream.on('close', () => (seen.closed = true));
+      stream.resume();
+    });
+    await new Promise<void>((resolve) => grpcService.listen(0, '127.0.0.1', resolve));
+    grpcPair = await startTunnelPair((grpcService.address() as AddressInfo).port, 'grpc');
+  });
+
+  afterAll(async () => {
+    await grpcPair?.stop();
+    await new Promise((resolve) => grpcService?.close(resolve));
+  });
+
+  it.each([
+    ['FIN', '/up.Load/Fin'],
+    ['reset connection', '/up.Load/Reset'],
+  ])('%s: the service sees the call cancelled, never half-closed', async (how, path) => {
+    const outcomes: Record<string, { halfClosed: boolean; closed: boolean }> = {};
+    for (const [label, endpoint] of grpcPair.both) {
+      const socket = connect(endpoint.port, '127.0.0.1');
+      const session = connectHttp2(`http://127.0.0.1:${endpoint.port}`, { createConnection: () => socket });
+      session.on('error', () => {});
+      const callPath = `${path}${label}`;
+      const stream = session.request({ ':method': 'POST', ':path': callPath, ':authority': endpoint.authority, 'content-type': 'application/grpc', te: 'trailers' }, { endStream: false });
+      stream.on('error', () => {});
+      // Three messages of 5 bytes, and no end of stream.
+      const message = Buffer.from([0, 0, 0, 0, 5, 1, 2, 3, 4, 5]);
+      stream.write(Buffer.concat([message, message, message]));
+      await eventually(() => calls.has(callPath), `the service to get ${callPath}`);
+      if (how === 'reset connection') socket.resetAndDestroy();
+      else socket.end();
+      await eventually(() => calls.get(callPath)!.closed, `the service to see ${callPath} close`);
+      outcomes[label] = calls.get(callPath)!;
+      session.destroy();
+    }
+    expect(outcomes).toEqual({ direct: { halfClosed: false, closed: true }, tunnel: { halfClosed: false, closed: true } });
   });
 });

@@ -41,6 +41,10 @@ export class Http1PublicStream implements PublicStream {
     return headersFromRaw(this.req.rawTrailers);
   }
 
+  bodyComplete(): boolean {
+    return this.req.complete;
+  }
+
   inform(status: number, headers: Header[]): void {
     // Not to an HTTP/1.0 client (RFC 9110 section 15.2), nor once the final head is out.
     if (this.req.httpVersionMinor === 0 || this.res.headersSent) return;

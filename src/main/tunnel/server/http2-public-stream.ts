@@ -55,6 +55,11 @@ export class Http2PublicStream implements PublicStream {
     return this.requestTrailers;
   }
 
+  bodyComplete(): boolean {
+    // Node marks a stream aborted before it ends the body of one that closed without END_STREAM.
+    return !this.stream.aborted;
+  }
+
   inform(status: number, headers: Header[]): void {
     if (this.stream.headersSent || this.stream.destroyed) return;
     const head: OutgoingHttpHeaders = headersToObject(headers);

@@ -76,7 +76,7 @@ export class PublicRequestExchange extends Exchange {
       if (policy.deadlineMs > 0 && Date.now() - started >= policy.deadlineMs - slackMs) {
         this.fail(ErrorCode.Timeout, `the caller's deadline (grpc-timeout ${policy.deadlineMs} ms) passed`, true);
       } else {
-        this.fail(ErrorCode.ClientGone, 'the public client went away', true);
+        this.clientWentAway();
       }
     });
     if (policy.deadlineMs > 0) this.after(policy.deadlineMs, () => this.fail(ErrorCode.Timeout, 'deadline exceeded in the tunnel', true));
@@ -91,11 +91,16 @@ export class PublicRequestExchange extends Exchange {
       side.body.on('data', (chunk: Buffer) => chunks.push(chunk) && this.admitBody(chunk));
       side.body.once('end', () => {
         clearTimeout(stalled);
-        if (this.isOpen) this.sendHead(Buffer.concat(chunks), true);
+        if (!side.bodyComplete()) this.clientWentAway();
+        else if (this.isOpen) this.sendHead(Buffer.concat(chunks), true);
       });
     } else {
       this.sendHead(noBody, length === 0);
     }
+  }
+
+  private clientWentAway(): void {
+    this.fail(ErrorCode.ClientGone, 'the public client went away', true);
   }
 
   private get peerTimeoutMs(): number {
@@ -127,6 +132,11 @@ export class PublicRequestExchange extends Exchange {
       this.streamBody(
         side.body,
         () => {
+          // A body cut short must not reach the service as whole (a chunked one ends cleanly over HTTP/1.1).
+          if (!side.bodyComplete()) {
+            this.clientWentAway();
+            return;
+          }
           const trailers = side.trailers();
           if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: trailers } });
           else this.sendBodyEnd();

@@ -23,6 +23,12 @@ export interface PublicStream {
   readonly body: Readable;
   /** Request trailers; complete once the body has ended. */
   trailers(): Header[];
+  /**
+   * Once the body has ended: whether the client sent all of it. Node also
+   * ends an HTTP/2 stream's body when the stream or its connection goes
+   * away (a reset, a closed connection), which is no end of the request.
+   */
+  bodyComplete(): boolean;
   /** Writes an interim (1xx) response ahead of the final one, where the protocol has a way; otherwise drops it. */
   inform(status: number, headers: Header[]): void;
   /** Writes the response head; `wholeBody` ends the response with it. */
