@@ -1,6 +1,8 @@
 // The public port over TLS: ALPN chooses HTTP/1.1 (plain requests and
 // WebSocket upgrades) or h2 (gRPC) on the same port.
+import { once } from 'node:events';
 import { request, type RequestOptions } from 'node:https';
+import { connect, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import selfsigned from 'selfsigned';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +109,40 @@ describe('public TLS', () => {
     );
     client.close();
     expect(reply.toString()).toBe('rpc:hello');
+  });
+});
+
+// Port checks, load balancers' TCP health checks and scanners connect and
+// close before any handshake; slow or stalled clients stop halfway. Node
+// reports both as tlsClientError and leaves the socket open.
+describe('public TLS connections that never finish a handshake', () => {
+  const silentClient = (port: number): Socket => connect(port, '127.0.0.1').on('error', () => {});
+
+  it('are closed by the edge: at once when the client closes, at the head timeout when it stalls', async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    tunnel = await startTunnel([{ name: 'web', protocol: 'http', target: String(backend.port) }], { publicTls: { cert: pems.cert, key: pems.private }, limits: { headerTimeoutMs: 300 } });
+    // Closes its side (FIN) before saying anything: the edge's side stayed open (CLOSE-WAIT) for good.
+    const closer = silentClient(tunnel.publicPort);
+    await once(closer, 'connect');
+    closer.end();
+    // Half of a ClientHello's record header, then nothing.
+    const staller = silentClient(tunnel.publicPort);
+    await once(staller, 'connect');
+    staller.write(Buffer.from([0x16, 0x03, 0x01]));
+    // A socket closes only once both sides have: each resolves when the edge has closed its side.
+    await Promise.all([once(closer, 'close'), once(staller, 'close')]);
+    expect([closer.destroyed, staller.destroyed]).toEqual([true, true]);
+  });
+
+  it('do not hold up stopping the server', async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    tunnel = await startTunnel([{ name: 'web', protocol: 'http', target: String(backend.port) }], { publicTls: { cert: pems.cert, key: pems.private } });
+    const staller = silentClient(tunnel.publicPort);
+    await once(staller, 'connect');
+    const closed = once(staller, 'close');
+    const stopping = tunnel.stop();
+    tunnel = undefined;
+    await Promise.all([stopping, closed]);
+    expect(staller.destroyed).toBe(true);
   });
 });

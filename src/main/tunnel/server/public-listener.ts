@@ -89,15 +89,17 @@ export class PublicListener {
     // the end of its answers (each server above closes when they are done).
     this.listener = tls
       ? createTlsServer(Object.assign({}, tls, { noDelay: true, allowHalfOpen: true, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: headerTimeoutMs }), (socket: TLSSocket) => {
-          this.track(socket);
+          socket.on('error', () => {});
           (socket.alpnProtocol === 'h2' ? toHttp2 : toHttp1)(socket);
         })
-      : createNetServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-          this.track(socket);
-          sniffProtocol(socket, toHttp1, toHttp2, headerTimeoutMs);
-        });
-    // A failed TLS handshake is the client's problem, not the server's.
-    this.listener.on('tlsClientError', () => {});
+      : createNetServer({ noDelay: true, allowHalfOpen: true }, (socket) => sniffProtocol(socket, toHttp1, toHttp2, headerTimeoutMs));
+    // Every connection from its first byte, TLS handshakes under way too, so that close() ends them all.
+    this.listener.on('connection', (socket: Socket) => this.track(socket));
+    // A failed TLS handshake is the client's problem, not the server's; but
+    // Node leaves its socket open (a client that closed mid-handshake, as a
+    // port check does, stayed half-open for good; one that stalled outlived
+    // handshakeTimeout): it goes.
+    this.listener.on('tlsClientError', (_error: Error, socket: TLSSocket) => socket.destroy());
   }
 
   get port(): number {
