@@ -4,6 +4,8 @@
 // their sizes around the 16 KiB "alone" and 64 KiB "together" limits, and a
 // burst must take one write, not one each.
 import * as grpc from '@grpc/grpc-js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageType, ProtocolType, TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
@@ -182,6 +184,60 @@ describe('coalescing writer', () => {
     await ended;
     expect(received.map(plain)).toEqual(burst.map(plain));
     expect(record.writes.map((write) => write.length)).toEqual([50]);
+  });
+
+  // Under steady load the writer never catches up: something waits at every
+  // write. It kept every message it had sent until it once had nothing left
+  // (24 parallel 16 MiB downloads held 207 MB of sent chunks in the agent).
+  it('lets go of each message it has handed on, though something always waits', async () => {
+    together = true;
+    const call = client.proxy() as ClientCall;
+    const sent: WeakRef<Buffer>[] = [];
+    let paused: (() => void) | undefined;
+    const halfway = new Promise<void>((resolve) => {
+      const writer = new CoalescingWriter(
+        {
+          write(message, written) {
+            sent.push(new WeakRef((message as EncodedMessages).bytes));
+            if (sent.length !== 100) return call.write(message, written);
+            // The 100th stays with the test a while: 100 more wait behind it.
+            paused = () => call.write(message, written);
+            resolve();
+            return true;
+          },
+        },
+        true,
+      );
+      // Each 32 KiB: big enough to leave alone, one write each.
+      for (let i = 0; i < 200; i++) writer.write(chunk(`w${i}`, Buffer.alloc(32 * KiB, i)));
+    });
+    const received: TunnelMessage[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('data', (message: TunnelMessage) => received.push(message));
+      call.on('end', resolve);
+      call.on('error', reject);
+    });
+    await halfway;
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    const stillHeld = sent.slice(0, 50).filter((ref) => ref.deref() !== undefined).length;
+    paused!();
+    await new Promise<void>((resolve) => {
+      const waitForAll = (): void => (received.length === 200 ? resolve() : void setTimeout(waitForAll, 10));
+      waitForAll();
+    });
+    call.end();
+    await ended;
+    expect(stillHeld).toBe(0);
+    expect(received.map((message) => message.requestId)).toEqual(Array.from({ length: 200 }, (_, i) => `w${i}`));
+  });
+
+  it('keeps every message and their order when the emptied head of a long queue is cut off', async () => {
+    // 5,000 small messages in one turn: written ~600 at a time, the queue is cut once 1,024 or more are gone.
+    const burst = Array.from({ length: 5_000 }, (_, i) => chunk(`q${i}`, Buffer.alloc(100, i)));
+    const { received, clientWrites } = await roundTrip([burst]);
+    expect(received.map((message) => message.requestId)).toEqual(burst.map((message) => message.requestId));
+    expect(clientWrites.length).toBeGreaterThan(4);
   });
 
   it("writes a turn's messages once the turn's callbacks have run, not before", async () => {

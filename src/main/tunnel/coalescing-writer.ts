@@ -24,6 +24,8 @@ export interface MessageCall {
 const aloneFromBytes = 16 * 1024;
 /** A shared buffer stops growing here; what is left goes in the next write. */
 const togetherUpToBytes = 64 * 1024;
+/** Emptied slots at the head of the queue, while it never empties, before they are cut off. */
+const compactFromSlots = 1024;
 
 export class CoalescingWriter {
   private writing = false;
@@ -34,7 +36,7 @@ export class CoalescingWriter {
    * messages, or a message that would not encode (grpc-js is given it alone
    * and fails the call, as it always did).
    */
-  private waiting: (Buffer | TunnelMessage)[] = [];
+  private waiting: (Buffer | TunnelMessage | undefined)[] = [];
   private next = 0;
   private readonly written = (): void => {
     this.writing = false;
@@ -81,7 +83,8 @@ export class CoalescingWriter {
       const item = this.waiting[this.next]!;
       const small = Buffer.isBuffer(item) && item.length < aloneFromBytes;
       if (together.length > 0 && (!small || length + item.length > togetherUpToBytes)) break;
-      this.next++;
+      // Let go of what is taken: a writer that never catches up (a busy spell) kept every buffer it had sent.
+      this.waiting[this.next++] = undefined;
       if (!small) return this.sendAndCompact(item);
       together.push(item as Buffer);
       length += item.length;
@@ -92,6 +95,10 @@ export class CoalescingWriter {
   private sendAndCompact(item: Buffer | TunnelMessage | EncodedMessages): void {
     if (this.next === this.waiting.length) {
       this.waiting = [];
+      this.next = 0;
+    } else if (this.next >= compactFromSlots && this.next * 2 >= this.waiting.length) {
+      // The emptied slots go too, at a cost spread over those taken.
+      this.waiting = this.waiting.slice(this.next);
       this.next = 0;
     }
     this.send(item);
