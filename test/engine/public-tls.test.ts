@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { request, type RequestOptions } from 'node:https';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import selfsigned from 'selfsigned';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -118,7 +119,7 @@ describe('public TLS', () => {
 describe('public TLS connections that never finish a handshake', () => {
   const silentClient = (port: number): Socket => connect(port, '127.0.0.1').on('error', () => {});
 
-  it('are closed by the edge: at once when the client closes, at the head timeout when it stalls', async () => {
+  it('are closed by the edge: at once when the client closes, at the head timeout when it stalls or says nothing after ALPN h2', async () => {
     backend = await startBackend((_req, res) => res.end('ok'));
     tunnel = await startTunnel([{ name: 'web', protocol: 'http', target: String(backend.port) }], { publicTls: { cert: pems.cert, key: pems.private }, limits: { headerTimeoutMs: 300 } });
     // Closes its side (FIN) before saying anything: the edge's side stayed open (CLOSE-WAIT) for good.
@@ -129,9 +130,14 @@ describe('public TLS connections that never finish a handshake', () => {
     const staller = silentClient(tunnel.publicPort);
     await once(staller, 'connect');
     staller.write(Buffer.from([0x16, 0x03, 0x01]));
+    // Its handshake done with ALPN h2, then not a byte of HTTP/2: held for the idle timeout (60 s) before.
+    const mute = tlsConnect({ port: tunnel.publicPort, host: '127.0.0.1', servername: 'web.localhost', ALPNProtocols: ['h2'], rejectUnauthorized: false }).on('error', () => {});
+    await once(mute, 'secureConnect');
+    // Reads what the edge says (its SETTINGS, then GOAWAY), so that its close can be seen.
+    mute.resume();
     // A socket closes only once both sides have: each resolves when the edge has closed its side.
-    await Promise.all([once(closer, 'close'), once(staller, 'close')]);
-    expect([closer.destroyed, staller.destroyed]).toEqual([true, true]);
+    await Promise.all([once(closer, 'close'), once(staller, 'close'), once(mute, 'close')]);
+    expect([closer.destroyed, staller.destroyed, mute.destroyed]).toEqual([true, true, true]);
   });
 
   it('do not hold up stopping the server', async () => {

@@ -66,6 +66,7 @@ export class PublicListener {
       this.http2Sessions.set(id, session);
       session.once('close', () => this.http2Sessions.delete(id));
       closeWhenIdle(session, idleTimeoutMs);
+      awaitPreface(session, headerTimeoutMs);
     });
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
       router.onHttp2Stream(stream, headers, flags, rawHeaders),
@@ -132,6 +133,19 @@ export class PublicListener {
     socket.once('close', () => this.sockets.delete(id));
     socket.on('error', () => {});
   }
+}
+
+/**
+ * Closes an HTTP/2 session whose client has not opened it (its SETTINGS)
+ * within `ms`, as an HTTP/1.1 client must send its head in time: over TLS,
+ * ALPN h2 says nothing of whether the client will (such a session was held
+ * for the idle timeout).
+ */
+function awaitPreface(session: Http2Session, ms: number): void {
+  const timer = setTimeout(() => session.destroy(), ms);
+  timer.unref();
+  session.once('remoteSettings', () => clearTimeout(timer));
+  session.once('close', () => clearTimeout(timer));
 }
 
 /** Closes an HTTP/2 session with no open streams after `ms` of silence; a quiet stream (a gRPC watch) keeps it. */
