@@ -36,7 +36,7 @@ const toldClientWord = 'client';
 /** A word after the third: the forwarding edge vouches for the X-Forwarded-* fields before its own (EdgeHop.vouched). */
 const vouchedWord = 'vouched';
 
-/** How long to wait for an edge to accept a connection before trying the next one. */
+/** How long to wait for an edge to accept a connection before trying the next one (then taken if none accepts). */
 const connectTimeoutMs = 1_000;
 
 export interface EdgeForwarderOptions {
@@ -208,26 +208,51 @@ function sign(secret: string, edge: string): string {
   return createHmac('sha256', secret).update(`burrow edge hop ${edge}`).digest('hex');
 }
 
-/** The public address of the first of `edges`, in random order, that accepts a connection. */
-async function firstReachable(edges: readonly EdgeRecord[]): Promise<LocalTarget | undefined> {
+/**
+ * The public address of the first of `edges`, in random order, that
+ * accepts a connection; failing that, of one that neither accepted nor
+ * refused in time. An edge under load can take over a second to accept
+ * (its backlog full): that is a busy edge, not a gone one, and the hop's
+ * own connection waits longer (a burst of forwarded requests got 502s from
+ * a healthy edge).
+ */
+export async function firstReachable(edges: readonly EdgeRecord[]): Promise<LocalTarget | undefined> {
   const shuffled = [...edges].sort(() => Math.random() - 0.5);
+  let slow: LocalTarget | undefined;
   for (const edge of shuffled) {
     const target = { host: parseHostPort(edge.advertise).host, port: edge.publicPort };
-    if (await accepts(target)) return target;
+    const reach = await probe(target);
+    if (reach === 'accepted') return target;
+    if (reach === 'slow') slow ??= target;
   }
-  return undefined;
+  return slow;
 }
 
-function accepts({ host, port }: LocalTarget): Promise<boolean> {
+type Reach = 'accepted' | 'refused' | 'slow';
+
+/** Probes under way, by address: the requests of a burst share one (each made a connection of its own, which loaded the edge further). */
+const probes = new Map<string, Promise<Reach>>();
+
+function probe(target: LocalTarget): Promise<Reach> {
+  const key = `${target.host}:${target.port}`;
+  let pending = probes.get(key);
+  if (pending === undefined) {
+    pending = connects(target).finally(() => probes.delete(key));
+    probes.set(key, pending);
+  }
+  return pending;
+}
+
+function connects({ host, port }: LocalTarget): Promise<Reach> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    const done = (ok: boolean): void => {
+    const done = (reach: Reach): void => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(ok);
+      resolve(reach);
     };
-    const timer = setTimeout(() => done(false), connectTimeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    const timer = setTimeout(() => done('slow'), connectTimeoutMs);
+    socket.once('connect', () => done('accepted'));
+    socket.once('error', () => done('refused'));
   });
 }
