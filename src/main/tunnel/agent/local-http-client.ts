@@ -68,6 +68,8 @@ function loadPool(): typeof Pool {
 }
 
 const dayMs = 24 * 60 * 60 * 1000;
+/** How long a body that awaits the service's 100 (Continue) waits for it before it goes anyway (curl's wait). */
+const expectPatienceMs = 1_000;
 
 /** Methods a proxy may send again by itself (RFC 9110 section 9.2.2; RFC 9112 section 9.3.1 forbids it for others). */
 const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -268,12 +270,36 @@ export class LocalHttpClient {
       req.end(body);
       return;
     }
-    body.on('data', (chunk: Buffer) => req.write(chunk) || body.pause());
-    req.on('drain', () => body.resume());
-    body.once('end', () => {
-      const trailers = request.trailers();
-      if (trailers.length > 0) req.addTrailers(trailers.map((h): [string, string] => [h.name, h.value]));
-      req.end();
+    const sendBody = (): void => {
+      body.on('data', (chunk: Buffer) => req.write(chunk) || body.pause());
+      req.on('drain', () => body.resume());
+      body.once('end', () => {
+        const trailers = request.trailers();
+        if (trailers.length > 0) req.addTrailers(trailers.map((h): [string, string] => [h.name, h.value]));
+        req.end();
+      });
+    };
+    if (!expecting) {
+      sendBody();
+      return;
+    }
+    // The body waits for the service's 100, as a client that asked for one does, even where the public client sent it
+    // without waiting: a service that refuses (413) closes the connection, and a body written meanwhile made it reset
+    // (EPIPE) before its answer was read, a 502. As curl does, it goes after a second without an answer.
+    let started = false;
+    const start = (): void => {
+      clearTimeout(patience);
+      if (started) return;
+      started = true;
+      sendBody();
+    };
+    const patience = setTimeout(start, expectPatienceMs);
+    req.once('continue', start);
+    req.once('response', (res: IncomingMessage) => {
+      clearTimeout(patience);
+      // Answered without a go-ahead: the body is not to be sent, and the connection is the service's to close.
+      if (!started) res.once('end', () => req.destroy());
     });
+    req.once('close', () => clearTimeout(patience));
   }
 }
