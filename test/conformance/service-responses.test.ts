@@ -14,6 +14,7 @@ const answers: Record<string, Buffer> = {
   '/reason-wide': Buffer.from('HTTP/1.1 200 Fine \u2713\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello', 'utf8'),
   '/length-in-trailers': Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 5\r\nContent-Length: 5\r\n\r\n'),
   '/host-in-trailers': Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 5\r\nHost: evil.example\r\n\r\n'),
+  '/no-content-with-length': Buffer.from('HTTP/1.1 204 No Content\r\nContent-Length: 10\r\nConnection: close\r\n\r\n'),
   '/gzip-coded': Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n'),
 };
 
@@ -97,5 +98,17 @@ describe('a transfer coding other than chunked (gzip, chunked)', () => {
     const tunnel = await get(pair.tunnel, '/gzip-coded');
     expect({ status: tunnel.status, code: tunnel.headers['x-burrow-error'] }).toEqual({ status: 502, code: 'BURROW_E_LOCAL_FAILED' });
     expect(tunnel.rest).toContain('Transfer-Encoding: gzip, chunked');
+  });
+});
+
+// RFC 9110 section 8.6: a server must not send Content-Length in a 204. An
+// HTTP/1.1 client lets it pass; an HTTP/2 one (nghttp2: curl, Node) resets
+// the stream as malformed (found with curl through a cluster).
+describe('a 204 with a Content-Length', () => {
+  it('reaches an HTTP/1.1 client as sent, as directly, and an HTTP/2 one without the field', async () => {
+    const [direct, tunnel] = [await get(pair.direct, '/no-content-with-length'), await get(pair.tunnel, '/no-content-with-length')];
+    expect([direct.status, direct.headers['content-length'], tunnel.status, tunnel.headers['content-length']]).toEqual([204, '10', 204, '10']);
+    const h2 = await overHttp2(pair.tunnel, '/no-content-with-length');
+    expect({ status: h2.status, body: h2.body }).toEqual({ status: 204, body: '' });
   });
 });

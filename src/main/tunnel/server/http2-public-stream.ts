@@ -75,6 +75,8 @@ export class Http2PublicStream implements PublicStream {
     // Set on the headers' own object, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
     const head: OutgoingHttpHeaders = headersToObject(headers);
     head[':status'] = status;
+    // RFC 9110 section 8.6: never on a 204. HTTP/1.1 clients let it pass (and get it, as directly); HTTP/2 ones reset the stream.
+    if (status === 204) delete head['content-length'];
     if (wholeBody === undefined) {
       this.stream.respond(head, { waitForTrailers: true });
     } else if (wholeBody.length === 0) {
