@@ -42,13 +42,15 @@ describe('picking the edge to forward to', () => {
     await new Promise((resolve) => closed.close(resolve));
     busy = new Worker(busySource, { eval: true, workerData: release.buffer });
     busyPort = (await once(busy, 'message'))[0] as number;
-    // The kernel completes handshakes the thread never accepts until the backlog is full; later ones wait for it.
-    for (let i = 0; i < 4; i++) {
-      const filler = connect(busyPort, '127.0.0.1').on('error', () => {});
-      fillers.push(filler);
-      const connected = await Promise.race([once(filler, 'connect').then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 300))]);
-      if (!connected) break;
-    }
+    // The kernel completes handshakes the thread never accepts until its queue (the backlog and one) is full; later ones wait.
+    let connected = 0;
+    await new Promise<void>((resolve) => {
+      for (let i = 0; i < 4; i++) {
+        const filler = connect(busyPort, '127.0.0.1').on('error', () => {});
+        filler.once('connect', () => ++connected === 2 && resolve());
+        fillers.push(filler);
+      }
+    });
   });
 
   afterAll(async () => {
