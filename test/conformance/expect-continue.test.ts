@@ -43,6 +43,13 @@ beforeAll(async () => {
       res.writeHead(413, { 'content-length': '9' }).end('too large');
       return;
     }
+    if (req.url === '/answer-first') {
+      // Answers at once, no 100, then reads the body as it goes (a stream, an echo).
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.flushHeaders();
+      answer(req, res);
+      return;
+    }
     if (req.url === '/refuse-later') {
       // Counts the body that comes for 200 ms, then refuses.
       let bytes = 0;
@@ -165,6 +172,26 @@ describe('Expect: 100-continue from a client that sends its body at once', () =>
     });
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large');
     expect(bodyBytesBeforeRefusal).toEqual([0]);
+  });
+
+  it('reaches a service that answers 200 first, without a 100, and then reads the body, as directly', async () => {
+    const outcomes: Record<string, string[]> = {};
+    for (const [label, endpoint] of pair.both) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(endpoint.port, '127.0.0.1');
+        let received = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(received));
+        socket.once('connect', () => {
+          socket.write(`POST /answer-first HTTP/1.1\r\nHost: ${endpoint.authority}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+          socket.write(body);
+        });
+      });
+      outcomes[label] = [answer.split('\r\n')[0]!, answer.includes(`got ${body.length}`) ? 'whole body read' : 'body missing'];
+    }
+    expect(outcomes).toEqual({ direct: ['HTTP/1.1 200 OK', 'whole body read'], tunnel: ['HTTP/1.1 200 OK', 'whole body read'] });
   });
 
   it('reaches a service that never sends a 100 but reads the body, after a wait, as from curl', async () => {

@@ -17,8 +17,8 @@ import { startTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.j
  */
 const serviceSource = `
 const { createServer } = require('node:http2');
-const { parentPort } = require('node:worker_threads');
-const server = createServer({ maxSendHeaderBlockLength: 1024 * 1024 });
+const { parentPort, workerData } = require('node:worker_threads');
+const server = createServer({ maxSendHeaderBlockLength: 1024 * 1024, settings: { maxConcurrentStreams: workerData.maxConcurrentStreams } });
 server.on('stream', (stream, headers) => {
   stream.on('error', () => {});
   stream.resume();
@@ -58,17 +58,22 @@ async function statusOf(endpoint: Endpoint, path: string): Promise<Outcome> {
   return outcome;
 }
 
+/** The service in a thread of its own, and the tunnel to it. */
+async function startService(maxConcurrentStreams: number): Promise<{ service: Worker; pair: TunnelPair }> {
+  const service = new Worker(serviceSource, { eval: true, workerData: { maxConcurrentStreams } });
+  const port = await new Promise<number>((resolve, reject) => {
+    service.once('message', resolve);
+    service.once('error', reject);
+  });
+  return { service, pair: await startTunnelPair(port, 'grpc') };
+}
+
 describe("the agent's connection to a gRPC service", () => {
   let service: Worker;
   let pair: TunnelPair;
 
   beforeAll(async () => {
-    service = new Worker(serviceSource, { eval: true });
-    const port = await new Promise<number>((resolve, reject) => {
-      service.once('message', resolve);
-      service.once('error', reject);
-    });
-    pair = await startTunnelPair(port, 'grpc');
+    ({ service, pair } = await startService(100));
   });
 
   afterAll(async () => {
@@ -91,5 +96,27 @@ describe("the agent's connection to a gRPC service", () => {
     const outcomes: Record<string, Outcome> = {};
     for (const [label, endpoint] of pair.both) outcomes[label] = await statusOf(endpoint, '/blocked/Call');
     expect(outcomes).toEqual({ direct: { status: '0' }, tunnel: { status: '0' } });
+  });
+});
+
+// nghttp2 holds calls over the service's limit of concurrent streams in the
+// queue the watch looks at: with the service standing still, that queue is
+// not a sign of a stopped connection (the watch destroyed such a session).
+describe("the agent's connection to a gRPC service that takes one call at a time", () => {
+  let service: Worker;
+  let pair: TunnelPair;
+
+  beforeAll(async () => {
+    ({ service, pair } = await startService(1));
+  });
+
+  afterAll(async () => {
+    await pair?.stop();
+    await service?.terminate();
+  });
+
+  it('waits, with a second call queued, for the service whose event loop stands still for 10 s', async () => {
+    const outcomes = await Promise.all([statusOf(pair.tunnel, '/blocked/First'), statusOf(pair.tunnel, '/queued/Second')]);
+    expect(outcomes).toEqual([{ status: '0' }, { status: '0' }]);
   });
 });

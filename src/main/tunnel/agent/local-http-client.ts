@@ -296,9 +296,14 @@ export class LocalHttpClient {
     const patience = setTimeout(start, expectPatienceMs);
     req.once('continue', start);
     req.once('response', (res: IncomingMessage) => {
-      clearTimeout(patience);
-      // Answered without a go-ahead: the body is not to be sent, and the connection is the service's to close.
-      if (!started) res.once('end', () => req.destroy());
+      if (started) return;
+      // A final answer before any 100: a refusal (300 and up) takes no body, and the connection is the service's to
+      // close; any other reads the body as it answers (a stream, an echo), so it goes on, as curl sends it.
+      if ((res.statusCode ?? 0) < 300) start();
+      else {
+        clearTimeout(patience);
+        res.once('end', () => req.destroy());
+      }
     });
     req.once('close', () => clearTimeout(patience));
   }

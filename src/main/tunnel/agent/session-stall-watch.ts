@@ -7,9 +7,9 @@
 //
 // While calls are open, the session is asked every few seconds to send an
 // empty SETTINGS frame. A PING would do, but C-core services count pings
-// without data as strikes and hang up after two. A frame still in
-// nghttp2's queue on two checks in a row, while nothing waits on the socket
-// either, was never sent. A slow or paused service (a breakpoint) cannot
+// without data as strikes and hang up after two. A probe after which
+// nothing was written, on two checks in a row, while frames wait in
+// nghttp2's queue and nothing waits on the socket, was never sent. A slow or paused service (a breakpoint) cannot
 // cause that: the frame leaves, only its acknowledgement waits; and a full
 // socket shows as bytes waiting on it.
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
@@ -25,6 +25,8 @@ export class SessionStallWatch {
   private openStreams = 0;
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
+  /** The socket's bytes written when the probe was asked for: any written since, and something left. */
+  private writtenAtProbe = 0;
   private unsentChecks = 0;
 
   constructor(private readonly session: ClientHttp2Session) {}
@@ -45,7 +47,7 @@ export class SessionStallWatch {
     } else if (!this.probing) {
       this.probe();
     } else {
-      this.unsentChecks = probeUnsent(session) ? this.unsentChecks + 1 : 0;
+      this.unsentChecks = nothingSent(session, this.writtenAtProbe) ? this.unsentChecks + 1 : 0;
       if (this.unsentChecks < stalledChecks) return;
       this.stop();
       const error = new Error(
@@ -57,6 +59,7 @@ export class SessionStallWatch {
 
   private probe(): void {
     try {
+      this.writtenAtProbe = this.session.socket.bytesWritten;
       this.session.settings({}, () => {
         this.probing = false;
         this.unsentChecks = 0;
@@ -76,12 +79,15 @@ export class SessionStallWatch {
 }
 
 /**
- * A frame waits in nghttp2's queue while no bytes wait on the socket: it
- * was not held back by a write in progress. False when the socket's queue
- * cannot be read (a Node that no longer shows it).
+ * Frames wait in nghttp2's queue, yet nothing has been written since the
+ * probe was asked for and no bytes wait on the socket: nothing held the
+ * probe back. (Frames alone in the queue prove nothing: nghttp2 also holds
+ * there the calls over the service's limit of concurrent streams, and the
+ * probe goes ahead of them.) False when the socket's queue cannot be read
+ * (a Node that no longer shows it).
  */
-function probeUnsent(session: ClientHttp2Session): boolean {
+function nothingSent(session: ClientHttp2Session, writtenAtProbe: number): boolean {
   // libuv's count of bytes waiting to be written, which Node's TCP handle shows.
   const waitingOnSocket = (session.socket as unknown as { _handle?: { writeQueueSize?: unknown } })._handle?.writeQueueSize;
-  return typeof waitingOnSocket === 'number' && waitingOnSocket === 0 && (session.state.outboundQueueSize ?? 0) > 0;
+  return typeof waitingOnSocket === 'number' && waitingOnSocket === 0 && session.socket.bytesWritten === writtenAtProbe && (session.state.outboundQueueSize ?? 0) > 0;
 }

@@ -56,7 +56,7 @@ export class Http2PublicStream implements PublicStream {
   }
 
   bodyComplete(): boolean {
-    // Node marks a stream aborted before it ends the body of one that closed without END_STREAM.
+    // A stream that closes while the response is still open (a reset, a lost connection) is marked aborted before Node ends its body.
     return !this.stream.aborted;
   }
 
