@@ -58,43 +58,46 @@ async function statusOf(endpoint: Endpoint, path: string): Promise<Outcome> {
   return outcome;
 }
 
-/** The service in a thread of its own, and the tunnel to it. */
-async function startService(maxConcurrentStreams: number): Promise<{ service: Worker; pair: TunnelPair }> {
-  const service = new Worker(serviceSource, { eval: true, workerData: { maxConcurrentStreams } });
-  const port = await new Promise<number>((resolve, reject) => {
-    service.once('message', resolve);
-    service.once('error', reject);
-  });
-  return { service, pair: await startTunnelPair(port, 'grpc') };
-}
-
-describe("the agent's connection to a gRPC service", () => {
-  let service: Worker;
-  let pair: TunnelPair;
-
+/** The service in a thread of its own and the tunnel to it, for the tests of the describe this is called in. */
+function serviceForEach(maxConcurrentStreams: number): { readonly pair: TunnelPair } {
+  let service: Worker | undefined;
+  let pair: TunnelPair | undefined;
   beforeAll(async () => {
-    ({ service, pair } = await startService(100));
+    service = new Worker(serviceSource, { eval: true, workerData: { maxConcurrentStreams } });
+    const port = await new Promise<number>((resolve, reject) => {
+      service!.once('message', resolve);
+      service!.once('error', reject);
+    });
+    pair = await startTunnelPair(port, 'grpc');
   });
-
   afterAll(async () => {
     await pair?.stop();
     await service?.terminate();
   });
+  return {
+    get pair(): TunnelPair {
+      return pair!;
+    },
+  };
+}
+
+describe("the agent's connection to a gRPC service", () => {
+  const running = serviceForEach(100);
 
   // Directly, Node's client (grpc-js too) waits for ever: nghttp2 refuses the
   // field and Node stops reading without a word (nodejs/node#41582); C-core
   // ends the call. Through the tunnel the shared connection to the service
   // would hold every later call too.
   it('ends a call whose service sends one metadata field over 64 KiB with INTERNAL, and the next call goes through', async () => {
-    const outcome = await statusOf(pair.tunnel, '/huge/Call');
+    const outcome = await statusOf(running.pair.tunnel, '/huge/Call');
     expect(outcome.status).toBe(String(grpc.status.INTERNAL));
     expect(outcome.message).toContain('could not decode (one header field over 64 KiB');
-    expect(await statusOf(pair.tunnel, '/any.Service/Call')).toEqual({ status: '0' });
+    expect(await statusOf(running.pair.tunnel, '/any.Service/Call')).toEqual({ status: '0' });
   });
 
   it('waits for a service whose event loop stands still for 10 s (a breakpoint), as a direct caller does', async () => {
     const outcomes: Record<string, Outcome> = {};
-    for (const [label, endpoint] of pair.both) outcomes[label] = await statusOf(endpoint, '/blocked/Call');
+    for (const [label, endpoint] of running.pair.both) outcomes[label] = await statusOf(endpoint, '/blocked/Call');
     expect(outcomes).toEqual({ direct: { status: '0' }, tunnel: { status: '0' } });
   });
 });
@@ -103,20 +106,10 @@ describe("the agent's connection to a gRPC service", () => {
 // queue the watch looks at: with the service standing still, that queue is
 // not a sign of a stopped connection (the watch destroyed such a session).
 describe("the agent's connection to a gRPC service that takes one call at a time", () => {
-  let service: Worker;
-  let pair: TunnelPair;
-
-  beforeAll(async () => {
-    ({ service, pair } = await startService(1));
-  });
-
-  afterAll(async () => {
-    await pair?.stop();
-    await service?.terminate();
-  });
+  const running = serviceForEach(1);
 
   it('waits, with a second call queued, for the service whose event loop stands still for 10 s', async () => {
-    const outcomes = await Promise.all([statusOf(pair.tunnel, '/blocked/First'), statusOf(pair.tunnel, '/queued/Second')]);
+    const outcomes = await Promise.all([statusOf(running.pair.tunnel, '/blocked/First'), statusOf(running.pair.tunnel, '/queued/Second')]);
     expect(outcomes).toEqual([{ status: '0' }, { status: '0' }]);
   });
 });
