@@ -9,9 +9,10 @@
 // empty SETTINGS frame. A PING would do, but C-core services count pings
 // without data as strikes and hang up after two. A probe after which
 // nothing was written, on two checks in a row, while frames wait in
-// nghttp2's queue and nothing waits on the socket, was never sent. A slow or paused service (a breakpoint) cannot
-// cause that: the frame leaves, only its acknowledgement waits; and a full
-// socket shows as bytes waiting on it.
+// nghttp2's queue and nothing waits on the socket, was never sent. A slow
+// or paused service (a breakpoint) cannot cause that: the frame leaves,
+// only its acknowledgement waits; and a full socket shows as bytes waiting
+// on it.
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 
 /** Marks the error a stalled session is destroyed with. */
