@@ -201,6 +201,25 @@ describe('rules the edge enforces', () => {
     expect([response.status, response.headers['x-burrow-error']]).toEqual([414, 'BURROW_E_URI_TOO_LONG']);
   });
 
+  // Found with undici through a cluster: a kept-alive connection's later heads
+  // reach Node's parser without the guard seeing them, which took that for a
+  // request line without an end (414).
+  it('answers an oversized header 431 on a kept-alive connection too, as Node does directly', async () => {
+    const statusLines = (port: number, authority: string): Promise<string[]> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let text = '';
+        socket.setEncoding('latin1');
+        socket.once('data', () => setTimeout(() => socket.write(`GET /second HTTP/1.1\r\nHost: ${authority}\r\nX-Big: ${'b'.repeat(40_000)}\r\n\r\n`), 300));
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text.split('\r\n').filter((line) => line.startsWith('HTTP/1.1 '))));
+        socket.write(`GET /first HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+      });
+    const [direct, tunnel] = [await statusLines(pair.direct.port, pair.direct.authority), await statusLines(tunnelPort(), host())];
+    expect({ direct, tunnel }).toEqual({ direct: ['HTTP/1.1 200 OK', 'HTTP/1.1 431 Request Header Fields Too Large'], tunnel: ['HTTP/1.1 200 OK', 'HTTP/1.1 431 Request Header Fields Too Large'] });
+  });
+
   it('answers a target of another scheme (ws://) 400, not 502 for a service never asked', async () => {
     const before = service.received.length;
     const response = await rawRequest(tunnelPort(), `GET ws://${host()}/socket HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);

@@ -127,7 +127,10 @@ export class Http1HeadGuard {
       return;
     }
     // The line alone past the limit, whether the head's end came in the same write or not (a 40 KB URL in one write).
-    const lineTooLong = state !== undefined && (!state.lineEnded || state.lineBytes > this.maxHeaderBytes);
+    // The guard reads heads through 'data' events, which stop once Node's parser reads the socket itself (every head
+    // after the first on a connection): of a head it saw nothing of, it says 431, the likelier (cookies, not URLs).
+    const sawHead = state !== undefined && (state.lineEnded || state.lineBytes > 0);
+    const lineTooLong = sawHead && (!state.lineEnded || state.lineBytes > this.maxHeaderBytes);
     const { code, message } = this.describe(error, lineTooLong);
     socket.end(rawErrorAnswer(code, message));
     this.refused(code);
