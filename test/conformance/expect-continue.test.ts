@@ -13,6 +13,7 @@ import { ProtocolType } from '../../src/main/gen/burrow/v1/tunnel.js';
 import { dataMessage } from '../../src/main/tunnel/messages.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import { connectFakeAgent, encode, type FakeAgent } from '../helpers/fake-agent.js';
+import { rawRequest, type RawResponse } from './raw-http.js';
 import { startTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
 
 /** What a client saw: the interim statuses, the final one and its text, and whether it sent its body. */
@@ -111,6 +112,10 @@ function http1Client(endpoint: Endpoint, path: string, payload = body, pauseMs =
   });
 }
 
+/** An HTTP/1.1 upload with Expect: 100-continue whose body goes with its head, not waiting for the 100 (curl after --expect100-timeout). */
+const uploadWithoutWaiting = (endpoint: Endpoint, path: string, payload: Buffer): Promise<RawResponse> =>
+  rawRequest(endpoint.port, Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: ${endpoint.authority}\r\nContent-Length: ${payload.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`), payload]));
+
 /** The same over HTTP/2 (cleartext, prior knowledge): the body goes on the 100. */
 function http2Client(endpoint: Endpoint, path: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
@@ -157,39 +162,16 @@ describe('Expect: 100-continue', () => {
 // edge, 15 in 20 forwarded in a cluster).
 describe('Expect: 100-continue from a client that sends its body at once', () => {
   it('is refused by the service before any of the body reaches it, and the client gets the refusal', async () => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(pair.tunnel.port, '127.0.0.1');
-      let received = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (chunk: string) => (received += chunk));
-      socket.on('error', () => resolve(received));
-      socket.on('close', () => resolve(received));
-      socket.once('connect', () => {
-        socket.write(`POST /refuse-later HTTP/1.1\r\nHost: ${pair.tunnel.authority}\r\nContent-Length: ${4 * body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
-        for (let i = 0; i < 4; i++) socket.write(body);
-      });
-      setTimeout(() => reject(new Error('no answer in 10 s')), 10_000).unref();
-    });
-    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large');
+    const answer = await uploadWithoutWaiting(pair.tunnel, '/refuse-later', Buffer.concat([body, body, body, body]));
+    expect(answer.statusLine).toBe('HTTP/1.1 413 Payload Too Large');
     expect(bodyBytesBeforeRefusal).toEqual([0]);
   });
 
   it('reaches a service that answers 200 first, without a 100, and then reads the body, as directly', async () => {
     const outcomes: Record<string, string[]> = {};
     for (const [label, endpoint] of pair.both) {
-      const answer = await new Promise<string>((resolve, reject) => {
-        const socket = connect(endpoint.port, '127.0.0.1');
-        let received = '';
-        socket.setEncoding('latin1');
-        socket.on('data', (chunk: string) => (received += chunk));
-        socket.on('error', reject);
-        socket.on('close', () => resolve(received));
-        socket.once('connect', () => {
-          socket.write(`POST /answer-first HTTP/1.1\r\nHost: ${endpoint.authority}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
-          socket.write(body);
-        });
-      });
-      outcomes[label] = [answer.split('\r\n')[0]!, answer.includes(`got ${body.length}`) ? 'whole body read' : 'body missing'];
+      const answer = await uploadWithoutWaiting(endpoint, '/answer-first', body);
+      outcomes[label] = [answer.statusLine, answer.rest.includes(`got ${body.length}`) ? 'whole body read' : 'body missing'];
     }
     expect(outcomes).toEqual({ direct: ['HTTP/1.1 200 OK', 'whole body read'], tunnel: ['HTTP/1.1 200 OK', 'whole body read'] });
   });
@@ -212,19 +194,8 @@ describe('Expect: 100-continue from a client that sends its body at once', () =>
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentPair = await startTunnelPair((silent.address() as AddressInfo).port, 'http');
     try {
-      const answer = await new Promise<string>((resolve, reject) => {
-        const socket = connect(silentPair.tunnel.port, '127.0.0.1');
-        let received = '';
-        socket.setEncoding('latin1');
-        socket.on('data', (chunk: string) => (received += chunk));
-        socket.on('error', reject);
-        socket.on('close', () => resolve(received));
-        socket.once('connect', () => {
-          socket.write(`POST /upload HTTP/1.1\r\nHost: ${silentPair.tunnel.authority}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
-          socket.write(body);
-        });
-      });
-      expect([answer.split('\r\n')[0], answer.slice(answer.indexOf('\r\n\r\n') + 4)]).toEqual(['HTTP/1.1 200 OK', `got ${body.length}`]);
+      const answer = await uploadWithoutWaiting(silentPair.tunnel, '/upload', body);
+      expect([answer.statusLine, answer.rest]).toEqual(['HTTP/1.1 200 OK', `got ${body.length}`]);
     } finally {
       await silentPair.stop();
       await new Promise((resolve) => silent.close(resolve));

@@ -3,6 +3,8 @@
 import { connect } from 'node:net';
 
 export interface RawResponse {
+  /** The response's first line, as sent. */
+  statusLine: string;
   status: number;
   /** Header lines as sent, lower-cased names. */
   headers: Record<string, string>;
@@ -36,7 +38,7 @@ export function rawRequest(port: number, request: string | Buffer, doneWhen: (te
         const colon = line.indexOf(':');
         headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
-      resolve({ status: Number(statusLine!.split(' ')[1]), headers, rest: text.slice(headEnd + 4), closedCleanly: !errored });
+      resolve({ statusLine: statusLine!, status: Number(statusLine!.split(' ')[1]), headers, rest: text.slice(headEnd + 4), closedCleanly: !errored });
     });
     socket.write(request);
   });
