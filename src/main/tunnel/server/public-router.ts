@@ -43,12 +43,12 @@ interface Arrival {
   method: string;
   path: string;
   traceId: string;
-  /** Sent on by another edge of the cluster, which has already applied the edge's rules (forwarded-fields.ts among them). */
-  fromEdge: boolean;
-  /** Forwarded by another edge: the public client as that edge saw it. */
-  client?: EdgeHop['client'];
-  /** Forwarded by an edge that applied the trust rule for X-Forwarded-* (EdgeHop.vouched). */
-  edgeVouched?: boolean;
+  /**
+   * Sent on by another edge of the cluster, which has already applied the
+   * edge's rules: the public client as that edge saw it, and whether it
+   * applied the trust rule for X-Forwarded-* (forwarded-fields.ts).
+   */
+  hop?: EdgeHop;
 }
 
 export class PublicRouter {
@@ -75,7 +75,7 @@ export class PublicRouter {
       return;
     }
     const hop = this.hopFrom(req.rawHeaders, req.headers);
-    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), fromEdge: hop !== undefined, client: hop?.client, edgeVouched: hop?.vouched };
+    const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), hop };
     const target = resolveRequestTarget(req);
     if (!target.ok) {
       closeAfterAnswer(req, res);
@@ -117,7 +117,7 @@ export class PublicRouter {
 
   onHttp1Upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const hop = this.hopFrom(req.rawHeaders, req.headers);
-    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), fromEdge: hop !== undefined, client: hop?.client, edgeVouched: hop?.vouched };
+    const arrival: Arrival = { protocol: 'websocket', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), hop };
     const target = resolveRequestTarget(req);
     const refuse = (refusal: Refusal): void => {
       socket.end(rawErrorAnswer(refusal.code, refusal.message, refusal.retryAfterSeconds));
@@ -144,7 +144,7 @@ export class PublicRouter {
       return;
     }
     if (!this.vouchedFor(arrival, req.socket.remoteAddress)) dropForwardedFields(req.rawHeaders);
-    const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs, client: arrival.client };
+    const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs, client: arrival.hop?.client };
     this.track(admission, arrival.traceId, (ended) => new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, options, ended)).start();
   }
 
@@ -152,7 +152,7 @@ export class PublicRouter {
   onHttp1Connect(socket: Duplex): void {
     const refusal = { code: ErrorCode.BadRequest, message: 'CONNECT is not served here' };
     socket.end(rawErrorAnswer(refusal.code, refusal.message));
-    this.refused({ protocol: 'http', method: 'CONNECT', path: '', traceId: traceIdOf(undefined), fromEdge: false }, refusal);
+    this.refused({ protocol: 'http', method: 'CONNECT', path: '', traceId: traceIdOf(undefined) }, refusal);
   }
 
   onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
@@ -160,7 +160,7 @@ export class PublicRouter {
     const hop = this.hopFrom(rawHeaders, headers);
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
-    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), fromEdge: hop !== undefined, client: hop?.client, edgeVouched: hop?.vouched };
+    const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), hop };
     asSeenByForwarder(side, arrival);
     const headBytes = headerListBytes(rawHeaders);
     if (headBytes > this.limits.maxHeaderBytes) {
@@ -215,7 +215,7 @@ export class PublicRouter {
    */
   private admit(host: string | undefined, arrival: Arrival, gone: () => boolean, then: (admission: Admission) => void): void {
     const local = this.registry.admit(host);
-    const admission = arrival.fromEdge || local instanceof Promise || local.ok ? local : this.elsewhere(host, local);
+    const admission = arrival.hop !== undefined || local instanceof Promise || local.ok ? local : this.elsewhere(host, local);
     if (!(admission instanceof Promise)) {
       then(admission);
       return;
@@ -238,7 +238,7 @@ export class PublicRouter {
    * agent adds its own to (HTTP and WebSocket).
    */
   private vouchedFor(arrival: Arrival, peerAddress: string | undefined): boolean {
-    if (arrival.fromEdge) return arrival.edgeVouched === true || this.forwardedTrust.trusts(arrival.client?.address);
+    if (arrival.hop !== undefined) return arrival.hop.vouched || this.forwardedTrust.trusts(arrival.hop.client?.address);
     return this.forwardedTrust.trusts(peerAddress);
   }
 
@@ -261,7 +261,7 @@ export class PublicRouter {
 
   /** A request head the listener refused before it could be routed (too large, malformed, too slow). */
   headRefused(code: string): void {
-    this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined), fromEdge: false }, { code, message: '' });
+    this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined) }, { code, message: '' });
   }
 
   /** The record of a request ended by the edge itself, without the agent: refused (or its client gone first). */
@@ -367,9 +367,10 @@ function headerListBytes(rawHeaders: string[]): number {
 
 /** A request another edge forwarded goes on as from the client that edge saw, not from that edge. */
 function asSeenByForwarder(side: PublicStream, arrival: Arrival): void {
-  if (arrival.client === undefined) return;
-  side.head.remoteAddress = arrival.client.address;
-  side.head.scheme = arrival.client.scheme;
+  const client = arrival.hop?.client;
+  if (client === undefined) return;
+  side.head.remoteAddress = client.address;
+  side.head.scheme = client.scheme;
 }
 
 /** Expect: 100-continue, the only expectation HTTP defines (RFC 9110 section 10.1.1), as Node's server recognises it. */
