@@ -8,6 +8,7 @@ import { AdminServer, adminExposureProblem, isLoopback } from '../../src/main/ad
 import { EdgeMetrics } from '../../src/main/admin/edge-metrics.js';
 import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
+import { rawRequest } from '../conformance/raw-http.js';
 import { eventuallyAsync, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
 import { echoClient, startEchoBackend } from '../helpers/grpc-echo.js';
 import { promClientDefaultsLint, promtoolProblems, scrape, type Scrape } from '../helpers/prometheus.js';
@@ -91,6 +92,9 @@ describe('edge admin endpoints', () => {
     const posted = await get('/metrics', {}, 'POST');
     expect([posted.status, posted.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expect((await get('/nothing-here')).status).toBe(404);
+    // Node's parser lets a target through that is no URL; it is the client's mistake, not a 500.
+    const noUrl = await rawRequest(Number(new URL(admin.url).port), 'GET http://[/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(noUrl.status).toBe(400);
     const text = await (await get('/metrics', { authorization: `Bearer ${adminToken}` })).text();
     expect(text).toContain('# TYPE burrow_requests_total counter');
   });

@@ -1,5 +1,8 @@
 // The web inspector: the contract over WebSocket, and who may use it.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
@@ -8,6 +11,7 @@ import { inProcessApi } from '../../src/main/service/command-dispatch.js';
 import { buildApi } from '../../src/shared/contract-client.js';
 import { commandNames, eventNames, type AppEvents, type BurrowApi, type EventName } from '../../src/shared/contract.js';
 import { webSocketTransport } from '../../src/shared/websocket-transport.js';
+import { rawRequest } from '../conformance/raw-http.js';
 import { eventually } from '../helpers/common.js';
 import { contractSamples, expectEverySampleAnswered, triggerEveryEvent } from '../helpers/contract-samples.js';
 
@@ -70,6 +74,23 @@ describe('web inspector security', () => {
     expect(await status('/api/token?token=wrong')).toBe(401);
     expect(await status('/api/token')).toBe(401);
     expect(await status('/api/token?token=test-token', 'evil.example')).toBe(403);
+  });
+
+  it('answers request targets that are no URL or no path with 400 or 404, and stays up (any web page can send them)', async () => {
+    const rendererDir = mkdtempSync(join(tmpdir(), 'burrow-renderer-'));
+    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Burrow</title>');
+    const withPages = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, token: 'test-token', rendererDir });
+    try {
+      const get = (target: string, extra = ''): Promise<number> =>
+        rawRequest(withPages.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${withPages.port}\r\n${extra}Connection: close\r\n\r\n`).then((response) => response.status);
+      expect(await get('/%E0%A4%A')).toBe(404);
+      expect(await get('http://[/')).toBe(400);
+      expect(await get('http://[/api?token=test-token', 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n')).toBe(400);
+      expect(await get('/')).toBe(200);
+    } finally {
+      await withPages.stop();
+      rmSync(rendererDir, { recursive: true, force: true });
+    }
   });
 
   it('puts the token in the URL fragment, which browsers never send', () => {

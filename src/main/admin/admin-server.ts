@@ -70,6 +70,10 @@ export class AdminServer {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, { token, endpoints }: AdminServerOptions): Promise<void> {
+  if (!URL.canParse(req.url ?? '/', 'http://admin')) {
+    answer(res, 400, { error: 'the request target is no URL' });
+    return;
+  }
   const path = new URL(req.url ?? '/', 'http://admin').pathname;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');

@@ -20,7 +20,8 @@ const contentSecurityPolicy =
 
 function isOurPage(url: string): boolean {
   if (rendererUrl !== undefined && url.startsWith(rendererUrl)) return true;
-  return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname).endsWith('/renderer/index.html');
+  // Not decoded: our own file's path has nothing to decode, and a malformed escape would throw here.
+  return url.startsWith('file://') && URL.canParse(url) && new URL(url).pathname.endsWith('/renderer/index.html');
 }
 
 // A separate profile, for the smoke test and for trying things without touching the real one.

@@ -103,7 +103,12 @@ export class InspectorServer {
       res.end();
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://inspector');
+    const url = requestUrl(req);
+    if (url === undefined) {
+      res.writeHead(400, { ...baseHeaders, 'content-type': 'text/plain; charset=utf-8' });
+      res.end('bad request target\n');
+      return;
+    }
     if (url.pathname === inspectorTokenCheckPath) {
       res.writeHead(this.tokenMatches(url.searchParams.get('token') ?? '') ? 204 : 401, baseHeaders);
       res.end();
@@ -129,7 +134,13 @@ export class InspectorServer {
   private resolveStatic(pathname: string): string | undefined {
     const root = this.options.rendererDir;
     if (root === undefined) return undefined;
-    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return undefined; // malformed percent-encoding names no file
+    }
+    const relative = normalize(decoded).replace(/^([/\\])+/, '');
     const candidate = resolve(root, relative === '' ? 'index.html' : relative);
     if (candidate !== resolve(root) && !candidate.startsWith(resolve(root) + sep)) return undefined;
     try {
@@ -143,7 +154,8 @@ export class InspectorServer {
     const refuse = (status: number, reason: string): void => {
       socket.end(rawHttpAnswer(status, { 'content-type': 'text/plain', 'content-length': String(reason.length + 1) }, `${reason}\n`));
     };
-    const url = new URL(req.url ?? '/', 'http://inspector');
+    const url = requestUrl(req);
+    if (url === undefined) return refuse(400, 'bad request target');
     if (!this.allowedHost(req.headers.host)) return refuse(403, 'host not allowed');
     const origin = req.headers.origin;
     // Browsers always send Origin; tools may not. A foreign one is refused.
@@ -196,4 +208,9 @@ export class InspectorServer {
   private send(ws: WebSocket, message: InspectorServerMessage): void {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   }
+}
+
+/** The request's target, or undefined when it is no URL (`GET http://[/`): Node's parser lets such targets through. */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  return URL.canParse(req.url ?? '/', 'http://inspector') ? new URL(req.url ?? '/', 'http://inspector') : undefined;
 }
