@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TrafficEvent } from '../../src/shared/traffic.js';
-import { eventually, startTunnel, type TunnelFixture } from '../helpers/common.js';
+import { eventually, publicRequest, startTunnel, type TunnelFixture } from '../helpers/common.js';
 import { echoClient, startEchoBackend, type EchoBackendLog, type EchoResponse } from '../helpers/grpc-echo.js';
 
 let tunnel: TunnelFixture | undefined;
@@ -155,6 +155,15 @@ describe('gRPC through the tunnel', () => {
     clients.push(stranger);
     const unknown = await unary(stranger, { text: 'hi' });
     expect(unknown.error!.code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+
+  it('tells an HTTP/1.1 request to an HTTP/2-only service to use HTTP/2, instead of calling the service unreachable', async () => {
+    const { client, tunnel } = await setup();
+    const response = await publicRequest({ port: tunnel.publicPort, host: 'rpc.localhost', method: 'POST', path: '/echo.Echo/Unary', headers: { 'content-type': 'application/grpc' } });
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([502, 'BURROW_E_WRONG_PROTOCOL']);
+    expect(response.body.toString()).toContain('call it over HTTP/2');
+    // The tunnel is still fine for gRPC.
+    expect((await unary(client, { text: 'still here' })).response).toMatchObject({ text: 'still here' });
   });
 
   it('answers RESOURCE_EXHAUSTED over the concurrency limit', async () => {

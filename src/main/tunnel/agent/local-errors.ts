@@ -14,3 +14,12 @@ export function describeLocalError(error: NodeJS.ErrnoException): string {
       return error.message;
   }
 }
+
+/**
+ * The service answered with bytes that do not begin an HTTP/1.1 response:
+ * most often an HTTP/2-only service (a gRPC server) sending its SETTINGS.
+ * undici and Node's own client word it differently.
+ */
+export function answeredOtherThanHttp1(error: Error & { code?: string }): boolean {
+  return error.code === 'HPE_INVALID_CONSTANT' || (error.name === 'HTTPParserError' && error.message.includes('Expected HTTP/'));
+}

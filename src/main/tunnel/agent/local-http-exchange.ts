@@ -10,7 +10,7 @@ import { isForwardedField } from '../forwarded-field-names.js';
 import { headersFromRaw, headersToRaw, headerValue, rawHeaderValue } from '../headers.js';
 import { noBody } from '../messages.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
-import { describeLocalError } from './local-errors.js';
+import { answeredOtherThanHttp1, describeLocalError } from './local-errors.js';
 import type { DataLink, LocalExchangeContext } from './local-exchange-context.js';
 import { responseCutCode, type LocalHttpClient, type LocalResponseHandler } from './local-http-client.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
@@ -198,7 +198,10 @@ export class LocalHttpExchange extends Exchange {
   private onLocalError(error: NodeJS.ErrnoException): void {
     if (!this.isOpen) return;
     const where = `local service at ${formatLocalTarget(this.target)}`;
-    if (this.responseHead === undefined) {
+    if (this.responseHead === undefined && answeredOtherThanHttp1(error)) {
+      const advice = 'an HTTP/2-only service, such as a gRPC server, takes no HTTP/1.1 requests: call it over HTTP/2 (curl --http2-prior-knowledge, a gRPC client)';
+      this.fail(ErrorCode.WrongProtocol, `${where} answered this HTTP/1.1 request with something other than HTTP/1.1; ${advice}`, true);
+    } else if (this.responseHead === undefined) {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
     } else if (error.code === responseCutCode) {
       this.fail(ErrorCode.LocalFailed, `${where} closed the response before its end`, true);
