@@ -13,6 +13,7 @@ import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { edgeHopHeader } from '../../src/main/tunnel/server/edge-forwarder.js';
 import type { PublicRequestRecord } from '../../src/main/tunnel/server/public-request-record.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
+import { rawRequest } from '../conformance/raw-http.js';
 import { bodyDigest, eventually, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
 import { echoClient, startEchoBackend, type EchoResponse } from '../helpers/grpc-echo.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
@@ -28,6 +29,9 @@ let agent: TunnelAgent;
 /** The forwarding edge's cluster membership: its address and the cluster's secret sign its marks. */
 let forwardingCluster: RedisEdgeCluster;
 const seenHeaders: IncomingHttpHeaders[] = [];
+
+/** Below the services' own (Node's 16 KiB), so that the edges' limit is what a head meets first. */
+const headerLimit = 8 * 1024;
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -45,7 +49,8 @@ beforeAll(async () => {
   const edge = async (trustForwardedFrom?: string[], joined?: (cluster: RedisEdgeCluster) => void): Promise<TunnelServer> => {
     const cluster = new RedisEdgeCluster({ url: redis.url, domain: 'localhost', edgeLeaseMs: 1_000 });
     joined?.(cluster);
-    const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost', cluster, trustForwardedFrom });
+    const limits = { maxHeaderBytes: headerLimit };
+    const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost', cluster, trustForwardedFrom, limits });
     await server.start();
     return server;
   };
@@ -166,6 +171,43 @@ describe('a request at an edge that does not hold its tunnel', () => {
     expect((await publicRequest({ port: holding.publicPort, host: 'app.localhost', path: '/hop-claims', headers })).status).toBe(200);
     const last = seenHeaders.at(-1)!;
     expect({ for: last['x-forwarded-for'], realIp: last['x-real-ip'] }).toEqual(seen);
+  });
+
+  it('takes a head at the header limit as the holding edge does: the fields the hop adds do not count against it', async () => {
+    // Node counts a head as its target and each field's name and value.
+    const limit = headerLimit;
+    const http1Head = (port: number, path: string, bytes: number): Promise<number> => {
+      const fixed = path.length + 'host'.length + 'app.localhost'.length + 'connection'.length + 'close'.length + 'x-big'.length;
+      const head = `GET ${path} HTTP/1.1\r\nhost: app.localhost\r\nconnection: close\r\nx-big: ${'v'.repeat(bytes - fixed)}\r\n\r\n`;
+      return rawRequest(port, head).then((response) => response.status);
+    };
+    const webSocketHead = (port: number, bytes: number): Promise<number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/socket`, { headers: { host: 'app.localhost', 'x-big': 'v'.repeat(bytes) } });
+        ws.once('open', () => (ws.close(), resolve(101)));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+    // HTTP/2 counts each field's name and value and 32 bytes more.
+    const grpcHead = (port: number, bytes: number): Promise<string> =>
+      new Promise((resolve) => {
+        const session = connect(`http://127.0.0.1:${port}`);
+        session.on('error', () => {});
+        const fields = { ':method': 'POST', ':path': '/echo.Echo/Unary', ':scheme': 'http', ':authority': 'rpc.localhost', 'content-type': 'application/grpc', te: 'trailers' };
+        const fixed = Object.entries(fields).reduce((sum, [name, value]) => sum + name.length + value.length + 32, 0) + 'x-big'.length + 32;
+        const stream = session.request({ ...fields, 'x-big': 'v'.repeat(bytes - fixed) }, { endStream: true });
+        stream.on('error', () => {});
+        const ended = (outcome: string): void => (session.close(), resolve(outcome));
+        stream.once('response', (headers) => stream.once('trailers', (trailers) => ended(`${headers[':status']} ${trailers['grpc-status']} ${trailers['grpc-message']}`)).once('end', () => ended(`${headers[':status']} ${headers['grpc-status']} ${headers['grpc-message']}`)));
+        stream.resume();
+        stream.once('close', () => ended(`reset ${stream.rstCode}`));
+      });
+    for (const [edge, port] of [['holding', holding.publicPort], ['forwarding', forwarding.publicPort]] as const) {
+      expect([edge, await http1Head(port, '/under', limit - 1), await http1Head(port, '/at', limit)]).toEqual([edge, 200, 431]);
+      expect([edge, await webSocketHead(port, limit - 200)]).toEqual([edge, 101]);
+      // The call reaches the service (which knows no such method) under the limit; at it, the edge refuses it.
+      expect([edge, await grpcHead(port, limit), await grpcHead(port, limit + 1)]).toEqual([edge, expect.stringMatching(/^200 12 /), expect.stringMatching(/^200 8 /)]);
+    }
   });
 
   it('answers 404 for a name no edge holds, without a loop', async () => {

@@ -30,7 +30,7 @@ const statuses: Record<keyof typeof TunnelErrorCode, { http: number; grpc: numbe
   RateLimited: { http: 429, grpc: RESOURCE_EXHAUSTED },
   DataStreamLost: { http: 502, grpc: UNAVAILABLE },
   BadRequest: { http: 400, grpc: UNAVAILABLE },
-  HeaderTooLarge: { http: 431, grpc: UNAVAILABLE },
+  HeaderTooLarge: { http: 431, grpc: RESOURCE_EXHAUSTED },
   UriTooLong: { http: 414, grpc: UNAVAILABLE },
   HttpVersion: { http: 505, grpc: UNAVAILABLE },
   WrongProtocol: { http: 502, grpc: UNIMPLEMENTED },

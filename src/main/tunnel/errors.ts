@@ -45,7 +45,8 @@ export function grpcStatusFor(code: string): number {
     case ErrorCode.OverCapacity:
     case ErrorCode.RateLimited:
     case ErrorCode.BodyTooLarge:
-      return 8; // RESOURCE_EXHAUSTED
+    case ErrorCode.HeaderTooLarge:
+      return 8; // RESOURCE_EXHAUSTED; of a head, as gRPC's C core says of metadata over its limit
     case ErrorCode.Timeout:
       return 4; // DEADLINE_EXCEEDED
     case ErrorCode.ClientGone:

@@ -12,6 +12,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../errors.js';
+import { headTooLarge } from './request-head-size.js';
 import { rawErrorAnswer } from './public-errors.js';
 
 /** How long a refused connection may keep sending before it is cut. */
@@ -137,12 +138,9 @@ export class Http1HeadGuard {
   }
 
   private describe(error: NodeJS.ErrnoException, lineTooLong: boolean): { code: string; message: string } {
-    const limit = `${this.maxHeaderBytes} bytes`;
     switch (error.code) {
       case 'HPE_HEADER_OVERFLOW':
-        return lineTooLong
-          ? { code: ErrorCode.UriTooLong, message: `the request line is over the ${limit} head limit` }
-          : { code: ErrorCode.HeaderTooLarge, message: `the request head is over the ${limit} limit` };
+        return headTooLarge(lineTooLong, this.maxHeaderBytes);
       case 'HPE_INVALID_VERSION':
         // llhttp says so too of a good version ended by a bare LF ("Expected CRLF after version"): a malformed line, not another version.
         if (/CRLF/.test((error as { reason?: string }).reason ?? '')) return { code: ErrorCode.BadRequest, message: 'malformed request: lines must end with CRLF' };

@@ -11,6 +11,7 @@ import { headerPairsWithin, http2SessionMemoryMegabytes, maxResponseHeadBytes, t
 import { parseHostPort } from '../host-port.js';
 import { IdMap } from '../id-map.js';
 import { Http1HeadGuard } from './http1-head-guard.js';
+import { parserHeaderBytes } from './request-head-size.js';
 import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { PublicRouter } from './public-router.js';
@@ -32,7 +33,8 @@ export class PublicListener {
 
   constructor(router: PublicRouter, limits: ServerLimits, windowBytes: number, tls: PemPair | undefined, headRefused: (code: string) => void) {
     const { maxHeaderBytes, headerTimeoutMs, idleTimeoutMs, maxStreamsPerConnection } = limits;
-    this.http1Server = createServer({ keepAlive: true, maxHeaderSize: maxHeaderBytes }, (req, res) => router.onHttp1Request(req, res));
+    // The router holds clients to maxHeaderBytes; Node's own limit leaves room for what a hop adds (request-head-size.ts).
+    this.http1Server = createServer({ keepAlive: true, maxHeaderSize: parserHeaderBytes(maxHeaderBytes) }, (req, res) => router.onHttp1Request(req, res));
     // Expect: 100-continue is the service's to answer (the router says when it is not): Node would send 100 at once.
     this.http1Server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => router.onHttp1Request(req, res));
     // Uploads and downloads may stream for a long time; the tunnel's own
@@ -54,8 +56,9 @@ export class PublicListener {
       toHttp1(socket as Socket);
     });
     this.http2Server = createHttp2Server({
-      settings: { maxHeaderListSize: maxHeaderBytes, maxConcurrentStreams: maxStreamsPerConnection },
-      maxHeaderListPairs: headerPairsWithin(maxHeaderBytes),
+      // Node refuses a head over the size it announces (ENHANCE_YOUR_CALM): it announces the room a hop needs, as above.
+      settings: { maxHeaderListSize: parserHeaderBytes(maxHeaderBytes), maxConcurrentStreams: maxStreamsPerConnection },
+      maxHeaderListPairs: headerPairsWithin(parserHeaderBytes(maxHeaderBytes)),
       // Any head the agent takes from a service (HPACK never makes it larger, but for a few bytes per field).
       maxSendHeaderBlockLength: 2 * maxResponseHeadBytes,
       // Room for a credit window of response bytes queued on every stream (see config.ts).

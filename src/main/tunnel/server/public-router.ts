@@ -22,6 +22,7 @@ import type { EdgeForwarder, EdgeHop } from './edge-forwarder.js';
 import { isForwardedField } from '../forwarded-field-names.js';
 import { dropForwardedFields, type ForwardedFieldTrust } from './forwarded-fields.js';
 import { PublicRequestExchange, type PublicRequestPolicy } from './public-request-exchange.js';
+import { headerListBytes, http1HeadRefusal, parserHeaderBytes } from './request-head-size.js';
 import { RequestOutcome, type PublicProtocol, type PublicRequestRecord } from './public-request-record.js';
 import { PublicWebSocketExchange } from './public-websocket-exchange.js';
 import type { PublicStream } from './public-stream.js';
@@ -76,6 +77,14 @@ export class PublicRouter {
     }
     const hop = this.hopFrom(req.rawHeaders, req.headers);
     const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), hop };
+    // Node let it through within the room it leaves a hop (request-head-size.ts); the body, if any, is not read.
+    const tooLarge = hop === undefined ? http1HeadRefusal(req, this.limits.maxHeaderBytes) : undefined;
+    if (tooLarge !== undefined) {
+      closeAfterAnswer(req, res);
+      respondWithError(res, tooLarge.code, tooLarge.message);
+      this.refused(arrival, tooLarge);
+      return;
+    }
     const target = resolveRequestTarget(req);
     if (!target.ok) {
       closeAfterAnswer(req, res);
@@ -123,6 +132,11 @@ export class PublicRouter {
       socket.end(rawErrorAnswer(refusal.code, refusal.message, refusal.retryAfterSeconds));
       this.refused(arrival, refusal);
     };
+    const tooLarge = hop === undefined ? http1HeadRefusal(req, this.limits.maxHeaderBytes) : undefined;
+    if (tooLarge !== undefined) {
+      refuse(tooLarge);
+      return;
+    }
     if (!target.ok) {
       refuse(target);
       return;
@@ -163,9 +177,11 @@ export class PublicRouter {
     const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), hop };
     asSeenByForwarder(side, arrival);
     const headBytes = headerListBytes(rawHeaders);
-    if (headBytes > this.limits.maxHeaderBytes) {
+    // A hop's own fields do not count against the client's head (request-head-size.ts).
+    const maxHeaderBytes = hop === undefined ? this.limits.maxHeaderBytes : parserHeaderBytes(this.limits.maxHeaderBytes);
+    if (headBytes > maxHeaderBytes) {
       // Node's HTTP/2 server lets heads past the limit it announces (SETTINGS_MAX_HEADER_LIST_SIZE) through; HTTP/1.1 answers 431, and so does this.
-      const refusal = { code: ErrorCode.HeaderTooLarge, message: `the request head (${headBytes} bytes as HTTP/2 counts them) is over the ${this.limits.maxHeaderBytes} bytes limit` };
+      const refusal = { code: ErrorCode.HeaderTooLarge, message: `the request head (${headBytes} bytes as HTTP/2 counts them) is over the ${maxHeaderBytes} bytes limit` };
       side.fail(refusal.code, refusal.message);
       this.refused(arrival, refusal);
       return;
@@ -356,13 +372,6 @@ function newTraceId(): string {
 function tighterLimit(a: number, b: number | undefined): number {
   if (!b) return a;
   return a === 0 ? b : Math.min(a, b);
-}
-
-/** A head's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 section 6.5.2): each field's name and value, and 32 bytes more. */
-function headerListBytes(rawHeaders: string[]): number {
-  let bytes = 0;
-  for (let i = 0; i < rawHeaders.length; i++) bytes += rawHeaders[i]!.length;
-  return bytes + 16 * rawHeaders.length;
 }
 
 /** A request another edge forwarded goes on as from the client that edge saw, not from that edge. */
