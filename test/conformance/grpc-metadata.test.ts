@@ -6,6 +6,7 @@ import { connect, createServer as createHttp2Server, type Http2Server, type Inco
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RespondOptions } from '../../src/main/tunnel/server/http2-public-stream.js';
 import { startTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
 
 /** What the service is asked to send: initial and trailing metadata, as [key, value] (base64 for -bin keys). */
@@ -118,7 +119,9 @@ describe('a gRPC service over bare HTTP/2', () => {
       stream.on('error', () => {});
       stream.resume();
       const wantsLarge = String(headers[':path']).startsWith('/large/');
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0', ...(wantsLarge && { 'x-large': large }) }, { endStream: true });
+      // No Date, as gRPC's C core and grpc-go send none (Node's respond takes sendDate, which its types do not list).
+      const options: RespondOptions = { endStream: true, sendDate: false };
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0', ...(wantsLarge && { 'x-large': large }) }, options);
     });
     await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
     pair = await startTunnelPair((service.address() as AddressInfo).port, 'grpc');
@@ -129,17 +132,18 @@ describe('a gRPC service over bare HTTP/2', () => {
     await new Promise((resolve) => service?.close(resolve));
   });
 
-  /** The call's status and the size of its x-large field, from a caller taking heads of up to 1 MiB. */
-  async function statusOf(endpoint: Endpoint, path: string, extra: Record<string, string> = {}): Promise<{ status: unknown; large: number }> {
+  /** The call's status, the size of its x-large field and whether it came with a Date, from a caller taking heads of up to 1 MiB. */
+  async function statusOf(endpoint: Endpoint, path: string, extra: Record<string, string> = {}, authority = endpoint.authority): Promise<{ status: unknown; large: number; dated?: true }> {
     const session = connect(`http://127.0.0.1:${endpoint.port}`, { settings: { maxHeaderListSize: 1024 * 1024 } });
-    const stream = session.request({ ':method': 'POST', ':path': path, ':authority': endpoint.authority, 'content-type': 'application/grpc', te: 'trailers', ...extra });
+    const stream = session.request({ ':method': 'POST', ':path': path, ':authority': authority, 'content-type': 'application/grpc', te: 'trailers', ...extra });
     stream.end(Buffer.alloc(5));
     stream.on('error', () => {});
-    const outcome = await new Promise<{ status: unknown; large: number }>((resolve) => {
-      const seen = { status: undefined as unknown, large: 0 };
+    const outcome = await new Promise<{ status: unknown; large: number; dated?: true }>((resolve) => {
+      const seen: { status: unknown; large: number; dated?: true } = { status: undefined, large: 0 };
       stream.on('response', (headers: IncomingHttpHeaders) => {
         seen.status ??= headers['grpc-status'];
         seen.large = String(headers['x-large'] ?? '').length;
+        if (headers.date !== undefined) seen.dated = true;
       });
       stream.on('trailers', (headers: IncomingHttpHeaders) => (seen.status = headers['grpc-status']));
       stream.resume();
@@ -154,6 +158,15 @@ describe('a gRPC service over bare HTTP/2', () => {
     // 597 hours: just past 2^31 - 1 ms.
     for (const [label, endpoint] of pair.both) outcomes[label] = await statusOf(endpoint, '/any.Service/Call', { 'grpc-timeout': '597H' });
     expect(outcomes).toEqual({ direct: { status: '0', large: 0 }, tunnel: { status: '0', large: 0 } });
+  });
+
+  // Found with grpcio, which shows a Date as metadata: initial, or trailing on an answer of trailers only.
+  it("adds no Date the service did not send, nor one to the edge's own answers", async () => {
+    const outcomes: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) outcomes[label] = await statusOf(endpoint, '/any.Service/Call');
+    expect(outcomes).toEqual({ direct: { status: '0', large: 0 }, tunnel: { status: '0', large: 0 } });
+    const noTunnel = await statusOf(pair.tunnel, '/any.Service/Call', {}, `nobody.localhost:${pair.tunnel.port}`);
+    expect(noTunnel).toEqual({ status: String(grpc.status.UNIMPLEMENTED), large: 0 });
   });
 
   it('sends 70 KiB of metadata (over the 64 KiB of header block Node sends by default) through the tunnel as directly', async () => {

@@ -28,8 +28,9 @@ let pair: TunnelPair;
 const refusals = new Map<string, number>();
 
 /**
- * /f.F/Reset<code> resets before answering; /f.F/Drop sends three messages,
- * then closes the connection; /f.F/Refuse<n> refuses (REFUSED_STREAM) the
+ * /f.F/Reset<code> resets before answering; /f.F/ResetAfterTwo<code> after
+ * two messages; /f.F/Drop sends three messages, then closes the connection;
+ * /f.F/DropFirst closes it at once; /f.F/Refuse<n> refuses (REFUSED_STREAM) the
  * first n streams of a call (by its x-call-key), then echoes its request.
  */
 beforeAll(async () => {
@@ -46,6 +47,18 @@ beforeAll(async () => {
     const reset = /^\/f\.F\/Reset(\d+)$/.exec(path);
     if (reset !== null) {
       stream.close(Number(reset[1]));
+      return;
+    }
+    if (path === '/f.F/DropFirst') {
+      stream.session?.destroy();
+      return;
+    }
+    const resetMidway = /^\/f\.F\/ResetAfterTwo(\d+)$/.exec(path);
+    if (resetMidway !== null) {
+      // Trailers awaited, so the reset ends the stream without END_STREAM; it follows the messages (a PING's answer does).
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      for (const text of ['one', 'two']) stream.write(frame(text));
+      stream.session?.ping(() => stream.close(Number(resetMidway[1])));
       return;
     }
     const refuse = /^\/f\.F\/(Refuse|GoAway)(\d+)$/.exec(path);
@@ -97,11 +110,12 @@ afterAll(async () => {
 function call(endpoint: Endpoint, path: string): Promise<{ messages: string[]; code: grpc.status }> {
   const Client = grpc.makeGenericClientConstructor({ call: rawMethod(path, false, true) }, 'F');
   const client = new Client(`127.0.0.1:${endpoint.port}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': endpoint.authority, 'grpc.enable_retries': 0 }) as unknown as grpc.Client & {
-    call(request: Buffer): grpc.ClientReadableStream<Buffer>;
+    call(request: Buffer, metadata: grpc.Metadata, options: grpc.CallOptions): grpc.ClientReadableStream<Buffer>;
   };
   return new Promise((resolve) => {
     const messages: string[] = [];
-    const stream = client.call(Buffer.from('go'));
+    // A deadline, so that a call the tunnel never ends fails the test with a status rather than a timeout.
+    const stream = client.call(Buffer.from('go'), new grpc.Metadata(), { deadline: Date.now() + 20_000 });
     stream.on('data', (message: Buffer) => messages.push(message.toString()));
     stream.on('error', () => {});
     stream.on('status', (status: grpc.StatusObject) => {
@@ -134,10 +148,31 @@ describe('a gRPC service failing a call', () => {
     ['INTERNAL_ERROR', constants.NGHTTP2_INTERNAL_ERROR, grpc.status.INTERNAL],
     ['CANCEL', constants.NGHTTP2_CANCEL, grpc.status.CANCELLED],
     ['ENHANCE_YOUR_CALM', constants.NGHTTP2_ENHANCE_YOUR_CALM, grpc.status.RESOURCE_EXHAUSTED],
+    // Found with grpcio: the tunnel took the ended stream for a complete answer, and the call waited for its deadline.
+    ['NO_ERROR', constants.NGHTTP2_NO_ERROR, grpc.status.INTERNAL],
   ])('by resetting its stream with %s ends the call with the same status both ways', async (_name, rstCode, expected) => {
     const runs: Record<string, unknown> = {};
     for (const [label, endpoint] of pair.both) runs[label] = await call(endpoint, `/f.F/Reset${rstCode}`);
     expect(runs).toEqual({ direct: { messages: [], code: expected }, tunnel: { messages: [], code: expected } });
+  });
+
+  // CANCEL mid-response was told as a lost connection (UNAVAILABLE, which clients retry as safe).
+  it.each([
+    ['CANCEL', constants.NGHTTP2_CANCEL, grpc.status.CANCELLED],
+    ['INTERNAL_ERROR', constants.NGHTTP2_INTERNAL_ERROR, grpc.status.INTERNAL],
+  ])('by resetting its stream with %s after two messages delivers them, then the same status both ways', async (_name, rstCode, expected) => {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) runs[label] = await call(endpoint, `/f.F/ResetAfterTwo${rstCode}`);
+    const outcome = { messages: ['one', 'two'], code: expected };
+    expect(runs).toEqual({ direct: outcome, tunnel: outcome });
+  });
+
+  // The streams of a connection gone end with CANCEL; the call was not cancelled (found with a grpcio service killed).
+  it('by losing its connection before answering ends the call UNAVAILABLE both ways, not CANCELLED', async () => {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) runs[label] = await call(endpoint, '/f.F/DropFirst');
+    const expected = { messages: [], code: grpc.status.UNAVAILABLE };
+    expect(runs).toEqual({ direct: expected, tunnel: expected });
   });
 
   // The body is sent again whole: 200 KB is within the 256 KiB grpc-js keeps for a retry (replayable-request-body.ts).

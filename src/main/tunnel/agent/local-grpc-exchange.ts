@@ -31,6 +31,8 @@ export class LocalGrpcExchange extends Exchange {
   private responseTrailers: Header[] = [];
   /** The local connection went away mid-response: what came is relayed, then the call fails. */
   private cutShort = false;
+  /** The service reset the stream mid-response with this code: what came is relayed, then the status the code gives. */
+  private resetMidResponse: number | undefined;
   private trailersReceived = false;
   /** The request body, unless the head ended the request. */
   private body: ReplayableRequestBody | undefined;
@@ -108,10 +110,17 @@ export class LocalGrpcExchange extends Exchange {
     stream.on('wantTrailers', () => stream.sendTrailers(headersToObject(this.requestTrailers)));
     stream.once('end', () => {
       if (!current()) return;
-      // Node also ends the streams of a connection that is gone (with CANCEL):
-      // what came until then goes on, then the call fails as it would directly.
-      const lost = stream.session?.destroyed !== false || (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR;
-      if (lost && !this.trailersReceived) this.cutShort = true;
+      if (this.trailersReceived) {
+        this.responseRead = true;
+        return;
+      }
+      // A reset before any answer (RST_STREAM(NO_ERROR) ends the stream too) is told on close.
+      if (!this.responded) return;
+      // What came until then goes on, then the call fails as it would directly:
+      // Node also ends the streams of a connection that is gone (with CANCEL),
+      // and a stream the service reset mid-response (CANCEL) while it was read.
+      if (session.destroyed) this.cutShort = true;
+      else if ((stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR) this.resetMidResponse = stream.rstCode;
       else this.responseRead = true;
     });
     stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -122,8 +131,15 @@ export class LocalGrpcExchange extends Exchange {
       else if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true);
     });
     stream.on('close', () => {
-      if (!current() || this.responseRead || this.cutShort || this.sendAgainIfRefused(stream)) return;
+      if (!current() || this.responseRead || this.cutShort || this.resetMidResponse !== undefined || this.sendAgainIfRefused(stream)) return;
       // After a complete response (RST_STREAM(NO_ERROR) included, RFC 9113 section 8.1) the rest still drains to the server.
+      if (session.destroyed) {
+        // Its streams end with CANCEL, but nobody cancelled: a caller sees the connection lost, UNAVAILABLE, as directly.
+        const message = `${where}: the connection to it was lost${this.responded ? ' mid-call' : ' before it answered'}`;
+        if (this.isGrpcCall) this.endWithGrpcStatus(GrpcStatus.UNAVAILABLE, message);
+        else this.fail(this.responded ? ErrorCode.LocalFailed : ErrorCode.LocalUnreachable, message, true);
+        return;
+      }
       const reset = this.isGrpcCall ? grpcStatusForReset(undefined, stream.rstCode) : undefined;
       if (reset !== undefined) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
       else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true);
@@ -182,8 +198,15 @@ export class LocalGrpcExchange extends Exchange {
     this.streamBody(
       this.stream!,
       () => {
+        const where = `local service at ${formatLocalTarget(this.target)}`;
         if (this.cutShort) {
-          this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(this.target)} failed mid-call: the connection to it was lost`, true);
+          this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: the connection to it was lost`, true);
+          return;
+        }
+        if (this.resetMidResponse !== undefined) {
+          const reset = this.isGrpcCall ? grpcStatusForReset(undefined, this.resetMidResponse) : undefined;
+          if (reset !== undefined) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
+          else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${this.resetMidResponse})`, true);
           return;
         }
         this.emit({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(this.responseTrailers), at: Date.now() });

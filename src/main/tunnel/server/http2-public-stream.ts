@@ -2,7 +2,7 @@
 // that the agent may forward over HTTP/1.1 (as nginx and cloudflared do).
 // Errors take the caller's form: a gRPC status for gRPC, a status page
 // otherwise; once too late for either, the stream is reset.
-import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
 import { allowedInTrailers, headersFromHttp2Raw, headersToObject } from '../headers.js';
@@ -77,15 +77,12 @@ export class Http2PublicStream implements PublicStream {
     head[':status'] = status;
     // RFC 9110 section 8.6: never on a 204. HTTP/1.1 clients let it pass (and get it, as directly); HTTP/2 ones reset the stream.
     if (status === 204) delete head['content-length'];
-    if (wholeBody === undefined) {
-      this.stream.respond(head, { waitForTrailers: true });
-    } else if (wholeBody.length === 0) {
-      // Headers alone end it (for gRPC, a trailers-only answer).
-      this.stream.respond(head, { endStream: true });
-    } else {
-      this.stream.respond(head);
-      this.stream.end(wholeBody);
-    }
+    // A Date the service did not send is a proxy's to add (RFC 9110 section 6.6.1), but gRPC callers read it as the service's metadata.
+    const sendDate = this.errorStyle !== 'grpc';
+    const options: RespondOptions = wholeBody === undefined ? { waitForTrailers: true, sendDate } : { endStream: wholeBody.length === 0, sendDate };
+    // With a whole body of nothing, headers alone end it (for gRPC, a trailers-only answer).
+    this.stream.respond(head, options);
+    if (wholeBody !== undefined && wholeBody.length > 0) this.stream.end(wholeBody);
   }
 
   end(trailers: Header[]): void {
@@ -99,7 +96,7 @@ export class Http2PublicStream implements PublicStream {
     if (this.errorStyle === 'grpc') {
       const status = grpcErrorStatus(code, message);
       if (!stream.headersSent) {
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...status }, { endStream: true });
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...status }, grpcTrailersOnly);
       } else if (!stream.writableEnded) {
         this.responseTrailers = status;
         stream.end();
@@ -138,3 +135,9 @@ function joinCookies(headers: Header[]): Header[] {
   const joined = { name: 'cookie', value: cookies.map((h) => h.value).join('; ') };
   return [...headers.filter((h) => h.name.toLowerCase() !== 'cookie'), joined];
 }
+
+/** respond()'s options: Node honours sendDate there too (@types/node does not list it). */
+export type RespondOptions = ServerStreamResponseOptions & { sendDate?: boolean };
+
+/** A trailers-only gRPC answer of the edge's own: no Date, which a caller would read as the service's metadata. */
+export const grpcTrailersOnly: RespondOptions = { endStream: true, sendDate: false };

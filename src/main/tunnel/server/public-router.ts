@@ -14,7 +14,7 @@ import type { Exchange } from '../exchange.js';
 import { parseGrpcTimeout } from '../grpc-timeout.js';
 import { behindClosingAnswer, closeAfterAnswer } from './closing-connections.js';
 import { Http1PublicStream } from './http1-public-stream.js';
-import { Http2PublicStream } from './http2-public-stream.js';
+import { grpcTrailersOnly, Http2PublicStream } from './http2-public-stream.js';
 import { inTurn } from './pipeline-turns.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
 import type { NameHolders } from './edge-cluster.js';
@@ -198,7 +198,7 @@ export class PublicRouter {
         this.http2Admitted(side, headers, isGrpc, arrival, admission);
         return;
       }
-      if (isGrpc) stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcErrorStatus(admission.code, admission.message) }, { endStream: true });
+      if (isGrpc) stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcErrorStatus(admission.code, admission.message) }, grpcTrailersOnly);
       else side.fail(admission.code, admission.message);
       this.refused(arrival, admission);
     });
