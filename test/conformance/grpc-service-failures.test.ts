@@ -4,7 +4,7 @@
 // safe), and a connection lost mid-stream delivers what came, then
 // UNAVAILABLE, never a stream that looks complete.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { constants, createServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import { connect, constants, createServer, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,8 @@ const refusals = new Map<string, number>();
 /**
  * /f.F/Reset<code> resets before answering; /f.F/ResetAfterTwo<code> after
  * two messages; /f.F/Drop sends three messages, then closes the connection;
- * /f.F/DropFirst closes it at once; /f.F/Refuse<n> refuses (REFUSED_STREAM) the
+ * /f.F/DropFirst closes it at once; /f.F/AtDeadline ends the call when its
+ * deadline passes; /f.F/Refuse<n> refuses (REFUSED_STREAM) the
  * first n streams of a call (by its x-call-key), then echoes its request.
  */
 beforeAll(async () => {
@@ -47,6 +48,13 @@ beforeAll(async () => {
     const reset = /^\/f\.F\/Reset(\d+)$/.exec(path);
     if (reset !== null) {
       stream.close(Number(reset[1]));
+      return;
+    }
+    if (path === '/f.F/AtDeadline') {
+      // Ends the call itself when the caller's grpc-timeout (in ms here) passes, as gRPC services do.
+      stream.resume();
+      const timer = setTimeout(() => stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '4', 'grpc-message': 'Deadline Exceeded' }, { endStream: true }), parseInt(String(headers['grpc-timeout']), 10));
+      stream.once('close', () => clearTimeout(timer));
       return;
     }
     if (path === '/f.F/DropFirst') {
@@ -165,6 +173,29 @@ describe('a gRPC service failing a call', () => {
     for (const [label, endpoint] of pair.both) runs[label] = await call(endpoint, `/f.F/ResetAfterTwo${rstCode}`);
     const outcome = { messages: ['one', 'two'], code: expected };
     expect(runs).toEqual({ direct: outcome, tunnel: outcome });
+  });
+
+  // Found with grpcio's interop case timeout_on_sleeping_server: the edge's own timer for the deadline answered first.
+  it("tells a caller that does not cancel at its deadline the service's own DEADLINE_EXCEEDED, as directly", async () => {
+    const outcomes: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const session = connect(`http://127.0.0.1:${endpoint.port}`);
+      session.on('error', () => {});
+      const stream = session.request({ ':method': 'POST', ':path': '/f.F/AtDeadline', ':authority': endpoint.authority, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '300m' });
+      stream.end(frame('go'));
+      stream.on('error', () => {});
+      stream.resume();
+      outcomes[label] = await new Promise((resolve) => {
+        const seen: Record<string, unknown> = {};
+        const read = (headers: IncomingHttpHeaders): void => {
+          for (const name of ['grpc-status', 'grpc-message', 'x-burrow-error']) if (headers[name] !== undefined) seen[name] = headers[name];
+        };
+        stream.on('response', read).on('trailers', read).on('close', () => resolve(seen));
+      });
+      session.close();
+    }
+    const theService = { 'grpc-status': '4', 'grpc-message': 'Deadline Exceeded' };
+    expect(outcomes).toEqual({ direct: theService, tunnel: theService });
   });
 
   // The streams of a connection gone end with CANCEL; the call was not cancelled (found with a grpcio service killed).

@@ -12,6 +12,9 @@ import { noBody } from '../messages.js';
 import { RequestOutcome, type PublicRequestRecord } from './public-request-record.js';
 import type { PublicStream } from './public-stream.js';
 
+/** How long past a caller's deadline the edge waits for the service to end the call before ending it itself. */
+const deadlineGraceMs = 1_000;
+
 export interface PublicRequestPolicy {
   /** What the agent does with it: PROTOCOL_TYPE_HTTP (HTTP/1.1 to the service) or _GRPC (an HTTP/2 stream). */
   protocol: ProtocolType;
@@ -79,7 +82,9 @@ export class PublicRequestExchange extends Exchange {
         this.clientWentAway();
       }
     });
-    if (policy.deadlineMs > 0) this.after(policy.deadlineMs, () => this.fail(ErrorCode.Timeout, 'deadline exceeded in the tunnel', true));
+    // The service has the same grpc-timeout and ends the call itself, in its own words, a moment later than
+    // this timer would: the timer waits a little longer, for services that do not (and callers that do not cancel).
+    if (policy.deadlineMs > 0) this.after(policy.deadlineMs + deadlineGraceMs, () => this.fail(ErrorCode.Timeout, 'deadline exceeded in the tunnel', true));
     const length = side.bodyLength;
     if (policy.inlineBody && length > 0 && length <= inlineBodyMaxBytes) {
       // Small body of known length: read it all and send it with the head.
