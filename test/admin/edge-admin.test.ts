@@ -95,6 +95,7 @@ describe('edge admin endpoints', () => {
     // Node's parser lets a target through that is no URL; it is the client's mistake, not a 500.
     const noUrl = await rawRequest(Number(new URL(admin.url).port), 'GET http://[/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     expect(noUrl.status).toBe(400);
+    expect((await rawRequest(Number(new URL(admin.url).port), 'GET // HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')).status).toBe(404);
     const text = await (await get('/metrics', { authorization: `Bearer ${adminToken}` })).text();
     expect(text).toContain('# TYPE burrow_requests_total counter');
   });

@@ -1,11 +1,13 @@
 // The web inspector: the contract over WebSocket, and who may use it.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
+import { sendStaticFile } from '../../src/main/inspector/static-file.js';
 import { AppService } from '../../src/main/service/app-service.js';
 import { inProcessApi } from '../../src/main/service/command-dispatch.js';
 import { buildApi } from '../../src/shared/contract-client.js';
@@ -84,12 +86,44 @@ describe('web inspector security', () => {
       const get = (target: string, extra = ''): Promise<number> =>
         rawRequest(withPages.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${withPages.port}\r\n${extra}Connection: close\r\n\r\n`).then((response) => response.status);
       expect(await get('/%E0%A4%A')).toBe(404);
+      // A path, which a browser sends for http://127.0.0.1:4040//, not a URL relative to the scheme.
+      expect(await get('//')).toBe(200);
       expect(await get('http://[/')).toBe(400);
       expect(await get('http://[/api?token=test-token', 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n')).toBe(400);
       expect(await get('/')).toBe(200);
     } finally {
       await withPages.stop();
       rmSync(rendererDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 404 for a file that went away between finding and opening it (the UI rebuilt while a tab reloads)', async () => {
+    const server = createServer((_req, res) => sendStaticFile(res, join(tmpdir(), `burrow-gone-${process.pid}.js`), { 'content-type': 'text/javascript' }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const response = await rawRequest(port, 'GET /gone.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      expect([response.status, response.rest.includes('not found')]).toEqual([404, true]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('cuts off a client that reads no results, as one that reads no events, instead of holding them all', async () => {
+    const tight = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, token: 'test-token', maxBufferedBytes: 256 * 1024 });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${tight.port}/api?token=test-token`);
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      // The client stops reading; its calls keep coming.
+      (ws as unknown as { _socket: Socket })._socket.pause();
+      const call = JSON.stringify({ type: 'call', id: 1, name: 'getSettings', input: undefined });
+      for (let i = 0; i < 40_000; i++) ws.send(call);
+      await eventually(() => tight.openClients === 0, 'the server to cut the client off');
+      (ws as unknown as { _socket: Socket })._socket.resume();
+      expect(await closed).toBe(1013);
+    } finally {
+      await tight.stop();
     }
   });
 

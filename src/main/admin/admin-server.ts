@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatHostPort } from '../tunnel/host-port.js';
+import { requestTargetUrl } from '../tunnel/request-target-url.js';
 
 export interface Readiness {
   ready: boolean;
@@ -70,11 +71,12 @@ export class AdminServer {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, { token, endpoints }: AdminServerOptions): Promise<void> {
-  if (!URL.canParse(req.url ?? '/', 'http://admin')) {
+  const url = requestTargetUrl(req.url, 'http://admin');
+  if (url === undefined) {
     answer(res, 400, { error: 'the request target is no URL' });
     return;
   }
-  const path = new URL(req.url ?? '/', 'http://admin').pathname;
+  const path = url.pathname;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     answer(res, 405, { error: `${req.method} is not served here; the admin endpoints are read-only` });

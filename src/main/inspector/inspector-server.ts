@@ -3,7 +3,7 @@
 // default; every API connection needs the random token, and Host and Origin
 // must name this server, so a web page (DNS rebinding included) cannot reach it.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -14,6 +14,8 @@ import { ErrorCode } from '../../shared/error-codes.js';
 import type { AppService } from '../service/app-service.js';
 import { invokeCommand, onEveryContractEvent } from '../service/command-dispatch.js';
 import { rawHttpAnswer } from '../tunnel/raw-http-answer.js';
+import { requestTargetUrl } from '../tunnel/request-target-url.js';
+import { sendStaticFile } from './static-file.js';
 import { inspectorApiPath, inspectorTokenCheckPath, type InspectorClientMessage, type InspectorServerMessage } from '../../shared/inspector-protocol.js';
 
 export interface InspectorOptions {
@@ -24,10 +26,12 @@ export interface InspectorOptions {
   rendererDir?: string;
   /** Fixed token (tests); random otherwise. */
   token?: string;
+  /** A client this far behind is cut off (tests set less). */
+  maxBufferedBytes?: number;
 }
 
-/** A client this far behind on events is cut off; it reconnects and reloads. */
-const maxBufferedBytes = 16 * 1024 * 1024;
+/** A client this far behind on events or results is cut off; it reconnects and reloads. */
+const defaultMaxBufferedBytes = 16 * 1024 * 1024;
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -47,9 +51,11 @@ export class InspectorServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   private readonly unsubscribe: () => void;
   private boundPort = 0;
+  private readonly maxBufferedBytes: number;
 
   private constructor(private readonly options: InspectorOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url');
+    this.maxBufferedBytes = options.maxBufferedBytes ?? defaultMaxBufferedBytes;
     this.http = createServer((req, res) => this.onRequest(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.unsubscribe = onEveryContractEvent(options.service, (name, payload) => this.broadcast(name, payload));
@@ -67,6 +73,13 @@ export class InspectorServer {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** API clients connected and not being cut off. */
+  get openClients(): number {
+    let open = 0;
+    for (const client of this.wss.clients) if (client.readyState === client.OPEN) open++;
+    return open;
   }
 
   /** The address to open; the token rides in the fragment, which browsers never send to servers. */
@@ -103,7 +116,7 @@ export class InspectorServer {
       res.end();
       return;
     }
-    const url = requestUrl(req);
+    const url = requestTargetUrl(req.url, 'http://inspector');
     if (url === undefined) {
       res.writeHead(400, { ...baseHeaders, 'content-type': 'text/plain; charset=utf-8' });
       res.end('bad request target\n');
@@ -125,9 +138,9 @@ export class InspectorServer {
       res.end('not found\n');
       return;
     }
-    res.writeHead(200, { ...baseHeaders, 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    const headers = { ...baseHeaders, 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' };
+    if (req.method === 'HEAD') res.writeHead(200, headers).end();
+    else sendStaticFile(res, file, headers);
   }
 
   /** A file inside the renderer folder, never outside it. */
@@ -154,7 +167,7 @@ export class InspectorServer {
     const refuse = (status: number, reason: string): void => {
       socket.end(rawHttpAnswer(status, { 'content-type': 'text/plain', 'content-length': String(reason.length + 1) }, `${reason}\n`));
     };
-    const url = requestUrl(req);
+    const url = requestTargetUrl(req.url, 'http://inspector');
     if (url === undefined) return refuse(400, 'bad request target');
     if (!this.allowedHost(req.headers.host)) return refuse(403, 'host not allowed');
     const origin = req.headers.origin;
@@ -200,17 +213,15 @@ export class InspectorServer {
     if (this.wss.clients.size === 0) return;
     const text = JSON.stringify({ type: 'event', name, payload });
     for (const client of this.wss.clients) {
-      if (client.bufferedAmount > maxBufferedBytes) client.close(1013, 'too far behind; reconnect');
+      if (client.bufferedAmount > this.maxBufferedBytes) client.close(1013, 'too far behind; reconnect');
       else if (client.readyState === client.OPEN) client.send(text);
     }
   }
 
+  /** A command's result; a client this far behind is cut off, as for events (one that never reads would hold every result). */
   private send(ws: WebSocket, message: InspectorServerMessage): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > this.maxBufferedBytes) ws.close(1013, 'too far behind; reconnect');
+    else ws.send(JSON.stringify(message));
   }
-}
-
-/** The request's target, or undefined when it is no URL (`GET http://[/`): Node's parser lets such targets through. */
-function requestUrl(req: IncomingMessage): URL | undefined {
-  return URL.canParse(req.url ?? '/', 'http://inspector') ? new URL(req.url ?? '/', 'http://inspector') : undefined;
 }
