@@ -1,6 +1,6 @@
 // The `burrow` command line as DESIGN.md specifies it; tests outside this
 // repo rely on exactly this behaviour.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,12 @@ describe('argument errors exit 2 with usage', () => {
     [['http', '3000', '--server', 'nohostport']],
     [['server', '--public', 'nope']],
     [['server', '--max-inflight', '-1']],
+    // Past a timer's, an HTTP/2 setting's or the tunnel messages' range, each broke the server later, not at start.
+    [['server', '--header-timeout', '2147483648']],
+    [['server', '--heartbeat-interval', '715827883']],
+    [['server', '--max-header-bytes', '2147483136']],
+    [['server', '--max-streams-per-connection', '4294967296']],
+    [['server', '--max-websocket-message', '4294967296']],
     [['start', '--config', '/nonexistent/burrow.yaml']],
     [['http', '3000', '--ca', '/nonexistent/ca.pem']],
     [['server', '--tls-cert', '/nonexistent/cert.pem']],
@@ -55,6 +61,17 @@ describe('argument errors exit 2 with usage', () => {
     expect(await p.exited).toBe(2);
     expect(p.stderrLines.join('\n')).toMatch(/usage|--help/i);
   });
+});
+
+it('exits 1 saying why when the access log cannot be written (it crashed once started)', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'burrow-access-log-'));
+  try {
+    const p = cli(['server', '--control', '127.0.0.1:0', '--public', '127.0.0.1:0', '--log-format', 'json', '--access-log', directory]);
+    expect(await p.exited).toBe(1);
+    expect(p.stderrLines.join('\n')).toContain(`cannot write the log file ${directory}: EISDIR`);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 });
 
 describe('server and agents', () => {

@@ -30,6 +30,7 @@ describe('burrow server --tokens-file', () => {
     ['not yaml: [', /not valid YAML/],
     ['tokens: []', /non-empty list/],
     ['tokens:\n  - { name: a, token: short }', /at least 8 characters/],
+    ['tokens:\n  - { name: a, token: 12345678 }', /read as a number: quote it \("12345678"\)/],
     ['tokens:\n  - { name: a, token: longenough1, tunnels: ["Bad Name"] }', /not a tunnel name or pattern/],
     ['tokens:\n  - { name: a, token: longenough1 }\n  - { name: a, token: longenough2 }', /used twice/],
     ['tokens:\n  - { name: a, token: longenough1, max_body: -5 }', /max_body must be a positive/],

@@ -1,6 +1,8 @@
 // The server's logs through pino: readable lines on a terminal (text) or one
 // JSON object per line (json), never a secret: tokens, Authorization and
 // cookies are redacted wherever they appear in a line's fields.
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -21,6 +23,8 @@ export interface LoggerOptions {
 }
 
 export function createLogger({ format, level, file }: LoggerOptions): Logger {
+  // Opened once here so that a path that cannot be written is told at start, not by an error nobody listens for later.
+  if (file !== undefined) checkWritable(file);
   const destination: DestinationStream =
     format === 'json'
       ? pino.destination({ dest: file ?? 2, sync: file === undefined, append: true, mkdir: true })
@@ -44,6 +48,15 @@ export function createLogger({ format, level, file }: LoggerOptions): Logger {
     },
     destination,
   );
+}
+
+function checkWritable(file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    closeSync(openSync(file, 'a'));
+  } catch (error) {
+    throw new Error(`cannot write the log file ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** Resolves once what was logged is written (before the process exits). */

@@ -11,7 +11,12 @@ import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
 import { logFormats, logLevels } from './logger.js';
 import { runServer } from './server-command.js';
-import { UsageError, collect, hostPort, positiveInteger } from './usage-error.js';
+import { UsageError, collect, hostPort, longestTimerMs, positiveInteger } from './usage-error.js';
+
+/** What an HTTP/2 setting and the tunnel's protobuf fields hold. */
+const uint32Max = 2 ** 32 - 1;
+/** 16 MiB: Node's parser is given twice the limit and more (request-head-size.ts), well within its and HTTP/2's. */
+const maxHeaderBytesFlag = 16 * 1024 * 1024;
 
 const defaultControl = '127.0.0.1:7835';
 
@@ -122,25 +127,25 @@ program
     ),
   )
   .addOption(new Option('--max-body <bytes>', 'request body limit per request on every tunnel, else 413').argParser(positiveInteger('--max-body')))
-  .addOption(new Option('--max-header-bytes <bytes>', 'request head limit, else 431 (default 32768)').argParser(positiveInteger('--max-header-bytes')))
-  .addOption(new Option('--header-timeout <ms>', 'a client must send its request head within this (default 15000)').argParser(positiveInteger('--header-timeout')))
-  .addOption(new Option('--idle-timeout <ms>', 'close public connections idle this long (default 60000)').argParser(positiveInteger('--idle-timeout')))
+  .addOption(new Option('--max-header-bytes <bytes>', 'request head limit, else 431 (default 32768)').argParser(positiveInteger('--max-header-bytes', maxHeaderBytesFlag, 1024)))
+  .addOption(new Option('--header-timeout <ms>', 'a client must send its request head within this (default 15000)').argParser(positiveInteger('--header-timeout', longestTimerMs)))
+  .addOption(new Option('--idle-timeout <ms>', 'close public connections idle this long (default 60000)').argParser(positiveInteger('--idle-timeout', longestTimerMs)))
   .addOption(new Option('--rate-limit <n>', 'requests per second per tunnel, else 429').argParser(positiveInteger('--rate-limit')))
-  .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head after the request last made progress, else 504 (default 30000)').argParser(positiveInteger('--request-timeout')))
+  .addOption(new Option('--request-timeout <ms>', 'wait this long for a response head after the request last made progress, else 504 (default 30000)').argParser(positiveInteger('--request-timeout', longestTimerMs)))
   .addOption(
     new Option('--max-websocket-message <bytes>', 'largest WebSocket message either way, else close 1009 (default 67108864)').argParser(
-      positiveInteger('--max-websocket-message'),
+      positiveInteger('--max-websocket-message', uint32Max),
     ),
   )
   .addOption(
     new Option('--max-streams-per-connection <n>', 'concurrent streams per public HTTP/2 connection (default 128)').argParser(
-      positiveInteger('--max-streams-per-connection'),
+      positiveInteger('--max-streams-per-connection', uint32Max),
     ),
   )
   .option('--tls-cert <file>', 'PEM certificate: serve both ports over TLS (public: ALPN h2 and http/1.1)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--dev-tls', 'serve TLS with a self-signed certificate made at start (printed path: give it to agents with --ca)')
-  .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval')))
+  .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval', Math.floor(longestTimerMs / 3), 100)))
   .addOption(adminOption())
   .addOption(adminTokenOption())
   .addOption(new Option('--log-format <format>', 'log lines as readable text or one JSON object each').choices(logFormats).default('text'))

@@ -20,6 +20,8 @@ export function readTokensFile(path: string): TokenSpec[] {
     if (typeof entry !== 'object' || entry === null) throw new UsageError(`${where} must be a mapping with name and token`);
     const { name, token, tunnels, max_body: maxBody } = entry as Record<string, unknown>;
     if (typeof name !== 'string' || name === '') throw new UsageError(`${where}.name must be a non-empty string`);
+    // YAML reads 12345678 as a number: say to quote it rather than that it is too short.
+    if (typeof token === 'number') throw new UsageError(`${where}.token is read as a number: quote it ("${token}")`);
     if (typeof token !== 'string' || token.length < 8) throw new UsageError(`${where}.token must be a string of at least 8 characters`);
     if (labels.has(name)) throw new UsageError(`${where}: the name "${name}" is used twice`);
     if (secrets.has(token)) throw new UsageError(`${where}: the same token is given twice; names could not tell its holders apart`);

@@ -8,10 +8,15 @@ export class UsageError extends Error {
   }
 }
 
-export function positiveInteger(flag: string) {
+/** Node's longest timer, in ms (24.8 days): longer ones fire after 1 ms. */
+export const longestTimerMs = 2 ** 31 - 1;
+
+/** A whole number from `min` to `max`: past what a timer, an HTTP/2 setting or the tunnel's messages can hold, a flag would break the server later. */
+export function positiveInteger(flag: string, max = Number.MAX_SAFE_INTEGER, min = 1) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+    if (n < min || n > max) throw new UsageError(`${flag} must be from ${min} to ${max}, got "${value}"`);
     return n;
   };
 }
