@@ -1,8 +1,9 @@
 // What a replay sends: the original as it was, or edited; refused with a
 // reason when it cannot be sent as it was.
 import { describe, expect, it } from 'vitest';
+import { harRequest } from '../../src/main/service/har.js';
 import { replayPlan } from '../../src/main/service/replay.js';
-import type { BodyPreview, RequestDetail } from '../../src/shared/contract.js';
+import type { BodyPreview, ReplayEdit, RequestDetail } from '../../src/shared/contract.js';
 
 const body = (text: string, more: Partial<BodyPreview> = {}): BodyPreview => ({ base64: Buffer.from(text).toString('base64'), totalBytes: text.length, truncated: false, ...more });
 
@@ -60,5 +61,22 @@ describe('replayPlan', () => {
     expect(() => replayPlan(original, 'http://a', { path: 'cart' })).toThrow(/must start with "\/"/);
     expect(() => replayPlan(original, 'http://a', { headers: [['x-bad', 'a\r\nInjected: 1']] })).toThrow(/invalid header "x-bad"/);
     expect(() => replayPlan(original, 'http://a', { headers: [['bad name', 'v']] })).toThrow(/invalid header "bad name"/);
+    // Found by an input audit: each came back as an internal error with JavaScript's words, or, for CONNECT, never.
+    expect(() => replayPlan(original, 'http://a', { method: 'connect' })).toThrow(/CONNECT cannot be replayed/);
+    expect(() => replayPlan(original, 'http://a', { headers: [['x-wide', '\u0100']] })).toThrow(/invalid header "x-wide"/);
+    const untyped = (edit: unknown): ReplayEdit => edit as ReplayEdit;
+    expect(() => replayPlan(original, 'http://a', untyped({ method: 5 }))).toThrow(/edit.method must be a string/);
+    expect(() => replayPlan(original, 'http://a', untyped({ path: 5 }))).toThrow(/edit.path must be a string/);
+    expect(() => replayPlan(original, 'http://a', untyped({ body: 5 }))).toThrow(/edit.body must be a string/);
+    for (const headers of ['x', [5], [[5, 'a']], [['a']]]) {
+      expect(() => replayPlan(original, 'http://a', untyped({ headers }))).toThrow(/edit.headers must be a list of \[name, value\] string pairs/);
+    }
+  });
+
+  // Any public client may send such a path: a replay, a snippet or a HAR entry must not take it for another host.
+  it.each(['//127.0.0.1:9/leak', '/\\127.0.0.1:9/leak', '//['])('keeps the tunnel as the host of a path like %j, in a replay and in HAR', (path) => {
+    const detail = { ...original, path };
+    expect(replayPlan(detail, 'http://shop.localhost:8080').url.host).toBe('shop.localhost:8080');
+    expect(new URL(harRequest(detail, 'http://shop.localhost:8080').url).host).toBe('shop.localhost:8080');
   });
 });

@@ -6,6 +6,7 @@
 import type { Content, Entry, Har, Header, PostData, QueryString, Request } from 'har-format';
 import type { BodyPreview, RequestDetail } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
+import { requestUrl } from './request-url.js';
 
 const creator = { name: 'Burrow', version: '0.1.0' };
 
@@ -29,7 +30,7 @@ export function bodyShortfall(body: BodyPreview): string | undefined {
 
 /** The request as HAR, with its body as the log kept it; `origin` is the tunnel's public origin (scheme, host, port). */
 export function harRequest(detail: RequestDetail, origin?: string): Request {
-  const url = new URL(detail.path, origin ?? `http://${headerPairValue(detail.requestHeaders, 'host') ?? 'localhost'}`);
+  const url = requestUrl(origin ?? `http://${headerPairValue(detail.requestHeaders, 'host') ?? 'localhost'}`, detail.path);
   const queryString: QueryString[] = [...url.searchParams].map(([name, value]) => ({ name, value }));
   const bytes = Buffer.from(detail.requestBody.base64, 'base64');
   const mimeType = detail.requestBody.contentType ?? 'application/octet-stream';

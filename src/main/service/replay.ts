@@ -8,6 +8,7 @@ import type { ReplayEdit, RequestDetail } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
 import { bodyShortfall } from './har.js';
+import { requestUrl } from './request-url.js';
 
 /** Made again for the new request, from its URL and body. */
 const remadeHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', replayOfHeader]);
@@ -26,16 +27,34 @@ export function replayPlan(original: RequestDetail, origin: string, edit: Replay
   if (original.protocol !== 'http') throw new BurrowError(ErrorCode.InvalidInput, `only HTTP requests can be replayed (this is ${original.protocol})`);
   const shortfall = edit.body === undefined ? bodyShortfall(original.requestBody) : undefined;
   if (shortfall !== undefined) throw new BurrowError(ErrorCode.InvalidInput, `cannot replay as it was: ${shortfall}; edit the body to send one`);
+  checkEditTypes(edit);
   const method = (edit.method ?? original.method).trim().toUpperCase();
   if (!/^[A-Z][A-Z0-9!#$%&'*+.^_`|~-]*$/.test(method)) throw new BurrowError(ErrorCode.InvalidInput, `"${method}" is not an HTTP method`);
+  // Its answer opens a tunnel of its own, which Node hands to no one: the replay would never end.
+  if (method === 'CONNECT') throw new BurrowError(ErrorCode.InvalidInput, 'CONNECT cannot be replayed');
   const path = edit.path ?? original.path;
   if (!path.startsWith('/')) throw new BurrowError(ErrorCode.InvalidInput, `the path must start with "/" (got "${path}")`);
   const headers = (edit.headers ?? original.requestHeaders).filter(([name]) => !remadeHeaders.has(name.toLowerCase()));
   for (const [name, value] of headers) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(value)) throw new BurrowError(ErrorCode.InvalidInput, `invalid header "${name}"`);
+    // A value is bytes: tab, visible ASCII and obs-text (RFC 9110 section 5.5); anything else Node refuses to send.
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || !/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) throw new BurrowError(ErrorCode.InvalidInput, `invalid header "${name}"`);
   }
   const body = edit.body !== undefined ? Buffer.from(edit.body, 'utf8') : Buffer.from(original.requestBody.base64, 'base64');
-  return { method, url: new URL(path, origin), headers: [...headers, [replayOfHeader, original.requestId]], body };
+  return { method, url: requestUrl(origin, path), headers: [...headers, [replayOfHeader, original.requestId]], body };
+}
+
+/** An edit from the inspector's socket is any JSON: each field must be what ReplayEdit says. */
+function checkEditTypes(edit: ReplayEdit): void {
+  const wrong = (field: string, what: string): never => {
+    throw new BurrowError(ErrorCode.InvalidInput, `edit.${field} must be ${what}`);
+  };
+  if (edit.method !== undefined && typeof edit.method !== 'string') wrong('method', 'a string');
+  if (edit.path !== undefined && typeof edit.path !== 'string') wrong('path', 'a string');
+  if (edit.body !== undefined && typeof edit.body !== 'string') wrong('body', 'a string');
+  const pairs = edit.headers as unknown;
+  if (pairs !== undefined && (!Array.isArray(pairs) || !pairs.every((pair) => Array.isArray(pair) && pair.length === 2 && pair.every((part) => typeof part === 'string')))) {
+    wrong('headers', 'a list of [name, value] string pairs');
+  }
 }
 
 /** Sends the plan; resolves with the response status once the response has been read. */
@@ -45,13 +64,17 @@ export function sendReplay(plan: ReplayPlan): Promise<number> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const headers = [...plan.headers.flat(), 'host', url.host, 'content-length', String(plan.body.length)];
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = send({ host, port: url.port, path: `${url.pathname}${url.search}`, method: plan.method, headers, servername: url.hostname, timeout: replayTimeoutMs }, (res) => {
+      answered = true;
       res.resume();
       res.once('end', () => resolve(res.statusCode ?? 0));
       res.once('error', reject);
     });
     req.once('timeout', () => req.destroy(new Error(`no answer within ${replayTimeoutMs / 1000} s`)));
     req.once('error', (error) => reject(new BurrowError(ErrorCode.LocalFailed, `replay to ${url.origin} failed: ${error.message}`)));
+    // Closed with no answer and no error (an upgrade nobody takes): said, not left waiting.
+    req.once('close', () => answered || reject(new BurrowError(ErrorCode.LocalFailed, `replay to ${url.origin} failed: the connection closed without an answer`)));
     req.end(plan.body);
   });
 }

@@ -1,0 +1,10 @@
+// The URL a recorded request was sent to: its tunnel's origin and its path.
+// Never `new URL(path, origin)`: a path of `//HOST/x` (or `/\HOST/x`), which
+// any public client may send, is relative to the scheme there and names
+// another host, so replays and snippets would go elsewhere, with the
+// original's cookies; and `//[` is no URL at all.
+
+export function requestUrl(origin: string, path: string): URL {
+  const joined = `${origin}${path.startsWith('/') ? path : `/${path}`}`;
+  return URL.canParse(joined) ? new URL(joined) : new URL(`${origin}/${encodeURIComponent(path)}`);
+}
