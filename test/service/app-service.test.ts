@@ -110,6 +110,20 @@ describe('AppService', () => {
     expect(readdirSync(dir).some((f) => f.startsWith('settings.json.corrupt-'))).toBe(true);
   });
 
+  // Found by an input audit: on, off, on sent at once left servers listening that nothing held (40 switches: 78 listeners).
+  it('switches the embedded server on and off as asked, however quickly, and leaves nothing listening once off', async () => {
+    const { api } = await open();
+    const listeners = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPServerWrap').length;
+    const before = listeners();
+    const switches = Array.from({ length: 8 }, (_, i) => api.updateSettings({ embeddedServer: i % 2 === 0 }));
+    await Promise.all(switches);
+    expect([(await api.getSettings(undefined)).embeddedServer, (await api.getEmbeddedServer(undefined)).running]).toEqual([false, false]);
+    // A listener's handle goes a turn after its close.
+    await eventually(() => listeners() <= before, 'no listener left');
+    await api.updateSettings({ embeddedServer: true });
+    expect((await api.getEmbeddedServer(undefined)).running).toBe(true);
+  });
+
   it('rejects bad input with stable codes and keeps working', async () => {
     const { api } = await open();
     const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: BurrowError) => e.code);

@@ -49,6 +49,12 @@ export class EmbeddedServer {
 export class EmbeddedServerSwitch {
   private server: EmbeddedServer | undefined;
   private error: string | undefined;
+  /**
+   * Each switch waits for the one before: a stop that came while a start
+   * was under way found nothing to stop, and the server it started (with
+   * no token) listened on, held by nobody.
+   */
+  private switching: Promise<unknown> = Promise.resolve();
 
   /** The running server's control address. */
   get controlAddress(): string | undefined {
@@ -56,21 +62,31 @@ export class EmbeddedServerSwitch {
   }
 
   /** Starts it unless running; a failure is kept for status() and returned. */
-  async turnOn(publicPort: number): Promise<string | undefined> {
-    if (this.server !== undefined) return undefined;
-    try {
-      this.server = await EmbeddedServer.start(publicPort);
-      this.error = undefined;
-    } catch (error) {
-      this.error = `could not start the local test server: ${(error as Error).message}`;
-    }
-    return this.error;
+  turnOn(publicPort: number): Promise<string | undefined> {
+    return this.inTurn(async () => {
+      if (this.server !== undefined) return undefined;
+      try {
+        this.server = await EmbeddedServer.start(publicPort);
+        this.error = undefined;
+      } catch (error) {
+        this.error = `could not start the local test server: ${(error as Error).message}`;
+      }
+      return this.error;
+    });
   }
 
-  async turnOff(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    await server?.stop();
+  turnOff(): Promise<void> {
+    return this.inTurn(async () => {
+      const server = this.server;
+      this.server = undefined;
+      await server?.stop();
+    });
+  }
+
+  private inTurn<T>(step: () => Promise<T>): Promise<T> {
+    const done = this.switching.then(step);
+    this.switching = done.catch(() => {});
+    return done;
   }
 
   status(): EmbeddedServerStatus {
