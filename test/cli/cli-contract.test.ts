@@ -36,6 +36,9 @@ describe('argument errors exit 2 with usage', () => {
     [['server', '--max-websocket-message', '4294967296']],
     [['start', '--config', '/nonexistent/burrow.yaml']],
     [['http', '3000', '--ca', '/nonexistent/ca.pem']],
+    // A directory exited 0 saying nothing; /dev/zero was read until memory ran out.
+    [['http', '3000', '--ca', tmpdir()]],
+    [['http', '3000', '--ca', '/dev/zero']],
     [['server', '--tls-cert', '/nonexistent/cert.pem']],
     [['frobnicate']],
     [['server', '--bogus']],

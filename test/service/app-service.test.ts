@@ -124,6 +124,13 @@ describe('AppService', () => {
     expect((await api.getEmbeddedServer(undefined)).running).toBe(true);
   });
 
+  // A FIFO given as the CA file stopped the whole agent (inspector too) until something wrote to it; it is checked first now.
+  it('says why a CA file that is no file cannot be used, without reading it', async () => {
+    const { api } = await open();
+    await api.updateSettings({ serverAddress: '127.0.0.1:1', tls: 'verify', caFile: tmpdir() });
+    await eventuallyAsync(async () => (await api.getAgentStatus(undefined)).detail === `cannot use the CA file: ${tmpdir()} is not a file`, 'the reason in the status');
+  });
+
   it('rejects bad input with stable codes and keeps working', async () => {
     const { api } = await open();
     const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: BurrowError) => e.code);

@@ -1,6 +1,5 @@
 // The `burrow` command line. A contract used by tests outside this repo:
 // see DESIGN.md "Processes and the CLI".
-import { existsSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
 import { addressList } from '../tunnel/host-port.js';
@@ -10,6 +9,7 @@ import { runAgent } from './agent-command.js';
 import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
 import { logFormats, logLevels } from './logger.js';
+import { caFileProblem } from '../service/ca-file.js';
 import { runServer } from './server-command.js';
 import { UsageError, collect, hostPort, longestTimerMs, positiveInteger } from './usage-error.js';
 
@@ -33,7 +33,8 @@ interface AgentFlags {
 
 function checkedAgentFlags(opts: AgentFlags): AgentFlags {
   if (opts.ca !== undefined && opts.insecure) throw new UsageError('--ca and --insecure contradict each other');
-  if (opts.ca !== undefined && !existsSync(opts.ca)) throw new UsageError(`--ca: no such file ${opts.ca}`);
+  const caProblem = opts.ca === undefined ? undefined : caFileProblem(opts.ca);
+  if (caProblem !== undefined) throw new UsageError(`--ca: ${caProblem}`);
   return opts;
 }
 

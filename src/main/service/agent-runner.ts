@@ -2,7 +2,6 @@
 // the app's terms (status, a tunnel live or failing, traffic, the
 // connection's timeline). Restarting replaces the agent; a replaced agent's
 // late events are dropped here.
-import { readFileSync } from 'node:fs';
 import type { AgentStatus, Settings, TunnelConfig } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { TrafficEvent } from '../../shared/traffic.js';
@@ -10,6 +9,7 @@ import type { WebSocketInjectTo } from '../tunnel/agent/local-exchanges.js';
 import { MultiEdgeAgent } from '../tunnel/agent/multi-edge-agent.js';
 import { addressList } from '../tunnel/host-port.js';
 import type { AgentTls, TunnelSpec, WakeSignal } from '../tunnel/agent/tunnel-agent.js';
+import { readCaFile } from './ca-file.js';
 
 export interface AgentHooks {
   status(status: Omit<AgentStatus, 'server'>): void;
@@ -97,8 +97,8 @@ function agentTls({ tls, caFile }: Settings): AgentTls | undefined {
   if (tls === 'insecure') return { insecure: true };
   if (caFile === '') return {};
   try {
-    return { ca: readFileSync(caFile, 'utf8') };
+    return { ca: readCaFile(caFile) };
   } catch (error) {
-    throw new BurrowError(ErrorCode.InvalidInput, `cannot read the CA file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new BurrowError(ErrorCode.InvalidInput, `cannot use the CA file: ${(error as Error).message}`);
   }
 }
