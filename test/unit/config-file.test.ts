@@ -57,6 +57,7 @@ describe('readAgentConfig', () => {
         { name: undefined, protocol: 'http', target: '[::1]:8080' },
         { name: 'docs', protocol: 'http', target: 'localhost:4000' },
       ],
+      ignored: [],
     });
   });
 
@@ -67,9 +68,14 @@ describe('readAgentConfig', () => {
     expect(config.tunnels).toEqual([{ name: undefined, protocol: 'http', target: '3000' }]);
   });
 
-  it('ignores comments and keys it does not know', () => {
-    const config = readAgentConfig(configFile('# my tunnels\nlog: verbose\ntunnels:\n  - { target: 3000, color: blue } # web\n'));
+  it('ignores comments and keys it does not know, saying which keys (a typo like protcol gave an http tunnel unseen)', () => {
+    const path = configFile('# my tunnels\nlog: verbose\ntunnels:\n  - { target: 3000, protcol: grpc } # web\n');
+    const config = readAgentConfig(path);
     expect(config.tunnels).toEqual([{ name: undefined, protocol: 'http', target: '3000' }]);
+    expect(config.ignored).toEqual([
+      `${path}: "log" is not a setting Burrow reads (server, token, tunnels); ignored`,
+      `${path}: tunnels[0]: "protcol" is not a setting Burrow reads (name, protocol, target); ignored`,
+    ]);
   });
 
   it('says when the file cannot be read, and why', () => {
@@ -87,6 +93,7 @@ describe('readAgentConfig', () => {
     ['only a comment', '# nothing\n', /: expected a mapping with a "tunnels" list$/],
     ['a list at the top', '- target: 3000\n', /: expected a mapping with a "tunnels" list$/],
     ['a scalar at the top', 'just text\n', /: expected a mapping with a "tunnels" list$/],
+    ['a name given twice', 'tunnels:\n  - { name: a, target: 3000 }\n  - { name: a, target: 3001 }\n', /: tunnels\[1\]: the name "a" is used twice$/],
     ['a server that is not a string', 'server: 7835\ntunnels: [{ target: 3000 }]\n', /: "server" must be host:port$/],
     ['a server that is a list', 'server: [a, b]\ntunnels: [{ target: 3000 }]\n', /: "server" must be host:port$/],
     ['a token that is not a string', 'token: 12345\ntunnels: [{ target: 3000 }]\n', /: "token" must be a string$/],

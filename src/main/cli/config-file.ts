@@ -15,6 +15,17 @@ export interface AgentConfigFile {
   server?: string;
   token?: string;
   tunnels: TunnelSpec[];
+  /** Keys the file has that Burrow does not read, said so (a typo such as `protcol: grpc` would give an http tunnel unseen). */
+  ignored: string[];
+}
+
+const fileKeys = ['server', 'token', 'tunnels'];
+const tunnelKeys = ['name', 'protocol', 'target'];
+
+function unknownKeys(mapping: object, known: string[], where: string): string[] {
+  return Object.keys(mapping)
+    .filter((key) => !known.includes(key))
+    .map((key) => `${where}: "${key}" is not a setting Burrow reads (${known.join(', ')}); ignored`);
 }
 
 export function readAgentConfig(path: string): AgentConfigFile {
@@ -29,7 +40,18 @@ export function readAgentConfig(path: string): AgentConfigFile {
   }
   if (token !== undefined && typeof token !== 'string') throw new UsageError(`${path}: "token" must be a string`);
   if (!Array.isArray(tunnels) || tunnels.length === 0) throw new UsageError(`${path}: "tunnels" must be a non-empty list`);
-  return { server, token, tunnels: tunnels.map((entry, i) => tunnelSpec(entry, `${path}: tunnels[${i}]`)) };
+  const ignored = unknownKeys(doc, fileKeys, path);
+  const names = new Set<string>();
+  const specs = tunnels.map((entry, i) => {
+    const where = `${path}: tunnels[${i}]`;
+    const spec = tunnelSpec(entry, where);
+    ignored.push(...unknownKeys(entry as object, tunnelKeys, where));
+    // The second would be refused by the server as taken, or register the same name twice.
+    if (spec.name !== undefined && names.has(spec.name)) throw new UsageError(`${where}: the name "${spec.name}" is used twice`);
+    if (spec.name !== undefined) names.add(spec.name);
+    return spec;
+  });
+  return { server, token, tunnels: specs, ignored };
 }
 
 function tunnelSpec(entry: unknown, where: string): TunnelSpec {

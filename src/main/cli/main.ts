@@ -1,6 +1,7 @@
 // The `burrow` command line. A contract used by tests outside this repo:
 // see DESIGN.md "Processes and the CLI".
 import { Command, CommanderError, Option } from 'commander';
+import { caFileProblem } from '../service/ca-file.js';
 import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
 import { addressList } from '../tunnel/host-port.js';
 import { checkTunnelFields, type TunnelFieldError } from '../tunnel/tunnel-fields.js';
@@ -9,7 +10,6 @@ import { runAgent } from './agent-command.js';
 import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
 import { logFormats, logLevels } from './logger.js';
-import { caFileProblem } from '../service/ca-file.js';
 import { runServer } from './server-command.js';
 import { UsageError, collect, hostPort, longestTimerMs, positiveInteger } from './usage-error.js';
 
@@ -168,6 +168,7 @@ agentOptions(program.command('start').description('run several tunnels from a co
   .option('--config <file>', 'YAML file with server, token and tunnels', 'burrow.yaml')
   .action(async (opts: AgentFlags & { config: string }, command: Command) => {
     const file = readAgentConfig(opts.config);
+    for (const note of file.ignored) process.stderr.write(`burrow: ${note}\n`);
     const serverFromFlag = command.getOptionValueSource('server') === 'cli';
     await runAgent(file.tunnels, { ...checkedAgentFlags(opts), server: serverFromFlag ? opts.server : (file.server ?? opts.server), token: opts.token ?? file.token });
   });
