@@ -28,6 +28,9 @@ describe('argument errors exit 2 with usage', () => {
     [['http', '3000', '--server', 'nohostport']],
     [['server', '--public', 'nope']],
     [['server', '--max-inflight', '-1']],
+    // --dev-tls names its files after the domain: ../x wrote outside its folder.
+    [['server', '--domain', '../../tmp/x']],
+    [['server', '--domain', 'a b']],
     // Past a timer's, an HTTP/2 setting's or the tunnel messages' range, each broke the server later, not at start.
     [['server', '--header-timeout', '2147483648']],
     [['server', '--heartbeat-interval', '715827883']],

@@ -11,7 +11,7 @@ import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
 import { logFormats, logLevels } from './logger.js';
 import { runServer } from './server-command.js';
-import { UsageError, collect, hostPort, longestTimerMs, positiveInteger } from './usage-error.js';
+import { UsageError, collect, domainName, hostPort, longestTimerMs, positiveInteger } from './usage-error.js';
 
 /** What an HTTP/2 setting and the tunnel's protobuf fields hold. */
 const uint32Max = 2 ** 32 - 1;
@@ -118,7 +118,7 @@ program
   .description('run a tunnel server (the public edge)')
   .addOption(new Option('--control <host:port>', 'address agents connect to').default(defaultControl).argParser(hostPort('--control')))
   .addOption(new Option('--public <host:port>', 'address public traffic arrives on').default('127.0.0.1:8080').argParser(hostPort('--public')))
-  .option('--domain <domain>', 'tunnel NAME is served as NAME.DOMAIN', 'localhost')
+  .addOption(new Option('--domain <domain>', 'tunnel NAME is served as NAME.DOMAIN').default('localhost').argParser(domainName('--domain')))
   .option('--token <token>', 'accepted agent token, may claim any name; repeat for several (default: $BURROW_TOKEN)', collect, [])
   .option('--tokens-file <file>', 'YAML list of named tokens and the tunnel names each may claim')
   .addOption(new Option('--max-inflight <n>', 'in-flight public requests before 503').argParser(positiveInteger('--max-inflight')))

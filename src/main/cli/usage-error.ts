@@ -31,3 +31,12 @@ export function hostPort(flag: string) {
     return value;
   };
 }
+
+/** A DNS name of one or more labels (`localhost`, `tunnels.example.com`): tunnels are served as NAME.DOMAIN, and --dev-tls names its files after it. */
+export function domainName(flag: string) {
+  return (value: string): string => {
+    const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+    if (value.length > 253 || !value.split('.').every((part) => label.test(part))) throw new UsageError(`${flag} must be a domain name such as tunnels.example.com, got "${value}"`);
+    return value.toLowerCase();
+  };
+}
