@@ -158,12 +158,16 @@ describe('the contract over every transport', () => {
     ws.on('message', (data) => replies.push(JSON.parse(String(data))));
     ws.send('not json');
     ws.send(JSON.stringify({ type: 'call', id: 7, name: 'dropDatabase', input: {} }));
-    await eventually(() => replies.filter((r) => (r as { type: string }).type === 'result').length === 2, 'two replies');
-    const results = replies.filter((r) => (r as { type: string }).type === 'result') as { id: number | null; result: { ok: boolean; code: string } }[];
-    expect(results.map((r) => [r.id, r.result.ok, r.result.code])).toEqual([
-      [null, false, 'BURROW_E_INVALID_INPUT'],
-      [7, false, 'BURROW_E_UNKNOWN_COMMAND'],
-    ]);
+    ws.send('null');
+    ws.send(JSON.stringify({ type: 'call', id: 8, name: {}, input: {} }));
+    await eventually(() => replies.filter((r) => (r as { type: string }).type === 'result').length === 4, 'four replies');
+    const results = replies.filter((r) => (r as { type: string }).type === 'result') as { id: number | null; result: { ok: boolean; code: string; message: string } }[];
+    // A known message's answer comes after the malformed ones', which need no command to run.
+    expect(results.filter((r) => r.id === 7).map((r) => [r.result.ok, r.result.code])).toEqual([[false, 'BURROW_E_UNKNOWN_COMMAND']]);
+    const malformed = results.filter((r) => r.id === null);
+    expect(malformed.map((r) => [r.result.ok, r.result.code])).toEqual(Array(3).fill([false, 'BURROW_E_INVALID_INPUT']));
+    // Said in the protocol's words, not JavaScript's ("Cannot read properties of null").
+    expect(malformed.slice(1).map((r) => r.result.message)).toEqual(Array(2).fill('bad message: expected {type: "call", id, name, input}'));
     const { api, ws: second } = await webSocketApi();
     expect(await api.getSettings(undefined)).toMatchObject({ serverAddress: '127.0.0.1:1' });
     ws.close();

@@ -198,8 +198,8 @@ export class InspectorServer {
     ws.on('message', async (data) => {
       let id: number | null = null;
       try {
-        const message = JSON.parse(String(data)) as Partial<Record<keyof InspectorClientMessage, unknown>>;
-        if (message.type !== 'call' || typeof message.id !== 'number') throw new Error('expected {type: "call", id, name, input}');
+        const message = (JSON.parse(String(data)) ?? {}) as Partial<Record<keyof InspectorClientMessage, unknown>>;
+        if (message.type !== 'call' || typeof message.id !== 'number' || typeof message.name !== 'string') throw new Error('expected {type: "call", id, name, input}');
         id = message.id;
         const result = await invokeCommand(this.options.service, message.name, message.input);
         this.send(ws, { type: 'result', id, result });
