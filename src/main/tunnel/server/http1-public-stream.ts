@@ -6,6 +6,7 @@ import { allowedInTrailers, headersFromRaw, headersToObject, headersToRaw, heade
 import { closeAfterAnswer } from './closing-connections.js';
 import { respondWithError } from './public-errors.js';
 import type { PublicRequestHead, PublicStream } from './public-stream.js';
+import { fieldBytes } from './request-head-size.js';
 
 export class Http1PublicStream implements PublicStream {
   readonly head: PublicRequestHead;
@@ -19,6 +20,8 @@ export class Http1PublicStream implements PublicStream {
     private readonly res: ServerResponse,
     /** Where the request goes, as the edge rules resolved it (absolute-form targets included). */
     target: { host: string; path: string },
+    /** Trailers are held to this, as the head is (request-head-size.ts); Node's own limit leaves room for a hop's fields. */
+    private readonly maxTrailerBytes = Infinity,
   ) {
     const headers = headersFromRaw(req.rawHeaders).map((h) => (h.name.toLowerCase() === 'host' ? { name: h.name, value: target.host } : h));
     if (target.host !== '' && headerValue(headers, 'host') === undefined) headers.unshift({ name: 'Host', value: target.host });
@@ -39,6 +42,10 @@ export class Http1PublicStream implements PublicStream {
 
   trailers(): Header[] {
     return headersFromRaw(this.req.rawTrailers);
+  }
+
+  trailersRefused(): string | undefined {
+    return fieldBytes(this.req.rawTrailers) < this.maxTrailerBytes ? undefined : `the request trailers are over the ${this.maxTrailerBytes} bytes limit`;
   }
 
   bodyComplete(): boolean {

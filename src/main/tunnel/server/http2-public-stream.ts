@@ -55,6 +55,11 @@ export class Http2PublicStream implements PublicStream {
     return this.requestTrailers;
   }
 
+  trailersRefused(): string | undefined {
+    // Held to the limit by Node's HTTP/2 session as the head is (SETTINGS_MAX_HEADER_LIST_SIZE).
+    return undefined;
+  }
+
   bodyComplete(): boolean {
     // A stream that closes while the response is still open (a reset, a lost connection) is marked aborted before Node ends its body.
     return !this.stream.aborted;

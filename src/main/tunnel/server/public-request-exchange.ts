@@ -142,6 +142,11 @@ export class PublicRequestExchange extends Exchange {
             this.clientWentAway();
             return;
           }
+          const refused = side.trailersRefused();
+          if (refused !== undefined) {
+            this.fail(ErrorCode.HeaderTooLarge, refused, true);
+            return;
+          }
           const trailers = side.trailers();
           if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: trailers } });
           else this.sendBodyEnd();

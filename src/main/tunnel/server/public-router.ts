@@ -119,7 +119,7 @@ export class PublicRouter {
     // Node heeds the expectation from HTTP/1.1 clients only (checkContinue); from an agent that drops it, the edge answers as Node would have.
     const servicesContinue = req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && expectsContinue(req.headers.expect);
     if (servicesContinue && !admission.session.relaysContinue) res.writeContinue();
-    const side = new Http1PublicStream(req, res, target);
+    const side = new Http1PublicStream(req, res, target, arrival.hop === undefined ? this.limits.maxHeaderBytes : Infinity);
     asSeenByForwarder(side, arrival);
     this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes, servicesContinue && admission.session.relaysContinue), arrival.traceId);
   }

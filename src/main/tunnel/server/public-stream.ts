@@ -23,6 +23,8 @@ export interface PublicStream {
   readonly body: Readable;
   /** Request trailers; complete once the body has ended. */
   trailers(): Header[];
+  /** Once the body has ended: why its trailers are refused (over the head limit), or undefined. */
+  trailersRefused(): string | undefined;
   /**
    * Once the body has ended: whether the client sent all of it. Node also
    * ends an HTTP/2 stream's body when the stream or its connection goes

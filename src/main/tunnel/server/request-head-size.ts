@@ -19,9 +19,14 @@ export function parserHeaderBytes(maxHeaderBytes: number): number {
  */
 export function http1HeadRefusal(req: IncomingMessage, maxHeaderBytes: number): { code: string; message: string } | undefined {
   const target = req.url?.length ?? 0;
-  let bytes = target;
-  for (const field of req.rawHeaders) bytes += field.length;
-  return bytes < maxHeaderBytes ? undefined : headTooLarge(target >= maxHeaderBytes, maxHeaderBytes);
+  return target + fieldBytes(req.rawHeaders) < maxHeaderBytes ? undefined : headTooLarge(target >= maxHeaderBytes, maxHeaderBytes);
+}
+
+/** The names and values of a raw field list, as Node counts a head's or trailers' size. */
+export function fieldBytes(raw: string[]): number {
+  let bytes = 0;
+  for (const field of raw) bytes += field.length;
+  return bytes;
 }
 
 /** 414 when the request line alone is past the limit (a URL), else 431. */
