@@ -33,6 +33,7 @@ describe('argument errors exit 2 with usage', () => {
     [['server', '--domain', 'a b']],
     // Past a timer's, an HTTP/2 setting's or the tunnel messages' range, each broke the server later, not at start.
     [['server', '--header-timeout', '2147483648']],
+    [['server', '--idle-timeout', '2147483648']],
     [['server', '--heartbeat-interval', '715827883']],
     [['server', '--max-header-bytes', '2147483136']],
     [['server', '--max-streams-per-connection', '4294967296']],

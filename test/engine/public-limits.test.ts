@@ -79,6 +79,19 @@ describe('public limits', () => {
     expect(fixture.server.inflightRequests).toBe(0);
   });
 
+  // The guard's wait for a kept-alive connection's next head is the idle and header timeouts added: past Node's longest timer, 1 ms.
+  it('keeps a connection alive after an answer with the longest idle timeout burrow server takes', async () => {
+    await start({ idleTimeoutMs: 2 ** 31 - 1 });
+    const client = rawClient(fixture.publicPort);
+    client.socket.write('GET /first HTTP/1.1\r\nHost: app.localhost\r\n\r\n');
+    await new Promise((resolve) => client.socket.once('data', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    client.socket.end('GET /second HTTP/1.1\r\nHost: app.localhost\r\nConnection: close\r\n\r\n');
+    // Each answer's body ("got 0") runs into the next status line.
+    const statuses = (await client.closed).match(/HTTP\/1\.1 \d{3} [^\r]*/g);
+    expect(statuses).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+  });
+
   it('closes a connection that sends its head too slowly, and one that sends nothing', async () => {
     await start({ headerTimeoutMs: 300 });
     const slow = rawClient(fixture.publicPort);

@@ -11,7 +11,8 @@ import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
 import { logFormats, logLevels } from './logger.js';
 import { runServer } from './server-command.js';
-import { UsageError, collect, domainName, hostPort, longestTimerMs, positiveInteger } from './usage-error.js';
+import { longestTimerMs } from '../tunnel/config.js';
+import { UsageError, collect, domainName, hostPort, positiveInteger } from './usage-error.js';
 
 /** What an HTTP/2 setting and the tunnel's protobuf fields hold. */
 const uint32Max = 2 ** 32 - 1;

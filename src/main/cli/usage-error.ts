@@ -8,8 +8,6 @@ export class UsageError extends Error {
   }
 }
 
-/** Node's longest timer, in ms (24.8 days): longer ones fire after 1 ms. */
-export const longestTimerMs = 2 ** 31 - 1;
 
 /** A whole number from `min` to `max`: past what a timer, an HTTP/2 setting or the tunnel's messages can hold, a flag would break the server later. */
 export function positiveInteger(flag: string, max = Number.MAX_SAFE_INTEGER, min = 1) {

@@ -95,3 +95,6 @@ export function http2SessionMemoryMegabytes(streams: number, windowBytes: number
  * head message: one tunnel message per direction for a typical API call.
  */
 export const inlineBodyMaxBytes = 64 * 1024;
+
+/** Node's longest timer, in ms (24.8 days): longer ones fire after 1 ms. */
+export const longestTimerMs = 2 ** 31 - 1;

@@ -6,13 +6,12 @@
 // write, and call finish() once every byte of the answer has been handed on.
 import type { Readable } from 'node:stream';
 import type { BodyChunk, Header, ProtocolType, TunnelMessage } from '../gen/burrow/v1/tunnel.js';
+import { longestTimerMs } from './config.js';
 import { ErrorCode, BurrowError } from './errors.js';
 import { CreditedReceiver, CreditedSender, type ItemSink } from './flow-control.js';
 import { dataMessage, noBody, resetMessage, type Payload } from './messages.js';
 import { bodyParts } from './tunnel-codec.js';
 
-/** The longest delay setTimeout keeps (a signed 32-bit count of milliseconds). */
-const longestTimerMs = 2 ** 31 - 1;
 
 export type { Payload };
 

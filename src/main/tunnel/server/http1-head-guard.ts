@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import { ErrorCode } from '../errors.js';
 import { headTooLarge } from './request-head-size.js';
 import { rawErrorAnswer } from './public-errors.js';
+import { longestTimerMs } from '../config.js';
 
 /** How long a refused connection may keep sending before it is cut. */
 const lingerMs = 2_000;
@@ -42,7 +43,8 @@ export class Http1HeadGuard {
   ) {
     const headIn = (req: IncomingMessage, res: ServerResponse): void => {
       this.disarm(req.socket, res);
-      res.once('finish', () => req.socket.destroyed || this.arm(req.socket, idleMs + deadlineMs));
+      // Within Node's longest timer: past it, a timer fires after 1 ms (both may be set up to it).
+      res.once('finish', () => req.socket.destroyed || this.arm(req.socket, Math.min(idleMs + deadlineMs, longestTimerMs)));
     };
     server.on('request', headIn);
     // A request with Expect: 100-continue comes as this instead, where the server listens for it (public-listener.ts).
