@@ -157,10 +157,11 @@ describe('gRPC through the tunnel', () => {
     expect(unknown.error!.code).toBe(grpc.status.UNIMPLEMENTED);
   });
 
-  it('tells an HTTP/1.1 request to an HTTP/2-only service to use HTTP/2, instead of calling the service unreachable', async () => {
+  it('tells an HTTP/1.1 request to an HTTP/2-only service to use HTTP/2, not only that the service is unreachable', async () => {
     const { client, tunnel } = await setup();
     const response = await publicRequest({ port: tunnel.publicPort, host: 'rpc.localhost', method: 'POST', path: '/echo.Echo/Unary', headers: { 'content-type': 'application/grpc' } });
-    expect([response.status, response.headers['x-burrow-error']]).toEqual([502, 'BURROW_E_WRONG_PROTOCOL']);
+    expect([response.status, response.headers['x-burrow-error']]).toEqual([502, 'BURROW_E_LOCAL_UNREACHABLE']);
+    expect(response.body.toString()).toContain('answered this HTTP/1.1 request with something other than HTTP/1.1');
     expect(response.body.toString()).toContain('call it over HTTP/2');
     // The tunnel is still fine for gRPC.
     expect((await unary(client, { text: 'still here' })).response).toMatchObject({ text: 'still here' });

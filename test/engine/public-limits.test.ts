@@ -52,6 +52,9 @@ describe('public limits', () => {
     const withTrailer = (bytes: number): Promise<number> =>
       rawRequest(fixture.publicPort, Buffer.concat([Buffer.from('POST / HTTP/1.1\r\nHost: app.localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'), chunked(Buffer.from('body'), 4, { 'x-late': 'v'.repeat(bytes) })])).then((r) => r.status);
     expect([await withTrailer(100), await withTrailer(6_000)]).toEqual([200, 431]);
+    // Counted whole past Node's 2,000 fields, where its rawHeaders would stop: 2,100 fields of two bytes are over 4 KiB.
+    const manyFields = Array.from({ length: 2_100 }, (_, i) => `${(i % 26).toString(36)}: ${i % 10}\r\n`).join('');
+    expect((await rawRequest(fixture.publicPort, `GET / HTTP/1.1\r\nHost: app.localhost\r\n${manyFields}Connection: close\r\n\r\n`)).status).toBe(431);
   });
 
   it('answers 413 to a declared or streamed body over the limit, without troubling other requests', async () => {

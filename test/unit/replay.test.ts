@@ -79,4 +79,9 @@ describe('replayPlan', () => {
     expect(replayPlan(detail, 'http://shop.localhost:8080').url.host).toBe('shop.localhost:8080');
     expect(new URL(harRequest(detail, 'http://shop.localhost:8080').url).host).toBe('shop.localhost:8080');
   });
+
+  it('gives a HAR entry for a request whose Host names no origin, its tunnel offline (export failed for every request)', () => {
+    const detail = { ...original, requestHeaders: [['host', 'shop.localhost:99999']] as [string, string][] };
+    expect(harRequest(detail).url).toBe('http://localhost/cart?x=1');
+  });
 });

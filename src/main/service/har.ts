@@ -21,6 +21,12 @@ function utf8Text(bytes: Buffer): string | undefined {
   return Buffer.from(text, 'utf8').equals(bytes) ? text : undefined;
 }
 
+/** The origin the request named, for a tunnel not online now; a Host that names none (any client may send `app.localhost:99999`) gives localhost. */
+function recordedOrigin(detail: RequestDetail): string {
+  const origin = `http://${headerPairValue(detail.requestHeaders, 'host') ?? 'localhost'}`;
+  return URL.canParse(origin) ? new URL(origin).origin : 'http://localhost';
+}
+
 /** Why a kept body is not the whole body, or undefined when it is. */
 export function bodyShortfall(body: BodyPreview): string | undefined {
   if (body.released) return `the body (${body.totalBytes} bytes) was let go to keep the traffic log within its budget`;
@@ -30,7 +36,7 @@ export function bodyShortfall(body: BodyPreview): string | undefined {
 
 /** The request as HAR, with its body as the log kept it; `origin` is the tunnel's public origin (scheme, host, port). */
 export function harRequest(detail: RequestDetail, origin?: string): Request {
-  const url = requestUrl(origin ?? `http://${headerPairValue(detail.requestHeaders, 'host') ?? 'localhost'}`, detail.path);
+  const url = requestUrl(origin ?? recordedOrigin(detail), detail.path);
   const queryString: QueryString[] = [...url.searchParams].map(([name, value]) => ({ name, value }));
   const bytes = Buffer.from(detail.requestBody.base64, 'base64');
   const mimeType = detail.requestBody.contentType ?? 'application/octet-stream';

@@ -199,8 +199,9 @@ export class LocalHttpExchange extends Exchange {
     if (!this.isOpen) return;
     const where = `local service at ${formatLocalTarget(this.target)}`;
     if (this.responseHead === undefined && answeredOtherThanHttp1(error)) {
-      const advice = 'an HTTP/2-only service, such as a gRPC server, takes no HTTP/1.1 requests: call it over HTTP/2 (curl --http2-prior-knowledge, a gRPC client)';
-      this.fail(ErrorCode.WrongProtocol, `${where} answered this HTTP/1.1 request with something other than HTTP/1.1; ${advice}`, true);
+      // Still LOCAL_UNREACHABLE, which the app counts as a failing service: on an HTTP tunnel this is most often the wrong port.
+      const advice = 'is it another protocol on this port? An HTTP/2-only service, such as a gRPC server, takes no HTTP/1.1 requests: call it over HTTP/2 (curl --http2-prior-knowledge, a gRPC client)';
+      this.fail(ErrorCode.LocalUnreachable, `${where} answered this HTTP/1.1 request with something other than HTTP/1.1; ${advice}`, true);
     } else if (this.responseHead === undefined) {
       this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
     } else if (error.code === responseCutCode) {

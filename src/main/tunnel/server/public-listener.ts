@@ -40,6 +40,8 @@ export class PublicListener {
     // Uploads and downloads may stream for a long time; the tunnel's own
     // timeouts decide when a request has stalled. Heads must arrive promptly (Http1HeadGuard).
     this.http1Server.requestTimeout = 0;
+    // Every field kept, so the router counts the whole head (past 2,000, Node drops fields from rawHeaders but counts their bytes).
+    this.http1Server.maxHeadersCount = 0;
     this.http1Server.keepAliveTimeout = idleTimeoutMs;
     // A client that half-closes after its requests (`printf ... | nc -N`)
     // still gets their answers, then the connection ends; by default Node
