@@ -15,6 +15,7 @@ const answers: Record<string, Buffer> = {
   '/length-in-trailers': Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 5\r\nContent-Length: 5\r\n\r\n'),
   '/host-in-trailers': Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 5\r\nHost: evil.example\r\n\r\n'),
   '/no-content-with-length': Buffer.from('HTTP/1.1 204 No Content\r\nContent-Length: 10\r\nConnection: close\r\n\r\n'),
+  '/switch-unasked': Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\nraw-after-101'),
   '/gzip-coded': Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n'),
 };
 
@@ -98,6 +99,16 @@ describe('a transfer coding other than chunked (gzip, chunked)', () => {
     const tunnel = await get(pair.tunnel, '/gzip-coded');
     expect({ status: tunnel.status, code: tunnel.headers['x-burrow-error'] }).toEqual({ status: 502, code: 'BURROW_E_LOCAL_FAILED' });
     expect(tunnel.rest).toContain('Transfer-Encoding: gzip, chunked');
+  });
+});
+
+// Found with raw sockets: a request with a streamed body (the agent sends it with Node's client) waited 30 s for a 504.
+describe('a 101 to a request that asked for no upgrade', () => {
+  it('gives 502 at once, whichever client the agent sent the request with', async () => {
+    const streamed = await rawRequest(pair.tunnel.port, `POST /switch-unasked HTTP/1.1\r\nHost: ${pair.tunnel.authority}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+    const bodiless = await get(pair.tunnel, '/switch-unasked');
+    expect([streamed.status, streamed.headers['x-burrow-error'], bodiless.status]).toEqual([502, 'BURROW_E_LOCAL_UNREACHABLE', 502]);
+    expect(streamed.rest).toContain('switched protocols (101)');
   });
 });
 

@@ -8,7 +8,7 @@
 // body chunk reach the service in one writev, not one write per piece.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { maxResponseHeadBytes } from '../config.js';
@@ -250,6 +250,14 @@ export class LocalHttpClient {
     });
     handler.onConnect((error) => req.destroy(error));
     req.on('error', (error: NodeJS.ErrnoException) => settle(() => handler.onError(error)));
+    // A 101 nobody asked for: with no listener, Node drops the connection and says nothing, and the request waited for the edge's timeout.
+    req.on('upgrade', (_res: IncomingMessage, socket: Duplex) => {
+      socket.destroy();
+      settle(() => handler.onError(new Error('it switched protocols (101) though the request asked for no upgrade')));
+    });
+    let answered = false;
+    // Closed with neither an answer nor an error: said at once, as undici does.
+    req.on('close', () => answered || settle(() => handler.onError(Object.assign(new Error('the connection closed without an answer'), { code: 'ECONNRESET' }))));
     const expecting = request.awaitsContinue === true;
     // Node reports 1xx responses but 101 here; a 100 (Continue) only when asked for, as a client takes it.
     req.on('information', (info: { statusCode: number; statusMessage: string; rawHeaders: string[] }) => {
@@ -258,6 +266,7 @@ export class LocalHttpClient {
     // The head goes at once: the client sends the body only once the service has answered it.
     if (expecting) req.flushHeaders();
     req.on('response', (res: IncomingMessage) => {
+      answered = true;
       handler.onHeaders(res.statusCode ?? 502, res.rawHeaders, () => res.resume(), res.statusMessage ?? '');
       res.on('data', (chunk: Buffer) => handler.onData(chunk) || res.pause());
       res.on('end', () => settle(() => handler.onComplete(res.rawTrailers)));
