@@ -223,6 +223,17 @@ describe('rules the edge enforces', () => {
     expect(longUrl).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 414 URI Too Long']);
   });
 
+  // Found by a differential audit: the edge kept the connection for its idle timeout (60 s), the request after swallowed.
+  it('closes after answering a request whose trailers say Connection: close, as its head would have', async () => {
+    const before = service.received.length;
+    const response = await rawRequest(
+      tunnelPort(),
+      `POST /trailer-close HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nConnection: close\r\n\r\nGET /after HTTP/1.1\r\nHost: ${host()}\r\n\r\n`,
+    );
+    expect([response.status, response.headers.connection]).toEqual([200, 'close']);
+    expect(service.received.slice(before).map((r) => r.url)).toEqual(['/trailer-close']);
+  });
+
   it('answers a target of another scheme (ws://) 400, not 502 for a service never asked', async () => {
     const before = service.received.length;
     const response = await rawRequest(tunnelPort(), `GET ws://${host()}/socket HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);

@@ -104,6 +104,11 @@ export class Http1HeadGuard {
     if (error.code === 'HPE_CLOSED_CONNECTION') {
       socket.removeAllListeners('data');
       socket.on('data', () => {});
+      // Node decides keep-alive from the head: a `Connection: close` in a request's trailers came too late for it,
+      // and the connection stayed open for the idle timeout with what followed swallowed. It closes after the answer
+      // to the latest request (the one marked; one marked in its head closes so already).
+      const latest = this.states.get(socket)?.response;
+      if (latest !== undefined && !latest.writableEnded) latest.shouldKeepAlive = false;
       return;
     }
     const state = this.states.get(socket);
