@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { caFileProblem } from '../service/ca-file.js';
 import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
+import { longestTimerMs } from '../tunnel/config.js';
 import { addressList } from '../tunnel/host-port.js';
 import { checkTunnelFields, type TunnelFieldError } from '../tunnel/tunnel-fields.js';
 import { defaultAdminAddress } from './admin-flags.js';
@@ -11,7 +12,6 @@ import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
 import { logFormats, logLevels } from './logger.js';
 import { runServer } from './server-command.js';
-import { longestTimerMs } from '../tunnel/config.js';
 import { UsageError, collect, domainName, hostPort, positiveInteger } from './usage-error.js';
 
 /** What an HTTP/2 setting and the tunnel's protobuf fields hold. */

@@ -8,7 +8,6 @@ export class UsageError extends Error {
   }
 }
 
-
 /** A whole number from `min` to `max`: past what a timer, an HTTP/2 setting or the tunnel's messages can hold, a flag would break the server later. */
 export function positiveInteger(flag: string, max = Number.MAX_SAFE_INTEGER, min = 1) {
   return (value: string): number => {

@@ -12,7 +12,6 @@ import { CreditedReceiver, CreditedSender, type ItemSink } from './flow-control.
 import { dataMessage, noBody, resetMessage, type Payload } from './messages.js';
 import { bodyParts } from './tunnel-codec.js';
 
-
 export type { Payload };
 
 /** The far end of the tunnel, as one exchange sees it. */

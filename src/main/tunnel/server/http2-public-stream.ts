@@ -56,7 +56,7 @@ export class Http2PublicStream implements PublicStream {
   }
 
   trailersRefused(): string | undefined {
-    // Held to the limit by Node's HTTP/2 session as the head is (SETTINGS_MAX_HEADER_LIST_SIZE).
+    // Held by Node's HTTP/2 session to the size the edge announces (SETTINGS_MAX_HEADER_LIST_SIZE: the hop's room, request-head-size.ts).
     return undefined;
   }
 
