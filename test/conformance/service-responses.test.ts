@@ -112,6 +112,36 @@ describe('a 101 to a request that asked for no upgrade', () => {
   });
 });
 
+// Found by a differential audit: undici's parser took the trailer for the connection's end, the pool kept the
+// socket, and the next request on it, from any client, ran at the service and got 502.
+describe('a response trailer Connection: close from a service that keeps its connection', () => {
+  it('leaves the next request, from another client, answered', async () => {
+    const kept = createServer((socket: Socket) => {
+      socket.on('error', () => {});
+      let pending = '';
+      socket.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('latin1');
+        for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+          const path = pending.split(' ')[1] ?? '';
+          pending = pending.slice(end + 4);
+          socket.write(path === '/poison' ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => kept.listen(0, '127.0.0.1', resolve));
+    const keptPair = await startTunnelPair((kept.address() as AddressInfo).port, 'http');
+    try {
+      const first = await get(keptPair.tunnel, '/poison');
+      const statuses = [first.status];
+      for (let i = 0; i < 3; i++) statuses.push((await get(keptPair.tunnel, `/next?${i}`)).status);
+      expect(statuses).toEqual([200, 200, 200, 200]);
+    } finally {
+      await keptPair.stop();
+      await new Promise((resolve) => kept.close(resolve));
+    }
+  });
+});
+
 // RFC 9110 section 8.6: a server must not send Content-Length in a 204. An
 // HTTP/1.1 client lets it pass; an HTTP/2 one (nghttp2: curl, Node) resets
 // the stream as malformed (found with curl through a cluster).

@@ -211,7 +211,11 @@ export class LocalHttpClient {
           return true;
         },
         onData: (chunk) => handler.onData(chunk),
-        onComplete: (trailers) => handler.onComplete(rawStrings(trailers as unknown as Buffer[] | null)),
+        onComplete: (trailers) => {
+          const raw = rawStrings(trailers as unknown as Buffer[] | null);
+          if (framesConnection(raw)) this.retirePool(target, pool);
+          handler.onComplete(raw);
+        },
         onError: (error) => {
           // A 304 may carry the Content-Length its 200 would have (RFC 9110
           // section 8.6) and has no body; undici holds that against it (7.x),
@@ -228,6 +232,20 @@ export class LocalHttpClient {
       pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, undiciHandler);
     };
     send();
+  }
+
+  /**
+   * Trailers that speak of the connection (`Connection: close`, a transfer
+   * coding) leave undici's parser closed to the next response on that
+   * socket, which the pool hands to the next request anyway: it ran at the
+   * service and got 502. The pool goes, its sockets once their requests
+   * end; the next request opens a new one.
+   */
+  private retirePool(target: LocalTarget, pool: Pool): void {
+    const key = formatLocalTarget(target);
+    if (this.pools.get(key)?.pool !== pool) return;
+    this.pools.delete(key);
+    pool.close().catch(() => {});
   }
 
   /** Through node:http: a streamed body (chunked, then trailers), or a request undici will not send. */
@@ -316,4 +334,13 @@ export class LocalHttpClient {
     });
     req.once('close', () => clearTimeout(patience));
   }
+}
+
+/** A trailer field that frames the connection, which no trailer may (RFC 9110 section 6.5.1). */
+function framesConnection(rawTrailers: string[]): boolean {
+  for (let i = 0; i < rawTrailers.length; i += 2) {
+    const name = rawTrailers[i]!.toLowerCase();
+    if (name === 'connection' || name === 'transfer-encoding' || name === 'content-length') return true;
+  }
+  return false;
 }
