@@ -3,8 +3,8 @@
 // any public client may send, is relative to the scheme there and names
 // another host, so replays and snippets would go elsewhere, with the
 // original's cookies; and `//[` is no URL at all.
+import { requestTargetUrl } from '../tunnel/request-target-url.js';
 
 export function requestUrl(origin: string, path: string): URL {
-  const joined = `${origin}${path.startsWith('/') ? path : `/${path}`}`;
-  return URL.canParse(joined) ? new URL(joined) : new URL(`${origin}/${encodeURIComponent(path)}`);
+  return requestTargetUrl(path.startsWith('/') ? path : `/${path}`, origin) ?? new URL(`${origin}/${encodeURIComponent(path)}`);
 }

@@ -21,7 +21,7 @@ export class Http1PublicStream implements PublicStream {
     /** Where the request goes, as the edge rules resolved it (absolute-form targets included). */
     target: { host: string; path: string },
     /** Trailers are held to this, as the head is (request-head-size.ts); Node's own limit leaves room for a hop's fields. */
-    private readonly maxTrailerBytes = Infinity,
+    private readonly maxTrailerBytes: number,
   ) {
     const headers = headersFromRaw(req.rawHeaders).map((h) => (h.name.toLowerCase() === 'host' ? { name: h.name, value: target.host } : h));
     if (target.host !== '' && headerValue(headers, 'host') === undefined) headers.unshift({ name: 'Host', value: target.host });

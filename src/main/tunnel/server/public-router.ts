@@ -65,6 +65,14 @@ export class PublicRouter {
     private readonly forwarding?: Forwarding,
   ) {}
 
+  /**
+   * The most a request head (or its trailers) may hold: the client's limit, or for a hop
+   * the room Node's parser leaves it, since the fields it adds do not count (request-head-size.ts).
+   */
+  private headLimit(hop: EdgeHop | undefined): number {
+    return hop === undefined ? this.limits.maxHeaderBytes : parserHeaderBytes(this.limits.maxHeaderBytes);
+  }
+
   onHttp1Request(req: IncomingMessage, res: ServerResponse): void {
     inTurn(res, () => this.http1InTurn(req, res));
   }
@@ -77,8 +85,8 @@ export class PublicRouter {
     }
     const hop = this.hopFrom(req.rawHeaders, req.headers);
     const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), hop };
-    // Node let it through within the room it leaves a hop (request-head-size.ts); the body, if any, is not read.
-    const tooLarge = hop === undefined ? http1HeadRefusal(req, this.limits.maxHeaderBytes) : undefined;
+    // Node let it through within the room it leaves a hop; the body, if any, is not read.
+    const tooLarge = http1HeadRefusal(req, this.headLimit(hop));
     if (tooLarge !== undefined) {
       closeAfterAnswer(req, res);
       respondWithError(res, tooLarge.code, tooLarge.message);
@@ -119,7 +127,7 @@ export class PublicRouter {
     // Node heeds the expectation from HTTP/1.1 clients only (checkContinue); from an agent that drops it, the edge answers as Node would have.
     const servicesContinue = req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && expectsContinue(req.headers.expect);
     if (servicesContinue && !admission.session.relaysContinue) res.writeContinue();
-    const side = new Http1PublicStream(req, res, target, arrival.hop === undefined ? this.limits.maxHeaderBytes : Infinity);
+    const side = new Http1PublicStream(req, res, target, this.headLimit(arrival.hop));
     asSeenByForwarder(side, arrival);
     this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes, servicesContinue && admission.session.relaysContinue), arrival.traceId);
   }
@@ -132,7 +140,7 @@ export class PublicRouter {
       socket.end(rawErrorAnswer(refusal.code, refusal.message, refusal.retryAfterSeconds));
       this.refused(arrival, refusal);
     };
-    const tooLarge = hop === undefined ? http1HeadRefusal(req, this.limits.maxHeaderBytes) : undefined;
+    const tooLarge = http1HeadRefusal(req, this.headLimit(hop));
     if (tooLarge !== undefined) {
       refuse(tooLarge);
       return;
@@ -177,8 +185,7 @@ export class PublicRouter {
     const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), hop };
     asSeenByForwarder(side, arrival);
     const headBytes = headerListBytes(rawHeaders);
-    // A hop's own fields do not count against the client's head (request-head-size.ts).
-    const maxHeaderBytes = hop === undefined ? this.limits.maxHeaderBytes : parserHeaderBytes(this.limits.maxHeaderBytes);
+    const maxHeaderBytes = this.headLimit(hop);
     if (headBytes > maxHeaderBytes) {
       // Node's HTTP/2 server lets heads past the limit it announces (SETTINGS_MAX_HEADER_LIST_SIZE) through; HTTP/1.1 answers 431, and so does this.
       const refusal = { code: ErrorCode.HeaderTooLarge, message: `the request head (${headBytes} bytes as HTTP/2 counts them) is over the ${maxHeaderBytes} bytes limit` };

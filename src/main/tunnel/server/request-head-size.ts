@@ -38,7 +38,5 @@ export function headTooLarge(lineTooLong: boolean, maxHeaderBytes: number): { co
 
 /** HTTP/2 as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 section 6.5.2): each field's name and value, and 32 bytes more. */
 export function headerListBytes(rawHeaders: string[]): number {
-  let bytes = 0;
-  for (let i = 0; i < rawHeaders.length; i++) bytes += rawHeaders[i]!.length;
-  return bytes + 16 * rawHeaders.length;
+  return fieldBytes(rawHeaders) + 16 * rawHeaders.length;
 }
