@@ -13,6 +13,7 @@ import { IdMap } from '../id-map.js';
 import { Http1HeadGuard } from './http1-head-guard.js';
 import { parserHeaderBytes } from './request-head-size.js';
 import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
+import { OwedAnswers } from './pipeline-turns.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { PublicRouter } from './public-router.js';
 
@@ -47,16 +48,20 @@ export class PublicListener {
     // still gets their answers, then the connection ends; by default Node
     // would abort them, since the tunnel answers later than a local handler.
     (this.http1Server as HttpServer & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-    this.http1Server.on('connect', (_req: IncomingMessage, socket: Duplex) => router.onHttp1Connect(socket));
-    this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (isWebSocketUpgrade(req)) {
-        router.onHttp1Upgrade(req, socket, head);
-        return;
-      }
-      // Served as a plain request (ignored-upgrade.ts): the same socket, read again from this head.
-      (socket as Socket).unshift(headWithoutUpgrade(req, head));
-      toHttp1(socket as Socket);
-    });
+    // Served once the answers owed before them on their connection are out (pipeline-turns.ts).
+    const owedAnswers = new OwedAnswers(this.http1Server);
+    this.http1Server.on('connect', (_req: IncomingMessage, socket: Duplex) => owedAnswers.afterOwed(socket as Socket, () => router.onHttp1Connect(socket)));
+    this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      owedAnswers.afterOwed(socket as Socket, () => {
+        if (isWebSocketUpgrade(req)) {
+          router.onHttp1Upgrade(req, socket, head);
+          return;
+        }
+        // Served as a plain request (ignored-upgrade.ts): the same socket, read again from this head.
+        (socket as Socket).unshift(headWithoutUpgrade(req, head));
+        toHttp1(socket as Socket);
+      }),
+    );
     this.http2Server = createHttp2Server({
       // Node refuses a head over the size it announces (ENHANCE_YOUR_CALM): it announces the room a hop needs, as above.
       settings: { maxHeaderListSize: parserHeaderBytes(maxHeaderBytes), maxConcurrentStreams: maxStreamsPerConnection },
