@@ -142,24 +142,49 @@ describe('text logs', () => {
     await Promise.all(processes.splice(0).map((p) => p.kill()));
   });
 
+  /** `burrow server FLAGS` and a tunnel `app` to `backend` through it. */
+  async function edgeWithTunnel(flags: string[], backend: Backend): Promise<{ server: CliProcess; agent: CliProcess; publicPort: number }> {
+    const { process: server, control, publicPort } = await spawnCliServer(flags, (args) => {
+      const p = spawnCli(args);
+      processes.push(p);
+      return p;
+    });
+    const agent = spawnCli(['http', String(backend.port), '--name', 'app', '--server', control, '--no-inspect']);
+    processes.push(agent);
+    await agent.waitForLine(/^tunnel app: /);
+    return { server, agent, publicPort };
+  }
+
   it('are readable lines on stderr; --access-log FILE appends the access lines there', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'burrow-access-')), 'access.log');
     const backend = await startBackend((_req, res) => res.end('ok'));
     try {
-      const { process: server, control, publicPort } = await spawnCliServer(['--access-log', file], (args) => {
-        const p = spawnCli(args);
-        processes.push(p);
-        return p;
-      });
-      const agent = spawnCli(['http', String(backend.port), '--name', 'app', '--server', control, '--no-inspect']);
-      processes.push(agent);
-      await agent.waitForLine(/^tunnel app: /);
+      const { server, publicPort } = await edgeWithTunnel(['--access-log', file], backend);
       expect((await publicRequest({ port: publicPort, host: 'app.localhost', path: '/page' })).status).toBe(200);
       await eventually(() => server.stderrLines.some((line) => line.includes('registered at')), 'the registration line');
       expect(server.stderrLines.filter((line) => line.trim() !== '').every((line) => /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN): \S/.test(line))).toBe(true);
       await eventually(() => readFileSync(file, 'utf8').includes('GET app /page'), 'the access line in the file');
       expect(readFileSync(file, 'utf8')).toMatch(/^\[[^\]]+\] INFO: GET app \/page http 200 in=0 out=2 \d+ms request_id=[0-9a-f-]{36} trace_id=[0-9a-f]{32}\n$/);
       expect(server.stderrLines.join('\n')).not.toContain('GET app /page');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('--access-log on a file whose writes fail (/dev/full, as a full disk): the edge serves on, says so once, and stops when told', async () => {
+    const backend = await startBackend((_req, res) => res.end('ok'));
+    try {
+      for (const format of ['json', 'text']) {
+        const { server, agent, publicPort } = await edgeWithTunnel(['--access-log', '/dev/full', '--log-format', format], backend);
+        // Each request's access line fails to be written; the requests after it were once never answered.
+        for (let i = 0; i < 5; i++) expect((await publicRequest({ port: publicPort, host: 'app.localhost', path: `/${i}` })).status).toBe(200);
+        const told = (): string[] => server.stderrLines.filter((line) => line.includes('cannot write the log file /dev/full (ENOSPC)'));
+        await eventually(() => told().length > 0, 'the line saying the log file cannot be written');
+        expect(told()).toHaveLength(1);
+        // Stopping it once hung in pino's flush at exit, which retries the failing write for ever.
+        expect(await server.kill()).toBe(0);
+        await agent.kill();
+      }
     } finally {
       await backend.close();
     }

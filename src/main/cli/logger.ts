@@ -4,7 +4,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 
 export type LogFormat = 'text' | 'json';
 export const logFormats: readonly LogFormat[] = ['text', 'json'];
@@ -25,20 +25,20 @@ export interface LoggerOptions {
 export function createLogger({ format, level, file }: LoggerOptions): Logger {
   // Opened once here so that a path that cannot be written is told at start, not by an error nobody listens for later.
   if (file !== undefined) checkWritable(file);
+  const sink = file === undefined ? pino.destination({ dest: 2, sync: true }) : fileSink(file);
   const destination: DestinationStream =
     format === 'json'
-      ? pino.destination({ dest: file ?? 2, sync: file === undefined, append: true, mkdir: true })
-      : pretty({
-          destination: file ?? 2,
-          sync: file === undefined,
-          append: true,
-          mkdir: true,
-          colorize: file === undefined && process.stderr.isTTY,
-          translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
-          ignore: 'pid,hostname',
-          // A text line is its message: every line says what it means in words.
-          hideObject: true,
-        });
+      ? sink
+      : prettyLines(
+          prettyFactory({
+            colorize: file === undefined && process.stderr.isTTY,
+            translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+            ignore: 'pid,hostname',
+            // A text line is its message: every line says what it means in words.
+            hideObject: true,
+          }),
+          sink,
+        );
   return pino(
     {
       level,
@@ -49,6 +49,41 @@ export function createLogger({ format, level, file }: LoggerOptions): Logger {
     destination,
   );
 }
+
+/** Lines a file cannot take yet (a full disk) wait in memory up to this; later ones are dropped. */
+const maxWaitingLogBytes = 16 * 1024 * 1024;
+
+/**
+ * A log file, written in the background. A write that fails (a full disk)
+ * is told once on stderr, and its lines wait for the next write to try
+ * again: unheard, the error stopped the server answering, then hung its exit.
+ */
+function fileSink(file: string): Sink {
+  const sink = pino.destination({ dest: file, sync: false, append: true, mkdir: true, maxLength: maxWaitingLogBytes });
+  let failing = false;
+  sink.on('error', (error: NodeJS.ErrnoException) => {
+    if (failing) return;
+    failing = true;
+    process.stderr.write(`burrow: cannot write the log file ${file} (${error.code ?? error.message}); its lines wait, up to ${maxWaitingLogBytes / 1024 / 1024} MiB, until it can be written\n`);
+  });
+  sink.on('write', () => {
+    if (!failing) return;
+    failing = false;
+    process.stderr.write(`burrow: the log file ${file} is written again\n`);
+  });
+  // pino flushes at exit through this, which retries a failing write for ever: the lines still waiting then are given up.
+  const flushSync = sink.flushSync.bind(sink);
+  sink.flushSync = () => failing || flushSync();
+  return sink;
+}
+
+type Sink = ReturnType<typeof pino.destination>;
+
+/** Each JSON line pino writes, as `pretty` words it, on to `sink`; flushed with it. */
+const prettyLines = (pretty: (line: string) => string, sink: Sink): DestinationStream & Pick<Sink, 'flush'> => ({
+  write: (line: string) => sink.write(pretty(line)),
+  flush: (done) => sink.flush(done),
+});
 
 function checkWritable(file: string): void {
   try {
