@@ -176,6 +176,44 @@ describe('gRPC messages decoded', () => {
     expect(jsonOf(bySet)).toEqual(jsonOf(byProto));
   });
 
+  it('decodes messages that span the chunks they arrive in, counts their bytes in the throughput graphs, and of one cut short by the inspector shows the fields before the cut', async () => {
+    // After the test before, the tunnel decodes by echo.proto. ~1 KB messages back to back: some straddle a chunk's edge.
+    const client = echoClient(publicPort, 'plain-grpc');
+    const sent = Array.from({ length: 200 }, (_, i) => ({ text: `m${i}`, blob: Buffer.alloc(1_000, i) }));
+    try {
+      const call = (client.bidi as () => grpc.ClientDuplexStream<object, { text: string }>)();
+      for (const message of sent) call.write(message);
+      call.end();
+      const echoed: string[] = [];
+      for await (const answer of call) echoed.push(answer.text);
+      expect(echoed).toHaveLength(sent.length);
+      await new Promise<void>((resolve, reject) =>
+        (client.unary as (r: object, cb: (e: Error | null) => void) => void)({ text: 'big', blob: Buffer.alloc(100_000, 7) }, (error) => (error ? reject(error) : resolve())),
+      );
+    } finally {
+      client.close();
+    }
+    const bidi = await service.decodeGrpcMessages({ requestId: await newestCall('/burrow.test.v1.EchoService/Bidi') });
+    expect(bidi.messages.filter((m) => m.error !== undefined)).toEqual([]);
+    const texts = (direction: string): unknown[] => bidi.messages.filter((m) => m.direction === direction).map((m) => (JSON.parse(m.json!) as { text: string }).text);
+    expect(texts('to-service')).toEqual(sent.map((m) => m.text));
+    expect(texts('to-client')).toEqual(sent.map((m) => `echo:${m.text}`));
+
+    // The throughput graphs count gRPC bytes too (they come as messages, not body events): the 100 KB each way at least.
+    await eventuallyAsync(async () => {
+      const points = (await service.getStats()).perTunnel['plain-grpc'] ?? [];
+      return points.reduce((sum, p) => sum + p.bytesIn, 0) > 100_000 && points.reduce((sum, p) => sum + p.bytesOut, 0) > 100_000;
+    }, 'the gRPC bytes in the throughput graphs');
+
+    const large = await service.decodeGrpcMessages({ requestId: await newestCall('/burrow.test.v1.EchoService/Unary') });
+    expect(large.messages[0]).toEqual({
+      direction: 'to-service',
+      index: 0,
+      raw: '1: "big"\n… (cut at byte 5 of 100009)',
+      error: 'decoded by field numbers up to the cut (only its first 16384 of 100009 bytes were kept)',
+    });
+  });
+
   it('refuses a file that is no schema, with the reason, and keeps the one it had', async () => {
     const load = (fileName: string, text: string) =>
       service.loadGrpcSchema({ tunnel: 'plain-grpc', fileName, base64: Buffer.from(text).toString('base64') }).catch((error: { code: string; message: string }) => error);

@@ -6,7 +6,7 @@ import type { DecodedMessage, GrpcDecoding } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { HeaderPair } from '../../shared/traffic.js';
 import { inflateGrpcMessage } from './decompress.js';
-import { decodeRawProtobuf } from './protobuf-raw.js';
+import { decodeRawProtobuf, decodeRawProtobufPrefix } from './protobuf-raw.js';
 import { messageAsJson, methodOf, schemaFromFiles, schemaFromUserFile, type GrpcSchema } from './grpc-schema.js';
 import { reflectServiceFiles } from './grpc-reflection-client.js';
 import type { KeptMessage } from './traffic-log.js';
@@ -124,6 +124,14 @@ function decodeMessage({ view, data: kept }: KeptMessage, path: string, schema: 
   try {
     return { ...decoded, raw: decodeRawProtobuf(data), ...(schemaError !== undefined && { error: schemaError }) };
   } catch (error) {
+    // Of a message cut short (not compressed: inflating needs it whole), the fields within what was kept.
+    if (cut !== '' && view.compressed !== true) {
+      try {
+        return { ...decoded, raw: decodeRawProtobufPrefix(data, view.size), error: `decoded by field numbers up to the cut${cut}` };
+      } catch {
+        // Not even a first field: said as for any other.
+      }
+    }
     return { ...decoded, error: schemaError ?? `not a protobuf message: ${(error as Error).message}${cut}` };
   }
 }

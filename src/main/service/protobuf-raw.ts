@@ -13,31 +13,49 @@ export function decodeRawProtobuf(bytes: Uint8Array): string {
   return lines(bytes, 0).join('\n');
 }
 
+/**
+ * Of a message of `size` bytes only the first were kept: the fields that
+ * end within them, then where it was cut. Throws when not even its first
+ * field reads whole.
+ */
+export function decodeRawProtobufPrefix(bytes: Uint8Array, size: number): string {
+  const reader = new BinaryReader(bytes);
+  const out: string[] = [];
+  for (;;) {
+    const start = reader.pos;
+    try {
+      out.push(...field(reader, 0));
+    } catch {
+      if (out.length === 0) throw new Error(`its first ${bytes.length} bytes hold no whole field`);
+      return [...out, `… (cut at byte ${start} of ${size})`].join('\n');
+    }
+  }
+}
+
 function lines(bytes: Uint8Array, depth: number): string[] {
   const reader = new BinaryReader(bytes);
   const out: string[] = [];
-  while (reader.pos < reader.len) {
-    const [field, wireType] = reader.tag();
-    if (field < 1) throw new Error(`field number ${field} at byte ${reader.pos}`);
-    switch (wireType) {
-      case WireType.Varint:
-        out.push(`${field}: ${reader.uint64()}`);
-        break;
-      case WireType.Bit64:
-        out.push(`${field}: 0x${BigInt.asUintN(64, BigInt(reader.fixed64())).toString(16).padStart(16, '0')}`);
-        break;
-      case WireType.Bit32:
-        out.push(`${field}: 0x${reader.fixed32().toString(16).padStart(8, '0')}`);
-        break;
-      case WireType.LengthDelimited:
-        out.push(...lengthDelimited(field, reader.bytes(), depth));
-        break;
-      default:
-        // Groups (proto2, long deprecated) and reserved wire types: not a message a gRPC service of today sends.
-        throw new Error(`wire type ${wireType} of field ${field}`);
-    }
-  }
+  while (reader.pos < reader.len) out.push(...field(reader, depth));
   return out;
+}
+
+/** The next field's lines. */
+function field(reader: BinaryReader, depth: number): string[] {
+  const [number, wireType] = reader.tag();
+  if (number < 1) throw new Error(`field number ${number} at byte ${reader.pos}`);
+  switch (wireType) {
+    case WireType.Varint:
+      return [`${number}: ${reader.uint64()}`];
+    case WireType.Bit64:
+      return [`${number}: 0x${BigInt.asUintN(64, BigInt(reader.fixed64())).toString(16).padStart(16, '0')}`];
+    case WireType.Bit32:
+      return [`${number}: 0x${reader.fixed32().toString(16).padStart(8, '0')}`];
+    case WireType.LengthDelimited:
+      return lengthDelimited(number, reader.bytes(), depth);
+    default:
+      // Groups (proto2, long deprecated) and reserved wire types: not a message a gRPC service of today sends.
+      throw new Error(`wire type ${wireType} of field ${number}`);
+  }
 }
 
 function lengthDelimited(field: number, value: Uint8Array, depth: number): string[] {

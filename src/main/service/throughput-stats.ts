@@ -46,8 +46,10 @@ export class ThroughputStats {
     const { tunnel } = request;
     switch (event.kind) {
       case 'body':
-      case 'ws-frame': {
-        const size = event.kind === 'body' ? event.data.length : event.size;
+      case 'ws-frame':
+      case 'grpc-message': {
+        // A gRPC body comes as its messages, each with its 5-byte prefix on the wire.
+        const size = event.kind === 'body' ? event.data.length : event.kind === 'grpc-message' ? event.size + 5 : event.size;
         addBytes(this.current, event.direction, size);
         addBytes(this.bucketFor(tunnel), event.direction, size);
         return;

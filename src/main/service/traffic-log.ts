@@ -11,6 +11,7 @@ import type {
   TrafficBatch,
 } from '../../shared/contract.js';
 import { grpcStatusIn, headerPairValue, replayOfHeader, type FlowDirection, type HeaderPair, type TrafficEvent } from '../../shared/traffic.js';
+import { observedMessageBytes } from '../tunnel/grpc-message-splitter.js';
 import { IdMap } from '../tunnel/id-map.js';
 import { Fifo } from './fifo.js';
 
@@ -38,7 +39,8 @@ export const defaultTrafficLogLimits: TrafficLogLimits = {
   bodyCapBytes: 64 * 1024,
   maxMessagesPerRequest: 500,
   messagePreviewBytes: 1024,
-  messageKeepBytes: 16 * 1024,
+  // All the engine passes on of a message that spans chunks (grpc-message-splitter.ts).
+  messageKeepBytes: observedMessageBytes,
   maxRetainedBytes: 32 * 1024 * 1024,
 };
 
