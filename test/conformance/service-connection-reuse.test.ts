@@ -13,11 +13,19 @@ import { startTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.j
 /**
  * A service that answers the first `answers` requests on each connection and
  * keeps it alive, then closes it, unanswered, when the next one comes;
- * `received` lists every request it read.
+ * `received` lists every request it read. Answers wait until it has read
+ * `together` requests in all, so that a client sending that many at once
+ * holds as many connections.
  */
-async function startClosingService(answers: number): Promise<{ port: number; received: string[]; stop(): Promise<void> }> {
+async function startClosingService(answers: number, together = 1): Promise<{ port: number; received: string[]; stop(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const received: string[] = [];
+  const held: (() => void)[] = [];
+  let read = 0;
+  const answerInTurn = (answer: () => void): void => {
+    held.push(answer);
+    if (read >= together) for (const each of held.splice(0)) each();
+  };
   const service: Server = createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -33,13 +41,14 @@ async function startClosingService(answers: number): Promise<{ port: number; rec
         buffered = buffered.slice(end + 4 + length);
         const method = head.split(' ')[0]!;
         received.push(method);
+        read++;
         if (answered++ >= answers) {
           socket.destroy();
           return;
         }
         const body = `answered ${method}\n`;
         // Kept alive for long, so that the agent keeps the connection however slow the next curl is to start.
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nKeep-Alive: timeout=600\r\n\r\n${method === 'HEAD' ? '' : body}`);
+        answerInTurn(() => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nKeep-Alive: timeout=600\r\n\r\n${method === 'HEAD' ? '' : body}`));
       }
     });
   });
@@ -61,8 +70,8 @@ afterEach(async () => {
 });
 
 /** A closing service and a tunnel to it whose agent has no connection to it yet. */
-async function fixture(answers = 1): Promise<{ pair: TunnelPair; received: string[] }> {
-  const service = await startClosingService(answers);
+async function fixture(answers = 1, together = 1): Promise<{ pair: TunnelPair; received: string[] }> {
+  const service = await startClosingService(answers, together);
   stops.push(() => service.stop());
   const pair = await startTunnelPair(service.port, 'http');
   stops.push(() => pair.stop());
@@ -94,6 +103,18 @@ describe('a service closing a kept-alive connection as a request comes', () => {
     expect(await getThen(pair.tunnel, args)).toEqual(direct);
     // Met the closing connection, then went again.
     expect(received).toEqual(['GET', method, method]);
+  });
+
+  it('with every kept connection closed so: a GET goes again once, on a new connection, not on each of the others', async () => {
+    // Three requests at once leave the agent three kept connections, each of which the service closes at its next request.
+    const { pair, received } = await fixture(1, 3);
+    const curl = (): Promise<string> =>
+      runTool('curl', ['-s', '-w', ' %{http_code}', '-H', `Host: ${pair.tunnel.authority}`, `http://127.0.0.1:${pair.tunnel.port}/reuse`]).then((result) => result.stdout.toString().replace(/\s+/g, ' ').trim());
+    expect(await Promise.all([curl(), curl(), curl()])).toEqual(['answered GET 200', 'answered GET 200', 'answered GET 200']);
+    received.splice(0);
+    expect(await curl()).toBe('answered GET 200');
+    // Dropped on a kept connection, then answered on a new one; trying the other kept ones first ran it three times.
+    expect(received).toEqual(['GET', 'GET']);
   });
 
   it('that drops every request: a GET is not sent again on the new connection that dropped it (502, once)', async () => {

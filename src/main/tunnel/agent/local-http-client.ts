@@ -81,9 +81,6 @@ function sentAgainSafely(request: LocalRequest): boolean {
   return rawHeaderValue(request.headers, 'idempotency-key') !== undefined || rawHeaderValue(request.headers, 'x-idempotency-key') !== undefined;
 }
 
-/** Tries of one request on connections the service closes as it comes: each goes on one that had served before, so more than one is stale. */
-const maxAttempts = 5;
-
 /**
  * The service closed a connection that had already served a response as
  * the request came (not refused, reset, timed out or answered badly). A
@@ -155,25 +152,32 @@ export class LocalHttpClient {
     const key = formatLocalTarget(target);
     let local = this.pools.get(key);
     if (local === undefined) {
-      // The server's request and idle timeouts govern; undici's own (300 s by
-      // default) would cut a long quiet stream, so they only backstop a day.
-      // (Disabling them with 0 measured slower: a timer re-armed per request.)
-      // Without undici's connector (connect undefined), undici connects on its own.
       const sockets = new LocalSockets();
-      const pool = new (loadPool())(`http://${key}`, { headersTimeout: dayMs, bodyTimeout: dayMs, maxHeaderSize: maxResponseHeadBytes, connect: sockets.connect });
-      local = { pool, sockets };
+      local = { pool: this.newPool(target, undefined, sockets), sockets };
       this.pools.set(key, local);
     }
     return local;
+  }
+
+  /** Of at most `connections` (any number by default), tracked by `sockets` when given. */
+  private newPool(target: LocalTarget, connections?: number, sockets?: LocalSockets): Pool {
+    // The server's request and idle timeouts govern; undici's own (300 s by
+    // default) would cut a long quiet stream, so they only backstop a day.
+    // (Disabling them with 0 measured slower: a timer re-armed per request.)
+    // Without undici's connector (connect undefined), undici connects on its own.
+    return new (loadPool())(`http://${formatLocalTarget(target)}`, { connections, headersTimeout: dayMs, bodyTimeout: dayMs, maxHeaderSize: maxResponseHeadBytes, connect: sockets?.connect });
   }
 
   /**
    * Through undici's pool. A request whose kept-alive connection the service
    * closed as the request came, before any answer (an idle timeout meeting
    * the request: curl, with a new connection, would not have met it), is
-   * sent again on another connection when that is safe (sentAgainSafely),
-   * as Go's client does: while the connection that failed had served
-   * before, so a service that drops every request still fails it.
+   * sent again, once, on a new connection when that is safe
+   * (sentAgainSafely), as Go's client does: while the connection that
+   * failed had served before, so a service that drops every request still
+   * fails it. Not on another kept one of the pool, which may have been
+   * closed as well: each went once more to a service that had read the
+   * request and dropped it (three runs of one GET).
    */
   private dispatchKnownLength(target: LocalTarget, request: LocalRequest, handler: LocalResponseHandler): void {
     const { method, path, headers, body } = request;
@@ -190,9 +194,8 @@ export class LocalHttpClient {
       abortCurrent(error);
     });
     let answered = false;
-    let attempts = 0;
-    const send = (): void => {
-      attempts++;
+    /** The one resend goes on a connection of its own: RFC 9112 section 9.3.1 has no failed resend sent again. */
+    const send = (via: Pool, resent: boolean): void => {
       let finalStatus = 0;
       const undiciHandler: Dispatcher.DispatchHandler = {
         onConnect: (abort) => {
@@ -213,7 +216,7 @@ export class LocalHttpClient {
         onData: (chunk) => handler.onData(chunk),
         onComplete: (trailers) => {
           const raw = rawStrings(trailers as unknown as Buffer[] | null);
-          if (framesConnection(raw)) this.retirePool(target, pool);
+          if (framesConnection(raw)) this.retirePool(target, via);
           handler.onComplete(raw);
         },
         onError: (error) => {
@@ -222,16 +225,19 @@ export class LocalHttpClient {
           // after handing over the head. The response is whole.
           if (bodilessWithLength(finalStatus, error)) {
             handler.onComplete([]);
-          } else if (!answered && aborted === undefined && attempts < maxAttempts && droppedWhenKept(error) && sentAgainSafely(request)) {
-            send();
+          } else if (!answered && aborted === undefined && !resent && droppedWhenKept(error) && sentAgainSafely(request)) {
+            const fresh = this.newPool(target, 1);
+            send(fresh, true);
+            // Closed once the request is done with it.
+            fresh.close().catch(() => {});
           } else {
             handler.onError(error as NodeJS.ErrnoException);
           }
         },
       };
-      pool.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, undiciHandler);
+      via.dispatch({ path, method: method as Dispatcher.HttpMethod, headers, body }, undiciHandler);
     };
-    send();
+    send(pool, false);
   }
 
   /**
