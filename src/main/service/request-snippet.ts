@@ -2,6 +2,16 @@
 // by httpsnippet from the request's HAR form. httpsnippet (~120 modules with
 // its dependencies) loads on the first snippet asked for, not with every
 // server and agent.
+//
+// httpsnippet writes what a HAR describes, not always what was sent: it
+// decodes a URL's query and encodes it again (`%FF` became `%EF%BF%BD`),
+// refuses some a client sent (`%zz`, `[`), sends a form body only from the
+// fields HAR may list (and none without them), keeps one of each header,
+// and a body that starts with `@` made curl read a local file. So the URL
+// goes in afterwards, the body goes as recorded, headers sent more than
+// once go as one line (RFC 9110 section 5.3), and the body's flags are
+// ones that send it as it is.
+import type { Header } from 'har-format';
 import type { RequestDetail, SnippetTarget } from '../../shared/contract.js';
 import { bodyShortfall, harRequest } from './har.js';
 
@@ -21,14 +31,48 @@ export function isHttpSnippetTarget(value: unknown): value is HttpSnippetTarget 
   return typeof value === 'string' && Object.hasOwn(targets, value);
 }
 
+/** Where httpsnippet writes the URL, replaced by the request's own afterwards. */
+const urlStandIn = 'http://burrow-snippet.invalid/url';
+
 export async function requestSnippet(detail: RequestDetail, target: HttpSnippetTarget, origin?: string): Promise<{ snippet: string; warning?: string }> {
   const { HTTPSnippet } = await import('httpsnippet');
   const [language, client] = targets[target];
   const request = harRequest(detail, origin);
-  // httpsnippet's type wants postData even for a request without a body.
-  const converted = new HTTPSnippet({ ...request, postData: request.postData ?? { mimeType: 'application/octet-stream' } }).convert(language as never, client);
-  const snippet = Array.isArray(converted) ? converted.join('\n') : converted || '';
+  // A type httpsnippet has no rules for: the text goes as it is (the Content-Type header still says what it is).
+  const postData = { mimeType: 'application/octet-stream', text: request.postData?.text ?? '' };
+  // The path as the client sent it (a URL object would encode some of it).
+  const url = `${new URL(request.url).origin}${detail.path}`;
+  // curl reads [] and {} in a URL as ranges and sets unless told not to.
+  const options = { globOff: /[[\]{}]/.test(url) };
+  const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], headers: oneLineEach(request.headers), postData }).convert(language as never, client, options);
+  const written = Array.isArray(converted) ? converted.join('\n') : converted || '';
+  const snippet = sentAsIs(target, written.replace(urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url)), postData.text);
   const shortfall = bodyShortfall(detail.requestBody);
   const warning = request.postData?.comment ?? (shortfall && `${shortfall}: the snippet sends only those`);
   return warning === undefined ? { snippet } : { snippet, warning };
 }
+
+/** Headers sent more than once as one line of their values, where the first was; a cookie's joined by `; `. */
+function oneLineEach(headers: Header[]): Header[] {
+  const byName = new Map<string, Header>();
+  for (const { name, value } of headers) {
+    const lower = name.toLowerCase();
+    const first = byName.get(lower);
+    if (first === undefined) byName.set(lower, { name, value });
+    else first.value += `${lower === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return [...byName.values()];
+}
+
+/** The body's flags made to send it as it is: curl reads `--data @NAME` as a file, and `echo` adds a newline. */
+function sentAsIs(target: HttpSnippetTarget, snippet: string, body: string): string {
+  if (target === 'curl' && body.startsWith('@')) return snippet.replace(/(^|\s)--data (?='?@)/m, '$1--data-raw ');
+  if (target === 'httpie' && snippet.startsWith('echo ')) return `printf %s ${snippet.slice('echo '.length)}`;
+  return snippet;
+}
+
+/** In single quotes for a POSIX shell. */
+const shellQuoted = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/** Escaped for a JavaScript string in single quotes (where httpsnippet put the URL). */
+const inJsQuotes = (text: string): string => JSON.stringify(text).slice(1, -1).replaceAll("'", "\\'");
