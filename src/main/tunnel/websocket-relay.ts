@@ -30,10 +30,26 @@ export interface WebSocketRelayHooks {
   sendFrame(frame: WebSocketFrame): void;
   /** Sends a credit grant through the tunnel. */
   sendGrant(bytes: number): void;
-  /** Every frame relayed, with its direction relative to this socket; `injected` for a message the inspector sent. */
-  observe?(frame: WebSocketFrame, fromSocket: boolean, injected: boolean): void;
+  /** Every message and control frame relayed, with its direction relative to this socket; `injected` for a message the inspector sent. */
+  observe?(message: ObservedMessage, fromSocket: boolean, injected: boolean): void;
   /** The socket's close frame has crossed the tunnel, after every frame before it, and its connection has closed; called once. */
   closed(): void;
+}
+
+/**
+ * A whole message or control frame, as the inspector shows it: ws hands
+ * this side whole messages, while the tunnel carries them in fragments of
+ * at most a chunk (a 4 MiB message showed as four frames, three of them
+ * continuations that were never sent).
+ */
+export interface ObservedMessage {
+  opcode: number;
+  /** All of its bytes. */
+  size: number;
+  /** Its bytes, or of one that crossed the tunnel in fragments its first fragment's. */
+  payload: Buffer;
+  closeCode: number;
+  closeReason: string;
 }
 
 export interface WebSocketRelayOptions {
@@ -62,6 +78,8 @@ export class WebSocketRelay {
   private midMessage = false;
   /** Injected messages for the socket, waiting for the end of the message being written. */
   private readonly heldInjections: { opcode: number; payload: Buffer }[] = [];
+  /** The message whose fragments are coming from the tunnel, for the inspector. */
+  private deliveredMessage: ObservedMessage | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -97,8 +115,23 @@ export class WebSocketRelay {
 
   /** A frame from the tunnel, for this socket. */
   deliver(frame: WebSocketFrame): void {
-    this.hooks.observe?.(frame, false, false);
+    this.observeDelivered(frame);
     this.inbound.write(frame, frame.payload.length);
+  }
+
+  /** Control frames as they come; a message once its last fragment has. */
+  private observeDelivered(frame: WebSocketFrame): void {
+    const { observe } = this.hooks;
+    if (observe === undefined) return;
+    if (frame.opcode >= Opcode.Close) {
+      observe({ ...frame, size: frame.payload.length }, false, false);
+      return;
+    }
+    if (frame.opcode !== Opcode.Continuation || this.deliveredMessage === undefined) this.deliveredMessage = { ...frame, size: 0 };
+    this.deliveredMessage.size += frame.payload.length;
+    if (!frame.fin) return;
+    observe(this.deliveredMessage, false, false);
+    this.deliveredMessage = undefined;
   }
 
   grant(bytes: number): void {
@@ -133,7 +166,9 @@ export class WebSocketRelay {
   private closeFromSocket(code: number, reason: string): void {
     if (this.socketClosed) return;
     this.socketClosed = true;
-    this.queue({ fin: true, opcode: Opcode.Close, payload: Buffer.alloc(0), closeCode: code, closeReason: reason });
+    const close = { fin: true, opcode: Opcode.Close, payload: Buffer.alloc(0), closeCode: code, closeReason: reason };
+    this.hooks.observe?.({ ...close, size: 0 }, true, false);
+    this.queue(close);
   }
 
   /** The exchange ends once the far end knows of the close and this socket's connection is gone (the far end's reply, when it started it, written). */
@@ -145,19 +180,19 @@ export class WebSocketRelay {
 
   /** A whole message or control frame from the socket: into the tunnel in chunk-sized fragments. */
   private fromSocket(opcode: number, payload: Buffer, injected = false): void {
+    this.hooks.observe?.({ opcode, size: payload.length, payload, closeCode: 0, closeReason: '' }, true, injected);
     if (payload.length <= maxChunkBytes) {
-      this.queue({ fin: true, opcode, payload, closeCode: 0, closeReason: '' }, injected);
+      this.queue({ fin: true, opcode, payload, closeCode: 0, closeReason: '' });
       return;
     }
     for (let offset = 0; offset < payload.length; offset += maxChunkBytes) {
       const end = Math.min(offset + maxChunkBytes, payload.length);
       const fragment = payload.subarray(offset, end);
-      this.queue({ fin: end === payload.length, opcode: offset === 0 ? opcode : Opcode.Continuation, payload: fragment, closeCode: 0, closeReason: '' }, injected);
+      this.queue({ fin: end === payload.length, opcode: offset === 0 ? opcode : Opcode.Continuation, payload: fragment, closeCode: 0, closeReason: '' });
     }
   }
 
-  private queue(frame: WebSocketFrame, injected = false): void {
-    this.hooks.observe?.(frame, true, injected);
+  private queue(frame: WebSocketFrame): void {
     this.outbound.push(frame, frame.payload.length);
   }
 
@@ -202,7 +237,7 @@ export class WebSocketRelay {
   }
 
   private writeInjected(opcode: number, payload: Buffer): void {
-    this.hooks.observe?.({ fin: true, opcode, payload, closeCode: 0, closeReason: '' }, false, true);
+    this.hooks.observe?.({ opcode, size: payload.length, payload, closeCode: 0, closeReason: '' }, false, true);
     this.ws.send(payload, { binary: opcode === Opcode.Binary, fin: true });
   }
 }

@@ -43,9 +43,14 @@ export class ExchangeTraffic {
 
   /** Counts body bytes; emits them unless `silent` (a protocol that reports its own messages). */
   body(direction: FlowDirection, data: Buffer, silent = false): void {
-    if (direction === 'to-service') this.bytesIn += data.length;
-    else this.bytesOut += data.length;
+    this.counted(direction, data.length);
     if (!silent && data.length > 0) this.emit({ kind: 'body', requestId: this.requestId, direction, data, at: Date.now() });
+  }
+
+  /** Counts bytes a protocol reports as its own messages. */
+  counted(direction: FlowDirection, bytes: number): void {
+    if (direction === 'to-service') this.bytesIn += bytes;
+    else this.bytesOut += bytes;
   }
 
   ended(): void {

@@ -104,18 +104,18 @@ export class LocalWebSocketExchange extends Exchange {
       {
         sendFrame: (frame) => this.send({ $case: 'wsFrame', value: frame }),
         sendGrant: (bytes) => this.send({ $case: 'windowUpdate', value: { bytes } }),
-        observe: (frame, fromSocket, injected) => {
+        observe: (message, fromSocket, injected) => {
           const direction = fromSocket ? 'to-client' : 'to-service';
-          this.traffic.body(direction, frame.payload, true);
+          this.traffic.counted(direction, message.size);
           this.emit({
             kind: 'ws-frame',
             requestId: this.requestId,
             direction,
-            opcode: frame.opcode,
-            fin: frame.fin,
-            size: frame.payload.length,
-            data: frame.payload,
-            ...(frame.opcode === 8 && { closeCode: frame.closeCode, closeReason: frame.closeReason }),
+            opcode: message.opcode,
+            fin: true,
+            size: message.size,
+            data: message.payload,
+            ...(message.opcode === 8 && { closeCode: message.closeCode, closeReason: message.closeReason }),
             ...(injected && { injected }),
             at: Date.now(),
           });
