@@ -2,6 +2,7 @@
 // curl/fetch/HTTPie snippets made by httpsnippet from that HAR.
 import { har as validateHar } from 'har-validator';
 import { describe, expect, it } from 'vitest';
+import { harToEvents } from '../../src/main/service/har-import.js';
 import { harEntry, toHar } from '../../src/main/service/har.js';
 import { requestSnippet } from '../../src/main/service/request-snippet.js';
 import type { BodyPreview, RequestDetail } from '../../src/shared/contract.js';
@@ -59,6 +60,39 @@ describe('HAR export', () => {
     expect(entry!.startedDateTime).toBe('2026-11-30T12:00:00.000Z');
     expect(failed).toMatchObject({ comment: 'BURROW_E_LOCAL_UNREACHABLE: refused', response: { status: 502 }, _requestId: 'r-2' });
     expect(failed!.request.postData).toBeUndefined();
+  });
+
+  it('carries cookies, a binary request body (in base64, which the import reads back) and says an entry was in flight', async () => {
+    const entry = harEntry(
+      detail({
+        state: 'in-flight',
+        status: undefined,
+        durationMs: undefined,
+        requestHeaders: [
+          ['host', 'demo.localhost:8080'],
+          ['cookie', 'sid=abc; theme=dark'],
+        ],
+        requestBody: body(Buffer.from([0, 1, 2, 0xff, 0xfe]), { contentType: 'application/octet-stream' }),
+        responseHeaders: [
+          ['set-cookie', 'sid=new; Path=/; HttpOnly; Secure; Expires=Wed, 21 Oct 2026 07:28:00 GMT'],
+          ['set-cookie', 'theme=light'],
+        ],
+      }),
+    );
+    await expect(validateHar(toHar([entry]))).resolves.toBeTruthy();
+    expect(entry.request.cookies).toEqual([
+      { name: 'sid', value: 'abc' },
+      { name: 'theme', value: 'dark' },
+    ]);
+    expect(entry.response.cookies).toEqual([
+      { name: 'sid', value: 'new', path: '/', httpOnly: true, secure: true, expires: '2026-10-21T07:28:00.000Z' },
+      { name: 'theme', value: 'light' },
+    ]);
+    expect(entry.request.postData).toEqual({ mimeType: 'application/octet-stream', text: 'AAEC//4=', encoding: 'base64', comment: 'binary body, in base64 (encoding)' });
+    expect(entry.comment).toBe('still in flight when exported: no answer yet, or not all of it');
+    const imported = harToEvents(toHar([entry])).requests[0]!;
+    const sent = imported.find((event) => event.kind === 'body' && event.direction === 'to-service');
+    expect(sent).toMatchObject({ data: Buffer.from([0, 1, 2, 0xff, 0xfe]) });
   });
 
   it('says when a body is not whole, and stays valid', async () => {

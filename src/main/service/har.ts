@@ -3,7 +3,7 @@
 // the bytes the log kept (a truncated or released body says so in a
 // comment); the URL is the tunnel's public URL with the request's path (the
 // client's Host header when the tunnel's URL is not known).
-import type { Content, Entry, Har, Header, PostData, QueryString, Request } from 'har-format';
+import type { Content, Cookie, Entry, Har, Header, PostData, QueryString, Request } from 'har-format';
 import type { BodyPreview, RequestDetail } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
 import { requestUrl } from './request-url.js';
@@ -14,6 +14,55 @@ const creator = { name: 'Burrow', version: '0.1.0' };
 const recomputedHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
 const harHeaders = (pairs: readonly HeaderPair[]): Header[] => pairs.map(([name, value]) => ({ name, value }));
+
+/** Said of a request body given in base64, which a HAR reader may not expect. */
+export const binaryBodyComment = 'binary body, in base64 (encoding)';
+
+/** The cookies a request sent, from its Cookie fields. */
+function requestCookies(headers: readonly HeaderPair[]): Cookie[] {
+  return headers
+    .filter(([name]) => name.toLowerCase() === 'cookie')
+    .flatMap(([, value]) => value.split(';'))
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      return equals < 0 ? { name: '', value: pair } : { name: pair.slice(0, equals).trim(), value: pair.slice(equals + 1).trim() };
+    });
+}
+
+/** The cookies an answer set, from its Set-Cookie fields (RFC 6265 section 5.2), with the attributes HAR names. */
+function responseCookies(headers: readonly HeaderPair[]): Cookie[] {
+  return headers
+    .filter(([name]) => name.toLowerCase() === 'set-cookie')
+    .map(([, value]) => {
+      const [pair = '', ...attributes] = value.split(';');
+      const equals = pair.indexOf('=');
+      const cookie: Cookie = equals < 0 ? { name: '', value: pair.trim() } : { name: pair.slice(0, equals).trim(), value: pair.slice(equals + 1).trim() };
+      for (const attribute of attributes) {
+        const [key = '', ...rest] = attribute.split('=');
+        const attributeValue = rest.join('=').trim();
+        switch (key.trim().toLowerCase()) {
+          case 'path':
+            cookie.path = attributeValue;
+            break;
+          case 'domain':
+            cookie.domain = attributeValue;
+            break;
+          case 'expires':
+            if (!Number.isNaN(Date.parse(attributeValue))) cookie.expires = new Date(attributeValue).toISOString();
+            break;
+          case 'httponly':
+            cookie.httpOnly = true;
+            break;
+          case 'secure':
+            cookie.secure = true;
+            break;
+        }
+      }
+      return cookie;
+    });
+}
 
 /** Text when the bytes are UTF-8 (JSON, forms, text), else undefined. */
 function utf8Text(bytes: Buffer): string | undefined {
@@ -41,13 +90,15 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
   const bytes = Buffer.from(detail.requestBody.base64, 'base64');
   const mimeType = detail.requestBody.contentType ?? 'application/octet-stream';
   const text = utf8Text(bytes);
-  const postData: PostData | undefined = bytes.length === 0 ? undefined : text !== undefined ? { mimeType, text } : { mimeType, text: '', comment: 'binary body: not carried' };
+  // HAR 1.2 gives a request body no encoding: binary goes in base64, marked as response content is (Burrow's import reads it).
+  const postData: PostData | undefined =
+    bytes.length === 0 ? undefined : text !== undefined ? { mimeType, text } : ({ mimeType, text: bytes.toString('base64'), encoding: 'base64', comment: binaryBodyComment } as PostData);
   const shortfall = bodyShortfall(detail.requestBody);
   return {
     method: detail.method,
     url: url.href,
     httpVersion: 'HTTP/1.1',
-    cookies: [],
+    cookies: requestCookies(detail.requestHeaders),
     headers: harHeaders(detail.requestHeaders.filter(([name]) => !recomputedHeaders.has(name.toLowerCase()))),
     queryString,
     ...(postData && { postData }),
@@ -78,7 +129,7 @@ export function harEntry(detail: RequestDetail, origin?: string): Entry {
       status: detail.status ?? 0,
       statusText: '',
       httpVersion: 'HTTP/1.1',
-      cookies: [],
+      cookies: responseCookies(detail.responseHeaders),
       headers: harHeaders([...detail.responseHeaders, ...detail.trailers]),
       content: harContent(detail.responseBody),
       redirectURL: headerPairValue(detail.responseHeaders, 'location') ?? '',
@@ -88,6 +139,7 @@ export function harEntry(detail: RequestDetail, origin?: string): Entry {
     cache: {},
     timings,
     ...(detail.error && { comment: `${detail.error.code}: ${detail.error.message}` }),
+    ...(detail.state === 'in-flight' && { comment: 'still in flight when exported: no answer yet, or not all of it' }),
     _requestId: detail.requestId,
     _tunnel: detail.tunnel,
     _protocol: detail.protocol,

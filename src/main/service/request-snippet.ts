@@ -13,7 +13,7 @@
 // ones that send it as it is.
 import type { Header } from 'har-format';
 import type { RequestDetail, SnippetTarget } from '../../shared/contract.js';
-import { bodyShortfall, harRequest } from './har.js';
+import { binaryBodyComment, bodyShortfall, harRequest } from './har.js';
 
 const targets: Record<HttpSnippetTarget, [target: 'shell' | 'javascript', client: string]> = {
   curl: ['shell', 'curl'],
@@ -38,8 +38,9 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   const { HTTPSnippet } = await import('httpsnippet');
   const [language, client] = targets[target];
   const request = harRequest(detail, origin);
-  // A type httpsnippet has no rules for: the text goes as it is (the Content-Type header still says what it is).
-  const postData = { mimeType: 'application/octet-stream', text: request.postData?.text ?? '' };
+  // A type httpsnippet has no rules for: the text goes as it is (the Content-Type header still says what it is). Not base64 for bytes.
+  const binary = request.postData?.comment === binaryBodyComment;
+  const postData = { mimeType: 'application/octet-stream', text: binary ? '' : (request.postData?.text ?? '') };
   // The path as the client sent it (a URL object would encode some of it).
   const url = `${new URL(request.url).origin}${detail.path}`;
   // curl reads [] and {} in a URL as ranges and sets unless told not to.
@@ -48,7 +49,7 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   const written = Array.isArray(converted) ? converted.join('\n') : converted || '';
   const snippet = sentAsIs(target, written.replace(urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url)), postData.text);
   const shortfall = bodyShortfall(detail.requestBody);
-  const warning = request.postData?.comment ?? (shortfall && `${shortfall}: the snippet sends only those`);
+  const warning = binary ? 'binary body: not carried' : (shortfall && `${shortfall}: the snippet sends only those`);
   return warning === undefined ? { snippet } : { snippet, warning };
 }
 
