@@ -66,7 +66,8 @@ export class EdgeForwarder {
     this.link = {
       // What the other edge answers goes to the public exchange, a turn later as if from the network.
       send: (message) => {
-        queueMicrotask(() => this.exchanges.get(message.requestId)?.receive(message));
+        const answer = asHopFailure(message);
+        queueMicrotask(() => this.exchanges.get(message.requestId)?.receive(answer));
         return true;
       },
       windowBytes: options.config.initialWindowBytes,
@@ -189,6 +190,23 @@ export class EdgeForwarder {
     // The client word stays fourth: edges before the vouched word read that one only.
     return { traceId: /^[\da-f]{32}$/.test(traceId) ? traceId : '', toldClient: flags[0] === toldClientWord, vouched: flags.includes(vouchedWord) };
   }
+}
+
+/** How the agent's exchanges begin the words of a failure of their local service. */
+const localServiceWords = 'local service at ';
+
+/**
+ * The hop's own failure (the other edge refused, reset or lost), which the
+ * agent's exchanges word as their local service's: the user's service was
+ * never reached, so the client hears of the edge holding the tunnel, as the
+ * tunnel gone offline. A failing service behind that edge answers through
+ * it, as it would directly at it.
+ */
+export function asHopFailure(message: TunnelMessage): TunnelMessage {
+  const reset = message.payload?.$case === 'reset' ? message.payload.value : undefined;
+  if (reset === undefined || !reset.message.startsWith(localServiceWords)) return message;
+  const code = reset.code === ErrorCode.LocalUnreachable || reset.code === ErrorCode.LocalFailed ? ErrorCode.TunnelOffline : reset.code;
+  return resetMessage(message.requestId, message.protocolType, code, `the edge holding the tunnel, at ${reset.message.slice(localServiceWords.length)}`);
 }
 
 /** Where the last field named `name` (lower case) is in Node's flat list; -1 if none. */
