@@ -2,8 +2,6 @@
 // x-burrow-error and a short text, in each form the edge needs them
 // (Node's HTTP/1.1 response, HTTP/2 headers, raw bytes on a socket, gRPC status).
 import { STATUS_CODES, type ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
 import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { rawHttpAnswer } from '../raw-http-answer.js';
@@ -29,7 +27,9 @@ export function errorAnswer(code: string, message: string, retryAfterSeconds?: n
 
 export function respondWithError(res: ServerResponse, code: string, message: string, retryAfterSeconds?: number): void {
   if (res.headersSent) {
-    cutShort(res);
+    // Too late for a status: cut the connection so the client sees a failure
+    // rather than a truncated body that looks complete.
+    res.destroy();
     return;
   }
   const { status, headers, body } = errorAnswer(code, message, retryAfterSeconds);
@@ -41,21 +41,6 @@ export function respondWithError(res: ServerResponse, code: string, message: str
     return;
   }
   res.end(body);
-}
-
-/**
- * Too late for a status: the connection is cut so that the client sees a
- * failure rather than a truncated body that looks complete. A chunked body
- * missing its last chunk shows so at a close; any other gets a reset, for a
- * body framed by the close itself (to HTTP/1.0 clients, as proxies such as
- * nginx are by default) would end there as if whole. (One short of its
- * Content-Length is told either way.) Over TLS, a close without
- * close_notify says as much.
- */
-function cutShort(res: ServerResponse): void {
-  const socket = res.socket;
-  if (!res.chunkedEncoding && socket instanceof Socket && !(socket instanceof TLSSocket) && !socket.destroyed) socket.resetAndDestroy();
-  else res.destroy();
 }
 
 /** The whole answer as bytes for a socket no HTTP server owns (refused upgrades, unparsable requests); the connection closes after it. */
