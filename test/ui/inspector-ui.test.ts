@@ -127,6 +127,18 @@ describe('web inspector UI', () => {
     await page.getByLabel('Filter text').fill('');
   });
 
+  it('shows text in the charset its Content-Type names, not as binary', async () => {
+    // "café naïve" in ISO-8859-1: not UTF-8.
+    const body = Buffer.from('café naïve', 'latin1');
+    expect((await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/latin1', headers: { 'content-type': 'text/plain; charset=iso-8859-1' }, body })).status).toBe(200);
+    await page.getByLabel('Filter text').fill('/latin1');
+    await row(await newestRowId('[data-state="done"]')).click();
+    const detail = page.getByTestId('request-detail');
+    await detail.getByText('Request body').waitFor();
+    await expect.poll(() => detail.getByTestId('body-text').first().textContent()).toBe('café naïve');
+    await page.getByLabel('Filter text').fill('');
+  });
+
   it('copies a request as curl that, run, gets the same answer; exports what the filter shows as valid HAR 1.2, and imports it back', async () => {
     const body = '{"copy":"me","n":[1,2,3]}';
     const original = await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/copy-me?x=1', headers: { 'content-type': 'application/json' }, body });

@@ -27,6 +27,12 @@ describe('bodyContent', () => {
     expect(text(content.base64)).toBe(json.toString());
   });
 
+  it('takes off codings applied one after another, the last first', async () => {
+    const content = await bodyContent(preview(brotliCompressSync(gzipSync(json)), 'application/json'), [['content-encoding', 'gzip, br']]);
+    expect(content).toMatchObject({ encoding: 'gzip, br', decodedBytes: json.length });
+    expect(text(content.base64)).toBe(json.toString());
+  });
+
   it('shows the first part of a compressed body the log kept only the start of', async () => {
     const long = Buffer.from('line of text\n'.repeat(50_000));
     const sent = gzipSync(long, { level: 1 });

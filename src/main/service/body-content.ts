@@ -18,7 +18,9 @@ export async function bodyContent(preview: BodyPreview, headers: readonly Header
   if (encoding !== undefined && encoding !== '' && encoding !== 'identity' && kept.length > 0) {
     content.encoding = encoding;
     try {
-      bytes = decompress(encoding, kept);
+      // Codings applied one after another (`gzip, br`) come off in the reverse order (RFC 9110 section 8.4).
+      const codings = encoding.split(',').map((coding) => coding.trim()).filter((coding) => coding !== '' && coding !== 'identity');
+      bytes = codings.reduceRight<Buffer>((decoded, coding) => decompress(coding, decoded), kept);
       content.base64 = bytes.toString('base64');
       content.decodedBytes = bytes.length;
     } catch (error) {

@@ -32,10 +32,21 @@ export function decodeBase64(base64: string): Uint8Array {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** UTF-8 text, or undefined when the bytes are not text. */
-export function asText(bytes: Uint8Array): string | undefined {
+/** The decoder for the charset a Content-Type names (`text/plain; charset=iso-8859-1`); UTF-8 when it names none the browser knows. */
+function decoderFor(contentType: string | undefined): TextDecoder {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
+  if (charset === undefined) return utf8;
   try {
-    const text = utf8.decode(bytes);
+    return new TextDecoder(charset, { fatal: true });
+  } catch {
+    return utf8;
+  }
+}
+
+/** Text in the charset its Content-Type names (UTF-8 by default), or undefined when the bytes are not text. */
+export function asText(bytes: Uint8Array, contentType?: string): string | undefined {
+  try {
+    const text = decoderFor(contentType).decode(bytes);
     // Control characters other than whitespace mean binary.
     return /[\u0000-\u0008\u000e-\u001f]/.test(text) ? undefined : text;
   } catch {
@@ -71,9 +82,9 @@ export interface RenderedBody {
 }
 
 /** Bytes as JSON (re-indented), text, or a hex dump of their start. */
-export function renderBytes(bytes: Uint8Array): RenderedBody {
+export function renderBytes(bytes: Uint8Array, contentType?: string): RenderedBody {
   if (bytes.length === 0) return { kind: 'empty', text: '' };
-  const text = asText(bytes);
+  const text = asText(bytes, contentType);
   if (text === undefined) return { kind: 'binary', text: hexDump(bytes) };
   const pretty = prettyJson(text);
   // A truncated JSON body will not parse; it is still shown as text.

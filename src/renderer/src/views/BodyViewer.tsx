@@ -93,7 +93,7 @@ function modesFor(content: BodyContent): Mode[] {
 function BodyActions({ bytes, content, name }: { bytes: Uint8Array; content: BodyContent; name: string }) {
   const [copied, setCopied] = useState<string | undefined>();
   useEffect(() => setCopied(undefined), [name]);
-  const text = asText(bytes);
+  const text = asText(bytes, content.contentType);
   const download = (): void => downloadFile(`${name}${extensionFor(content.contentType)}`, bytes as Uint8Array<ArrayBuffer>, content.contentType ?? 'application/octet-stream');
   const copy = (): void =>
     void navigator.clipboard?.writeText(text ?? '').then(
@@ -156,7 +156,7 @@ function BodyAs({ mode, bytes, content }: { mode: Mode; bytes: Uint8Array; conte
         </pre>
       );
     case 'pretty': {
-      const rendered = renderBytes(bytes);
+      const rendered = renderBytes(bytes, content.contentType);
       return (
         <pre className={`body body-${rendered.kind}`} data-testid="body-text">
           {rendered.kind === 'binary' ? `${rendered.text}\n(binary: see Hex, or Download)` : rendered.text}
@@ -172,7 +172,7 @@ function Parts({ parts, error }: { parts: BodyPart[]; error?: string }) {
       {error && <p className="warn">Parts as far as they go: {error}</p>}
       {parts.map((part, i) => {
         const bytes = decodeBase64(part.base64);
-        const text = asText(bytes);
+        const text = asText(bytes, part.contentType);
         return (
           <div role="listitem" key={i} className="part" data-testid="body-part">
             <div className="message-head">
