@@ -202,4 +202,18 @@ describe('burrow demo', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body.toString())).toMatchObject({ method: 'GET', path: '/hello' });
   });
+
+  it('refuses a public address off this machine (it listened on loopback whatever the host), and says once why it cannot start', async () => {
+    const elsewhere = cli(['demo', '--public', '10.1.2.3:8080', '--no-inspect']);
+    expect(await elsewhere.exited).toBe(2);
+    expect(elsewhere.stderrLines[0]).toBe('burrow: --public: burrow demo listens on this machine only (127.0.0.1:PORT), not on 10.1.2.3');
+    const taken = await startBackend((_req, res) => res.end());
+    try {
+      const busy = cli(['demo', '--public', `127.0.0.1:${taken.port}`, '--no-inspect']);
+      expect(await busy.exited).toBe(1);
+      expect(busy.stderrLines.filter((line) => line.includes('EADDRINUSE'))).toEqual([expect.stringMatching(/^burrow: could not start the local test server: listen EADDRINUSE/)]);
+    } finally {
+      await taken.close();
+    }
+  });
 });
