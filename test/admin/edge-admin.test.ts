@@ -50,6 +50,8 @@ beforeAll(async () => {
     domain: 'localhost',
     tokens: ['agent-secret'],
     limits: { ratePerTunnel: 5, maxBodyBytes: 64 * 1024 },
+    // Unknown names get 404 from the start (reconnect-grace.test.ts has the grace).
+    reconnectGraceMs: 0,
     clock: () => now,
     // Frequent heartbeats for round-trip samples; a wide timeout, so a busy machine never drops the agent between tests.
     config: { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 60_000 },

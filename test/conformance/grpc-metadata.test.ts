@@ -124,7 +124,8 @@ describe('a gRPC service over bare HTTP/2', () => {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0', ...(wantsLarge && { 'x-large': large }) }, options);
     });
     await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
-    pair = await startTunnelPair((service.address() as AddressInfo).port, 'grpc');
+    // An unknown tunnel is one from the start (reconnect-grace.test.ts has the grace).
+    pair = await startTunnelPair((service.address() as AddressInfo).port, 'grpc', { reconnectGraceMs: 0 });
   });
 
   afterAll(async () => {

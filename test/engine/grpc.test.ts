@@ -22,7 +22,8 @@ type Client = ReturnType<typeof echoClient>;
 async function setup(): Promise<{ client: Client; log: EchoBackendLog; tunnel: TunnelFixture }> {
   const backend = await startEchoBackend();
   stopBackend = backend.stop;
-  tunnel = await startTunnel([{ name: 'rpc', protocol: 'grpc', target: String(backend.port) }]);
+  // No grace for names after the start: an unknown tunnel is one from the first call (reconnect-grace.test.ts has the grace).
+  tunnel = await startTunnel([{ name: 'rpc', protocol: 'grpc', target: String(backend.port) }], { reconnectGraceMs: 0 });
   const client = echoClient(tunnel.publicPort, 'rpc');
   clients.push(client);
   return { client, log: backend.log, tunnel };

@@ -186,7 +186,7 @@ describe('HTTP edge cases the local client must handle', () => {
 describe('public errors', () => {
   it('answers 404 for a host with no tunnel', async () => {
     backend = await startInspectingBackend();
-    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+    tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }], { reconnectGraceMs: 0 });
     const res = await publicRequest({ port: tunnel.publicPort, host: 'other.localhost' });
     expect(res.status).toBe(404);
     expect(res.headers['x-burrow-error']).toBe('BURROW_E_NO_TUNNEL');

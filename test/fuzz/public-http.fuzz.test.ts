@@ -18,7 +18,12 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => res.end('steady'));
   });
-  fixture = await startTunnel([{ name: 'steady', protocol: 'http', target: String(backend.port) }], { limits: { headerTimeoutMs: 300, idleTimeoutMs: 300, maxBodyBytes: 4_096 }, config: { requestTimeoutMs: 300 } });
+  fixture = await startTunnel([{ name: 'steady', protocol: 'http', target: String(backend.port) }], {
+    limits: { headerTimeoutMs: 300, idleTimeoutMs: 300, maxBodyBytes: 4_096 },
+    config: { requestTimeoutMs: 300 },
+    // Unknown names get 404 from the start, as the spread below expects (reconnect-grace.test.ts has the grace).
+    reconnectGraceMs: 0,
+  });
 });
 
 afterAll(async () => {

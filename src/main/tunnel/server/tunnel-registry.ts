@@ -39,11 +39,21 @@ export type Admission =
 /** How many names of departed tunnels to remember, to answer 502 rather than 404. */
 const rememberedOfflineNames = 10_000;
 
+/**
+ * How long after it starts an edge takes a name no agent holds for one whose
+ * agent has yet to come back. Restarted, an edge knows no names: its agents
+ * reconnect within their backoff (at most about 2 s), and meanwhile every
+ * request for their tunnels got 404, and gRPC calls UNIMPLEMENTED, which
+ * clients do not try again; now the tunnel is offline (502, UNAVAILABLE).
+ */
+export const defaultReconnectGraceMs = 5_000;
+
 export class TunnelRegistry {
   private readonly tunnels = new Map<string, TunnelEntry>();
   private readonly offlineNames = new Set<string>();
   private readonly rateLimiter: TunnelRateLimiter;
   private inflight = 0;
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly domain: string,
@@ -51,6 +61,7 @@ export class TunnelRegistry {
     clock?: () => number,
     /** Rate limits shared with the other edges; absent in a single process. */
     private readonly cluster?: Pick<EdgeCluster, 'takeRate'>,
+    private readonly reconnectGraceMs = defaultReconnectGraceMs,
   ) {
     this.rateLimiter = new TunnelRateLimiter(limits.ratePerTunnel, clock);
   }
@@ -143,6 +154,12 @@ export class TunnelRegistry {
     if (name === undefined || entry === undefined) {
       if (name !== undefined && this.offlineNames.has(name)) {
         return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name} is offline: its agent is not connected`, name };
+      }
+      const sinceStartMs = performance.now() - this.startedAt;
+      if (name !== undefined && sinceStartMs < this.reconnectGraceMs) {
+        const message = `tunnel ${name} is not connected (yet): this edge started ${(sinceStartMs / 1000).toFixed(1)} s ago, and its agents are connecting again`;
+        // No name in the record: any name, misspelt or not, gets this (metrics would grow a label for each).
+        return { ok: false, code: ErrorCode.TunnelOffline, message, retryAfterSeconds: 1 };
       }
       return { ok: false, code: ErrorCode.NoTunnel, message: `no tunnel for host ${host || '(none)'}` };
     }

@@ -54,6 +54,8 @@ export interface TunnelServerOptions {
   cluster?: EdgeCluster;
   /** Peers whose X-Forwarded-* fields reach the service (forwarded-fields.ts): addresses, CIDR ranges, loopback, private or none; loopback if not given. */
   trustForwardedFrom?: readonly string[];
+  /** For this long after it starts, the edge takes a name no agent holds for one whose agent has yet to come back (tunnel-registry.ts); 5 s by default. */
+  reconnectGraceMs?: number;
 }
 
 export interface TunnelServerEvents {
@@ -91,7 +93,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.auth = new TokenAuth(options.tokens ?? []);
     const limits = { ...defaultServerLimits, ...options.limits };
     this.config = { ...defaultConfigSync, maxWebsocketMessageBytes: limits.maxWebSocketMessageBytes, ...options.config };
-    this.registry = new TunnelRegistry(options.domain, limits, options.clock, options.cluster);
+    this.registry = new TunnelRegistry(options.domain, limits, options.clock, options.cluster, options.reconnectGraceMs);
     this.naming = new TunnelNaming(this.registry, options.cluster, {
       registered: (session, name, correlationId) => this.tunnelRegistered(session, name, correlationId),
       refused: (session, asked, refusal, correlationId) => this.refuseTunnel(session, asked, refusal, correlationId),
