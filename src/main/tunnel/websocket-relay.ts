@@ -119,16 +119,16 @@ export class WebSocketRelay {
     this.inbound.write(frame, frame.payload.length);
   }
 
-  /** Control frames as they come; a message once its last fragment has. */
+  /** Control frames as they come (between a message's fragments too); a message once its last fragment has. */
   private observeDelivered(frame: WebSocketFrame): void {
     const { observe } = this.hooks;
     if (observe === undefined) return;
     if (frame.opcode >= Opcode.Close) {
-      observe({ ...frame, size: frame.payload.length }, false, false);
+      observe(observedMessage(frame), false, false);
       return;
     }
-    if (frame.opcode !== Opcode.Continuation || this.deliveredMessage === undefined) this.deliveredMessage = { ...frame, size: 0 };
-    this.deliveredMessage.size += frame.payload.length;
+    if (frame.opcode !== Opcode.Continuation || this.deliveredMessage === undefined) this.deliveredMessage = observedMessage(frame);
+    else this.deliveredMessage.size += frame.payload.length;
     if (!frame.fin) return;
     observe(this.deliveredMessage, false, false);
     this.deliveredMessage = undefined;
@@ -167,7 +167,7 @@ export class WebSocketRelay {
     if (this.socketClosed) return;
     this.socketClosed = true;
     const close = { fin: true, opcode: Opcode.Close, payload: Buffer.alloc(0), closeCode: code, closeReason: reason };
-    this.hooks.observe?.({ ...close, size: 0 }, true, false);
+    this.hooks.observe?.(observedMessage(close), true, false);
     this.queue(close);
   }
 
@@ -240,6 +240,11 @@ export class WebSocketRelay {
     this.hooks.observe?.({ opcode, size: payload.length, payload, closeCode: 0, closeReason: '' }, false, true);
     this.ws.send(payload, { binary: opcode === Opcode.Binary, fin: true });
   }
+}
+
+/** A frame as the inspector is told of it (fields by name: see test/unit/spread-copies.test.ts). */
+function observedMessage(frame: WebSocketFrame): ObservedMessage {
+  return { opcode: frame.opcode, size: frame.payload.length, payload: frame.payload, closeCode: frame.closeCode, closeReason: frame.closeReason };
 }
 
 function toBuffer(data: RawData): Buffer {
