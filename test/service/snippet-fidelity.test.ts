@@ -5,6 +5,9 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestSnippet } from '../../src/main/service/request-snippet.js';
@@ -18,6 +21,9 @@ interface Received {
   headers: Record<string, string | string[] | undefined>;
   body: string;
 }
+
+/** A file a snippet that ran a header's command would make. */
+const marker = join(tmpdir(), `burrow-snippet-ran-${process.pid}`);
 
 let service: Server;
 let origin: string;
@@ -78,6 +84,9 @@ const cases: [label: string, detail: RequestDetail][] = [
   ['a body that starts with @ (curl read it as a file name)', recorded('POST', '/at', [['content-type', 'text/plain']], '@/etc/hostname')],
   ['a header sent twice, and a quote in a value', recorded('GET', '/dup', [['x-dup', '1'], ['X-Other', "it's"], ['X-Dup', '2']], '')],
   ['a query httpsnippet rewrote or refused', recorded('GET', "/q?a=%FF&b=+&f=&&g&x=%zz&y=[1]|^{}&q='", [], '')],
+  // $' once pasted the snippet's own text after the URL into it, quotes and all: the header's command then ran.
+  ['a path with what a replacement string reads as patterns', recorded('GET', "/a$'?price=$&sort=$$1&b=$`", [['x-h', `$(touch ${marker})`]], '')],
+  ['a body with backslashes and quotes', recorded('POST', '/esc', [['content-type', 'text/plain']], 'a\\nb \'c\' "d" $(e) \\')],
 ];
 
 describe('request snippets, run as they are', () => {
@@ -88,6 +97,15 @@ describe('request snippets, run as they are', () => {
       const values = detail.requestHeaders.filter(([other]) => other.toLowerCase() === name.toLowerCase()).map(([, value]) => value);
       expect(got.headers[name.toLowerCase()]).toBe(values.join(', '));
     }
+  });
+
+  it('never runs what a recorded request carries', () => {
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('of OPTIONS * is a URL curl can send', async () => {
+    const got = await sentBy('curl', recorded('OPTIONS', '*', [], ''));
+    expect([got.method, got.url]).toEqual(['OPTIONS', '/*']);
   });
 
   it.each(cases.filter(([label]) => !label.includes('@')))('fetch: %s', async (_label, detail) => {

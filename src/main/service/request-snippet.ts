@@ -33,6 +33,8 @@ export function isHttpSnippetTarget(value: unknown): value is HttpSnippetTarget 
 
 /** Where httpsnippet writes the URL, replaced by the request's own afterwards. */
 const urlStandIn = 'http://burrow-snippet.invalid/url';
+/** Where httpsnippet writes a fetch's body, likewise. */
+const bodyStandIn = 'burrow-snippet-body-stand-in';
 
 export async function requestSnippet(detail: RequestDetail, target: HttpSnippetTarget, origin?: string): Promise<{ snippet: string; warning?: string }> {
   const { HTTPSnippet } = await import('httpsnippet');
@@ -40,14 +42,19 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   const request = harRequest(detail, origin);
   // A type httpsnippet has no rules for: the text goes as it is (the Content-Type header still says what it is). Not base64 for bytes.
   const binary = request.postData?.comment === binaryBodyComment;
-  const postData = { mimeType: 'application/octet-stream', text: binary ? '' : (request.postData?.text ?? '') };
-  // The path as the client sent it (a URL object would encode some of it).
-  const url = `${new URL(request.url).origin}${detail.path}`;
+  const body = binary ? '' : (request.postData?.text ?? '');
+  // fetch's body goes in afterwards too: httpsnippet leaves backslashes in it unescaped (`a\nb` sent a newline).
+  const postData = { mimeType: 'application/octet-stream', text: target === 'fetch' && body !== '' ? bodyStandIn : body };
+  // The path as the client sent it (a URL object would encode some of it); `OPTIONS *` has none to send, so the URL's.
+  const url = detail.path.startsWith('/') ? `${new URL(request.url).origin}${detail.path}` : request.url;
   // curl reads [] and {} in a URL as ranges and sets unless told not to.
   const options = { globOff: /[[\]{}]/.test(url) };
   const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], headers: oneLineEach(request.headers), postData }).convert(language as never, client, options);
   const written = Array.isArray(converted) ? converted.join('\n') : converted || '';
-  const snippet = sentAsIs(target, written.replace(urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url)), postData.text);
+  // Joined, not replaced: a replacement string reads `$&` and `$'` in the client's path as patterns (which put quotes of the snippet's own into it).
+  let snippet = written.split(urlStandIn).join(target === 'fetch' ? inJsQuotes(url) : shellQuoted(url));
+  if (target === 'fetch') snippet = snippet.split(bodyStandIn).join(inJsQuotes(body));
+  snippet = sentAsIs(target, snippet, body);
   const shortfall = bodyShortfall(detail.requestBody);
   const warning = binary ? 'binary body: not carried' : (shortfall && `${shortfall}: the snippet sends only those`);
   return warning === undefined ? { snippet } : { snippet, warning };
