@@ -29,7 +29,7 @@ beforeAll(async () => {
           working--;
           res.end(`done ${req.url};`);
         },
-        req.url === '/slow' ? 100 : 0,
+        req.url === '/slow' ? 100 : req.url === '/slower' ? 2_000 : 0,
       ),
     );
   });
@@ -58,6 +58,19 @@ describe('HTTP/1.1 requests pipelined on one connection', () => {
     expect(runs.tunnel).toEqual(runs.direct);
     expect(runs.direct).toEqual({ arrivals: ['/slow', '/second', '/third'], answers: ['/slow', '/second', '/third'] });
     expect(atOnce.tunnel).toBe(1);
+  });
+
+  it('a request pipelined behind an answer gets its own, however long it takes (the wait for a next head started with the first answer: 408)', async () => {
+    // The wait for a next head is the idle time plus the head deadline after an answer: 1.5 s here; /slower answers after 2 s.
+    const shortWaits = await startTunnelPair((service.address() as AddressInfo).port, 'http', { limits: { idleTimeoutMs: 1_000, headerTimeoutMs: 500 } });
+    try {
+      const { authority } = shortWaits.tunnel;
+      const response = await rawRequest(shortWaits.tunnel.port, post(authority, '/first', 'one') + `GET /slower HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`);
+      expect([...response.rest.matchAll(/HTTP\/1\.1 (\d+)/g)].map((match) => match[1])).toEqual(['200']);
+      expect([...response.rest.matchAll(/done (\/\w+);/g)].map((match) => match[1])).toEqual(['/first', '/slower']);
+    } finally {
+      await shortWaits.stop();
+    }
   });
 });
 

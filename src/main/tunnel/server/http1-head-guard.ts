@@ -28,8 +28,6 @@ interface HeadState {
   /** The response of a request parsed and not yet answered in full: an error now is in its body. */
   response?: ServerResponse;
   refused: boolean;
-  /** Handed over by an upgrade or CONNECT: the answers owed before it end no wait for another head. */
-  handedOver: boolean;
 }
 
 export class Http1HeadGuard {
@@ -45,8 +43,10 @@ export class Http1HeadGuard {
   ) {
     const headIn = (req: IncomingMessage, res: ServerResponse): void => {
       this.disarm(req.socket, res);
+      // The wait for another head starts once the latest request parsed is answered: not while one pipelined
+      // behind this answer (or an upgrade or CONNECT, which owe none) is still under way, which got 408 mid-answer.
       // Within Node's longest timer: past it, a timer fires after 1 ms (both may be set up to it).
-      res.once('finish', () => req.socket.destroyed || this.states.get(req.socket)?.handedOver || this.arm(req.socket, Math.min(idleMs + deadlineMs, longestTimerMs)));
+      res.once('finish', () => req.socket.destroyed || this.states.get(req.socket)?.response !== res || this.arm(req.socket, Math.min(idleMs + deadlineMs, longestTimerMs)));
     };
     server.on('request', headIn);
     // A request with Expect: 100-continue comes as this instead, where the server listens for it (public-listener.ts).
@@ -56,8 +56,8 @@ export class Http1HeadGuard {
       headIn(req, res);
       res.writeHead(417).end();
     });
-    server.on('upgrade', (req: IncomingMessage) => this.disarm(req.socket, undefined, true));
-    server.on('connect', (req: IncomingMessage) => this.disarm(req.socket, undefined, true));
+    server.on('upgrade', (req: IncomingMessage) => this.disarm(req.socket));
+    server.on('connect', (req: IncomingMessage) => this.disarm(req.socket));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.refuse(socket, error));
   }
 
@@ -65,7 +65,7 @@ export class Http1HeadGuard {
   arm(socket: Socket, ms = this.deadlineMs): void {
     let state = this.states.get(socket);
     if (state === undefined) {
-      state = { lineEnded: false, lineBytes: 0, refused: false, handedOver: false };
+      state = { lineEnded: false, lineBytes: 0, refused: false };
       this.states.set(socket, state);
       const watched = state;
       socket.once('close', () => clearTimeout(watched.timer));
@@ -81,7 +81,6 @@ export class Http1HeadGuard {
     state.lineEnded = false;
     state.lineBytes = 0;
     state.response = undefined;
-    state.handedOver = false;
     const timer = setTimeout(() => {
       if (socket.destroyed) return;
       socket.end(rawErrorAnswer(ErrorCode.ClientTimeout, 'the request head did not arrive in time'), () => socket.destroy());
@@ -92,13 +91,12 @@ export class Http1HeadGuard {
   }
 
   /** Stops the deadline: the head is in; with the response it now owes, or none (an upgrade). */
-  private disarm(socket: Socket, response?: ServerResponse, handedOver = false): void {
+  private disarm(socket: Socket, response?: ServerResponse): void {
     const state = this.states.get(socket);
     if (state === undefined) return;
     clearTimeout(state.timer);
     state.lineEnded = true;
     state.response = response;
-    state.handedOver = handedOver;
   }
 
   private refuse(socket: Socket, error: NodeJS.ErrnoException): void {
