@@ -51,11 +51,12 @@ function demoClient(): grpc.Client & Record<string, (...args: unknown[]) => unkn
   return new Client(`127.0.0.1:${publicPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'demo-grpc.localhost' }) as never;
 }
 
-/** The newest finished call to this path, once the log has it. */
+/** The newest call to this path, once it has finished (not an older one while it has not). */
 async function newestCall(path: string): Promise<string> {
   let id: string | undefined;
   await eventuallyAsync(async () => {
-    id = (await service.listRequests({})).filter((r) => r.path === path && r.state === 'done').at(-1)?.requestId;
+    const newest = (await service.listRequests({})).filter((r) => r.path === path).at(-1);
+    id = newest?.state === 'done' ? newest.requestId : undefined;
     return id !== undefined;
   }, `a finished call to ${path}`);
   return id!;
@@ -212,6 +213,19 @@ describe('gRPC messages decoded', () => {
       raw: '1: "big"\n… (cut at byte 5 of 100009)',
       error: 'decoded by field numbers up to the cut (only its first 16384 of 100009 bytes were kept)',
     });
+
+    // Kept bytes that end between two fields: the first field (tag, 2-byte length, 16,381 bytes) is all that was kept.
+    const again = echoClient(publicPort, 'plain-grpc');
+    try {
+      await new Promise<void>((resolve, reject) =>
+        (again.unary as (r: object, cb: (e: Error | null) => void) => void)({ text: 'x'.repeat(16_381), blob: Buffer.alloc(100, 1) }, (error) => (error ? reject(error) : resolve())),
+      );
+    } finally {
+      again.close();
+    }
+    const boundary = await service.decodeGrpcMessages({ requestId: await newestCall('/burrow.test.v1.EchoService/Unary') });
+    expect(JSON.parse(boundary.messages[0]!.json!)).toEqual({ text: 'x'.repeat(16_381) });
+    expect(boundary.messages[0]!.error).toBe('the fields after the cut are missing (only its first 16384 of 16486 bytes were kept)');
   });
 
   it('refuses a file that is no schema, with the reason, and keeps the one it had', async () => {

@@ -113,16 +113,18 @@ function decodeMessage({ view, data: kept }: KeptMessage, path: string, schema: 
       return { ...decoded, error: `${(error as Error).message}${cut}` };
     }
   }
+  // Kept bytes that end between two fields decode as a whole message would: what is missing is said all the same.
+  const missing = cut === '' ? {} : { error: `the fields after the cut are missing${cut}` };
   let schemaError: string | undefined;
   if (schema !== undefined) {
     try {
-      return { ...decoded, json: messageAsJson(schema, path, view.direction, data) };
+      return { ...decoded, json: messageAsJson(schema, path, view.direction, data), ...missing };
     } catch (error) {
       schemaError = `does not fit the schema's type: ${(error as Error).message}${cut}`;
     }
   }
   try {
-    return { ...decoded, raw: decodeRawProtobuf(data), ...(schemaError !== undefined && { error: schemaError }) };
+    return { ...decoded, raw: decodeRawProtobuf(data), ...(schemaError !== undefined ? { error: schemaError } : missing) };
   } catch (error) {
     // Of a message cut short (not compressed: inflating needs it whole), the fields within what was kept.
     if (cut !== '' && view.compressed !== true) {
