@@ -1,5 +1,6 @@
 // Requests as HAR 1.2, checked against the HAR schema (har-validator), and as
 // curl/fetch/HTTPie snippets made by httpsnippet from that HAR.
+import { gzipSync } from 'node:zlib';
 import { har as validateHar } from 'har-validator';
 import { describe, expect, it } from 'vitest';
 import { harToEvents } from '../../src/main/service/har-import.js';
@@ -93,6 +94,29 @@ describe('HAR export', () => {
     const imported = harToEvents(toHar([entry])).requests[0]!;
     const sent = imported.find((event) => event.kind === 'body' && event.direction === 'to-service');
     expect(sent).toMatchObject({ data: Buffer.from([0, 1, 2, 0xff, 0xfe]) });
+  });
+
+  it('gives a compressed answer decoded, as HAR 1.2 has it, and the import shows it so (an older export, still compressed, too)', async () => {
+    const text = 'hello '.repeat(1_000);
+    const gzipped = gzipSync(text);
+    const compressed = detail({ responseHeaders: [['content-type', 'text/plain'], ['content-encoding', 'gzip']], responseBody: body(gzipped, { contentType: 'text/plain' }) });
+    const entry = harEntry(compressed);
+    await expect(validateHar(toHar([entry]))).resolves.toBeTruthy();
+    expect(entry.response.content).toEqual({ size: text.length, compression: text.length - gzipped.length, mimeType: 'text/plain', text: Buffer.from(text).toString('base64'), encoding: 'base64' });
+    expect(entry.response.bodySize).toBe(gzipped.length);
+    const answer = (har: ReturnType<typeof toHar>): { headers: string[]; body: string } => {
+      const events = harToEvents(har).requests[0]!;
+      const head = events.find((event) => event.kind === 'response-head');
+      const received = events.find((event) => event.kind === 'body' && event.direction === 'to-client');
+      return { headers: head?.kind === 'response-head' ? head.headers.map(([name]) => name) : [], body: received?.kind === 'body' ? Buffer.from(received.data).toString('latin1') : '' };
+    };
+    expect(answer(toHar([entry]))).toEqual({ headers: ['content-type'], body: text });
+    // An export from before kept the gzip bytes: they still decode by the header, which stays.
+    const older = toHar([{ ...entry, response: { ...entry.response, content: { size: gzipped.length, mimeType: 'text/plain', text: gzipped.toString('base64'), encoding: 'base64' } } }]);
+    expect(answer(older)).toEqual({ headers: ['content-type', 'content-encoding'], body: gzipped.toString('latin1') });
+    // Only part kept: as sent, and said so.
+    const cut = harEntry({ ...compressed, responseBody: body(gzipped.subarray(0, 20), { contentType: 'text/plain', truncated: true, totalBytes: gzipped.length }) });
+    expect(cut.response.content).toMatchObject({ size: gzipped.length, text: gzipped.subarray(0, 20).toString('base64'), comment: `only the first 20 of ${gzipped.length} body bytes were kept; as sent (gzip)` });
   });
 
   it('says when a body is not whole, and stays valid', async () => {

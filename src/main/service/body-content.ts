@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type busboy from 'busboy';
 import type { BodyContent, BodyPart, BodyPreview } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
-import { decompress, decompressErrorText } from './decompress.js';
+import { decodeContentCodings, decompressErrorText } from './decompress.js';
 
 /** Bytes of each multipart part shown. */
 export const partPreviewBytes = 4 * 1024;
@@ -18,9 +18,7 @@ export async function bodyContent(preview: BodyPreview, headers: readonly Header
   if (encoding !== undefined && encoding !== '' && encoding !== 'identity' && kept.length > 0) {
     content.encoding = encoding;
     try {
-      // Codings applied one after another (`gzip, br`) come off in the reverse order (RFC 9110 section 8.4).
-      const codings = encoding.split(',').map((coding) => coding.trim()).filter((coding) => coding !== '' && coding !== 'identity');
-      bytes = codings.reduceRight<Buffer>((decoded, coding) => decompress(coding, decoded), kept);
+      bytes = decodeContentCodings(encoding, kept);
       content.base64 = bytes.toString('base64');
       content.decodedBytes = bytes.length;
     } catch (error) {

@@ -28,6 +28,15 @@ export function decompress(encoding: string, data: Buffer): Buffer {
   }
 }
 
+/** Bytes sent with `codings` (a Content-Encoding: codings applied one after another, `gzip, br`), taken off the last first (RFC 9110 section 8.4). */
+export function decodeContentCodings(codings: string, data: Buffer): Buffer {
+  const applied = codings
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+  return applied.reduceRight<Buffer>((decoded, coding) => decompress(coding, decoded), data);
+}
+
 /** Why `decompress` failed, in words for the detail. */
 export function decompressErrorText(encoding: string, error: Error & { code?: string }): string {
   if (error.code === 'UNSUPPORTED') return error.message;

@@ -4,6 +4,7 @@
 // entries that are not requests are reported, not guessed at.
 import { randomUUID } from 'node:crypto';
 import { headerPairValue, type HeaderPair, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
+import { decodeContentCodings } from './decompress.js';
 
 export interface HarImport {
   /** Each imported request's events, in order. */
@@ -24,6 +25,23 @@ function pairs(headers: unknown): HeaderPair[] {
 function contentBytes(content: unknown): Buffer {
   if (!isObject(content) || typeof content.text !== 'string') return Buffer.alloc(0);
   return Buffer.from(content.text, content.encoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/**
+ * A response's headers for the body as the HAR gives it: decoded, as HAR
+ * 1.2 has it (browsers' exports, and Burrow's), its Content-Encoding no
+ * longer holds (the inspector would try to decode it again, and fail); a
+ * body that still decodes by it (an older export) keeps it.
+ */
+function asContentCame(headers: HeaderPair[], body: Buffer): HeaderPair[] {
+  const coding = headerPairValue(headers, 'content-encoding');
+  if (coding === undefined || body.length === 0) return headers;
+  try {
+    decodeContentCodings(coding, body);
+    return headers;
+  } catch {
+    return headers.filter(([name]) => name.toLowerCase() !== 'content-encoding');
+  }
 }
 
 export function harToEvents(har: unknown): HarImport {
@@ -66,7 +84,7 @@ export function harToEvents(har: unknown): HarImport {
       },
     ];
     if (requestBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-service', data: requestBody, at });
-    if (status > 0) events.push({ kind: 'response-head', requestId, status, headers: pairs(isObject(response) ? response.headers : undefined), at: at + durationMs });
+    if (status > 0) events.push({ kind: 'response-head', requestId, status, headers: asContentCame(pairs(isObject(response) ? response.headers : undefined), responseBody), at: at + durationMs });
     if (responseBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-client', data: responseBody, at: at + durationMs });
     events.push({ kind: 'request-end', requestId, status, bytesIn: requestBody.length, bytesOut: responseBody.length, durationMs, at: at + durationMs });
     requests.push(events);

@@ -6,6 +6,7 @@
 import type { Content, Cookie, Entry, Har, Header, PostData, QueryString, Request } from 'har-format';
 import type { BodyPreview, RequestDetail } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
+import { decodeContentCodings, decompressErrorText } from './decompress.js';
 import { requestUrl } from './request-url.js';
 
 const creator = { name: 'Burrow', version: '0.1.0' };
@@ -108,15 +109,31 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
   };
 }
 
-function harContent(body: BodyPreview): Content {
+/**
+ * The answer's body as HAR 1.2 wants it: decoded from its content coding,
+ * `size` its decoded length and `compression` what the coding saved (a HAR
+ * reader showed gzip bytes as the body). Kept as sent, and said so, when
+ * only part of it was kept or it will not decode.
+ */
+function harContent(body: BodyPreview, headers: readonly HeaderPair[]): Content {
   const bytes = Buffer.from(body.base64, 'base64');
   const shortfall = bodyShortfall(body);
-  return {
+  const asSent = (comment?: string): Content => ({
     size: body.totalBytes,
     mimeType: body.contentType ?? 'application/octet-stream',
     ...(bytes.length > 0 && { text: bytes.toString('base64'), encoding: 'base64' }),
-    ...(shortfall && { comment: shortfall }),
-  };
+    ...(comment && { comment }),
+  });
+  const coding = headerPairValue(headers, 'content-encoding')?.trim().toLowerCase();
+  if (coding === undefined || coding === '' || coding === 'identity' || bytes.length === 0) return asSent(shortfall);
+  if (shortfall !== undefined) return asSent(`${shortfall}; as sent (${coding})`);
+  let decoded: Buffer;
+  try {
+    decoded = decodeContentCodings(coding, bytes);
+  } catch (error) {
+    return asSent(`as sent (${coding}): ${decompressErrorText(coding, error as Error & { code?: string })}`);
+  }
+  return { size: decoded.length, compression: decoded.length - bytes.length, mimeType: body.contentType ?? 'application/octet-stream', text: decoded.toString('base64'), encoding: 'base64' };
 }
 
 export function harEntry(detail: RequestDetail, origin?: string): Entry {
@@ -131,7 +148,7 @@ export function harEntry(detail: RequestDetail, origin?: string): Entry {
       httpVersion: 'HTTP/1.1',
       cookies: responseCookies(detail.responseHeaders),
       headers: harHeaders([...detail.responseHeaders, ...detail.trailers]),
-      content: harContent(detail.responseBody),
+      content: harContent(detail.responseBody, detail.responseHeaders),
       redirectURL: headerPairValue(detail.responseHeaders, 'location') ?? '',
       headersSize: -1,
       bodySize: detail.responseBody.totalBytes,
