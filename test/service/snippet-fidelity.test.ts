@@ -86,6 +86,8 @@ const cases: [label: string, detail: RequestDetail][] = [
   ['a query httpsnippet rewrote or refused', recorded('GET', "/q?a=%FF&b=+&f=&&g&x=%zz&y=[1]|^{}&q='", [], '')],
   // $' once pasted the snippet's own text after the URL into it, quotes and all: the header's command then ran.
   ['a path with what a replacement string reads as patterns', recorded('GET', "/a$'?price=$&sort=$$1&b=$`", [['x-h', `$(touch ${marker})`]], '')],
+  // Where the URL is put in, were it a name a client could know: the URL's quotes would end the header's.
+  ['a header holding a URL stand-in', recorded('GET', `/b'$(touch\${IFS}${marker})'`, [['x-s', 'http://burrow-snippet.invalid/url']], '')],
   ['a body with backslashes and quotes', recorded('POST', '/esc', [['content-type', 'text/plain']], 'a\\nb \'c\' "d" $(e) \\')],
 ];
 

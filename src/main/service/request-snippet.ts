@@ -11,6 +11,7 @@
 // goes in afterwards, the body goes as recorded, headers sent more than
 // once go as one line (RFC 9110 section 5.3), and the body's flags are
 // ones that send it as it is.
+import { randomUUID } from 'node:crypto';
 import type { Header } from 'har-format';
 import type { RequestDetail, SnippetTarget } from '../../shared/contract.js';
 import { binaryBodyComment, bodyShortfall, harRequest } from './har.js';
@@ -31,15 +32,16 @@ export function isHttpSnippetTarget(value: unknown): value is HttpSnippetTarget 
   return typeof value === 'string' && Object.hasOwn(targets, value);
 }
 
-/** Where httpsnippet writes the URL, replaced by the request's own afterwards. */
-const urlStandIn = 'http://burrow-snippet.invalid/url';
-/** Where httpsnippet writes a fetch's body, likewise. */
-const bodyStandIn = 'burrow-snippet-body-stand-in';
 
 export async function requestSnippet(detail: RequestDetail, target: HttpSnippetTarget, origin?: string): Promise<{ snippet: string; warning?: string }> {
   const { HTTPSnippet } = await import('httpsnippet');
   const [language, client] = targets[target];
   const request = harRequest(detail, origin);
+  // Where httpsnippet writes the URL and a fetch's body, each put in afterwards: new each time, so that no
+  // recorded header can hold one (the URL put in there would end the header's quotes).
+  const standIn = `burrow-snippet-${randomUUID()}`;
+  const urlStandIn = `http://${standIn}.invalid/url`;
+  const bodyStandIn = `${standIn}-body`;
   // A type httpsnippet has no rules for: the text goes as it is (the Content-Type header still says what it is). Not base64 for bytes.
   const binary = request.postData?.comment === binaryBodyComment;
   const body = binary ? '' : (request.postData?.text ?? '');
@@ -51,13 +53,22 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   const options = { globOff: /[[\]{}]/.test(url) };
   const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], headers: oneLineEach(request.headers), postData }).convert(language as never, client, options);
   const written = Array.isArray(converted) ? converted.join('\n') : converted || '';
-  // Joined, not replaced: a replacement string reads `$&` and `$'` in the client's path as patterns (which put quotes of the snippet's own into it).
-  let snippet = written.split(urlStandIn).join(target === 'fetch' ? inJsQuotes(url) : shellQuoted(url));
-  if (target === 'fetch') snippet = snippet.split(bodyStandIn).join(inJsQuotes(body));
+  let snippet = putIn(written, urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url));
+  if (target === 'fetch') snippet = putIn(snippet, bodyStandIn, inJsQuotes(body));
   snippet = sentAsIs(target, snippet, body);
   const shortfall = bodyShortfall(detail.requestBody);
   const warning = binary ? 'binary body: not carried' : (shortfall && `${shortfall}: the snippet sends only those`);
   return warning === undefined ? { snippet } : { snippet, warning };
+}
+
+/**
+ * `text` with `value` where `standIn` is. Not String.replace: a replacement
+ * string reads `$&` and `$'` in the client's path as patterns, which put the
+ * snippet's own quotes into the URL (and a header's `$(command)` ran).
+ */
+function putIn(text: string, standIn: string, value: string): string {
+  const at = text.indexOf(standIn);
+  return at < 0 ? text : text.slice(0, at) + value + text.slice(at + standIn.length);
 }
 
 /** Headers sent more than once as one line of their values, where the first was; a cookie's joined by `; `. */
