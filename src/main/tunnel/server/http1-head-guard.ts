@@ -56,8 +56,6 @@ export class Http1HeadGuard {
       headIn(req, res);
       res.writeHead(417).end();
     });
-    server.on('upgrade', (req: IncomingMessage) => this.disarm(req.socket));
-    server.on('connect', (req: IncomingMessage) => this.disarm(req.socket));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.refuse(socket, error));
   }
 
@@ -88,6 +86,17 @@ export class Http1HeadGuard {
     }, ms);
     timer.unref();
     state.timer = timer;
+  }
+
+  /**
+   * A socket handed over by an upgrade or CONNECT: no head is awaited on it
+   * now. The answer still owed before it on the connection, if any, which it
+   * waits for (pipeline-turns.ts).
+   */
+  handOver(socket: Socket): ServerResponse | undefined {
+    const owed = this.states.get(socket)?.response;
+    this.disarm(socket);
+    return owed;
   }
 
   /** Stops the deadline: the head is in; with the response it now owes, or none (an upgrade). */

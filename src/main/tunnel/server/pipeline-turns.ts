@@ -13,8 +13,9 @@
 // then, its 101 or refusal went out ahead of those answers (the client took
 // it for the first one's) and a WebSocket's frames landed among them; an
 // upgrade served as a plain request (ignored-upgrade.ts) was never answered.
-// It waits for them the same way.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+// It waits for the latest answer owed before it, which the head guard, watching
+// every request on the connection, hands over with it (http1-head-guard.ts).
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** Runs `serve` now, or once every answer before `res` on its connection has been written. */
@@ -23,40 +24,28 @@ export function inTurn(res: ServerResponse, serve: () => void): void {
   else res.once('socket', serve);
 }
 
-/** The latest answer each HTTP/1.1 connection owes: answers finish in order, so once it has, all have. */
-export class OwedAnswers {
-  private readonly latest = new WeakMap<Socket, ServerResponse>();
-
-  /** Watches every request `server` parses: each owes an answer on its connection. */
-  constructor(server: Server) {
-    const owe = (req: IncomingMessage, res: ServerResponse): void => void this.latest.set(req.socket, res);
-    server.on('request', owe).on('checkContinue', owe).on('checkExpectation', owe);
+/**
+ * Runs `serve` with the connection once `owed`, the latest answer owed on
+ * it (answers finish in order, so then all have), has been written: now
+ * when there is none. When it closes the connection (`Connection: close`,
+ * or the client went), nothing is served.
+ */
+export function afterOwed(owed: ServerResponse | undefined, socket: Socket, serve: () => void): void {
+  if (owed === undefined || owed.writableFinished || owed.destroyed) {
+    serve();
+    return;
   }
-
-  /**
-   * Runs `serve` with the connection once every answer owed on it has been
-   * written: now when none is. When one of them closes the connection
-   * (`Connection: close`, or the client went), nothing is served.
-   */
-  afterOwed(socket: Socket, serve: () => void): void {
-    const owed = this.latest.get(socket);
-    this.latest.delete(socket);
-    if (owed === undefined || owed.writableFinished || owed.destroyed) {
-      serve();
+  const done = (): void => {
+    owed.off('finish', done).off('close', done);
+    socket.off('close', done);
+    if (socket.destroyed || socket.writableEnded) {
+      socket.destroy();
       return;
     }
-    const done = (): void => {
-      owed.off('finish', done).off('close', done);
-      socket.off('close', done);
-      if (socket.destroyed || socket.writableEnded) {
-        socket.destroy();
-        return;
-      }
-      // Node set its keep-alive timer on the socket when that answer ended, and no longer listens for it.
-      socket.setTimeout(0);
-      serve();
-    };
-    owed.once('finish', done).once('close', done);
-    socket.once('close', done);
-  }
+    // Node set its keep-alive timer on the socket when that answer ended, and no longer listens for it.
+    socket.setTimeout(0);
+    serve();
+  };
+  owed.once('finish', done).once('close', done);
+  socket.once('close', done);
 }

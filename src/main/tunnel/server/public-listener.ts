@@ -13,7 +13,7 @@ import { IdMap } from '../id-map.js';
 import { Http1HeadGuard } from './http1-head-guard.js';
 import { parserHeaderBytes } from './request-head-size.js';
 import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
-import { OwedAnswers } from './pipeline-turns.js';
+import { afterOwed } from './pipeline-turns.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { PublicRouter } from './public-router.js';
 
@@ -48,11 +48,11 @@ export class PublicListener {
     // still gets their answers, then the connection ends; by default Node
     // would abort them, since the tunnel answers later than a local handler.
     (this.http1Server as HttpServer & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    const headGuard = new Http1HeadGuard(this.http1Server, headerTimeoutMs, idleTimeoutMs, maxHeaderBytes, headRefused);
     // Served once the answers owed before them on their connection are out (pipeline-turns.ts).
-    const owedAnswers = new OwedAnswers(this.http1Server);
-    this.http1Server.on('connect', (_req: IncomingMessage, socket: Duplex) => owedAnswers.afterOwed(socket as Socket, () => router.onHttp1Connect(socket)));
+    this.http1Server.on('connect', (_req: IncomingMessage, socket: Duplex) => afterOwed(headGuard.handOver(socket as Socket), socket as Socket, () => router.onHttp1Connect(socket)));
     this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      owedAnswers.afterOwed(socket as Socket, () => {
+      afterOwed(headGuard.handOver(socket as Socket), socket as Socket, () => {
         if (isWebSocketUpgrade(req)) {
           router.onHttp1Upgrade(req, socket, head);
           return;
@@ -81,7 +81,6 @@ export class PublicListener {
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
       router.onHttp2Stream(stream, headers, flags, rawHeaders),
     );
-    const headGuard = new Http1HeadGuard(this.http1Server, headerTimeoutMs, idleTimeoutMs, maxHeaderBytes, headRefused);
     const toHttp1 = (socket: Socket): void => {
       headGuard.arm(socket);
       this.http1Server.emit('connection', socket);
