@@ -82,6 +82,7 @@ async function sentBy(target: 'curl' | 'fetch', detail: RequestDetail): Promise<
 const cases: [label: string, detail: RequestDetail][] = [
   ['a form body', recorded('POST', '/form', [['content-type', 'application/x-www-form-urlencoded']], 'a=1&b=%20x+y&a=2&d=%FF')],
   ['a body that starts with @ (curl read it as a file name)', recorded('POST', '/at', [['content-type', 'text/plain']], '@/etc/hostname')],
+  ['a body that starts with @, and a header that reads like the flag for it', recorded('POST', '/at', [['content-type', 'text/plain'], ['x-flag', 'a --data @b']], '@/etc/hostname')],
   ['a header sent twice, and a quote in a value', recorded('GET', '/dup', [['x-dup', '1'], ['X-Other', "it's"], ['X-Dup', '2']], '')],
   ['a query httpsnippet rewrote or refused', recorded('GET', "/q?a=%FF&b=+&f=&&g&x=%zz&y=[1]|^{}&q='", [], '')],
   // $' once pasted the snippet's own text after the URL into it, quotes and all: the header's command then ran.

@@ -37,25 +37,22 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   const { HTTPSnippet } = await import('httpsnippet');
   const [language, client] = targets[target];
   const request = harRequest(detail, origin);
-  // Where httpsnippet writes the URL and a fetch's body, each put in afterwards: new each time, so that no
+  // Where httpsnippet writes the URL and the body, each put in afterwards: new each time, so that no
   // recorded header can hold one (the URL put in there would end the header's quotes).
   const standIn = `burrow-snippet-${randomUUID()}`;
   const urlStandIn = `http://${standIn}.invalid/url`;
   const bodyStandIn = `${standIn}-body`;
-  // A type httpsnippet has no rules for: the text goes as it is (the Content-Type header still says what it is). Not base64 for bytes.
   const binary = request.postData?.comment === binaryBodyComment;
   const body = binary ? '' : (request.postData?.text ?? '');
-  // fetch's body goes in afterwards too: httpsnippet leaves backslashes in it unescaped (`a\nb` sent a newline).
-  const postData = { mimeType: 'application/octet-stream', text: target === 'fetch' && body !== '' ? bodyStandIn : body };
+  // A type httpsnippet has no rules for, so that it writes the stand-in as it is (the Content-Type header still says what the body is).
+  const postData = { mimeType: 'application/octet-stream', text: body === '' ? '' : bodyStandIn };
   // The path as the client sent it (a URL object would encode some of it); `OPTIONS *` has none to send, so the URL's.
   const url = detail.path.startsWith('/') ? `${new URL(request.url).origin}${detail.path}` : request.url;
   // curl reads [] and {} in a URL as ranges and sets unless told not to.
   const options = { globOff: /[[\]{}]/.test(url) };
   const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], headers: oneLineEach(request.headers), postData }).convert(language as never, client, options);
   const written = Array.isArray(converted) ? converted.join('\n') : converted || '';
-  let snippet = putIn(written, urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url));
-  if (target === 'fetch') snippet = putIn(snippet, bodyStandIn, inJsQuotes(body));
-  snippet = sentAsIs(target, snippet, body);
+  const snippet = putIn(putIn(written, urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url)), bodyAsWritten[target](bodyStandIn), bodyAsSent[target](body));
   const shortfall = bodyShortfall(detail.requestBody);
   const warning = binary ? 'binary body: not carried' : (shortfall && `${shortfall}: the snippet sends only those`);
   return warning === undefined ? { snippet } : { snippet, warning };
@@ -83,12 +80,23 @@ function oneLineEach(headers: Header[]): Header[] {
   return [...byName.values()];
 }
 
-/** The body's flags made to send it as it is: curl reads `--data @NAME` as a file, and `echo` adds a newline. */
-function sentAsIs(target: HttpSnippetTarget, snippet: string, body: string): string {
-  if (target === 'curl' && body.startsWith('@')) return snippet.replace(/(^|\s)--data (?='?@)/m, '$1--data-raw ');
-  if (target === 'httpie' && snippet.startsWith('echo ')) return `printf %s ${snippet.slice('echo '.length)}`;
-  return snippet;
-}
+/** How httpsnippet writes a body (the stand-in, which needs no quotes), for each target. */
+const bodyAsWritten: Record<HttpSnippetTarget, (standIn: string) => string> = {
+  curl: (standIn) => `--data ${standIn}`,
+  httpie: (standIn) => `echo ${standIn}`,
+  fetch: (standIn) => standIn,
+};
+
+/**
+ * The body as each target sends it as it is: curl reads `--data @NAME` as a
+ * file to send, `echo` adds a newline, and httpsnippet left backslashes in a
+ * fetch's body unescaped (`a\nb` sent a newline).
+ */
+const bodyAsSent: Record<HttpSnippetTarget, (body: string) => string> = {
+  curl: (body) => `--data-raw ${shellQuoted(body)}`,
+  httpie: (body) => `printf %s ${shellQuoted(body)}`,
+  fetch: (body) => inJsQuotes(body),
+};
 
 /** In single quotes for a POSIX shell. */
 const shellQuoted = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
