@@ -114,6 +114,10 @@ describe('HAR export', () => {
     // An export from before kept the gzip bytes: they still decode by the header, which stays.
     const older = toHar([{ ...entry, response: { ...entry.response, content: { size: gzipped.length, mimeType: 'text/plain', text: gzipped.toString('base64'), encoding: 'base64' } } }]);
     expect(answer(older)).toEqual({ headers: ['content-type', 'content-encoding'], body: gzipped.toString('latin1') });
+    // Still gzip when it inflates past what the inspector decodes (1 MiB): the header stays.
+    const large = gzipSync(Buffer.alloc(2 * 1024 * 1024, 'a'));
+    const olderLarge = toHar([{ ...entry, response: { ...entry.response, content: { size: large.length, mimeType: 'text/plain', text: large.toString('base64'), encoding: 'base64' } } }]);
+    expect(answer(olderLarge).headers).toEqual(['content-type', 'content-encoding']);
     // Only part kept: as sent, and said so.
     const cut = harEntry({ ...compressed, responseBody: body(gzipped.subarray(0, 20), { contentType: 'text/plain', truncated: true, totalBytes: gzipped.length }) });
     expect(cut.response.content).toMatchObject({ size: gzipped.length, text: gzipped.subarray(0, 20).toString('base64'), comment: `only the first 20 of ${gzipped.length} body bytes were kept; as sent (gzip)` });

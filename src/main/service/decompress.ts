@@ -37,10 +37,15 @@ export function decodeContentCodings(codings: string, data: Buffer): Buffer {
   return applied.reduceRight<Buffer>((decoded, coding) => decompress(coding, decoded), data);
 }
 
+/** Whether `decompress` stopped at the cap: the bytes were of the coding, only too many once decoded. */
+export function overDecodedCap(error: Error & { code?: string }): boolean {
+  return error instanceof RangeError || error.code === 'ERR_BUFFER_TOO_LARGE';
+}
+
 /** Why `decompress` failed, in words for the detail. */
 export function decompressErrorText(encoding: string, error: Error & { code?: string }): string {
   if (error.code === 'UNSUPPORTED') return error.message;
-  if (error instanceof RangeError || error.code === 'ERR_BUFFER_TOO_LARGE') return `decoded, it is over ${decodedBodyCapBytes / 1024 / 1024} MiB: shown as sent`;
+  if (overDecodedCap(error)) return `decoded, it is over ${decodedBodyCapBytes / 1024 / 1024} MiB: shown as sent`;
   return `not valid ${encoding}: ${error.message}`;
 }
 

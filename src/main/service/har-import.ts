@@ -4,7 +4,7 @@
 // entries that are not requests are reported, not guessed at.
 import { randomUUID } from 'node:crypto';
 import { headerPairValue, type HeaderPair, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
-import { decodeContentCodings } from './decompress.js';
+import { decodeContentCodings, overDecodedCap } from './decompress.js';
 
 export interface HarImport {
   /** Each imported request's events, in order. */
@@ -39,7 +39,9 @@ function asContentCame(headers: HeaderPair[], body: Buffer): HeaderPair[] {
   try {
     decodeContentCodings(coding, body);
     return headers;
-  } catch {
+  } catch (error) {
+    // Past the cap it decoded as far as it went: still in the coding.
+    if (overDecodedCap(error as Error)) return headers;
     return headers.filter(([name]) => name.toLowerCase() !== 'content-encoding');
   }
 }
