@@ -74,11 +74,14 @@ export class Http1PublicStream implements PublicStream {
   }
 
   respond(status: number, statusMessage: string, headers: Header[], wholeBody?: Buffer): void {
-    const kept = this.sendsChunked(status, headers, wholeBody) ? headers : headers.filter((h) => h.name.toLowerCase() !== 'trailer');
+    // A body the head does not frame (no length): Node frames it, with chunks, or to an HTTP/1.0 client with the close.
+    const unframed = wholeBody === undefined && !this.bodiless(status) && headerValue(headers, 'content-length') === undefined;
+    // Chunks are the only HTTP/1.1 framing that carries trailers: Node refuses a `Trailer` header on any other response (RFC 9112 section 7.1.2).
+    const kept = unframed && this.req.httpVersion !== '1.0' ? headers : headers.filter((h) => h.name.toLowerCase() !== 'trailer');
     // A reason Node refuses to write (not Latin-1 once decoded) gives way to the status's own: the status is what matters.
     this.res.writeHead(status, statusMessage !== '' && !unwritableReason.test(statusMessage) ? statusMessage : undefined, headersToRaw(kept));
-    // Node framed the head just now: neither a length nor chunks (to an HTTP/1.0 client), the close ends the body.
-    this.framedByClose = wholeBody === undefined && !this.res.chunkedEncoding && headerValue(kept, 'content-length') === undefined && !this.bodiless(status);
+    // Node framed the head just now: with chunks, or not (an HTTP/1.0 client), when the close ends the body.
+    this.framedByClose = unframed && !this.res.chunkedEncoding;
     if (wholeBody !== undefined) this.res.end(wholeBody.length > 0 ? wholeBody : undefined);
     else this.res.flushHeaders();
   }
@@ -117,15 +120,6 @@ export class Http1PublicStream implements PublicStream {
 
   discardBody(): void {
     if (!this.req.complete) this.req.resume();
-  }
-
-  /**
-   * Whether Node will frame this response with chunked encoding, the only
-   * HTTP/1.1 framing that carries trailers: a `Trailer` header on any other
-   * response is dropped (Node refuses to send it, RFC 9112 section 7.1.2).
-   */
-  private sendsChunked(status: number, headers: Header[], wholeBody: Buffer | undefined): boolean {
-    return !this.bodiless(status) && wholeBody === undefined && this.req.httpVersion !== '1.0' && headerValue(headers, 'content-length') === undefined;
   }
 
   private bodiless(status: number): boolean {
