@@ -289,6 +289,23 @@ describe('rules the edge enforces', () => {
     await rawRequest(tunnelPort(), `GET /after-cut HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);
   });
 
+  it('answers a malformed head pipelined behind a request 400, after that request has its answer in full', async () => {
+    const request = `GET /bytes/300000 HTTP/1.1\r\nHost: ${host()}\r\n\r\nGET /bad HTTP/1.1\r\nHost: ${host()}\r\nBad Header: x\r\n\r\n`;
+    const text = await new Promise<string>((resolve) => {
+      const socket = connect(tunnelPort(), '127.0.0.1');
+      let received = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(received));
+      socket.write(request);
+    });
+    const bodyStart = text.indexOf('\r\n\r\n') + 4;
+    const second = bodyStart + 300_000;
+    expect([/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1], /^HTTP\/1\.1 (\d{3})/.exec(text.slice(second))?.[1]]).toEqual(['200', '400']);
+    expect(text.slice(second)).toContain('x-burrow-error: BURROW_E_BAD_REQUEST');
+  });
+
   it('answers an unknown HTTP version 505 with its code', async () => {
     const response = await rawRequest(tunnelPort(), `GET / HTTP/3.0\r\nHost: ${host()}\r\n\r\n`);
     expect([response.status, response.headers['x-burrow-error']]).toEqual([505, 'BURROW_E_HTTP_VERSION']);

@@ -15,6 +15,7 @@ import { ErrorCode } from '../errors.js';
 import { headTooLarge } from './request-head-size.js';
 import { rawErrorAnswer } from './public-errors.js';
 import { longestTimerMs } from '../config.js';
+import { afterOwed } from './pipeline-turns.js';
 
 /** How long a refused connection may keep sending before it is cut. */
 const lingerMs = 2_000;
@@ -132,16 +133,13 @@ export class Http1HeadGuard {
     socket.removeAllListeners('data');
     socket.on('data', () => {});
     socket.resume();
-    const cut = setTimeout(() => socket.destroy(), lingerMs);
-    cut.unref();
-    socket.once('close', () => clearTimeout(cut));
-    // Malformed mid-body (a bad chunk) with its answer under way: only a cut
-    // is definite. With nothing of it sent yet, 400, as Node's own server
-    // answers; the exchange then ends as its client went away. Not while an
-    // earlier pipelined answer still holds the connection (its response is
-    // queued, with no socket yet): the 400 would land inside that answer.
+    // Malformed mid-body (a bad chunk) with its answer under way or queued
+    // behind another: only a cut is definite. With nothing of it sent yet,
+    // 400, as Node's own server answers; the exchange then ends as its client
+    // went away.
     const owed = state?.response;
-    if (!socket.writable || (owed !== undefined && (owed.socket !== socket || owed.headersSent))) {
+    const inOwedBody = owed !== undefined && !owed.req.complete;
+    if (!socket.writable || (inOwedBody && (owed.socket !== socket || owed.headersSent))) {
       socket.destroy();
       return;
     }
@@ -151,8 +149,15 @@ export class Http1HeadGuard {
     const sawHead = state !== undefined && (state.lineEnded || state.lineBytes > 0);
     const lineTooLong = sawHead && (!state.lineEnded || state.lineBytes > this.maxHeaderBytes);
     const { code, message } = this.describe(error, lineTooLong);
-    socket.end(rawErrorAnswer(code, message));
     this.refused(code);
+    // A malformed head pipelined behind requests still being answered: its
+    // 400 follows their answers (RFC 9112 section 9.3.2), where it had none.
+    afterOwed(inOwedBody ? undefined : owed, socket, () => {
+      socket.end(rawErrorAnswer(code, message));
+      const cut = setTimeout(() => socket.destroy(), lingerMs);
+      cut.unref();
+      socket.once('close', () => clearTimeout(cut));
+    });
   }
 
   private describe(error: NodeJS.ErrnoException, lineTooLong: boolean): { code: string; message: string } {
