@@ -119,6 +119,8 @@ export interface RequestSummary {
   durationMs?: number;
   /** Timing before startedAt: how long the edge held the request before sending it to the agent. */
   edgeWaitMs?: number;
+  /** The public client's HTTP version ("1.0", "1.1", "2.0"), when the edge said. */
+  httpVersion?: string;
   /** From startedAt to the local service's response head (its first byte). */
   firstByteMs?: number;
   bytesIn: number;

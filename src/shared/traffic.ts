@@ -21,6 +21,8 @@ export interface RequestStartEvent {
   at: number;
   /** How long the edge held the request before sending it to the agent. */
   edgeWaitMs?: number;
+  /** The public client's HTTP version ("1.1", "2.0"), when the edge said. */
+  httpVersion?: string;
 }
 
 export interface ResponseHeadEvent {

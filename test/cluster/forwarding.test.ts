@@ -13,6 +13,7 @@ import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { edgeHopHeader } from '../../src/main/tunnel/server/edge-forwarder.js';
 import type { PublicRequestRecord } from '../../src/main/tunnel/server/public-request-record.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
+import type { TrafficEvent } from '../../src/shared/traffic.js';
 import { rawRequest } from '../conformance/raw-http.js';
 import { bodyDigest, eventually, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
 import { echoClient, startEchoBackend, type EchoResponse } from '../helpers/grpc-echo.js';
@@ -109,6 +110,25 @@ describe('a request at an edge that does not hold its tunnel', () => {
       expect({ status, answer: JSON.parse(Buffer.concat(chunks).toString()) }).toEqual({ status: 200, answer: { size: text.length, sha: sha(Buffer.from(text)), path: '/empty' } });
     } finally {
       session.destroy();
+    }
+  });
+
+  it("records the client's HTTP version for the inspector, not the hop's between the edges", async () => {
+    const versions = new Map<string, string | undefined>();
+    const listener = (event: TrafficEvent): void => {
+      if (event.kind === 'request-start') versions.set(event.path, event.httpVersion);
+    };
+    agent.on('traffic', listener);
+    try {
+      const session = connect(`http://127.0.0.1:${forwarding.publicPort}`);
+      session.on('error', () => {});
+      await new Promise<void>((resolve, reject) => session.request({ ':path': '/over-h2', ':authority': 'app.localhost' }).on('error', reject).on('end', resolve).resume());
+      session.destroy();
+      await rawRequest(forwarding.publicPort, 'GET /over-h1.0 HTTP/1.0\r\nHost: app.localhost\r\n\r\n');
+      await eventually(() => versions.size === 2, 'both requests to reach the agent');
+      expect(Object.fromEntries(versions)).toEqual({ '/over-h2': '2.0', '/over-h1.0': '1.0' });
+    } finally {
+      agent.off('traffic', listener);
     }
   });
 

@@ -64,7 +64,7 @@ describe('LocalGrpcExchange', () => {
       {
         requestId: 'r1',
         // The request stays open: the service answers and resets before it ends.
-        head: { tunnel: 't', method: 'POST', path: '/x.Y/Z', headers: [{ name: 'content-type', value: 'application/grpc' }], remoteAddress: '', scheme: 'http', endStream: false, timeoutMs: 0n, body: Buffer.alloc(0), edgeWaitMs: 0 },
+        head: { tunnel: 't', method: 'POST', path: '/x.Y/Z', headers: [{ name: 'content-type', value: 'application/grpc' }], remoteAddress: '', scheme: 'http', endStream: false, timeoutMs: 0n, body: Buffer.alloc(0), edgeWaitMs: 0, httpVersion: '1.1' },
         target,
         link,
         emit: () => {},

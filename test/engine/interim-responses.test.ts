@@ -41,7 +41,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => service.close(() => resolve()));
 });
 
-const get: RequestHead = { tunnel: 't', method: 'GET', path: '/', headers: [{ name: 'host', value: 'app.localhost' }], remoteAddress: '127.0.0.1', scheme: 'http', endStream: true, timeoutMs: 0n, body: Buffer.alloc(0), edgeWaitMs: 0 };
+const get: RequestHead = { tunnel: 't', method: 'GET', path: '/', headers: [{ name: 'host', value: 'app.localhost' }], remoteAddress: '127.0.0.1', scheme: 'http', endStream: true, timeoutMs: 0n, body: Buffer.alloc(0), edgeWaitMs: 0, httpVersion: '1.1' };
 /** A POST whose client holds its body for the go-ahead: the body follows the head through the tunnel. */
 const expectingPost: RequestHead = { ...get, method: 'POST', headers: [...get.headers, { name: 'content-length', value: '5' }, { name: 'expect', value: '100-continue' }], endStream: false };
 /** The same with its body whole in the head (an HTTP/1.0 client's, which the edge does not hold back). */

@@ -123,6 +123,8 @@ describe('web inspector UI', () => {
     await expect.poll(() => bodies.count()).toBe(2);
     expect(await bodies.first().textContent()).toContain('"order": {\n    "id": 42,');
     expect(await detail.textContent()).toContain('content-type');
+    // The client's HTTP version beside the request line.
+    expect(await detail.locator('dd').filter({ hasText: '/orders?source=ui-test' }).textContent()).toBe('POST /orders?source=ui-test HTTP/1.1');
     await page.screenshot({ path: screenshotPath('inspector-http-detail') });
     await page.getByLabel('Filter text').fill('');
   });

@@ -59,4 +59,11 @@ describe('harToEvents', () => {
     expect(log.detail(summary!.requestId)).toMatchObject({ tunnel: 'api', path: '/v1/items', status: 200, requestHeaders: [['host', 'api.example.com'], ['accept', '*/*']] });
     expect(() => harToEvents({ entries: [] })).toThrow(/not a HAR file/);
   });
+
+  it('keeps the HTTP version as HAR writers spell it, and none it cannot read', () => {
+    const entry = (httpVersion: unknown): unknown => ({ startedDateTime: '2026-11-30T12:00:00Z', request: { method: 'GET', url: 'http://app.localhost/', httpVersion }, response: { status: 204 } });
+    const { requests } = harToEvents({ log: { entries: ['HTTP/2.0', 'h2', 'http/1.1', 'HTTP/2', 'HTTP/1.0', 'QUIC', 7].map(entry) } });
+    const versions = requests.map((events) => (events[0]!.kind === 'request-start' ? events[0]!.httpVersion : 'none'));
+    expect(versions).toEqual(['2.0', '2.0', '1.1', '2.0', '1.0', undefined, undefined]);
+  });
 });

@@ -83,6 +83,7 @@ export function harToEvents(har: unknown): HarImport {
         headers,
         remoteAddress: '',
         at,
+        httpVersion: recordedHttpVersion((request as Json).httpVersion),
       },
     ];
     if (requestBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-service', data: requestBody, at });
@@ -92,4 +93,12 @@ export function harToEvents(har: unknown): HarImport {
     requests.push(events);
   });
   return { requests, skipped };
+}
+
+/** "HTTP/2.0", "http/1.1", "h2" as HAR writers spell the version: as the edge reports it ("2.0", "1.1"), or none. */
+function recordedHttpVersion(version: unknown): string | undefined {
+  if (typeof version !== 'string') return undefined;
+  if (/^h2$/i.test(version)) return '2.0';
+  const numbered = /^http\/(\d)(?:\.(\d))?$/i.exec(version.trim());
+  return numbered === null ? undefined : `${numbered[1]}.${numbered[2] ?? '0'}`;
 }

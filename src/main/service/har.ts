@@ -84,6 +84,9 @@ export function bodyShortfall(body: BodyPreview): string | undefined {
   return undefined;
 }
 
+/** As Chrome writes it (HTTP/1.1, HTTP/2.0); HTTP/1.1 when the edge did not say (one before it did). */
+const harHttpVersion = (detail: RequestDetail): string => `HTTP/${detail.httpVersion ?? '1.1'}`;
+
 /** The request as HAR, with its body as the log kept it; `origin` is the tunnel's public origin (scheme, host, port). */
 export function harRequest(detail: RequestDetail, origin?: string): Request {
   const url = requestUrl(origin ?? recordedOrigin(detail), detail.path);
@@ -98,7 +101,7 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
   return {
     method: detail.method,
     url: url.href,
-    httpVersion: 'HTTP/1.1',
+    httpVersion: harHttpVersion(detail),
     cookies: requestCookies(detail.requestHeaders),
     headers: harHeaders(detail.requestHeaders.filter(([name]) => !recomputedHeaders.has(name.toLowerCase()))),
     queryString,
@@ -145,7 +148,8 @@ export function harEntry(detail: RequestDetail, origin?: string): Entry {
     response: {
       status: detail.status ?? 0,
       statusText: '',
-      httpVersion: 'HTTP/1.1',
+      // The edge answers in the version the client asked in.
+      httpVersion: harHttpVersion(detail),
       cookies: responseCookies(detail.responseHeaders),
       headers: harHeaders([...detail.responseHeaders, ...detail.trailers]),
       content: harContent(detail.responseBody, detail.responseHeaders),

@@ -154,6 +154,7 @@ export class TrafficLog {
           bytesOut: 0,
           messageCount: 0,
           ...(event.edgeWaitMs !== undefined && { edgeWaitMs: event.edgeWaitMs }),
+          ...(event.httpVersion !== undefined && { httpVersion: event.httpVersion }),
           ...replayOf(event.headers),
         },
         requestHeaders: event.headers,

@@ -33,6 +33,7 @@ export class ExchangeTraffic {
       remoteAddress: head.remoteAddress,
       at: this.startedAt,
       edgeWaitMs: head.edgeWaitMs,
+      httpVersion: head.httpVersion || undefined,
     });
   }
 

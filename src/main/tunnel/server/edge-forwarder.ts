@@ -29,12 +29,24 @@ export interface EdgeHop {
   client?: { address: string; scheme: string };
   /** The forwarding edge took off the X-Forwarded-* fields of a client it does not trust (forwarded-fields.ts); edges before 2026-12-03 did not. */
   vouched: boolean;
+  /** The client's HTTP version ("1.1", "2.0"), as the forwarding edge saw it; edges before 2026-12-04 did not say. */
+  httpVersion?: string;
+}
+
+/** What a forwarding edge's mark says. */
+interface HopMark {
+  traceId: string;
+  toldClient: boolean;
+  vouched: boolean;
+  httpVersion?: string;
 }
 
 /** The mark's fourth word: the request's last X-Forwarded-* fields are the forwarding edge's. */
 const toldClientWord = 'client';
 /** A word after the third: the forwarding edge vouches for the X-Forwarded-* fields before its own (EdgeHop.vouched). */
 const vouchedWord = 'vouched';
+/** A word after the third: the client's HTTP version ("http/2.0"), since the hop between edges has its own. */
+const httpVersionWord = /^http\/(\d\.\d)$/;
 
 /** How long to wait for an edge to accept a connection before trying the next one (then taken if none accepts). */
 const connectTimeoutMs = 1_000;
@@ -109,7 +121,7 @@ export class EdgeForwarder {
    * forge it, and no agent sees it.
    */
   arrivedFromEdge(rawHeaders: string[], headers: Record<string, unknown>): EdgeHop | undefined {
-    let proof: { traceId: string; toldClient: boolean; vouched: boolean } | undefined;
+    let proof: HopMark | undefined;
     for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
       if (rawHeaders[i]!.toLowerCase() !== edgeHopHeader) continue;
       proof ??= this.proven(rawHeaders[i + 1]!);
@@ -117,8 +129,8 @@ export class EdgeForwarder {
     }
     delete headers[edgeHopHeader];
     if (proof === undefined) return undefined;
-    const { traceId, vouched } = proof;
-    if (!proof.toldClient) return { traceId, vouched };
+    const { traceId, vouched, httpVersion } = proof;
+    if (!proof.toldClient) return { traceId, vouched, httpVersion };
     // The forwarding edge told who the client is as an agent tells a service
     // (its mark says so), after the client's own fields: the last of each are
     // its own. Taken off, so that the service sees them once, as from the
@@ -127,7 +139,7 @@ export class EdgeForwarder {
     const scheme = takeLast(rawHeaders, 'x-forwarded-proto');
     const host = lastFieldAt(rawHeaders, 'x-forwarded-host');
     if (host >= 0 && rawHeaders[host + 1] === rawHeaderValue(rawHeaders, 'host')) rawHeaders.splice(host, 2);
-    return { traceId, vouched, client: address === undefined ? undefined : { address, scheme: scheme ?? 'http' } };
+    return { traceId, vouched, httpVersion, client: address === undefined ? undefined : { address, scheme: scheme ?? 'http' } };
   }
 
   close(): void {
@@ -149,7 +161,7 @@ export class EdgeForwarder {
     const head = message.payload.value;
     // HTTP and WebSocket requests go on as an agent sends them, with X-Forwarded-* naming the client; gRPC ones without.
     const toldClient = message.protocolType === ProtocolType.PROTOCOL_TYPE_HTTP || message.protocolType === ProtocolType.PROTOCOL_TYPE_WEBSOCKET;
-    head.headers = [...head.headers.filter((h) => h.name.toLowerCase() !== edgeHopHeader), this.mark(message.traceId, toldClient)];
+    head.headers = [...head.headers.filter((h) => h.name.toLowerCase() !== edgeHopHeader), this.mark(message.traceId, toldClient, head.httpVersion)];
     this.waiting.set(requestId, [message]);
     void firstReachable(edges).then((peer) => {
       const messages = this.waiting.get(requestId);
@@ -168,19 +180,22 @@ export class EdgeForwarder {
   }
 
   /**
-   * "EDGE SIGNATURE TRACE [client] vouched": who forwarded, proof it is an
-   * edge, the trace the request goes on in ('-' for none), whether its last
-   * X-Forwarded-* fields are this edge's account of the client, and that
-   * those before them passed this edge's trust rule. (Edges before the
-   * fourth word read the first three; before the last, the first four.)
+   * "EDGE SIGNATURE TRACE [client] vouched [http/VERSION]": who forwarded,
+   * proof it is an edge, the trace the request goes on in ('-' for none),
+   * whether its last X-Forwarded-* fields are this edge's account of the
+   * client, that those before them passed this edge's trust rule, and the
+   * client's HTTP version. (Edges before the fourth word read the first
+   * three; before the vouched word, the first four; and the version is
+   * ignored before it was sent.)
    */
-  private mark(traceId: string, toldClient: boolean): Header {
+  private mark(traceId: string, toldClient: boolean, httpVersion: string): Header {
     const self = this.options.self();
-    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)} ${traceId || '-'}${toldClient ? ` ${toldClientWord}` : ''} ${vouchedWord}` };
+    const version = httpVersionWord.test(`http/${httpVersion}`) ? ` http/${httpVersion}` : '';
+    return { name: edgeHopHeader, value: `${self} ${sign(this.options.secret(), self)} ${traceId || '-'}${toldClient ? ` ${toldClientWord}` : ''} ${vouchedWord}${version}` };
   }
 
   /** What a mark an edge made says; undefined for any other. */
-  private proven(value: string): { traceId: string; toldClient: boolean; vouched: boolean } | undefined {
+  private proven(value: string): HopMark | undefined {
     const [edge, signature, traceId = '', ...flags] = value.trim().split(/\s+/);
     const secret = this.options.secret();
     if (edge === undefined || signature === undefined || secret === '') return undefined;
@@ -188,7 +203,9 @@ export class EdgeForwarder {
     const given = Buffer.from(signature);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
     // The client word stays fourth: edges before the vouched word read that one only.
-    return { traceId: /^[\da-f]{32}$/.test(traceId) ? traceId : '', toldClient: flags[0] === toldClientWord, vouched: flags.includes(vouchedWord) };
+    let httpVersion: string | undefined;
+    for (const flag of flags) httpVersion = httpVersionWord.exec(flag)?.[1] ?? httpVersion;
+    return { traceId: /^[\da-f]{32}$/.test(traceId) ? traceId : '', toldClient: flags[0] === toldClientWord, vouched: flags.includes(vouchedWord), httpVersion };
   }
 }
 

@@ -35,6 +35,7 @@ export class Http1PublicStream implements PublicStream {
       headers,
       remoteAddress: req.socket.remoteAddress ?? '',
       scheme: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
+      httpVersion: req.httpVersion,
     };
     this.bodyLength = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 0) : NaN;
     this.sink = writableSink(res);

@@ -41,6 +41,7 @@ export class Http2PublicStream implements PublicStream {
       remoteAddress: stream.session?.socket?.remoteAddress ?? '',
       // As the client reached the edge, not the :scheme it claims (over cleartext it may say https).
       scheme: stream.session?.encrypted === true ? 'https' : 'http',
+      httpVersion: '2.0',
     };
     const declared = headers['content-length'];
     this.bodyLength = endStream ? 0 : declared === undefined ? NaN : Number(declared);

@@ -114,12 +114,12 @@ export class PublicRequestExchange extends Exchange {
 
   private sendHead(body: Buffer, endStream: boolean): void {
     const { side, policy } = this;
-    const { method, path, headers, remoteAddress, scheme } = side.head;
+    const { method, path, headers, remoteAddress, scheme, httpVersion } = side.head;
     this.inlineBytes.in = body.length;
     // Fields by name, not a `{ ...copy, more }` literal, which keeps young objects alive (test/unit/spread-copies.test.ts).
     const sent = this.send({
       $case: 'requestHead',
-      value: { tunnel: this.tunnel, method, path, headers, remoteAddress, scheme, endStream, timeoutMs: BigInt(policy.deadlineMs), body, edgeWaitMs: Date.now() - this.receivedAt },
+      value: { tunnel: this.tunnel, method, path, headers, remoteAddress, scheme, endStream, timeoutMs: BigInt(policy.deadlineMs), body, edgeWaitMs: Date.now() - this.receivedAt, httpVersion },
     });
     if (!sent) {
       this.fail(ErrorCode.TunnelOffline, this.describe(`the agent's data stream is down`), false);

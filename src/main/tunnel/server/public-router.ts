@@ -383,6 +383,7 @@ function tighterLimit(a: number, b: number | undefined): number {
 
 /** A request another edge forwarded goes on as from the client that edge saw, not from that edge. */
 function asSeenByForwarder(side: PublicStream, arrival: Arrival): void {
+  if (arrival.hop?.httpVersion !== undefined) side.head.httpVersion = arrival.hop.httpVersion;
   const client = arrival.hop?.client;
   if (client === undefined) return;
   side.head.remoteAddress = client.address;

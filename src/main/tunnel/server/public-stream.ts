@@ -14,6 +14,8 @@ export interface PublicRequestHead {
   headers: Header[];
   remoteAddress: string;
   scheme: string;
+  /** The client's HTTP version: "1.0", "1.1" or "2.0". */
+  httpVersion: string;
 }
 
 export interface PublicStream {

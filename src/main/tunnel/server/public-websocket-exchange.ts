@@ -98,6 +98,7 @@ export class PublicWebSocketExchange extends Exchange {
         timeoutMs: 0n,
         body: noBody,
         edgeWaitMs: Date.now() - this.receivedAt,
+        httpVersion: req.httpVersion,
       },
     });
     if (!sent) {

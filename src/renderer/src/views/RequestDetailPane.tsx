@@ -48,6 +48,7 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
           <code>
             {detail.method} {detail.path}
           </code>
+          {detail.httpVersion !== undefined && <span className="muted"> HTTP/{detail.httpVersion}</span>}
         </dd>
         <dt>Status</dt>
         <dd>

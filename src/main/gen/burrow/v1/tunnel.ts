@@ -209,6 +209,11 @@ export interface RequestHead {
    * the first phase of the request's timing in the inspector.
    */
   edgeWaitMs: number;
+  /**
+   * The public client's HTTP version: "1.0", "1.1" or "2.0" ("" from edges
+   * before it was sent), for the inspector and HAR.
+   */
+  httpVersion: string;
 }
 
 /**
@@ -971,6 +976,7 @@ function createBaseRequestHead(): RequestHead {
     timeoutMs: 0n,
     body: Buffer.alloc(0),
     edgeWaitMs: 0,
+    httpVersion: "",
   };
 }
 
@@ -1008,6 +1014,9 @@ export const RequestHead: MessageFns<RequestHead> = {
     }
     if (message.edgeWaitMs !== 0) {
       writer.uint32(80).uint32(message.edgeWaitMs);
+    }
+    if (message.httpVersion !== "") {
+      writer.uint32(90).string(message.httpVersion);
     }
     return writer;
   },
@@ -1105,6 +1114,14 @@ export const RequestHead: MessageFns<RequestHead> = {
             message.edgeWaitMs = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.httpVersion = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1145,6 +1162,11 @@ export const RequestHead: MessageFns<RequestHead> = {
         : isSet(object.edge_wait_ms)
         ? globalThis.Number(object.edge_wait_ms)
         : 0,
+      httpVersion: isSet(object.httpVersion)
+        ? globalThis.String(object.httpVersion)
+        : isSet(object.http_version)
+        ? globalThis.String(object.http_version)
+        : "",
     };
   },
 
@@ -1180,6 +1202,9 @@ export const RequestHead: MessageFns<RequestHead> = {
     if (message.edgeWaitMs !== 0) {
       obj.edgeWaitMs = Math.round(message.edgeWaitMs);
     }
+    if (message.httpVersion !== "") {
+      obj.httpVersion = message.httpVersion;
+    }
     return obj;
   },
 
@@ -1198,6 +1223,7 @@ export const RequestHead: MessageFns<RequestHead> = {
     message.timeoutMs = (object.timeoutMs !== undefined && object.timeoutMs !== null) ? BigInt(object.timeoutMs) : 0n;
     message.body = object.body ?? Buffer.alloc(0);
     message.edgeWaitMs = object.edgeWaitMs ?? 0;
+    message.httpVersion = object.httpVersion ?? "";
     return message;
   },
 };
