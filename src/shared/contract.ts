@@ -223,7 +223,10 @@ export type WebSocketSendTarget = 'service' | 'client';
 export interface RequestDetail extends RequestSummary {
   requestHeaders: HeaderPair[];
   responseHeaders: HeaderPair[];
+  /** The response's trailers. */
   trailers: HeaderPair[];
+  /** Trailers the client sent after the request body. */
+  requestTrailers: HeaderPair[];
   requestBody: BodyPreview;
   responseBody: BodyPreview;
   messages: MessageView[];

@@ -107,10 +107,11 @@ export interface GrpcMessageEvent {
   at: number;
 }
 
-/** Response trailers (for gRPC, grpc-status and grpc-message live here). */
+/** Trailers after a body: the request's, or the response's (for gRPC, grpc-status and grpc-message live there). */
 export interface TrailersEvent {
   kind: 'trailers';
   requestId: string;
+  direction: FlowDirection;
   headers: HeaderPair[];
   at: number;
 }

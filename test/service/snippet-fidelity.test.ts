@@ -62,6 +62,7 @@ function recorded(method: string, path: string, headers: [string, string][], bod
     requestHeaders: [['host', 'app.localhost'], ...headers, ...(bytes.length > 0 ? [['content-length', String(bytes.length)] as [string, string]] : [])],
     responseHeaders: [],
     trailers: [],
+    requestTrailers: [],
     requestBody: { base64: bytes.toString('base64'), totalBytes: bytes.length, truncated: false, contentType: headers.find(([name]) => name === 'content-type')?.[1] },
     responseBody: { base64: '', totalBytes: 0, truncated: false },
     messages: [],

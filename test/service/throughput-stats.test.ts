@@ -53,13 +53,13 @@ describe('ThroughputStats', () => {
     }
     // A gRPC call whose trailers say UNAVAILABLE, one the tunnel failed, one that went well.
     stats.record({ ...start('g1', 'rpc'), protocol: 'grpc' } as TrafficEvent);
-    stats.record({ kind: 'trailers', requestId: 'g1', headers: [['grpc-status', '14']], at: 0 });
+    stats.record({ kind: 'trailers', requestId: 'g1', direction: 'to-client', headers: [['grpc-status', '14']], at: 0 });
     stats.record(end('g1', 5));
     stats.record({ ...start('g2', 'rpc'), protocol: 'grpc' } as TrafficEvent);
     stats.record({ kind: 'request-error', requestId: 'g2', code: 'BURROW_E_LOCAL_UNREACHABLE', message: 'refused', grpcStatus: 14, bytesIn: 0, bytesOut: 0, durationMs: 2, at: 0 });
     stats.record({ ...start('g3', 'rpc'), protocol: 'grpc' } as TrafficEvent);
     stats.record({ kind: 'response-head', requestId: 'g3', status: 200, headers: [], at: 0 });
-    stats.record({ kind: 'trailers', requestId: 'g3', headers: [['grpc-status', '0']], at: 0 });
+    stats.record({ kind: 'trailers', requestId: 'g3', direction: 'to-client', headers: [['grpc-status', '0']], at: 0 });
     stats.record(end('g3', 3));
     // A WebSocket open for a minute: no latency.
     stats.record({ ...start('w', 'chat'), protocol: 'websocket' } as TrafficEvent);

@@ -130,7 +130,7 @@ describe('TrafficLog', () => {
     const grpcStart = (id: string): TrafficEvent => ({ ...(start(id) as Extract<TrafficEvent, { kind: 'request-start' }>), protocol: 'grpc' });
     log.apply(grpcStart('g1'));
     log.apply({ kind: 'response-head', requestId: 'g1', status: 200, headers: [['content-type', 'application/grpc']], at: 2 });
-    log.apply({ kind: 'trailers', requestId: 'g1', headers: [['grpc-status', '5'], ['grpc-message', 'no such thing']], at: 3 });
+    log.apply({ kind: 'trailers', requestId: 'g1', direction: 'to-client', headers: [['grpc-status', '5'], ['grpc-message', 'no such thing']], at: 3 });
     log.apply({ kind: 'request-end', requestId: 'g1', status: 200, bytesIn: 1, bytesOut: 0, durationMs: 2, at: 3 });
     log.apply(grpcStart('g2'));
     log.apply({ kind: 'response-head', requestId: 'g2', status: 200, headers: [['grpc-status', '12']], at: 2 });
@@ -179,7 +179,7 @@ describe('TrafficLog', () => {
     log.apply(start('b'));
     log.apply({ kind: 'body', requestId: 'b', direction: 'to-service', data: Buffer.from('{"find":"NEEDLE-body"}'), at: 2 });
     log.apply(start('t'));
-    log.apply({ kind: 'trailers', requestId: 't', headers: [['grpc-message', 'needle-trailer']], at: 3 });
+    log.apply({ kind: 'trailers', requestId: 't', direction: 'to-client', headers: [['grpc-message', 'needle-trailer']], at: 3 });
     log.apply(start('none'));
     expect(log.search('needle')).toEqual(['h', 'b', 't']);
     expect(log.search('  NEEDLE-BODY ')).toEqual(['b']);

@@ -317,7 +317,7 @@ describe('web inspector UI', () => {
     const decoded = detail.getByTestId('decoded-json');
     await expect.poll(() => decoded.count()).toBe(6);
     expect(JSON.parse((await decoded.last().textContent())!)).toEqual({ text: 'stream me', sequence: 4 });
-    await detail.getByText('Trailers').waitFor();
+    await detail.getByText('Response trailers').waitFor();
     expect(await detail.textContent()).toContain('grpc-status');
     await page.screenshot({ path: screenshotPath('inspector-grpc') });
     await page.getByLabel('Protocol').selectOption('');

@@ -33,6 +33,7 @@ const detail = (more: Partial<RequestDetail> = {}): RequestDetail => ({
   ],
   responseHeaders: [['content-type', 'application/octet-stream']],
   trailers: [],
+  requestTrailers: [],
   requestBody: body('{"item":"x"}\n', { contentType: 'application/json' }),
   responseBody: body(Buffer.from([0, 255, 1, 254]), { contentType: 'application/octet-stream' }),
   messages: [],

@@ -27,6 +27,7 @@ const original: RequestDetail = {
   ],
   responseHeaders: [],
   trailers: [],
+  requestTrailers: [],
   requestBody: body('{"add":1}'),
   responseBody: body(''),
   messages: [],

@@ -103,7 +103,7 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
     url: url.href,
     httpVersion: harHttpVersion(detail),
     cookies: requestCookies(detail.requestHeaders),
-    headers: harHeaders(detail.requestHeaders.filter(([name]) => !recomputedHeaders.has(name.toLowerCase()))),
+    headers: harHeaders([...detail.requestHeaders, ...detail.requestTrailers].filter(([name]) => !recomputedHeaders.has(name.toLowerCase()))),
     queryString,
     ...(postData && { postData }),
     headersSize: -1,

@@ -56,6 +56,8 @@ export class ThroughputStats {
       }
       case 'response-head':
       case 'trailers':
+        // A response's trailers carry its gRPC status, as its head may; a request's none.
+        if (event.kind === 'trailers' && event.direction === 'to-service') return;
         if (request.protocol === 'grpc' && (grpcStatusIn(event.headers) ?? 0) !== 0) request.grpcFailed = true;
         return;
       case 'request-end':

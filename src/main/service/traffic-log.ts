@@ -107,6 +107,7 @@ interface RequestRecord {
   requestHeaders: HeaderPair[];
   responseHeaders: HeaderPair[];
   trailers: HeaderPair[];
+  requestTrailers: HeaderPair[];
   requestBody: BodyCapture;
   responseBody: BodyCapture;
   messages: KeptMessage[];
@@ -160,6 +161,7 @@ export class TrafficLog {
         requestHeaders: event.headers,
         responseHeaders: [],
         trailers: [],
+        requestTrailers: [],
         requestBody: new BodyCapture(this.limits.bodyCapBytes),
         responseBody: new BodyCapture(this.limits.bodyCapBytes),
         messages: [],
@@ -223,6 +225,10 @@ export class TrafficLog {
         );
         break;
       case 'trailers':
+        if (event.direction === 'to-service') {
+          record.requestTrailers = event.headers;
+          break;
+        }
         record.trailers = event.headers;
         if (summary.protocol === 'grpc') summary.grpcStatus = grpcStatusIn(event.headers) ?? summary.grpcStatus;
         break;
@@ -279,6 +285,7 @@ export class TrafficLog {
       requestHeaders: record.requestHeaders,
       responseHeaders: record.responseHeaders,
       trailers: record.trailers,
+      requestTrailers: record.requestTrailers,
       requestBody: record.requestBody.preview(contentType(record.requestHeaders)),
       responseBody: record.responseBody.preview(contentType(record.responseHeaders)),
       messages: record.messages.map(({ view, data }) => Object.assign({}, view, { previewBase64: data.subarray(0, this.limits.messagePreviewBytes).toString('base64') })),
@@ -306,6 +313,7 @@ export class TrafficLog {
         inHeaders(record.requestHeaders) ||
         inHeaders(record.responseHeaders) ||
         inHeaders(record.trailers) ||
+        inHeaders(record.requestTrailers) ||
         record.requestBody.contains(needle) ||
         record.responseBody.contains(needle)
       ) {

@@ -48,6 +48,11 @@ export class ExchangeTraffic {
     if (!silent && data.length > 0) this.emit({ kind: 'body', requestId: this.requestId, direction, data, at: Date.now() });
   }
 
+  /** Trailers after the request body or the response body, when there are any. */
+  trailers(direction: FlowDirection, headers: readonly Header[]): void {
+    if (headers.length > 0) this.emit({ kind: 'trailers', requestId: this.requestId, direction, headers: headerPairs(headers), at: Date.now() });
+  }
+
   /** Counts bytes a protocol reports as its own messages. */
   counted(direction: FlowDirection, bytes: number): void {
     if (direction === 'to-service') this.bytesIn += bytes;

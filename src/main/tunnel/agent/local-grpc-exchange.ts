@@ -14,7 +14,7 @@ import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { GrpcMessageSplitter } from '../grpc-message-splitter.js';
 import { headersFromHttp2Raw, headersToObject, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
-import { ExchangeTraffic, headerPairs } from './exchange-traffic.js';
+import { ExchangeTraffic } from './exchange-traffic.js';
 import type { Http2SessionPool } from './http2-session-pool.js';
 import { describeLocalError } from './local-errors.js';
 import type { LocalExchangeContext } from './local-exchange-context.js';
@@ -172,6 +172,7 @@ export class LocalGrpcExchange extends Exchange {
       sink,
       (trailers) => {
         this.requestTrailers = trailers;
+        this.traffic.trailers('to-service', trailers);
         end();
       },
       (data) => {
@@ -209,7 +210,7 @@ export class LocalGrpcExchange extends Exchange {
           else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${this.resetMidResponse})`, true);
           return;
         }
-        this.emit({ kind: 'trailers', requestId: this.requestId, headers: headerPairs(this.responseTrailers), at: Date.now() });
+        this.traffic.trailers('to-client', this.responseTrailers);
         this.send({ $case: 'trailers', value: { headers: this.responseTrailers } });
         this.finish();
       },

@@ -102,6 +102,7 @@ export class LocalHttpExchange extends Exchange {
       sink,
       (trailers) => {
         this.requestTrailers = trailers;
+        this.traffic.trailers('to-service', trailers);
         body.push(null);
       },
       (data) => this.traffic.body('to-service', data),
@@ -162,8 +163,9 @@ export class LocalHttpExchange extends Exchange {
     this.streamBody(
       body,
       () => {
-        const trailers = this.responseTrailers;
-        if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: headersFromRaw(trailers) } });
+        const trailers = headersFromRaw(this.responseTrailers);
+        this.traffic.trailers('to-client', trailers);
+        if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: trailers } });
         else this.sendBodyEnd();
         this.finish();
       },

@@ -74,6 +74,7 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       {detail.protocol !== 'websocket' && <CopyAs requestId={detail.requestId} targets={detail.protocol === 'grpc' ? grpcSnippetTargets : httpSnippetTargets} />}
       <Headers title="Request headers" headers={detail.requestHeaders} />
       {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="request" preview={detail.requestBody} state={detail.state} />}
+      {detail.requestTrailers.length > 0 && <Headers title="Request trailers" headers={detail.requestTrailers} />}
       <Headers title="Response headers" headers={detail.responseHeaders} />
       {detail.protocol === 'http' && <BodyViewer requestId={detail.requestId} side="response" preview={detail.responseBody} state={detail.state} />}
       {detail.protocol === 'websocket' && (
@@ -83,7 +84,7 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
         </MessageList>
       )}
       {detail.protocol === 'grpc' && <GrpcMessages key={detail.requestId} detail={detail} />}
-      {detail.trailers.length > 0 && <Headers title="Trailers" headers={detail.trailers} />}
+      {detail.trailers.length > 0 && <Headers title="Response trailers" headers={detail.trailers} />}
     </div>
   );
 }
