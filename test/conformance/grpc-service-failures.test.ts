@@ -29,7 +29,7 @@ const refusals = new Map<string, number>();
 
 /**
  * /f.F/Reset<code> resets before answering; /f.F/ResetAfterTwo<code> after
- * two messages; /f.F/Drop sends three messages, then closes the connection;
+ * two messages; /f.F/EndAfterTwo ends after two with no trailers; /f.F/Drop sends three messages, then closes the connection;
  * /f.F/DropFirst closes it at once; /f.F/AtDeadline ends the call when its
  * deadline passes; /f.F/Refuse<n> refuses (REFUSED_STREAM) the
  * first n streams of a call (by its x-call-key), then echoes its request.
@@ -59,6 +59,13 @@ beforeAll(async () => {
     }
     if (path === '/f.F/DropFirst') {
       stream.session?.destroy();
+      return;
+    }
+    if (path === '/f.F/EndAfterTwo') {
+      // Ends with END_STREAM and no trailers: no status at all.
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      for (const text of ['one', 'two']) stream.write(frame(text));
+      stream.end();
       return;
     }
     const resetMidway = /^\/f\.F\/ResetAfterTwo(\d+)$/.exec(path);
@@ -168,11 +175,40 @@ describe('a gRPC service failing a call', () => {
   it.each([
     ['CANCEL', constants.NGHTTP2_CANCEL, grpc.status.CANCELLED],
     ['INTERNAL_ERROR', constants.NGHTTP2_INTERNAL_ERROR, grpc.status.INTERNAL],
+    ['NO_ERROR', constants.NGHTTP2_NO_ERROR, grpc.status.INTERNAL],
   ])('by resetting its stream with %s after two messages delivers them, then the same status both ways', async (_name, rstCode, expected) => {
     const runs: Record<string, unknown> = {};
     for (const [label, endpoint] of pair.both) runs[label] = await call(endpoint, `/f.F/ResetAfterTwo${rstCode}`);
     const outcome = { messages: ['one', 'two'], code: expected };
     expect(runs).toEqual({ direct: outcome, tunnel: outcome });
+  });
+
+  // Found with grpcio, which read the tunnel's end with no status as UNKNOWN where it reads the reset as INTERNAL (grpc-js
+  // reads both as INTERNAL): a reset with no trailers ends in INTERNAL's status; an end with no trailers is passed on as it is.
+  it.each([
+    ['resetting its stream with NO_ERROR after two messages, with no trailers, ends in INTERNAL', '/f.F/ResetAfterTwo0', { direct: 'reset 0', tunnel: '13' }],
+    ['ending its stream after two messages with no trailers passes that on', '/f.F/EndAfterTwo', { direct: 'no status', tunnel: 'no status' }],
+  ])('by %s', async (_label, path, expected) => {
+    const outcomes: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const session = connect(`http://127.0.0.1:${endpoint.port}`);
+      session.on('error', () => {});
+      const stream = session.request({ ':method': 'POST', ':path': path, ':authority': endpoint.authority, 'content-type': 'application/grpc', te: 'trailers' });
+      stream.end(frame('go'));
+      stream.on('error', () => {});
+      let status: string | undefined;
+      let bytes = 0;
+      stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      stream.on('trailers', (headers: IncomingHttpHeaders) => (status = headers['grpc-status'] as string | undefined));
+      // A reset closes the stream before its body ends; END_STREAM does not (local-grpc-exchange.ts).
+      let resetBeforeEnd = true;
+      stream.once('end', () => (resetBeforeEnd = stream.closed));
+      await new Promise((resolve) => stream.once('close', resolve));
+      outcomes[label] = { bytes, end: status ?? (resetBeforeEnd ? `reset ${stream.rstCode}` : 'no status') };
+      session.close();
+    }
+    const messages = frame('one').length + frame('two').length;
+    expect(outcomes).toEqual({ direct: { bytes: messages, end: expected.direct }, tunnel: { bytes: messages, end: expected.tunnel } });
   });
 
   // Found with grpcio's interop case timeout_on_sleeping_server: the edge's own timer for the deadline answered first.

@@ -119,8 +119,12 @@ export class LocalGrpcExchange extends Exchange {
       // What came until then goes on, then the call fails as it would directly:
       // Node also ends the streams of a connection that is gone (with CANCEL),
       // and a stream the service reset mid-response (CANCEL) while it was read.
+      // A call reset with NO_ERROR after messages and before trailers has no status: grpc-js and grpcio read
+      // INTERNAL from the reset, but the empty end passed on made grpcio say UNKNOWN. A stream that ended with
+      // END_STREAM is not closed yet when its body ends; a reset one is.
       if (session.destroyed) this.cutShort = true;
       else if ((stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR) this.resetMidResponse = stream.rstCode;
+      else if (this.isGrpcCall && stream.closed) this.resetMidResponse = constants.NGHTTP2_NO_ERROR;
       else this.responseRead = true;
     });
     stream.on('error', (error: NodeJS.ErrnoException) => {
