@@ -43,6 +43,8 @@ describe('argument errors exit 2 with usage', () => {
     // A directory exited 0 saying nothing; /dev/zero was read until memory ran out.
     [['http', '3000', '--ca', tmpdir()]],
     [['http', '3000', '--ca', '/dev/zero']],
+    // No certificate in it: taken, and the server's certificate then reported as untrusted.
+    [['http', '3000', '--ca', 'package.json']],
     [['server', '--tls-cert', '/nonexistent/cert.pem']],
     [['frobnicate']],
     [['server', '--bogus']],
@@ -61,6 +63,8 @@ describe('argument errors exit 2 with usage', () => {
     [['http', '3000', '--ha', '0']],
     [['http', '3000', '--server', '127.0.0.1:7835,nohostport']],
     [['http', '3000', '--server', ',']],
+    // Port 0 is any port to a listener; the agent retried it for ever.
+    [['http', '3000', '--server', '127.0.0.1:0']],
     [['server', '--trust-forwarded', '10.0.0.0/33']],
     [['server', '--trust-forwarded', 'none', '--trust-forwarded', 'loopback']],
   ])('burrow %j', async (args) => {
@@ -70,11 +74,11 @@ describe('argument errors exit 2 with usage', () => {
   });
 });
 
-it('exits 1 saying why when the access log cannot be written (it crashed once started)', async () => {
+it('exits 2 saying why when the access log cannot be written (it crashed once started)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'burrow-access-log-'));
   try {
     const p = cli(['server', '--control', '127.0.0.1:0', '--public', '127.0.0.1:0', '--log-format', 'json', '--access-log', directory]);
-    expect(await p.exited).toBe(1);
+    expect(await p.exited).toBe(2);
     expect(p.stderrLines.join('\n')).toContain(`cannot write the log file ${directory}: EISDIR`);
   } finally {
     rmSync(directory, { recursive: true, force: true });
@@ -136,15 +140,30 @@ describe('server and agents', () => {
   it('exits 1 with a one-line reason on a wrong token', async () => {
     const agent = cli(['http', String(backend.port), '--server', control, '--token', 'wrong', '--no-inspect']);
     expect(await agent.exited).toBe(1);
-    expect(agent.stderrLines.filter((l) => l.trim() !== '')).toEqual(['burrow: authentication failed: the server rejected the token']);
+    expect(agent.stderrLines.filter((l) => l.trim() !== '')).toEqual(['burrow: authentication failed: the server rejected the token (BURROW_E_UNAUTHENTICATED)']);
   });
 
-  it('exits 1 when the name belongs to another agent', async () => {
+  it('exits 1 with its code when the name belongs to another agent', async () => {
     const owner = cli(['http', String(backend.port), '--name', 'taken', '--server', control, '--token', 'alpha', '--no-inspect']);
     await owner.waitForLine(/^tunnel taken: /);
     const second = cli(['http', String(backend.port), '--name', 'taken', '--server', control, '--token', 'alpha', '--no-inspect']);
     expect(await second.exited).toBe(1);
-    expect(second.stderrLines.join('\n')).toMatch(/already in use/);
+    expect(second.stderrLines.join('\n')).toMatch(/already in use.*\(BURROW_E_NAME_TAKEN\)$/);
+  });
+
+  it('exits 1 saying no token was given, where a server wants one', async () => {
+    const agent = cli(['http', String(backend.port), '--server', control, '--no-inspect'], { BURROW_TOKEN: '' });
+    expect(await agent.exited).toBe(1);
+    expect(agent.stderrLines.filter((l) => l.trim() !== '')).toEqual(['burrow: the server requires a token, and none was given (--token or $BURROW_TOKEN) (BURROW_E_UNAUTHENTICATED)']);
+  });
+
+  it('keeps serving when the reader of its output goes away (it died of EPIPE with a stack trace)', async () => {
+    const agent = cli(['http', String(backend.port), '--name', 'unread', '--server', control, '--token', 'alpha', '--no-inspect']);
+    // Nobody reads its stdout now: the tunnel's line, printed once it is live, meets a closed pipe.
+    agent.child.stdout!.destroy();
+    await eventuallyAsync(async () => (await publicRequest({ port: publicPort, host: 'unread.localhost', path: '/still' })).status === 200, 'the tunnel to serve');
+    expect(agent.child.exitCode).toBeNull();
+    expect((await publicRequest({ port: publicPort, host: 'unread.localhost', path: '/still' })).body.toString()).toBe('backend saw GET /still');
   });
 
   it('runs several tunnels from a config file with `burrow start`', async () => {
@@ -162,7 +181,7 @@ describe('server and agents', () => {
     }
   });
 
-  it('keeps retrying (does not exit) while the server is unreachable', async () => {
+  it('keeps retrying (does not exit) while the server is unreachable, and says when it is connected', async () => {
     const nobody = await holdPort();
     const agent = cli(['http', String(backend.port), '--server', `127.0.0.1:${nobody.port}`, '--no-inspect']);
     await new Promise<void>((resolve) => {
@@ -175,16 +194,29 @@ describe('server and agents', () => {
     });
     expect(agent.child.exitCode).toBeNull();
     await nobody.release();
+    cli(['server', '--control', `127.0.0.1:${nobody.port}`, '--public', '127.0.0.1:0']);
+    await agent.waitForLine(/^tunnel /, 20_000);
+    await eventually(() => agent.stderrLines.includes(`burrow: connected to the server at 127.0.0.1:${nobody.port}`), 'the agent to say it is connected');
+  });
+});
+
+describe('a server just started', () => {
+  it('answers a host with no tunnel 404 at once, as the contract has it; --restart-grace makes it 502 while agents come back', async () => {
+    const fresh = await spawnCliServer([], cli);
+    const answer = await publicRequest({ port: fresh.publicPort, host: 'nobody.localhost' });
+    expect([answer.status, answer.headers['x-burrow-error']]).toEqual([404, 'BURROW_E_NO_TUNNEL']);
+    const restarted = await spawnCliServer(['--restart-grace', '60000'], cli);
+    const offline = await publicRequest({ port: restarted.publicPort, host: 'nobody.localhost' });
+    expect([offline.status, offline.headers['x-burrow-error'], offline.headers['retry-after']]).toEqual([502, 'BURROW_E_TUNNEL_OFFLINE', '1']);
   });
 });
 
 describe('TLS from the command line', () => {
   it('--dev-tls serves TLS; an agent with --ca connects, one with only --tls exits 1 saying why', async () => {
-    const { process: server, control, publicPort } = await spawnCliServer(['--dev-tls'], cli);
-    // stderr is another pipe: its line may come after stdout's.
-    await eventually(() => server.stderrLines.some((l) => l.includes('INFO: dev TLS:')), 'the dev TLS line');
-    const caLine = server.stderrLines.find((l) => l.includes('INFO: dev TLS:'))!;
-    const caPath = /--ca (\S+)$/.exec(caLine)![1];
+    // Quiet logs: the certificate's path is on stdout too.
+    const { process: server, control, publicPort } = await spawnCliServer(['--dev-tls', '--log-level', 'silent'], cli);
+    const caLine = await server.waitForLine(/^burrow server: dev TLS certificate at /);
+    const caPath = /--ca (\S+)\)$/.exec(caLine)![1];
     const trusting = cli(['http', '3000', '--name', 'sec', '--server', control, '--ca', caPath, '--no-inspect']);
     expect(await trusting.waitForLine(/^tunnel sec: /)).toBe(`tunnel sec: https://sec.localhost:${publicPort} -> http://127.0.0.1:3000`);
     const unverified = cli(['http', '3000', '--server', control, '--tls', '--no-inspect']);

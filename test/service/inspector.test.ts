@@ -127,6 +127,15 @@ describe('web inspector security', () => {
     }
   });
 
+  it('stops hearing the service when it cannot listen (the CLI tries ten ports: Node warned of a leak)', async () => {
+    const listening = (): number[] => eventNames.map((name) => service.listenerCount(name));
+    const before = listening();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(InspectorServer.start({ host: '127.0.0.1', port: inspector.port, service })).rejects.toThrow(/EADDRINUSE/);
+    }
+    expect(listening()).toEqual(before);
+  });
+
   it('puts the token in the URL fragment, which browsers never send', () => {
     expect(inspector.url).toBe(`http://127.0.0.1:${inspector.port}/#token=test-token`);
   });

@@ -87,8 +87,9 @@ describe('readAgentConfig', () => {
   });
 
   it.each([
-    ['not YAML', 'tunnels: [\n', /is not valid YAML/],
-    ['a duplicated key', 'tunnels: []\ntunnels: []\n', /is not valid YAML/],
+    // One line, where the library's message runs on with the lines around the fault.
+    ['not YAML', 'tunnels: [\n', /is not valid YAML: [^\n]*at line \d+, column \d+$/],
+    ['a duplicated key', 'tunnels: []\ntunnels: []\n', /is not valid YAML: [^\n]*at line \d+, column \d+$/],
     ['an empty file', '', /: expected a mapping with a "tunnels" list$/],
     ['only a comment', '# nothing\n', /: expected a mapping with a "tunnels" list$/],
     ['a list at the top', '- target: 3000\n', /: expected a mapping with a "tunnels" list$/],

@@ -52,13 +52,14 @@ export function trafficLimitsFor(inspect: string | false | undefined): TrafficLo
 
 export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptions, service?: AppService): Promise<AppService> {
   const admin = adminAddress(options);
+  const token = options.token ?? process.env.BURROW_TOKEN ?? '';
   const app =
     service ??
     (await AppService.open({
       initial: {
         settings: {
           serverAddress: options.server,
-          token: options.token ?? process.env.BURROW_TOKEN ?? '',
+          token,
           tls: options.insecure ? 'insecure' : options.tls || options.ca !== undefined ? 'verify' : 'off',
           caFile: options.ca ?? '',
           embeddedServer: false,
@@ -80,7 +81,8 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
         process.stdout.write(`tunnel ${name}: ${view.publicUrl} -> ${view.protocol === 'grpc' ? 'grpc' : 'http'}://${normalizeTarget(view.target)}\n`);
       }
       if (view.status === 'error' && view.error !== undefined && finalRegistrationErrors.has(view.error.code)) {
-        log(`burrow: tunnel ${view.name || '(unnamed)'}: ${view.error.message}`);
+        // With its code, as the README promises: outside tests look for it.
+        log(`burrow: tunnel ${view.name || '(unnamed)'}: ${view.error.message} (${view.error.code})`);
         process.exit(1);
       }
       if (view.error?.code === ErrorCode.ClusterUnavailable && reported.get(view.id) !== view.error.message) {
@@ -91,11 +93,16 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
   };
   app.on('tunnels', onTunnels);
   onTunnels(await app.listTunnels());
+  let retrying = false;
   app.on('agentStatus', (status) => {
     if (status.state === 'backoff') log(`burrow: ${status.detail}`);
+    // Said once it is back: the retry lines were the last word, and the tunnel lines are printed only the first time.
+    if (status.state === 'ready' && retrying) log(`burrow: connected to the server at ${status.server}`);
+    retrying = status.state === 'backoff' || (retrying && status.state === 'connecting');
   });
-  app.on('fatal', (_code, message) => {
-    log(`burrow: ${message}`);
+  app.on('fatal', (code, message) => {
+    const tokenless = code === ErrorCode.Unauthenticated && token === '';
+    log(`burrow: ${tokenless ? 'the server requires a token, and none was given (--token or $BURROW_TOKEN)' : message} (${code})`);
     process.exit(1);
   });
   let inspector: InspectorServer | undefined;

@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
+import { UsageError } from './usage-error.js';
 
 export type LogFormat = 'text' | 'json';
 export const logFormats: readonly LogFormat[] = ['text', 'json'];
@@ -90,7 +91,8 @@ function checkWritable(file: string): void {
     mkdirSync(dirname(file), { recursive: true });
     closeSync(openSync(file, 'a'));
   } catch (error) {
-    throw new Error(`cannot write the log file ${file}: ${(error as Error).message}`);
+    // A bad argument, as an unreadable --tokens-file or --tls-cert is: exit 2.
+    throw new UsageError(`cannot write the log file ${file}: ${(error as Error).message}`);
   }
 }
 

@@ -1,15 +1,17 @@
 // The `burrow` command line. A contract used by tests outside this repo:
 // see DESIGN.md "Processes and the CLI".
+import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { Command, CommanderError, Option } from 'commander';
 import { caFileProblem } from '../service/ca-file.js';
 import type { TunnelProtocol } from '../tunnel/agent/tunnel-agent.js';
 import { longestTimerMs } from '../tunnel/config.js';
-import { addressList } from '../tunnel/host-port.js';
+import { addressList, parseHostPort } from '../tunnel/host-port.js';
 import { checkTunnelFields, type TunnelFieldError } from '../tunnel/tunnel-fields.js';
 import { defaultAdminAddress } from './admin-flags.js';
 import { runAgent } from './agent-command.js';
 import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
+import { outliveOutputReaders, quietLibraryWarnings } from './lifecycle.js';
 import { logFormats, logLevels } from './logger.js';
 import { runServer } from './server-command.js';
 import { UsageError, collect, domainName, hostPort, positiveInteger } from './usage-error.js';
@@ -62,6 +64,9 @@ function serverAddresses(value: string, previous: string): string {
   const check = hostPort('--server');
   const added = addressList(value).map(check);
   if (added.length === 0) throw new UsageError(`--server must be HOST:PORT, got "${value}"`);
+  // Port 0 means any port to a listener; to connect to, it means nothing, and the agent retried it for ever.
+  const anyPort = added.find((address) => parseHostPort(address).port === 0);
+  if (anyPort !== undefined) throw new UsageError(`--server needs the server's control port (1-65535), got "${anyPort}"`);
   const earlier = previous === defaultControl ? [] : addressList(previous);
   return [...earlier, ...added].join(', ');
 }
@@ -107,6 +112,12 @@ function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
   });
 }
 
+outliveOutputReaders();
+quietLibraryWarnings();
+// grpc-js writes its own errors on stderr ("E No address added out of total 1 resolved"), each of which the command
+// tells once, in its words: quiet unless GRPC_VERBOSITY asks for them.
+if (process.env.GRPC_VERBOSITY === undefined) setLogVerbosity(logVerbosity.NONE);
+
 // Subcommands copy these settings when they are made: set them first, so every bad argument exits 2 with usage.
 const program = new Command('burrow')
   .description('Expose local HTTP, WebSocket and gRPC services through a tunnel server')
@@ -147,6 +158,11 @@ program
   .option('--tls-cert <file>', 'PEM certificate: serve both ports over TLS (public: ALPN h2 and http/1.1)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--dev-tls', 'serve TLS with a self-signed certificate made at start (printed path: give it to agents with --ca)')
+  .addOption(
+    new Option('--restart-grace <ms>', 'for this long after start, answer a name no agent holds 502 with Retry-After (gRPC UNAVAILABLE), not 404, while agents reconnect after a restart').argParser(
+      positiveInteger('--restart-grace', longestTimerMs),
+    ),
+  )
   .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval', Math.floor(longestTimerMs / 3), 100)))
   .addOption(adminOption())
   .addOption(adminTokenOption())

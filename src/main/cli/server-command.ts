@@ -44,6 +44,8 @@ export interface ServerCommandOptions extends AdminFlags {
   cluster?: string;
   /** HOST:PORT agents and other edges reach this edge's control port at. */
   advertise?: string;
+  /** Milliseconds after start during which a name no agent holds is answered as offline, not unknown. */
+  restartGrace?: number;
 }
 
 export async function runServer(options: ServerCommandOptions): Promise<void> {
@@ -66,12 +68,14 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.devTls && options.tlsCert !== undefined) throw new UsageError('--dev-tls makes its own certificate; drop --tls-cert/--tls-key');
   let tls: PemPair | undefined;
+  let devCertPath: string | undefined;
   if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
     tls = { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') };
   } else if (options.devTls) {
     // Loaded only here, like prom-client below: the x509 stack is ~200 modules no plain edge needs.
     const dev = await (await import('../tunnel/server/dev-certificate.js')).makeDevCertificate(options.domain);
     tls = dev;
+    devCertPath = dev.certPath;
     logger.info({ certPath: dev.certPath }, `dev TLS: self-signed certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
   }
   const cluster =
@@ -91,6 +95,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
     publicTls: tls,
     controlTls: tls,
     trustForwardedFrom: options.trustForwarded,
+    reconnectGraceMs: options.restartGrace,
     limits: definedOnly({
       maxInflight: options.maxInflight,
       maxInflightPerAgent: options.maxInflightPerAgent,
@@ -130,6 +135,8 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
     await Promise.all([logger, accessLogger].map((each) => each && flushed(each)));
   });
   process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}${tls ? ' (TLS)' : ''}\n`);
+  // On stdout as well as in the log, which --log-level can quiet: an agent cannot connect without it.
+  if (devCertPath !== undefined) process.stdout.write(`burrow server: dev TLS certificate at ${devCertPath} (agents connect with --ca ${devCertPath})\n`);
   if (cluster !== undefined) process.stdout.write(`burrow server: in the cluster at ${redisWhere(options.cluster!)} as ${cluster.self}\n`);
   process.stdout.write(`burrow server: public traffic on ${server.publicUrl('*')}\n`);
   if (adminServer !== undefined) process.stdout.write(`burrow server: admin on ${adminServer.url} (/metrics /healthz /readyz /api/tunnels)\n`);

@@ -16,7 +16,9 @@ export function readYamlMapping(path: string, expected: string): Record<string, 
     // Required on use: the server without a tokens file never parses YAML.
     doc = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
   } catch (error) {
-    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
+    // One line, as every other error: the library follows it with the lines around the fault and a caret.
+    const [first = ''] = (error as Error).message.split('\n');
+    throw new UsageError(`${path} is not valid YAML: ${first.replace(/:$/, '')}`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${path}: expected a mapping with ${expected}`);
   return doc as Record<string, unknown>;

@@ -63,10 +63,17 @@ export class InspectorServer {
 
   static async start(options: InspectorOptions): Promise<InspectorServer> {
     const inspector = new InspectorServer(options);
-    await new Promise<void>((resolvePromise, reject) => {
-      inspector.http.once('error', reject);
-      inspector.http.listen(options.port, options.host, () => resolvePromise());
-    });
+    try {
+      await new Promise<void>((resolvePromise, reject) => {
+        inspector.http.once('error', reject);
+        inspector.http.listen(options.port, options.host, () => resolvePromise());
+      });
+    } catch (error) {
+      // Not listening, it would go on hearing every event of the service (the CLI tries ten ports: Node warned of a leak).
+      inspector.unsubscribe();
+      inspector.wss.close();
+      throw error;
+    }
     inspector.boundPort = (inspector.http.address() as AddressInfo).port;
     return inspector;
   }

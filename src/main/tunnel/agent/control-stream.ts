@@ -9,7 +9,7 @@ import { defaultConfigSync } from '../config.js';
 import { BurrowError, ErrorCode } from '../errors.js';
 import { Heartbeats } from '../heartbeats.js';
 import { controlMessage, type Payload } from '../messages.js';
-import { describeGrpcError, isCertificateProblem, tokenMetadata, type AgentTls } from './server-connection.js';
+import { connectionProblem, describeGrpcError, isCertificateProblem, tokenMetadata, type AgentTls } from './server-connection.js';
 
 type Stream = grpc.ClientDuplexStream<TunnelMessage, TunnelMessage>;
 
@@ -129,9 +129,9 @@ export class ControlStream {
     } else if (this.options.tls !== undefined && !this.options.tls.insecure && isCertificateProblem(error)) {
       // Retrying cannot fix a certificate we do not trust.
       const advice = 'trust its certificate with --ca FILE, or skip the check with --insecure';
-      this.fatal(new BurrowError(ErrorCode.TlsVerification, `TLS verification of ${this.options.server} failed: ${error.details} (${advice})`));
+      this.fatal(new BurrowError(ErrorCode.TlsVerification, `TLS verification of ${this.options.server} failed: ${connectionProblem(error.details)} (${advice})`));
     } else {
-      this.end(describeGrpcError(error, this.options.server));
+      this.end(describeGrpcError(error, this.options.server, this.options.tls !== undefined));
     }
   }
 

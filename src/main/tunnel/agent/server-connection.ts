@@ -26,7 +26,23 @@ export function isCertificateProblem(error: grpc.ServiceError): boolean {
   return /certificate|self[- ]signed|altname|CERT_|unable to verify/i.test(error.details);
 }
 
-export function describeGrpcError(error: grpc.ServiceError, server: string): string {
-  if (error.code === grpc.status.UNAVAILABLE) return `cannot reach the server at ${server} (${error.details})`;
-  return `control stream failed: ${error.details || error.message}`;
+/**
+ * What went wrong with a connection, without grpc-js's frame around it ("No
+ * connection established. Last error: Error: connect ECONNREFUSED
+ * 127.0.0.1:7835. Resolution note: ") and the time it adds to some.
+ */
+export function connectionProblem(details: string): string {
+  const last = /Last error: (?:Error: )?([\s\S]*?)\.?\s*(?:Resolution note:[\s\S]*)?$/.exec(details)?.[1] ?? details;
+  return last.replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)/, '').trim();
+}
+
+/** Refused, unknown host, unreachable: the server is not there, which TLS would not change. */
+const notThere = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/;
+
+export function describeGrpcError(error: grpc.ServiceError, server: string, tls: boolean): string {
+  if (error.code !== grpc.status.UNAVAILABLE) return `control stream failed: ${error.details || error.message}`;
+  const problem = connectionProblem(error.details);
+  // A server that serves TLS closes a cleartext connection at once, which grpc-js tells as "Failed to connect".
+  const hint = tls || notThere.test(problem) ? '' : '; if it serves TLS, connect with --tls, or --ca FILE for its certificate';
+  return `cannot reach the server at ${server} (${problem}${hint})`;
 }

@@ -41,12 +41,14 @@ const rememberedOfflineNames = 10_000;
 
 /**
  * How long after it starts an edge takes a name no agent holds for one whose
- * agent has yet to come back. Restarted, an edge knows no names: its agents
- * reconnect within their backoff (at most about 2 s), and meanwhile every
- * request for their tunnels got 404, and gRPC calls UNIMPLEMENTED, which
- * clients do not try again; now the tunnel is offline (502, UNAVAILABLE).
+ * agent has yet to come back, when asked to (`--restart-grace`). Restarted,
+ * an edge knows no names: its agents reconnect within their backoff (at most
+ * about 2 s), and meanwhile every request for their tunnels gets 404, and
+ * gRPC calls UNIMPLEMENTED, which clients do not try again; within the grace
+ * the tunnel is offline (502, UNAVAILABLE). Not by default: the CLI contract
+ * (DESIGN.md) has a host with no tunnel answered 404 from the start.
  */
-export const defaultReconnectGraceMs = 5_000;
+export const defaultReconnectGraceMs = 0;
 
 export class TunnelRegistry {
   private readonly tunnels = new Map<string, TunnelEntry>();

@@ -54,7 +54,7 @@ export interface TunnelServerOptions {
   cluster?: EdgeCluster;
   /** Peers whose X-Forwarded-* fields reach the service (forwarded-fields.ts): addresses, CIDR ranges, loopback, private or none; loopback if not given. */
   trustForwardedFrom?: readonly string[];
-  /** For this long after it starts, the edge takes a name no agent holds for one whose agent has yet to come back (tunnel-registry.ts); 5 s by default. */
+  /** For this long after it starts, the edge takes a name no agent holds for one whose agent has yet to come back (tunnel-registry.ts); none by default. */
   reconnectGraceMs?: number;
 }
 
@@ -177,7 +177,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       const credentials = tls
         ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], false)
         : grpc.ServerCredentials.createInsecure();
-      this.grpcServer.bindAsync(this.options.controlAddress, credentials, (error, port) => (error ? reject(error) : resolve(port)));
+      this.grpcServer.bindAsync(this.options.controlAddress, credentials, (error, port) => (error ? reject(asListenError(error, this.options.controlAddress)) : resolve(port)));
     });
     raiseSessionWindows(this.grpcServer, http2WindowBytes);
     installInPlaceFraming();
@@ -317,4 +317,16 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     }
     session.attachProxy(call);
   }
+}
+
+/**
+ * grpc-js words a port in use as "No address added out of total 1 resolved
+ * errors: [listen EADDRINUSE: ...]": as Node words it for the public port,
+ * with its code, which the CLI tells as one line.
+ */
+function asListenError(error: Error, address: string): Error {
+  const code = /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(error.message)?.[1];
+  if (code === undefined) return error;
+  const words = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : 'address not available';
+  return Object.assign(new Error(`listen ${code}: ${words} ${address}`), { code });
 }
