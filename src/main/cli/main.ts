@@ -84,7 +84,7 @@ function redisUrl(value: string): string {
 }
 
 function adminOption(): Option {
-  return new Option('--admin [host:port]', `serve /metrics, /healthz, /readyz and /api/tunnels (default ${defaultAdminAddress})`)
+  return new Option('--admin [host:port]', 'serve /metrics, /healthz, /readyz and /api/tunnels')
     .preset(defaultAdminAddress)
     .argParser(hostPort('--admin'));
 }
@@ -131,7 +131,7 @@ program
   .addOption(new Option('--control <host:port>', 'address agents connect to').default(defaultControl).argParser(hostPort('--control')))
   .addOption(new Option('--public <host:port>', 'address public traffic arrives on').default('127.0.0.1:8080').argParser(hostPort('--public')))
   .addOption(new Option('--domain <domain>', 'tunnel NAME is served as NAME.DOMAIN').default('localhost').argParser(domainName('--domain')))
-  .option('--token <token>', 'accepted agent token, may claim any name; repeat for several (default: $BURROW_TOKEN)', collect, [])
+  .option('--token <token>', 'accepted agent token, may claim any name; repeat for several (default: $BURROW_TOKEN)', collect)
   .option('--tokens-file <file>', 'YAML list of named tokens and the tunnel names each may claim')
   .addOption(new Option('--max-inflight <n>', 'in-flight public requests before 503').argParser(positiveInteger('--max-inflight')))
   .addOption(

@@ -18,7 +18,8 @@ export interface ServerCommandOptions extends AdminFlags {
   control: string;
   public: string;
   domain: string;
-  token: string[];
+  /** Absent when none is given (commander would print a default of [] in the help). */
+  token?: string[];
   tokensFile?: string;
   maxInflight?: number;
   maxBody?: number;
@@ -49,7 +50,7 @@ export interface ServerCommandOptions extends AdminFlags {
 }
 
 export async function runServer(options: ServerCommandOptions): Promise<void> {
-  const bareTokens = options.token.length > 0 ? options.token : process.env.BURROW_TOKEN ? [process.env.BURROW_TOKEN] : [];
+  const bareTokens = options.token ?? (process.env.BURROW_TOKEN ? [process.env.BURROW_TOKEN] : []);
   const tokens: (string | TokenSpec)[] = [...bareTokens, ...(options.tokensFile === undefined ? [] : readTokensFile(options.tokensFile))];
   const heartbeat = options.heartbeatInterval;
   const admin = adminAddress(options);
