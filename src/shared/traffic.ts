@@ -140,3 +140,21 @@ export function grpcStatusIn(headers: readonly HeaderPair[]): number | undefined
   const value = headerPairValue(headers, 'grpc-status');
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
+
+/**
+ * grpc-message as the service meant it: it goes percent-encoded UTF-8
+ * (gRPC's PROTOCOL-HTTP2.md), and was shown so ("no%20such%20user"). A `%`
+ * that starts no escape stays; bytes sent unencoded (gRPC's C core does)
+ * decode as UTF-8 too.
+ */
+export function grpcMessageIn(headers: readonly HeaderPair[]): string | undefined {
+  const value = headerPairValue(headers, 'grpc-message');
+  if (value === undefined) return undefined;
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const escaped = value[i] === '%' && /^[\da-f]{2}$/i.test(value.slice(i + 1, i + 3));
+    bytes.push(escaped ? parseInt(value.slice(i + 1, i + 3), 16) : value.charCodeAt(i) & 0xff);
+    if (escaped) i += 2;
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}

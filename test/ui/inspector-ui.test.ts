@@ -349,6 +349,10 @@ describe('web inspector UI', () => {
     const grpcRow = row(await newestRowId('[data-protocol="grpc"][data-state="done"]'));
     await expect.poll(() => grpcRow.getByTestId('status').textContent()).toBe('UNIMPLEMENTED (12)');
     expect(await grpcRow.getByTestId('status').getAttribute('class')).toContain('failed');
+    // The service's status message beside it, decoded from its percent-encoding.
+    await grpcRow.click();
+    await expect.poll(() => page.getByTestId('grpc-status-message').textContent()).toMatch(/\/burrow\.demo\.Echo\/Nope/);
+    await page.getByRole('button', { name: 'Close detail' }).click();
     const status = page.getByLabel('Status');
     await status.selectOption('grpc-error');
     await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(1);

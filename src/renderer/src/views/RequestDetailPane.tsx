@@ -2,7 +2,7 @@
 // WebSocket frames or gRPC messages as a timeline, trailers.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { ReplayEdit, RequestDetail, RequestSnippet, SnippetTarget } from '../../../shared/contract';
-import type { HeaderPair } from '../../../shared/traffic';
+import { grpcMessageIn, type HeaderPair } from '../../../shared/traffic';
 import { grpcStatusName } from '../../../shared/grpc-status';
 import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
@@ -54,6 +54,7 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
         <dd>
           <StatusCell row={detail} />
         </dd>
+        <GrpcStatusMessage detail={detail} />
         <dt>Started</dt>
         <dd>{formatTime(detail.startedAt)}</dd>
         <dt>Duration</dt>
@@ -86,6 +87,18 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
       {detail.protocol === 'grpc' && <GrpcMessages key={detail.requestId} detail={detail} />}
       {detail.trailers.length > 0 && <Headers title="Response trailers" headers={detail.trailers} />}
     </div>
+  );
+}
+
+/** A gRPC call's status message, decoded: from its trailers, or its headers when it had only those. */
+function GrpcStatusMessage({ detail }: { detail: RequestDetail }) {
+  const message = detail.protocol === 'grpc' ? (grpcMessageIn(detail.trailers) ?? grpcMessageIn(detail.responseHeaders)) : undefined;
+  if (message === undefined || message === '') return null;
+  return (
+    <>
+      <dt>Message</dt>
+      <dd data-testid="grpc-status-message">{message}</dd>
+    </>
   );
 }
 
