@@ -66,6 +66,24 @@ describe('NetworkWatcher', () => {
     watcher.stop();
     expect(changes).toBe(2);
   });
+
+  it('carries on when the interfaces cannot be read (out of file descriptors: the throw ended the agent)', () => {
+    let failing = true;
+    let changes = 0;
+    const watcher = new NetworkWatcher(() => changes++, {
+      intervalMs: 1_000,
+      interfaces: () => {
+        if (failing) throw Object.assign(new Error('uv_interface_addresses returned Unknown system error 24'), { code: 'ERR_SYSTEM_ERROR' });
+        return { eth0: [{ address: '10.0.0.5', internal: false, family: 'IPv4', netmask: '', mac: '', cidr: null }] } as never;
+      },
+    });
+    watcher.start();
+    expect(() => watcher.check()).not.toThrow();
+    failing = false;
+    watcher.check();
+    watcher.stop();
+    expect(changes).toBe(1);
+  });
 });
 
 describe('Heartbeats', () => {

@@ -91,6 +91,16 @@ export function http2SessionMemoryMegabytes(streams: number, windowBytes: number
 }
 
 /**
+ * Connections the agent keeps open to one local service at most; requests
+ * past them wait their turn. Without a bound, a public client opening and
+ * cancelling streams (rapid reset) had the agent open a connection for each
+ * before its cancel came: 16,000 at once, until the agent ran out of file
+ * descriptors. Far above what a browser (6) or a load test of one service
+ * holds open; long polls past it would wait.
+ */
+export const maxLocalConnections = 512;
+
+/**
  * Bodies up to this size whose length is known up front travel inside the
  * head message: one tunnel message per direction for a typical API call.
  */

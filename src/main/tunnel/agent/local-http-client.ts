@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
-import { maxResponseHeadBytes } from '../config.js';
+import { maxLocalConnections, maxResponseHeadBytes } from '../config.js';
 import { rawHeaderValue } from '../headers.js';
 import { reportPatch } from '../patches/patch-report.js';
 import { LocalSockets, localSocketsTracked } from './local-sockets.js';
@@ -106,7 +106,12 @@ interface LocalPool {
 
 export class LocalHttpClient {
   private readonly pools = new Map<string, LocalPool>();
-  private readonly streamingAgent = new HttpAgent({ keepAlive: true });
+  private readonly streamingAgent: HttpAgent;
+
+  /** `maxConnections` to each local service through each client (undici's pool, node:http's agent). */
+  constructor(private readonly maxConnections = maxLocalConnections) {
+    this.streamingAgent = new HttpAgent({ keepAlive: true, maxSockets: maxConnections });
+  }
 
   dispatch(target: LocalTarget, request: LocalRequest, handler: LocalResponseHandler): void {
     if (request.chunked && request.body !== undefined && !Buffer.isBuffer(request.body)) this.dispatchWithNodeHttp(target, request, request.body, handler);
@@ -153,14 +158,14 @@ export class LocalHttpClient {
     let local = this.pools.get(key);
     if (local === undefined) {
       const sockets = new LocalSockets();
-      local = { pool: this.newPool(target, undefined, sockets), sockets };
+      local = { pool: this.newPool(target, this.maxConnections, sockets), sockets };
       this.pools.set(key, local);
     }
     return local;
   }
 
-  /** Of at most `connections` (any number by default), tracked by `sockets` when given. */
-  private newPool(target: LocalTarget, connections?: number, sockets?: LocalSockets): Pool {
+  /** Of at most `connections`, tracked by `sockets` when given. */
+  private newPool(target: LocalTarget, connections: number, sockets?: LocalSockets): Pool {
     // The server's request and idle timeouts govern; undici's own (300 s by
     // default) would cut a long quiet stream, so they only backstop a day.
     // (Disabling them with 0 measured slower: a timer re-armed per request.)

@@ -26,20 +26,27 @@ export class NetworkWatcher extends Poller {
   }
 
   protected begin(): void {
-    this.last = this.signature();
+    this.last = this.signature() ?? '';
   }
 
   check(): void {
     const now = this.signature();
-    if (now === this.last) return;
+    if (now === undefined || now === this.last) return;
     this.last = now;
     this.onChange();
   }
 
-  /** The external addresses, by interface, in a stable order. */
-  private signature(): string {
+  /** The external addresses, by interface, in a stable order; undefined when they cannot be read. */
+  private signature(): string | undefined {
+    let interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>;
+    try {
+      interfaces = this.interfaces();
+    } catch {
+      // Out of file descriptors (EMFILE), Node cannot read them: the throw, in a timer, ended the agent.
+      return undefined;
+    }
     const entries: string[] = [];
-    for (const [name, infos] of Object.entries(this.interfaces())) {
+    for (const [name, infos] of Object.entries(interfaces)) {
       for (const info of infos ?? []) if (!info.internal) entries.push(`${name} ${info.address}`);
     }
     return entries.sort().join('\n');

@@ -16,6 +16,7 @@ import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
 import { afterOwed } from './pipeline-turns.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { PublicRouter } from './public-router.js';
+import { limitRapidResets } from './rapid-reset-limit.js';
 
 export interface PemPair {
   cert: string | Buffer;
@@ -77,6 +78,7 @@ export class PublicListener {
       session.once('close', () => this.http2Sessions.delete(id));
       closeWhenIdle(session, idleTimeoutMs);
       awaitPreface(session, headerTimeoutMs);
+      limitRapidResets(session);
     });
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
       router.onHttp2Stream(stream, headers, flags, rawHeaders),

@@ -1,0 +1,83 @@
+// A public HTTP/2 client that opens streams and resets them before their
+// answers (CVE-2023-44487, "rapid reset"): found with a raw-frame client,
+// whose flood had the agent open 16,000 connections to the local service,
+// starve every other client of the tunnel and once die of EMFILE. The edge
+// sends such a session away; the agent holds a bounded number of
+// connections to a service, however many requests come and go.
+import { connect, constants } from 'node:http2';
+import type { Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
+import { publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+
+let backend: Backend;
+let tunnel: TunnelFixture;
+/** Connections open at the service now, and the most seen at once. */
+let open = 0;
+let mostOpen = 0;
+
+beforeAll(async () => {
+  // Each answer takes a while, as a real handler's would: requests overlap.
+  backend = await startBackend((_req, res) => setTimeout(() => res.end('ok'), 20));
+  backend.server.on('connection', (socket: Socket) => {
+    mostOpen = Math.max(mostOpen, ++open);
+    socket.once('close', () => open--);
+  });
+  tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
+});
+afterAll(async () => {
+  await tunnel.stop();
+  await backend.close();
+});
+
+describe('a client resetting streams as fast as it opens them', () => {
+  it('is sent away with ENHANCE_YOUR_CALM, and another client of the tunnel is served meanwhile', async () => {
+    const session = connect(`http://127.0.0.1:${tunnel.publicPort}`);
+    session.on('error', () => {});
+    const goaway = new Promise<number>((resolve) => session.once('goaway', (code: number) => resolve(code)));
+    const closed = new Promise((resolve) => session.once('close', resolve));
+    // Once the edge's SETTINGS are in: before them, Node's client holds streams past the default limit back, and
+    // drops those reset while held without sending them.
+    await new Promise((resolve) => session.once('remoteSettings', resolve));
+    // Until sent away: by the edge (ENHANCE_YOUR_CALM) after a few hundred, where nghttp2 itself goes away only
+    // after ~1,000 (INTERNAL_ERROR). In batches, each sent before the next is made.
+    for (let i = 0; i < 5_000; i++) {
+      if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (session.destroyed || session.closed) break;
+      const stream = session.request({ ':path': `/flood/${i}`, ':authority': 'app.localhost' });
+      stream.on('error', () => {});
+      stream.close(constants.NGHTTP2_CANCEL);
+    }
+    expect(await goaway).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    await closed;
+    const other = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', path: '/other' });
+    expect([other.status, other.body.toString()]).toEqual([200, 'ok']);
+  });
+});
+
+describe('the agent’s connections to a local service', () => {
+  it('are at most its bound: requests past it wait their turn and are answered', async () => {
+    const client = new LocalHttpClient(4);
+    const target = { host: '127.0.0.1', port: backend.port };
+    mostOpen = open;
+    try {
+      const answers = Array.from(
+        { length: 24 },
+        () =>
+          new Promise<void>((resolve, reject) =>
+            client.dispatch(target, { method: 'GET', path: '/', headers: ['Host', 'local'], body: undefined, chunked: false, trailers: () => [] }, {
+              onConnect: () => {},
+              onHeaders: () => {},
+              onData: () => true,
+              onComplete: () => resolve(),
+              onError: reject,
+            }),
+          ),
+      );
+      await Promise.all(answers);
+      expect(mostOpen - open).toBeLessThanOrEqual(4);
+    } finally {
+      client.close();
+    }
+  });
+});
