@@ -200,14 +200,21 @@ export class PublicRouter {
       this.refused(arrival, refusal);
       return;
     }
-    this.admit(side.authority, arrival, () => stream.destroyed, (admission) => {
-      if (admission.ok) {
-        this.http2Admitted(side, headers, isGrpc, arrival, admission);
-        return;
-      }
-      if (isGrpc) stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcErrorStatus(admission.code, admission.message) }, grpcTrailersOnly);
-      else side.fail(admission.code, admission.message);
-      this.refused(arrival, admission);
+    // Admitted once the rest of what the client sent with it has been read (the stream's listeners are on, above):
+    // one it has reset by then (a rapid-reset flood sends each HEADERS with its RST_STREAM) costs nothing more.
+    // Admitted at once, each was an exchange with the agent and a request at the local service, and one client's
+    // flood starved the tunnel's other clients.
+    setImmediate(() => {
+      if (stream.destroyed) return;
+      this.admit(side.authority, arrival, () => stream.destroyed, (admission) => {
+        if (admission.ok) {
+          this.http2Admitted(side, headers, isGrpc, arrival, admission);
+          return;
+        }
+        if (isGrpc) stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcErrorStatus(admission.code, admission.message) }, grpcTrailersOnly);
+        else side.fail(admission.code, admission.message);
+        this.refused(arrival, admission);
+      });
     });
   }
 

@@ -26,8 +26,9 @@ export function limitRapidResets(session: Http2Session, now: () => number = () =
       checkedAt = at;
       allowance -= 1;
       if (allowance >= 0) return;
-      session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
-      session.destroy();
+      // The code goes in the one GOAWAY destroy() sends (a goaway() first was followed by one saying NO_ERROR); with
+      // no error given, destroy() sends NO_ERROR whatever the code. The error goes to the server's 'sessionError'.
+      session.destroy(new Error('streams reset faster than the edge allows (rapid reset)'), constants.NGHTTP2_ENHANCE_YOUR_CALM);
     });
   });
 }
