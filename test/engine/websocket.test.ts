@@ -159,7 +159,8 @@ describe('WebSocket through the tunnel', () => {
     await closed;
     await eventually(() => frames.length >= 4, 'four frames');
     const summary = frames.map((f) => (f.kind === 'ws-frame' ? `${f.direction}:${f.opcode}:${f.size}` : ''));
-    expect(summary.slice(0, 3)).toEqual(['to-service:2:3', 'to-client:2:3', 'to-service:8:0']);
+    // A close frame's size is its payload on the wire: the code's 2 bytes and the reason (it said 0).
+    expect(summary.slice(0, 3)).toEqual(['to-service:2:3', 'to-client:2:3', 'to-service:8:6']);
     expect(frames.find((f) => f.kind === 'ws-frame' && f.opcode === 8)).toMatchObject({ closeCode: 1000, closeReason: 'done' });
   });
 

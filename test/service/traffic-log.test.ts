@@ -125,6 +125,15 @@ describe('TrafficLog', () => {
     expect(detail.messages).toEqual([]);
   });
 
+  it("counts an open gRPC stream's bytes as its messages pass (each with its 5-byte prefix), where they showed 0 B until it ended", () => {
+    const log = new TrafficLog();
+    log.apply({ ...(start('g') as Extract<TrafficEvent, { kind: 'request-start' }>), protocol: 'grpc' });
+    for (const [direction, size] of [['to-service', 10], ['to-client', 100], ['to-client', 0]] as const) {
+      log.apply({ kind: 'grpc-message', requestId: 'g', direction, index: 0, size, compressed: false, data: new Uint8Array(size), at: 2 });
+    }
+    expect(log.list().map((r) => [r.state, r.bytesIn, r.bytesOut])).toEqual([['in-flight', 15, 110]]);
+  });
+
   it("keeps a gRPC call's grpc-status (trailers or a trailers-only answer) and the status the tunnel answered a failure with", () => {
     const log = new TrafficLog();
     const grpcStart = (id: string): TrafficEvent => ({ ...(start(id) as Extract<TrafficEvent, { kind: 'request-start' }>), protocol: 'grpc' });

@@ -217,6 +217,9 @@ export class TrafficLog {
         break;
       }
       case 'grpc-message':
+        // Counted as messages pass (each with its 5-byte prefix, as the end's totals count them): an open stream showed 0 B.
+        if (event.direction === 'to-service') summary.bytesIn += event.size + 5;
+        else summary.bytesOut += event.size + 5;
         this.addMessage(
           event.requestId,
           record,

@@ -244,7 +244,13 @@ export class WebSocketRelay {
 
 /** A frame as the inspector is told of it (fields by name: see test/unit/spread-copies.test.ts). */
 function observedMessage(frame: WebSocketFrame): ObservedMessage {
-  return { opcode: frame.opcode, size: frame.payload.length, payload: frame.payload, closeCode: frame.closeCode, closeReason: frame.closeReason };
+  const size = frame.opcode === Opcode.Close ? closePayloadBytes(frame.closeCode, frame.closeReason) : frame.payload.length;
+  return { opcode: frame.opcode, size, payload: frame.payload, closeCode: frame.closeCode, closeReason: frame.closeReason };
+}
+
+/** A close frame's payload as sent: its code and reason (RFC 6455 section 5.5.1), none for 1005 (no code) or 1006 (no frame). The tunnel carries them as fields, so the inspector said 0 B. */
+function closePayloadBytes(code: number, reason: string): number {
+  return code === 1005 || code === 1006 || code === 0 ? 0 : 2 + Buffer.byteLength(reason);
 }
 
 function toBuffer(data: RawData): Buffer {
