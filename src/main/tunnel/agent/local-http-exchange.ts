@@ -153,11 +153,27 @@ export class LocalHttpExchange extends Exchange {
     const length = chunked ? NaN : Number(rawHeaderValue(rawHeaders, 'content-length') ?? NaN);
     const bodiless = this.head.method === 'HEAD' || status === 204 || status === 304 || length === 0;
     if (bodiless || length <= inlineBodyMaxBytes) {
-      // Small body of known length: one message with the head.
+      // Small body of known length: one message with the head, when it came with the head (undici hands over what
+      // one read of the socket holds at once, before any microtask). A body still to come streams: held for it, a
+      // slow 5-byte body reached the client seconds after the head would have, and a body that never came, never.
       this.collected = [];
+      queueMicrotask(() => this.streamWhatIsCollected());
       return;
     }
-    this.sendResponseHead(this.responseHead, false, noBody);
+    this.streamResponseBody();
+  }
+
+  /** A small body that did not come with its head: the head goes now, with what came, and the rest as it comes. */
+  private streamWhatIsCollected(): void {
+    const collected = this.collected;
+    if (collected === undefined || !this.isOpen || this.responseBody !== undefined) return;
+    this.collected = undefined;
+    this.streamResponseBody();
+    for (const chunk of collected) this.responseBody!.push(chunk);
+  }
+
+  private streamResponseBody(): void {
+    this.sendResponseHead(this.responseHead!, false, noBody);
     const body = new Readable({ read: () => this.resumeLocal?.() });
     this.responseBody = body;
     this.streamBody(
@@ -187,6 +203,7 @@ export class LocalHttpExchange extends Exchange {
       this.fail(ErrorCode.LocalFailed, `local service at ${formatLocalTarget(this.target)} ended without a response`, true);
     } else if (this.collected !== undefined) {
       const body = Buffer.concat(this.collected);
+      this.collected = undefined;
       this.traffic.body('to-client', body);
       this.sendResponseHead(this.responseHead, true, body);
       this.finish();
