@@ -363,6 +363,10 @@ describe('web inspector UI', () => {
     await status.selectOption('5xx');
     await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(3);
     for (const text of await page.locator('[data-testid="request-row"] [data-testid="status"]').allTextContents()) expect(text).toBe('502 LOCAL_UNREACHABLE');
+    // The service never answered: no first byte in its timing (it said "first byte 3 ms").
+    await page.locator('[data-testid="request-row"]').first().click();
+    await expect.poll(() => page.getByTestId('timing-text').textContent()).toMatch(/^edge \d+ ms → no answer from the local service, given up after \d+ ms$/);
+    await page.getByRole('button', { name: 'Close detail' }).click();
     await page.screenshot({ path: screenshotPath('inspector-failures') });
     await status.selectOption('error');
     await expect.poll(() => page.locator('[data-testid="request-row"]').count()).toBe(4);

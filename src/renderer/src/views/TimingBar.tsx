@@ -9,16 +9,20 @@ export interface TimingPhases {
   edge: number;
   firstByte: number;
   rest: number;
+  /** The local service answered (a head came); when not, the wait ended in the failure. */
+  answered: boolean;
 }
 
 /** The phases the summary knows, in ms; undefined until the request has ended. */
 export function timingPhases(row: RequestSummary): TimingPhases | undefined {
   if (row.durationMs === undefined) return undefined;
   const firstByte = Math.min(row.firstByteMs ?? row.durationMs, row.durationMs);
-  return { edge: row.edgeWaitMs ?? 0, firstByte, rest: row.durationMs - firstByte };
+  return { edge: row.edgeWaitMs ?? 0, firstByte, rest: row.durationMs - firstByte, answered: row.firstByteMs !== undefined };
 }
 
 export function timingText(phases: TimingPhases): string {
+  // A service that never answered (refused, cut before its head) had no first byte: it said "first byte 3 ms".
+  if (!phases.answered) return `edge ${formatDuration(phases.edge)} → no answer from the local service, given up after ${formatDuration(phases.firstByte)}`;
   return `edge ${formatDuration(phases.edge)} → local service's first byte ${formatDuration(phases.firstByte)} → done ${formatDuration(phases.rest)}`;
 }
 
