@@ -67,6 +67,10 @@ describe('the web inspector page', () => {
     inspector = await startInspector('second-token', inspectorPort);
     await expect.poll(banner, { timeout: 20_000 }).toContain('restarted with a new token');
     expect(await badge()).toContain('not connected');
+    // The new URL pasted into the same tab: only its fragment differs, which a browser does not load by itself.
+    await page.goto(inspector.url);
+    await expect.poll(badge, { timeout: 20_000 }).toMatch(/^connected/);
+    expect(await page.getByTestId('link-banner').count()).toBe(0);
   });
 
   it('says a wrong token is wrong, not that the inspector cannot be reached', async () => {

@@ -33,6 +33,9 @@ const maxRetryMs = 5_000;
 export function connectApi(callbacks: LinkCallbacks): ApiLink {
   if (window.burrowTransport !== undefined) return { api: buildApi(window.burrowTransport), connectedNow: true };
   const transport = switchableTransport();
+  // A new URL pasted into this tab differs only in its fragment (a restarted burrow prints a new token), which
+  // browsers do not load: the page kept its old token and said to open the new URL. It starts again with it.
+  window.addEventListener('hashchange', () => window.location.reload());
   const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
   if (token === null) callbacks.state({ state: 'failed', error: 'Open the inspector with the URL the burrow command printed (it carries the token).' });
   else void keepConnected(token, transport, callbacks);
