@@ -260,6 +260,8 @@ export interface TrafficBatch {
   cleared: boolean;
   /** Requests cleared one by one (a clear of what a filter showed) before these updates. */
   removed?: string[];
+  /** The oldest requests, dropped to keep the log within its limit: gone from the list (they stayed, and would not open), a detail open on one stays. */
+  evicted?: string[];
 }
 
 export interface ClearTrafficInput {

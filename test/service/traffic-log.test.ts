@@ -160,6 +160,16 @@ describe('TrafficLog', () => {
     expect(log.detail('h1')).toMatchObject({ bytesIn: 7, error: { code: 'BURROW_E_LOCAL_UNREACHABLE' } });
   });
 
+  it('names the requests it evicts, the oldest past its limit, in the next batch', () => {
+    const log = new TrafficLog({ maxRequests: 2, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 1_000 });
+    for (const id of ['a', 'b']) log.apply(start(id));
+    log.takeBatch();
+    for (const id of ['c', 'd', 'e']) log.apply(start(id));
+    expect(log.takeBatch()).toMatchObject({ cleared: false, evicted: ['a', 'b', 'c'] });
+    expect(log.takeBatch()).toBeUndefined();
+    expect(log.list().map((r) => r.requestId)).toEqual(['d', 'e']);
+  });
+
   it('removes requests one by one (a filtered clear), names them in the next batch, and keeps no trace of them', () => {
     const log = new TrafficLog({ maxRequests: 3, bodyCapBytes: 4, maxMessagesPerRequest: 2, messagePreviewBytes: 4, messageKeepBytes: 4, maxRetainedBytes: 1_000 });
     for (const id of ['a', 'b', 'c']) log.apply(start(id));

@@ -50,6 +50,15 @@ describe('app store', () => {
     expect(store.getState().selectedId).toBe('a');
   });
 
+  it('drops the requests the log evicted (they stayed in the list and would not open), keeping a detail open on one', () => {
+    const store = createAppStore();
+    store.getState().applyTraffic({ updated: [summary('a'), summary('b', { startedAt: 1_001 })], cleared: false });
+    store.getState().select('a');
+    store.getState().applyTraffic({ updated: [summary('c', { startedAt: 1_002 })], cleared: false, evicted: ['a', 'unknown', 7] });
+    expect(idsOf(store)).toEqual(['b', 'c']);
+    expect(store.getState().selectedId).toBe('a');
+  });
+
   it('takes an in-flight update with more progress, ignores one with less', () => {
     const store = createAppStore();
     store.getState().applyTraffic({ updated: [summary('ws', { protocol: 'websocket', messageCount: 5 })], cleared: false });

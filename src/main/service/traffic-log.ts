@@ -125,6 +125,7 @@ export class TrafficLog {
   private readonly dirty = new IdMap<true>();
   private cleared = false;
   private removed: string[] = [];
+  private evicted: string[] = [];
   private retainedBytes = 0;
   /** Request ids in the order they started: the oldest is evicted first. */
   private readonly order = new Fifo<string>();
@@ -261,16 +262,17 @@ export class TrafficLog {
 
   /** Summaries changed since the last call, or undefined when nothing changed. */
   takeBatch(): TrafficBatch | undefined {
-    if (this.dirty.size === 0 && !this.cleared && this.removed.length === 0) return undefined;
+    if (this.dirty.size === 0 && !this.cleared && this.removed.length === 0 && this.evicted.length === 0) return undefined;
     const updated: RequestSummary[] = [];
     for (const id of this.dirty.keys()) {
       const record = this.records.get(id);
       if (record !== undefined) updated.push({ ...record.summary });
     }
-    const batch: TrafficBatch = { updated, cleared: this.cleared, ...(this.removed.length > 0 && { removed: this.removed }) };
+    const batch: TrafficBatch = { updated, cleared: this.cleared, ...(this.removed.length > 0 && { removed: this.removed }), ...(this.evicted.length > 0 && { evicted: this.evicted }) };
     this.dirty.clear();
     this.cleared = false;
     this.removed = [];
+    this.evicted = [];
     return batch;
   }
 
@@ -345,6 +347,7 @@ export class TrafficLog {
   clear(): number {
     const count = this.records.size;
     this.removed = [];
+    this.evicted = [];
     this.records.clear();
     this.dirty.clear();
     this.order.clear();
@@ -400,7 +403,7 @@ export class TrafficLog {
     while (this.records.size > this.limits.maxRequests) {
       const oldestId = this.order.shift();
       if (oldestId === undefined) return;
-      this.forget(oldestId);
+      if (this.forget(oldestId)) this.evicted.push(oldestId);
     }
   }
 

@@ -109,7 +109,8 @@ export function createAppStore(limits: StoreLimits = defaultStoreLimits): AppSto
     applyTraffic: (payload) =>
       set((state) => {
         const { batch, dropped } = validTrafficBatch(payload);
-        const base = batch.cleared ? emptyRequestList : removeRequests(state.requests, batch.removed ?? []);
+        // Evicted rows go too, but a detail open on one stays as it was fetched.
+        const base = batch.cleared ? emptyRequestList : removeRequests(state.requests, [...(batch.removed ?? []), ...(batch.evicted ?? [])]);
         const selectionGone = batch.cleared || (state.selectedId !== undefined && batch.removed?.includes(state.selectedId) === true);
         return {
           requests: mergeRequests(base, batch.updated, limits.maxRequests),

@@ -35,8 +35,13 @@ export function isThroughputPoint(value: unknown): value is ThroughputPoint {
 export function validTrafficBatch(value: unknown): { batch: TrafficBatch; dropped: number } {
   if (!isRecord(value) || !Array.isArray(value.updated)) return { batch: { updated: [], cleared: false }, dropped: 1 };
   const updated = value.updated.filter(isRequestSummary);
-  const removed = Array.isArray(value.removed) ? value.removed.filter((id): id is string => typeof id === 'string') : [];
-  return { batch: { updated, cleared: value.cleared === true, ...(removed.length > 0 && { removed }) }, dropped: value.updated.length - updated.length };
+  const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter((id): id is string => typeof id === 'string') : []);
+  const removed = ids(value.removed);
+  const evicted = ids(value.evicted);
+  return {
+    batch: { updated, cleared: value.cleared === true, ...(removed.length > 0 && { removed }), ...(evicted.length > 0 && { evicted }) },
+    dropped: value.updated.length - updated.length,
+  };
 }
 
 const connectionKinds = new Set(['connecting', 'connected', 'disconnected', 'data-stream-open', 'data-stream-lost', 'wake', 'probe']);
