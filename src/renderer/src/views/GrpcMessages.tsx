@@ -1,12 +1,16 @@
 // A gRPC call's messages decoded by main (decodeGrpcMessages): what schema
 // it used, a way to give the tunnel one (.proto or descriptor set), and the
 // messages as JSON, or by field numbers without a schema.
-import { useEffect, useMemo, useState, type ChangeEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import type { GrpcDecoding, RequestDetail } from '../../../shared/contract';
 import { useApi } from '../app-context';
 import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
+import { latestOnly, type LatestOnly } from '../store/latest-only';
 import { decodedKey, MessageList } from './MessageList';
+
+/** Between two decodings of a call whose messages keep coming. */
+const decodePauseMs = 250;
 
 export function GrpcMessages({ detail }: { detail: RequestDetail }) {
   const api = useApi();
@@ -14,17 +18,25 @@ export function GrpcMessages({ detail }: { detail: RequestDetail }) {
   /** Bumped to decode again: a schema was loaded, or the user asked reflection again. */
   const [round, setRound] = useState({ count: 0, refresh: false });
   const { requestId, messageCount, state } = detail;
+  // What the next decoding asks for; one runs at a time, the latest asked for next (at most a few a second).
+  const asked = useRef({ requestId, refresh: false });
+  const [decoder, setDecoder] = useState<LatestOnly | undefined>();
   useEffect(() => {
-    let current = true;
-    api.decodeGrpcMessages({ requestId, ...(round.refresh && { refresh: true }) }).then(
-      (value) => current && setDecoding({ requestId, value }),
-      // Gone from the log meanwhile: the previews stay on screen.
-      () => undefined,
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, requestId, messageCount, state, round]);
+    const next = latestOnly(() => {
+      const { requestId: id, refresh } = asked.current;
+      return api.decodeGrpcMessages({ requestId: id, ...(refresh && { refresh: true }) }).then(
+        (value) => setDecoding({ requestId: id, value }),
+        // Gone from the log meanwhile: the previews stay on screen.
+        () => undefined,
+      );
+    }, decodePauseMs);
+    setDecoder(next);
+    return () => next.stop();
+  }, [api]);
+  useEffect(() => {
+    asked.current = { requestId, refresh: round.refresh };
+    decoder?.request();
+  }, [decoder, requestId, messageCount, state, round]);
   const shown = decoding?.requestId === requestId ? decoding.value : undefined;
   const decoded = useMemo(() => new Map(shown?.messages.map((message) => [decodedKey(message), message])), [shown]);
   return (
