@@ -59,6 +59,17 @@ describe('the request list', () => {
     expect(await page.getByRole('button', { name: 'Pause' }).getAttribute('aria-pressed')).toBe('false');
   });
 
+  it('says so when a filter matches only requests that wait, where it said none matched', async () => {
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await send('/waiting-one');
+    await expect.poll(() => page.getByTestId('new-requests').textContent()).toBe('1 new ↑');
+    await page.getByLabel('Filter text').fill('/waiting-one');
+    await expect.poll(() => page.locator('.empty').textContent()).toBe('No request shown matches the filter; 1 new that match wait while the list is paused.');
+    await page.getByTestId('new-requests').click();
+    await expect.poll(paths).toEqual(['/waiting-one?size=1']);
+    await page.getByLabel('Filter text').fill('');
+  });
+
   it('shows each finished request in phases: at the edge, to the first byte, the rest', async () => {
     const row = page.locator('[data-testid="request-row"]').first();
     expect(await row.getByTestId('timing').getAttribute('title')).toMatch(/^edge \d+ ms → local service's first byte \d+ ms → done \d+ ms$/);

@@ -22,7 +22,13 @@ export function InspectorView() {
   const sort = useApp((s) => s.sort);
   const live = useMemo(() => sortRequests(filteredRequests(requests, filter, deepMatches), sort), [requests, filter, deepMatches, sort]);
   const hold = useHold(requests.ids);
-  const rows = useMemo(() => (hold.held === undefined ? live : live.filter((r) => hold.held!.has(r.requestId))), [live, hold.held]);
+  const rows = useMemo(() => {
+    if (hold.held === undefined) return live;
+    const held = live.filter((r) => hold.held!.has(r.requestId));
+    // Held because the list was scrolled, and none of it matches now (a new filter): nothing is left to keep still,
+    // and "no requests match" hid the matching ones that waited.
+    return held.length === 0 && !hold.paused ? live : held;
+  }, [live, hold.held, hold.paused]);
   const selectedId = useApp((s) => s.selectedId);
   return (
     <section className="view inspector" aria-labelledby="inspector-title">
@@ -33,7 +39,7 @@ export function InspectorView() {
         <LiveControls hold={hold} waiting={live.length - rows.length} />
       </FilterBar>
       <div className={selectedId ? 'inspector-body with-detail' : 'inspector-body'}>
-        <RequestTable rows={rows} total={requests.ids.length} selectedId={selectedId} onScrolledAway={hold.scrolledAway} scrollToTopSignal={hold.shownAt} />
+        <RequestTable rows={rows} total={requests.ids.length} waiting={live.length - rows.length} selectedId={selectedId} onScrolledAway={hold.scrolledAway} scrollToTopSignal={hold.shownAt} />
         {selectedId && <RequestDetailPane />}
       </div>
     </section>

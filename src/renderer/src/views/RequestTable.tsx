@@ -16,6 +16,8 @@ const widthsKey = 'burrow.inspector.columnWidths';
 export interface RequestTableProps {
   rows: readonly RequestSummary[];
   total: number;
+  /** Requests that match but wait (the list is paused). */
+  waiting?: number;
   selectedId?: string;
   /** The list was scrolled away from its top, or back to it: new rows wait meanwhile. */
   onScrolledAway(away: boolean): void;
@@ -23,7 +25,7 @@ export interface RequestTableProps {
   scrollToTopSignal: number;
 }
 
-export function RequestTable({ rows, total, selectedId, onScrolledAway, scrollToTopSignal }: RequestTableProps) {
+export function RequestTable({ rows, total, waiting = 0, selectedId, onScrolledAway, scrollToTopSignal }: RequestTableProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [available, measure] = useWidth();
   const select = useApp((s) => s.select);
@@ -35,7 +37,9 @@ export function RequestTable({ rows, total, selectedId, onScrolledAway, scrollTo
     if (scrollToTopSignal > 0) scrollRef.current?.scrollTo({ top: 0 });
   }, [scrollToTopSignal]);
   if (rows.length === 0) {
-    return total > 0 ? (
+    return waiting > 0 ? (
+      <p className="empty">No request shown matches the filter; {waiting} new that match wait while the list is paused.</p>
+    ) : total > 0 ? (
       <p className="empty">No requests match the filter.</p>
     ) : (
       <p className="empty">No requests yet. Send traffic to a tunnel's public URL and it shows up here as it happens.</p>
