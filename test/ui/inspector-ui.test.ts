@@ -236,6 +236,13 @@ describe('web inspector UI', () => {
     await expect.poll(openPath).toBe('POST /kb-3');
     // Echoed: 6 KiB each way, shown apart (not a 12 KiB total).
     expect(await page.locator('[data-testid="request-row"]').first().locator('[role="cell"]').last().textContent()).toBe('↑6.0 KiB ↓6.0 KiB');
+    // Closed with Esc, Enter opens the same row again (it opened the top one).
+    await list.press('ArrowDown');
+    await expect.poll(openPath).toBe('POST /kb-2');
+    await list.press('Escape');
+    await expect.poll(() => page.getByTestId('request-detail').count()).toBe(0);
+    await list.press('Enter');
+    await expect.poll(openPath).toBe('POST /kb-2');
     await list.press('Escape');
     await expect.poll(() => page.getByTestId('request-detail').count()).toBe(0);
     await page.getByLabel('Filter text').fill('');

@@ -27,6 +27,8 @@ export interface RequestTableProps {
 
 export function RequestTable({ rows, total, waiting = 0, selectedId, onScrolledAway, scrollToTopSignal }: RequestTableProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
+  const lastSelected = useRef<string | undefined>(undefined);
+  if (selectedId !== undefined) lastSelected.current = selectedId;
   const [available, measure] = useWidth();
   const select = useApp((s) => s.select);
   const sort = useApp((s) => s.sort);
@@ -51,7 +53,14 @@ export function RequestTable({ rows, total, waiting = 0, selectedId, onScrolledA
   // One Tab stop for the whole list; the keys move the selection, and the detail follows it.
   const onKeyDown = (event: React.KeyboardEvent): void => {
     if (event.target !== event.currentTarget) return;
-    const at = rows.findIndex((r) => r.requestId === selectedId);
+    // After Esc closed the detail, the keys go on from the row that was open (Enter opened the top row).
+    const at = rows.findIndex((r) => r.requestId === (selectedId ?? lastSelected.current));
+    if (event.key === 'Enter' && selectedId === undefined && at >= 0) {
+      select(rows[at]!.requestId);
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     const last = rows.length - 1;
     const next =
       event.key === 'ArrowDown' ? Math.min(at + 1, last) : event.key === 'ArrowUp' ? Math.max(at - 1, 0) : event.key === 'Home' ? 0 : event.key === 'End' ? last : event.key === 'Enter' && at < 0 ? 0 : undefined;
