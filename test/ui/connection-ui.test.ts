@@ -61,7 +61,8 @@ describe('Connection view', () => {
     await expect.poll(async () => (await timelineKinds()).filter((kind) => kind === 'connected').length, { timeout: 20_000 }).toBe(connectedBefore + 1);
     const disconnect = page.locator('[data-testid="connection-event"].kind-disconnected .timeline-detail').first();
     await expect.poll(() => disconnect.textContent()).toMatch(/retrying in/);
-    expect(Number(await page.getByTestId('disconnect-count').locator('.stat-value').textContent())).toBeGreaterThan(0);
+    // One outage, however many retries it took (each failed one is on the timeline, and each was counted).
+    expect(Number(await page.getByTestId('disconnect-count').locator('.stat-value').textContent())).toBe(1);
     await page.screenshot({ path: screenshotPath('connection'), fullPage: true });
   });
 });

@@ -18,7 +18,7 @@ const kindLabels: Record<ConnectionEvent['kind'], string> = {
 export function ConnectionView() {
   const { events, roundTrips } = useApp((s) => s.connectionLog);
   const latest = roundTrips.at(-1);
-  const disconnects = events.filter((e) => e.kind === 'disconnected').length;
+  const disconnects = lostConnections(events);
   return (
     <section className="view connection" aria-labelledby="connection-title">
       <div className="view-head">
@@ -55,4 +55,18 @@ export function ConnectionView() {
       </ol>
     </section>
   );
+}
+
+/** Connections lost after they were up: each failed retry is on the timeline, but one outage is one disconnect (it counted 15 for 25 s). */
+function lostConnections(events: readonly ConnectionEvent[]): number {
+  let lost = 0;
+  let up = false;
+  for (const event of events) {
+    if (event.kind === 'connected') up = true;
+    else if (event.kind === 'disconnected' && up) {
+      lost++;
+      up = false;
+    }
+  }
+  return lost;
 }
