@@ -45,6 +45,8 @@ export class LocalGrpcExchange extends Exchange {
   private readonly head: RequestHead;
   private readonly target: LocalTarget;
   private readonly emit: (event: TrafficEvent) => void;
+  /** The edge relays interim (1xx) responses ahead of the final one. */
+  private readonly takesInterimResponses: boolean;
 
   constructor(
     context: LocalExchangeContext,
@@ -52,6 +54,7 @@ export class LocalGrpcExchange extends Exchange {
   ) {
     super(context.requestId, ProtocolType.PROTOCOL_TYPE_GRPC, context.link, context.ended);
     ({ head: this.head, target: this.target, emit: this.emit } = context);
+    this.takesInterimResponses = context.link.takesInterimResponses;
     const { head } = context;
     this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
     const isGrpc = (headerValue(head.headers, 'content-type') ?? '').startsWith('application/grpc');
@@ -102,6 +105,13 @@ export class LocalGrpcExchange extends Exchange {
     const current = (): boolean => this.stream === stream;
     // Metadata from the raw list: Node's header object joins a repeated key's values with ", " (a -bin key's values then decode to nothing).
     stream.on('response', (headers: IncomingHttpHeaders, flags: number, raw: string[]) => current() && this.onResponse(headers, flags, raw));
+    // 1xx before the answer (100 Continue, 103 Early Hints), passed on as they came, as an HTTP tunnel does: a client
+    // holding its body for 100 Continue waited for nothing.
+    stream.on('headers', (headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      const status = Number(headers[':status']);
+      if (!current() || this.responded || !this.isOpen || !this.takesInterimResponses || !(status >= 100 && status < 200)) return;
+      this.send({ $case: 'responseHead', value: { status, statusMessage: '', headers: headersFromHttp2Raw(raw), endStream: false, body: noBody } });
+    });
     stream.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
       if (!current()) return;
       this.trailersReceived = true;
