@@ -30,6 +30,8 @@ export const TunnelErrorCode = {
   UnsupportedUpgrade: 'BURROW_E_UNSUPPORTED_UPGRADE',
   /** A request body in a transfer coding other than chunked (gzip, say), which the tunnel would not carry as sent. */
   UnsupportedTransferCoding: 'BURROW_E_UNSUPPORTED_TRANSFER_CODING',
+  /** A public HTTP/2 client reset streams faster than the edge allows ("rapid reset"): its connection is sent away. */
+  RapidReset: 'BURROW_E_RAPID_RESET',
   /** The edges' shared store (Redis) is out of reach: what needs it (claiming a name) waits. */
   ClusterUnavailable: 'BURROW_E_CLUSTER_UNAVAILABLE',
 } as const;

@@ -28,6 +28,7 @@ const statuses: Record<keyof typeof TunnelErrorCode, { http: number; grpc: numbe
   NameNotAllowed: { http: 502, grpc: UNAVAILABLE },
   BodyTooLarge: { http: 413, grpc: RESOURCE_EXHAUSTED },
   RateLimited: { http: 429, grpc: RESOURCE_EXHAUSTED },
+  RapidReset: { http: 429, grpc: RESOURCE_EXHAUSTED },
   DataStreamLost: { http: 502, grpc: UNAVAILABLE },
   BadRequest: { http: 400, grpc: UNAVAILABLE },
   HeaderTooLarge: { http: 431, grpc: RESOURCE_EXHAUSTED },

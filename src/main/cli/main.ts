@@ -14,7 +14,7 @@ import { runDemo } from './demo-command.js';
 import { outliveOutputReaders, quietLibraryWarnings } from './lifecycle.js';
 import { logFormats, logLevels } from './logger.js';
 import { runServer } from './server-command.js';
-import { UsageError, collect, domainName, hostPort, positiveInteger } from './usage-error.js';
+import { UsageError, collect, domainName, hostPort, positiveInteger, wholeNumber } from './usage-error.js';
 
 /** What an HTTP/2 setting and the tunnel's protobuf fields hold. */
 const uint32Max = 2 ** 32 - 1;
@@ -159,8 +159,8 @@ program
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
   .option('--dev-tls', 'serve TLS with a self-signed certificate made at start (printed path: give it to agents with --ca)')
   .addOption(
-    new Option('--restart-grace <ms>', 'for this long after start, answer a name no agent holds 502 with Retry-After (gRPC UNAVAILABLE), not 404, while agents reconnect after a restart').argParser(
-      positiveInteger('--restart-grace', longestTimerMs),
+    new Option('--restart-grace <ms>', 'for this long after start, answer a name no agent holds 502 with Retry-After (gRPC UNAVAILABLE), not 404, while agents reconnect after a restart (default 0: none)').argParser(
+      wholeNumber('--restart-grace', longestTimerMs),
     ),
   )
   .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval', Math.floor(longestTimerMs / 3), 100)))

@@ -18,6 +18,15 @@ export function positiveInteger(flag: string, max = Number.MAX_SAFE_INTEGER, min
   };
 }
 
+/** A whole number from 0 to `max`: for a flag whose 0 means none (the default). */
+export function wholeNumber(flag: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > max || value.trim() === '') throw new UsageError(`${flag} must be a whole number from 0 to ${max}, got "${value}"`);
+    return n;
+  };
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

@@ -19,6 +19,7 @@ export function httpStatusFor(code: string): number {
     case ErrorCode.BodyTooLarge:
       return 413;
     case ErrorCode.RateLimited:
+    case ErrorCode.RapidReset:
       return 429;
     case ErrorCode.BadRequest:
       return 400;
@@ -44,6 +45,7 @@ export function grpcStatusFor(code: string): number {
       return 12; // UNIMPLEMENTED, as gRPC maps HTTP 404
     case ErrorCode.OverCapacity:
     case ErrorCode.RateLimited:
+    case ErrorCode.RapidReset:
     case ErrorCode.BodyTooLarge:
     case ErrorCode.HeaderTooLarge:
       return 8; // RESOURCE_EXHAUSTED; of a head, as gRPC's C core says of metadata over its limit

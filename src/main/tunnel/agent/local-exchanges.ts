@@ -15,20 +15,25 @@ import { LocalHttpClient } from './local-http-client.js';
 import { LocalHttpExchange } from './local-http-exchange.js';
 import type { LocalTarget } from './local-target.js';
 import { LocalWebSocketExchange, type WebSocketInjectTo } from './local-websocket-exchange.js';
+import { maxLocalConnections } from '../config.js';
 
 export type { DataLink } from './local-exchange-context.js';
 export type { WebSocketInjectTo } from './local-websocket-exchange.js';
 
 export class LocalExchanges {
   private readonly exchanges = new IdMap<{ exchange: Exchange; link: DataLink }>();
-  private readonly httpClient = new LocalHttpClient();
+  private readonly httpClient: LocalHttpClient;
   private readonly http2Sessions = new Http2SessionPool();
 
   constructor(
     /** The local service of a live tunnel, by its name (and the request, for a target chosen per request). */
     private readonly targetOf: (tunnel: string, requestId: string) => LocalTarget | undefined,
     private readonly emit: (event: TrafficEvent) => void,
-  ) {}
+    /** HTTP/1.1 connections to each target at most (config.ts); an edge forwarding to another carries many clients. */
+    maxConnections = maxLocalConnections,
+  ) {
+    this.httpClient = new LocalHttpClient(maxConnections);
+  }
 
   /** Requests being forwarded right now. */
   get size(): number {

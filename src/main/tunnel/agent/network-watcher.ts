@@ -14,7 +14,8 @@ export interface NetworkWatcherOptions {
 export const defaultNetworkWatch: NetworkWatcherOptions = { intervalMs: 3_000 };
 
 export class NetworkWatcher extends Poller {
-  private last = '';
+  /** Undefined until the interfaces were read once: a first read that failed is no change when the next succeeds. */
+  private last: string | undefined;
   private readonly interfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 
   constructor(
@@ -26,14 +27,15 @@ export class NetworkWatcher extends Poller {
   }
 
   protected begin(): void {
-    this.last = this.signature() ?? '';
+    this.last = this.signature();
   }
 
   check(): void {
     const now = this.signature();
     if (now === undefined || now === this.last) return;
+    const first = this.last === undefined;
     this.last = now;
-    this.onChange();
+    if (!first) this.onChange();
   }
 
   /** The external addresses, by interface, in a stable order; undefined when they cannot be read. */

@@ -36,13 +36,12 @@ export function connectionProblem(details: string): string {
   return last.replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)/, '').trim();
 }
 
-/** Refused, unknown host, unreachable: the server is not there, which TLS would not change. */
-const notThere = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/;
 
 export function describeGrpcError(error: grpc.ServiceError, server: string, tls: boolean): string {
   if (error.code !== grpc.status.UNAVAILABLE) return `control stream failed: ${error.details || error.message}`;
   const problem = connectionProblem(error.details);
-  // A server that serves TLS closes a cleartext connection at once, which grpc-js tells as "Failed to connect".
-  const hint = tls || notThere.test(problem) ? '' : '; if it serves TLS, connect with --tls, or --ca FILE for its certificate';
+  // A server that serves TLS closes a cleartext connection at once, which grpc-js tells as "Failed to connect"
+  // (a reset or refusal is another story: no hint there).
+  const hint = tls || problem !== 'Failed to connect' ? '' : '; if it serves TLS, connect with --tls, or --ca FILE for its certificate';
   return `cannot reach the server at ${server} (${problem}${hint})`;
 }

@@ -58,6 +58,8 @@ export interface EdgeForwarderOptions {
   secret(): string;
   config: ConfigSync;
   maxWebSocketMessageBytes: number;
+  /** HTTP/1.1 connections to each other edge at most: the edge's own in-flight limit, since the hop carries every client's requests. */
+  maxConnectionsPerEdge: number;
 }
 
 export class EdgeForwarder {
@@ -74,6 +76,7 @@ export class EdgeForwarder {
     this.toEdges = new LocalExchanges(
       (_tunnel, requestId) => this.peers.get(requestId),
       () => {},
+      options.maxConnectionsPerEdge,
     );
     this.link = {
       // What the other edge answers goes to the public exchange, a turn later as if from the network.

@@ -8,6 +8,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { headerPairsWithin, http2SessionMemoryMegabytes, maxResponseHeadBytes, type ServerLimits } from '../config.js';
+import { ErrorCode } from '../errors.js';
 import { parseHostPort } from '../host-port.js';
 import { IdMap } from '../id-map.js';
 import { Http1HeadGuard } from './http1-head-guard.js';
@@ -78,7 +79,7 @@ export class PublicListener {
       session.once('close', () => this.http2Sessions.delete(id));
       closeWhenIdle(session, idleTimeoutMs);
       awaitPreface(session, headerTimeoutMs);
-      limitRapidResets(session);
+      limitRapidResets(session, (stream) => router.countsAsRapidReset(stream), () => headRefused(ErrorCode.RapidReset));
     });
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
       router.onHttp2Stream(stream, headers, flags, rawHeaders),

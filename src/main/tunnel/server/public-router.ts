@@ -53,6 +53,9 @@ interface Arrival {
 }
 
 export class PublicRouter {
+  /** HTTP/2 streams admitted, or sent on by another edge: their resets are no rapid reset. */
+  private readonly admittedOrForwarded = new WeakSet<ServerHttp2Stream>();
+
   constructor(
     private readonly registry: TunnelRegistry,
     private readonly limits: ServerLimits,
@@ -177,9 +180,20 @@ export class PublicRouter {
     this.refused({ protocol: 'http', method: 'CONNECT', path: '', traceId: traceIdOf(undefined) }, refusal);
   }
 
+  /**
+   * Whether a stream reset before any answer counts against its session's
+   * rapid-reset budget (rapid-reset-limit.ts): one reset before it was
+   * admitted, not a request under way that its client cancelled, nor one
+   * another edge forwarded (its hop carries many clients' cancels).
+   */
+  countsAsRapidReset(stream: ServerHttp2Stream): boolean {
+    return !this.admittedOrForwarded.has(stream);
+  }
+
   onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
     stream.on('error', () => {});
     const hop = this.hopFrom(rawHeaders, headers);
+    if (hop !== undefined) this.admittedOrForwarded.add(stream);
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
     const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), hop };
@@ -206,6 +220,7 @@ export class PublicRouter {
     // flood starved the tunnel's other clients.
     setImmediate(() => {
       if (stream.destroyed) return;
+      this.admittedOrForwarded.add(stream);
       this.admit(side.authority, arrival, () => stream.destroyed, (admission) => {
         if (admission.ok) {
           this.http2Admitted(side, headers, isGrpc, arrival, admission);

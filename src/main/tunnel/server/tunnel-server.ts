@@ -122,7 +122,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.forwarder =
       cluster === undefined
         ? undefined
-        : new EdgeForwarder({ self: () => cluster.self, secret: () => cluster.edgeSecret, config: this.config, maxWebSocketMessageBytes: limits.maxWebSocketMessageBytes });
+        : new EdgeForwarder({ self: () => cluster.self, secret: () => cluster.edgeSecret, config: this.config, maxWebSocketMessageBytes: limits.maxWebSocketMessageBytes, maxConnectionsPerEdge: limits.maxInflight });
     const forwarding = this.forwarder && cluster && { forwarder: this.forwarder, holders: (name: string) => cluster.holders(name) };
     const trust = new ForwardedFieldTrust(options.trustForwardedFrom);
     const router = new PublicRouter(this.registry, limits, this.wss, (record) => this.emit('request-end', record), trust, forwarding);
