@@ -31,6 +31,8 @@ export interface ResponseHeadEvent {
   status: number;
   headers: HeaderPair[];
   at: number;
+  /** The tunnel's own answer for a service that gave none (a gRPC status from a reset): no first byte of the service's. */
+  byTunnel?: true;
 }
 
 export interface BodyEvent {

@@ -125,6 +125,18 @@ describe('TrafficLog', () => {
     expect(detail.messages).toEqual([]);
   });
 
+  it('takes no first byte from an answer the tunnel made up for a service that gave none (a gRPC status from a reset)', () => {
+    const log = new TrafficLog();
+    log.apply({ ...(start('g') as Extract<TrafficEvent, { kind: 'request-start' }>), protocol: 'grpc' });
+    log.apply({ kind: 'response-head', requestId: 'g', status: 200, headers: [['grpc-status', '13']], at: 5, byTunnel: true });
+    log.apply(start('h'));
+    log.apply({ kind: 'response-head', requestId: 'h', status: 200, headers: [], at: 5 });
+    expect(log.list().map((r) => [r.requestId, r.firstByteMs !== undefined, r.grpcStatus])).toEqual([
+      ['g', false, 13],
+      ['h', true, undefined],
+    ]);
+  });
+
   it("counts an open gRPC stream's bytes as its messages pass (each with its 5-byte prefix), where they showed 0 B until it ended", () => {
     const log = new TrafficLog();
     log.apply({ ...(start('g') as Extract<TrafficEvent, { kind: 'request-start' }>), protocol: 'grpc' });

@@ -181,7 +181,7 @@ export class TrafficLog {
     switch (event.kind) {
       case 'response-head':
         summary.status = event.status;
-        summary.firstByteMs ??= Math.max(0, event.at - summary.startedAt);
+        if (event.byTunnel !== true) summary.firstByteMs ??= Math.max(0, event.at - summary.startedAt);
         record.responseHeaders = event.headers;
         // A trailers-only answer carries its grpc-status among the headers.
         if (summary.protocol === 'grpc') summary.grpcStatus = grpcStatusIn(event.headers) ?? summary.grpcStatus;

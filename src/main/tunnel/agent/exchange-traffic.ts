@@ -37,9 +37,9 @@ export class ExchangeTraffic {
     });
   }
 
-  responded(status: number, headers: readonly Header[]): void {
+  responded(status: number, headers: readonly Header[], byTunnel = false): void {
     this.status = status;
-    this.emit({ kind: 'response-head', requestId: this.requestId, status, headers: headerPairs(headers), at: Date.now() });
+    this.emit({ kind: 'response-head', requestId: this.requestId, status, headers: headerPairs(headers), at: Date.now(), byTunnel: byTunnel || undefined });
   }
 
   /** Counts body bytes; emits them unless `silent` (a protocol that reports its own messages). */

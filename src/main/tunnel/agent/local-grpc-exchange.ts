@@ -254,7 +254,8 @@ export class LocalGrpcExchange extends Exchange {
     } else {
       this.responded = true;
       headers.unshift({ name: 'content-type', value: 'application/grpc' });
-      this.traffic.responded(200, headers);
+      // Made up from the reset or the lost connection: the service sent no head.
+      this.traffic.responded(200, headers, true);
       this.send({ $case: 'responseHead', value: { status: 200, statusMessage: '', headers, endStream: true, body: noBody } });
     }
     this.finish();
