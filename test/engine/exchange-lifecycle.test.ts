@@ -86,4 +86,38 @@ describe('LocalGrpcExchange', () => {
     expect(exchange.state).toBe(ExchangeState.Finished);
     expect(ended).toBe(1);
   });
+
+  it.each([
+    ['an edge that takes 100 (Continue) gets it and 103', true, [100, 103, 200]],
+    ['an edge before 100 (Continue) was relayed gets 103 alone (it failed the request on a 100)', false, [103, 200]],
+  ])('relays an HTTP/2 service\'s interim answers: %s', async (_label, takesContinue, statuses) => {
+    const server = createServer();
+    server.on('stream', (stream: ServerHttp2Stream) => {
+      stream.on('error', () => {});
+      stream.additionalHeaders({ ':status': 100 });
+      stream.additionalHeaders({ ':status': 103, link: '</a.css>; rel=preload' });
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => server.close());
+    const sent: TunnelMessage[] = [];
+    const link: DataLink = { send: (message) => sent.push(message) > 0, windowBytes: 1024 * 1024, maxWebSocketMessageBytes: 1024, takesInterimResponses: true, takesContinue, vouchesForwardedFields: true };
+    const pool = new WatchedPool();
+    cleanups.push(() => pool.close());
+    const exchange = new LocalGrpcExchange(
+      {
+        requestId: 'r2',
+        head: { tunnel: 't', method: 'GET', path: '/page', headers: [], remoteAddress: '', scheme: 'http', endStream: true, timeoutMs: 0n, body: Buffer.alloc(0), edgeWaitMs: 0, httpVersion: '2.0' },
+        target: { host: '127.0.0.1', port: (server.address() as AddressInfo).port },
+        link,
+        emit: () => {},
+        ended: () => {},
+      },
+      pool,
+    );
+    exchange.start();
+    await eventually(() => exchange.state === ExchangeState.Finished, 'the exchange to end');
+    expect(sent.flatMap((m) => (m.payload?.$case === 'responseHead' ? [m.payload.value.status] : []))).toEqual(statuses);
+  });
 });

@@ -47,6 +47,8 @@ export class LocalGrpcExchange extends Exchange {
   private readonly emit: (event: TrafficEvent) => void;
   /** The edge relays interim (1xx) responses ahead of the final one. */
   private readonly takesInterimResponses: boolean;
+  /** The edge relays a 100 (Continue) too (edges before it failed the request on one). */
+  private readonly takesContinue: boolean;
 
   constructor(
     context: LocalExchangeContext,
@@ -55,6 +57,7 @@ export class LocalGrpcExchange extends Exchange {
     super(context.requestId, ProtocolType.PROTOCOL_TYPE_GRPC, context.link, context.ended);
     ({ head: this.head, target: this.target, emit: this.emit } = context);
     this.takesInterimResponses = context.link.takesInterimResponses;
+    this.takesContinue = context.link.takesContinue;
     const { head } = context;
     this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
     const isGrpc = (headerValue(head.headers, 'content-type') ?? '').startsWith('application/grpc');
@@ -110,6 +113,7 @@ export class LocalGrpcExchange extends Exchange {
     stream.on('headers', (headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
       const status = Number(headers[':status']);
       if (!current() || this.responded || !this.isOpen || !this.takesInterimResponses || !(status >= 100 && status < 200)) return;
+      if (status === 100 && !this.takesContinue) return;
       this.send({ $case: 'responseHead', value: { status, statusMessage: '', headers: headersFromHttp2Raw(raw), endStream: false, body: noBody } });
     });
     stream.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {

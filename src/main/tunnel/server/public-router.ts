@@ -52,9 +52,14 @@ interface Arrival {
   hop?: EdgeHop;
 }
 
+/** A stream reset sooner than this after it was admitted counts as a rapid reset; later, as its client's cancel. */
+const rapidResetAgeMs = 100;
+
 export class PublicRouter {
-  /** HTTP/2 streams admitted, or sent on by another edge: their resets are no rapid reset. */
-  private readonly admittedOrForwarded = new WeakSet<ServerHttp2Stream>();
+  /** When each HTTP/2 stream was admitted: a reset well after it is a cancel, no rapid reset. */
+  private readonly admittedAt = new WeakMap<ServerHttp2Stream, number>();
+  /** HTTP/2 streams another edge sent on: their resets are its clients' cancels. */
+  private readonly forwardedByEdges = new WeakSet<ServerHttp2Stream>();
 
   constructor(
     private readonly registry: TunnelRegistry,
@@ -183,17 +188,20 @@ export class PublicRouter {
   /**
    * Whether a stream reset before any answer counts against its session's
    * rapid-reset budget (rapid-reset-limit.ts): one reset before it was
-   * admitted, not a request under way that its client cancelled, nor one
-   * another edge forwarded (its hop carries many clients' cancels).
+   * admitted or soon after (a flood that waits a little before each reset),
+   * not a request under way that its client cancelled, nor one another edge
+   * forwarded (its hop carries many clients' cancels).
    */
   countsAsRapidReset(stream: ServerHttp2Stream): boolean {
-    return !this.admittedOrForwarded.has(stream);
+    if (this.forwardedByEdges.has(stream)) return false;
+    const admittedAt = this.admittedAt.get(stream);
+    return admittedAt === undefined || performance.now() - admittedAt < rapidResetAgeMs;
   }
 
   onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
     stream.on('error', () => {});
     const hop = this.hopFrom(rawHeaders, headers);
-    if (hop !== undefined) this.admittedOrForwarded.add(stream);
+    if (hop !== undefined) this.forwardedByEdges.add(stream);
     const isGrpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
     const side = new Http2PublicStream(stream, headers, rawHeaders, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, isGrpc ? 'grpc' : 'http');
     const arrival: Arrival = { protocol: isGrpc ? 'grpc' : 'http', method: side.head.method, path: side.head.path, traceId: hop?.traceId || traceIdOf(headers.traceparent), hop };
@@ -220,7 +228,7 @@ export class PublicRouter {
     // flood starved the tunnel's other clients.
     setImmediate(() => {
       if (stream.destroyed) return;
-      this.admittedOrForwarded.add(stream);
+      this.admittedAt.set(stream, performance.now());
       this.admit(side.authority, arrival, () => stream.destroyed, (admission) => {
         if (admission.ok) {
           this.http2Admitted(side, headers, isGrpc, arrival, admission);

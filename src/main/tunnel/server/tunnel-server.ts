@@ -26,6 +26,9 @@ import { acceptedHandshakes } from './public-websocket-exchange.js';
 import { TokenAuth, type AgentIdentity, type TokenSpec } from './token-auth.js';
 import { TunnelRegistry, type RegisteredTunnel } from './tunnel-registry.js';
 
+/** HTTP/1.1 connections to each other edge at most: long polls of many clients, within the file descriptors an edge has. */
+const maxConnectionsPerEdge = 4_096;
+
 export type { DataStreamEvent } from './agent-session.js';
 export type { PemPair } from './public-listener.js';
 export type { PublicRequestRecord } from './public-request-record.js';
@@ -122,7 +125,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.forwarder =
       cluster === undefined
         ? undefined
-        : new EdgeForwarder({ self: () => cluster.self, secret: () => cluster.edgeSecret, config: this.config, maxWebSocketMessageBytes: limits.maxWebSocketMessageBytes, maxConnectionsPerEdge: limits.maxInflight });
+        : new EdgeForwarder({ self: () => cluster.self, secret: () => cluster.edgeSecret, config: this.config, maxWebSocketMessageBytes: limits.maxWebSocketMessageBytes, maxConnectionsPerEdge: Math.min(limits.maxInflight, maxConnectionsPerEdge) });
     const forwarding = this.forwarder && cluster && { forwarder: this.forwarder, holders: (name: string) => cluster.holders(name) };
     const trust = new ForwardedFieldTrust(options.trustForwardedFrom);
     const router = new PublicRouter(this.registry, limits, this.wss, (record) => this.emit('request-end', record), trust, forwarding);

@@ -22,13 +22,15 @@ export function InspectorView() {
   const sort = useApp((s) => s.sort);
   const live = useMemo(() => sortRequests(filteredRequests(requests, filter, deepMatches), sort), [requests, filter, deepMatches, sort]);
   const hold = useHold(requests.ids);
-  const rows = useMemo(() => {
-    if (hold.held === undefined) return live;
-    const held = live.filter((r) => hold.held!.has(r.requestId));
-    // Held because the list was scrolled, and none of it matches now (a new filter): nothing is left to keep still,
-    // and "no requests match" hid the matching ones that waited.
-    return held.length === 0 && !hold.paused ? live : held;
-  }, [live, hold.held, hold.paused]);
+  const heldRows = useMemo(() => (hold.held === undefined ? live : live.filter((r) => hold.held!.has(r.requestId))), [live, hold.held]);
+  // Held because the list was scrolled, and none of it matches now (a new filter): nothing is left to keep still,
+  // and "no requests match" hid the matching ones that waited. The hold ends: the list follows live traffic again.
+  const nothingHeld = hold.held !== undefined && !hold.paused && heldRows.length === 0 && live.length > 0;
+  const rows = nothingHeld ? live : heldRows;
+  const { resume } = hold;
+  useEffect(() => {
+    if (nothingHeld) resume();
+  }, [nothingHeld, resume]);
   const selectedId = useApp((s) => s.selectedId);
   return (
     <section className="view inspector" aria-labelledby="inspector-title">

@@ -28,7 +28,9 @@ export interface RequestTableProps {
 export function RequestTable({ rows, total, waiting = 0, selectedId, onScrolledAway, scrollToTopSignal }: RequestTableProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const lastSelected = useRef<string | undefined>(undefined);
-  if (selectedId !== undefined) lastSelected.current = selectedId;
+  useEffect(() => {
+    if (selectedId !== undefined) lastSelected.current = selectedId;
+  }, [selectedId]);
   const [available, measure] = useWidth();
   const select = useApp((s) => s.select);
   const sort = useApp((s) => s.sort);
