@@ -58,7 +58,7 @@ export interface EdgeForwarderOptions {
   secret(): string;
   config: ConfigSync;
   maxWebSocketMessageBytes: number;
-  /** HTTP/1.1 connections to each other edge at most: the edge's own in-flight limit, since the hop carries every client's requests. */
+  /** HTTP/1.1 connections to each other edge at most: many, since the hop carries every client's requests (tunnel-server.ts). */
   maxConnectionsPerEdge: number;
 }
 
