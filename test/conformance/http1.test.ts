@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpEcho, type HttpEchoService, type ReceivedRequest } from './http-echo-service.js';
-import { chunked, rawRequest } from './raw-http.js';
+import { chunked, rawExchange, rawRequest } from './raw-http.js';
 import { runTool } from './tools.js';
 import { startProcessTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
 
@@ -274,15 +274,7 @@ describe('rules the edge enforces', () => {
 
   it('does not answer a malformed chunk 400 in place of the answer a pipelined request ahead of it is owed', async () => {
     const request = `GET /bytes/300000 HTTP/1.1\r\nHost: ${host()}\r\n\r\nPOST /bad-chunk HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`;
-    const text = await new Promise<string>((resolve) => {
-      const socket = connect(tunnelPort(), '127.0.0.1');
-      let received = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (chunk: string) => (received += chunk));
-      socket.on('error', () => {});
-      socket.on('close', () => resolve(received));
-      socket.write(request);
-    });
+    const { text } = await rawExchange(tunnelPort(), request);
     // A cut, or the first answer whole: never a 400 where the GET's 200 belongs.
     expect(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 'cut').not.toBe('400');
     // The GET may have reached the service before the cut: a request sent now arrives after it, not into the next case.
@@ -291,15 +283,7 @@ describe('rules the edge enforces', () => {
 
   it('answers a malformed head pipelined behind a request 400, after that request has its answer in full', async () => {
     const request = `GET /bytes/300000 HTTP/1.1\r\nHost: ${host()}\r\n\r\nGET /bad HTTP/1.1\r\nHost: ${host()}\r\nBad Header: x\r\n\r\n`;
-    const text = await new Promise<string>((resolve) => {
-      const socket = connect(tunnelPort(), '127.0.0.1');
-      let received = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (chunk: string) => (received += chunk));
-      socket.on('error', () => {});
-      socket.on('close', () => resolve(received));
-      socket.write(request);
-    });
+    const { text } = await rawExchange(tunnelPort(), request);
     const bodyStart = text.indexOf('\r\n\r\n') + 4;
     const second = bodyStart + 300_000;
     expect([/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1], /^HTTP\/1\.1 (\d{3})/.exec(text.slice(second))?.[1]]).toEqual(['200', '400']);

@@ -14,9 +14,9 @@ export interface RawResponse {
   closedCleanly: boolean;
 }
 
-/** Sends `request` and reads until the server closes or `doneWhen` says the response is complete. */
-export function rawRequest(port: number, request: string | Buffer, doneWhen: (text: string) => boolean = () => false): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
+/** Sends `request` and reads, as latin1, until the server closes or `doneWhen` says it has all it wants; `errored` when reset. */
+export function rawExchange(port: number, request: string | Buffer, doneWhen: (text: string) => boolean = () => false): Promise<{ text: string; errored: boolean }> {
+  return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
     let errored = false;
@@ -26,22 +26,23 @@ export function rawRequest(port: number, request: string | Buffer, doneWhen: (te
       if (doneWhen(text)) socket.end();
     });
     socket.on('error', () => (errored = true));
-    socket.on('close', () => {
-      const headEnd = text.indexOf('\r\n\r\n');
-      if (headEnd < 0) {
-        reject(new Error(`no response head (read ${JSON.stringify(text.slice(0, 200))}${errored ? ', connection reset' : ''})`));
-        return;
-      }
-      const [statusLine, ...lines] = text.slice(0, headEnd).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      resolve({ statusLine: statusLine!, status: Number(statusLine!.split(' ')[1]), headers, rest: text.slice(headEnd + 4), closedCleanly: !errored });
-    });
+    socket.on('close', () => resolve({ text, errored }));
     socket.write(request);
   });
+}
+
+/** Sends `request` and reads until the server closes or `doneWhen` says the response is complete. */
+export async function rawRequest(port: number, request: string | Buffer, doneWhen: (text: string) => boolean = () => false): Promise<RawResponse> {
+  const { text, errored } = await rawExchange(port, request, doneWhen);
+  const headEnd = text.indexOf('\r\n\r\n');
+  if (headEnd < 0) throw new Error(`no response head (read ${JSON.stringify(text.slice(0, 200))}${errored ? ', connection reset' : ''})`);
+  const [statusLine, ...lines] = text.slice(0, headEnd).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { statusLine: statusLine!, status: Number(statusLine!.split(' ')[1]), headers, rest: text.slice(headEnd + 4), closedCleanly: !errored };
 }
 
 /** A chunked body as bytes, with trailer lines after the last chunk. */
