@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
 import { patchStatus } from '../../src/main/tunnel/patches/patch-report.js';
 import { bodyDigest, publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+import { localGet } from '../helpers/local-get.js';
 
 const pieceBytes = 16 * 1024;
 
@@ -126,19 +127,7 @@ describe('the local HTTP client writes pieces together', () => {
     client = new LocalHttpClient();
     const target = { host: '127.0.0.1', port: backend.port };
     expect(client.writesTogetherCheaply(target, 1000)).toBe(true);
-    const answered = Array.from(
-      { length: 40 },
-      () =>
-        new Promise<void>((resolve, reject) =>
-          client!.dispatch(target, { method: 'GET', path: '/', headers: ['Host', 'local'], body: undefined, chunked: false, trailers: () => [] }, {
-            onConnect: () => {},
-            onHeaders: () => {},
-            onData: () => true,
-            onComplete: () => resolve(),
-            onError: reject,
-          }),
-        ),
-    );
+    const answered = Array.from({ length: 40 }, () => localGet(client!, target));
     await Promise.all(answered);
     // 40 sockets: a 1,000-byte batch is cheaper joined, a 64 KiB one cheaper held together.
     expect(client.writesTogetherCheaply(target, 1000)).toBe(false);

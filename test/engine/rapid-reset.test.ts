@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
 import { eventually, publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+import { localGet } from '../helpers/local-get.js';
 
 let backend: Backend;
 let tunnel: TunnelFixture;
@@ -102,19 +103,7 @@ describe('the agent’s connections to a local service', () => {
     const client = new LocalHttpClient(4);
     const target = { host: '127.0.0.1', port: service.port };
     try {
-      const answers = Array.from(
-        { length: 24 },
-        () =>
-          new Promise<void>((resolve, reject) =>
-            client.dispatch(target, { method: 'GET', path: '/', headers: ['Host', 'local'], body: undefined, chunked: false, trailers: () => [] }, {
-              onConnect: () => {},
-              onHeaders: () => {},
-              onData: () => true,
-              onComplete: () => resolve(),
-              onError: reject,
-            }),
-          ),
-      );
+      const answers = Array.from({ length: 24 }, () => localGet(client, target));
       await Promise.all(answers);
       expect(most).toBe(4);
     } finally {
