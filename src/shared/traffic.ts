@@ -137,6 +137,15 @@ export function headerPairValue(headers: readonly HeaderPair[], name: string): s
   return headers.find(([key]) => key.toLowerCase() === lower)?.[1];
 }
 
+/** A gRPC message's bytes on the wire: its 5-byte prefix (compressed flag, length) and its payload. */
+export const grpcMessageWireBytes = (size: number): number => size + 5;
+
+/** Adds `bytes` to the side of `totals` that `direction` names: in, towards the service; out, towards the client. */
+export function addFlowBytes(totals: { bytesIn: number; bytesOut: number }, direction: FlowDirection, bytes: number): void {
+  if (direction === 'to-service') totals.bytesIn += bytes;
+  else totals.bytesOut += bytes;
+}
+
 /** grpc-status as a number, when the headers carry a well-formed one. */
 export function grpcStatusIn(headers: readonly HeaderPair[]): number | undefined {
   const value = headerPairValue(headers, 'grpc-status');

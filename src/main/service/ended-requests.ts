@@ -1,6 +1,6 @@
 // Each request the agent forwarded, once it has ended, in one record: what
 // the agent's admin metrics count (the traffic log may have let it go by then).
-import { grpcStatusIn, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
+import { addFlowBytes, grpcStatusIn, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
 import { IdMap } from '../tunnel/id-map.js';
 
 export interface EndedRequest {
@@ -51,11 +51,11 @@ export class EndedRequests {
         request.grpcStatus = grpcStatusIn(event.headers) ?? request.grpcStatus;
         return;
       case 'trailers':
-        request.grpcStatus = grpcStatusIn(event.headers) ?? request.grpcStatus;
+        // A response's trailers carry its gRPC status; a request's (a client's own) none.
+        if (event.direction === 'to-client') request.grpcStatus = grpcStatusIn(event.headers) ?? request.grpcStatus;
         return;
       case 'body':
-        if (event.direction === 'to-service') request.bytesIn += event.data.length;
-        else request.bytesOut += event.data.length;
+        addFlowBytes(request, event.direction, event.data.length);
         return;
       case 'request-end':
       case 'request-error': {

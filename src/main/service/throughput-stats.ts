@@ -2,7 +2,7 @@
 // requests started, requests failed, bytes each way, streams open, and the
 // latency percentiles of the requests that ended.
 import type { StatsSnapshot, ThroughputPoint } from '../../shared/contract.js';
-import { grpcStatusIn, type FlowDirection, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
+import { addFlowBytes, grpcMessageWireBytes, grpcStatusIn, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
 import { IdMap } from '../tunnel/id-map.js';
 
 const historySeconds = 300;
@@ -48,10 +48,10 @@ export class ThroughputStats {
       case 'body':
       case 'ws-frame':
       case 'grpc-message': {
-        // A gRPC body comes as its messages, each with its 5-byte prefix on the wire.
-        const size = event.kind === 'body' ? event.data.length : event.kind === 'grpc-message' ? event.size + 5 : event.size;
-        addBytes(this.current, event.direction, size);
-        addBytes(this.bucketFor(tunnel), event.direction, size);
+        // A gRPC body comes as its messages, counted as on the wire.
+        const size = event.kind === 'body' ? event.data.length : event.kind === 'grpc-message' ? grpcMessageWireBytes(event.size) : event.size;
+        addFlowBytes(this.current, event.direction, size);
+        addFlowBytes(this.bucketFor(tunnel), event.direction, size);
         return;
       }
       case 'response-head':
@@ -106,11 +106,6 @@ export class ThroughputStats {
     if (bucket === undefined) this.currentPerTunnel.set(tunnel, (bucket = emptyBucket()));
     return bucket;
   }
-}
-
-function addBytes(bucket: Bucket, direction: FlowDirection, size: number): void {
-  if (direction === 'to-service') bucket.bytesIn += size;
-  else bucket.bytesOut += size;
 }
 
 function addEnded(bucket: Bucket, failed: boolean, durationMs: number | undefined): void {

@@ -10,7 +10,7 @@ import type {
   RequestSummary,
   TrafficBatch,
 } from '../../shared/contract.js';
-import { grpcStatusIn, headerPairValue, replayOfHeader, type FlowDirection, type HeaderPair, type TrafficEvent } from '../../shared/traffic.js';
+import { addFlowBytes, grpcMessageWireBytes, grpcStatusIn, headerPairValue, replayOfHeader, type FlowDirection, type HeaderPair, type TrafficEvent } from '../../shared/traffic.js';
 import { observedMessageBytes } from '../tunnel/grpc-message-splitter.js';
 import { IdMap } from '../tunnel/id-map.js';
 import { Fifo } from './fifo.js';
@@ -187,18 +187,12 @@ export class TrafficLog {
         if (summary.protocol === 'grpc') summary.grpcStatus = grpcStatusIn(event.headers) ?? summary.grpcStatus;
         break;
       case 'body':
-        if (event.direction === 'to-service') {
-          summary.bytesIn += event.data.length;
-          this.retain(event.requestId, record, record.requestBody.add(event.data));
-        } else {
-          summary.bytesOut += event.data.length;
-          this.retain(event.requestId, record, record.responseBody.add(event.data));
-        }
+        addFlowBytes(summary, event.direction, event.data.length);
+        this.retain(event.requestId, record, (event.direction === 'to-service' ? record.requestBody : record.responseBody).add(event.data));
         break;
       case 'ws-frame': {
         // Counted as frames pass, so an open socket's bytes grow live (the end event has the exact totals).
-        if (event.direction === 'to-service') summary.bytesIn += event.size;
-        else summary.bytesOut += event.size;
+        addFlowBytes(summary, event.direction, event.size);
         const index = record.wsIndex[event.direction]++;
         this.addMessage(
           event.requestId,
@@ -218,9 +212,8 @@ export class TrafficLog {
         break;
       }
       case 'grpc-message':
-        // Counted as messages pass (each with its 5-byte prefix, as the end's totals count them): an open stream showed 0 B.
-        if (event.direction === 'to-service') summary.bytesIn += event.size + 5;
-        else summary.bytesOut += event.size + 5;
+        // Counted as messages pass, as on the wire (as the end's totals count them): an open stream showed 0 B.
+        addFlowBytes(summary, event.direction, grpcMessageWireBytes(event.size));
         this.addMessage(
           event.requestId,
           record,

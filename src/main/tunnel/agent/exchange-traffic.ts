@@ -1,7 +1,7 @@
 // What one forwarded request reports to the inspector: the lifecycle
 // events and the byte counts, the same for HTTP, WebSocket and gRPC.
 import type { Header, RequestHead } from '../../gen/burrow/v1/tunnel.js';
-import type { FlowDirection, HeaderPair, TrafficEvent, TrafficProtocol } from '../../../shared/traffic.js';
+import { addFlowBytes, type FlowDirection, type HeaderPair, type TrafficEvent, type TrafficProtocol } from '../../../shared/traffic.js';
 import { grpcStatusFor, httpStatusFor } from '../errors.js';
 
 export function headerPairs(headers: readonly Header[]): HeaderPair[] {
@@ -55,8 +55,7 @@ export class ExchangeTraffic {
 
   /** Counts bytes a protocol reports as its own messages. */
   counted(direction: FlowDirection, bytes: number): void {
-    if (direction === 'to-service') this.bytesIn += bytes;
-    else this.bytesOut += bytes;
+    addFlowBytes(this, direction, bytes);
   }
 
   ended(): void {
