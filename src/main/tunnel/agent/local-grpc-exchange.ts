@@ -17,7 +17,7 @@ import { noBody } from '../messages.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
 import type { Http2SessionPool } from './http2-session-pool.js';
 import { describeLocalError } from './local-errors.js';
-import type { LocalExchangeContext } from './local-exchange-context.js';
+import type { DataLink, LocalExchangeContext } from './local-exchange-context.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 import { ReplayableRequestBody } from './replayable-request-body.js';
 import { stalledSessionCode } from './session-stall-watch.js';
@@ -45,10 +45,8 @@ export class LocalGrpcExchange extends Exchange {
   private readonly head: RequestHead;
   private readonly target: LocalTarget;
   private readonly emit: (event: TrafficEvent) => void;
-  /** The edge relays interim (1xx) responses ahead of the final one. */
-  private readonly takesInterimResponses: boolean;
-  /** The edge relays a 100 (Continue) too (edges before it failed the request on one). */
-  private readonly takesContinue: boolean;
+  /** What the edge takes: interim (1xx) answers, 100 (Continue) among them (edges before it failed the request on one). */
+  private readonly link: DataLink;
 
   constructor(
     context: LocalExchangeContext,
@@ -56,8 +54,7 @@ export class LocalGrpcExchange extends Exchange {
   ) {
     super(context.requestId, ProtocolType.PROTOCOL_TYPE_GRPC, context.link, context.ended);
     ({ head: this.head, target: this.target, emit: this.emit } = context);
-    this.takesInterimResponses = context.link.takesInterimResponses;
-    this.takesContinue = context.link.takesContinue;
+    this.link = context.link;
     const { head } = context;
     this.traffic = this.observer = new ExchangeTraffic(context.requestId, context.emit);
     const isGrpc = (headerValue(head.headers, 'content-type') ?? '').startsWith('application/grpc');
@@ -112,8 +109,8 @@ export class LocalGrpcExchange extends Exchange {
     // holding its body for 100 Continue waited for nothing.
     stream.on('headers', (headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
       const status = Number(headers[':status']);
-      if (!current() || this.responded || !this.isOpen || !this.takesInterimResponses || !(status >= 100 && status < 200)) return;
-      if (status === 100 && !this.takesContinue) return;
+      if (!current() || this.responded || !this.isOpen || !this.link.takesInterimResponses || !(status >= 100 && status < 200)) return;
+      if (status === 100 && !this.link.takesContinue) return;
       this.send({ $case: 'responseHead', value: { status, statusMessage: '', headers: headersFromHttp2Raw(raw), endStream: false, body: noBody } });
     });
     stream.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
