@@ -19,17 +19,20 @@ const harHeaders = (pairs: readonly HeaderPair[]): Header[] => pairs.map(([name,
 /** Said of a request body given in base64, which a HAR reader may not expect. */
 export const binaryBodyComment = 'binary body, in base64 (encoding)';
 
+/** One `name=value` of a Cookie or Set-Cookie field; one with no `=` is a value with no name (RFC 6265 section 5.2). */
+function cookiePair(text: string): Cookie {
+  const pair = text.trim();
+  const equals = pair.indexOf('=');
+  return equals < 0 ? { name: '', value: pair } : { name: pair.slice(0, equals).trim(), value: pair.slice(equals + 1).trim() };
+}
+
 /** The cookies a request sent, from its Cookie fields. */
 function requestCookies(headers: readonly HeaderPair[]): Cookie[] {
   return headers
     .filter(([name]) => name.toLowerCase() === 'cookie')
     .flatMap(([, value]) => value.split(';'))
-    .map((pair) => pair.trim())
-    .filter((pair) => pair !== '')
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      return equals < 0 ? { name: '', value: pair } : { name: pair.slice(0, equals).trim(), value: pair.slice(equals + 1).trim() };
-    });
+    .filter((pair) => pair.trim() !== '')
+    .map(cookiePair);
 }
 
 /** The cookies an answer set, from its Set-Cookie fields (RFC 6265 section 5.2), with the attributes HAR names. */
@@ -38,8 +41,7 @@ function responseCookies(headers: readonly HeaderPair[]): Cookie[] {
     .filter(([name]) => name.toLowerCase() === 'set-cookie')
     .map(([, value]) => {
       const [pair = '', ...attributes] = value.split(';');
-      const equals = pair.indexOf('=');
-      const cookie: Cookie = equals < 0 ? { name: '', value: pair.trim() } : { name: pair.slice(0, equals).trim(), value: pair.slice(equals + 1).trim() };
+      const cookie = cookiePair(pair);
       for (const attribute of attributes) {
         const [key = '', ...rest] = attribute.split('=');
         const attributeValue = rest.join('=').trim();
