@@ -15,7 +15,7 @@ import { ErrorCode } from '../tunnel/errors.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
 import { keepHeapHeadroom } from './heap-headroom.js';
 import { reclaimMemoryWhenIdle } from './idle-memory.js';
-import { log, stopOnSignals } from './lifecycle.js';
+import { defaultDrainTimeoutMs, drainLine, log, stopOnSignals } from './lifecycle.js';
 
 export interface AgentCommandOptions extends AdminFlags {
   /** One address, or several separated by commas (edges of one cluster). */
@@ -25,6 +25,8 @@ export interface AgentCommandOptions extends AdminFlags {
   token?: string;
   /** host:port for the web inspector, or false. */
   inspect?: string | false;
+  /** How long a stop waits for requests under way (0: cut at once). */
+  drainTimeout?: number;
   tls?: boolean;
   ca?: string;
   insecure?: boolean;
@@ -112,9 +114,13 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
   keepHeapHeadroom();
   reclaimMemoryWhenIdle();
   stopOnSignals(async () => {
+    const drainMs = options.drainTimeout ?? defaultDrainTimeoutMs;
+    await app.close(drainMs, (underWay) => {
+      const line = drainLine(underWay, drainMs);
+      if (line !== undefined) log(`burrow: ${line}`);
+    });
     await adminServer?.stop();
     await inspector?.stop();
-    await app.close();
   });
   return app;
 }

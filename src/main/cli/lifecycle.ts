@@ -33,11 +33,24 @@ export function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Runs `stop` once on SIGINT/SIGTERM, then exits 0. */
+/** What a stop says while it waits for requests under way (nothing when there are none). */
+export function drainLine(underWay: number, timeoutMs: number): string | undefined {
+  if (underWay === 0) return undefined;
+  const requests = underWay === 1 ? '1 request under way gets' : `${underWay} requests under way get`;
+  return `stopping: ${requests} up to ${timeoutMs / 1000} s to finish (stop again to cut them now)`;
+}
+
+/** How long a stop waits for requests under way, unless --drain-timeout says otherwise. */
+export const defaultDrainTimeoutMs = 10_000;
+
+/**
+ * Runs `stop` once on SIGINT/SIGTERM, then exits 0. A second signal while it
+ * runs (Ctrl-C again, waiting for requests under way to finish) exits at once.
+ */
 export function stopOnSignals(stop: () => Promise<void> | void): void {
   let stopping = false;
   const handler = (): void => {
-    if (stopping) return;
+    if (stopping) process.exit(0);
     stopping = true;
     Promise.resolve(stop()).finally(() => process.exit(0));
   };

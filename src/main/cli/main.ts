@@ -11,7 +11,7 @@ import { defaultAdminAddress } from './admin-flags.js';
 import { runAgent } from './agent-command.js';
 import { readAgentConfig } from './config-file.js';
 import { runDemo } from './demo-command.js';
-import { outliveOutputReaders, quietLibraryWarnings } from './lifecycle.js';
+import { defaultDrainTimeoutMs, outliveOutputReaders, quietLibraryWarnings } from './lifecycle.js';
 import { logFormats, logLevels } from './logger.js';
 import { runServer } from './server-command.js';
 import { UsageError, collect, domainName, hostPort, positiveInteger, wholeNumber } from './usage-error.js';
@@ -32,6 +32,7 @@ interface AgentFlags {
   tls?: boolean;
   ca?: string;
   insecure?: boolean;
+  drainTimeout?: number;
 }
 
 function checkedAgentFlags(opts: AgentFlags): AgentFlags {
@@ -56,7 +57,8 @@ function agentOptions(command: Command): Command {
     .addOption(new Option('--inspect <host:port>', 'serve the web inspector here').default('127.0.0.1:4040').argParser(hostPort('--inspect')))
     .option('--no-inspect', 'do not serve the web inspector')
     .addOption(adminOption())
-    .addOption(adminTokenOption());
+    .addOption(adminTokenOption())
+    .addOption(drainTimeoutOption());
 }
 
 /** Each --server adds its addresses (comma-separated) to those of the --server before it; the default is only a default. */
@@ -87,6 +89,12 @@ function adminOption(): Option {
   return new Option('--admin [host:port]', 'serve /metrics, /healthz, /readyz and /api/tunnels')
     .preset(defaultAdminAddress)
     .argParser(hostPort('--admin'));
+}
+
+function drainTimeoutOption(): Option {
+  return new Option('--drain-timeout <ms>', `on SIGINT/SIGTERM, let requests under way finish for up to this long; a second signal stops at once (default ${defaultDrainTimeoutMs}; 0: at once)`).argParser(
+    wholeNumber('--drain-timeout', longestTimerMs),
+  );
 }
 
 function adminTokenOption(): Option {
@@ -166,6 +174,7 @@ program
   .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval', Math.floor(longestTimerMs / 3), 100)))
   .addOption(adminOption())
   .addOption(adminTokenOption())
+  .addOption(drainTimeoutOption())
   .addOption(new Option('--log-format <format>', 'log lines as readable text or one JSON object each').choices(logFormats).default('text'))
   .addOption(new Option('--log-level <level>', 'least severe log lines written').choices(logLevels).default('info'))
   .addOption(new Option('--access-log [file]', 'one line per public request, with the other logs or appended to FILE'))

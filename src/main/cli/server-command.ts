@@ -9,7 +9,7 @@ import { accessLine } from './access-log.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
 import { keepHeapHeadroom } from './heap-headroom.js';
 import { reclaimMemoryWhenIdle } from './idle-memory.js';
-import { stopOnSignals } from './lifecycle.js';
+import { defaultDrainTimeoutMs, drainLine, stopOnSignals } from './lifecycle.js';
 import { createLogger, flushed, type LogFormat, type LogLevel } from './logger.js';
 import { readTokensFile } from './tokens-file.js';
 import { UsageError } from './usage-error.js';
@@ -47,6 +47,8 @@ export interface ServerCommandOptions extends AdminFlags {
   advertise?: string;
   /** Milliseconds after start during which a name no agent holds is answered as offline, not unknown. */
   restartGrace?: number;
+  /** How long a stop waits for requests under way (0: cut at once). */
+  drainTimeout?: number;
 }
 
 export async function runServer(options: ServerCommandOptions): Promise<void> {
@@ -130,8 +132,13 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   keepHeapHeadroom();
   reclaimMemoryWhenIdle();
   stopOnSignals(async () => {
+    const drainMs = options.drainTimeout ?? defaultDrainTimeoutMs;
+    // Readiness says stopping as the drain begins, for a load balancer to see: the admin port goes last.
+    await server.drain(drainMs, (underWay) => {
+      const line = drainLine(underWay, drainMs);
+      if (line !== undefined) logger.info({ underWay }, line);
+    });
     await adminServer?.stop();
-    await server.stop();
     logger.info('server stopped');
     await Promise.all([logger, accessLogger].map((each) => each && flushed(each)));
   });

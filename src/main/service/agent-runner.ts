@@ -70,6 +70,13 @@ export class AgentRunner {
     this.agent = undefined;
   }
 
+  /** Stops once the requests under way have finished, within `timeoutMs` (MultiEdgeAgent.drain). */
+  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<void> {
+    const { agent } = this;
+    this.agent = undefined;
+    await agent?.drain(timeoutMs, started);
+  }
+
   addTunnel(config: TunnelConfig): void {
     this.agent?.addTunnel(tunnelSpec(config));
   }

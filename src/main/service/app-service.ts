@@ -142,12 +142,17 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     return service;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the agent and whatever the service started. With `drainMs`, the
+   * requests under way first get that long to finish, recorded as they do;
+   * `started` hears how many there are as that begins.
+   */
+  async close(drainMs = 0, started?: (underWay: number) => void): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.tunnelsTimer);
+    await this.agent.drain(drainMs, started);
     this.traffic.close();
-    this.agent.stop();
     await this.embedded.turnOff();
   }
 

@@ -113,6 +113,9 @@ export abstract class Exchange {
     }
   }
 
+  /** Its side is stopping and lets exchanges finish: one that lasts as long as its client likes (a WebSocket) closes as such; others run on. */
+  goAway(): void {}
+
   /** Ends the exchange from outside (data stream lost, agent gone, stopping); the peer already knows or cannot hear. */
   abort(code: string, message: string): void {
     this.fail(code, message, false);

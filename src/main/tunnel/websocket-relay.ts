@@ -17,6 +17,7 @@ export type InjectTarget = 'socket' | 'tunnel';
 
 /** A close frame without a status code, as ws reports it (RFC 6455 section 7.4.1). */
 const noStatusCode = 1005;
+const goingAway = 1001;
 /** ws's own bound on a close handshake (closeTimeout in ws/lib/websocket.js). */
 const closeReplyTimeoutMs = 30_000;
 
@@ -152,6 +153,11 @@ export class WebSocketRelay {
     if (target === 'tunnel') this.fromSocket(opcode, payload, true);
     else if (this.midMessage) this.heldInjections.push({ opcode, payload });
     else this.writeInjected(opcode, payload);
+  }
+
+  /** This side is stopping: the socket closes as going away (1001, RFC 6455 section 7.4.1), and its close crosses the tunnel as any other. */
+  goAway(reason: string): void {
+    if (!this.socketClosed && this.ws.readyState === this.ws.OPEN) this.ws.close(goingAway, reason);
   }
 
   /** Drops the socket without a close handshake (the tunnel side is gone). */

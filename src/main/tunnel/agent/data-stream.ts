@@ -22,12 +22,13 @@ export class DataStream {
   /** What exchanges answer on: requests that came on this stream. */
   readonly link: DataLink;
   private readonly proxy: Stream;
+  private readonly writer: CoalescingWriter;
   private open = true;
 
   constructor(client: TunnelServiceClient, metadata: grpc.Metadata, config: ConfigSync, exchanges: LocalExchanges, hooks: DataStreamHooks) {
     const proxy = client.proxy(metadata) as Stream;
     this.proxy = proxy;
-    const writer = new CoalescingWriter(proxy, installInPlaceFraming().client);
+    const writer = (this.writer = new CoalescingWriter(proxy, installInPlaceFraming().client));
     // The server sends headers once the stream is attached to our session.
     proxy.once('metadata', () => this.open && hooks.attached());
     const link: DataLink = (this.link = {
@@ -54,6 +55,27 @@ export class DataStream {
 
   get isOpen(): boolean {
     return this.open;
+  }
+
+  /**
+   * Ends it from our side once what is written has left (close() would reset
+   * the stream, and messages still queued with it): the server's end of it, or
+   * `waitMs`, whichever comes first. The hooks hear nothing more.
+   */
+  async finish(waitMs: number): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    this.writer.flush();
+    const ended = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      this.proxy.once('status', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.proxy.end();
+    await ended;
+    this.proxy.cancel();
   }
 
   /** Ends it from our side; the hooks hear nothing more. */

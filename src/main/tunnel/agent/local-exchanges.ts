@@ -24,6 +24,7 @@ export class LocalExchanges {
   private readonly exchanges = new IdMap<{ exchange: Exchange; link: DataLink }>();
   private readonly httpClient: LocalHttpClient;
   private readonly http2Sessions = new Http2SessionPool();
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
     /** The local service of a live tunnel, by its name (and the request, for a target chosen per request). */
@@ -62,14 +63,31 @@ export class LocalExchanges {
   abortAll(code: string, message: string, link?: DataLink): void {
     for (const entry of this.exchanges.values()) {
       if (link !== undefined && entry.link !== link) continue;
-      this.exchanges.delete(entry.exchange.requestId);
+      this.forget(entry.exchange.requestId);
       entry.exchange.abort(code, message);
     }
+  }
+
+  /** The agent is stopping and lets them finish: each hears so (a WebSocket closes as going away). Returns how many are under way. */
+  goAway(): number {
+    for (const entry of this.exchanges.values()) entry.exchange.goAway();
+    return this.exchanges.size;
+  }
+
+  /** Resolves once no request is under way: at once when none is, else in the turn the last one ends. */
+  idle(): Promise<void> {
+    if (this.exchanges.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   close(): void {
     this.httpClient.close();
     this.http2Sessions.close();
+  }
+
+  private forget(requestId: string): void {
+    this.exchanges.delete(requestId);
+    if (this.exchanges.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private start(requestId: string, protocol: ProtocolType, head: RequestHead, link: DataLink): void {
@@ -78,7 +96,7 @@ export class LocalExchanges {
       link.send(resetMessage(requestId, protocol, ErrorCode.NoTunnel, `this agent has no tunnel ${head.tunnel}`));
       return;
     }
-    const context: LocalExchangeContext = { requestId, head, target, link, emit: this.emit, ended: () => this.exchanges.delete(requestId) };
+    const context: LocalExchangeContext = { requestId, head, target, link, emit: this.emit, ended: () => this.forget(requestId) };
     let exchange: LocalHttpExchange | LocalWebSocketExchange | LocalGrpcExchange;
     switch (protocol) {
       case ProtocolType.PROTOCOL_TYPE_WEBSOCKET:

@@ -131,6 +131,10 @@ export class LocalWebSocketExchange extends Exchange {
     this.relay.inject(binary ? Opcode.Binary : Opcode.Text, payload, to === 'service' ? 'socket' : 'tunnel');
   }
 
+  override goAway(): void {
+    this.relay?.goAway('the tunnel agent is shutting down');
+  }
+
   protected onPayload(payload: Payload): void {
     if (payload.$case !== 'wsFrame') throw new BurrowError(ErrorCode.Protocol, `unexpected ${payload.$case} message on a WebSocket`);
     if (this.relay === undefined) throw new BurrowError(ErrorCode.Protocol, 'frame before the handshake');

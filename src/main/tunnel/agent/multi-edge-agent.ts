@@ -16,6 +16,9 @@ import { TunnelAgent, type LiveTunnel, type TunnelAgentEvents, type TunnelAgentO
 import { WakeWatch } from './wake-watch.js';
 import type { WakeDecision, WakeSignal } from './wake-policy.js';
 
+/** How long a draining agent waits for an edge to end its data stream after its own end. */
+const dataStreamEndMs = 2_000;
+
 export interface MultiEdgeAgentOptions extends Omit<TunnelAgentOptions, 'server' | 'agentId' | 'exchanges'> {
   /** Control addresses of edges, in order of preference (at least one). */
   servers: string[];
@@ -88,6 +91,27 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
     this.links.clear();
     this.exchanges.close();
     this.setState(AgentState.Closed, 'stopped');
+  }
+
+  /**
+   * Stops as stop() does, once the requests under way have finished or
+   * `timeoutMs` has passed: the edges are told to send no new ones (the
+   * tunnels go offline there at once), and WebSockets close as going away.
+   * `started` hears how many requests are under way as it begins.
+   */
+  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<void> {
+    if (this.stateValue !== AgentState.Closed && timeoutMs > 0) {
+      for (const link of this.links.values()) link.withdraw();
+      // Told first: started?.() would not run its argument without a listener.
+      const underWay = this.exchanges.goAway();
+      started?.(underWay);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.exchanges.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      // What the last answers queued on each data stream leaves before it ends.
+      await Promise.all([...this.links.values()].map((link) => link.finish(dataStreamEndMs)));
+    }
+    this.stop();
   }
 
   addTunnel(spec: TunnelSpec): string {

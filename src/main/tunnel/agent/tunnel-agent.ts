@@ -85,6 +85,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private sessionId = '';
   private readonly timers = new Set<NodeJS.Timeout>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** withdraw() was called: no tunnel is registered from now on. */
+  private withdrawn = false;
   /** Bumped by each teardown: callbacks of an older connection compare and stand down. */
   private attempt = 0;
 
@@ -130,6 +132,22 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.wakeWatch.stop();
     this.teardown('agent stopped');
     if (this.ownsExchanges) this.exchanges.close();
+  }
+
+  /**
+   * The agent is stopping and lets requests under way finish: the server is
+   * told to send no new ones (its tunnels are offline there from now on), and
+   * none is registered again should the connection come back.
+   */
+  withdraw(): void {
+    this.withdrawn = true;
+    for (const live of this.tunnels.live) this.control?.write({ $case: 'unregisterTunnel', value: { name: live.name } });
+  }
+
+  /** Stops once what its data stream has queued has left (within `waitMs`). */
+  async finish(waitMs: number): Promise<void> {
+    await this.proxy?.finish(waitMs);
+    this.stop();
   }
 
   hasTunnel(id: string): boolean {
@@ -255,6 +273,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   }
 
   private registerTunnels(): void {
+    if (this.withdrawn) return;
     for (const { key, request } of this.tunnels.takeUnregistered()) {
       this.control?.write({ $case: 'registerTunnel', value: request }, key);
     }

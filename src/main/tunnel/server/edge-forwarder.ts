@@ -145,6 +145,11 @@ export class EdgeForwarder {
     return { traceId, vouched, httpVersion, client: address === undefined ? undefined : { address, scheme: scheme ?? 'http' } };
   }
 
+  /** Public exchanges being forwarded now. */
+  inFlight(): Exchange[] {
+    return [...this.exchanges.values()];
+  }
+
   close(): void {
     this.toEdges.abortAll(ErrorCode.TunnelOffline, 'the edge is stopping');
     this.toEdges.close();

@@ -33,6 +33,8 @@ interface HeadState {
 
 export class Http1HeadGuard {
   private readonly states = new WeakMap<Socket, HeadState>();
+  /** The edge is stopping: every answer closes its connection (drain()). */
+  private draining = false;
 
   constructor(
     server: Server,
@@ -44,10 +46,16 @@ export class Http1HeadGuard {
   ) {
     const headIn = (req: IncomingMessage, res: ServerResponse): void => {
       this.disarm(req.socket, res);
+      if (this.draining) res.shouldKeepAlive = false;
       // The wait for another head starts once the latest request parsed is answered: not while one pipelined
       // behind this answer (or an upgrade or CONNECT, which owe none) is still under way, which got 408 mid-answer.
       // Within Node's longest timer: past it, a timer fires after 1 ms (both may be set up to it).
-      res.once('finish', () => req.socket.destroyed || this.states.get(req.socket)?.response !== res || this.arm(req.socket, Math.min(idleMs + deadlineMs, longestTimerMs)));
+      res.once('finish', () => {
+        if (req.socket.destroyed || this.states.get(req.socket)?.response !== res) return;
+        // Answered with keep-alive before the drain began: no other request comes on it now.
+        if (this.draining) req.socket.end();
+        else this.arm(req.socket, Math.min(idleMs + deadlineMs, longestTimerMs));
+      });
     };
     server.on('request', headIn);
     // A request with Expect: 100-continue comes as this instead, where the server listens for it (public-listener.ts).
@@ -58,6 +66,11 @@ export class Http1HeadGuard {
       res.writeHead(417).end();
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.refuse(socket, error));
+  }
+
+  /** Whether `socket` has been handed to the HTTP/1.1 server before. */
+  watches(socket: Socket): boolean {
+    return this.states.has(socket);
   }
 
   /** Starts watching a socket about to be handed to the HTTP/1.1 server (again, after an upgrade it ignored). */
@@ -87,6 +100,21 @@ export class Http1HeadGuard {
     }, ms);
     timer.unref();
     state.timer = timer;
+  }
+
+  /**
+   * The edge is stopping: `socket` closes now when it waits for a head (a
+   * client's request the edge has not read is one it may send again
+   * elsewhere, RFC 9112 section 9.3.1), else after the answers it owes, as
+   * every answer from now on does.
+   */
+  drain(socket: Socket): void {
+    this.draining = true;
+    const state = this.states.get(socket);
+    if (state === undefined) return;
+    const awaitingHead = state.response === undefined && !state.lineEnded && state.lineBytes === 0 && !state.refused;
+    if (awaitingHead) socket.destroy();
+    else if (state.response !== undefined && !state.response.headersSent) state.response.shouldKeepAlive = false;
   }
 
   /**

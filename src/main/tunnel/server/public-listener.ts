@@ -31,6 +31,11 @@ export class PublicListener {
   // By a number of their own, in IdMaps: connections can come and go with every request (see id-map.ts).
   private readonly sockets = new IdMap<Socket>();
   private readonly http2Sessions = new IdMap<Http2Session>();
+  /** Connections handed to the HTTP/1.1 server (TLS ones as their TLS socket). */
+  private readonly http1Sockets = new IdMap<Socket>();
+  private readonly headGuard: Http1HeadGuard;
+  private draining = false;
+  private listenerClosed: Promise<void> | undefined;
   private connections = 0;
   private boundPort = 0;
 
@@ -50,7 +55,7 @@ export class PublicListener {
     // still gets their answers, then the connection ends; by default Node
     // would abort them, since the tunnel answers later than a local handler.
     (this.http1Server as HttpServer & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-    const headGuard = new Http1HeadGuard(this.http1Server, headerTimeoutMs, idleTimeoutMs, maxHeaderBytes, headRefused);
+    const headGuard = (this.headGuard = new Http1HeadGuard(this.http1Server, headerTimeoutMs, idleTimeoutMs, maxHeaderBytes, headRefused));
     // Served once the answers owed before them on their connection are out (pipeline-turns.ts).
     this.http1Server.on('connect', (_req: IncomingMessage, socket: Duplex) => afterOwed(headGuard.handOver(socket as Socket), socket as Socket, () => router.onHttp1Connect(socket)));
     this.http1Server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -77,6 +82,8 @@ export class PublicListener {
       const id = String(this.connections++);
       this.http2Sessions.set(id, session);
       session.once('close', () => this.http2Sessions.delete(id));
+      // Opened as the edge stops: GOAWAY at once, its first streams served.
+      if (this.draining) setImmediate(() => session.close());
       closeWhenIdle(session, idleTimeoutMs);
       awaitPreface(session, headerTimeoutMs);
       limitRapidResets(session, (stream) => router.countsAsRapidReset(stream), () => headRefused(ErrorCode.RapidReset));
@@ -85,6 +92,11 @@ export class PublicListener {
       router.onHttp2Stream(stream, headers, flags, rawHeaders),
     );
     const toHttp1 = (socket: Socket): void => {
+      if (!headGuard.watches(socket)) {
+        const id = String(this.connections++);
+        this.http1Sockets.set(id, socket);
+        socket.once('close', () => this.http1Sockets.delete(id));
+      }
       headGuard.arm(socket);
       this.http1Server.emit('connection', socket);
     };
@@ -131,12 +143,34 @@ export class PublicListener {
     this.boundPort = (this.listener.address() as AddressInfo).port;
   }
 
+  /** Connections still open that were served requests (HTTP/1.1 or HTTP/2). */
+  get servedConnections(): number {
+    return this.http1Sockets.size + this.http2Sessions.size;
+  }
+
+  /**
+   * Takes no more connections and lets the open ones finish: an HTTP/2
+   * session gets GOAWAY and ends with its streams; an HTTP/1.1 connection
+   * closes now if idle, else after its answers (Connection: close).
+   */
+  drain(): void {
+    this.draining = true;
+    void this.closeListener();
+    for (const session of this.http2Sessions.values()) session.close();
+    for (const socket of this.http1Sockets.values()) this.headGuard.drain(socket);
+  }
+
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.listener.close(() => resolve());
-      for (const session of this.http2Sessions.values()) session.destroy();
-      for (const socket of this.sockets.values()) socket.destroy();
-    });
+    const closed = this.closeListener();
+    for (const session of this.http2Sessions.values()) session.destroy();
+    for (const socket of this.sockets.values()) socket.destroy();
+    await closed;
+  }
+
+  /** Stops listening, once; settles when every connection has closed too (net.Server's 'close'). */
+  private closeListener(): Promise<void> {
+    this.listenerClosed ??= new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    return this.listenerClosed;
   }
 
   private track(socket: Socket): void {

@@ -113,6 +113,10 @@ export class PublicWebSocketExchange extends Exchange {
     });
   }
 
+  override goAway(): void {
+    this.relay?.goAway('the tunnel server is shutting down');
+  }
+
   protected onPayload(payload: Payload): void {
     switch (payload.$case) {
       case 'responseHead':

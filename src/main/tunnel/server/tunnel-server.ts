@@ -13,6 +13,8 @@ import { controlMessage } from '../messages.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { raiseSessionWindows } from '../patches/grpc-session-window.js';
+import type { Exchange } from '../exchange.js';
+import { pollUntil } from '../poll-until.js';
 import { malformedReason, tunnelService } from '../tunnel-codec.js';
 import { AgentSession, type DataStreamEvent } from './agent-session.js';
 import type { ClaimOwner, EdgeCluster } from './edge-cluster.js';
@@ -89,6 +91,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private readonly naming: TunnelNaming;
   private boundControlPort = 0;
   private started = false;
+  private draining = false;
   private stopping = false;
 
   constructor(private readonly options: TunnelServerOptions) {
@@ -169,6 +172,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   /** Ready for agents and, in a cluster, able to claim names; else why not. */
   readiness(): { ready: boolean; reason?: string } {
     if (!this.accepting) return { ready: false, reason: 'the server is not accepting agents (starting or stopping)' };
+    if (this.draining) return { ready: false, reason: 'the server is stopping: it takes no new public connections and finishes the requests under way' };
     const { cluster } = this.options;
     if (cluster !== undefined && !cluster.reachable) return { ready: false, reason: `the cluster's shared state is unreachable: new tunnel names cannot be claimed` };
     return { ready: true };
@@ -193,6 +197,31 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       throw error;
     }
     this.started = true;
+  }
+
+  /**
+   * Stops as stop() does, once what is under way has finished or `timeoutMs`
+   * has passed: no new public connection is taken, idle ones close, each
+   * other closes after its answers (HTTP/2: GOAWAY), and WebSockets close as
+   * going away. Agents stay connected meanwhile, so answers still come.
+   * `started` hears how many requests are under way as it begins.
+   */
+  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<void> {
+    if (!this.draining && !this.stopping && timeoutMs > 0) {
+      this.draining = true;
+      this.publicListener.drain();
+      const underWay = this.exchangesUnderWay();
+      for (const exchange of underWay) exchange.goAway();
+      started?.(underWay.length);
+      await pollUntil(() => this.exchangesUnderWay().length === 0 && this.publicListener.servedConnections === 0, timeoutMs);
+    }
+    await this.stop();
+  }
+
+  private exchangesUnderWay(): Exchange[] {
+    const exchanges = this.forwarder?.inFlight() ?? [];
+    for (const session of this.sessions.values()) exchanges.push(...session.exchanges.values());
+    return exchanges;
   }
 
   async stop(): Promise<void> {
