@@ -3,6 +3,7 @@
 // limit (429) that leaves other tunnels alone.
 import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect as connectHttp2, constants as http2Constants } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -152,6 +153,25 @@ describe('public limits', () => {
       req.end();
     });
     expect(received).toBe(3 * 1024 * 1024);
+  });
+
+  it('cuts an answer handed over in full whose HTTP/2 client never opens its window (it was held for good)', async () => {
+    await start({ idleTimeoutMs: 300 });
+    backend.server.removeAllListeners('request');
+    // 10 KiB goes with the head (a small known length); 200 KiB streams after it.
+    backend.server.on('request', (req, res) => res.end(Buffer.alloc(req.url === '/small' ? 10 * 1024 : 200 * 1024, 'w')));
+    const session = connectHttp2(`http://127.0.0.1:${fixture.publicPort}`, { settings: { initialWindowSize: 0 } });
+    session.on('error', () => {});
+    try {
+      const ends = ['/small', '/large'].map((path) => {
+        const stream = session.request({ ':authority': 'app.localhost', ':path': path });
+        stream.on('error', () => {});
+        return new Promise<number>((resolve) => stream.once('close', () => resolve(stream.rstCode ?? -1)));
+      });
+      expect(await Promise.all(ends)).toEqual([http2Constants.NGHTTP2_CANCEL, http2Constants.NGHTTP2_CANCEL]);
+    } finally {
+      session.destroy();
+    }
   });
 
   it('limits requests per second per tunnel with 429 and Retry-After; another tunnel is not limited', async () => {

@@ -9,6 +9,7 @@ import { closeAfterAnswer } from './closing-connections.js';
 import { respondWithError } from './public-errors.js';
 import type { PublicRequestHead, PublicStream } from './public-stream.js';
 import { fieldBytes } from './request-head-size.js';
+import { cutWhenUnread } from './unread-answer.js';
 
 export class Http1PublicStream implements PublicStream {
   readonly head: PublicRequestHead;
@@ -91,6 +92,10 @@ export class Http1PublicStream implements PublicStream {
     const kept = trailers.filter((h) => allowedInTrailers(h.name));
     if (kept.length > 0) this.res.addTrailers(kept.map((h): [string, string] => [h.name, h.value]));
     this.res.end();
+  }
+
+  cutIfUnread(idleMs: number): void {
+    cutWhenUnread(this.res, idleMs, () => this.res.socket?.destroy());
   }
 
   fail(code: string, message: string): void {

@@ -7,6 +7,7 @@ import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
 import { allowedInTrailers, headersFromHttp2Raw, headersToObject } from '../headers.js';
 import { errorAnswer, grpcErrorStatus } from './public-errors.js';
+import { cutWhenUnread } from './unread-answer.js';
 import type { PublicRequestHead, PublicStream } from './public-stream.js';
 
 export type PublicErrorStyle = 'grpc' | 'http';
@@ -94,6 +95,10 @@ export class Http2PublicStream implements PublicStream {
   end(trailers: Header[]): void {
     this.responseTrailers = headersToObject(trailers.filter((h) => allowedInTrailers(h.name)));
     this.stream.end();
+  }
+
+  cutIfUnread(idleMs: number): void {
+    cutWhenUnread(this.stream, idleMs, () => this.stream.close(constants.NGHTTP2_CANCEL));
   }
 
   fail(code: string, message: string): void {

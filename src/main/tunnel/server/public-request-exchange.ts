@@ -184,6 +184,7 @@ export class PublicRequestExchange extends Exchange {
         if (head.endStream) {
           this.inlineBytes.out = head.body.length;
           this.side.respond(head.status, head.statusMessage, head.headers, head.body);
+          this.side.cutIfUnread(this.policy.idleTimeoutMs);
           this.finish();
           return;
         }
@@ -200,6 +201,7 @@ export class PublicRequestExchange extends Exchange {
   private endResponse(trailers: Header[]): void {
     this.outcome.noteGrpcStatus(headerValue(trailers, 'grpc-status'));
     this.side.end(trailers);
+    this.side.cutIfUnread(this.policy.idleTimeoutMs);
     this.finish();
   }
 

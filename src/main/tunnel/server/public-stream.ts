@@ -41,6 +41,8 @@ export interface PublicStream {
   readonly sink: ItemSink<Buffer>;
   /** Ends the response, with its trailers. */
   end(trailers: Header[]): void;
+  /** Once the response has ended: cuts what is still queued for the client if it drains none of it for `idleMs` (0: never). */
+  cutIfUnread(idleMs: number): void;
   /** Answers with an error: a status and a short text, a gRPC status, or a cut stream when too late for either. */
   fail(code: string, message: string): void;
   /** The client went away before the response ended; called at most once. */
