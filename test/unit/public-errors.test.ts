@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/main/tunnel/errors.js';
 import { percentEncodeGrpcMessage } from '../../src/main/tunnel/grpc-message-encoding.js';
-import { errorAnswer, grpcErrorStatus, rawErrorAnswer } from '../../src/main/tunnel/server/public-errors.js';
+import { errorAnswer } from '../../src/main/tunnel/error-answer.js';
+import { grpcErrorStatus, rawErrorAnswer } from '../../src/main/tunnel/server/public-errors.js';
 
 describe('percentEncodeGrpcMessage', () => {
   it.each([

@@ -2,7 +2,8 @@
 // events and the byte counts, the same for HTTP, WebSocket and gRPC.
 import type { Header, RequestHead } from '../../gen/burrow/v1/tunnel.js';
 import { addFlowBytes, type FlowDirection, type HeaderPair, type TrafficEvent, type TrafficProtocol } from '../../../shared/traffic.js';
-import { grpcStatusFor, httpStatusFor } from '../errors.js';
+import { errorAnswer } from '../error-answer.js';
+import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
 
 export function headerPairs(headers: readonly Header[]): HeaderPair[] {
   return headers.map((h): HeaderPair => [h.name, h.value]);
@@ -68,8 +69,16 @@ export class ExchangeTraffic {
    * client only when no response had started.
    */
   failed(code: string, message: string): void {
+    if (this.protocol !== 'grpc' && this.status === 0 && code !== ErrorCode.ClientGone) this.answeredByTunnel(code, message);
     const answered = this.protocol === 'grpc' ? { grpcStatus: grpcStatusFor(code) } : this.status === 0 ? { status: httpStatusFor(code) } : {};
     this.emit({ kind: 'request-error', requestId: this.requestId, code, message, ...answered, ...this.totals() });
+  }
+
+  /** What the edge answers an HTTP client for the failure, recorded as the request's response: the inspector showed none. */
+  private answeredByTunnel(code: string, message: string): void {
+    const { status, headers, body } = errorAnswer(code, message);
+    this.responded(status, Object.entries(headers).map(([name, value]) => ({ name, value })), true);
+    this.body('to-client', Buffer.from(body));
   }
 
   private totals(): { bytesIn: number; bytesOut: number; durationMs: number; at: number } {

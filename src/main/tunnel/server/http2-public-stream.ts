@@ -6,7 +6,8 @@ import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Ser
 import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { writableSink, type ItemSink } from '../flow-control.js';
 import { allowedInTrailers, headersFromHttp2Raw, headersToObject } from '../headers.js';
-import { errorAnswer, grpcErrorStatus } from './public-errors.js';
+import { errorAnswer } from '../error-answer.js';
+import { grpcErrorStatus } from './public-errors.js';
 import { cutWhenUnread } from './unread-answer.js';
 import type { PublicRequestHead, PublicStream } from './public-stream.js';
 

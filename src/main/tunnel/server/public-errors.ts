@@ -2,28 +2,10 @@
 // x-burrow-error and a short text, in each form the edge needs them
 // (Node's HTTP/1.1 response, HTTP/2 headers, raw bytes on a socket, gRPC status).
 import { STATUS_CODES, type ServerResponse } from 'node:http';
-import { ErrorCode, grpcStatusFor, httpStatusFor } from '../errors.js';
+import { errorAnswer } from '../error-answer.js';
+import { grpcStatusFor } from '../errors.js';
 import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { rawHttpAnswer } from '../raw-http-answer.js';
-
-export interface ErrorAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export function errorAnswer(code: string, message: string, retryAfterSeconds?: number): ErrorAnswer {
-  const body = `${message}\n`;
-  const headers: Record<string, string> = {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': String(Buffer.byteLength(body)),
-    'x-burrow-error': code,
-    'cache-control': 'no-store',
-  };
-  const retryAfter = retryAfterSeconds ?? (code === ErrorCode.OverCapacity ? 1 : undefined);
-  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
-  return { status: httpStatusFor(code), headers, body };
-}
 
 export function respondWithError(res: ServerResponse, code: string, message: string, retryAfterSeconds?: number): void {
   if (res.headersSent) {
