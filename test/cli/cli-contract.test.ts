@@ -74,6 +74,16 @@ describe('argument errors exit 2 with usage', () => {
   });
 });
 
+it('a bare --admin serves the server and an agent on ports of their own, so that one machine runs both', async () => {
+  const helpOf = async (command: string): Promise<string> => {
+    const p = cli([command, '--help']);
+    expect(await p.exited).toBe(0);
+    return p.stdoutLines.join(' ').replace(/\s+/g, ' ');
+  };
+  expect(await helpOf('server')).toContain('(bare: 127.0.0.1:7836)');
+  expect(await helpOf('http')).toContain('(bare: 127.0.0.1:7837)');
+});
+
 it('exits 2 saying why when the access log cannot be written (it crashed once started)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'burrow-access-log-'));
   try {

@@ -4,7 +4,8 @@ import { AdminServer, adminExposureProblem, type AdminEndpoints } from '../admin
 import { parseHostPort } from '../tunnel/host-port.js';
 import { UsageError } from './usage-error.js';
 
-export const defaultAdminAddress = '127.0.0.1:7836';
+/** Where a bare --admin serves: the server and an agent on ports of their own, so that one machine runs both. */
+export const defaultAdminAddress = { server: '127.0.0.1:7836', agent: '127.0.0.1:7837' } as const;
 
 export interface AdminFlags {
   /** Where to serve the admin endpoints; absent: nowhere. */

@@ -56,7 +56,7 @@ function agentOptions(command: Command): Command {
     .option('--insecure', 'TLS without verifying the server certificate (implies --tls)')
     .addOption(new Option('--inspect <host:port>', 'serve the web inspector here').default('127.0.0.1:4040').argParser(hostPort('--inspect')))
     .option('--no-inspect', 'do not serve the web inspector')
-    .addOption(adminOption())
+    .addOption(adminOption('agent'))
     .addOption(adminTokenOption())
     .addOption(drainTimeoutOption());
 }
@@ -85,9 +85,9 @@ function redisUrl(value: string): string {
   return value;
 }
 
-function adminOption(): Option {
-  return new Option('--admin [host:port]', 'serve /metrics, /healthz, /readyz and /api/tunnels')
-    .preset(defaultAdminAddress)
+function adminOption(command: keyof typeof defaultAdminAddress): Option {
+  return new Option('--admin [host:port]', `serve /metrics, /healthz, /readyz and /api/tunnels (bare: ${defaultAdminAddress[command]})`)
+    .preset(defaultAdminAddress[command])
     .argParser(hostPort('--admin'));
 }
 
@@ -172,7 +172,7 @@ program
     ),
   )
   .addOption(new Option('--heartbeat-interval <ms>', 'heartbeat period; a peer silent for 3 periods is dead').argParser(positiveInteger('--heartbeat-interval', Math.floor(longestTimerMs / 3), 100)))
-  .addOption(adminOption())
+  .addOption(adminOption('server'))
   .addOption(adminTokenOption())
   .addOption(drainTimeoutOption())
   .addOption(new Option('--log-format <format>', 'log lines as readable text or one JSON object each').choices(logFormats).default('text'))
