@@ -106,7 +106,6 @@ function tunnelCommand(protocol: TunnelProtocol, description: string): Command {
     new Command(protocol)
       .description(description)
       .exitOverride()
-      .showHelpAfterError('(run with --help for usage)')
       .argument('<target>', 'local service: PORT or HOST:PORT')
       .option('--name <name>', 'tunnel name, served as NAME.DOMAIN (default: picked by the server)'),
   ).action(async (target: string, opts: AgentFlags & { name?: string }) => {
@@ -130,8 +129,7 @@ if (process.env.GRPC_VERBOSITY === undefined) setLogVerbosity(logVerbosity.NONE)
 const program = new Command('burrow')
   .description('Expose local HTTP, WebSocket and gRPC services through a tunnel server')
   .version('0.1.0')
-  .exitOverride()
-  .showHelpAfterError('(run with --help for usage)');
+  .exitOverride();
 
 program
   .command('server')
@@ -207,6 +205,15 @@ program
   .option('--no-inspect', 'do not serve the web inspector')
   .action(runDemo);
 
+// Bad arguments: the command's usage line after the error (DESIGN.md: "exit 2 with usage"), not all of --help.
+for (const command of [program, ...program.commands]) command.showHelpAfterError(usageOf(command));
+
+/** A command's usage line, and where the rest is. */
+function usageOf(command: Command): string {
+  const name = command === program ? 'burrow' : `burrow ${command.name()}`;
+  return `usage: ${name} ${command.usage()}\n(run ${name} --help for all of it)`;
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -215,7 +222,9 @@ try {
     process.exit(error.exitCode === 0 ? 0 : 2);
   }
   if (error instanceof UsageError) {
-    process.stderr.write(`burrow: ${error.message}\n(run with --help for usage)\n`);
+    // Thrown by the command named first, whose flags were being read.
+    const command = program.commands.find((each) => each.name() === process.argv[2]) ?? program;
+    process.stderr.write(`burrow: ${error.message}\n${usageOf(command)}\n`);
     process.exit(2);
   }
   const code = (error as NodeJS.ErrnoException).code;
