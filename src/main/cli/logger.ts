@@ -23,6 +23,11 @@ export interface LoggerOptions {
   file?: string;
 }
 
+/** Colours on a terminal, unless NO_COLOR is set to anything but nothing (no-color.org). */
+export function colorWanted(isTerminal: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  return isTerminal && (env.NO_COLOR ?? '') === '';
+}
+
 export function createLogger({ format, level, file }: LoggerOptions): Logger {
   // Opened once here so that a path that cannot be written is told at start, not by an error nobody listens for later.
   if (file !== undefined) checkWritable(file);
@@ -32,7 +37,7 @@ export function createLogger({ format, level, file }: LoggerOptions): Logger {
       ? sink
       : prettyLines(
           prettyFactory({
-            colorize: file === undefined && process.stderr.isTTY,
+            colorize: file === undefined && colorWanted(process.stderr.isTTY),
             translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
             ignore: 'pid,hostname',
             // A text line is its message: every line says what it means in words.
