@@ -39,7 +39,7 @@ export class PublicListener {
   private connections = 0;
   private boundPort = 0;
 
-  constructor(router: PublicRouter, limits: ServerLimits, windowBytes: number, tls: PemPair | undefined, headRefused: (code: string) => void) {
+  constructor(router: PublicRouter, limits: ServerLimits, windowBytes: number, tls: PemPair | undefined, headRefused: (code: string, answered?: boolean) => void) {
     const { maxHeaderBytes, headerTimeoutMs, idleTimeoutMs, maxStreamsPerConnection } = limits;
     // The router holds clients to maxHeaderBytes; Node's own limit leaves room for what a hop adds (request-head-size.ts).
     this.http1Server = createServer({ keepAlive: true, maxHeaderSize: parserHeaderBytes(maxHeaderBytes) }, (req, res) => router.onHttp1Request(req, res));
@@ -86,7 +86,7 @@ export class PublicListener {
       if (this.draining) setImmediate(() => session.close());
       closeWhenIdle(session, idleTimeoutMs);
       awaitPreface(session, headerTimeoutMs);
-      limitRapidResets(session, (stream) => router.countsAsRapidReset(stream), () => headRefused(ErrorCode.RapidReset));
+      limitRapidResets(session, (stream) => router.countsAsRapidReset(stream), () => headRefused(ErrorCode.RapidReset, false));
     });
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
       router.onHttp2Stream(stream, headers, flags, rawHeaders),

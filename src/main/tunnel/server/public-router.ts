@@ -313,14 +313,18 @@ export class PublicRouter {
   }
 
   /** A request head the listener refused before it could be routed (too large, malformed, too slow). */
-  headRefused(code: string): void {
-    this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined) }, { code, message: '' });
+  headRefused(code: string, answered = true): void {
+    this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined) }, { code, message: '' }, true, answered);
   }
 
-  /** The record of a request ended by the edge itself, without the agent: refused (or its client gone first). */
-  private refused(arrival: Arrival, refusal: Refusal, byTheEdge = true): void {
+  /**
+   * The record of a request ended by the edge itself, without the agent:
+   * refused (or its client gone first). `answered`: its client got the
+   * refusal's status (not a connection sent away).
+   */
+  private refused(arrival: Arrival, refusal: Refusal, byTheEdge = true, answered = byTheEdge): void {
     const outcome = new RequestOutcome(arrival.protocol);
-    outcome.failed(refusal.code, byTheEdge);
+    outcome.failed(refusal.code, answered);
     const { method, path, traceId } = arrival;
     const record = outcome.record({ requestId: randomUUID(), traceId, tunnel: refusal.name ?? '', method, path, bytesIn: 0, bytesOut: 0 });
     record.refused = byTheEdge;

@@ -132,7 +132,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     const forwarding = this.forwarder && cluster && { forwarder: this.forwarder, holders: (name: string) => cluster.holders(name) };
     const trust = new ForwardedFieldTrust(options.trustForwardedFrom);
     const router = new PublicRouter(this.registry, limits, this.wss, (record) => this.emit('request-end', record), trust, forwarding);
-    this.publicListener = new PublicListener(router, limits, this.config.initialWindowBytes, options.publicTls, (code) => router.headRefused(code));
+    this.publicListener = new PublicListener(router, limits, this.config.initialWindowBytes, options.publicTls, (code, answered) => router.headRefused(code, answered));
   }
 
   get controlPort(): number {
