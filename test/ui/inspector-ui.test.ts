@@ -98,6 +98,11 @@ describe('web inspector UI', () => {
     await openView('Inspector');
     const id = await newestRowId('[data-state="in-flight"]');
     await page.screenshot({ path: screenshotPath('inspector-in-flight') });
+    // How long it has run so far, counting, in the row and in its detail (both said '…' however long).
+    await expect.poll(() => row(id).textContent(), { timeout: 15_000 }).toMatch(/\b\d+ s…/);
+    await row(id).click();
+    const duration = page.getByTestId('request-detail').locator('dt:text-is("Duration") + dd');
+    await expect.poll(() => duration.textContent(), { timeout: 15_000 }).toMatch(/^\d+ s…$/);
     for (const release of releaseHeld.splice(0)) release();
     expect((await pending).body.toString()).toBe('released /slow');
     await row(id).and(page.locator('[data-state="done"]')).waitFor();

@@ -18,6 +18,11 @@ export function formatDuration(ms: number | undefined): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
+/** How long a request still under way has run, by the whole second (it changes once a second); '…' in its first. */
+export function formatElapsed(ms: number): string {
+  return ms < 1000 ? '…' : `${Math.floor(ms / 1000)} s…`;
+}
+
 export function formatTime(unixMs: number): string {
   const d = new Date(unixMs);
   return `${d.toLocaleTimeString(undefined, { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;

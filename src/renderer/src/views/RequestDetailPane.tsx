@@ -7,13 +7,14 @@ import { grpcStatusName } from '../../../shared/grpc-status';
 import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
-import { asText, decodeBase64, formatBytes, formatDuration, formatTime } from '../lib/format';
+import { asText, decodeBase64, formatBytes, formatTime } from '../lib/format';
 import { BodyViewer } from './BodyViewer';
 import { GrpcMessages } from './GrpcMessages';
 import { MessageList } from './MessageList';
 import { WebSocketComposer } from './WebSocketComposer';
 import { FieldTable } from './FieldTable';
 import { protocolLabel, StatusCell } from './request-status';
+import { RequestDuration } from './RequestDuration';
 import { timingPhases, timingText } from './TimingBar';
 
 export function RequestDetailPane() {
@@ -58,7 +59,9 @@ function DetailBody({ detail }: { detail: RequestDetail }) {
         <dt>Started</dt>
         <dd>{formatTime(detail.startedAt)}</dd>
         <dt>Duration</dt>
-        <dd>{formatDuration(detail.durationMs)}</dd>
+        <dd>
+          <RequestDuration row={detail} />
+        </dd>
         <Timing detail={detail} />
         <dt>Bytes</dt>
         <dd>

@@ -3,8 +3,9 @@
 // so that Path and Status always stay.
 import type { ReactNode } from 'react';
 import type { RequestSummary } from '../../../shared/contract';
-import { formatBytes, formatDuration, formatTime } from '../lib/format';
+import { formatBytes, formatTime } from '../lib/format';
 import type { SortColumn } from '../store/request-sort';
+import { RequestDuration } from './RequestDuration';
 import { StatusCell, protocolLabel } from './request-status';
 import { TimingBar } from './TimingBar';
 
@@ -51,7 +52,7 @@ export const columns: readonly Column[] = [
     ),
   },
   { id: 'status', label: 'Status', width: 120, sort: 'status', givesWay: 0, cell: (row) => <StatusCell row={row} /> },
-  { id: 'took', label: 'Took', width: 72, sort: 'took', givesWay: 2, cell: (row) => formatDuration(row.durationMs) },
+  { id: 'took', label: 'Took', width: 72, sort: 'took', givesWay: 2, cell: (row) => <RequestDuration row={row} /> },
   { id: 'timing', label: 'Timeline', width: 96, givesWay: 7, cell: (row, context) => <TimingBar row={row} longestMs={context.longestMs} /> },
   {
     id: 'bytes',
