@@ -69,6 +69,19 @@ async function newestRowId(selector: string): Promise<string> {
   return (await locator.getAttribute('data-request-id'))!;
 }
 
+/** Types `text` into an input as a user would and reads the list's empty-state text in the same turn. Runs in the page. */
+function typeAndReadEmptyText(element: unknown, text: string): string | undefined {
+  const page = globalThis as unknown as {
+    HTMLInputElement: { prototype: object };
+    Event: new (type: string, init: { bubbles: boolean }) => unknown;
+    document: { querySelector(selector: string): { textContent: string | null } | null };
+  };
+  // React tracks the value it set: the native setter makes the change one it sees, as typing does.
+  Object.getOwnPropertyDescriptor(page.HTMLInputElement.prototype, 'value')!.set!.call(element, text);
+  (element as { dispatchEvent(event: unknown): void }).dispatchEvent(new page.Event('input', { bubbles: true }));
+  return page.document.querySelector('.empty')?.textContent ?? undefined;
+}
+
 describe('web inspector UI', () => {
   it('shows the agent connected to the local test server', async () => {
     await expect.poll(() => page.getByTestId('agent-status').textContent()).toContain('connected');
@@ -257,7 +270,10 @@ describe('web inspector UI', () => {
     await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/deep-a', headers: { 'x-order-ref': 'Zebra-1234' }, body: 'nothing here' });
     await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/deep-b', body: '{"animal":"giraffe-5678"}' });
     const paths = () => page.locator('[data-testid="request-row"] .cell-path').allTextContents();
-    await page.getByLabel('Filter text').fill('zebra-1234');
+    // Typed and read in one turn of the page, before the search can answer: the list says it is searching, where it
+    // said nothing matched until the answer came (a header or body match looked like none for a moment).
+    const emptyTextAsTyped = await page.getByLabel('Filter text').evaluate(typeAndReadEmptyText, 'zebra-1234');
+    expect(emptyTextAsTyped).toBe('Searching headers and bodies…');
     await expect.poll(paths).toEqual(['/deep-a']);
     await page.getByLabel('Filter text').fill('GIRAFFE-5678');
     await expect.poll(paths).toEqual(['/deep-b']);

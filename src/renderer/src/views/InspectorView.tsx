@@ -41,7 +41,7 @@ export function InspectorView() {
         <LiveControls hold={hold} waiting={live.length - rows.length} />
       </FilterBar>
       <div className={selectedId ? 'inspector-body with-detail' : 'inspector-body'}>
-        <RequestTable rows={rows} total={requests.ids.length} waiting={live.length - rows.length} selectedId={selectedId} onScrolledAway={hold.scrolledAway} scrollToTopSignal={hold.shownAt} />
+        <RequestTable rows={rows} total={requests.ids.length} waiting={live.length - rows.length} searching={filter.text.trim() !== '' && deepMatches === undefined} selectedId={selectedId} onScrolledAway={hold.scrolledAway} scrollToTopSignal={hold.shownAt} />
         {selectedId && <RequestDetailPane />}
       </div>
     </section>

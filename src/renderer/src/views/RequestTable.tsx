@@ -18,6 +18,8 @@ export interface RequestTableProps {
   total: number;
   /** Requests that match but wait (the list is paused). */
   waiting?: number;
+  /** Headers and bodies are still being searched for the filter's text: what matches there is not known yet. */
+  searching?: boolean;
   selectedId?: string;
   /** The list was scrolled away from its top, or back to it: new rows wait meanwhile. */
   onScrolledAway(away: boolean): void;
@@ -25,7 +27,7 @@ export interface RequestTableProps {
   scrollToTopSignal: number;
 }
 
-export function RequestTable({ rows, total, waiting = 0, selectedId, onScrolledAway, scrollToTopSignal }: RequestTableProps) {
+export function RequestTable({ rows, total, waiting = 0, searching = false, selectedId, onScrolledAway, scrollToTopSignal }: RequestTableProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const lastSelected = useRef<string | undefined>(undefined);
   useEffect(() => {
@@ -43,6 +45,8 @@ export function RequestTable({ rows, total, waiting = 0, selectedId, onScrolledA
   if (rows.length === 0) {
     return waiting > 0 ? (
       <p className="empty">No request shown matches the filter; {waiting} new that match wait while the list is paused.</p>
+    ) : total > 0 && searching ? (
+      <p className="empty">Searching headers and bodies…</p>
     ) : total > 0 ? (
       <p className="empty">No requests match the filter.</p>
     ) : (
