@@ -26,6 +26,9 @@ function isSendableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
+/** Why an exchange ends when its far end never closes (WebSocketRelayHooks.closed). */
+export const farEndSilence = 'the far end of the tunnel did not close the WebSocket in time after this side had';
+
 export interface WebSocketRelayHooks {
   /** Sends a frame through the tunnel. */
   sendFrame(frame: WebSocketFrame): void;
@@ -33,8 +36,13 @@ export interface WebSocketRelayHooks {
   sendGrant(bytes: number): void;
   /** Every message and control frame relayed, with its direction relative to this socket; `injected` for a message the inspector sent. */
   observe?(message: ObservedMessage, fromSocket: boolean, injected: boolean): void;
-  /** The socket's close frame has crossed the tunnel, after every frame before it, and its connection has closed; called once. */
-  closed(): void;
+  /**
+   * The socket's close frame has crossed the tunnel, after every frame
+   * before it, its connection has closed, and the far end's close has come
+   * through the tunnel; called once. `farEndSilent`: that close never came,
+   * within ws's bound on a close handshake.
+   */
+  closed(farEndSilent: boolean): void;
 }
 
 /**
@@ -71,6 +79,10 @@ export class WebSocketRelay {
   private socketGone = false;
   /** hooks.closed() was called. */
   private ended = false;
+  /** The far end's close frame has come through the tunnel: nothing more will. */
+  private farEndClosed = false;
+  /** Bounds the wait for the far end's close once this side is done. */
+  private farEndTimer: NodeJS.Timeout | undefined;
   /** The peer started the close handshake: its reply waits for the far end's (deferCloseReply). */
   private replyTimer: NodeJS.Timeout | undefined;
   /** Whether the message being written to the socket, fragment by fragment, is binary. */
@@ -118,6 +130,10 @@ export class WebSocketRelay {
   deliver(frame: WebSocketFrame): void {
     this.observeDelivered(frame);
     this.inbound.write(frame, frame.payload.length);
+    if (frame.opcode === Opcode.Close) {
+      this.farEndClosed = true;
+      this.closedIfDone();
+    }
   }
 
   /** Control frames as they come (between a message's fragments too); a message once its last fragment has. */
@@ -164,6 +180,7 @@ export class WebSocketRelay {
   terminate(): void {
     this.socketClosed = true;
     clearTimeout(this.replyTimer);
+    clearTimeout(this.farEndTimer);
     this.outbound.clear();
     this.ws.terminate();
   }
@@ -177,11 +194,29 @@ export class WebSocketRelay {
     this.queue(close);
   }
 
-  /** The exchange ends once the far end knows of the close and this socket's connection is gone (the far end's reply, when it started it, written). */
+  /**
+   * The exchange ends once the far end knows of the close, this socket's
+   * connection is gone (the far end's reply, when it started it, written),
+   * and the far end has closed too. Until then what comes from the far end is
+   * taken, and credited, with no socket to write it to: a side that ended
+   * first left the far end's last frames, and its close behind them, waiting
+   * for credit for good (a client that closes and leaves while a window of
+   * the service's data is on its way to it).
+   */
   private closedIfDone(): void {
     if (!this.closeSent || !this.socketGone || this.ended) return;
+    if (!this.farEndClosed) {
+      this.farEndTimer ??= setTimeout(() => this.end(true), closeReplyTimeoutMs);
+      return;
+    }
+    this.end(false);
+  }
+
+  private end(farEndSilent: boolean): void {
+    if (this.ended) return;
     this.ended = true;
-    this.hooks.closed();
+    clearTimeout(this.farEndTimer);
+    this.hooks.closed(farEndSilent);
   }
 
   /** A whole message or control frame from the socket: into the tunnel in chunk-sized fragments. */

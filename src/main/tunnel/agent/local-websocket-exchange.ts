@@ -12,7 +12,7 @@ import { Exchange, type ExchangeFailure, type Payload } from '../exchange.js';
 import { isForwardedField } from '../forwarded-field-names.js';
 import { allHeadersFromRaw, headersFromRaw, headerValue, withoutHopByHop } from '../headers.js';
 import { noBody } from '../messages.js';
-import { Opcode, WebSocketRelay } from '../websocket-relay.js';
+import { farEndSilence, Opcode, WebSocketRelay } from '../websocket-relay.js';
 import { ExchangeTraffic } from './exchange-traffic.js';
 import { describeLocalError } from './local-errors.js';
 import type { LocalExchangeContext } from './local-exchange-context.js';
@@ -120,7 +120,7 @@ export class LocalWebSocketExchange extends Exchange {
             at: Date.now(),
           });
         },
-        closed: () => this.finish(),
+        closed: (farEndSilent) => (farEndSilent ? this.fail(ErrorCode.Timeout, farEndSilence, true) : this.finish()),
       },
     );
   }

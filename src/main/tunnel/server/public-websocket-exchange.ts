@@ -15,7 +15,7 @@ import { Exchange, type ExchangeFailure, type Payload, type TunnelPeer } from '.
 import { writableSink } from '../flow-control.js';
 import { allHeadersFromRaw, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
-import { WebSocketRelay } from '../websocket-relay.js';
+import { farEndSilence, WebSocketRelay } from '../websocket-relay.js';
 import { rawErrorAnswer } from './public-errors.js';
 import { RequestOutcome, type PublicRequestRecord } from './public-request-record.js';
 
@@ -157,7 +157,7 @@ export class PublicWebSocketExchange extends Exchange {
             this.send({ $case: 'wsFrame', value: frame });
           },
           sendGrant: (bytes) => this.send({ $case: 'windowUpdate', value: { bytes } }),
-          closed: () => this.finish(),
+          closed: (farEndSilent) => (farEndSilent ? this.fail(ErrorCode.Timeout, this.describe(farEndSilence), true) : this.finish()),
         },
       );
     });
