@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerLimits } from '../../src/main/tunnel/config.js';
-import { publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+import { eventually, publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
 import { chunked, rawRequest } from '../conformance/raw-http.js';
 
 let backend: Backend;
@@ -172,6 +172,20 @@ describe('public limits', () => {
     } finally {
       session.destroy();
     }
+  });
+
+  it('records an upload its client abandons mid-body once, as the client gone, not also as a malformed request', async () => {
+    await start({});
+    const records: string[] = [];
+    fixture.server.on('request-end', (record) => records.push(`${record.tunnel || '(none)'} ${record.errorCode ?? 'ok'}${record.refused ? ' refused' : ''}`));
+    const client = rawClient(fixture.publicPort);
+    client.socket.write(`POST /upload HTTP/1.1\r\nHost: app.localhost\r\nContent-Length: ${16 * 1024 * 1024}\r\n\r\n`);
+    client.socket.write(Buffer.alloc(1024 * 1024, 'u'));
+    await eventually(() => fixture.server.inflightRequests === 1, 'the upload to be under way');
+    client.socket.end();
+    await client.closed;
+    await eventually(() => fixture.server.inflightRequests === 0 && records.length > 0, 'the upload to end');
+    expect(records).toEqual(['app BURROW_E_CLIENT_GONE']);
   });
 
   it('limits requests per second per tunnel with 429 and Retry-After; another tunnel is not limited', async () => {

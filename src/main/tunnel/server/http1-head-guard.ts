@@ -177,7 +177,10 @@ export class Http1HeadGuard {
     const sawHead = state !== undefined && (state.lineEnded || state.lineBytes > 0);
     const lineTooLong = sawHead && (!state.lineEnded || state.lineBytes > this.maxHeaderBytes);
     const { code, message } = this.describe(error, lineTooLong);
-    this.refused(code);
+    // A body its client stopped sending (its input ended: an upload abandoned) is no malformed request: its
+    // exchange records the client gone; counted here as well, it was one request told twice in the metrics.
+    const bodyAbandoned = inOwedBody && error.code === 'HPE_INVALID_EOF_STATE';
+    if (!bodyAbandoned) this.refused(code);
     // A malformed head pipelined behind requests still being answered: its
     // 400 follows their answers (RFC 9112 section 9.3.2), where it had none.
     afterOwed(inOwedBody ? undefined : owed, socket, () => {
