@@ -9,8 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AgentState } from '../../src/main/tunnel/agent/agent-state.js';
 import { MultiEdgeAgent } from '../../src/main/tunnel/agent/multi-edge-agent.js';
+import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
-import { publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+import { eventually, publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
 
 /** A service whose /hold requests wait until the test releases them, and whose WebSockets echo. */
 interface HeldService {
@@ -208,6 +209,7 @@ describe('an agent stopping with requests under way', () => {
     const held = await service.nextHeld();
     let underWay = -1;
     const drained = agent.drain(60_000, (count) => (underWay = count));
+    await eventually(() => underWay !== -1, 'the drain to begin');
     expect(underWay).toBe(1);
     // The edge hears of it on the agent's control stream: poll until it has, each answer a definite one.
     let later = await publicRequest({ port: edge.publicPort, host: 'app.localhost' });
@@ -219,6 +221,52 @@ describe('an agent stopping with requests under way', () => {
     expect({ status: response.status, body: response.body.toString() }).toEqual({ status: 200, body: 'finished late' });
     expect(agent.state).toBe(AgentState.Closed);
     expect(edge.pendingExchanges).toBe(0);
+  });
+
+  it('loses no request the edge sent as the agent withdrew: each is answered, or told the tunnel is offline', async () => {
+    const { service, edge, agent } = await startAgent();
+    // The service answers /hold too, at once: every request here is quick.
+    service.backend.server.removeAllListeners('request');
+    let served = 0;
+    service.backend.server.on('request', (_req, res) => {
+      served++;
+      res.end('served');
+    });
+    const outcomes = new Set<string>();
+    // Twenty clients, each asking again as soon as it is answered, until the tunnel is offline: requests keep
+    // reaching the edge while the agent withdraws, some of them on their way to it as the edge hears of it.
+    const client = async (): Promise<void> => {
+      for (;;) {
+        const outcome = await publicRequest({ port: edge.publicPort, host: 'app.localhost' }).then(
+          (response) => `${response.status} ${response.headers['x-burrow-error'] ?? response.body.toString()}`,
+          (error: NodeJS.ErrnoException) => error.code ?? error.message,
+        );
+        outcomes.add(outcome);
+        if (outcome !== '200 served') return;
+      }
+    };
+    const clients = Array.from({ length: 20 }, client);
+    await eventually(() => served >= 200, 'traffic under way');
+    // Bounded far beyond the test: the drain ends when the edge has said every request it sent is here and they are done.
+    await agent.drain(600_000);
+    await Promise.all(clients);
+    expect([...outcomes].sort()).toEqual(['200 served', '502 BURROW_E_TUNNEL_OFFLINE']);
+  });
+
+  it('hears from each edge that no request is on its way once it has unregistered its tunnels', async () => {
+    const { edge } = await startAgent();
+    const link = new TunnelAgent({ server: `127.0.0.1:${edge.controlPort}`, tunnels: [{ name: 'other', protocol: 'http', target: '1' }] });
+    try {
+      const live = once(link, 'tunnel-live');
+      link.start();
+      await live;
+      // Past the test's own bound: only the edge's answer ends the wait.
+      await link.withdraw(600_000);
+      const answer = await publicRequest({ port: edge.publicPort, host: 'other.localhost' });
+      expect(answer.headers['x-burrow-error']).toBe('BURROW_E_TUNNEL_OFFLINE');
+    } finally {
+      link.stop();
+    }
   });
 
   it('delivers the last bytes of an answer that ends as it stops', async () => {

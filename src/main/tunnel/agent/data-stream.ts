@@ -16,6 +16,8 @@ export interface DataStreamHooks {
   attached(): void;
   /** It broke (once); the exchanges on it are already aborted by the caller. */
   lost(why: string): void;
+  /** The server has forgotten a tunnel this agent unregistered: every request for it has come before this. */
+  unregistered(name: string): void;
 }
 
 export class DataStream {
@@ -43,7 +45,10 @@ export class DataStream {
       takesContinue: config.takesContinue,
       vouchesForwardedFields: config.vouchesForwardedFields,
     });
-    proxy.on('data', (message: TunnelMessage) => exchanges.receive(message, link));
+    proxy.on('data', (message: TunnelMessage) => {
+      if (message.payload?.$case === 'tunnelUnregistered') hooks.unregistered(message.payload.value.name);
+      else exchanges.receive(message, link);
+    });
     const lost = (why: string): void => {
       if (!this.open) return;
       this.open = false;

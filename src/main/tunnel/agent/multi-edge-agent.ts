@@ -16,8 +16,9 @@ import { TunnelAgent, type LiveTunnel, type TunnelAgentEvents, type TunnelAgentO
 import { WakeWatch } from './wake-watch.js';
 import type { WakeDecision, WakeSignal } from './wake-policy.js';
 
-/** How long a draining agent waits for an edge to end its data stream after its own end. */
+/** How long a draining agent waits for an edge to end its data stream after its own end, and to answer its tunnels' unregistering. */
 const dataStreamEndMs = 2_000;
+const withdrawWaitMs = 2_000;
 
 export interface MultiEdgeAgentOptions extends Omit<TunnelAgentOptions, 'server' | 'agentId' | 'exchanges'> {
   /** Control addresses of edges, in order of preference (at least one). */
@@ -101,7 +102,7 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
    */
   async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<void> {
     if (this.stateValue !== AgentState.Closed && timeoutMs > 0) {
-      for (const link of this.links.values()) link.withdraw();
+      await Promise.all([...this.links.values()].map((link) => link.withdraw(withdrawWaitMs)));
       // Told first: started?.() would not run its argument without a listener.
       const underWay = this.exchanges.goAway();
       started?.(underWay);

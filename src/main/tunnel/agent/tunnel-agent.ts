@@ -87,6 +87,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   /** withdraw() was called: no tunnel is registered from now on. */
   private withdrawn = false;
+  /** Tunnels withdraw() unregistered, until the server says it has forgotten them. */
+  private readonly unregistering = new Map<string, () => void>();
   /** Bumped by each teardown: callbacks of an older connection compare and stand down. */
   private attempt = 0;
 
@@ -137,11 +139,23 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   /**
    * The agent is stopping and lets requests under way finish: the server is
    * told to send no new ones (its tunnels are offline there from now on), and
-   * none is registered again should the connection come back.
+   * none is registered again should the connection come back. Resolves once
+   * the server says every request it sent is here, or after `waitMs`.
    */
-  withdraw(): void {
+  async withdraw(waitMs: number): Promise<void> {
     this.withdrawn = true;
-    for (const live of this.tunnels.live) this.control?.write({ $case: 'unregisterTunnel', value: { name: live.name } });
+    const { control } = this;
+    if (control === undefined || this.proxy === undefined) return;
+    // Each answered on the data stream behind the last request for it: past that, none is on its way here.
+    const answered = this.tunnels.live.map(({ name }) => {
+      control.write({ $case: 'unregisterTunnel', value: { name } });
+      return new Promise<void>((resolve) => this.unregistering.set(name, resolve));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    // An edge from before that answer is waited for a little, as one whose connection breaks meanwhile.
+    await Promise.race([Promise.all(answered), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    this.unregistering.clear();
   }
 
   /** Stops once what its data stream has queued has left (within `waitMs`). */
@@ -252,6 +266,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         this.registerTunnels();
         this.readyIfAllLive();
       },
+      unregistered: (name) => this.unregistering.get(name)?.(),
       lost: (why) => {
         if (this.proxy !== proxy) return;
         this.proxy = undefined;

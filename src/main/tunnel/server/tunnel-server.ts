@@ -274,6 +274,8 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
           return;
         case 'unregisterTunnel':
           if (this.registry.unregister(session, payload.value.name)) this.naming.release(payload.value.name, session);
+          // On the data stream, behind every request sent for it: the agent then knows none is on its way.
+          session.send(controlMessage({ $case: 'tunnelUnregistered', value: { name: payload.value.name } }));
           return;
         case 'heartbeat':
           session.heartbeatReceived(payload.value);

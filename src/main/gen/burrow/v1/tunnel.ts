@@ -162,6 +162,7 @@ export interface TunnelMessage {
     | { $case: "windowUpdate"; value: WindowUpdate }
     | { $case: "reset"; value: Reset }
     | { $case: "wsFrame"; value: WebSocketFrame }
+    | { $case: "tunnelUnregistered"; value: TunnelUnregistered }
     | //
     /** Control stream. */
     { $case: "hello"; value: Hello }
@@ -366,6 +367,16 @@ export interface UnregisterTunnel {
 }
 
 /**
+ * Server -> agent, on the data stream: the server has forgotten the tunnel
+ * the agent unregistered, and every request it sent for it is ahead of this
+ * message; none follows. A stopping agent waits for it before it ends its
+ * data stream (an edge that does not send it is waited for a little).
+ */
+export interface TunnelUnregistered {
+  name: string;
+}
+
+/**
  * Sent every heartbeat interval by both sides. A heartbeat with no echo is
  * answered at once by one echoing its sent_at, so the sender measures the
  * round trip (and can ask for proof of life at any moment).
@@ -420,6 +431,9 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
         break;
       case "wsFrame":
         WebSocketFrame.encode(message.payload.value, writer.uint32(130).fork()).join();
+        break;
+      case "tunnelUnregistered":
+        TunnelUnregistered.encode(message.payload.value, writer.uint32(138).fork()).join();
         break;
       case "hello":
         Hello.encode(message.payload.value, writer.uint32(162).fork()).join();
@@ -546,6 +560,17 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
             }
 
             message.payload = { $case: "wsFrame", value: WebSocketFrame.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.payload = {
+              $case: "tunnelUnregistered",
+              value: TunnelUnregistered.decode(reader, reader.uint32()),
+            };
             continue;
           }
           case 20: {
@@ -681,6 +706,10 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
         ? { $case: "wsFrame", value: WebSocketFrame.fromJSON(object.wsFrame) }
         : isSet(object.ws_frame)
         ? { $case: "wsFrame", value: WebSocketFrame.fromJSON(object.ws_frame) }
+        : isSet(object.tunnelUnregistered)
+        ? { $case: "tunnelUnregistered", value: TunnelUnregistered.fromJSON(object.tunnelUnregistered) }
+        : isSet(object.tunnel_unregistered)
+        ? { $case: "tunnelUnregistered", value: TunnelUnregistered.fromJSON(object.tunnel_unregistered) }
         : isSet(object.hello)
         ? { $case: "hello", value: Hello.fromJSON(object.hello) }
         : isSet(object.welcome)
@@ -743,6 +772,8 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
       obj.reset = Reset.toJSON(message.payload.value);
     } else if (message.payload?.$case === "wsFrame") {
       obj.wsFrame = WebSocketFrame.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "tunnelUnregistered") {
+      obj.tunnelUnregistered = TunnelUnregistered.toJSON(message.payload.value);
     } else if (message.payload?.$case === "hello") {
       obj.hello = Hello.toJSON(message.payload.value);
     } else if (message.payload?.$case === "welcome") {
@@ -816,6 +847,15 @@ export const TunnelMessage: MessageFns<TunnelMessage> = {
       case "wsFrame": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "wsFrame", value: WebSocketFrame.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "tunnelUnregistered": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = {
+            $case: "tunnelUnregistered",
+            value: TunnelUnregistered.fromPartial(object.payload.value),
+          };
         }
         break;
       }
@@ -2582,6 +2622,73 @@ export const UnregisterTunnel: MessageFns<UnregisterTunnel> = {
   },
   fromPartial<I extends Exact<DeepPartial<UnregisterTunnel>, I>>(object: I): UnregisterTunnel {
     const message = createBaseUnregisterTunnel();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseTunnelUnregistered(): TunnelUnregistered {
+  return { name: "" };
+}
+
+export const TunnelUnregistered: MessageFns<TunnelUnregistered> = {
+  encode(message: TunnelUnregistered, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TunnelUnregistered {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTunnelUnregistered();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TunnelUnregistered {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: TunnelUnregistered): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TunnelUnregistered>, I>>(base?: I): TunnelUnregistered {
+    return TunnelUnregistered.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TunnelUnregistered>, I>>(object: I): TunnelUnregistered {
+    const message = createBaseTunnelUnregistered();
     message.name = object.name ?? "";
     return message;
   },
