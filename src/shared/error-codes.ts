@@ -34,6 +34,8 @@ export const TunnelErrorCode = {
   RapidReset: 'BURROW_E_RAPID_RESET',
   /** The edges' shared store (Redis) is out of reach: what needs it (claiming a name) waits. */
   ClusterUnavailable: 'BURROW_E_CLUSTER_UNAVAILABLE',
+  /** The edge is stopping: a request it still held past its drain (or with none) is cut, to be tried again elsewhere. */
+  ServerStopping: 'BURROW_E_SERVER_STOPPING',
 } as const;
 
 /** The app contract's codes: a command refused or failed, or its transport gone. */

@@ -2,9 +2,13 @@
 // way, as a user's Ctrl-C or a service manager's SIGTERM: the request gets
 // its answer, the process says what it waits for, a second signal does not
 // wait, and --drain-timeout 0 stops at once as before.
+import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { connect as connectHttp2, type IncomingHttpHeaders } from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, publicRequest, spawnCli, spawnCliServer, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
+import { startEchoBackend } from '../helpers/grpc-echo.js';
 
 const started: CliProcess[] = [];
 let backend: Backend | undefined;
@@ -73,12 +77,21 @@ describe('stopping with a request under way', () => {
     expect(stopped.stderrLines.some((line) => /server stopped/.test(line))).toBe(true);
   });
 
-  it('a second signal stops at once, cutting it', async () => {
+  it('a second signal stops at once, cutting it with an answer that says so, and says how many it cut', async () => {
     const { answer, stopped, exited, saysItWaits } = await stopWithRequestUnderWay('server');
     await saysItWaits();
     await stopped.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(await answer).not.toMatch(/^200/);
+    // Not an empty reply from a process gone: 503, to be tried again elsewhere.
+    expect(await answer).toBe('503 the tunnel server is stopping\n');
+    expect(stopped.stderrLines.some((line) => /stopped: 1 request was still under way, and cut/.test(line))).toBe(true);
+  });
+
+  it('the agent past its --drain-timeout cuts what is left and says so', async () => {
+    const { answer, stopped, exited } = await stopWithRequestUnderWay('agent', ['--drain-timeout', '200']);
+    expect(await exited).toBe(0);
+    expect(await answer).toMatch(/^502 /);
+    expect(stopped.stderrLines).toContain('burrow: stopped: 1 request was still under way, and cut');
   });
 
   it('--drain-timeout 0 stops at once, as it did before', async () => {
@@ -86,5 +99,36 @@ describe('stopping with a request under way', () => {
     expect(await exited).toBe(0);
     expect(await answer).toMatch(/^502 /);
     expect(stopped.stderrLines.filter((line) => /stopping/.test(line))).toEqual([]);
+  });
+
+  it('a gRPC stream the server cuts ends UNAVAILABLE, its status written before the connection goes (it read INTERNAL)', async () => {
+    const echo = await startEchoBackend();
+    try {
+      const { process: server, control, publicPort } = await spawnCliServer(['--token', 't', '--drain-timeout', '0'], (args) => {
+        const p = spawnCli(args);
+        started.push(p);
+        return p;
+      });
+      const agent = spawnCli(['grpc', String(echo.port), '--name', 'rpc', '--server', control, '--token', 't', '--no-inspect']);
+      started.push(agent);
+      await agent.waitForLine(/^tunnel rpc/);
+      // Read as HTTP/2 frames, not through a gRPC client, which reads a stream reset with no status as UNAVAILABLE too.
+      const session = connectHttp2(`http://127.0.0.1:${publicPort}`);
+      session.on('error', () => {});
+      try {
+        const stream = session.request({ ':method': 'POST', ':path': '/burrow.test.v1.EchoService/ServerStream', ':authority': 'rpc.localhost', 'content-type': 'application/grpc', te: 'trailers' });
+        stream.on('error', () => {});
+        // One message, StreamRequest { count: 0 }: a stream that never ends.
+        stream.end(Buffer.from([0, 0, 0, 0, 2, 0x08, 0x00]));
+        const trailers = new Promise<IncomingHttpHeaders>((resolve) => stream.once('trailers', resolve).once('close', () => resolve({})));
+        await once(stream, 'data');
+        expect(await server.kill('SIGTERM')).toBe(0);
+        expect((await trailers)['grpc-status']).toBe(String(grpc.status.UNAVAILABLE));
+      } finally {
+        session.destroy();
+      }
+    } finally {
+      echo.stop();
+    }
   });
 });

@@ -4,14 +4,16 @@
 import { once } from 'node:events';
 import { Agent, type ServerResponse } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AgentState } from '../../src/main/tunnel/agent/agent-state.js';
 import { MultiEdgeAgent } from '../../src/main/tunnel/agent/multi-edge-agent.js';
 import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import { eventually, publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+import { echoClient, startEchoBackend } from '../helpers/grpc-echo.js';
 
 /** A service whose /hold requests wait until the test releases them, and whose WebSockets echo. */
 interface HeldService {
@@ -20,6 +22,8 @@ interface HeldService {
   nextHeld(): Promise<ServerResponse>;
   /** Close codes and reasons the service's WebSockets heard. */
   closes: Promise<{ code: number; reason: string }>[];
+  /** Handshakes to /slow-handshake, held until the test lets each go on. */
+  handshakes: (() => void)[];
   close(): Promise<void>;
 }
 
@@ -35,7 +39,11 @@ async function startHeldService(): Promise<HeldService> {
     if (taker !== undefined) taker(res);
     else arrived.push(res);
   });
-  const wss = new WebSocketServer({ server: backend.server });
+  const handshakes: (() => void)[] = [];
+  const wss = new WebSocketServer({
+    server: backend.server,
+    verifyClient: (info, accept) => (info.req.url === '/slow-handshake' ? handshakes.push(() => accept(true)) : accept(true)),
+  });
   const closes: Promise<{ code: number; reason: string }>[] = [];
   wss.on('connection', (ws) => {
     ws.on('message', (data, binary) => ws.send(data, { binary }));
@@ -48,6 +56,7 @@ async function startHeldService(): Promise<HeldService> {
       return first !== undefined ? Promise.resolve(first) : new Promise((resolve) => waiting.push(resolve));
     },
     closes,
+    handshakes,
     close: async () => {
       for (const client of wss.clients) client.terminate();
       wss.close();
@@ -160,6 +169,37 @@ describe('an edge stopping with requests under way', () => {
     expect((await service.closes[0]!).code).toBe(1001);
   });
 
+  it('closes a WebSocket still in its handshake as going away once it opens', async () => {
+    const { service, fixture } = await start();
+    const ws = new WebSocket(`ws://127.0.0.1:${fixture.publicPort}/slow-handshake`, { headers: { host: 'app.localhost' } });
+    ws.on('error', () => {});
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    await eventually(() => service.handshakes.length === 1, 'the handshake to reach the service');
+    // The drain's bound is far beyond the test's: it ends because the WebSocket, once open, closed.
+    const drained = fixture.server.drain(600_000);
+    service.handshakes[0]!();
+    await drained;
+    expect(await closed).toEqual({ code: 1001, reason: 'the tunnel server is shutting down' });
+  });
+
+  it('serves a connection whose request had begun to come as it began, and ends once it has', async () => {
+    const { fixture } = await start();
+    const socket = connect(fixture.publicPort, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1').on('data', (text: string) => (answer += text));
+    const closed = once(socket, 'close');
+    // Two bytes that could begin an HTTP/2 preface or a PROPFIND: the edge cannot tell which yet.
+    socket.write('PR');
+    // Read by the edge (its own count, not this socket's): a connection nothing has come on yet is closed as idle.
+    const edgeSockets = (fixture.server as unknown as { publicListener: { sockets: { values(): Socket[] } } }).publicListener.sockets;
+    await eventually(() => edgeSockets.values().some((each) => each.bytesRead === 2), 'the first bytes to reach the edge');
+    const drained = fixture.server.drain(600_000);
+    socket.write('OPFIND / HTTP/1.1\r\nHost: app.localhost\r\n\r\n');
+    await closed;
+    await drained;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 [^]*\r\nConnection: close\r\n[^]*quick$/);
+  });
+
   it('cuts what is still under way when its time is up', async () => {
     const { service, fixture } = await start();
     const answer = publicRequest({ port: fixture.publicPort, host: 'app.localhost', path: '/hold' }).then(
@@ -167,8 +207,28 @@ describe('an edge stopping with requests under way', () => {
       (error: NodeJS.ErrnoException) => error.code ?? error.message,
     );
     await service.nextHeld();
-    await fixture.server.drain(50);
-    expect(await answer).not.toBe('status 200');
+    // Told as the edge stopping (503, to be tried again elsewhere), and counted as cut.
+    expect(await fixture.server.drain(50)).toBe(1);
+    expect(await answer).toBe('status 503');
+  });
+
+  it('cuts a gRPC stream past its time as UNAVAILABLE, its status written before the connection goes (it read INTERNAL)', async () => {
+    const backend = await startEchoBackend();
+    const grpcTunnel = await startTunnel([{ name: 'rpc', protocol: 'grpc', target: String(backend.port) }]);
+    const client = echoClient(grpcTunnel.publicPort, 'rpc');
+    try {
+      // A stream that never ends (its messages keep coming), cut as the drain's time is up.
+      const call = (client.serverStream as (request: object) => grpc.ClientReadableStream<unknown>)({ count: 0 });
+      const status = new Promise<number>((resolve) => call.on('status', (each: grpc.StatusObject) => resolve(each.code)));
+      call.on('error', () => {});
+      await once(call, 'data');
+      expect(await grpcTunnel.server.drain(50)).toBe(1);
+      expect(await status).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      client.close();
+      await grpcTunnel.stop();
+      backend.stop();
+    }
   });
 
   it('stops at once with nothing under way', async () => {
@@ -205,6 +265,8 @@ describe('an agent stopping with requests under way', () => {
 
   it('finishes the request under way while new ones are told the tunnel is offline', async () => {
     const { service, edge, agent } = await startAgent();
+    const dataStreamEvents: string[] = [];
+    edge.on('data-stream', (_agentId, event) => dataStreamEvents.push(event));
     const answer = publicRequest({ port: edge.publicPort, host: 'app.localhost', path: '/hold' });
     const held = await service.nextHeld();
     let underWay = -1;
@@ -221,6 +283,8 @@ describe('an agent stopping with requests under way', () => {
     expect({ status: response.status, body: response.body.toString() }).toEqual({ status: 200, body: 'finished late' });
     expect(agent.state).toBe(AgentState.Closed);
     expect(edge.pendingExchanges).toBe(0);
+    // Its data stream ended as a goodbye: the edge does not log it as lost, waiting for it to come back.
+    expect(dataStreamEvents).not.toContain('lost');
   });
 
   it('loses no request the edge sent as the agent withdrew: each is answered, or told the tunnel is offline', async () => {

@@ -18,7 +18,7 @@ afterEach(async () => {
 /** A service with one online tunnel to its demo HTTP backend; the tunnel's public port. */
 async function serviceWithTunnel(): Promise<{ service: AppService; publicPort: number }> {
   const service = await AppService.open({ flushIntervalMs: 20 });
-  cleanups.push(() => service.close());
+  cleanups.push(async () => void (await service.close()));
   const api = inProcessApi(service);
   const embedded = await api.startEmbeddedServer(undefined);
   const created = await api.createTunnel({ name: 'quiet', protocol: 'http', target: embedded.demoTargets!.http });

@@ -38,6 +38,7 @@ const statuses: Record<keyof typeof TunnelErrorCode, { http: number; grpc: numbe
   UnsupportedUpgrade: { http: 501, grpc: UNAVAILABLE },
   UnsupportedTransferCoding: { http: 501, grpc: UNAVAILABLE },
   ClusterUnavailable: { http: 503, grpc: UNAVAILABLE },
+  ServerStopping: { http: 503, grpc: UNAVAILABLE },
 };
 
 const rows = (Object.keys(statuses) as (keyof typeof TunnelErrorCode)[]).map((key) => ({ key, code: ErrorCode[key], ...statuses[key] }));

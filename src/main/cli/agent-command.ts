@@ -15,7 +15,7 @@ import { ErrorCode } from '../tunnel/errors.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
 import { keepHeapHeadroom } from './heap-headroom.js';
 import { reclaimMemoryWhenIdle } from './idle-memory.js';
-import { defaultDrainTimeoutMs, drainLine, log, stopOnSignals } from './lifecycle.js';
+import { cutLine, defaultDrainTimeoutMs, drainLine, log, stopOnSignals } from './lifecycle.js';
 
 export interface AgentCommandOptions extends AdminFlags {
   /** One address, or several separated by commas (edges of one cluster). */
@@ -115,10 +115,12 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
   reclaimMemoryWhenIdle();
   stopOnSignals(async () => {
     const drainMs = options.drainTimeout ?? defaultDrainTimeoutMs;
-    await app.close(drainMs, (underWay) => {
+    const cut = await app.close(drainMs, (underWay) => {
       const line = drainLine(underWay, drainMs);
       if (line !== undefined) log(`burrow: ${line}`);
     });
+    const line = cutLine(cut);
+    if (line !== undefined) log(`burrow: ${line}`);
     await adminServer?.stop();
     await inspector?.stop();
   });

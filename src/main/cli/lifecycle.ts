@@ -40,19 +40,27 @@ export function drainLine(underWay: number, timeoutMs: number): string | undefin
   return `stopping: ${requests} up to ${timeoutMs / 1000} s to finish (stop again to cut them now)`;
 }
 
+/** What a stop says of the requests it cut, past its wait (nothing when none was). */
+export function cutLine(cut: number): string | undefined {
+  if (cut === 0) return undefined;
+  return `stopped: ${cut === 1 ? '1 request was' : `${cut} requests were`} still under way, and cut`;
+}
+
 /** How long a stop waits for requests under way, unless --drain-timeout says otherwise. */
 export const defaultDrainTimeoutMs = 10_000;
 
 /**
  * Runs `stop` once on SIGINT/SIGTERM, then exits 0. A second signal while it
- * runs (Ctrl-C again, waiting for requests under way to finish) exits at once.
+ * runs (Ctrl-C again, waiting for requests under way to finish) runs `cut`,
+ * when given, then exits; without one, or at a third, it exits at once.
  */
-export function stopOnSignals(stop: () => Promise<void> | void): void {
-  let stopping = false;
+export function stopOnSignals(stop: () => Promise<unknown> | void, cut?: () => Promise<unknown>): void {
+  let signals = 0;
   const handler = (): void => {
-    if (stopping) process.exit(0);
-    stopping = true;
-    Promise.resolve(stop()).finally(() => process.exit(0));
+    signals++;
+    if (signals === 1) void Promise.resolve(stop()).finally(() => process.exit(0));
+    else if (signals === 2 && cut !== undefined) void cut().finally(() => process.exit(0));
+    else process.exit(0);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

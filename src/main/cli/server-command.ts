@@ -9,7 +9,7 @@ import { accessLine } from './access-log.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
 import { keepHeapHeadroom } from './heap-headroom.js';
 import { reclaimMemoryWhenIdle } from './idle-memory.js';
-import { defaultDrainTimeoutMs, drainLine, stopOnSignals } from './lifecycle.js';
+import { cutLine, defaultDrainTimeoutMs, drainLine, stopOnSignals } from './lifecycle.js';
 import { createLogger, flushed, type LogFormat, type LogLevel } from './logger.js';
 import { readTokensFile } from './tokens-file.js';
 import { UsageError } from './usage-error.js';
@@ -131,17 +131,34 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
         });
   keepHeapHeadroom();
   reclaimMemoryWhenIdle();
-  stopOnSignals(async () => {
-    const drainMs = options.drainTimeout ?? defaultDrainTimeoutMs;
-    // Readiness says stopping as the drain begins, for a load balancer to see: the admin port goes last.
-    await server.drain(drainMs, (underWay) => {
-      const line = drainLine(underWay, drainMs);
-      if (line !== undefined) logger.info({ underWay }, line);
-    });
+  const saidCut = (cut: number): void => {
+    const line = cutLine(cut);
+    if (line !== undefined) logger.warn({ cut }, line);
+  };
+  const stopped = async (): Promise<void> => {
     await adminServer?.stop();
     logger.info('server stopped');
     await Promise.all([logger, accessLogger].map((each) => each && flushed(each)));
-  });
+  };
+  const drainMs = options.drainTimeout ?? defaultDrainTimeoutMs;
+  stopOnSignals(
+    async () => {
+      // Readiness says stopping as the drain begins, for a load balancer to see: the admin port goes last.
+      saidCut(
+        await server.drain(drainMs, (underWay) => {
+          const line = drainLine(underWay, drainMs);
+          if (line !== undefined) logger.info({ underWay }, line);
+        }),
+      );
+      await stopped();
+    },
+    // Asked again: what is under way is answered as cut (503, gRPC UNAVAILABLE), not dropped with the process.
+    async () => {
+      saidCut(server.requestsUnderWay);
+      await server.stop();
+      await stopped();
+    },
+  );
   process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}${tls ? ' (TLS)' : ''}\n`);
   // On stdout as well as in the log, which --log-level can quiet: an agent cannot connect without it.
   if (devCertPath !== undefined) process.stdout.write(`burrow server: dev TLS certificate at ${devCertPath} (agents connect with --ca ${devCertPath})\n`);

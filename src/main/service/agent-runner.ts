@@ -71,10 +71,10 @@ export class AgentRunner {
   }
 
   /** Stops once the requests under way have finished, within `timeoutMs` (MultiEdgeAgent.drain). */
-  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<void> {
+  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<number> {
     const { agent } = this;
     this.agent = undefined;
-    await agent?.drain(timeoutMs, started);
+    return (await agent?.drain(timeoutMs, started)) ?? 0;
   }
 
   addTunnel(config: TunnelConfig): void {

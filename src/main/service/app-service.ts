@@ -145,15 +145,17 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   /**
    * Stops the agent and whatever the service started. With `drainMs`, the
    * requests under way first get that long to finish, recorded as they do;
-   * `started` hears how many there are as that begins.
+   * `started` hears how many there are as that begins. Resolves with how
+   * many were still under way, and cut, when it stopped.
    */
-  async close(drainMs = 0, started?: (underWay: number) => void): Promise<void> {
-    if (this.closed) return;
+  async close(drainMs = 0, started?: (underWay: number) => void): Promise<number> {
+    if (this.closed) return 0;
     this.closed = true;
     clearTimeout(this.tunnelsTimer);
-    await this.agent.drain(drainMs, started);
+    const cut = await this.agent.drain(drainMs, started);
     this.traffic.close();
     await this.embedded.turnOff();
+    return cut;
   }
 
   // ---- commands -------------------------------------------------------

@@ -11,6 +11,7 @@ export function httpStatusFor(code: string): number {
       return 404;
     case ErrorCode.OverCapacity:
     case ErrorCode.ClusterUnavailable:
+    case ErrorCode.ServerStopping:
       return 503;
     case ErrorCode.Timeout:
       return 504;

@@ -20,6 +20,8 @@ const noStatusCode = 1005;
 const goingAway = 1001;
 /** ws's own bound on a close handshake (closeTimeout in ws/lib/websocket.js). */
 const closeReplyTimeoutMs = 30_000;
+/** The wait for the far end's close, past its own socket's close bound: its close comes by then even from a socket that never replied. */
+const farEndCloseWaitMs = closeReplyTimeoutMs + 5_000;
 
 /** Codes an endpoint may put in a close frame (RFC 6455 section 7.4). */
 function isSendableCloseCode(code: number): boolean {
@@ -206,7 +208,7 @@ export class WebSocketRelay {
   private closedIfDone(): void {
     if (!this.closeSent || !this.socketGone || this.ended) return;
     if (!this.farEndClosed) {
-      this.farEndTimer ??= setTimeout(() => this.end(true), closeReplyTimeoutMs);
+      this.farEndTimer ??= setTimeout(() => this.end(true), farEndCloseWaitMs);
       return;
     }
     this.end(false);

@@ -78,6 +78,7 @@ export class ExchangeTraffic {
   private answeredByTunnel(code: string, message: string): void {
     const { status, headers, body } = errorAnswer(code, message);
     this.responded(status, Object.entries(headers).map(([name, value]) => ({ name, value })), true);
+    // Counted as the bytes its client got, as the inspector shows them (the edge wrote them, not the service).
     this.body('to-client', Buffer.from(body));
   }
 

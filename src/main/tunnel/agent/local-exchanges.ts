@@ -25,6 +25,8 @@ export class LocalExchanges {
   private readonly httpClient: LocalHttpClient;
   private readonly http2Sessions = new Http2SessionPool();
   private readonly idleWaiters: (() => void)[] = [];
+  /** goAway() was called: requests that still come (sent before the edge heard) hear it as they start. */
+  private goingAway = false;
 
   constructor(
     /** The local service of a live tunnel, by its name (and the request, for a target chosen per request). */
@@ -70,6 +72,7 @@ export class LocalExchanges {
 
   /** The agent is stopping and lets them finish: each hears so (a WebSocket closes as going away). Returns how many are under way. */
   goAway(): number {
+    this.goingAway = true;
     for (const entry of this.exchanges.values()) entry.exchange.goAway();
     return this.exchanges.size;
   }
@@ -115,6 +118,7 @@ export class LocalExchanges {
     this.exchanges.set(requestId, { exchange, link });
     try {
       exchange.start();
+      if (this.goingAway) exchange.goAway();
     } catch (error) {
       // A head the local client refuses (say, a method Node cannot send) fails this request only.
       const message = `could not forward the request: ${(error as Error).message}`;

@@ -27,7 +27,11 @@ export type WebSocketInjectTo = 'service' | 'client';
  */
 const ownHandshakeHeaders = new Set(['sec-websocket-extensions', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-accept']);
 
+const agentGoingAway = 'the tunnel agent is shutting down';
+
 export class LocalWebSocketExchange extends Exchange {
+  /** Its side is stopping (goAway()): the socket closes as going away once open. */
+  private goingAway = false;
   private ws: WebSocket | undefined;
   private relay: WebSocketRelay | undefined;
   private readonly traffic: ExchangeTraffic;
@@ -123,6 +127,7 @@ export class LocalWebSocketExchange extends Exchange {
         closed: (farEndSilent) => (farEndSilent ? this.fail(ErrorCode.Timeout, farEndSilence, true) : this.finish()),
       },
     );
+    if (this.goingAway) this.relay.goAway(agentGoingAway);
   }
 
   /** A message from the inspector into this open connection: to the local service, or to the public client as if the service sent it. */
@@ -132,7 +137,9 @@ export class LocalWebSocketExchange extends Exchange {
   }
 
   override goAway(): void {
-    this.relay?.goAway('the tunnel agent is shutting down');
+    // Mid-handshake: it goes away once open.
+    this.goingAway = true;
+    this.relay?.goAway(agentGoingAway);
   }
 
   protected onPayload(payload: Payload): void {

@@ -45,6 +45,8 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
   private readonly live = new Map<string, LiveTunnel>();
   private readonly wakeWatch: WakeWatch;
   private stateValue = AgentState.Idle;
+  /** drain() is under way. */
+  private draining = false;
   private stateDetail = '';
   private lastEdges = '';
   /** The edge asked for the tunnels that have no name yet (it picks them; the others then ask for those). */
@@ -98,10 +100,13 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
    * Stops as stop() does, once the requests under way have finished or
    * `timeoutMs` has passed: the edges are told to send no new ones (the
    * tunnels go offline there at once), and WebSockets close as going away.
-   * `started` hears how many requests are under way as it begins.
+   * `started` hears how many requests are under way as it begins. Resolves
+   * with how many were still under way, and cut, when it stopped.
    */
-  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<void> {
+  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<number> {
+    let cut = this.exchanges.size;
     if (this.stateValue !== AgentState.Closed && timeoutMs > 0) {
+      this.draining = true;
       await Promise.all([...this.links.values()].map((link) => link.withdraw(withdrawWaitMs)));
       // Told first: started?.() would not run its argument without a listener.
       const underWay = this.exchanges.goAway();
@@ -109,10 +114,12 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.exchanges.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
+      cut = this.exchanges.size;
       // What the last answers queued on each data stream leaves before it ends.
       await Promise.all([...this.links.values()].map((link) => link.finish(dataStreamEndMs)));
     }
     this.stop();
+    return cut;
   }
 
   addTunnel(spec: TunnelSpec): string {
@@ -145,7 +152,8 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
 
   /** Opens connections to known edges not in use until `ha` are held. */
   private fill(): void {
-    if (this.stateValue === AgentState.Closed) return;
+    // A stopping agent opens no connection: one to an edge would register its tunnels there again.
+    if (this.stateValue === AgentState.Closed || this.draining) return;
     const target = Math.min(this.options.ha ?? (this.known.length > 1 ? 2 : 1), this.known.length);
     for (const edge of this.known) {
       if (this.links.size >= target) break;

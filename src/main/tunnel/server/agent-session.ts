@@ -115,7 +115,8 @@ export class AgentSession implements TunnelPeer {
     call.sendMetadata(new grpc.Metadata());
     call.on('data', (message: TunnelMessage) => this.onProxyMessage(message));
     const lost = (): void => this.detachProxy(call, 'data stream closed');
-    call.on('end', lost);
+    // Ended by the agent itself (a stopping agent, once its answers are out): a goodbye, not a loss to wait on.
+    call.on('end', () => this.detachProxy(call, 'the agent ended its data stream', false));
     call.on('error', lost);
     call.on('cancelled', lost);
     this.hooks.dataStream(this.dataStreamsAttached++ === 0 ? 'attached' : 'reattached');
@@ -127,19 +128,21 @@ export class AgentSession implements TunnelPeer {
     this.proxy?.emit('error', { code: grpc.status.UNAVAILABLE, details: 'data stream dropped by the server' });
   }
 
-  close(reason: string): void {
+  /** Ends the session; its requests in flight fail as the tunnel offline, or the edge stopping (`edgeStopping`). */
+  close(reason: string, edgeStopping = false): void {
     if (this.closed) return;
     this.closed = true;
     this.heartbeats.stop();
     clearTimeout(this.watchdog);
     // Requests in flight learn the agent is gone before its data stream is.
-    this.abortAll(ErrorCode.TunnelOffline, `agent disconnected (${reason})`);
+    if (edgeStopping) this.abortAll(ErrorCode.ServerStopping, 'the tunnel server is stopping');
+    else this.abortAll(ErrorCode.TunnelOffline, `agent disconnected (${reason})`);
     if (this.proxy !== undefined) this.detachProxy(this.proxy, reason);
     this.control.end();
     this.hooks.closed(this, reason);
   }
 
-  private detachProxy(call: Call, reason: string): void {
+  private detachProxy(call: Call, reason: string, lost = true): void {
     if (this.proxy !== call) return;
     this.proxy = undefined;
     // What still waits to be written goes before the end, as it would have without the writer.
@@ -150,7 +153,7 @@ export class AgentSession implements TunnelPeer {
     if (!call.writableEnded) call.end();
     this.abortAll(ErrorCode.DataStreamLost, `data stream to the agent was lost (${reason})`);
     // A session's own end is not a data-stream loss worth counting.
-    if (!this.closed) this.hooks.dataStream('lost');
+    if (!this.closed && lost) this.hooks.dataStream('lost');
   }
 
   private abortAll(code: string, message: string): void {

@@ -103,18 +103,20 @@ export class Http1HeadGuard {
   }
 
   /**
-   * The edge is stopping: `socket` closes now when it waits for a head (a
-   * client's request the edge has not read is one it may send again
-   * elsewhere, RFC 9112 section 9.3.1), else after the answers it owes, as
-   * every answer from now on does.
+   * The edge is stopping: every answer from now on closes its connection,
+   * and of `sockets`, one that waits for a head closes now (a client's
+   * request the edge has not read is one it may send again elsewhere, RFC
+   * 9112 section 9.3.1), each other after the answers it owes.
    */
-  drain(socket: Socket): void {
+  drain(sockets: Iterable<Socket>): void {
     this.draining = true;
-    const state = this.states.get(socket);
-    if (state === undefined) return;
-    const awaitingHead = state.response === undefined && !state.lineEnded && state.lineBytes === 0 && !state.refused;
-    if (awaitingHead) socket.destroy();
-    else if (state.response !== undefined && !state.response.headersSent) state.response.shouldKeepAlive = false;
+    for (const socket of sockets) {
+      const state = this.states.get(socket);
+      if (state === undefined) continue;
+      const awaitingHead = state.response === undefined && !state.lineEnded && state.lineBytes === 0 && !state.refused;
+      if (awaitingHead) socket.destroy();
+      else if (state.response !== undefined && !state.response.headersSent) state.response.shouldKeepAlive = false;
+    }
   }
 
   /**

@@ -95,7 +95,11 @@ export class Http1PublicStream implements PublicStream {
   }
 
   cutIfUnread(idleMs: number): void {
-    cutWhenUnread(this.res, idleMs, () => this.res.socket?.destroy());
+    cutWhenUnread(this.res, idleMs, () => {
+      // Pipelined behind an answer not yet out: watched again once it has the connection.
+      if (this.res.socket === null) this.res.once('socket', () => this.cutIfUnread(idleMs));
+      else this.res.socket.destroy();
+    });
   }
 
   fail(code: string, message: string): void {

@@ -17,7 +17,11 @@ import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
 import { afterOwed } from './pipeline-turns.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { PublicRouter } from './public-router.js';
+import { pollUntil } from '../poll-until.js';
 import { limitRapidResets } from './rapid-reset-limit.js';
+
+/** How long a stopping edge lets HTTP/2 sessions write the answers it has just given before it cuts them. */
+const answersFlushMs = 500;
 
 export interface PemPair {
   cert: string | Buffer;
@@ -143,25 +147,32 @@ export class PublicListener {
     this.boundPort = (this.listener.address() as AddressInfo).port;
   }
 
-  /** Connections still open that were served requests (HTTP/1.1 or HTTP/2). */
-  get servedConnections(): number {
-    return this.http1Sockets.size + this.http2Sessions.size;
+  /** Public connections open now, served or not yet. */
+  get openConnections(): number {
+    return this.sockets.size;
   }
 
   /**
    * Takes no more connections and lets the open ones finish: an HTTP/2
    * session gets GOAWAY and ends with its streams; an HTTP/1.1 connection
-   * closes now if idle, else after its answers (Connection: close).
+   * closes now if idle, else after its answers (Connection: close); one
+   * still being told apart or in its TLS handshake is served one request,
+   * unless nothing has come on it yet (closed, as an idle one).
    */
   drain(): void {
     this.draining = true;
     void this.closeListener();
     for (const session of this.http2Sessions.values()) session.close();
-    for (const socket of this.http1Sockets.values()) this.headGuard.drain(socket);
+    this.headGuard.drain(this.http1Sockets.values());
+    for (const socket of this.sockets.values()) if (socket.bytesRead === 0) socket.destroy();
   }
 
   async close(): Promise<void> {
     const closed = this.closeListener();
+    // The answers the stop has just written (a gRPC status in trailers) leave first: a session destroyed at once
+    // dropped them, and a gRPC caller read the bare reset as INTERNAL, not UNAVAILABLE. Not longer than this.
+    for (const session of this.http2Sessions.values()) session.close();
+    await pollUntil(() => this.http2Sessions.size === 0, answersFlushMs);
     for (const session of this.http2Sessions.values()) session.destroy();
     for (const socket of this.sockets.values()) socket.destroy();
     await closed;

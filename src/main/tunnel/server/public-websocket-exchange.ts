@@ -41,7 +41,11 @@ export interface PublicWebSocketOptions {
   client?: { address: string; scheme: string };
 }
 
+const serverGoingAway = 'the tunnel server is shutting down';
+
 export class PublicWebSocketExchange extends Exchange {
+  /** Its side is stopping (goAway()): the socket closes as going away once open. */
+  private goingAway = false;
   private relay: WebSocketRelay | undefined;
   /** The local service refused the upgrade; its answer goes to the socket raw. */
   private refused = false;
@@ -114,7 +118,9 @@ export class PublicWebSocketExchange extends Exchange {
   }
 
   override goAway(): void {
-    this.relay?.goAway('the tunnel server is shutting down');
+    // Mid-handshake: it goes away once open.
+    this.goingAway = true;
+    this.relay?.goAway(serverGoingAway);
   }
 
   protected onPayload(payload: Payload): void {
@@ -160,6 +166,7 @@ export class PublicWebSocketExchange extends Exchange {
           closed: (farEndSilent) => (farEndSilent ? this.fail(ErrorCode.Timeout, this.describe(farEndSilence), true) : this.finish()),
         },
       );
+      if (this.goingAway) this.relay.goAway(serverGoingAway);
     });
   }
 

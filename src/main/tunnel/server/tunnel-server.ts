@@ -204,29 +204,37 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
    * has passed: no new public connection is taken, idle ones close, each
    * other closes after its answers (HTTP/2: GOAWAY), and WebSockets close as
    * going away. Agents stay connected meanwhile, so answers still come.
-   * `started` hears how many requests are under way as it begins.
+   * `started` hears how many requests are under way as it begins. Resolves
+   * with how many were still under way, and cut, when it stopped.
    */
-  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<void> {
+  async drain(timeoutMs: number, started?: (underWay: number) => void): Promise<number> {
     if (!this.draining && !this.stopping && timeoutMs > 0) {
       this.draining = true;
       this.publicListener.drain();
       const underWay = this.exchangesUnderWay();
       for (const exchange of underWay) exchange.goAway();
       started?.(underWay.length);
-      await pollUntil(() => this.exchangesUnderWay().length === 0 && this.publicListener.servedConnections === 0, timeoutMs);
+      await pollUntil(() => this.exchangesUnderWay().length === 0 && this.publicListener.openConnections === 0, timeoutMs);
     }
+    const cut = this.requestsUnderWay;
     await this.stop();
+    return cut;
+  }
+
+  /** Public requests under way, forwarded to other edges too. */
+  get requestsUnderWay(): number {
+    return this.exchangesUnderWay().length;
   }
 
   private exchangesUnderWay(): Exchange[] {
     const exchanges = this.forwarder?.inFlight() ?? [];
-    for (const session of this.sessions.values()) exchanges.push(...session.exchanges.values());
+    for (const session of this.sessions.values()) for (const exchange of session.exchanges.values()) exchanges.push(exchange);
     return exchanges;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const session of [...this.sessions.values()]) session.close('server stopping');
+    for (const session of [...this.sessions.values()]) session.close('server stopping', true);
     await this.options.cluster?.leave();
     this.forwarder?.close();
     await this.publicListener.close();

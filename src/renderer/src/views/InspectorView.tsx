@@ -111,7 +111,8 @@ function useDeepSearch(text: string): ReadonlySet<string> | undefined {
     const search = (): void =>
       void api.searchRequests({ text: wanted }).then(
         ({ requestIds }) => !stopped && setFound({ text: wanted, ids: new Set(requestIds) }),
-        () => {},
+        // Not searched (main did not answer): what the list matches by itself is all it shows, not "searching" for good.
+        () => !stopped && setFound({ text: wanted, ids: new Set() }),
       );
     const first = setTimeout(search, 250);
     const again = setInterval(search, deepSearchRefreshMs);
