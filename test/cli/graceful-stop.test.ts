@@ -60,9 +60,11 @@ async function stopWithRequestUnderWay(which: 'server' | 'agent', agentFlags: st
 }
 
 describe('stopping with a request under way', () => {
-  it('the agent lets it finish, says so, and exits 0', async () => {
-    const { held, answer, exited, saysItWaits } = await stopWithRequestUnderWay('agent');
+  it('the agent lets it finish, says so, is not ready meanwhile, and exits 0', async () => {
+    const { held, answer, stopped, exited, saysItWaits } = await stopWithRequestUnderWay('agent', ['--admin', '127.0.0.1:0']);
     await saysItWaits();
+    const admin = /(http:\/\/\S+)/.exec(stopped.stdoutLines.find((line) => line.startsWith('admin:'))!)![1]!;
+    expect((await fetch(`${admin}/readyz`)).status).toBe(503);
     held.end('finished');
     expect(await answer).toBe('200 finished');
     expect(await exited).toBe(0);

@@ -152,6 +152,8 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     if (this.closed) return 0;
     this.closed = true;
     clearTimeout(this.tunnelsTimer);
+    // Not ready from now on (the agent's /readyz, the inspector): it takes no new request while the last ones finish.
+    if (drainMs > 0) this.setAgentStatus('closed', 'stopping: finishing the requests under way');
     const cut = await this.agent.drain(drainMs, started);
     this.traffic.close();
     await this.embedded.turnOff();
