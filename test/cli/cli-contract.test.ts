@@ -1,5 +1,6 @@
 // The `burrow` command line as DESIGN.md specifies it; tests outside this
 // repo rely on exactly this behaviour.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +235,21 @@ describe('TLS from the command line', () => {
     const unverified = cli(['http', '3000', '--server', control, '--tls', '--no-inspect']);
     expect(await unverified.exited).toBe(1);
     expect(unverified.stderrLines.join('\n')).toMatch(/TLS verification .* failed.*--ca FILE/);
+    // Clients refuse *.localhost: it says so, and what to use instead.
+    expect(server.stdoutLines).toContain('burrow server: clients will not verify *.localhost in a certificate; for names they verify, use --domain tunnel.localhost (tunnels at NAME.tunnel.localhost)');
+  });
+
+  it('--dev-tls with a domain of two labels serves names curl verifies with its certificate', async () => {
+    const { process: server, publicPort } = await spawnCliServer(['--dev-tls', '--domain', 'tunnel.localhost', '--log-level', 'silent'], cli);
+    const caPath = /--ca (\S+)\)$/.exec(await server.waitForLine(/^burrow server: dev TLS certificate at /))![1]!;
+    expect(server.stdoutLines.some((line) => line.includes('will not verify'))).toBe(false);
+    // Verified, then answered by the edge: no tunnel of that name.
+    const status = await new Promise<string>((resolve) =>
+      execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', caPath, '--resolve', `app.tunnel.localhost:${publicPort}:127.0.0.1`, `https://app.tunnel.localhost:${publicPort}/`], (error, stdout, stderr) =>
+        resolve(error ? `curl failed: ${stderr}` : stdout),
+      ),
+    );
+    expect(status).toBe('404');
   });
 });
 
