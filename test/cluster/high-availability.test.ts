@@ -1,6 +1,7 @@
 // One agent on several edges of a cluster: it learns the edges from the one
 // it was given, holds `ha` of them (2 by default), every one serving its
 // tunnels under the same name, and moves to another edge when one is lost.
+import type { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEdgeCluster } from '../../src/main/cluster/redis-edge-cluster.js';
 import { MultiEdgeAgent } from '../../src/main/tunnel/agent/multi-edge-agent.js';
@@ -102,5 +103,33 @@ describe('an agent on several edges', () => {
     expect((await publicRequest({ port: spare.publicPort, host: 'app.localhost' })).status).toBe(200);
     // Served by an edge all along: the app never heard the tunnel went offline.
     expect(errors).toEqual([]);
+  });
+
+  it('opens no connection to a spare edge while it stops: one would register its tunnel there again', async () => {
+    const edges = await startEdges(3);
+    const held: ServerResponse[] = [];
+    const holding = await startBackend((_req, res) => held.push(res));
+    const agent = new MultiEdgeAgent({ servers: edges.slice(0, 2).map(control), tunnels: [{ name: 'stopping', protocol: 'http', target: String(holding.port) }], wakeDetection: false, networkWatch: false });
+    running.push(agent);
+    try {
+      agent.start();
+      await eventually(() => serving(edges, 'stopping').length === 2, 'the tunnel on two edges');
+      const [kept, lost] = serving(edges, 'stopping') as [TunnelServer, TunnelServer];
+      const answer = publicRequest({ port: kept.publicPort, host: 'stopping.localhost' });
+      await eventually(() => held.length === 1, 'the request to reach the service');
+      let began = false;
+      const drained = agent.drain(600_000, () => (began = true));
+      await eventually(() => began, 'the drain to begin');
+      await lost.stop();
+      // Its connection to the lost edge given up (and, before, another opened in its place at once).
+      const links = (agent as unknown as { links: Map<string, unknown> }).links;
+      await eventually(() => !links.has(control(lost)), 'the agent to give up the lost edge');
+      expect([...links.keys()]).toEqual([control(kept)]);
+      held[0]!.end('finished');
+      expect((await answer).body.toString()).toBe('finished');
+      await drained;
+    } finally {
+      await holding.close();
+    }
   });
 });
