@@ -3,6 +3,7 @@
 // answers leave here. The agent reopens it alone when it breaks.
 import type * as grpc from '@grpc/grpc-js';
 import type { ConfigSync, TunnelMessage, TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
+import { settledWithin } from '../bounded-waits.js';
 import { CoalescingWriter } from '../coalescing-writer.js';
 import { defaultConfigSync } from '../config.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
@@ -71,15 +72,9 @@ export class DataStream {
     if (!this.open) return;
     this.open = false;
     this.writer.flush();
-    const ended = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, waitMs);
-      this.proxy.once('status', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    const ended = new Promise<void>((resolve) => this.proxy.once('status', () => resolve()));
     this.proxy.end();
-    await ended;
+    await settledWithin(ended, waitMs);
     this.proxy.cancel();
   }
 

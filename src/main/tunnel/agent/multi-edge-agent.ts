@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { ErrorCode } from '../errors.js';
 import { AgentState } from './agent-state.js';
+import { settledWithin } from '../bounded-waits.js';
 import { LocalExchanges, type WebSocketInjectTo } from './local-exchanges.js';
 import { parseLocalTarget, type LocalTarget } from './local-target.js';
 import { TunnelAgent, type LiveTunnel, type TunnelAgentEvents, type TunnelAgentOptions, type TunnelSpec } from './tunnel-agent.js';
@@ -111,9 +112,7 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
       // Told first: started?.() would not run its argument without a listener.
       const underWay = this.exchanges.goAway();
       started?.(underWay);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.exchanges.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
+      await settledWithin(this.exchanges.idle(), timeoutMs);
       cut = this.exchanges.size;
       // What the last answers queued on each data stream leaves before it ends.
       await Promise.all([...this.links.values()].map((link) => link.finish(dataStreamEndMs)));

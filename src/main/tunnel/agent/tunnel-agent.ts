@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
+import { settledWithin } from '../bounded-waits.js';
 import { grpcChannelOptions } from '../config.js';
 import { ErrorCode, type BurrowError } from '../errors.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
@@ -151,10 +152,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
       control.write({ $case: 'unregisterTunnel', value: { name } });
       return new Promise<void>((resolve) => this.unregistering.set(name, resolve));
     });
-    let timer: NodeJS.Timeout | undefined;
     // An edge from before that answer is waited for a little, as one whose connection breaks meanwhile.
-    await Promise.race([Promise.all(answered), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    await settledWithin(Promise.all(answered), waitMs);
     this.unregistering.clear();
   }
 

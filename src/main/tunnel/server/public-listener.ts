@@ -17,7 +17,7 @@ import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
 import { afterOwed } from './pipeline-turns.js';
 import { sniffProtocol } from './protocol-sniffer.js';
 import type { PublicRouter } from './public-router.js';
-import { pollUntil } from '../poll-until.js';
+import { pollUntil } from '../bounded-waits.js';
 import { limitRapidResets } from './rapid-reset-limit.js';
 
 /** How long a stopping edge lets HTTP/2 sessions write the answers it has just given before it cuts them. */

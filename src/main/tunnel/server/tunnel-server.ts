@@ -14,7 +14,7 @@ import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { raiseSessionWindows } from '../patches/grpc-session-window.js';
 import type { Exchange } from '../exchange.js';
-import { pollUntil } from '../poll-until.js';
+import { pollUntil } from '../bounded-waits.js';
 import { malformedReason, tunnelService } from '../tunnel-codec.js';
 import { AgentSession, type DataStreamEvent } from './agent-session.js';
 import type { ClaimOwner, EdgeCluster } from './edge-cluster.js';
