@@ -234,6 +234,18 @@ describe('rules the edge enforces', () => {
     expect(service.received.slice(before).map((r) => r.url)).toEqual(['/trailer-close']);
   });
 
+  // A service that merges trailers into its headers would take them for the head's: only a trusted proxy may say who the client is, and framing fields have no place there (RFC 9110 section 6.5.1).
+  it('passes on request trailers without those that route, frame or say who the client is', async () => {
+    const trailers = { Host: 'evil.localhost', Trailer: 'x-digest', 'X-Forwarded-For': '6.6.6.6', 'X-Forwarded_Proto': 'https', Forwarded: 'for=6.6.6.6', 'X-Real-IP': '6.6.6.6', 'x-digest': 'sha-xyz' };
+    const response = await rawRequest(
+      tunnelPort(),
+      Buffer.concat([Buffer.from(`POST /trailers-filtered HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`), chunked(Buffer.from('hello'), 5, trailers)]),
+    );
+    expect(response.status).toBe(200);
+    expect(service.received.at(-1)).toMatchObject({ url: '/trailers-filtered', trailers: { 'x-digest': 'sha-xyz' } });
+    expect(Object.keys(service.received.at(-1)!.trailers)).toEqual(['x-digest']);
+  });
+
   it('answers a target of another scheme (ws://) 400, not 502 for a service never asked', async () => {
     const before = service.received.length;
     const response = await rawRequest(tunnelPort(), `GET ws://${host()}/socket HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);

@@ -2,6 +2,7 @@
 // must not forward (RFC 9110 section 7.6.1). Trailer is not among them: it
 // announces trailers that travel end to end (section 6.6.2).
 import type { Header } from '../gen/burrow/v1/tunnel.js';
+import { isForwardedField } from './forwarded-field-names.js';
 
 const hopByHop = new Set([
   'connection',
@@ -21,6 +22,16 @@ const framingFields = new Set(['content-length', 'trailer', 'host']);
 export function allowedInTrailers(name: string): boolean {
   const lower = name.toLowerCase();
   return !framingFields.has(lower) && !hopByHop.has(lower);
+}
+
+/**
+ * A client's request trailers as they may reach a service: none that frames
+ * or routes the message, and none that says who the client is, which only a
+ * trusted proxy may add to the head (a service that merges trailers into
+ * its headers would believe them).
+ */
+export function forwardableRequestTrailers(trailers: readonly Header[]): Header[] {
+  return trailers.filter(({ name }) => allowedInTrailers(name) && !isForwardedField(name));
 }
 
 /** Turns Node's flat rawHeaders into pairs, dropping hop-by-hop ones and any the Connection header names. */

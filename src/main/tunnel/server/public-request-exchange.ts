@@ -7,7 +7,7 @@ import type { Header, ProtocolType } from '../../gen/burrow/v1/tunnel.js';
 import { inlineBodyMaxBytes } from '../config.js';
 import { ErrorCode, BurrowError } from '../errors.js';
 import { Exchange, type ExchangeFailure, type Payload, type TunnelPeer } from '../exchange.js';
-import { headerValue } from '../headers.js';
+import { forwardableRequestTrailers, headerValue } from '../headers.js';
 import { noBody } from '../messages.js';
 import { RequestOutcome, type PublicRequestRecord } from './public-request-record.js';
 import type { PublicStream } from './public-stream.js';
@@ -147,7 +147,7 @@ export class PublicRequestExchange extends Exchange {
             this.fail(ErrorCode.HeaderTooLarge, refused, true);
             return;
           }
-          const trailers = side.trailers();
+          const trailers = forwardableRequestTrailers(side.trailers());
           if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: trailers } });
           else this.sendBodyEnd();
         },
