@@ -14,6 +14,7 @@ import type { Header } from '../../gen/burrow/v1/tunnel.js';
 import { maxLocalConnections, maxResponseHeadBytes } from '../config.js';
 import { rawHeaderValue } from '../headers.js';
 import { reportPatch } from '../patches/patch-report.js';
+import { unaskedContinueStatus } from '../patches/undici-unasked-continue.js';
 import { LocalSockets, localSocketsTracked } from './local-sockets.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 
@@ -209,7 +210,9 @@ export class LocalHttpClient {
         },
         onHeaders: (status, rawHeaders, resume, statusMessage) => {
           answered = true;
-          // undici refuses a 100 the request did not ask for, and a 101 is an upgrade: neither reaches here.
+          // No request here asks for a 100 (Continue): one that comes anyway is the service's to send and nobody's to hear, as node:http drops it.
+          if (status === unaskedContinueStatus) return true;
+          // A 101 is an upgrade: it does not reach here.
           if (status < 200) {
             handler.onInterim?.(status, rawStrings(rawHeaders), statusMessage);
             return true;

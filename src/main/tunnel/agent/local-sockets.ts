@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 import { maxChunkBytes } from '../flow-control.js';
 import { reportPatch } from '../patches/patch-report.js';
+import { readUnaskedContinue } from '../patches/undici-unasked-continue.js';
 
 type Connector = buildConnector.connector;
 type BuildConnector = (options: buildConnector.BuildOptions) => Connector;
@@ -65,6 +66,7 @@ export class LocalSockets {
         if (socket) {
           this.open.add(socket);
           socket.once('close', () => this.open.delete(socket));
+          readUnaskedContinue(socket);
         }
         callback(...result);
       });

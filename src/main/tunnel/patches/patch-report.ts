@@ -10,6 +10,7 @@ export type PatchName =
   | 'grpc-server-window'
   | 'undici-pool'
   | 'undici-connector'
+  | 'undici-unasked-continue'
   | 'ws-close-reason'
   | 'ws-deferred-close-reply';
 
