@@ -1,6 +1,7 @@
 // Electron main: thin glue around AppService. One window that hides to the
 // tray on close, a tray menu, a single-instance lock, the contract over IPC.
-// Quitting (tray or app menu) stops the agent and the local test server first.
+// Quitting (tray or app menu) lets requests under way finish, then stops the
+// agent and the local test server (quit-drain.ts).
 import { join } from 'node:path';
 import { BrowserWindow, app, ipcMain, session } from 'electron';
 import { AppService } from '../service/app-service.js';
@@ -8,6 +9,7 @@ import { reclaimMemoryAfterTraffic } from '../service/memory-after-traffic.js';
 import { applyLoginItem, claimSingleInstance, showTunnelAlerts, startsHidden } from './desktop-conventions.js';
 import { forwardEvents, registerIpcHandlers } from './ipc-handlers.js';
 import { openExternally } from './open-external.js';
+import { closeBeforeQuit } from './quit-drain.js';
 import { watchPowerSignals } from './power-signals.js';
 import { createTray } from './tray.js';
 import { loadWindowBounds, rememberWindowBounds } from './window-state.js';
@@ -80,7 +82,6 @@ async function main(): Promise<void> {
   forwardEvents(service, (channel, payload) => window.isDestroyed() || window.webContents.send(channel, payload));
 
   let quitting = false;
-  let stopped = false;
   // Closing the window keeps the tunnels running in the tray.
   window.on('close', (event) => {
     if (quitting) return;
@@ -94,19 +95,16 @@ async function main(): Promise<void> {
   const tray = await createTray(service, { resourcesDir, openWindow: showWindow, openInspector, quit: () => app.quit(), log });
   bringForward = showWindow;
   app.on('activate', showWindow);
-  app.on('before-quit', (event) => {
-    quitting = true;
-    if (stopped) return;
-    // Hold the quit until open tunnels and the local server are closed.
-    event.preventDefault();
-    tray.destroy();
-    void service
-      .close()
-      .catch((error: Error) => log(`closing: ${error.message}`))
-      .finally(() => {
-        stopped = true;
-        app.quit();
-      });
+  closeBeforeQuit(app, {
+    close: (drainMs, started) => service.close(drainMs, started),
+    quitting: () => {
+      quitting = true;
+      tray.destroy();
+      // Gone at once, as a quit looks; a second launch meanwhile has no window to bring forward.
+      window.hide();
+      bringForward = () => {};
+    },
+    log,
   });
 
   if (rendererUrl !== undefined) await window.loadURL(rendererUrl);

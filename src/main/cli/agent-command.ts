@@ -10,12 +10,13 @@ import { InspectorServer } from '../inspector/inspector-server.js';
 import { AppService } from '../service/app-service.js';
 import { headlessTrafficLogLimits, unwatchedTrafficLogLimits, type TrafficLogLimits } from '../service/traffic-log.js';
 import type { TunnelSpec } from '../tunnel/agent/tunnel-agent.js';
+import { defaultDrainTimeoutMs } from '../tunnel/config.js';
 import { parseHostPort } from '../tunnel/host-port.js';
 import { ErrorCode } from '../tunnel/errors.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
 import { keepHeapHeadroom } from './heap-headroom.js';
 import { reclaimMemoryWhenIdle } from './idle-memory.js';
-import { cutLine, defaultDrainTimeoutMs, drainLine, log, stopOnSignals } from './lifecycle.js';
+import { cutLine, drainLine, log, stopOnSignals } from './lifecycle.js';
 
 export interface AgentCommandOptions extends AdminFlags {
   /** One address, or several separated by commas (edges of one cluster). */

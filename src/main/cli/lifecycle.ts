@@ -46,9 +46,6 @@ export function cutLine(cut: number): string | undefined {
   return `stopped: ${cut === 1 ? '1 request was' : `${cut} requests were`} still under way, and cut`;
 }
 
-/** How long a stop waits for requests under way, unless --drain-timeout says otherwise. */
-export const defaultDrainTimeoutMs = 10_000;
-
 /**
  * Runs `stop` once on SIGINT/SIGTERM, then exits 0. A second signal while it
  * runs (Ctrl-C again, waiting for requests under way to finish) runs `cut`,

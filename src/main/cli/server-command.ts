@@ -2,6 +2,7 @@
 // endpoints.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { defaultDrainTimeoutMs } from '../tunnel/config.js';
 import { ForwardedFieldTrust } from '../tunnel/server/forwarded-fields.js';
 import type { TokenSpec } from '../tunnel/server/token-auth.js';
 import { TunnelServer, type PemPair } from '../tunnel/server/tunnel-server.js';
@@ -9,7 +10,7 @@ import { accessLine } from './access-log.js';
 import { adminAddress, startAdmin, type AdminFlags } from './admin-flags.js';
 import { keepHeapHeadroom } from './heap-headroom.js';
 import { reclaimMemoryWhenIdle } from './idle-memory.js';
-import { cutLine, defaultDrainTimeoutMs, drainLine, stopOnSignals } from './lifecycle.js';
+import { cutLine, drainLine, stopOnSignals } from './lifecycle.js';
 import { createLogger, flushed, type LogFormat, type LogLevel } from './logger.js';
 import { readTokensFile } from './tokens-file.js';
 import { UsageError } from './usage-error.js';

@@ -108,3 +108,6 @@ export const inlineBodyMaxBytes = 64 * 1024;
 
 /** Node's longest timer, in ms (24.8 days): longer ones fire after 1 ms. */
 export const longestTimerMs = 2 ** 31 - 1;
+
+/** How long a stop (a signal to the command, quitting the app) waits for requests under way, unless told otherwise. */
+export const defaultDrainTimeoutMs = 10_000;
