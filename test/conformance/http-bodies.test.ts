@@ -174,8 +174,11 @@ describe('bodies over TLS (public and control ports), HTTP/1.1 and h2 by ALPN', 
   beforeAll(async () => {
     const cert = await makeDevCertificate('localhost', join(scratch, 'tls'));
     const keyPath = join(scratch, 'tls', 'localhost-key.pem');
+    const chainPath = join(scratch, 'tls', 'localhost-chain.pem');
     writeFileSync(keyPath, cert.key, { mode: 0o600 });
-    tls = await startProcessTunnelPair(service.port, 'http', ['--tls-cert', cert.certPath, '--tls-key', keyPath], ['--ca', cert.certPath]);
+    writeFileSync(chainPath, cert.cert);
+    // The server serves the certificate and its authority's; the agent trusts the authority.
+    tls = await startProcessTunnelPair(service.port, 'http', ['--tls-cert', chainPath, '--tls-key', keyPath], ['--ca', cert.certPath]);
   });
 
   afterAll(async () => {

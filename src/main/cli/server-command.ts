@@ -80,7 +80,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
     const dev = await (await import('../tunnel/server/dev-certificate.js')).makeDevCertificate(options.domain);
     tls = dev;
     devCertPath = dev.certPath;
-    logger.info({ certPath: dev.certPath }, `dev TLS: self-signed certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
+    logger.info({ certPath: dev.certPath }, `dev TLS: certificates signed by a local authority, its certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
   }
   const cluster =
     options.cluster === undefined
@@ -163,10 +163,6 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}${tls ? ' (TLS)' : ''}\n`);
   // On stdout as well as in the log, which --log-level can quiet: an agent cannot connect without it.
   if (devCertPath !== undefined) process.stdout.write(`burrow server: dev TLS certificate at ${devCertPath} (agents connect with --ca ${devCertPath})\n`);
-  // A wildcard over a single label (*.localhost) is one that curl, browsers and gRPC clients refuse to match: the tunnels' names would fail verification.
-  if (devCertPath !== undefined && !options.domain.includes('.')) {
-    process.stdout.write(`burrow server: clients will not verify *.${options.domain} in a certificate; for names they verify, use --domain tunnel.${options.domain} (tunnels at NAME.tunnel.${options.domain})\n`);
-  }
   if (cluster !== undefined) process.stdout.write(`burrow server: in the cluster at ${redisWhere(options.cluster!)} as ${cluster.self}\n`);
   process.stdout.write(`burrow server: public traffic on ${server.publicUrl('*')}\n`);
   if (adminServer !== undefined) process.stdout.write(`burrow server: admin on ${adminServer.url} (/metrics /healthz /readyz /api/tunnels)\n`);

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { headerPairsWithin, http2SessionMemoryMegabytes, maxResponseHeadBytes, type ServerLimits } from '../config.js';
 import { ErrorCode } from '../errors.js';
 import { parseHostPort } from '../host-port.js';
@@ -26,6 +26,8 @@ const answersFlushMs = 500;
 export interface PemPair {
   cert: string | Buffer;
   key: string | Buffer;
+  /** A certificate per name the client asks for (--dev-tls), on the public port. */
+  SNICallback?: TlsOptions['SNICallback'];
 }
 
 export class PublicListener {
