@@ -427,6 +427,12 @@ const commandKeys: Record<CommandName, true> = {
 };
 const eventKeys: Record<EventName, true> = { agentStatus: true, tunnels: true, traffic: true, stats: true, embeddedServer: true, connectionEvent: true, roundTrip: true, showView: true };
 
+/** The largest HAR file importHar takes (a browser's HAR of a busy page is tens of MB). */
+export const maxHarImportBytes = 64 * 1024 * 1024;
+
+/** Why a HAR file of `bytes` is not imported: said by the page before it sends one, and by main. */
+export const harTooLarge = (bytes: number): string => `the HAR file is ${(bytes / 1024 / 1024).toFixed(1)} MiB: at most ${maxHarImportBytes / 1024 / 1024} MiB can be imported`;
+
 export const commandNames = Object.keys(commandKeys) as CommandName[];
 export const eventNames = Object.keys(eventKeys) as EventName[];
 

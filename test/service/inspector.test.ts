@@ -11,7 +11,7 @@ import { sendStaticFile } from '../../src/main/inspector/static-file.js';
 import { AppService } from '../../src/main/service/app-service.js';
 import { inProcessApi } from '../../src/main/service/command-dispatch.js';
 import { buildApi } from '../../src/shared/contract-client.js';
-import { commandNames, eventNames, type AppEvents, type BurrowApi, type EventName } from '../../src/shared/contract.js';
+import { commandNames, eventNames, maxHarImportBytes, type AppEvents, type BurrowApi, type EventName } from '../../src/shared/contract.js';
 import { webSocketTransport } from '../../src/shared/websocket-transport.js';
 import { rawRequest } from '../conformance/raw-http.js';
 import { eventually } from '../helpers/common.js';
@@ -158,6 +158,26 @@ describe('the contract over every transport', () => {
     }
     await triggerEveryEvent(inProcessApi(service), service);
     await eventually(() => eventNames.every((name) => seen['in-process'].has(name) && seen.websocket.has(name)), 'every event on both transports (stats tick each second)');
+    ws.close();
+  });
+
+  // Found by the HAR audit: a message over 1 MiB closed the connection (1009), so the inspector's own exports would not import.
+  it('imports a HAR file of several MiB over the WebSocket, and says why one over the limit is not', async () => {
+    const { api: overWebSocket, ws } = await webSocketApi();
+    const body = 'x'.repeat(64 * 1024);
+    const entry = (i: number) => ({
+      startedDateTime: '2026-12-04T12:00:00.000Z',
+      time: 1,
+      request: { method: 'POST', url: `http://a.localhost/big/${i}`, headers: [], postData: { mimeType: 'text/plain', text: body } },
+      response: { status: 200, headers: [], content: { size: body.length, mimeType: 'text/plain', text: body } },
+    });
+    const text = JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries: Array.from({ length: 40 }, (_, i) => entry(i)) } });
+    expect(text.length).toBeGreaterThan(4 * 1024 * 1024);
+    expect(await overWebSocket.importHar({ text })).toEqual({ imported: 40, skipped: [] });
+    const tooLarge = await inProcessApi(service)
+      .importHar({ text: ' '.repeat(maxHarImportBytes + 1) })
+      .catch((error: Error & { code?: string }) => ({ code: error.code, message: error.message }));
+    expect(tooLarge).toEqual({ code: 'BURROW_E_INVALID_INPUT', message: 'the HAR file is 64.0 MiB: at most 64 MiB can be imported' });
     ws.close();
   });
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AppEvents, EventName } from '../../shared/contract.js';
+import { maxHarImportBytes, type AppEvents, type EventName } from '../../shared/contract.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 import type { AppService } from '../service/app-service.js';
 import { invokeCommand, onEveryContractEvent } from '../service/command-dispatch.js';
@@ -48,7 +48,8 @@ const contentTypes: Record<string, string> = {
 export class InspectorServer {
   readonly token: string;
   private readonly http: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  // Room for the largest HAR file importHar takes, its text escaped in JSON (quotes double in size).
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 2 * maxHarImportBytes });
   private readonly unsubscribe: () => void;
   private boundPort = 0;
   private readonly maxBufferedBytes: number;

@@ -3,7 +3,7 @@
 // or edited, gRPC as it was). The commands of the contract that work on the
 // traffic log; AppService hands them over.
 import type { Har } from 'har-format';
-import type { BodyContent, ReplayEdit, ReplayResult, RequestSnippet, SnippetTarget } from '../../shared/contract.js';
+import { harTooLarge, maxHarImportBytes, type BodyContent, type ReplayEdit, type ReplayResult, type RequestSnippet, type SnippetTarget } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { bodyContent } from './body-content.js';
 import { harEntry, toHar } from './har.js';
@@ -33,6 +33,7 @@ export class RequestTools {
 
   importHar(input: { text: string }): { imported: number; skipped: string[] } {
     if (typeof input?.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, "give the HAR file's text");
+    if (Buffer.byteLength(input.text) > maxHarImportBytes) throw new BurrowError(ErrorCode.InvalidInput, harTooLarge(Buffer.byteLength(input.text)));
     let parsed: HarImport;
     try {
       parsed = harToEvents(JSON.parse(input.text));

@@ -3,7 +3,7 @@
 // (paused, or scrolled down) with a count of those waiting; the selected
 // request's detail beside it.
 import { useEffect, useMemo, useState } from 'react';
-import type { RequestSummary } from '../../../shared/contract';
+import { harTooLarge, maxHarImportBytes, type RequestSummary } from '../../../shared/contract';
 import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
 import { downloadFile } from '../lib/download';
@@ -203,6 +203,8 @@ function ImportHar() {
   const importFile = (file: File | undefined): void => {
     if (file === undefined) return;
     void command.run(async () => {
+      // Said before the file is read and sent: the inspector's connection takes no more.
+      if (file.size > maxHarImportBytes) throw new Error(harTooLarge(file.size));
       const { imported, skipped } = await api.importHar({ text: await file.text() });
       setReport(`Imported ${imported} request${imported === 1 ? '' : 's'} from ${file.name}${skipped.length > 0 ? `; left out ${skipped.length}: ${skipped.join('; ')}` : ''}`);
     });
