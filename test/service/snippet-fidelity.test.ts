@@ -91,6 +91,8 @@ const cases: [label: string, detail: RequestDetail][] = [
   // Where the URL is put in, were it a name a client could know: the URL's quotes would end the header's.
   ['a header holding a URL stand-in', recorded('GET', `/b'$(touch\${IFS}${marker})'`, [['x-s', 'http://burrow-snippet.invalid/url']], '')],
   ['a body with backslashes and quotes', recorded('POST', '/esc', [['content-type', 'text/plain']], 'a\\nb \'c\' "d" $(e) \\')],
+  // curl resolved them (the HAR audit): a path-traversal request replayed as another.
+  ['a path with dot segments', recorded('GET', '/a/./b/../c/..?x=/../y', [], '')],
 ];
 
 describe('request snippets, run as they are', () => {
@@ -101,6 +103,32 @@ describe('request snippets, run as they are', () => {
       const values = detail.requestHeaders.filter(([other]) => other.toLowerCase() === name.toLowerCase()).map(([, value]) => value);
       expect(got.headers[name.toLowerCase()]).toBe(values.join(', '));
     }
+  });
+
+  // Found by the HAR audit: httpsnippet wrote the cookies again from HAR's parsed list, encoded anew, so a service reading the first saw another session.
+  it.each([
+    ['curl', 'Cookie'],
+    ['curl', 'cookie'],
+    ['fetch', 'Cookie'],
+    ['fetch', 'cookie'],
+  ] as const)('%s: a %s header goes once, as sent', async (target, name) => {
+    const got = await sentBy(target, recorded('GET', '/cookies', [[name, 'sid=YWJj/ZA==; pref=a%20b; d="q;x"']], ''));
+    expect(got.headers.cookie).toBe('sid=YWJj/ZA==; pref=a%20b; d="q;x"');
+  });
+
+  it('curl: a HEAD request ends when its answer has come (--request HEAD waited for a body)', async () => {
+    const { snippet } = await requestSnippet(recorded('HEAD', '/head', [], ''), 'curl', origin);
+    received.length = 0;
+    // Bounded well below the service's keep-alive (5 s), which would have ended the old wait.
+    await run('sh', ['-c', `${snippet} --silent --output /dev/null`], { timeout: 3_000 });
+    expect(received.map((r) => r.method)).toEqual(['HEAD']);
+  });
+
+  it('fetch: says that it resolves dot segments in the path, which curl and HTTPie are told to keep', async () => {
+    const detail = recorded('GET', '/a/../b', [], '');
+    expect((await requestSnippet(detail, 'fetch', origin)).warning).toBe("fetch resolves the path's . and .. segments before sending it");
+    expect((await requestSnippet(detail, 'httpie', origin)).snippet).toMatch(/^http --path-as-is GET /);
+    expect((await requestSnippet(recorded('GET', '/a/..b/.c', [], ''), 'fetch', origin)).warning).toBeUndefined();
   });
 
   it('never runs what a recorded request carries', () => {

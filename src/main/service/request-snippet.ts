@@ -50,12 +50,40 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   const url = detail.path.startsWith('/') ? `${new URL(request.url).origin}${detail.path}` : request.url;
   // curl reads [] and {} in a URL as ranges and sets unless told not to.
   const options = { globOff: /[[\]{}]/.test(url) };
-  const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], headers: oneLineEach(request.headers), postData }).convert(language as never, client, options);
+  // No cookies: httpsnippet would write them again from HAR's parsed list, encoded anew, beside the Cookie header as sent.
+  const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], cookies: [], headers: oneLineEach(request.headers), postData }).convert(language as never, client, options);
   const written = Array.isArray(converted) ? converted.join('\n') : converted || '';
-  const snippet = putIn(putIn(written, urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url)), bodyAsWritten[target](bodyStandIn), bodyAsSent[target](body));
+  const dotSegments = hasDotSegments(detail.path);
+  const snippet = putIn(putIn(asTheClientSent(written, target, dotSegments), urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url)), bodyAsWritten[target](bodyStandIn), bodyAsSent[target](body));
   const shortfall = bodyShortfall(detail.requestBody);
-  const warning = binary ? 'binary body: not carried' : (shortfall && `${shortfall}: the snippet sends only those`);
+  const warning = binary
+    ? 'binary body: not carried'
+    : shortfall
+      ? `${shortfall}: the snippet sends only those`
+      : dotSegments && target === 'fetch'
+        ? 'fetch resolves the path\'s . and .. segments before sending it'
+        : undefined;
   return warning === undefined ? { snippet } : { snippet, warning };
+}
+
+/** A path with `.` or `..` segments, which clients resolve unless told not to (RFC 3986 section 5.2.4). */
+function hasDotSegments(path: string): boolean {
+  return /\/\.\.?(?:[/?#]|$)/.test(path);
+}
+
+/**
+ * The command line as the recorded request went (no cookie twice): curl's `--request HEAD`
+ * waits for a body a HEAD answer never has (until the server closes), where
+ * `--head` does not; curl and HTTPie resolve dot segments unless told not to.
+ */
+function asTheClientSent(written: string, target: HttpSnippetTarget, dotSegments: boolean): string {
+  if (target === 'curl') {
+    // httpsnippet writes a cookie header sent as `cookie` (as HTTP/2 names it) again as --cookie: the header goes as sent.
+    const head = written.replace(/^curl --request HEAD\b/, 'curl --head').replace(/ \\\n *--cookie '(?:[^']|'\\'')*'(?=$| \\\n)/, '');
+    return dotSegments ? head.replace(/^curl /, 'curl --path-as-is ') : head;
+  }
+  if (target === 'httpie' && dotSegments) return written.replace(/^http /, 'http --path-as-is ');
+  return written;
 }
 
 /**
