@@ -228,6 +228,26 @@ describe('web inspector UI', () => {
     await page.getByLabel('Filter text').fill('');
   });
 
+  // Found by the HAR audit: the form sent the body it could show, so a binary upload went empty.
+  it('edits and resends a binary upload with its bytes as recorded when its body is left alone, and says so', async () => {
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: '/resend-binary', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    await page.getByLabel('Filter text').fill('/resend-binary');
+    const originalId = await newestRowId('[data-state="done"]');
+    await row(originalId).click();
+    const detail = page.getByTestId('request-detail');
+    await detail.getByRole('button', { name: 'Edit and resend' }).click();
+    const form = detail.getByRole('form', { name: 'Edit and resend' });
+    await form.getByText('binary body (256 bytes): sent as recorded unless you type another').waitFor();
+    await form.getByLabel('Path').fill('/resend-binary/again');
+    await form.getByRole('button', { name: 'Send' }).click();
+    const resent = async () => (await service.listRequests({})).filter((r) => r.replayOf === originalId && r.state === 'done');
+    await expect.poll(async () => (await resent()).length).toBe(1);
+    const sent = (await service.getRequestDetail({ requestId: (await resent())[0]!.requestId }))!;
+    expect(Buffer.from(sent.requestBody.base64, 'base64')).toEqual(bytes);
+    await page.getByLabel('Filter text').fill('');
+  });
+
   it('moves through the list by keyboard from one Tab stop, / searches, Esc closes; bytes in and out apart', async () => {
     for (const n of [1, 2, 3]) await publicRequest({ port: publicPort, host: 'demo.localhost', method: 'POST', path: `/kb-${n}`, body: Buffer.alloc(n * 2048, 'k') });
     // From outside any field (the last test left the focus in the filter), "/" jumps to the search.

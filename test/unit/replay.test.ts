@@ -1,8 +1,10 @@
 // What a replay sends: the original as it was, or edited; refused with a
 // reason when it cannot be sent as it was.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { harRequest } from '../../src/main/service/har.js';
-import { replayPlan } from '../../src/main/service/replay.js';
+import { replayPlan, sendReplay } from '../../src/main/service/replay.js';
 import type { BodyPreview, ReplayEdit, RequestDetail } from '../../src/shared/contract.js';
 
 const body = (text: string, more: Partial<BodyPreview> = {}): BodyPreview => ({ base64: Buffer.from(text).toString('base64'), totalBytes: text.length, truncated: false, ...more });
@@ -79,6 +81,32 @@ describe('replayPlan', () => {
     const detail = { ...original, path };
     expect(replayPlan(detail, 'http://shop.localhost:8080').url.host).toBe('shop.localhost:8080');
     expect(new URL(harRequest(detail, 'http://shop.localhost:8080').url).host).toBe('shop.localhost:8080');
+  });
+
+  // Found by the HAR audit: a request that had a Trailer field could not be replayed at all (Node refuses trailers on a body of known length), and a path's dot segments were resolved.
+  it('sends the path as the client did and its trailers after a chunked body, as the service saw the original', async () => {
+    const seen: { url: string; trailers: Record<string, string>; body: string; trailerField?: string }[] = [];
+    const service = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        seen.push({ url: req.url!, trailers: req.trailers as Record<string, string>, body: Buffer.concat(chunks).toString(), trailerField: req.headers.trailer });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+      const withTrailers = { ...original, path: '/a/./b/../c?x=/../y', requestHeaders: [...original.requestHeaders, ['Trailer', 'X-Sum'] as [string, string]], requestTrailers: [['X-Sum', '42']] as [string, string][] };
+      expect(await sendReplay(replayPlan(withTrailers, origin))).toBe(200);
+      expect(await sendReplay(replayPlan(original, origin, { path: '/edited path' }))).toBe(200);
+      expect(seen).toEqual([
+        { url: '/a/./b/../c?x=/../y', trailers: { 'x-sum': '42' }, body: '{"add":1}', trailerField: 'X-Sum' },
+        { url: '/edited%20path', trailers: {}, body: '{"add":1}', trailerField: undefined },
+      ]);
+    } finally {
+      await new Promise((resolve) => service.close(resolve));
+    }
   });
 
   it('gives a HAR entry for a request whose Host names no origin, its tunnel offline (export failed for every request)', () => {

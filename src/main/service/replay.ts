@@ -10,16 +10,20 @@ import { replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
 import { bodyShortfall } from './har.js';
 import { requestUrl } from './request-url.js';
 
-/** Made again for the new request, from its URL and body. */
-const remadeHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', replayOfHeader]);
+/** Made again for the new request, from its URL, body and trailers. */
+const remadeHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'trailer', 'connection', 'keep-alive', 'upgrade', replayOfHeader]);
 
 const replayTimeoutMs = 60_000;
 
 export interface ReplayPlan {
   method: string;
   url: URL;
+  /** The request target as the client sent it (or as edited): a URL resolves dot segments. */
+  path: string;
   headers: HeaderPair[];
   body: Buffer;
+  /** The original's request trailers: sent after a chunked body. */
+  trailers: HeaderPair[];
 }
 
 /** What to send: the original, with the edits applied; refuses a body the log did not keep whole. */
@@ -40,7 +44,10 @@ export function replayPlan(original: RequestDetail, origin: string, edit: Replay
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || !/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) throw new BurrowError(ErrorCode.InvalidInput, `invalid header "${name}"`);
   }
   const body = edit.body !== undefined ? Buffer.from(edit.body, 'utf8') : Buffer.from(original.requestBody.base64, 'base64');
-  return { method, url: requestUrl(origin, path), headers: [...headers, [replayOfHeader, original.requestId]], body };
+  const url = requestUrl(origin, path);
+  // As sent unless Node would refuse it (an edit with a space): then as the URL encodes it.
+  const target = /^[\x21-\xff]*$/.test(path) ? path : `${url.pathname}${url.search}`;
+  return { method, url, path: target, headers: [...headers, [replayOfHeader, original.requestId]], body, trailers: original.requestTrailers };
 }
 
 /** An edit from the inspector's socket is any JSON: each field must be what ReplayEdit says. */
@@ -62,10 +69,12 @@ export function sendReplay(plan: ReplayPlan): Promise<number> {
   const { url } = plan;
   const host = edgeHost(url);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const headers = [...plan.headers.flat(), 'host', url.host, 'content-length', String(plan.body.length)];
+  // Trailers need a chunked body (Node refuses them on one of known length); their Trailer field is made again.
+  const framing = plan.trailers.length > 0 ? ['transfer-encoding', 'chunked', 'trailer', plan.trailers.map(([name]) => name).join(', ')] : ['content-length', String(plan.body.length)];
+  const headers = [...plan.headers.flat(), 'host', url.host, ...framing];
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = send({ host, port: url.port, path: `${url.pathname}${url.search}`, method: plan.method, headers, servername: url.hostname, timeout: replayTimeoutMs }, (res) => {
+    const req = send({ host, port: url.port, path: plan.path, method: plan.method, headers, servername: url.hostname, timeout: replayTimeoutMs }, (res) => {
       answered = true;
       res.resume();
       res.once('end', () => resolve(res.statusCode ?? 0));
@@ -75,7 +84,11 @@ export function sendReplay(plan: ReplayPlan): Promise<number> {
     req.once('error', (error) => reject(new BurrowError(ErrorCode.LocalFailed, `replay to ${url.origin} failed: ${error.message}`)));
     // Closed with no answer and no error (an upgrade nobody takes): said, not left waiting.
     req.once('close', () => answered || reject(new BurrowError(ErrorCode.LocalFailed, `replay to ${url.origin} failed: the connection closed without an answer`)));
-    req.end(plan.body);
+    if (plan.trailers.length > 0) {
+      req.write(plan.body);
+      req.addTrailers(plan.trailers.map(([name, value]): [string, string] => [name, value]));
+      req.end();
+    } else req.end(plan.body);
   });
 }
 

@@ -8,6 +8,7 @@ import { useApi, useApp } from '../app-context';
 import { CommandError } from '../lib/command-error';
 import { useCommand } from '../lib/use-command';
 import { asText, decodeBase64, formatBytes, formatTime } from '../lib/format';
+import { resendBody, resendBodyNote } from '../store/resend-body';
 import { BodyViewer } from './BodyViewer';
 import { GrpcMessages } from './GrpcMessages';
 import { MessageList } from './MessageList';
@@ -170,7 +171,9 @@ function ResendForm({ detail, busy, send }: { detail: RequestDetail; busy: boole
   const [method, setMethod] = useState(detail.method);
   const [path, setPath] = useState(detail.path);
   const [headers, setHeaders] = useState(() => detail.requestHeaders.map(([name, value]) => `${name}: ${value}`).join('\n'));
-  const [body, setBody] = useState(() => asText(decodeBase64(detail.requestBody.base64)) ?? '');
+  const [shown] = useState(() => asText(decodeBase64(detail.requestBody.base64), detail.requestBody.contentType));
+  const [body, setBody] = useState(shown ?? '');
+  const bodyNote = resendBodyNote(detail.requestBody, shown);
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     const pairs = headers
@@ -181,7 +184,7 @@ function ResendForm({ detail, busy, send }: { detail: RequestDetail; busy: boole
         const colon = line.indexOf(':');
         return colon < 0 ? [line, ''] : [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
       });
-    send({ method, path, headers: pairs, body });
+    send({ method, path, headers: pairs, body: resendBody(shown, body) });
   };
   return (
     <form className="resend-form" aria-label="Edit and resend" onSubmit={submit}>
@@ -201,6 +204,7 @@ function ResendForm({ detail, busy, send }: { detail: RequestDetail; busy: boole
         Body
         <textarea rows={5} value={body} onChange={(e) => setBody(e.target.value)} />
       </label>
+      {bodyNote && <p className="muted">{bodyNote}</p>}
       <button type="submit" disabled={busy}>
         Send
       </button>
