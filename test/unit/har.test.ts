@@ -64,6 +64,17 @@ describe('HAR export', () => {
     expect(failed!.request.postData).toBeUndefined();
   });
 
+  // Found by the HAR audit: every statusText was empty, and an HTTP/1.0 client's answer was said to be HTTP/1.0 (the edge answers 1.1).
+  it('gives each answer its status text, and the version the edge answered in', () => {
+    const versions = (['1.0', '1.1', '2.0'] as const).map((httpVersion) => harEntry(detail({ httpVersion })));
+    expect(versions.map((entry) => [entry.request.httpVersion, entry.response.httpVersion, entry.response.statusText])).toEqual([
+      ['HTTP/1.0', 'HTTP/1.1', 'Created'],
+      ['HTTP/1.1', 'HTTP/1.1', 'Created'],
+      ['HTTP/2.0', 'HTTP/2.0', 'Created'],
+    ]);
+    expect(harEntry(detail({ status: undefined, state: 'in-flight' })).response.statusText).toBe('');
+  });
+
   it('carries cookies, a binary request body (in base64, which the import reads back) and says an entry was in flight', async () => {
     const entry = harEntry(
       detail({

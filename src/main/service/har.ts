@@ -3,6 +3,7 @@
 // the bytes the log kept (a truncated or released body says so in a
 // comment); the URL is the tunnel's public URL with the request's path (the
 // client's Host header when the tunnel's URL is not known).
+import { STATUS_CODES } from 'node:http';
 import type { Content, Cookie, Entry, Har, Header, PostData, QueryString, Request } from 'har-format';
 import type { BodyPreview, RequestDetail } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
@@ -149,9 +150,10 @@ export function harEntry(detail: RequestDetail, origin?: string): Entry {
     request: harRequest(detail, origin),
     response: {
       status: detail.status ?? 0,
-      statusText: '',
-      // The edge answers in the version the client asked in.
-      httpVersion: harHttpVersion(detail),
+      // The service's own reason phrase is not kept: the status's standard one, as clients show it.
+      statusText: STATUS_CODES[detail.status ?? 0] ?? '',
+      // The edge answers HTTP/2 in HTTP/2, and any HTTP/1 client in HTTP/1.1 (Node's server does, to 1.0 too).
+      httpVersion: detail.httpVersion === '2.0' ? 'HTTP/2.0' : 'HTTP/1.1',
       cookies: responseCookies(detail.responseHeaders),
       headers: harHeaders([...detail.responseHeaders, ...detail.trailers]),
       content: harContent(detail.responseBody, detail.responseHeaders),
