@@ -42,6 +42,8 @@ export interface BodyEvent {
   /** A view of the chunk as it passed; consumers that keep it must copy and cap it. */
   data: Uint8Array;
   at: number;
+  /** Bytes of the body after `data` that are not given (an imported HAR that kept only part of a body): counted, never kept. */
+  missingBytes?: number;
 }
 
 export interface RequestEndEvent {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { harEntry, toHar } from '../../src/main/service/har.js';
 import { harToEvents } from '../../src/main/service/har-import.js';
+import { replayPlan } from '../../src/main/service/replay.js';
 import { TrafficLog } from '../../src/main/service/traffic-log.js';
 import type { TrafficEvent } from '../../src/shared/traffic.js';
 
@@ -58,6 +59,22 @@ describe('harToEvents', () => {
     const [summary] = log.list();
     expect(log.detail(summary!.requestId)).toMatchObject({ tunnel: 'api', path: '/v1/items', status: 200, requestHeaders: [['host', 'api.example.com'], ['accept', '*/*']] });
     expect(() => harToEvents({ entries: [] })).toThrow(/not a HAR file/);
+  });
+
+  // Found by the HAR audit: an imported entry whose body the export kept only part of was whole to Replay, which sent the part.
+  it('brings a body the export kept only part of back as cut, so that Replay refuses it as it refused the original', () => {
+    const original = logOf([
+      { kind: 'request-start', requestId: 'cut', tunnel: 'shop', protocol: 'http', method: 'POST', path: '/big', headers: [['host', 'shop.localhost:8080']], remoteAddress: '', at: 1_000 },
+      { kind: 'body', requestId: 'cut', direction: 'to-service', data: Buffer.alloc(200_000, 'a'), at: 1_001 },
+      { kind: 'request-end', requestId: 'cut', status: 200, bytesIn: 200_000, bytesOut: 0, durationMs: 2, at: 1_002 },
+    ]);
+    const refusal = /cannot replay as it was: only the first 65536 of 200000 body bytes were kept/;
+    expect(() => replayPlan(original.detail('cut')!, 'http://shop.localhost:8080')).toThrow(refusal);
+    const exported = toHar([harEntry(original.detail('cut')!, 'http://shop.localhost:8080')]);
+    const imported = logOf(harToEvents(JSON.parse(JSON.stringify(exported))).requests.flat());
+    const detail = imported.detail(imported.list()[0]!.requestId)!;
+    expect({ ...detail.requestBody, base64: Buffer.from(detail.requestBody.base64, 'base64').length, bytesIn: detail.bytesIn }).toMatchObject({ totalBytes: 200_000, truncated: true, base64: 64 * 1024, bytesIn: 200_000 });
+    expect(() => replayPlan(detail, 'http://shop.localhost:8080')).toThrow(refusal);
   });
 
   it('keeps the HTTP version as HAR writers spell it, and none it cannot read', () => {

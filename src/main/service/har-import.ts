@@ -86,10 +86,13 @@ export function harToEvents(har: unknown): HarImport {
         httpVersion: recordedHttpVersion((request as Json).httpVersion),
       },
     ];
-    if (requestBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-service', data: requestBody, at });
+    // A body the HAR kept only part of (its bodySize says more): shown as cut, so that Replay refuses to send the part as the whole.
+    const requestBodySize = (request as Json).bodySize;
+    const missingBytes = typeof requestBodySize === 'number' && requestBodySize > requestBody.length ? requestBodySize - requestBody.length : 0;
+    if (requestBody.length > 0 || missingBytes > 0) events.push({ kind: 'body', requestId, direction: 'to-service', data: requestBody, at, ...(missingBytes > 0 && { missingBytes }) });
     if (status > 0) events.push({ kind: 'response-head', requestId, status, headers: asContentCame(pairs(isObject(response) ? response.headers : undefined), responseBody), at: at + durationMs });
     if (responseBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-client', data: responseBody, at: at + durationMs });
-    events.push({ kind: 'request-end', requestId, status, bytesIn: requestBody.length, bytesOut: responseBody.length, durationMs, at: at + durationMs });
+    events.push({ kind: 'request-end', requestId, status, bytesIn: requestBody.length + missingBytes, bytesOut: responseBody.length, durationMs, at: at + durationMs });
     requests.push(events);
   });
   return { requests, skipped };

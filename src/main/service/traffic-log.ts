@@ -54,15 +54,19 @@ class BodyCapture {
   private chunks: Buffer[] = [];
   private captured = 0;
   private released = false;
+  private gapped = false;
   total = 0;
 
   constructor(private readonly cap: number) {}
 
-  /** Returns how many bytes it kept. */
-  add(data: Uint8Array): number {
-    this.total += data.length;
+  /** Returns how many bytes it kept; `missing` bytes after `data` count towards the body's size (it is then cut). */
+  add(data: Uint8Array, missing = 0): number {
+    this.total += data.length + missing;
     const room = this.cap - this.captured;
-    if (room <= 0 || this.released) return 0;
+    const keep = room > 0 && !this.released && !this.gapped;
+    // Nothing after a gap can be kept as if it followed what was kept.
+    if (missing > 0) this.gapped = true;
+    if (!keep) return 0;
     // Copy: the engine's buffer is reused or retained elsewhere.
     const piece = Buffer.from(data.subarray(0, room));
     this.chunks.push(piece);
@@ -188,7 +192,7 @@ export class TrafficLog {
         break;
       case 'body':
         addFlowBytes(summary, event.direction, event.data.length);
-        this.retain(event.requestId, record, (event.direction === 'to-service' ? record.requestBody : record.responseBody).add(event.data));
+        this.retain(event.requestId, record, (event.direction === 'to-service' ? record.requestBody : record.responseBody).add(event.data, event.missingBytes));
         break;
       case 'ws-frame': {
         // Counted as frames pass, so an open socket's bytes grow live (the end event has the exact totals).
