@@ -39,7 +39,7 @@ async function recorded(path: string): Promise<{ detail?: string; harRequest: st
 }
 
 describe("the public client's HTTP version", () => {
-  it('is recorded for HTTP/1.0, HTTP/1.1 and HTTP/2 clients, and their HAR entries say it', async () => {
+  it('is recorded for HTTP/1.0, HTTP/1.1 and HTTP/2 clients, and their HAR entries say it (the answer as the edge wrote it: HTTP/1.1 to an HTTP/1.0 client)', async () => {
     await rawRequest(tunnel.publicPort, 'GET /one-oh HTTP/1.0\r\nHost: app.localhost\r\n\r\n');
     await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', path: '/one-one' });
     const session = connect(`http://127.0.0.1:${tunnel.publicPort}`);
@@ -48,7 +48,7 @@ describe("the public client's HTTP version", () => {
       stream.on('error', reject).on('end', resolve).resume();
     });
     session.close();
-    expect(await recorded('/one-oh')).toEqual({ detail: '1.0', harRequest: 'HTTP/1.0', harResponse: 'HTTP/1.0' });
+    expect(await recorded('/one-oh')).toEqual({ detail: '1.0', harRequest: 'HTTP/1.0', harResponse: 'HTTP/1.1' });
     expect(await recorded('/one-one')).toEqual({ detail: '1.1', harRequest: 'HTTP/1.1', harResponse: 'HTTP/1.1' });
     expect(await recorded('/two')).toEqual({ detail: '2.0', harRequest: 'HTTP/2.0', harResponse: 'HTTP/2.0' });
   });
