@@ -255,13 +255,23 @@ describe('Expect: 100-continue to an agent that does not pass it on (before 2026
   beforeAll(async () => {
     server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost' });
     await server.start();
-    // Says nothing of relaying (Hello.relays_continue false), as an older agent; answers with what came.
+    // Says nothing of relaying (Hello.relays_continue false), as an older agent; answers with what came, once the body has.
     agent = await connectFakeAgent(server.controlPort, 'older');
-    agent.onRequest((message) => {
-      if (message.payload?.$case !== 'requestHead') return;
-      const text = Buffer.from(`got ${message.payload.value.body.length}`);
+    const received = new Map<string, number>();
+    const answer = (requestId: string): void => {
+      const text = Buffer.from(`got ${received.get(requestId) ?? 0}`);
       const head = { status: 200, statusMessage: 'OK', headers: [{ name: 'content-length', value: String(text.length) }], endStream: true, body: text };
-      agent.sendData(encode(dataMessage(message.requestId, ProtocolType.PROTOCOL_TYPE_HTTP, { $case: 'responseHead', value: head })));
+      agent.sendData(encode(dataMessage(requestId, ProtocolType.PROTOCOL_TYPE_HTTP, { $case: 'responseHead', value: head })));
+    };
+    agent.onRequest((message) => {
+      const payload = message.payload;
+      if (payload?.$case === 'requestHead') {
+        received.set(message.requestId, payload.value.body.length);
+        if (payload.value.endStream) answer(message.requestId);
+      } else if (payload?.$case === 'bodyChunk') {
+        received.set(message.requestId, (received.get(message.requestId) ?? 0) + payload.value.data.length);
+        if (payload.value.endStream) answer(message.requestId);
+      }
     });
   });
 

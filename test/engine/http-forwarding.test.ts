@@ -279,7 +279,8 @@ describe('public errors', () => {
 
 describe('slow public clients', () => {
   it('answers 408 to a client that stalls mid-body, and frees its slot', async () => {
-    backend = await startBackend((_req, res) => res.end('never reached'));
+    // A service that answers once it has the whole body (one that answers at once does so through the tunnel too).
+    backend = await startBackend((req, res) => req.resume().on('end', () => res.end('never reached')));
     tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }], { config: { requestTimeoutMs: 300 } });
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(

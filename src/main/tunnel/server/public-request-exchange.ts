@@ -86,30 +86,48 @@ export class PublicRequestExchange extends Exchange {
     // this timer would: the timer waits a little longer, for services that do not (and callers that do not cancel).
     if (policy.deadlineMs > 0) this.after(policy.deadlineMs + deadlineGraceMs, () => this.fail(ErrorCode.Timeout, 'deadline exceeded in the tunnel', true));
     const length = side.bodyLength;
-    if (policy.inlineBody && length > 0 && length <= inlineBodyMaxBytes) {
-      // Small body of known length: read it all and send it with the head.
-      // A client that stalls mid-body must not hold its slot forever.
-      const stalled = this.after(this.peerTimeoutMs, () =>
-        this.fail(ErrorCode.ClientTimeout, `the request body did not arrive within ${this.peerTimeoutMs} ms`, false),
-      );
-      const chunks: Buffer[] = [];
-      side.body.on('data', (chunk: Buffer) => chunks.push(chunk) && this.admitBody(chunk));
-      side.body.once('end', () => {
-        clearTimeout(stalled);
-        if (!side.bodyComplete()) this.clientWentAway();
-        else if (this.isOpen) this.sendHead(Buffer.concat(chunks), true);
-      });
-    } else {
-      this.sendHead(noBody, length === 0);
-    }
+    if (policy.inlineBody && length > 0 && length <= inlineBodyMaxBytes) this.sendHeadWithSmallBody(length);
+    else this.sendHead(noBody, length === 0);
+  }
+
+  /**
+   * A small body of known length goes with the head, in one message, when it
+   * comes with it (in the same turn of the event loop). One that does not
+   * is streamed behind the head as a large one is, so that the agent, and
+   * its inspector, hear of the request while its client is still sending (a
+   * stalled client's request was seen only when it gave up, or never).
+   */
+  private sendHeadWithSmallBody(length: number): void {
+    const { body } = this.side;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const take = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      this.admitBody(chunk);
+    };
+    const whole = (): void => {
+      clearImmediate(notWhole);
+      if (!this.side.bodyComplete()) this.clientWentAway();
+      else if (this.isOpen) this.sendHead(Buffer.concat(chunks), true);
+    };
+    body.on('data', take);
+    body.once('end', whole);
+    const notWhole = setImmediate(() => {
+      if (!this.isOpen || body.readableEnded || bytes === length) return;
+      body.off('data', take);
+      body.off('end', whole);
+      // What came so far goes again through the stream's own buffer, ahead of the rest, and is counted there.
+      body.pause();
+      for (const chunk of chunks.reverse()) body.unshift(chunk);
+      this.bodyBytes -= bytes;
+      this.sendHead(noBody, false);
+      body.resume();
+    });
   }
 
   private clientWentAway(): void {
     this.fail(ErrorCode.ClientGone, 'the public client went away', true);
-  }
-
-  private get peerTimeoutMs(): number {
-    return this.policy.responseTimeoutMs || 30_000;
   }
 
   private sendHead(body: Buffer, endStream: boolean): void {
@@ -130,7 +148,10 @@ export class PublicRequestExchange extends Exchange {
     const awaitingResponse =
       policy.responseTimeoutMs > 0
         ? this.after(policy.responseTimeoutMs, () => {
-            if (!this.responded) this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
+            if (this.responded) return;
+            // The client stopped sending its body (with credit to send it): its timeout, not the service's.
+            if (this.bodyWaitsForSource) this.fail(ErrorCode.ClientTimeout, `the request body stopped coming: nothing for ${policy.responseTimeoutMs} ms`, true);
+            else this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
           })
         : undefined;
     if (!endStream) {
