@@ -105,6 +105,30 @@ describe('an agent on several edges', () => {
     expect(errors).toEqual([]);
   });
 
+  // Found by the cluster audit: with both its edges down it moved between them with no wait, on 1.5 cores for the whole outage.
+  it('waits out its backoff on a lost edge when the edge it could move to is down too, and serves from the spare meanwhile', async () => {
+    const edges = await startEdges(3);
+    const agent = startAgent(edges.slice(0, 2).map(control));
+    await eventually(() => serving(edges, 'app').length === 2, 'the tunnel on two edges');
+    const spare = edges[2]!;
+    const known = (agent as unknown as { known: string[] }).known;
+    await eventually(() => known.includes(control(spare)), 'the agent to learn of the spare edge');
+    const connects: string[] = [];
+    const internals = agent as unknown as { connect(edge: string): void };
+    const connect = internals.connect.bind(agent);
+    internals.connect = (edge: string) => {
+      connects.push(edge);
+      connect(edge);
+    };
+    await Promise.all(edges.slice(0, 2).map((edge) => edge.stop()));
+    await eventually(() => serving([spare], 'app').length === 1, 'the agent to move to the spare edge');
+    expect((await publicRequest({ port: spare.publicPort, host: 'app.localhost', path: '/moved' })).body.toString()).toBe('ok /moved');
+    // Three seconds of the outage: a move now and then (one edge each 2 s at most), not a loop.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(connects.length).toBeLessThanOrEqual(6);
+    expect(connects).toContain(control(spare));
+  });
+
   it('opens no connection to a spare edge while it stops: one would register its tunnel there again', async () => {
     const edges = await startEdges(3);
     const held: ServerResponse[] = [];

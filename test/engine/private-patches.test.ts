@@ -3,7 +3,7 @@
 // patch changes nothing and says so once, on stderr as a process warning.
 import { createServer } from 'node:http';
 import { connect } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -11,6 +11,7 @@ import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.j
 import { http2WindowBytes } from '../../src/main/tunnel/config.js';
 import { installGatheredReceive } from '../../src/main/tunnel/patches/grpc-gathered-receive.js';
 import { installInPlaceFraming } from '../../src/main/tunnel/patches/grpc-in-place-framing.js';
+import { installReleasedSubchannelIdle } from '../../src/main/tunnel/patches/grpc-released-subchannel.js';
 import { raiseSessionWindows } from '../../src/main/tunnel/patches/grpc-session-window.js';
 import { patchStatus, reportPatch } from '../../src/main/tunnel/patches/patch-report.js';
 import { explainOversizeClose } from '../../src/main/tunnel/patches/websocket-close-reason.js';
@@ -61,6 +62,37 @@ describe('on the pinned versions', () => {
     const session = connect(`http://127.0.0.1:${port}`);
     cleanups.push(() => void session.destroy());
     await expect.poll(() => session.remoteSettings?.initialWindowSize).toBe(http2WindowBytes);
+  });
+
+  // Found by the cluster audit: an agent whose edges were down a few seconds held hundreds of connections to them once they were back.
+  it('grpc-js clients closed while their server was down do not connect once it is back', async () => {
+    expect(installReleasedSubchannelIdle()).toBe(true);
+    // A port nothing listens on, yet.
+    const probe = createTcpServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const Client = grpc.makeGenericClientConstructor(
+      { call: { path: '/t.T/Call', requestStream: true, responseStream: true, requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b } },
+      't.T',
+    );
+    for (let i = 0; i < 10; i++) {
+      const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      (client as unknown as { call(): grpc.ClientDuplexStream<Buffer, Buffer> }).call().on('error', () => {});
+      // Long enough for the connection to be refused and a retry ordered.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      client.close();
+    }
+    let accepted = 0;
+    const server = createTcpServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    // grpc-js's first backoff is a second, with jitter: the closed clients would have connected by now.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(accepted).toBe(0);
   });
 
   it('undici loads only its pool, with the connector that lets its sockets be corked', async () => {

@@ -21,6 +21,15 @@ import type { WakeDecision, WakeSignal } from './wake-policy.js';
 const dataStreamEndMs = 2_000;
 const withdrawWaitMs = 2_000;
 
+/**
+ * How long an edge a connection was moved away from is not moved to again:
+ * about a connection's own longest backoff. With two edges down, moving at
+ * once between them was a loop with no wait (the audit saw an agent spin
+ * on 1.5 cores through an outage); each connection now waits out its own
+ * backoff on its edge until another is worth trying.
+ */
+const movedAwayMs = 2_000;
+
 export interface MultiEdgeAgentOptions extends Omit<TunnelAgentOptions, 'server' | 'agentId' | 'exchanges'> {
   /** Control addresses of edges, in order of preference (at least one). */
   servers: string[];
@@ -37,6 +46,8 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
   readonly agentId = randomUUID();
   private readonly known: string[];
   private readonly links = new Map<string, TunnelAgent>();
+  /** When a connection last moved away from each edge (movedAwayMs). */
+  private readonly movedAwayAt = new Map<string, number>();
   private readonly exchanges: LocalExchanges;
   private readonly specs: TunnelSpec[];
   /** Local services by tunnel name, for requests from any edge. */
@@ -156,7 +167,7 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
     const target = Math.min(this.options.ha ?? (this.known.length > 1 ? 2 : 1), this.known.length);
     for (const edge of this.known) {
       if (this.links.size >= target) break;
-      if (!this.links.has(edge)) this.connect(edge);
+      if (!this.links.has(edge) && !this.justLeft(edge)) this.connect(edge);
     }
     this.reportState();
   }
@@ -199,8 +210,9 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
   }
 
   private linkState(edge: string, link: TunnelAgent, state: AgentState, detail: string): void {
-    if (state === AgentState.Backoff && this.known.some((other) => !this.links.has(other))) {
+    if (state === AgentState.Backoff && this.known.some((other) => !this.links.has(other) && !this.justLeft(other))) {
       // Lost (or not reached): move to an edge not in use; this one goes to the back of the list.
+      this.movedAwayAt.set(edge, Date.now());
       link.stop();
       this.links.delete(edge);
       if (this.namer === edge) this.handOverNaming();
@@ -211,6 +223,12 @@ export class MultiEdgeAgent extends EventEmitter<MultiEdgeAgentEvents> {
       return;
     }
     this.reportState(detail);
+  }
+
+  /** A connection moved away from `edge` within movedAwayMs. */
+  private justLeft(edge: string): boolean {
+    const at = this.movedAwayAt.get(edge);
+    return at !== undefined && Date.now() - at < movedAwayMs;
   }
 
   /** The edge naming tunnels is gone: another one is asked for the tunnels still without a name. */

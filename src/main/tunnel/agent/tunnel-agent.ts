@@ -11,6 +11,7 @@ import { settledWithin } from '../bounded-waits.js';
 import { grpcChannelOptions } from '../config.js';
 import { ErrorCode, type BurrowError } from '../errors.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
+import { installReleasedSubchannelIdle } from '../patches/grpc-released-subchannel.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { TunnelClient } from '../tunnel-codec.js';
 import { AgentState, canMove } from './agent-state.js';
@@ -107,6 +108,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
       );
     installInPlaceFraming();
     installGatheredReceive();
+    installReleasedSubchannelIdle();
     this.wakeWatch = new WakeWatch(options, (signal, sleptMs) => this.wake(signal, sleptMs));
   }
 
