@@ -236,6 +236,17 @@ describe('a request at an edge that does not hold its tunnel', () => {
     expect([answer.status, answer.headers['x-burrow-error']]).toEqual([404, 'BURROW_E_NO_TUNNEL']);
   });
 
+  // Found by the cluster audit: an edge restarted on a holder's address (its names not back), forwarded to, answered 404, a definite "no such tunnel", which the forwarding edge passed on.
+  it('is answered 502 offline by an edge it was forwarded to that does not hold its tunnel, not 404', async () => {
+    const self = forwardingCluster.self;
+    const signature = createHmac('sha256', forwardingCluster.edgeSecret).update(`burrow edge hop ${self}`).digest('hex');
+    const answer = await publicRequest({ port: holding.publicPort, host: 'ghost.localhost', path: '/', headers: { [edgeHopHeader]: `${self} ${signature} - client vouched` } });
+    expect([answer.status, answer.headers['x-burrow-error']]).toEqual([502, 'BURROW_E_TUNNEL_OFFLINE']);
+    expect(answer.body.toString()).toContain('tunnel ghost is not held by the edge it was forwarded to');
+    // Asked directly, the same edge knows no such tunnel.
+    expect((await publicRequest({ port: holding.publicPort, host: 'ghost.localhost', path: '/' })).status).toBe(404);
+  });
+
   it('carries WebSocket frames both ways', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${forwarding.publicPort}/socket`, { headers: { host: 'app.localhost' }, maxPayload: 8 * 1024 * 1024 });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));

@@ -106,6 +106,34 @@ describe('edges sharing one Redis', () => {
     await eventuallyAsync(async () => (await survivor.cluster.edges()).map((edge) => edge.advertise).join() === survivor.cluster.self, 'the dead edge gone from the live edges');
   });
 
+  // Found by the cluster audit: the restarted edge renewed its lease, so its last run's claims held for good, and other edges forwarded to it (404) or refused the name.
+  it('free the names of an edge killed with -9 and started again on the same address, which its new run does not hold', async () => {
+    const join = async (): Promise<RedisEdgeCluster> => {
+      const cluster = new RedisEdgeCluster({ url: redis.url, domain: 'localhost', advertise: '127.0.0.1:1', edgeLeaseMs: 1_000 });
+      await cluster.join({ control: '127.0.0.1:1', publicPort: 1 });
+      return cluster;
+    };
+    const survivor = await startEdge();
+    const doomed = await join();
+    const internals = doomed as unknown as { timer: NodeJS.Timeout; redis: { disconnect(): void } };
+    // A crash: its timer and connection gone with the process, nothing released.
+    const crash = (): void => {
+      clearInterval(internals.timer);
+      internals.redis.disconnect();
+    };
+    running.push({ stop: crash });
+    await eventually(() => doomed.reachable, 'the doomed edge to reach Redis');
+    expect(await doomed.claim('epsilon', { tokenLabel: '', agentId: 'gone' }, 1)).toEqual({ ok: true });
+    await eventuallyAsync(async () => (await survivor.cluster.holders('epsilon'))?.edges.map((edge) => edge.advertise).join() === '127.0.0.1:1', 'the name held by the doomed edge');
+    crash();
+    // Started again on the same address: its lease is renewed, the name is not.
+    const restarted = await join();
+    running.push({ stop: () => restarted.leave() });
+    await eventuallyAsync(async () => (await survivor.cluster.holders('epsilon')) === undefined, 'the name to have no live holder');
+    expect(await survivor.cluster.claim('epsilon', { tokenLabel: '', agentId: 'new' }, 1)).toEqual({ ok: true });
+    expect((await survivor.cluster.edges()).map((edge) => edge.advertise)).toContain('127.0.0.1:1');
+  });
+
   it('hold a rate limit across edges: one bucket per tunnel for the whole cluster', async () => {
     const limits = { ratePerTunnel: 2 };
     const edges = [await startEdge({ limits }), await startEdge({ limits }), await startEdge({ limits })];

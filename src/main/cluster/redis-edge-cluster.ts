@@ -24,8 +24,8 @@ export interface RedisEdgeClusterOptions {
 
 interface ClusterCommands {
   announceEdge(edges: string, info: string, advertise: string, leaseMs: number, json: string): Promise<number>;
-  claimName(claim: string, edges: string, owner: string, advertise: string, ttlMs: number, protocol: number): Promise<[1] | [0, string, string]>;
-  nameHolders(claim: string, edges: string): Promise<string[]>;
+  claimName(claim: string, edges: string, owner: string, advertise: string, ttlMs: number, protocol: number, leaseMs: number): Promise<[1] | [0, string, string]>;
+  nameHolders(claim: string, edges: string, leaseMs: number): Promise<string[]>;
   releaseName(claim: string, owner: string, advertise: string): Promise<number>;
   takeToken(bucket: string, perSecond: number): Promise<[number, number]>;
 }
@@ -115,7 +115,7 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
 
   async claim(name: string, owner: ClaimOwner, protocol: number): Promise<ClaimOutcome> {
     try {
-      const answer = await this.redis.claimName(this.key('claim', name), this.key('edges'), ownerKey(owner), this.self, claimTtlMs, protocol);
+      const answer = await this.redis.claimName(this.key('claim', name), this.key('edges'), ownerKey(owner), this.self, claimTtlMs, protocol, this.leaseMs);
       if (answer[0] === 1) {
         this.held.set(name, { owner, protocol });
         return { ok: true };
@@ -139,7 +139,7 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
     if (cached?.holders !== undefined && Date.now() - this.reachableSince < this.leaseMs) return cached.holders;
     let holders: NameHolders | undefined;
     try {
-      const [protocol, ...edges] = await this.redis.nameHolders(this.key('claim', name), this.key('edges'));
+      const [protocol, ...edges] = await this.redis.nameHolders(this.key('claim', name), this.key('edges'), this.leaseMs);
       const others = edges.filter((edge) => edge !== this.self);
       // An edge newer than the last look at the edge list: look again.
       if (others.some((edge) => !this.seen.some((seen) => seen.advertise === edge))) await this.edges();

@@ -19,20 +19,33 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 return now`;
 
 /**
+ * Whether a claim's edge field still holds the name: its edge is alive, and
+ * has renewed the field within a lease (an edge killed and started again on
+ * the same address renews its lease, not the names its last run held).
+ * Returns the field's edge, or nil.
+ */
+const liveHolder = `local function liveHolder(claim, edges, field, now, lease)
+  if string.sub(field, 1, 5) ~= 'edge:' then return nil end
+  local edge = string.sub(field, 6)
+  local leaseEnd = redis.call('ZSCORE', edges, edge)
+  local renewed = tonumber(redis.call('HGET', claim, field)) or 0
+  if leaseEnd and tonumber(leaseEnd) > now and renewed > now - lease then return edge end
+  return nil
+end`;
+
+/**
  * Claims a tunnel name for an owner on an edge, unless another owner holds it on a live edge.
- * KEYS: claim (hash: owner, protocol, edge:ADVERTISE...), edges (zset)
- * ARGV: owner, advertise, claim ttl ms, protocol
+ * KEYS: claim (hash: owner, protocol, edge:ADVERTISE -> when renewed...), edges (zset)
+ * ARGV: owner, advertise, claim ttl ms, protocol, lease ms
  * Returns {1} when claimed, {0, owner, edge} when held by another.
  */
 export const claimName = `${now}
+${liveHolder}
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if owner and owner ~= ARGV[1] then
   for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
-    if string.sub(field, 1, 5) == 'edge:' then
-      local edge = string.sub(field, 6)
-      local leaseEnd = redis.call('ZSCORE', KEYS[2], edge)
-      if leaseEnd and tonumber(leaseEnd) > now then return {0, owner, edge} end
-    end
+    local edge = liveHolder(KEYS[1], KEYS[2], field, now, tonumber(ARGV[5]))
+    if edge then return {0, owner, edge} end
   end
   redis.call('DEL', KEYS[1])
 end
@@ -42,18 +55,16 @@ return {1}`;
 
 /**
  * The live edges holding a tunnel name, and the tunnel's protocol.
- * KEYS: claim, edges   Returns {protocol, edge...} or {} when nobody holds it.
+ * KEYS: claim, edges   ARGV: lease ms   Returns {protocol, edge...} or {} when nobody holds it.
  */
 export const nameHolders = `${now}
+${liveHolder}
 local protocol = redis.call('HGET', KEYS[1], 'protocol')
 if not protocol then return {} end
 local holders = {protocol}
 for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
-  if string.sub(field, 1, 5) == 'edge:' then
-    local edge = string.sub(field, 6)
-    local leaseEnd = redis.call('ZSCORE', KEYS[2], edge)
-    if leaseEnd and tonumber(leaseEnd) > now then table.insert(holders, edge) end
-  end
+  local edge = liveHolder(KEYS[1], KEYS[2], field, now, tonumber(ARGV[1]))
+  if edge then table.insert(holders, edge) end
 end
 return holders`;
 

@@ -268,7 +268,7 @@ export class PublicRouter {
    */
   private admit(host: string | undefined, arrival: Arrival, gone: () => boolean, then: (admission: Admission) => void): void {
     const local = this.registry.admit(host);
-    const admission = arrival.hop !== undefined || local instanceof Promise || local.ok ? local : this.elsewhere(host, local);
+    const admission = arrival.hop !== undefined ? this.asHolder(host, local) : local instanceof Promise || local.ok ? local : this.elsewhere(host, local);
     if (!(admission instanceof Promise)) {
       then(admission);
       return;
@@ -298,6 +298,18 @@ export class PublicRouter {
   /** When another edge of the cluster sent this request, the trace it goes by there ('' if none); its mark is taken off either way. */
   private hopFrom(rawHeaders: string[], headers: Record<string, unknown>): EdgeHop | undefined {
     return this.forwarding?.forwarder.arrivedFromEdge(rawHeaders, headers);
+  }
+
+  /**
+   * Another edge forwarded the request here as to an edge holding its
+   * tunnel: one this edge does not know (restarted, its names not yet back,
+   * or gone from it) is offline for that edge's client, not a name nobody
+   * holds (a definite 404 a client or cache may keep).
+   */
+  private asHolder(host: string | undefined, local: Admission | Promise<Admission>): Admission | Promise<Admission> {
+    if (local instanceof Promise || local.ok || local.code !== ErrorCode.NoTunnel) return local;
+    const name = this.registry.nameOf(host);
+    return { ok: false, code: ErrorCode.TunnelOffline, message: `tunnel ${name ?? host ?? '(none)'} is not held by the edge it was forwarded to`, ...(name !== undefined && { name }) };
   }
 
   /** A tunnel this edge cannot serve may be served by another edge of the cluster: admitted there, or refused as it was here. */
