@@ -132,7 +132,7 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
     await this.redis.releaseName(this.key('claim', name), ownerKey(owner), this.self).catch(() => undefined);
   }
 
-  async holders(name: string): Promise<NameHolders | undefined> {
+  async holders(name: string): Promise<NameHolders | undefined | 'unknown'> {
     const cached = this.holdersCache.get(name);
     if (cached !== undefined && Date.now() - cached.at < holdersCacheMs) return cached.holders;
     // Redis back from an outage, empty perhaps: until every edge has claimed its names again, what was known stands.
@@ -146,8 +146,8 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
       const records = others.flatMap((edge) => this.seen.find((seen) => seen.advertise === edge) ?? []);
       holders = protocol === undefined || records.length === 0 ? undefined : { protocol: Number(protocol), edges: records };
     } catch {
-      // Redis out of reach: the edges last known to hold it still do, most likely (a dead one is passed over).
-      return cached?.holders;
+      // Redis out of reach: the edges last known to hold it still do, most likely (a dead one is passed over); never looked at, nobody can say.
+      return cached === undefined ? 'unknown' : cached.holders;
     }
     if (this.holdersCache.size > 10_000 && !this.holdersCache.has(name)) this.holdersCache.clear();
     this.holdersCache.set(name, { at: Date.now(), holders });

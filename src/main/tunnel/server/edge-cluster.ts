@@ -48,8 +48,8 @@ export interface EdgeCluster {
   leave(): Promise<void>;
   /** Claims `name` for `owner`'s tunnel of `protocol` (a ProtocolType) on this edge; refused when another agent holds it on any live edge. */
   claim(name: string, owner: ClaimOwner, protocol: number): Promise<ClaimOutcome>;
-  /** The other live edges serving `name`; undefined when nobody does or the shared state cannot say. */
-  holders(name: string): Promise<NameHolders | undefined>;
+  /** The other live edges serving `name`; undefined when nobody does, 'unknown' when the shared state cannot say (out of reach, not yet reached). */
+  holders(name: string): Promise<NameHolders | undefined | 'unknown'>;
   /** A secret every edge of the cluster shares (known once joined): edges prove a forwarded request is theirs with it. */
   readonly edgeSecret: string;
   /** This edge no longer serves `name` for `owner` (the name is free once no edge does). */

@@ -33,8 +33,8 @@ type Admitted = Extract<Admission, { ok: true }>;
 
 export interface Forwarding {
   forwarder: EdgeForwarder;
-  /** The other edges holding a tunnel name, or undefined. */
-  holders(name: string): Promise<NameHolders | undefined>;
+  /** The other edges holding a tunnel name, undefined when none does, 'unknown' when the cluster cannot say. */
+  holders(name: string): Promise<NameHolders | undefined | 'unknown'>;
 }
 type Refusal = { code: string; message: string; retryAfterSeconds?: number; name?: string };
 
@@ -319,6 +319,10 @@ export class PublicRouter {
     if (forwarding === undefined || name === undefined || (refusal.code !== ErrorCode.NoTunnel && refusal.code !== ErrorCode.TunnelOffline)) return refusal;
     return forwarding.holders(name).then((holders): Admission => {
       if (holders === undefined) return refusal;
+      // Not a definite 404 while nobody can tell (an edge just started, Redis out of reach): asked again, it may be served.
+      if (holders === 'unknown') {
+        return { ok: false, code: ErrorCode.ClusterUnavailable, message: `cannot tell now which edge holds tunnel ${name}: the cluster's shared state is out of reach`, retryAfterSeconds: 1, name };
+      }
       // Limits and rate are the holding edge's to apply: the request is one of its own there.
       return { ok: true, name, protocol: holders.protocol as ProtocolType, session: forwarding.forwarder.routeTo(holders.edges), release: () => {} };
     });
