@@ -138,6 +138,19 @@ describe('edges sharing one Redis', () => {
     expect((await survivor.cluster.edges()).map((edge) => edge.advertise)).toContain('127.0.0.1:1');
   });
 
+  // Found by the cluster audit: every clean stop of an edge logged that Redis was unreachable.
+  it('say nothing of Redis being unreachable when an edge leaves by itself', async () => {
+    const cluster = new RedisEdgeCluster({ url: redis.url, domain: 'localhost', advertise: '127.0.0.1:2', edgeLeaseMs: 1_000 });
+    const heard: boolean[] = [];
+    cluster.on('reachability', (reachable) => heard.push(reachable));
+    await cluster.join({ control: '127.0.0.1:2', publicPort: 2 });
+    await eventually(() => cluster.reachable, 'the edge to reach Redis');
+    await cluster.leave();
+    // A 'close' would come in the next turns.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard).toEqual([true]);
+  });
+
   it('hold a rate limit across edges: one bucket per tunnel for the whole cluster', async () => {
     const limits = { ratePerTunnel: 2 };
     const edges = [await startEdge({ limits }), await startEdge({ limits }), await startEdge({ limits })];

@@ -106,6 +106,8 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
       await this.redis.hdel(this.key('edge-info'), this.self).catch(() => undefined);
     }
     this.held.clear();
+    // Our own goodbye, not Redis going away: nothing to warn of.
+    this.redis.removeAllListeners('close');
     this.redis.disconnect();
   }
 
