@@ -203,6 +203,26 @@ describe('Expect: 100-continue from a client that sends its body at once', () =>
   });
 });
 
+describe('Expect: 100-continue to a service that never answers', () => {
+  // The client holds its body, as RFC 9110 allows, for a 100 that does not
+  // come: the service is the slow one, so the edge answers 504, not the
+  // client's 408 (a review of 2026-12-04 found 408 BURROW_E_CLIENT_TIMEOUT).
+  it('gets 504 BURROW_E_TIMEOUT when the request timeout passes', async () => {
+    const heads: string[] = [];
+    const mute = createNetServer((socket) => socket.on('data', (chunk: Buffer) => heads.push(chunk.toString('latin1'))).on('error', () => undefined));
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const mutePair = await startTunnelPair((mute.address() as AddressInfo).port, 'http', { config: { requestTimeoutMs: 500 } });
+    try {
+      const outcome = await http1Client(mutePair.tunnel, '/never', Buffer.from('hello'));
+      expect(outcome).toMatchObject({ interim: [], status: 504, bodySent: false });
+      expect(heads.join('')).toMatch(/^POST \/never HTTP\/1\.1\r\n/);
+    } finally {
+      await mutePair.stop();
+      await new Promise((resolve) => mute.close(resolve));
+    }
+  });
+});
+
 describe('Expect: 100-continue on an upload that lasts longer than the deadline for a request head', () => {
   let slowPair: TunnelPair;
 

@@ -3,6 +3,7 @@
 // waited for all of it before the agent, and the inspector, heard of the
 // request. A client that stalled mid-body was never seen (the HAR audit).
 // Now the head goes on and the body streams behind it.
+import { once } from 'node:events';
 import { connect as connectHttp2 } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +83,23 @@ describe('a small request body that does not come with its head', () => {
     await eventually(() => events.some((event) => event.kind === 'request-error' && event.requestId === requestId), 'the request to be recorded as failed');
     expect(events.find((event) => event.kind === 'request-error' && event.requestId === requestId)).toMatchObject({ code: 'BURROW_E_CLIENT_TIMEOUT' });
     expect(read.has('/stalled-small')).toBe(false);
+  });
+
+  // HTTP/2 lets a client send all the bytes its content-length gives and not
+  // end the stream: the exchange waited for the end with no timer, holding
+  // one of the agent's slots for as long as the client liked (a review).
+  it('whose HTTP/2 client sends every byte but never ends the stream gets 408, and frees its slot', async () => {
+    const session = connectHttp2(`http://127.0.0.1:${tunnel.publicPort}`);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/never-ended-h2', ':authority': 'app.localhost', 'content-length': '10' });
+      stream.on('error', () => undefined);
+      stream.write('a'.repeat(10));
+      const [headers] = await once(stream, 'response');
+      expect([headers[':status'], headers['x-burrow-error']]).toEqual([408, 'BURROW_E_CLIENT_TIMEOUT']);
+      await eventually(() => tunnel.server.inflightRequests === 0, 'no request to be left in flight');
+      expect(read.has('/never-ended-h2')).toBe(false);
+    } finally {
+      session.destroy();
+    }
   });
 });

@@ -106,7 +106,13 @@ export class PublicRequestExchange extends Exchange {
       bytes += chunk.length;
       this.admitBody(chunk);
     };
+    // A client that stalls mid-body (or never ends its stream) must not hold its slot forever.
+    // Once the service answers (an echo that streams), the exchange is its to end.
+    const stalled = this.after(this.peerTimeoutMs, () => {
+      if (!this.responded) this.fail(ErrorCode.ClientTimeout, `the request body did not arrive within ${this.peerTimeoutMs} ms`, this.headSent);
+    });
     const whole = (): void => {
+      clearTimeout(stalled);
       clearImmediate(notWhole);
       if (!this.side.bodyComplete()) this.clientWentAway();
       else if (this.isOpen) this.sendHead(Buffer.concat(chunks), true);
@@ -121,6 +127,7 @@ export class PublicRequestExchange extends Exchange {
       body.pause();
       for (const chunk of chunks.reverse()) body.unshift(chunk);
       this.bodyBytes -= bytes;
+      body.once('end', () => clearTimeout(stalled));
       this.sendHead(noBody, false);
       body.resume();
     });
@@ -128,6 +135,10 @@ export class PublicRequestExchange extends Exchange {
 
   private clientWentAway(): void {
     this.fail(ErrorCode.ClientGone, 'the public client went away', true);
+  }
+
+  private get peerTimeoutMs(): number {
+    return this.policy.responseTimeoutMs || 30_000;
   }
 
   private sendHead(body: Buffer, endStream: boolean): void {
@@ -148,10 +159,7 @@ export class PublicRequestExchange extends Exchange {
     const awaitingResponse =
       policy.responseTimeoutMs > 0
         ? this.after(policy.responseTimeoutMs, () => {
-            if (this.responded) return;
-            // The client stopped sending its body (with credit to send it): its timeout, not the service's.
-            if (this.bodyWaitsForSource) this.fail(ErrorCode.ClientTimeout, `the request body stopped coming: nothing for ${policy.responseTimeoutMs} ms`, true);
-            else this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
+            if (!this.responded) this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
           })
         : undefined;
     if (!endStream) {
