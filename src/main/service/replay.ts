@@ -45,9 +45,16 @@ export function replayPlan(original: RequestDetail, origin: string, edit: Replay
   }
   const body = edit.body !== undefined ? Buffer.from(edit.body, 'utf8') : Buffer.from(original.requestBody.base64, 'base64');
   const url = requestUrl(origin, path);
-  // As sent unless Node would refuse it (an edit with a space): then as the URL encodes it.
-  const target = /^[\x21-\xff]*$/.test(path) ? path : `${url.pathname}${url.search}`;
-  return { method, url, path: target, headers: [...headers, [replayOfHeader, original.requestId]], body, trailers: original.requestTrailers };
+  return { method, url, path: requestTarget(path), headers: [...headers, [replayOfHeader, original.requestId]], body, trailers: original.requestTrailers };
+}
+
+/**
+ * The path as sent, dot segments and all; what an edit typed that no parser
+ * takes raw (a space, é, 日本) goes percent-encoded as UTF-8, as a URL would
+ * encode it. A Latin-1 character went as one raw byte, which the edge refuses (400).
+ */
+function requestTarget(path: string): string {
+  return path.replace(/[^\x21-\x7e]/gu, (character) => [...Buffer.from(character, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
 /** An edit from the inspector's socket is any JSON: each field must be what ReplayEdit says. */
