@@ -163,7 +163,7 @@ program
   )
   .option('--tls-cert <file>', 'PEM certificate: serve both ports over TLS (public: ALPN h2 and http/1.1)')
   .option('--tls-key <file>', 'PEM private key for --tls-cert')
-  .option('--dev-tls', 'serve TLS with a self-signed certificate made at start (printed path: give it to agents with --ca)')
+  .option('--dev-tls', 'serve TLS with certificates from a local authority made at start, one per tunnel name (its printed path: give it to agents with --ca, clients with --cacert)')
   .addOption(
     new Option('--restart-grace <ms>', 'for this long after start, answer a name no agent holds 502 with Retry-After (gRPC UNAVAILABLE), not 404, while agents reconnect after a restart (default 0: none)').argParser(
       wholeNumber('--restart-grace', longestTimerMs),

@@ -31,7 +31,7 @@ const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const signing = { keyType: 'ec', algorithm: 'sha256' } as const;
 
-export async function makeDevCertificate(domain: string, directory = join(tmpdir(), 'burrow-dev-tls')): Promise<DevCertificate> {
+export async function makeDevCertificate(domain: string, directory = join(tmpdir(), 'burrow-dev-tls'), kept = mintedKept): Promise<DevCertificate> {
   const authority = await selfsigned.generate([{ name: 'commonName', value: `burrow dev authority (${domain})` }], {
     ...signing,
     extensions: [
@@ -68,12 +68,16 @@ export async function makeDevCertificate(domain: string, directory = join(tmpdir
   const minted = new Map<string, Promise<SecureContext>>();
   const contextFor = (name: string): Promise<SecureContext> => {
     let context = minted.get(name);
-    if (context === undefined) {
+    // Least recently used goes first: names cycled by one client do not push out a tunnel in use.
+    if (context !== undefined) {
+      minted.delete(name);
+      minted.set(name, context);
+    } else {
       context = sign(name, [{ type: 2, value: name }]).then((chain) => createSecureContext({ cert: chain, key: leafKey.private }));
       // A failed mint is not kept: the next handshake tries again.
       context.catch(() => minted.delete(name));
       minted.set(name, context);
-      if (minted.size > mintedKept) minted.delete(minted.keys().next().value!);
+      if (minted.size > kept) minted.delete(minted.keys().next().value!);
     }
     return context;
   };
