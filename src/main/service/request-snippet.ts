@@ -66,9 +66,13 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   return warning === undefined ? { snippet } : { snippet, warning };
 }
 
-/** A path with `.` or `..` segments, which clients resolve unless told not to (RFC 3986 section 5.2.4). */
+/**
+ * A path with `.` or `..` segments, which clients resolve unless told not to
+ * (RFC 3986 section 5.2.4); fetch (WHATWG URL) reads `%2e` as a dot too. Not
+ * in the query, which no client resolves.
+ */
 function hasDotSegments(path: string): boolean {
-  return /\/\.\.?(?:[/?#]|$)/.test(path);
+  return /\/(?:\.|%2e){1,2}(?:\/|$)/i.test(path.split('?', 1)[0]!);
 }
 
 /**
@@ -79,7 +83,7 @@ function hasDotSegments(path: string): boolean {
 function asTheClientSent(written: string, target: HttpSnippetTarget, dotSegments: boolean): string {
   if (target === 'curl') {
     // httpsnippet writes a cookie header sent as `cookie` (as HTTP/2 names it) again as --cookie: the header goes as sent.
-    const head = written.replace(/^curl --request HEAD\b/, 'curl --head').replace(/ \\\n *--cookie '(?:[^']|'\\'')*'(?=$| \\\n)/, '');
+    const head = written.replace(/^curl --request HEAD\b/, 'curl --head').replace(/ \\\n *--cookie (?:'(?:[^']|'\\'')*'|[^\s']+)(?=$| \\\n)/, '');
     return dotSegments ? head.replace(/^curl /, 'curl --path-as-is ') : head;
   }
   if (target === 'httpie' && dotSegments) return written.replace(/^http /, 'http --path-as-is ');
