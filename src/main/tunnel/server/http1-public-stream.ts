@@ -102,7 +102,7 @@ export class Http1PublicStream implements PublicStream {
     });
   }
 
-  fail(code: string, message: string): void {
+  fail(code: string, message: string, retryAfterSeconds?: number): void {
     // A body we did not read to its end must not be parsed as the next request.
     if (!this.req.complete) closeAfterAnswer(this.req, this.res);
     // Cut with a close, a body the close frames would end there as if whole
@@ -115,7 +115,7 @@ export class Http1PublicStream implements PublicStream {
       socket.resetAndDestroy();
       return;
     }
-    respondWithError(this.res, code, message);
+    respondWithError(this.res, code, message, retryAfterSeconds);
   }
 
   onGone(listener: () => void): void {

@@ -102,7 +102,7 @@ export class Http2PublicStream implements PublicStream {
     cutWhenUnread(this.stream, idleMs, () => this.stream.close(constants.NGHTTP2_CANCEL));
   }
 
-  fail(code: string, message: string): void {
+  fail(code: string, message: string, retryAfterSeconds?: number): void {
     const { stream } = this;
     if (stream.closed || stream.destroyed) return;
     if (this.errorStyle === 'grpc') {
@@ -122,7 +122,7 @@ export class Http2PublicStream implements PublicStream {
       stream.close(constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    const answer = errorAnswer(code, message);
+    const answer = errorAnswer(code, message, retryAfterSeconds);
     stream.respond({ ':status': answer.status, ...answer.headers });
     stream.end(answer.body);
   }

@@ -235,7 +235,7 @@ export class PublicRouter {
           return;
         }
         if (isGrpc) stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...grpcErrorStatus(admission.code, admission.message) }, grpcTrailersOnly);
-        else side.fail(admission.code, admission.message);
+        else side.fail(admission.code, admission.message, admission.retryAfterSeconds);
         this.refused(arrival, admission);
       });
     });
