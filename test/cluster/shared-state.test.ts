@@ -146,9 +146,14 @@ describe('edges sharing one Redis', () => {
     await cluster.join({ control: '127.0.0.1:2', publicPort: 2 });
     await eventually(() => cluster.reachable, 'the edge to reach Redis');
     await cluster.leave();
-    // A 'close' would come in the next turns.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // It knows it is away from Redis (a review: it went on saying reachable), without a warning.
+    await eventually(() => !cluster.reachable, 'the edge to know it has left Redis');
     expect(heard).toEqual([true]);
+    // Joined again, it hears of Redis again.
+    await cluster.join({ control: '127.0.0.1:2', publicPort: 2 });
+    await eventually(() => cluster.reachable, 'the edge to reach Redis again');
+    await cluster.leave();
+    expect(heard).toEqual([true, true]);
   });
 
   it('hold a rate limit across edges: one bucket per tunnel for the whole cluster', async () => {

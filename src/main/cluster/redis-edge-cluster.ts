@@ -50,6 +50,8 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
   private timer: NodeJS.Timeout | undefined;
   private reachableValue = false;
   private reachableSince = 0;
+  /** Between leave() and the next join(): Redis going away is our own goodbye, nothing to warn of. */
+  private leaving = false;
   private seen: readonly EdgeRecord[] = [];
 
   constructor(private readonly options: RedisEdgeClusterOptions) {
@@ -87,6 +89,7 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
 
   async join({ control, publicPort }: { control: string; publicPort: number }): Promise<void> {
     this.selfValue ||= control;
+    this.leaving = false;
     this.record = { advertise: this.self, publicPort, since: Date.now() };
     this.timer = setInterval(() => void this.refresh(), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
@@ -106,8 +109,7 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
       await this.redis.hdel(this.key('edge-info'), this.self).catch(() => undefined);
     }
     this.held.clear();
-    // Our own goodbye, not Redis going away: nothing to warn of.
-    this.redis.removeAllListeners('close');
+    this.leaving = true;
     this.redis.disconnect();
   }
 
@@ -218,6 +220,7 @@ export class RedisEdgeCluster extends EventEmitter<EdgeClusterEvents> implements
     if (reachable === this.reachableValue) return;
     this.reachableValue = reachable;
     if (reachable) this.reachableSince = Date.now();
+    if (this.leaving) return;
     this.emit('reachability', reachable, detail);
     if (reachable && this.record !== undefined) void this.refresh();
   }
