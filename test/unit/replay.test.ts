@@ -57,6 +57,18 @@ describe('replayPlan', () => {
     ]);
   });
 
+  // A review: the form shows a body in the charset its Content-Type names, and an edit went as UTF-8 under it.
+  it('writes an edited body in the charset its Content-Type names, and says when that charset cannot carry it', () => {
+    const typed = (contentType: string, text: string): Buffer => replayPlan(original, 'http://a', { headers: [['Content-Type', contentType]], body: text }).body;
+    // iso-8859-1 is windows-1252 to a browser's decoder, which showed the body: € is 0x80 there.
+    expect(typed('text/plain; charset=iso-8859-1', 'café €')).toEqual(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x80]));
+    expect(typed('text/plain; charset="KOI8-R"', 'да')).toEqual(Buffer.from([0xc4, 0xc1]));
+    expect(typed('application/json', '"é"')).toEqual(Buffer.from('"é"', 'utf8'));
+    expect(typed('text/plain; charset=unknown-thing', 'é')).toEqual(Buffer.from('é', 'utf8'));
+    expect(() => typed('text/plain; charset=iso-8859-1', '日本')).toThrow(/the body has "日", which iso-8859-1 cannot carry/);
+    expect(() => typed('text/plain; charset=shift_jis', 'a')).toThrow(/UTF-8 or a charset of one byte per character, not shift_jis/);
+  });
+
   it('refuses what it cannot send faithfully or at all, saying why', () => {
     expect(() => replayPlan({ ...original, requestBody: body('{"a', { truncated: true, totalBytes: 70_000 }) }, 'http://a')).toThrow(/cannot replay as it was: only the first 3 of 70000 body bytes were kept; edit the body/);
     expect(() => replayPlan({ ...original, protocol: 'websocket' }, 'http://a')).toThrow(/only HTTP requests can be replayed/);

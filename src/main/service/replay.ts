@@ -9,6 +9,7 @@ import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { replayOfHeader, type HeaderPair } from '../../shared/traffic.js';
 import { bodyShortfall } from './har.js';
 import { requestUrl } from './request-url.js';
+import { textInCharset } from './text-in-charset.js';
 
 /** Made again for the new request, from its URL, body and trailers. */
 const remadeHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'trailer', 'connection', 'keep-alive', 'upgrade', replayOfHeader]);
@@ -43,7 +44,8 @@ export function replayPlan(original: RequestDetail, origin: string, edit: Replay
     // A value is bytes: tab, visible ASCII and obs-text (RFC 9110 section 5.5); anything else Node refuses to send.
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || !/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) throw new BurrowError(ErrorCode.InvalidInput, `invalid header "${name}"`);
   }
-  const body = edit.body !== undefined ? Buffer.from(edit.body, 'utf8') : Buffer.from(original.requestBody.base64, 'base64');
+  const contentType = headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  const body = edit.body !== undefined ? textInCharset(edit.body, contentType) : Buffer.from(original.requestBody.base64, 'base64');
   const url = requestUrl(origin, path);
   return { method, url, path: requestTarget(path), headers: [...headers, [replayOfHeader, original.requestId]], body, trailers: original.requestTrailers };
 }
