@@ -85,6 +85,8 @@ const cases: [label: string, detail: RequestDetail][] = [
   ['a body that starts with @ (curl read it as a file name)', recorded('POST', '/at', [['content-type', 'text/plain']], '@/etc/hostname')],
   ['a body that starts with @, and a header that reads like the flag for it', recorded('POST', '/at', [['content-type', 'text/plain'], ['x-flag', 'a --data @b']], '@/etc/hostname')],
   ['a header sent twice, and a quote in a value', recorded('GET', '/dup', [['x-dup', '1'], ['X-Other', "it's"], ['X-Dup', '2']], '')],
+  // curl left out a header written `Name: ` (the HAR audit).
+  ['a header sent empty', recorded('GET', '/empty', [['x-empty', ''], ['x-after', 'a']], '')],
   ['a query httpsnippet rewrote or refused', recorded('GET', "/q?a=%FF&b=+&f=&&g&x=%zz&y=[1]|^{}&q='", [], '')],
   // $' once pasted the snippet's own text after the URL into it, quotes and all: the header's command then ran.
   ['a path with what a replacement string reads as patterns', recorded('GET', "/a$'?price=$&sort=$$1&b=$`", [['x-h', `$(touch ${marker})`]], '')],
@@ -140,6 +142,13 @@ describe('request snippets, run as they are', () => {
     // A review: fetch reads %2e as a dot; a query is not resolved.
     expect((await requestSnippet(recorded('GET', '/a/%2E%2e/b', [], ''), 'fetch', origin)).warning).toBe("fetch resolves the path's . and .. segments before sending it");
     expect((await requestSnippet(recorded('GET', '/a?x=/../y', [], ''), 'fetch', origin)).warning).toBeUndefined();
+  });
+
+  // HTTPie reads `Name:''` as "do not send Name" (not installed here: the line as its documentation gives it).
+  it('httpie: a header sent empty is written Name;', async () => {
+    const { snippet } = await requestSnippet(recorded('GET', '/empty', [['x-empty', ''], ['x-after', 'a']], ''), 'httpie', origin);
+    expect(snippet).toMatch(/^ +x-empty;(?: \\)?$/m);
+    expect(snippet).not.toContain("x-empty:''");
   });
 
   it('never runs what a recorded request carries', () => {

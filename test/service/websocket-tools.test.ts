@@ -164,6 +164,13 @@ describe('WebSocket tools', () => {
       { direction: 'to-service', at: expect.any(String), type: 'binary', size: 3, base64: 'AQID' },
       { direction: 'to-client', at: expect.any(String), type: 'text', size: 6, text: 'héllo', injected: true },
     ]);
+    // In HAR too, as Chrome's DevTools writes a WebSocket's messages (they were left out).
+    const har = await service.exportHar({ requestIds: [client.requestId] });
+    expect((har.log.entries[0] as unknown as Record<string, unknown>)._webSocketMessages).toEqual([
+      { type: 'send', time: expect.any(Number), opcode: 1, data: 'x'.repeat(16 * 1024), _size: 40 * 1024 },
+      { type: 'send', time: expect.any(Number), opcode: 2, data: 'AQID' },
+      { type: 'receive', time: expect.any(Number), opcode: 1, data: 'héllo', _injected: true },
+    ]);
     client.ws.close();
   });
 });

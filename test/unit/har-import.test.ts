@@ -5,16 +5,80 @@ import { describe, expect, it } from 'vitest';
 import { harEntry, toHar } from '../../src/main/service/har.js';
 import { harToEvents } from '../../src/main/service/har-import.js';
 import { replayPlan } from '../../src/main/service/replay.js';
-import { TrafficLog } from '../../src/main/service/traffic-log.js';
+import { defaultTrafficLogLimits, TrafficLog } from '../../src/main/service/traffic-log.js';
 import type { TrafficEvent } from '../../src/shared/traffic.js';
 
-function logOf(events: TrafficEvent[]): TrafficLog {
-  const log = new TrafficLog();
+function logOf(events: TrafficEvent[], log = new TrafficLog()): TrafficLog {
   for (const event of events) log.apply(event);
   return log;
 }
 
+/** A WebSocket's frames: a text and a binary message, a ping and a close (not messages), and one message longer than the log keeps. */
+const websocketEvents = (long: Buffer): TrafficEvent[] => [
+  { kind: 'request-start', requestId: 'ws1', tunnel: 'chat', protocol: 'websocket', method: 'GET', path: '/live', headers: [['host', 'chat.localhost:8080'], ['upgrade', 'websocket']], remoteAddress: '', at: 2_000 },
+  { kind: 'response-head', requestId: 'ws1', status: 101, headers: [['upgrade', 'websocket']], at: 2_002 },
+  { kind: 'ws-frame', requestId: 'ws1', direction: 'to-service', opcode: 1, fin: true, size: 6, data: Buffer.from('héllo'), at: 2_010 },
+  { kind: 'ws-frame', requestId: 'ws1', direction: 'to-client', opcode: 2, fin: true, size: 3, data: Buffer.from([0, 1, 255]), at: 2_011 },
+  { kind: 'ws-frame', requestId: 'ws1', direction: 'to-client', opcode: 9, fin: true, size: 0, data: Buffer.alloc(0), at: 2_012 },
+  { kind: 'ws-frame', requestId: 'ws1', direction: 'to-client', opcode: 1, fin: true, size: long.length, data: long, at: 2_013, injected: true },
+  { kind: 'ws-frame', requestId: 'ws1', direction: 'to-service', opcode: 8, fin: true, size: 2, data: Buffer.from([3, 232]), closeCode: 1000, closeReason: '', at: 2_020 },
+  { kind: 'request-end', requestId: 'ws1', status: 101, bytesIn: 8, bytesOut: 3 + long.length, durationMs: 20, at: 2_020 },
+];
+
 describe('harToEvents', () => {
+  // Left by the HAR audit: a WebSocket was exported without its frames.
+  it("writes a WebSocket's messages as Chrome's DevTools does, and brings them back", () => {
+    const long = Buffer.from('é'.repeat(40));
+    const original = logOf(websocketEvents(long), new TrafficLog({ ...defaultTrafficLogLimits, messagePreviewBytes: 16, messageKeepBytes: 33 }));
+    const exported = toHar([harEntry(original.detail('ws1')!, 'http://chat.localhost:8080', original.keptMessages('ws1')!)]);
+    const entry = exported.log.entries[0]! as unknown as Record<string, unknown>;
+    expect(entry._resourceType).toBe('websocket');
+    expect(entry._webSocketMessages).toEqual([
+      { type: 'send', time: 2.01, opcode: 1, data: 'héllo' },
+      { type: 'receive', time: 2.011, opcode: 2, data: Buffer.from([0, 1, 255]).toString('base64') },
+      // Cut inside a character: what decodes of the 33 bytes kept.
+      { type: 'receive', time: 2.013, opcode: 1, data: 'é'.repeat(16), _size: 80, _injected: true },
+    ]);
+    const { requests } = harToEvents(JSON.parse(JSON.stringify(exported)));
+    const imported = logOf(requests.flat());
+    const [summary] = imported.list();
+    const detail = imported.detail(summary!.requestId)!;
+    expect([detail.protocol, detail.status, detail.bytesIn, detail.bytesOut]).toEqual(['websocket', 101, 6, 83]);
+    expect(imported.keptMessages(summary!.requestId)!.map(({ view, data }) => [view.direction, view.opcode, view.size, data.toString('latin1'), view.injected ?? false])).toEqual([
+      ['to-service', 1, 6, Buffer.from('héllo').toString('latin1'), false],
+      ['to-client', 2, 3, Buffer.from([0, 1, 255]).toString('latin1'), false],
+      ['to-client', 1, 80, Buffer.from('é'.repeat(16)).toString('latin1'), true],
+    ]);
+  });
+
+  it("reads a WebSocket's messages from a browser's HAR", () => {
+    const { requests } = harToEvents({
+      log: {
+        entries: [
+          {
+            startedDateTime: '2026-11-30T12:00:00Z',
+            time: 5,
+            request: { method: 'GET', url: 'wss://chat.example.com/socket', headers: [] },
+            response: { status: 101, headers: [], content: {} },
+            _resourceType: 'websocket',
+            _webSocketMessages: [
+              { type: 'send', time: 1764504000.5, opcode: 1, data: '{"join":"room"}' },
+              { type: 'receive', time: 1764504000.75, opcode: 2, data: 'AAEC' },
+              { type: 'receive', time: 1764504001, opcode: 1 },
+            ],
+          },
+        ],
+      },
+    });
+    const log = logOf(requests.flat());
+    const [summary] = log.list();
+    expect(log.detail(summary!.requestId)).toMatchObject({ protocol: 'websocket', tunnel: 'chat', path: '/socket', status: 101 });
+    expect(log.keptMessages(summary!.requestId)!.map(({ view, data }) => [view.direction, view.at, data.toString('base64')])).toEqual([
+      ['to-service', 1764504000500, Buffer.from('{"join":"room"}').toString('base64')],
+      ['to-client', 1764504000750, 'AAEC'],
+    ]);
+  });
+
   it('brings an export of the log back as the same requests, bodies and all, under new ids', () => {
     const original = logOf([
       { kind: 'request-start', requestId: 'r1', tunnel: 'shop', protocol: 'http', method: 'POST', path: '/cart?x=1', headers: [['host', 'shop.localhost:8080'], ['content-type', 'application/json']], remoteAddress: '', at: 1_000 },

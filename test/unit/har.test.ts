@@ -42,6 +42,22 @@ const detail = (more: Partial<RequestDetail> = {}): RequestDetail => ({
 });
 
 describe('HAR export', () => {
+  // Left by the HAR audit: a form's fields were only in its text.
+  it("gives a URL-encoded form's fields as params beside its text, as browsers do", async () => {
+    const form = 'a=1&b=%20x+y&a=2';
+    const entry = harEntry(detail({ requestBody: { ...body(form), contentType: 'application/x-www-form-urlencoded; charset=UTF-8' } }));
+    expect(entry.request.postData).toEqual({
+      mimeType: 'application/x-www-form-urlencoded; charset=UTF-8',
+      text: form,
+      params: [
+        { name: 'a', value: '1' },
+        { name: 'b', value: ' x y' },
+        { name: 'a', value: '2' },
+      ],
+    });
+    expect(harEntry(detail()).request.postData).not.toHaveProperty('params');
+  });
+
   it('gives valid HAR 1.2 with the URL the client used, query, headers and both bodies', async () => {
     const har = toHar([harEntry(detail()), harEntry(detail({ requestId: 'r-2', method: 'GET', path: '/', requestBody: body(''), status: 502, error: { code: 'BURROW_E_LOCAL_UNREACHABLE', message: 'refused' } }))]);
     await expect(validateHar(har)).resolves.toBeTruthy();
@@ -56,12 +72,24 @@ describe('HAR export', () => {
       postData: { mimeType: 'application/json', text: '{"item":"x"}\n' },
       bodySize: 13,
     });
-    // Recomputed by whoever sends it again.
-    expect(entry!.request.headers.map((h) => h.name)).toEqual(['content-type']);
+    // As the client sent them, Host and Content-Length too, as a browser's HAR has them (the HAR audit).
+    expect(entry!.request.headers.map((h) => h.name)).toEqual(['host', 'content-type', 'content-length']);
     expect(entry!.response.content).toEqual({ size: 4, mimeType: 'application/octet-stream', text: 'AP8B/g==', encoding: 'base64' });
     expect(entry!.startedDateTime).toBe('2026-11-30T12:00:00.000Z');
     expect(failed).toMatchObject({ comment: 'BURROW_E_LOCAL_UNREACHABLE: refused', response: { status: 502 }, _requestId: 'r-2' });
     expect(failed!.request.postData).toBeUndefined();
+  });
+
+  // Left by the HAR audit: its timings were all 0.
+  it('gives a request still in flight the time it has lasted so far: waiting, or receiving once its answer began', () => {
+    const startedAt = Date.now() - 60_000;
+    const waiting = harEntry(detail({ startedAt, state: 'in-flight', status: undefined, durationMs: undefined, firstByteMs: undefined }));
+    expect(waiting.timings.wait).toBeGreaterThanOrEqual(60_000);
+    expect(waiting.timings.receive).toBe(0);
+    const receiving = harEntry(detail({ startedAt, state: 'in-flight', durationMs: undefined, firstByteMs: 5 }));
+    expect(receiving.timings.wait).toBe(5);
+    expect(receiving.timings.receive).toBeGreaterThanOrEqual(60_000 - 5);
+    expect(receiving.time).toBeGreaterThanOrEqual(60_000);
   });
 
   // Found by the HAR audit: every statusText was empty, and an HTTP/1.0 client's answer was said to be HTTP/1.0 (the edge answers 1.1).

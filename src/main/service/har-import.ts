@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { headerPairValue, type HeaderPair, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
 import { decodeContentCodings, overDecodedCap } from './decompress.js';
+import { webSocketFrameEvents } from './websocket-har.js';
 
 export interface HarImport {
   /** Each imported request's events, in order. */
@@ -71,7 +72,10 @@ export function harToEvents(har: unknown): HarImport {
     const requestBody = contentBytes((request as Json).postData);
     const responseBody = isObject(response) ? contentBytes(response.content) : Buffer.alloc(0);
     const status = isObject(response) && typeof response.status === 'number' ? response.status : 0;
-    const protocol = protocols.has(e._protocol as TrafficProtocol) ? (e._protocol as TrafficProtocol) : 'http';
+    // A browser's export marks a WebSocket by its resource type (Chrome), Burrow's by its protocol.
+    const protocol = protocols.has(e._protocol as TrafficProtocol) ? (e._protocol as TrafficProtocol) : e._resourceType === 'websocket' ? 'websocket' : 'http';
+    const frames = protocol === 'websocket' ? webSocketFrameEvents(e._webSocketMessages, requestId) : [];
+    const frameBytes = (direction: string): number => frames.reduce((sum, frame) => sum + (frame.kind === 'ws-frame' && frame.direction === direction ? frame.size : 0), 0);
     const events: TrafficEvent[] = [
       {
         kind: 'request-start',
@@ -92,7 +96,9 @@ export function harToEvents(har: unknown): HarImport {
     if (requestBody.length > 0 || missingBytes > 0) events.push({ kind: 'body', requestId, direction: 'to-service', data: requestBody, at, ...(missingBytes > 0 && { missingBytes }) });
     if (status > 0) events.push({ kind: 'response-head', requestId, status, headers: asContentCame(pairs(isObject(response) ? response.headers : undefined), responseBody), at: at + durationMs });
     if (responseBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-client', data: responseBody, at: at + durationMs });
-    events.push({ kind: 'request-end', requestId, status, bytesIn: requestBody.length + missingBytes, bytesOut: responseBody.length, durationMs, at: at + durationMs });
+    events.push(...frames);
+    const bytesIn = requestBody.length + missingBytes + frameBytes('to-service');
+    events.push({ kind: 'request-end', requestId, status, bytesIn, bytesOut: responseBody.length + frameBytes('to-client'), durationMs, at: at + durationMs });
     requests.push(events);
   });
   return { requests, skipped };

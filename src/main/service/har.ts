@@ -4,16 +4,18 @@
 // comment); the URL is the tunnel's public URL with the request's path (the
 // client's Host header when the tunnel's URL is not known).
 import { STATUS_CODES } from 'node:http';
-import type { Content, Cookie, Entry, Har, Header, PostData, QueryString, Request } from 'har-format';
+import type { Content, Cookie, Entry, Har, Header, Param, PostData, QueryString, Request } from 'har-format';
 import type { BodyPreview, RequestDetail } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
 import { decodeContentCodings, decompressErrorText } from './decompress.js';
 import { requestUrl } from './request-url.js';
+import type { KeptMessage } from './traffic-log.js';
+import { harWebSocketMessages } from './websocket-har.js';
 
 const creator = { name: 'Burrow', version: '0.1.0' };
 
-/** Made again by whoever replays the request: from the URL and the body they send. */
-const recomputedHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+/** Made again by whoever sends the request again: from the URL and the body they send (a snippet, not the HAR, leaves them out). */
+export const recomputedHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
 const harHeaders = (pairs: readonly HeaderPair[]): Header[] => pairs.map(([name, value]) => ({ name, value }));
 
@@ -99,20 +101,30 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
   const text = utf8Text(bytes);
   // HAR 1.2 gives a request body no encoding: binary goes in base64, marked as response content is (Burrow's import reads it).
   const postData: PostData | undefined =
-    bytes.length === 0 ? undefined : text !== undefined ? { mimeType, text } : ({ mimeType, text: bytes.toString('base64'), encoding: 'base64', comment: binaryBodyComment } as PostData);
+    bytes.length === 0 ? undefined : text !== undefined ? ({ mimeType, text, ...formParams(mimeType, text) } as PostData) : ({ mimeType, text: bytes.toString('base64'), encoding: 'base64', comment: binaryBodyComment } as PostData);
   const shortfall = bodyShortfall(detail.requestBody);
   return {
     method: detail.method,
     url: url.href,
     httpVersion: harHttpVersion(detail),
     cookies: requestCookies(detail.requestHeaders),
-    headers: harHeaders([...detail.requestHeaders, ...detail.requestTrailers].filter(([name]) => !recomputedHeaders.has(name.toLowerCase()))),
+    // As the client sent them, Host and lengths too, as a browser's HAR has them (the HAR audit).
+    headers: harHeaders([...detail.requestHeaders, ...detail.requestTrailers]),
     queryString,
     ...(postData && { postData }),
     headersSize: -1,
     bodySize: detail.requestBody.totalBytes,
     ...(shortfall && { comment: shortfall }),
   };
+}
+
+/**
+ * A URL-encoded form's fields, as browsers' HAR gives them: beside its text
+ * (HAR 1.2 has them exclusive), as Chrome writes both, for the exact bytes.
+ */
+function formParams(mimeType: string, text: string): { params?: Param[] } {
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(mimeType)) return {};
+  return { params: [...new URLSearchParams(text)].map(([name, value]) => ({ name, value })) };
 }
 
 /**
@@ -142,7 +154,8 @@ function harContent(body: BodyPreview, headers: readonly HeaderPair[]): Content 
   return { size: decoded.length, compression: decoded.length - bytes.length, mimeType: body.contentType ?? 'application/octet-stream', text: decoded.toString('base64'), encoding: 'base64' };
 }
 
-export function harEntry(detail: RequestDetail, origin?: string): Entry {
+/** `messages`: a WebSocket's kept messages, written as Chrome writes them (websocket-har.ts). */
+export function harEntry(detail: RequestDetail, origin?: string, messages: readonly KeptMessage[] = []): Entry {
   const timings = harTimings(detail);
   return {
     startedDateTime: new Date(detail.startedAt - (detail.edgeWaitMs ?? 0)).toISOString(),
@@ -169,12 +182,15 @@ export function harEntry(detail: RequestDetail, origin?: string): Entry {
     _tunnel: detail.tunnel,
     _protocol: detail.protocol,
     ...(detail.grpcStatus !== undefined && { _grpcStatus: detail.grpcStatus }),
+    ...(detail.protocol === 'websocket' && { _resourceType: 'websocket', _webSocketMessages: harWebSocketMessages(messages) }),
+    ...(detail.protocol === 'websocket' && detail.messagesTruncated && { _olderMessagesDropped: true }),
   };
 }
 
 /** The phases the log knows: held at the edge (blocked), then waiting for the first byte, then receiving. */
 function harTimings(detail: RequestDetail): { blocked: number; send: number; wait: number; receive: number } {
-  const durationMs = detail.durationMs ?? 0;
+  // One still in flight has lasted until the export so far (its timings were all 0).
+  const durationMs = detail.durationMs ?? (detail.state === 'in-flight' ? Math.max(0, Date.now() - detail.startedAt) : 0);
   const wait = Math.min(detail.firstByteMs ?? durationMs, durationMs);
   return { blocked: detail.edgeWaitMs ?? -1, send: 0, wait, receive: durationMs - wait };
 }

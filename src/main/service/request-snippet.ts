@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Header } from 'har-format';
 import type { RequestDetail, SnippetTarget } from '../../shared/contract.js';
-import { binaryBodyComment, bodyShortfall, harRequest } from './har.js';
+import { binaryBodyComment, bodyShortfall, harRequest, recomputedHeaders } from './har.js';
 
 const targets: Record<HttpSnippetTarget, [target: 'shell' | 'javascript', client: string]> = {
   curl: ['shell', 'curl'],
@@ -51,7 +51,7 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   // curl reads [] and {} in a URL as ranges and sets unless told not to.
   const options = { globOff: /[[\]{}]/.test(url) };
   // No cookies: httpsnippet would write them again from HAR's parsed list, encoded anew, beside the Cookie header as sent.
-  const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], cookies: [], headers: oneLineEach(request.headers), postData }).convert(language as never, client, options);
+  const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], cookies: [], headers: oneLineEach(request.headers.filter(({ name }) => !recomputedHeaders.has(name.toLowerCase()))), postData }).convert(language as never, client, options);
   const written = Array.isArray(converted) ? converted.join('\n') : converted || '';
   const dotSegments = hasDotSegments(detail.path);
   const snippet = putIn(putIn(asTheClientSent(written, target, dotSegments), urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url)), bodyAsWritten[target](bodyStandIn), bodyAsSent[target](body));
@@ -76,18 +76,26 @@ function hasDotSegments(path: string): boolean {
 }
 
 /**
- * The command line as the recorded request went (no cookie twice): curl's `--request HEAD`
+ * The command line as the recorded request went (no cookie twice, empty headers sent): curl's `--request HEAD`
  * waits for a body a HEAD answer never has (until the server closes), where
  * `--head` does not; curl and HTTPie resolve dot segments unless told not to.
  */
 function asTheClientSent(written: string, target: HttpSnippetTarget, dotSegments: boolean): string {
   if (target === 'curl') {
     // httpsnippet writes a cookie header sent as `cookie` (as HTTP/2 names it) again as --cookie: the header goes as sent.
-    const head = written.replace(/^curl --request HEAD\b/, 'curl --head').replace(/ \\\n *--cookie (?:'(?:[^']|'\\'')*'|[^\s']+)(?=$| \\\n)/, '');
+    const head = emptyHeadersKept(written, target).replace(/^curl --request HEAD\b/, 'curl --head').replace(/ \\\n *--cookie (?:'(?:[^']|'\\'')*'|[^\s']+)(?=$| \\\n)/, '');
     return dotSegments ? head.replace(/^curl /, 'curl --path-as-is ') : head;
   }
-  if (target === 'httpie' && dotSegments) return written.replace(/^http /, 'http --path-as-is ');
+  if (target === 'httpie') {
+    const kept = emptyHeadersKept(written, target);
+    return dotSegments ? kept.replace(/^http /, 'http --path-as-is ') : kept;
+  }
   return written;
+}
+
+/** A header sent empty: curl and HTTPie read `Name:` with no value as "do not send it", and `Name;` as sent empty. */
+function emptyHeadersKept(written: string, target: 'curl' | 'httpie'): string {
+  return target === 'curl' ? written.replace(/--header '([^':]+): '(?=$| \\$)/gm, "--header '$1;'") : written.replace(/^( +)([^\s:'=@]+):''(?=$| \\$)/gm, '$1$2;');
 }
 
 /**

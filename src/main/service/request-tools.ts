@@ -28,7 +28,7 @@ export class RequestTools {
     const ids = input?.requestIds ?? this.traffic.list(undefined).map((r) => r.requestId);
     if (badIds(ids)) throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
     const details = ids.map((id) => this.traffic.detail(id)).filter((detail) => detail !== null);
-    return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel))));
+    return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel), this.traffic.keptMessages(detail.requestId) ?? [])));
   }
 
   importHar(input: { text: string }): { imported: number; skipped: string[] } {

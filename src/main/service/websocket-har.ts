@@ -1,0 +1,46 @@
+// A WebSocket's messages in HAR, as Chrome's DevTools writes them
+// (`_webSocketMessages`: type send or receive, time in seconds, opcode,
+// data; binary in base64), so that an export shows its frames in other HAR
+// readers and a browser's export shows them here. Only data messages, as
+// Chrome keeps; a message the log kept only part of says so.
+import type { TrafficEvent } from '../../shared/traffic.js';
+import type { KeptMessage } from './traffic-log.js';
+
+export interface HarWebSocketMessage {
+  type: 'send' | 'receive';
+  time: number;
+  opcode: number;
+  data: string;
+  /** The message's whole size, when the log kept only the first bytes of it. */
+  _size?: number;
+  _injected?: boolean;
+}
+
+const dataOpcodes = new Set([1, 2]);
+
+export function harWebSocketMessages(kept: readonly KeptMessage[]): HarWebSocketMessage[] {
+  return kept
+    .filter(({ view }) => dataOpcodes.has(view.opcode))
+    .map(({ view, data }) => ({
+      type: view.direction === 'to-service' ? 'send' : 'receive',
+      time: view.at / 1000,
+      opcode: view.opcode,
+      // A cut text message may end inside a character: what decodes of it.
+      data: view.opcode === 1 ? new TextDecoder().decode(data, { stream: data.length < view.size }) : data.toString('base64'),
+      ...(data.length < view.size && { _size: view.size }),
+      ...(view.injected === true && { _injected: true }),
+    }));
+}
+
+/** The frames of an entry's `_webSocketMessages`, as the relay reports them; ones that are not messages are left out. */
+export function webSocketFrameEvents(messages: unknown, requestId: string): TrafficEvent[] {
+  if (!Array.isArray(messages)) return [];
+  return messages.flatMap((message: unknown): TrafficEvent[] => {
+    if (typeof message !== 'object' || message === null) return [];
+    const { type, time, opcode, data, _size, _injected } = message as Record<string, unknown>;
+    if ((type !== 'send' && type !== 'receive') || typeof time !== 'number' || !dataOpcodes.has(opcode as number) || typeof data !== 'string') return [];
+    const bytes = Buffer.from(data, opcode === 1 ? 'utf8' : 'base64');
+    const size = typeof _size === 'number' && _size > bytes.length ? _size : bytes.length;
+    return [{ kind: 'ws-frame', requestId, direction: type === 'send' ? 'to-service' : 'to-client', opcode: opcode as number, fin: true, size, data: bytes, at: time * 1000, ...(_injected === true && { injected: true }) }];
+  });
+}
