@@ -40,7 +40,9 @@ it("gives back other threads' arenas' free tops once the threshold is lowered, a
   expect(held - baseline).toBeGreaterThan(15);
   // malloc_trim alone does not touch another arena's top: lowered, each thread's next free gives it back.
   expect(trimmed - lowered).toBeGreaterThan(10);
-  expect(lowered - baseline).toBeLessThan(4);
+  // Well under the 21 MiB the threads held, which would stay without the lowered threshold; the process's own
+  // growth between the two readings (JIT, heap) took 4.3 MiB in one CI run (the bound was 4).
+  expect(lowered - baseline).toBeLessThan(8);
   // And the threshold for traffic is back after the trim: the threads' tops are kept again. (Measured from
   // `lowered`, not the baseline: the trim also gives back some of what the baseline held, 0-14 MiB here.)
   expect(heldAgain - lowered).toBeGreaterThan(15);
