@@ -1,6 +1,7 @@
 // HAR files into the inspector: an export of the log comes back the same
 // (under new request ids), a browser's HAR without Burrow's fields too, and
 // what is not a request is reported rather than guessed at.
+import { har as validateHar } from 'har-validator';
 import { describe, expect, it } from 'vitest';
 import { harEntry, toHar } from '../../src/main/service/har.js';
 import { harToEvents } from '../../src/main/service/har-import.js';
@@ -106,6 +107,20 @@ describe('harToEvents', () => {
       requestBody: { base64: Buffer.from('{"add":1}').toString('base64'), contentType: 'application/json' },
       responseBody: { base64: Buffer.from([0, 1, 2, 255]).toString('base64') },
     });
+  });
+
+  // Left by the HAR audit: the URL was written through a URL object, which resolves dot segments: another request came back.
+  it('keeps the path as the client sent it, dot segments too, in the URL and back', async () => {
+    const path = '/a/./b/../c/%2e%2e/d?x=/../y&q=%20';
+    const original = logOf([
+      { kind: 'request-start', requestId: 'dots', tunnel: 'shop', protocol: 'http', method: 'GET', path, headers: [['host', 'shop.localhost:8080']], remoteAddress: '', at: 1_000 },
+      { kind: 'request-end', requestId: 'dots', status: 404, bytesIn: 0, bytesOut: 0, durationMs: 1, at: 1_001 },
+    ]);
+    const exported = toHar([harEntry(original.detail('dots')!, 'http://shop.localhost:8080')]);
+    expect(exported.log.entries[0]!.request.url).toBe(`http://shop.localhost:8080${path}`);
+    await expect(validateHar(exported)).resolves.toBeTruthy();
+    const imported = logOf(harToEvents(JSON.parse(JSON.stringify(exported))).requests.flat());
+    expect(imported.list()[0]!.path).toBe(path);
   });
 
   it("reads a browser's HAR (no Burrow fields): tunnel from the host, host header added; reports entries it cannot use", () => {

@@ -83,7 +83,7 @@ export function harToEvents(har: unknown): HarImport {
         tunnel: typeof e._tunnel === 'string' ? e._tunnel : url.hostname.split('.')[0]!,
         protocol,
         method: (request as Json).method as string,
-        path: `${url.pathname}${url.search}`,
+        path: pathAsSent(request.url as string, url),
         headers,
         remoteAddress: '',
         at,
@@ -102,6 +102,12 @@ export function harToEvents(har: unknown): HarImport {
     requests.push(events);
   });
   return { requests, skipped };
+}
+
+/** The URL's path and query as the HAR writes them, dot segments too (a URL object resolves them); else as the URL parses them. */
+function pathAsSent(text: string, url: URL): string {
+  const written = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^#]*)/i.exec(text)?.[1];
+  return written !== undefined && /^\/[\x21-\x7e]*$/.test(written) ? written : `${url.pathname}${url.search}`;
 }
 
 /** "HTTP/2.0", "http/1.1", "h2" as HAR writers spell the version: as the edge reports it ("2.0", "1.1"), or none. */

@@ -105,7 +105,7 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
   const shortfall = bodyShortfall(detail.requestBody);
   return {
     method: detail.method,
-    url: url.href,
+    url: asSentUrl(url, detail.path),
     httpVersion: harHttpVersion(detail),
     cookies: requestCookies(detail.requestHeaders),
     // As the client sent them, Host and lengths too, as a browser's HAR has them (the HAR audit).
@@ -116,6 +116,15 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
     bodySize: detail.requestBody.totalBytes,
     ...(shortfall && { comment: shortfall }),
   };
+}
+
+/**
+ * The URL with the path as the client sent it: a URL object resolves its dot
+ * segments (`/a/../b` became `/b`, and an import read back another request).
+ * Only a path of visible ASCII, which a URI holds as it is.
+ */
+function asSentUrl(url: URL, path: string): string {
+  return /^\/[\x21-\x7e]*$/.test(path) && !path.startsWith('//') ? `${url.origin}${path}` : url.href;
 }
 
 /**
