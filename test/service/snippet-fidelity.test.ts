@@ -144,6 +144,14 @@ describe('request snippets, run as they are', () => {
     expect((await requestSnippet(recorded('GET', '/a?x=/../y', [], ''), 'fetch', origin)).warning).toBeUndefined();
   });
 
+  // The HAR audit: curl sent é (byte E9 from the client) as C3 A9, silently.
+  it('curl: says when a header holds bytes past ASCII, which the line sends as UTF-8; fetch sends them as they came', async () => {
+    const detail = recorded('GET', '/latin', [['x-name', 'caf\u00e9']], '');
+    expect((await requestSnippet(detail, 'curl', origin)).warning).toBe('the x-name header has bytes past ASCII: this line sends them as UTF-8');
+    expect((await sentBy('fetch', detail)).headers['x-name']).toBe('caf\u00e9');
+    expect((await requestSnippet(recorded('GET', '/ascii', [['x-name', 'cafe']], ''), 'curl', origin)).warning).toBeUndefined();
+  });
+
   // HTTPie reads `Name:''` as "do not send Name" (not installed here: the line as its documentation gives it).
   it('httpie: a header sent empty is written Name;', async () => {
     const { snippet } = await requestSnippet(recorded('GET', '/empty', [['x-empty', ''], ['x-after', 'a']], ''), 'httpie', origin);

@@ -62,8 +62,20 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
       ? `${shortfall}: the snippet sends only those`
       : dotSegments && target === 'fetch'
         ? 'fetch resolves the path\'s . and .. segments before sending it'
-        : undefined;
+        : target === 'curl'
+          ? obsTextWarning(detail)
+          : undefined;
   return warning === undefined ? { snippet } : { snippet, warning };
+}
+
+/**
+ * A header value's bytes past ASCII (obs-text, kept as Latin-1 characters):
+ * the shell line holds them as UTF-8 text, and curl sends that (é went as
+ * two bytes, C3 A9, where the client sent E9). fetch sends them as bytes.
+ */
+function obsTextWarning(detail: RequestDetail): string | undefined {
+  const name = detail.requestHeaders.find(([, value]) => /[\x80-\xff]/.test(value))?.[0];
+  return name === undefined ? undefined : `the ${name} header has bytes past ASCII: this line sends them as UTF-8`;
 }
 
 /**
