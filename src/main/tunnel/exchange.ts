@@ -154,6 +154,11 @@ export abstract class Exchange {
     });
   }
 
+  /** The body being streamed waits for its source to send more, not for the peer's credit. */
+  protected get bodyWaitsForSource(): boolean {
+    return this.outbound?.waitingForSource ?? false;
+  }
+
   /** Stops streaming the body (the other side answered without needing the rest). */
   protected stopBody(): void {
     this.outbound?.stop();

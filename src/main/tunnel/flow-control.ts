@@ -50,6 +50,11 @@ export class CreditedSender {
     this.flush();
   }
 
+  /** Whether what holds the body up is its source (a client that stopped sending), not the peer's credit. */
+  get waitingForSource(): boolean {
+    return !this.finished && !this.sourceEnded && (this.heldBytes === 0 || this.credit > 0);
+  }
+
   /** Stops reading; the caller owns destroying the source. */
   stop(): void {
     this.finished = true;

@@ -35,6 +35,8 @@ export interface PublicRequestPolicy {
 export class PublicRequestExchange extends Exchange {
   private headSent = false;
   private responded = false;
+  /** The service's 100 (Continue) has passed: a client holding its body for it has its go-ahead. */
+  private continued = false;
   private bodyBytes = 0;
   private inlineBytes = { in: 0, out: 0 };
   private idleTimer: NodeJS.Timeout | undefined;
@@ -106,11 +108,9 @@ export class PublicRequestExchange extends Exchange {
       bytes += chunk.length;
       this.admitBody(chunk);
     };
-    // A client that stalls mid-body (or never ends its stream) must not hold its slot forever.
-    // Once the service answers (an echo that streams), the exchange is its to end.
-    const stalled = this.after(this.peerTimeoutMs, () => {
-      if (!this.responded) this.fail(ErrorCode.ClientTimeout, `the request body did not arrive within ${this.peerTimeoutMs} ms`, this.headSent);
-    });
+    // A client that never ends a stream holding the whole body (HTTP/2) must not hold its slot forever; once the
+    // body streams, the wait for a response judges a stall (sendHead), as for a large body.
+    const stalled = this.after(this.peerTimeoutMs, () => this.fail(ErrorCode.ClientTimeout, `the request body did not arrive within ${this.peerTimeoutMs} ms`, this.headSent));
     const whole = (): void => {
       clearTimeout(stalled);
       clearImmediate(notWhole);
@@ -127,7 +127,7 @@ export class PublicRequestExchange extends Exchange {
       body.pause();
       for (const chunk of chunks.reverse()) body.unshift(chunk);
       this.bodyBytes -= bytes;
-      body.once('end', () => clearTimeout(stalled));
+      clearTimeout(stalled);
       this.sendHead(noBody, false);
       body.resume();
     });
@@ -159,7 +159,12 @@ export class PublicRequestExchange extends Exchange {
     const awaitingResponse =
       policy.responseTimeoutMs > 0
         ? this.after(policy.responseTimeoutMs, () => {
-            if (!this.responded) this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
+            if (this.responded) return;
+            // The client stopped sending its body (with credit to send it): its timeout, not the service's. Not one
+            // holding its body for a 100 the service has not sent (RFC 9110 section 10.1.1): the service is the slow one.
+            const heldForContinue = !policy.inlineBody && !this.continued;
+            if (this.bodyWaitsForSource && !heldForContinue) this.fail(ErrorCode.ClientTimeout, `the request body stopped coming: nothing for ${policy.responseTimeoutMs} ms`, true);
+            else this.fail(ErrorCode.Timeout, this.describe(`no response from the local service in ${policy.responseTimeoutMs} ms`), true);
           })
         : undefined;
     if (!endStream) {
@@ -205,6 +210,7 @@ export class PublicRequestExchange extends Exchange {
         if (head.status >= 100 && head.status < 200 && head.status !== 101 && !head.endStream) {
           // An interim response (ConfigSync.takes_interim_responses; a 100, takes_continue): the final one follows.
           this.side.inform(head.status, head.headers);
+          if (head.status === 100) this.continued = true;
           return;
         }
         if (head.status < 200 || head.status > 599) throw new BurrowError(ErrorCode.Protocol, `response status ${head.status} is not a final HTTP status`);
