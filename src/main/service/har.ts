@@ -109,7 +109,8 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
     httpVersion: harHttpVersion(detail),
     cookies: requestCookies(detail.requestHeaders),
     // As the client sent them, Host and lengths too, as a browser's HAR has them (the HAR audit).
-    headers: harHeaders([...detail.requestHeaders, ...detail.requestTrailers]),
+    // A cut body's Content-Length would make a tool sending the HAR's text wait for the rest.
+    headers: harHeaders([...detail.requestHeaders, ...detail.requestTrailers].filter(([name]) => !(shortfall && name.toLowerCase() === 'content-length'))),
     queryString,
     ...(postData && { postData }),
     headersSize: -1,
@@ -130,10 +131,14 @@ function asSentUrl(url: URL, path: string): string {
 /**
  * A URL-encoded form's fields, as browsers' HAR gives them: beside its text
  * (HAR 1.2 has them exclusive), as Chrome writes both, for the exact bytes.
+ * Only when they make that text again: tools that send a HAR's form from its
+ * params (httpsnippet's) sent `+` as a space and %FF as U+FFFD, under the
+ * recorded Content-Length (a review: the request hung, 4 bytes short).
  */
 function formParams(mimeType: string, text: string): { params?: Param[] } {
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(mimeType)) return {};
-  return { params: [...new URLSearchParams(text)].map(([name, value]) => ({ name, value })) };
+  const fields = new URLSearchParams(text);
+  return fields.toString() === text ? { params: [...fields].map(([name, value]) => ({ name, value })) } : {};
 }
 
 /**
