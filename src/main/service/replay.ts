@@ -47,16 +47,21 @@ export function replayPlan(original: RequestDetail, origin: string, edit: Replay
   const contentType = headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
   const body = edit.body !== undefined ? textInCharset(edit.body, contentType) : Buffer.from(original.requestBody.base64, 'base64');
   const url = requestUrl(origin, path);
-  return { method, url, path: requestTarget(path), headers: [...headers, [replayOfHeader, original.requestId]], body, trailers: original.requestTrailers };
+  return { method, url, path: requestTarget(path, path === original.path), headers: [...headers, [replayOfHeader, original.requestId]], body, trailers: original.requestTrailers };
 }
 
 /**
- * The path as sent, dot segments and all; what an edit typed that no parser
- * takes raw (a space, é, 日本) goes percent-encoded as UTF-8, as a URL would
- * encode it. A Latin-1 character went as one raw byte, which the edge refuses (400).
+ * The path as sent, dot segments and all; what no parser takes raw goes
+ * percent-encoded (a Latin-1 character went as one raw byte, which the edge
+ * refuses: 400). A recorded path holds the client's bytes as Latin-1
+ * characters (an HTTP/2 client may send raw UTF-8): each is one byte again;
+ * what an edit typed (a space, é, 日本) is text, encoded as UTF-8, as a URL would.
  */
-function requestTarget(path: string): string {
-  return path.replace(/[^\x21-\x7e]/gu, (character) => [...Buffer.from(character, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+function requestTarget(path: string, recorded: boolean): string {
+  return path.replace(/[^\x21-\x7e]/gu, (character) => {
+    const bytes = recorded && character.charCodeAt(0) <= 0xff ? [character.charCodeAt(0)] : [...Buffer.from(character, 'utf8')];
+    return bytes.map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+  });
 }
 
 /** An edit from the inspector's socket is any JSON: each field must be what ReplayEdit says. */

@@ -18,7 +18,12 @@ export function textInCharset(text: string, contentType: string | undefined): Bu
   const encoding = label === undefined ? 'utf-8' : knownEncoding(label);
   // None named, or one the form could not read either (it showed the body as UTF-8 then).
   if (encoding === undefined || encoding === 'utf-8') return Buffer.from(text, 'utf8');
-  if (encoding === 'utf-16le') return Buffer.from(text, 'utf16le');
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') {
+    const bytes = Buffer.from(text, 'utf16le');
+    if (encoding === 'utf-16be') bytes.swap16();
+    // The form's decoder took off a byte-order mark; `charset=utf-16` without one reads as big-endian (RFC 2781).
+    return /^utf-?16$/i.test(label!) ? Buffer.concat([Buffer.from([0xff, 0xfe]), bytes]) : bytes;
+  }
   const table = singleByteTable(encoding);
   if (table === undefined) {
     throw new BurrowError(ErrorCode.InvalidInput, `an edited body is written in UTF-8 or a charset of one byte per character, not ${label}: change the Content-Type's charset`);
@@ -41,12 +46,27 @@ function knownEncoding(label: string): string | undefined {
   }
 }
 
+/** WHATWG Encoding's legacy charsets of more than one byte a character; iso-2022-jp reads as one byte a character when no escape comes. */
+const multiByte = new Set(['gbk', 'gb18030', 'big5', 'euc-jp', 'iso-2022-jp', 'shift_jis', 'euc-kr']);
+
+/**
+ * One character per byte, each byte read alone as within a run, no two
+ * bytes the same character; a byte the charset leaves undefined (U+FFFD)
+ * is none a character becomes (it was written as an arbitrary one).
+ */
 function singleByteTable(encoding: string): Map<string, number> | undefined {
+  if (multiByte.has(encoding)) return undefined;
   if (!singleByteTables.has(encoding)) {
-    const decoded = new TextDecoder(encoding).decode(Uint8Array.from({ length: 256 }, (_, byte) => byte));
-    const characters = [...decoded];
+    const decoder = new TextDecoder(encoding);
+    const characters = Array.from({ length: 256 }, (_, byte) => decoder.decode(Uint8Array.of(byte)));
+    const together = decoder.decode(Uint8Array.from({ length: 256 }, (_, byte) => byte));
     if (encoding === 'windows-1252') characters.splice(0x80, 0x20, ...windows1252High);
-    singleByteTables.set(encoding, characters.length === 256 ? new Map(characters.map((character, byte) => [character, byte])) : undefined);
+    const defined = characters.filter((character) => character !== '\ufffd');
+    const oneByte =
+      characters.every((character) => [...character].length === 1) &&
+      (encoding === 'windows-1252' || characters.join('') === together) &&
+      new Set(defined).size === defined.length;
+    singleByteTables.set(encoding, oneByte ? new Map(characters.flatMap((character, byte) => (character === '\ufffd' ? [] : [[character, byte] as const]))) : undefined);
   }
   return singleByteTables.get(encoding);
 }
