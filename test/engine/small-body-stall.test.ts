@@ -104,10 +104,11 @@ describe('a small request body that does not come with its head', () => {
   // A review: the small body's stall timer counted from the start, so a body that kept coming slowly was cut at
   // the request timeout (1.5 s here), where a larger one at the same pace went through.
   it('that keeps coming slowly, for longer than the request timeout in all, reaches the service whole', async () => {
-    const { socket, answer } = partialUpload('/slow-steady', 100, 10);
-    for (let piece = 1; piece < 10; piece++) {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      socket.write('b'.repeat(10));
+    // Twelve pauses of 150 ms: 1.8 s in all, each a tenth of the timeout.
+    const { socket, answer } = partialUpload('/slow-steady', 100, 4);
+    for (let piece = 0; piece < 12; piece++) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      socket.write('b'.repeat(8));
     }
     expect(await answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nread 100$/);
   });
