@@ -15,7 +15,7 @@ import type { PublicRequestRecord } from '../../src/main/tunnel/server/public-re
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import type { TrafficEvent } from '../../src/shared/traffic.js';
 import { rawRequest } from '../conformance/raw-http.js';
-import { bodyDigest, eventually, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
+import { bodyDigest, eventually, eventuallyAsync, publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
 import { echoClient, startEchoBackend, type EchoResponse } from '../helpers/grpc-echo.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -245,6 +245,23 @@ describe('a request at an edge that does not hold its tunnel', () => {
     expect(answer.body.toString()).toContain('tunnel ghost is not held by the edge it was forwarded to');
     // Asked directly, the same edge knows no such tunnel.
     expect((await publicRequest({ port: holding.publicPort, host: 'ghost.localhost', path: '/' })).status).toBe(404);
+  });
+
+  // Found by the cluster audit: while a tunnel's only agent restarted, the edge that held it answered 502 offline and
+  // the others 404, a definite "no such tunnel", once they saw no holder.
+  it('is answered 502 offline, as at the edge that held it, once its agent is gone from every edge', async () => {
+    const brief = new TunnelAgent({ server: `127.0.0.1:${holding.controlPort}`, tunnels: [{ name: 'brief', protocol: 'http', target: String(backend.port) }] });
+    const live = waitForLive(brief, 1);
+    brief.start();
+    await live;
+    expect((await publicRequest({ port: forwarding.publicPort, host: 'brief.localhost' })).status).toBe(200);
+    brief.stop();
+    await eventuallyAsync(async () => (await forwardingCluster.holders('brief')) === undefined, 'the forwarding edge to see no holder of brief');
+    const answers = await Promise.all([holding, forwarding].map((edge) => publicRequest({ port: edge.publicPort, host: 'brief.localhost' })));
+    expect(answers.map((answer) => [answer.status, answer.headers['x-burrow-error']])).toEqual([
+      [502, 'BURROW_E_TUNNEL_OFFLINE'],
+      [502, 'BURROW_E_TUNNEL_OFFLINE'],
+    ]);
   });
 
   it('carries WebSocket frames both ways', async () => {

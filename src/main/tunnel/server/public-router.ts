@@ -323,6 +323,7 @@ export class PublicRouter {
       if (holders === 'unknown') {
         return { ok: false, code: ErrorCode.ClusterUnavailable, message: `cannot tell now which edge holds tunnel ${name}: the cluster's shared state is out of reach`, retryAfterSeconds: 1, name };
       }
+      this.registry.heldElsewhere(name);
       // Limits and rate are the holding edge's to apply: the request is one of its own there.
       return { ok: true, name, protocol: holders.protocol as ProtocolType, session: forwarding.forwarder.routeTo(holders.edges), release: () => {} };
     });

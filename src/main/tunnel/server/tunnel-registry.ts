@@ -205,9 +205,22 @@ export class TunnelRegistry {
     };
   }
 
+  /**
+   * A name another edge of the cluster holds: once no edge does (its agent
+   * restarting), it is offline here too (502), as at the edge that held it,
+   * not unknown (404, which a client or cache may keep: the cluster audit).
+   */
+  heldElsewhere(name: string): void {
+    if (!this.tunnels.has(name) && !this.offlineNames.has(name)) this.rememberOffline(name);
+  }
+
   private forget(name: string): void {
     this.tunnels.delete(name);
     this.rateLimiter.forget(name);
+    this.rememberOffline(name);
+  }
+
+  private rememberOffline(name: string): void {
     this.offlineNames.add(name);
     if (this.offlineNames.size > rememberedOfflineNames) {
       const oldest = this.offlineNames.values().next().value;
