@@ -80,6 +80,32 @@ describe('harToEvents', () => {
     ]);
   });
 
+  // As other tools write them (found in public HAR fixtures): no _resourceType, messages with no opcode or time.
+  it('reads WebSocket messages with no opcode (text) or time (the entry start) from an entry that only has them', () => {
+    const { requests } = harToEvents({
+      log: {
+        entries: [
+          {
+            startedDateTime: '2026-11-30T12:00:00Z',
+            request: { method: 'GET', url: 'wss://games.example.com/socket', headers: [] },
+            response: { status: 101, headers: [] },
+            _webSocketMessages: [
+              { type: 'send', data: 'hello' },
+              { type: 'receive', time: 1764504001.5, data: 'world' },
+            ],
+          },
+        ],
+      },
+    });
+    const log = logOf(requests.flat());
+    const [summary] = log.list();
+    expect(summary!.protocol).toBe('websocket');
+    expect(log.keptMessages(summary!.requestId)!.map(({ view, data }) => [view.direction, view.opcode, view.at, data.toString()])).toEqual([
+      ['to-service', 1, Date.parse('2026-11-30T12:00:00Z'), 'hello'],
+      ['to-client', 1, 1764504001500, 'world'],
+    ]);
+  });
+
   it('brings an export of the log back as the same requests, bodies and all, under new ids', () => {
     const original = logOf([
       { kind: 'request-start', requestId: 'r1', tunnel: 'shop', protocol: 'http', method: 'POST', path: '/cart?x=1', headers: [['host', 'shop.localhost:8080'], ['content-type', 'application/json']], remoteAddress: '', at: 1_000 },

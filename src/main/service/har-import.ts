@@ -72,9 +72,10 @@ export function harToEvents(har: unknown): HarImport {
     const requestBody = contentBytes((request as Json).postData);
     const responseBody = isObject(response) ? contentBytes(response.content) : Buffer.alloc(0);
     const status = isObject(response) && typeof response.status === 'number' ? response.status : 0;
-    // A browser's export marks a WebSocket by its resource type (Chrome), Burrow's by its protocol.
-    const protocol = protocols.has(e._protocol as TrafficProtocol) ? (e._protocol as TrafficProtocol) : e._resourceType === 'websocket' ? 'websocket' : 'http';
-    const frames = protocol === 'websocket' ? webSocketFrameEvents(e._webSocketMessages, requestId) : [];
+    // A browser's export marks a WebSocket by its resource type (Chrome), Burrow's by its protocol; other tools' by its messages alone.
+    const websocket = e._resourceType === 'websocket' || (Array.isArray(e._webSocketMessages) && e._webSocketMessages.length > 0);
+    const protocol = protocols.has(e._protocol as TrafficProtocol) ? (e._protocol as TrafficProtocol) : websocket ? 'websocket' : 'http';
+    const frames = protocol === 'websocket' ? webSocketFrameEvents(e._webSocketMessages, requestId, at) : [];
     const frameBytes = (direction: string): number => frames.reduce((sum, frame) => sum + (frame.kind === 'ws-frame' && frame.direction === direction ? frame.size : 0), 0);
     const events: TrafficEvent[] = [
       {

@@ -32,15 +32,19 @@ export function harWebSocketMessages(kept: readonly KeptMessage[]): HarWebSocket
     }));
 }
 
-/** The frames of an entry's `_webSocketMessages`, as the relay reports them; ones that are not messages are left out. */
-export function webSocketFrameEvents(messages: unknown, requestId: string): TrafficEvent[] {
+/**
+ * The frames of an entry's `_webSocketMessages`, as the relay reports them;
+ * ones that are not messages are left out. Written by hand or by other tools,
+ * a message may have no opcode (text, then) or no time (the entry's start).
+ */
+export function webSocketFrameEvents(messages: unknown, requestId: string, startedAt: number): TrafficEvent[] {
   if (!Array.isArray(messages)) return [];
   return messages.flatMap((message: unknown): TrafficEvent[] => {
     if (typeof message !== 'object' || message === null) return [];
-    const { type, time, opcode, data, _size, _injected } = message as Record<string, unknown>;
-    if ((type !== 'send' && type !== 'receive') || typeof time !== 'number' || !dataOpcodes.has(opcode as number) || typeof data !== 'string') return [];
+    const { type, time, opcode = 1, data, _size, _injected } = message as Record<string, unknown>;
+    if ((type !== 'send' && type !== 'receive') || !dataOpcodes.has(opcode as number) || typeof data !== 'string') return [];
     const bytes = Buffer.from(data, opcode === 1 ? 'utf8' : 'base64');
     const size = typeof _size === 'number' && _size > bytes.length ? _size : bytes.length;
-    return [{ kind: 'ws-frame', requestId, direction: type === 'send' ? 'to-service' : 'to-client', opcode: opcode as number, fin: true, size, data: bytes, at: time * 1000, ...(_injected === true && { injected: true }) }];
+    return [{ kind: 'ws-frame', requestId, direction: type === 'send' ? 'to-service' : 'to-client', opcode: opcode as number, fin: true, size, data: bytes, at: typeof time === 'number' ? time * 1000 : startedAt, ...(_injected === true && { injected: true }) }];
   });
 }
