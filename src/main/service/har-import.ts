@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { headerPairValue, type HeaderPair, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
 import { decodeContentCodings, overDecodedCap } from './decompress.js';
+import { writtenAsSent } from './request-url.js';
 import { webSocketFrameEvents } from './websocket-har.js';
 
 export interface HarImport {
@@ -108,7 +109,7 @@ export function harToEvents(har: unknown): HarImport {
 /** The URL's path and query as the HAR writes them, dot segments too (a URL object resolves them); else as the URL parses them. */
 function pathAsSent(text: string, url: URL): string {
   const written = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^#]*)/i.exec(text)?.[1];
-  return written !== undefined && /^\/[\x21-\x7e]*$/.test(written) ? written : `${url.pathname}${url.search}`;
+  return written !== undefined && writtenAsSent(written) ? written : `${url.pathname}${url.search}`;
 }
 
 /** "HTTP/2.0", "http/1.1", "h2" as HAR writers spell the version: as the edge reports it ("2.0", "1.1"), or none. */

@@ -8,7 +8,7 @@ import type { Content, Cookie, Entry, Har, Header, Param, PostData, QueryString,
 import type { BodyPreview, RequestDetail } from '../../shared/contract.js';
 import { headerPairValue, type HeaderPair } from '../../shared/traffic.js';
 import { decodeContentCodings, decompressErrorText } from './decompress.js';
-import { requestUrl } from './request-url.js';
+import { requestUrl, writtenAsSent } from './request-url.js';
 import type { KeptMessage } from './traffic-log.js';
 import { harWebSocketMessages } from './websocket-har.js';
 
@@ -122,10 +122,10 @@ export function harRequest(detail: RequestDetail, origin?: string): Request {
 /**
  * The URL with the path as the client sent it: a URL object resolves its dot
  * segments (`/a/../b` became `/b`, and an import read back another request).
- * Only a path of visible ASCII, which a URI holds as it is.
+ * One a URI does not hold as it is, or one starting `//`, goes as the URL has it.
  */
 function asSentUrl(url: URL, path: string): string {
-  return /^\/[\x21-\x7e]*$/.test(path) && !path.startsWith('//') ? `${url.origin}${path}` : url.href;
+  return writtenAsSent(path) && !path.startsWith('//') ? `${url.origin}${path}` : url.href;
 }
 
 /**
@@ -196,8 +196,11 @@ export function harEntry(detail: RequestDetail, origin?: string, messages: reado
     _tunnel: detail.tunnel,
     _protocol: detail.protocol,
     ...(detail.grpcStatus !== undefined && { _grpcStatus: detail.grpcStatus }),
-    ...(detail.protocol === 'websocket' && { _resourceType: 'websocket', _webSocketMessages: harWebSocketMessages(messages) }),
-    ...(detail.protocol === 'websocket' && detail.messagesTruncated && { _olderMessagesDropped: true }),
+    ...(detail.protocol === 'websocket' && {
+      _resourceType: 'websocket',
+      _webSocketMessages: harWebSocketMessages(messages),
+      ...(detail.messagesTruncated && { _olderMessagesDropped: true }),
+    }),
   };
 }
 

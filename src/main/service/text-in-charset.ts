@@ -2,6 +2,7 @@
 // names: the form shows a `charset=iso-8859-1` body decoded as such (as the
 // browser's TextDecoder reads it, windows-1252 for that label), and an edit
 // sent as UTF-8 under the same header reached the service as mojibake.
+import { charsetLabel } from '../../shared/charset.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 
 /** Byte of each character, for a charset of one byte per character. */
@@ -14,7 +15,7 @@ const singleByteTables = new Map<string, Map<string, number> | undefined>();
 const windows1252High = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
 
 export function textInCharset(text: string, contentType: string | undefined): Buffer {
-  const label = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
+  const label = charsetLabel(contentType);
   const encoding = label === undefined ? 'utf-8' : knownEncoding(label);
   // None named, or one the form could not read either (it showed the body as UTF-8 then).
   if (encoding === undefined || encoding === 'utf-8') return Buffer.from(text, 'utf8');

@@ -1,4 +1,5 @@
 // Display helpers: sizes, durations and body text, pretty-printed when JSON.
+import { charsetLabel } from '../../../shared/charset.js';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -39,7 +40,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The decoder for the charset a Content-Type names (`text/plain; charset=iso-8859-1`); UTF-8 when it names none the browser knows. */
 function decoderFor(contentType: string | undefined): TextDecoder {
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
+  const charset = charsetLabel(contentType);
   if (charset === undefined) return utf8;
   try {
     return new TextDecoder(charset, { fatal: true });
