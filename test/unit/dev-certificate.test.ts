@@ -3,11 +3,13 @@
 // cycling through made-up names does not push out a tunnel in use (a review
 // found the oldest minted went first, however often it was served).
 import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SecureContext } from 'node:tls';
+import { connect, createServer, type SecureContext } from 'node:tls';
+import selfsigned from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeDevCertificate, type DevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
+import { makeDevAuthority, makeDevCertificate, type DevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
 
 let certificate: DevCertificate;
 
@@ -35,5 +37,50 @@ describe('certificates minted per name', () => {
   it('are not minted for names outside the domain or over more than one label', async () => {
     expect(await contextFor('example.com')).toBeUndefined();
     expect(await contextFor('a.b.localhost')).toBeUndefined();
+  });
+});
+
+// The authority's name constraints (RFC 5280 section 4.2.1.10): whoever trusts
+// it trusts it for the tunnel domain, localhost and loopback, nothing else.
+describe('the authority', () => {
+  const verdictFor = async (domain: string, altNames: { type: 2 | 7; value?: string; ip?: string }[], servername: string): Promise<string> => {
+    const authority = await makeDevAuthority(domain);
+    const leaf = await selfsigned.generate([{ name: 'commonName', value: 'leaf' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      ca: authority,
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, critical: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        { name: 'subjectAltName', altNames },
+      ],
+    });
+    const server = createServer({ cert: `${leaf.cert.trimEnd()}\n${authority.cert}`, key: leaf.private }, (socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      return await new Promise<string>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port, servername, ca: authority.cert }, () => {
+          resolve('trusted');
+          socket.destroy();
+        });
+        socket.on('error', (error) => resolve(error.message));
+      });
+    } finally {
+      server.close();
+    }
+  };
+
+  it('vouches for names in the tunnel domain, localhost and loopback', async () => {
+    expect(await verdictFor('tunnel.test', [{ type: 2, value: 'app.tunnel.test' }], 'app.tunnel.test')).toBe('trusted');
+    expect(await verdictFor('tunnel.test', [{ type: 2, value: 'localhost' }], 'localhost')).toBe('trusted');
+    expect(await verdictFor('tunnel.test', [{ type: 2, value: 'a.tunnel.test' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }], 'a.tunnel.test')).toBe('trusted');
+  });
+
+  it('vouches for nothing else, should its key leak', async () => {
+    expect(await verdictFor('tunnel.test', [{ type: 2, value: 'bank.example' }], 'bank.example')).toBe('permitted subtree violation');
+    expect(await verdictFor('tunnel.test', [{ type: 2, value: 'tunnel.test.example' }], 'tunnel.test.example')).toBe('permitted subtree violation');
+    expect(await verdictFor('tunnel.test', [{ type: 2, value: 'a.tunnel.test' }, { type: 7, ip: '10.0.0.1' }], 'a.tunnel.test')).toBe('permitted subtree violation');
   });
 });

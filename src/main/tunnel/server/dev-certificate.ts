@@ -5,11 +5,16 @@
 // with the default domain only a certificate naming NAME.localhost itself
 // verifies. Agents and clients trust the authority with --ca / --cacert PATH
 // (the path is printed); its key never leaves the process, so that trusting
-// it trusts nothing once the server has stopped.
+// it trusts nothing once the server has stopped, and its name constraints
+// keep it to the domain, localhost and loopback meanwhile.
+import { KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { GeneralName, GeneralSubtree, GeneralSubtrees, id_ce_nameConstraints, NameConstraints } from '@peculiar/asn1-x509';
+import * as x509 from '@peculiar/x509';
 import selfsigned from 'selfsigned';
 import type { PemPair } from './tunnel-server.js';
 
@@ -31,15 +36,44 @@ const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const signing = { keyType: 'ec', algorithm: 'sha256' } as const;
 
-export async function makeDevCertificate(domain: string, directory = join(tmpdir(), 'burrow-dev-tls'), kept = mintedKept): Promise<DevCertificate> {
-  const authority = await selfsigned.generate([{ name: 'commonName', value: `burrow dev authority (${domain})` }], {
-    ...signing,
-    extensions: [
-      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    ],
+/**
+ * The authority's certificate and key (PEM). Its name constraints confine what it can vouch
+ * for to the tunnel domain, localhost and loopback addresses, so a client that trusts it
+ * trusts nothing else, should its key ever leak from the process.
+ */
+export async function makeDevAuthority(domain: string): Promise<{ cert: string; key: string }> {
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  // A DNS subtree holds the name and every name under it (RFC 5280 section 4.2.1.10).
+  const dnsNames = [...new Set([domain, 'localhost'])].map((dNSName) => ({ dNSName }));
+  const permitted = [...dnsNames, { iPAddress: '127.0.0.1/32' }, { iPAddress: '::1/128' }];
+  const constraints = new NameConstraints({
+    permittedSubtrees: new GeneralSubtrees(permitted.map((name) => new GeneralSubtree({ base: new GeneralName(name) }))),
   });
-  const ca = { cert: authority.cert, key: authority.private };
+  const notBefore = new Date();
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      // A leading 01 keeps the serial positive, as RFC 5280 section 4.1.2.2 asks.
+      serialNumber: `01${randomBytes(15).toString('hex')}`,
+      name: [{ CN: [`burrow dev authority (${domain})`] }],
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + 365 * 24 * 3600_000),
+      signingAlgorithm: algorithm,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(constraints)),
+      ],
+    },
+    webcrypto,
+  );
+  const key = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string;
+  return { cert: certificate.toString('pem'), key };
+}
+
+export async function makeDevCertificate(domain: string, directory = join(tmpdir(), 'burrow-dev-tls'), kept = mintedKept): Promise<DevCertificate> {
+  const ca = await makeDevAuthority(domain);
   // One key for every certificate the authority signs: minting a name costs a signature, not a key pair.
   const leafKey = await selfsigned.generate([{ name: 'commonName', value: 'key' }], signing);
   const keyPair = { privateKey: leafKey.private, publicKey: leafKey.public };
@@ -55,7 +89,7 @@ export async function makeDevCertificate(domain: string, directory = join(tmpdir
         { name: 'subjectAltName', altNames },
       ],
     });
-    return `${pems.cert.trimEnd()}\n${authority.cert.trimEnd()}\n`;
+    return `${pems.cert.trimEnd()}\n${ca.cert.trimEnd()}\n`;
   };
   const cert = await sign(`burrow dev (${domain})`, [
     { type: 2, value: 'localhost' },
@@ -84,7 +118,7 @@ export async function makeDevCertificate(domain: string, directory = join(tmpdir
 
   mkdirSync(directory, { recursive: true });
   const certPath = join(directory, `${domain}-ca.pem`);
-  writeFileSync(certPath, authority.cert);
+  writeFileSync(certPath, ca.cert);
   return {
     cert,
     key: leafKey.private,
