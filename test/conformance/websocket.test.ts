@@ -156,12 +156,12 @@ describe('WebSocket protocol cases', () => {
     expect(outcomes.direct).toEqual({ closed: { code: 4001, reason: 'closing as asked' }, allRead: true, someSent: true });
   });
 
-  it('a text message that is not UTF-8 closes with 1007', async () => {
+  it('a text message that is not UTF-8 closes with 1007, and through the tunnel the reason says why', async () => {
     const outcomes = await both(async (session) => {
       session.ws.send(Buffer.from([0x68, 0xff, 0xfe]), { binary: false });
     });
-    expect(outcomes.tunnel).toEqual(outcomes.direct);
-    expect((outcomes.direct as { closed: { code: number } }).closed.code).toBe(1007);
+    expect(outcomes.direct).toEqual({ received: [], closed: { code: 1007, reason: '' } });
+    expect(outcomes.tunnel).toEqual({ received: [], closed: { code: 1007, reason: 'Invalid WebSocket frame: invalid UTF-8 sequence' } });
   });
 });
 

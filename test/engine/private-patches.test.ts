@@ -14,7 +14,7 @@ import { installInPlaceFraming } from '../../src/main/tunnel/patches/grpc-in-pla
 import { installReleasedSubchannelIdle } from '../../src/main/tunnel/patches/grpc-released-subchannel.js';
 import { raiseSessionWindows } from '../../src/main/tunnel/patches/grpc-session-window.js';
 import { patchStatus, reportPatch } from '../../src/main/tunnel/patches/patch-report.js';
-import { explainOversizeClose } from '../../src/main/tunnel/patches/websocket-close-reason.js';
+import { explainRefusedFrameClose } from '../../src/main/tunnel/patches/websocket-close-reason.js';
 import { deferCloseReply } from '../../src/main/tunnel/patches/websocket-deferred-close-reply.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -120,7 +120,7 @@ describe('on the pinned versions', () => {
     const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
     cleanups.push(() => ws.terminate());
     await new Promise((resolve) => ws.once('open', resolve));
-    expect(await warningsDuring(() => explainOversizeClose(ws, 1024))).toEqual([]);
+    expect(await warningsDuring(() => explainRefusedFrameClose(ws, 1024))).toEqual([]);
     expect(patchStatus().get('ws-close-reason')).toBe(true);
   });
 
@@ -161,7 +161,7 @@ describe('when a patch finds nothing to patch', () => {
   });
 
   it('leaves a socket without the private receiver alone, and warns', async () => {
-    const warnings = await warningsDuring(() => expect(explainOversizeClose({} as WebSocket, 1024)).toEqual({}));
+    const warnings = await warningsDuring(() => expect(explainRefusedFrameClose({} as WebSocket, 1024)).toEqual({}));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^private patch ws-close-reason is not installed/);
     // Back in place: no further warning until it goes missing again.

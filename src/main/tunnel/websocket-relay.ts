@@ -7,7 +7,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { WebSocketFrame } from '../gen/burrow/v1/tunnel.js';
 import { BurrowError, ErrorCode } from './errors.js';
 import { CreditedQueue, CreditedReceiver, maxChunkBytes } from './flow-control.js';
-import { explainOversizeClose } from './patches/websocket-close-reason.js';
+import { explainRefusedFrameClose } from './patches/websocket-close-reason.js';
 import { deferCloseReply } from './patches/websocket-deferred-close-reply.js';
 
 export const Opcode = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
@@ -107,7 +107,7 @@ export class WebSocketRelay {
       (waiting) => (waiting ? ws.pause() : ws.resume()),
     );
     this.inbound = new CreditedReceiver<WebSocketFrame>((frame, done) => this.toSocket(frame, done), options.window, hooks.sendGrant);
-    const ourClose = explainOversizeClose(ws, options.maxMessageBytes);
+    const ourClose = explainRefusedFrameClose(ws, options.maxMessageBytes);
     ws.on('message', (data: RawData, isBinary: boolean) => this.fromSocket(isBinary ? Opcode.Binary : Opcode.Text, toBuffer(data)));
     ws.on('ping', (payload: Buffer) => this.fromSocket(Opcode.Ping, payload));
     ws.on('pong', (payload: Buffer) => this.fromSocket(Opcode.Pong, payload));
@@ -119,7 +119,7 @@ export class WebSocketRelay {
     ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(this.replyTimer);
       this.socketGone = true;
-      // When this side closed for a limit, the far side hears our reason, not the echo.
+      // When this side closed for a frame it refused, the far side hears that close, not the 1006 ws reports.
       const closing = ourClose.sent ?? { code, reason: reason.toString() };
       this.closeFromSocket(closing.code, closing.reason);
       this.closedIfDone();

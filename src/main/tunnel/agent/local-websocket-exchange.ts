@@ -54,33 +54,42 @@ export class LocalWebSocketExchange extends Exchange {
   start(): void {
     const { head, target } = this;
     this.traffic.started(head, 'websocket');
-    const joined: Record<string, string> = {};
+    // Each field as the client wrote its name, a repeated one as repeated lines (Node joins only Cookie, with "; ").
+    const headers: Record<string, string[]> = {};
+    const sentAs = new Map<string, string>();
+    const add = (name: string, value: string): void => {
+      const lower = name.toLowerCase();
+      let key = sentAs.get(lower);
+      if (key === undefined) sentAs.set(lower, (key = name));
+      (headers[key] ??= []).push(value);
+    };
     // A client's own X-Forwarded-* and the like, where an older server let them through (ConfigSync.vouches_forwarded_fields).
     const vouched = this.vouchesForwardedFields;
     for (const h of withoutHopByHop(head.headers)) {
       const lower = h.name.toLowerCase();
       if (ownHandshakeHeaders.has(lower) || (!vouched && isForwardedField(lower))) continue;
-      joined[lower] = lower in joined ? `${joined[lower]}, ${h.value}` : h.value;
+      add(h.name, h.value);
     }
-    const headers: Record<string, string | string[]> = joined;
     // After any the edge let through (a trusted proxy's, forwarded-fields.ts), each a field of its own, as over HTTP.
     const own: [string, string | undefined][] = [
       ['x-forwarded-for', head.remoteAddress],
       ['x-forwarded-proto', head.scheme || 'http'],
       ['x-forwarded-host', headerValue(head.headers, 'host')],
     ];
-    for (const [name, value] of own) {
-      const theirs = joined[name];
-      if (value !== undefined) headers[name] = theirs === undefined ? value : [theirs, value];
-    }
+    for (const [name, value] of own) if (value !== undefined) add(name, value);
     // The offer goes as a header, not as ws's protocols: ws refuses an answer
     // that picks none of them, which RFC 6455 (section 4.2.2) allows a service.
-    const ws = new WebSocket(`ws://${formatLocalTarget(target)}${head.path}`, [], {
+    const ws = new WebSocket(`ws://${formatLocalTarget(target)}/`, [], {
       headers,
       autoPong: false,
       perMessageDeflate: /permessage-deflate/i.test(headerValue(head.headers, 'sec-websocket-extensions') ?? ''),
       followRedirects: false,
       maxPayload: this.maxMessageBytes,
+      // The request target as the client sent it, as over HTTP: a URL would resolve dot segments and escape quotes.
+      finishRequest: (request) => {
+        request.path = head.path;
+        request.end();
+      },
     });
     this.ws = ws;
     let upgradeHeaders: string[] = [];

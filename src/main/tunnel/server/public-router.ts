@@ -158,13 +158,13 @@ export class PublicRouter {
       return;
     }
     this.admit(target.host, arrival, () => socket.destroyed, (admission) => {
-      if (admission.ok) this.upgradeAdmitted(req, socket, head, arrival, admission);
+      if (admission.ok) this.upgradeAdmitted(req, socket, head, arrival, admission, target.path);
       else refuse(admission);
     });
   }
 
   /** A WebSocket upgrade: the listener serves any other as a plain request (ignored-upgrade.ts). */
-  private upgradeAdmitted(req: IncomingMessage, socket: Duplex, head: Buffer, arrival: Arrival, admission: Admitted): void {
+  private upgradeAdmitted(req: IncomingMessage, socket: Duplex, head: Buffer, arrival: Arrival, admission: Admitted, path: string): void {
     const invalid = invalidWebSocketHandshake(req);
     if (invalid !== undefined) {
       admission.release();
@@ -174,7 +174,7 @@ export class PublicRouter {
       return;
     }
     if (!this.vouchedFor(arrival, req.socket.remoteAddress)) dropForwardedFields(req.rawHeaders);
-    const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs, client: arrival.hop?.client };
+    const options = { wss: this.wss, maxMessageBytes: this.limits.maxWebSocketMessageBytes, handshakeTimeoutMs: admission.session.config.requestTimeoutMs, client: arrival.hop?.client, path };
     this.track(admission, arrival.traceId, (ended) => new PublicWebSocketExchange(randomUUID(), admission.name, admission.session, req, socket, head, options, ended)).start();
   }
 

@@ -39,6 +39,8 @@ export interface PublicWebSocketOptions {
   handshakeTimeoutMs: number;
   /** Forwarded by another edge: the public client as that edge saw it. */
   client?: { address: string; scheme: string };
+  /** The request target in origin form (an absolute-form one's path and query). */
+  path: string;
 }
 
 const serverGoingAway = 'the tunnel server is shutting down';
@@ -93,7 +95,7 @@ export class PublicWebSocketExchange extends Exchange {
       value: {
         tunnel: this.tunnel,
         method: req.method ?? 'GET',
-        path: req.url ?? '/',
+        path: this.options.path,
         // In full, for the inspector: the agent drops what its own hop makes (see local-websocket-exchange.ts).
         headers: allHeadersFromRaw(req.rawHeaders).filter((h) => !h.name.toLowerCase().startsWith('proxy-')),
         remoteAddress: this.options.client?.address ?? req.socket.remoteAddress ?? '',
@@ -146,11 +148,15 @@ export class PublicWebSocketExchange extends Exchange {
   }
 
   private accept(head: ResponseHead): void {
-    const kept = head.headers.filter((h) => !['upgrade', 'connection', 'sec-websocket-protocol', 'sec-websocket-extensions', ...handshakeHeaders].includes(h.name.toLowerCase()));
-    acceptedHandshakes.set(this.req, {
-      protocol: headerValue(head.headers, 'sec-websocket-protocol'),
-      headers: kept.map((h) => `${h.name}: ${h.value}`),
+    const protocol = headerValue(head.headers, 'sec-websocket-protocol');
+    // ws writes the service's choice only where the client offered some; one chosen from no offer goes on
+    // too, so the client fails the handshake as it would directly (RFC 6455 section 4.1).
+    const unoffered = protocol !== undefined && this.req.headers['sec-websocket-protocol'] === undefined;
+    const kept = head.headers.filter((h) => {
+      const name = h.name.toLowerCase();
+      return (unoffered && name === 'sec-websocket-protocol') || !['upgrade', 'connection', 'sec-websocket-protocol', 'sec-websocket-extensions', ...handshakeHeaders].includes(name);
     });
+    acceptedHandshakes.set(this.req, { protocol, headers: kept.map((h) => `${h.name}: ${h.value}`) });
     // Compression only where the local service agreed to it too.
     if (!/permessage-deflate/i.test(headerValue(head.headers, 'sec-websocket-extensions') ?? '')) delete this.req.headers['sec-websocket-extensions'];
     this.options.wss.handleUpgrade(this.req, this.socket, this.head, (ws: WebSocket) => {
