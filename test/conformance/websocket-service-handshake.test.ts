@@ -7,6 +7,7 @@
 //   (two Cookie lines arrived as `cookie: a=1, b=2`, one cookie lost);
 // - a subprotocol chosen from no offer reaches the client, which fails the
 //   handshake as directly (it opened with none, while the service had chosen);
+// - version 8, which the edge takes, reaches the service as 8 (it went as 13);
 // - a frame the client would refuse (invalid UTF-8, a reserved opcode or
 //   bit, a masked frame, a long or fragmented ping, a bad close): the agent
 //   refuses it for the client and closes as the client would (1002, 1007),
@@ -51,7 +52,13 @@ async function startRawWebSocketService(): Promise<{ port: number; upgrades: Upg
       const [requestLine, ...lines] = head.subarray(0, end).toString('latin1').split('\r\n');
       upgrade = { target: requestLine!.split(' ')[1]!, lines };
       upgrades.push(upgrade);
-      const key = lines.find((line) => /^sec-websocket-key:/i.test(line))!.replace(/^[^:]*:\s*/, '');
+      const field = (name: string): string | undefined => lines.find((line) => line.toLowerCase().startsWith(`${name}:`))?.replace(/^[^:]*:\s*/, '');
+      // As Python's websockets and most services: version 13 only (RFC 6455 section 4.4).
+      if (field('sec-websocket-version') !== '13') {
+        socket.end('HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      const key = field('sec-websocket-key')!;
       const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
       const answer = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`];
       const protocol = new URL(upgrade.target, 'http://service').searchParams.get('protocol');
@@ -109,6 +116,16 @@ describe('the upgrade request as the service reads it', () => {
     const response = await rawRequest(tunnel.port, handshake(`http://${tunnel.authority}/a/../p?q`, tunnel.authority), (text) => text.includes('\r\n\r\n'));
     expect(response.status).toBe(101);
     expect(service.upgrades.at(-1)!.target).toBe('/a/../p?q');
+  });
+
+  it('a version the service does not take is refused by it, as directly (the edge takes 8 and 13)', async () => {
+    const seen: Record<string, { status: number; version: string | undefined }> = {};
+    for (const [label, endpoint] of pair.both) {
+      const request = handshake('/version', endpoint.authority).replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 8');
+      const response = await rawRequest(endpoint.port, request, (text) => text.includes('\r\n\r\n'));
+      seen[label] = { status: response.status, version: response.headers['sec-websocket-version'] };
+    }
+    expect(seen).toEqual({ direct: { status: 426, version: '13' }, tunnel: { status: 426, version: '13' } });
   });
 
   it('keeps header names as sent and repeated fields apart; two Cookie lines reach it as one of both cookies', async () => {

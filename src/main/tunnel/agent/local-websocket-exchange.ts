@@ -85,6 +85,8 @@ export class LocalWebSocketExchange extends Exchange {
       perMessageDeflate: /permessage-deflate/i.test(headerValue(head.headers, 'sec-websocket-extensions') ?? ''),
       followRedirects: false,
       maxPayload: this.maxMessageBytes,
+      // The client's version (ws's edge takes 8 and 13), so that a service that takes only 13 refuses 8 as directly.
+      protocolVersion: headerValue(head.headers, 'sec-websocket-version')?.trim() === '8' ? 8 : 13,
       // The request target as the client sent it, as over HTTP: a URL would resolve dot segments and escape quotes.
       finishRequest: (request) => {
         request.path = head.path;
