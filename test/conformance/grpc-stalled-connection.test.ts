@@ -2,8 +2,10 @@
 // it without a word (session-stall-watch.ts): the call ends with a status
 // and the next call goes through; and a service that stops answering for a
 // while (its event loop blocked, as at a breakpoint) is waited for, as a
-// direct caller waits, not taken for such a connection.
-import { connect, type IncomingHttpHeaders } from 'node:http2';
+// direct caller waits, not taken for such a connection. The same at the
+// edge, for a caller's connection (public-session-stall-watch.ts).
+import { connect, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,11 +37,11 @@ interface Outcome {
   message?: string;
 }
 
-/** The call's status (and message, if any), from a caller taking heads of up to 1 MiB. */
-async function statusOf(endpoint: Endpoint, path: string): Promise<Outcome> {
-  const session = connect(`http://127.0.0.1:${endpoint.port}`, { settings: { maxHeaderListSize: 1024 * 1024 } });
+/** The call's status (and message, if any), from a caller taking heads of up to 1 MiB (and sending them: `metadata`). */
+async function statusOf(endpoint: Endpoint, path: string, metadata: OutgoingHttpHeaders = {}): Promise<Outcome> {
+  const session = connect(`http://127.0.0.1:${endpoint.port}`, { settings: { maxHeaderListSize: 1024 * 1024 }, maxSendHeaderBlockLength: 1024 * 1024 });
   session.on('error', () => {});
-  const stream = session.request({ ':method': 'POST', ':path': path, ':authority': endpoint.authority, 'content-type': 'application/grpc', te: 'trailers' });
+  const stream = session.request({ ':method': 'POST', ':path': path, ':authority': endpoint.authority, 'content-type': 'application/grpc', te: 'trailers', ...metadata });
   stream.end(Buffer.alloc(5));
   stream.on('error', () => {});
   const outcome = await new Promise<Outcome>((resolve) => {
@@ -112,4 +114,74 @@ describe("the agent's connection to a gRPC service that takes one call at a time
     const outcomes = await Promise.all([statusOf(running.pair.tunnel, '/blocked/First'), statusOf(running.pair.tunnel, '/queued/Second')]);
     expect(outcomes).toEqual([{ status: '0' }, { status: '0' }]);
   });
+});
+
+/** HPACK (RFC 7541 section 5.1): an integer after an n-bit prefix. */
+function hpackInteger(value: number, prefixBits: number): Buffer {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) return Buffer.from([value]);
+  const bytes = [max];
+  let rest = value - max;
+  for (; rest >= 128; rest = Math.floor(rest / 128)) bytes.push((rest % 128) + 128);
+  bytes.push(rest);
+  return Buffer.from(bytes);
+}
+
+/** A field as a literal without indexing, under a new name, neither Huffman-coded (RFC 7541 section 6.2.2). */
+const literalField = (name: string, value: string): Buffer =>
+  Buffer.concat([Buffer.from([0]), hpackInteger(name.length, 7), Buffer.from(name), hpackInteger(value.length, 7), Buffer.from(value)]);
+
+function h2Frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(streamId, 5);
+  return Buffer.concat([head, payload]);
+}
+
+/**
+ * A gRPC call whose head holds `metadata` as plain literals, in HEADERS and
+ * CONTINUATION frames, from a client that waits for the stream as grpcio
+ * does (Node's client closes the session itself on a GOAWAY with an error):
+ * the GOAWAY's error code, once the edge has closed the connection.
+ */
+function callClosedWith(endpoint: Endpoint, metadata: Record<string, string>): Promise<{ goawayError: number | undefined }> {
+  const fields = { ':method': 'POST', ':scheme': 'http', ':path': '/any.Service/Call', ':authority': endpoint.authority, 'content-type': 'application/grpc', te: 'trailers', ...metadata };
+  const block = Buffer.concat(Object.entries(fields).map(([name, value]) => literalField(name, value)));
+  const frames = [Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), h2Frame(4, 0, 0, Buffer.alloc(0))];
+  const frameBytes = 16_384;
+  for (let offset = 0; offset < block.length; offset += frameBytes) {
+    const last = offset + frameBytes >= block.length;
+    frames.push(h2Frame(offset === 0 ? 1 : 9, last ? 4 : 0, 1, block.subarray(offset, offset + frameBytes)));
+  }
+  frames.push(h2Frame(0, 1, 1, Buffer.alloc(5)));
+  return new Promise((resolve) => {
+    const socket = netConnect(endpoint.port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    socket.on('data', (data: Buffer) => (received = Buffer.concat([received, data])));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      let goawayError: number | undefined;
+      for (let offset = 0; offset + 9 <= received.length; offset += 9 + received.readUIntBE(offset, 3)) {
+        if (received[offset + 3] === 7) goawayError = received.readUInt32BE(offset + 13);
+      }
+      resolve({ goawayError });
+    });
+    socket.write(Buffer.concat(frames));
+  });
+}
+
+describe("the edge's connection from a caller", () => {
+  const running = serviceForEach(100);
+
+  // A field over 64 KiB as a plain literal, as grpcio sends a long metadata
+  // value: nghttp2 refuses it with GOAWAY COMPRESSION_ERROR naming the
+  // stream, and Node then leaves the connection open without a word (the
+  // call waited a minute, to the idle timeout; grpcio's own server answers
+  // RESOURCE_EXHAUSTED at once).
+  it('is closed when the caller sends one metadata field over 64 KiB, so that a caller waiting on its call hears', async () => {
+    expect(await callClosedWith(running.pair.tunnel, { 'x-big': 'a'.repeat(70_000) })).toEqual({ goawayError: 9 });
+    expect(await statusOf(running.pair.tunnel, '/any.Service/Call', { 'x-fits': '~'.repeat(30_000) })).toEqual({ status: '0' });
+  }, 30_000);
 });

@@ -5,15 +5,12 @@
 // an event (nodejs/node#41582). The call waits for ever, and so does every
 // later call to the service on that connection.
 //
-// While calls are open, the session is asked every few seconds to send an
-// empty SETTINGS frame. A PING would do, but C-core services count pings
-// without data as strikes and hang up after two. A probe after which
-// nothing was written, on two checks in a row, while frames wait in
-// nghttp2's queue and nothing waits on the socket, was never sent. A slow
-// or paused service (a breakpoint) cannot cause that: the frame leaves,
-// only its acknowledgement waits; and a full socket shows as bytes waiting
-// on it.
+// While calls are open, the session is probed every few seconds
+// (http2-settings-probe.ts); a probe found unsent on two checks in a row
+// means the session has stopped. A slow or paused service (a breakpoint)
+// cannot cause that: the frame leaves, only its acknowledgement waits.
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
+import { SettingsProbe } from '../http2-settings-probe.js';
 
 /** Marks the error a stalled session is destroyed with. */
 export const stalledSessionCode = 'ERR_BURROW_HTTP2_SESSION_STALLED';
@@ -25,12 +22,12 @@ const stalledChecks = 2;
 export class SessionStallWatch {
   private openStreams = 0;
   private timer: NodeJS.Timeout | undefined;
-  private probing = false;
-  /** The socket's bytes written when the probe was asked for: any written since, and something left. */
-  private writtenAtProbe = 0;
+  private readonly probe: SettingsProbe;
   private unsentChecks = 0;
 
-  constructor(private readonly session: ClientHttp2Session) {}
+  constructor(private readonly session: ClientHttp2Session) {
+    this.probe = new SettingsProbe(session);
+  }
 
   /** Watches the session while `stream` is open. */
   track(stream: ClientHttp2Stream): void {
@@ -45,10 +42,10 @@ export class SessionStallWatch {
     const { session } = this;
     if (session.destroyed) {
       this.stop();
-    } else if (!this.probing) {
-      this.probe();
+    } else if (!this.probe.pending) {
+      this.probe.ask(() => (this.unsentChecks = 0));
     } else {
-      this.unsentChecks = nothingSent(session, this.writtenAtProbe) ? this.unsentChecks + 1 : 0;
+      this.unsentChecks = this.probe.unsent() ? this.unsentChecks + 1 : 0;
       if (this.unsentChecks < stalledChecks) return;
       this.stop();
       const error = new Error(
@@ -58,37 +55,10 @@ export class SessionStallWatch {
     }
   }
 
-  private probe(): void {
-    try {
-      this.writtenAtProbe = this.session.socket.bytesWritten;
-      this.session.settings({}, () => {
-        this.probing = false;
-        this.unsentChecks = 0;
-      });
-      this.probing = true;
-    } catch {
-      // Node's limit of unacknowledged SETTINGS reached, or the session just closed: the next check sees.
-    }
-  }
-
   private stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    this.probing = false;
+    this.probe.drop();
     this.unsentChecks = 0;
   }
-}
-
-/**
- * Frames wait in nghttp2's queue, yet nothing has been written since the
- * probe was asked for and no bytes wait on the socket: nothing held the
- * probe back. (Frames alone in the queue prove nothing: nghttp2 also holds
- * there the calls over the service's limit of concurrent streams, and the
- * probe goes ahead of them.) False when the socket's queue cannot be read
- * (a Node that no longer shows it).
- */
-function nothingSent(session: ClientHttp2Session, writtenAtProbe: number): boolean {
-  // libuv's count of bytes waiting to be written, which Node's TCP handle shows.
-  const waitingOnSocket = (session.socket as unknown as { _handle?: { writeQueueSize?: unknown } })._handle?.writeQueueSize;
-  return typeof waitingOnSocket === 'number' && waitingOnSocket === 0 && session.socket.bytesWritten === writtenAtProbe && (session.state.outboundQueueSize ?? 0) > 0;
 }

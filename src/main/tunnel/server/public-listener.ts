@@ -3,7 +3,7 @@
 // It owns the sockets and sessions, the guards on request heads and idle
 // connections, and hands every request to the router.
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { createServer as createHttp2Server, type Http2Server, type Http2Session, type ServerHttp2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
@@ -16,6 +16,7 @@ import { parserHeaderBytes } from './request-head-size.js';
 import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
 import { afterOwed } from './pipeline-turns.js';
 import { sniffProtocol } from './protocol-sniffer.js';
+import { closeWhenStalled } from './public-session-stall-watch.js';
 import type { PublicRouter } from './public-router.js';
 import { pollUntil } from '../bounded-waits.js';
 import { limitRapidResets } from './rapid-reset-limit.js';
@@ -84,7 +85,7 @@ export class PublicListener {
       // Room for a credit window of response bytes queued on every stream (see config.ts).
       maxSessionMemory: http2SessionMemoryMegabytes(maxStreamsPerConnection, windowBytes),
     });
-    this.http2Server.on('session', (session: Http2Session) => {
+    this.http2Server.on('session', (session: ServerHttp2Session) => {
       const id = String(this.connections++);
       this.http2Sessions.set(id, session);
       session.once('close', () => this.http2Sessions.delete(id));
@@ -92,6 +93,7 @@ export class PublicListener {
       if (this.draining) setImmediate(() => session.close());
       closeWhenIdle(session, idleTimeoutMs);
       awaitPreface(session, headerTimeoutMs);
+      closeWhenStalled(session);
       limitRapidResets(session, (stream) => router.countsAsRapidReset(stream), () => headRefused(ErrorCode.RapidReset, false));
     });
     this.http2Server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) =>
