@@ -5,7 +5,7 @@
 // an event (nodejs/node#41582). The call waits for ever, and so does every
 // later call to the service on that connection.
 //
-// While calls are open, the session is probed every few seconds
+// While calls are open, the session is probed every second
 // (http2-settings-probe.ts); a probe found unsent on two checks in a row
 // means the session has stopped. A slow or paused service (a breakpoint)
 // cannot cause that: the frame leaves, only its acknowledgement waits.
@@ -15,7 +15,7 @@ import { SettingsProbe } from '../http2-settings-probe.js';
 /** Marks the error a stalled session is destroyed with. */
 export const stalledSessionCode = 'ERR_BURROW_HTTP2_SESSION_STALLED';
 
-const checkIntervalMs = 3_000;
+const checkIntervalMs = 1_000;
 /** Checks in a row that find the probe unsent before the session is given up. */
 const stalledChecks = 2;
 
