@@ -4,7 +4,8 @@
 // (an audit with Python's websockets found each of these differing):
 // - the request target as sent (the agent's URL resolved `/a/../p` to `/p`
 //   and escaped quotes), header names as sent and repeated fields apart
-//   (two Cookie lines arrived as `cookie: a=1, b=2`, one cookie lost);
+//   (two Cookie lines arrived as `cookie: a=1, b=2`, one cookie lost), with
+//   Expect in the head too, and fields named as Object's members;
 // - a subprotocol chosen from no offer reaches the client, which fails the
 //   handshake as directly (it opened with none, while the service had chosen);
 // - version 8, which the edge takes, reaches the service as 8 (it went as 13);
@@ -111,6 +112,16 @@ describe('the upgrade request as the service reads it', () => {
     expect(seen).toEqual({ direct: target, tunnel: target });
   });
 
+  it('reaches the service as sent with Expect in the head too (Node writes such a head at once)', async () => {
+    const seen: Record<string, string> = {};
+    for (const [label, endpoint] of pair.both) {
+      const response = await rawRequest(endpoint.port, handshake('/a/../p?q=%2e%2e', endpoint.authority, ['Expect: 100-continue']), (text) => text.includes('\r\n\r\n'));
+      expect(response.status).toBe(101);
+      seen[label] = service.upgrades.at(-1)!.target;
+    }
+    expect(seen).toEqual({ direct: '/a/../p?q=%2e%2e', tunnel: '/a/../p?q=%2e%2e' });
+  });
+
   it('an absolute-form target goes on in origin form, as over HTTP (RFC 9112 section 3.2.2)', async () => {
     const { tunnel } = pair;
     const response = await rawRequest(tunnel.port, handshake(`http://${tunnel.authority}/a/../p?q`, tunnel.authority), (text) => text.includes('\r\n\r\n'));
@@ -131,14 +142,17 @@ describe('the upgrade request as the service reads it', () => {
   it('keeps header names as sent and repeated fields apart; two Cookie lines reach it as one of both cookies', async () => {
     const seen: Record<string, { custom: string[]; cookies: string[] }> = {};
     for (const [label, endpoint] of pair.both) {
-      const extra = ['X-Custom-Thing: 1', 'Cookie: a=1', 'X-Custom-Thing: 2', 'Cookie: b=2'];
-      await rawRequest(endpoint.port, handshake('/headers', endpoint.authority, extra), (text) => text.includes('\r\n\r\n'));
-      const { lines } = service.upgrades.at(-1)!;
+      const extra = ['X-Custom-Thing: 1', 'Cookie: a=1', 'X-Custom-Thing: 2', 'Cookie: b=2', 'constructor: c', '__proto__: p', 'toString: t'];
+      const response = await rawRequest(endpoint.port, handshake('/headers', endpoint.authority, extra), (text) => text.includes('\r\n\r\n'));
+      expect(response.status).toBe(101);
+      const { target, lines } = service.upgrades.at(-1)!;
+      expect(target).toBe('/headers');
       const cookies = lines.filter((line) => /^cookie:/i.test(line)).flatMap((line) => line.replace(/^[^:]*:\s*/, '').split(/;\s*/));
-      seen[label] = { custom: lines.filter((line) => line.toLowerCase().startsWith('x-custom-thing:')), cookies };
+      const named = (name: string): string[] => lines.filter((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+      seen[label] = { custom: [...named('x-custom-thing'), ...named('constructor'), ...named('__proto__'), ...named('toString')], cookies };
     }
     expect(seen.tunnel).toEqual(seen.direct);
-    expect(seen.direct).toEqual({ custom: ['X-Custom-Thing: 1', 'X-Custom-Thing: 2'], cookies: ['a=1', 'b=2'] });
+    expect(seen.direct).toEqual({ custom: ['X-Custom-Thing: 1', 'X-Custom-Thing: 2', 'constructor: c', '__proto__: p', 'toString: t'], cookies: ['a=1', 'b=2'] });
   });
 
   it('a subprotocol the service chose from no offer reaches the client, which fails the handshake as directly', async () => {

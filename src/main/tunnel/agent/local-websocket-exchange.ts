@@ -55,7 +55,8 @@ export class LocalWebSocketExchange extends Exchange {
     const { head, target } = this;
     this.traffic.started(head, 'websocket');
     // Each field as the client wrote its name, a repeated one as repeated lines (Node joins only Cookie, with "; ").
-    const headers: Record<string, string[]> = {};
+    // No prototype: a field may be named `constructor` or `__proto__`.
+    const headers: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
     const sentAs = new Map<string, string>();
     const add = (name: string, value: string): void => {
       const lower = name.toLowerCase();
@@ -79,7 +80,7 @@ export class LocalWebSocketExchange extends Exchange {
     for (const [name, value] of own) if (value !== undefined) add(name, value);
     // The offer goes as a header, not as ws's protocols: ws refuses an answer
     // that picks none of them, which RFC 6455 (section 4.2.2) allows a service.
-    const ws = new WebSocket(`ws://${formatLocalTarget(target)}/`, [], {
+    const ws = new WebSocket(requestTargetAsSent(`ws://${formatLocalTarget(target)}/`, head.path), [], {
       headers,
       autoPong: false,
       perMessageDeflate: /permessage-deflate/i.test(headerValue(head.headers, 'sec-websocket-extensions') ?? ''),
@@ -87,11 +88,6 @@ export class LocalWebSocketExchange extends Exchange {
       maxPayload: this.maxMessageBytes,
       // The client's version (ws's edge takes 8 and 13), so that a service that takes only 13 refuses 8 as directly.
       protocolVersion: headerValue(head.headers, 'sec-websocket-version')?.trim() === '8' ? 8 : 13,
-      // The request target as the client sent it, as over HTTP: a URL would resolve dot segments and escape quotes.
-      finishRequest: (request) => {
-        request.path = head.path;
-        request.end();
-      },
     });
     this.ws = ws;
     let upgradeHeaders: string[] = [];
@@ -190,3 +186,17 @@ export class LocalWebSocketExchange extends Exchange {
     else this.ws?.terminate();
   }
 }
+
+/**
+ * The service's URL, with the request target as the client sent it, as over
+ * HTTP: ws takes the target from the URL's pathname and search, which
+ * resolve dot segments and escape quotes. Node's http.request still checks
+ * it (no spaces or controls), and writes it at once when the head has
+ * `Expect` (setting the request's path later came too late then).
+ */
+function requestTargetAsSent(service: string, target: string): URL {
+  const url = new URL(service);
+  Object.defineProperties(url, { pathname: { value: target }, search: { value: '' } });
+  return url;
+}
+
