@@ -1,6 +1,6 @@
 // What a plain edge and a plain agent load: each package costs resident
 // memory for the process's whole life, so metrics (prom-client), certificate
-// making (selfsigned and its x509 stack), YAML, the config importers, the
+// making (@peculiar/x509 and its ASN.1 stack), YAML, the config importers, the
 // multipart parser, the .proto compiler and reflection server and the
 // request-snippet maker load only when a flag or a command needs them.
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { repoRoot, spawnCliServer, spawnNode, type CliProcess } from '../helpers
 
 const preload = ['-r', `${repoRoot}/test/fixtures/print-loaded-packages.cjs`, `${repoRoot}/bin/burrow.js`];
 const spawnCounting = (args: string[]): CliProcess => spawnNode([...preload, ...args]);
-const onlyWhenAsked = ['prom-client', 'selfsigned', '@peculiar/x509', 'yaml', 'ini', 'smol-toml', 'undici', 'busboy', 'protobufjs', '@grpc/proto-loader', '@grpc/reflection', 'httpsnippet'];
+const onlyWhenAsked = ['prom-client', '@peculiar/x509', '@peculiar/asn1-x509', 'yaml', 'ini', 'smol-toml', 'undici', 'busboy', 'protobufjs', '@grpc/proto-loader', '@grpc/reflection', 'httpsnippet'];
 
 async function loadedPackages(process: CliProcess): Promise<string[]> {
   await process.kill('SIGTERM');

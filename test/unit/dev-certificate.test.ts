@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type SecureContext } from 'node:tls';
+import * as x509 from '@peculiar/x509';
 import selfsigned from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeDevAuthority, makeDevCertificate, type DevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
@@ -82,5 +83,17 @@ describe('the authority', () => {
     expect(await verdictFor('tunnel.test', [{ type: 2, value: 'bank.example' }], 'bank.example')).toBe('permitted subtree violation');
     expect(await verdictFor('tunnel.test', [{ type: 2, value: 'tunnel.test.example' }], 'tunnel.test.example')).toBe('permitted subtree violation');
     expect(await verdictFor('tunnel.test', [{ type: 2, value: 'a.tunnel.test' }, { type: 7, ip: '10.0.0.1' }], 'a.tunnel.test')).toBe('permitted subtree violation');
+  });
+});
+
+describe('the certificates', () => {
+  // OpenSSL's X509_STRICT (Python 3.13's default) refuses a chain without them.
+  it('carry key identifiers: the authority its own, what it signs the authority\'s', async () => {
+    const [leaf, authority] = certificate.cert.split(/(?<=-----END CERTIFICATE-----)\s*/).filter(Boolean).map((pem) => new x509.X509Certificate(pem));
+    const authorityKey = authority!.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+    expect(authorityKey).toMatch(/^[0-9a-f]{40}$/);
+    expect(leaf!.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId).toBe(authorityKey);
+    expect(leaf!.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId).toMatch(/^[0-9a-f]{40}$/);
+    expect(authority!.getExtension(x509.BasicConstraintsExtension)).toMatchObject({ ca: true, critical: true });
   });
 });

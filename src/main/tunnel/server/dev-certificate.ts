@@ -15,7 +15,6 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, id_ce_nameConstraints, NameConstraints } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
-import selfsigned from 'selfsigned';
 import type { PemPair } from './tunnel-server.js';
 
 export interface DevCertificate extends PemPair {
@@ -34,69 +33,105 @@ const mintedKept = 256;
 /** One DNS label, as tunnel names are. */
 const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-const signing = { keyType: 'ec', algorithm: 'sha256' } as const;
+const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+
+type KeyPair = webcrypto.CryptoKeyPair;
+
+/** The authority and what it signs with. */
+interface Authority {
+  certificate: x509.X509Certificate;
+  keys: KeyPair;
+}
+
+/** From an hour ago (a client whose clock is a little behind), for a year. */
+function validity(): { notBefore: Date; notAfter: Date } {
+  const notBefore = new Date(Date.now() - 3600_000);
+  return { notBefore, notAfter: new Date(notBefore.getTime() + 365 * 24 * 3600_000) };
+}
+
+/** Random and positive, as RFC 5280 section 4.1.2.2 asks (the leading 01). */
+const serialNumber = (): string => `01${randomBytes(15).toString('hex')}`;
+
+const newKeys = (): Promise<KeyPair> => webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+
+const pemOf = (key: webcrypto.CryptoKey): string => KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }) as string;
 
 /**
- * The authority's certificate and key (PEM). Its name constraints confine what it can vouch
- * for to the tunnel domain, localhost and loopback addresses, so a client that trusts it
- * trusts nothing else, should its key ever leak from the process.
+ * Its name constraints confine what it can vouch for to the tunnel domain,
+ * localhost and loopback addresses, so a client that trusts it trusts
+ * nothing else, should its key ever leak from the process. Key identifiers
+ * on it and on what it signs, which strict verifiers ask for (OpenSSL's
+ * X509_STRICT, Python 3.13's default).
  */
-export async function makeDevAuthority(domain: string): Promise<{ cert: string; key: string }> {
-  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+async function newAuthority(domain: string): Promise<Authority> {
+  const keys = await newKeys();
   // A DNS subtree holds the name and every name under it (RFC 5280 section 4.2.1.10).
   const dnsNames = [...new Set([domain, 'localhost'])].map((dNSName) => ({ dNSName }));
   const permitted = [...dnsNames, { iPAddress: '127.0.0.1/32' }, { iPAddress: '::1/128' }];
   const constraints = new NameConstraints({
     permittedSubtrees: new GeneralSubtrees(permitted.map((name) => new GeneralSubtree({ base: new GeneralName(name) }))),
   });
-  const notBefore = new Date();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned(
     {
-      // A leading 01 keeps the serial positive, as RFC 5280 section 4.1.2.2 asks.
-      serialNumber: `01${randomBytes(15).toString('hex')}`,
+      serialNumber: serialNumber(),
       name: [{ CN: [`burrow dev authority (${domain})`] }],
-      notBefore,
-      notAfter: new Date(notBefore.getTime() + 365 * 24 * 3600_000),
+      ...validity(),
       signingAlgorithm: algorithm,
       keys,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(constraints)),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
       ],
     },
     webcrypto,
   );
-  const key = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string;
-  return { cert: certificate.toString('pem'), key };
+  return { certificate, keys };
+}
+
+/** The authority's certificate and key (PEM), for tests that sign with it. */
+export async function makeDevAuthority(domain: string): Promise<{ cert: string; key: string }> {
+  const { certificate, keys } = await newAuthority(domain);
+  return { cert: certificate.toString('pem'), key: pemOf(keys.privateKey) };
+}
+
+/** A server certificate for `names` (DNS names and IP addresses), the authority's after it. */
+async function signServer(authority: Authority, leafKeys: KeyPair, commonName: string, names: x509.JsonGeneralNames): Promise<string> {
+  const certificate = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: serialNumber(),
+      subject: [{ CN: [commonName] }],
+      issuer: authority.certificate.subject,
+      ...validity(),
+      signingAlgorithm: algorithm,
+      publicKey: leafKeys.publicKey,
+      signingKey: authority.keys.privateKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(false),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension(names),
+        await x509.AuthorityKeyIdentifierExtension.create(authority.keys.publicKey, false, webcrypto),
+        await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey, false, webcrypto),
+      ],
+    },
+    webcrypto,
+  );
+  return `${certificate.toString('pem')}\n${authority.certificate.toString('pem')}\n`;
 }
 
 export async function makeDevCertificate(domain: string, directory = join(tmpdir(), 'burrow-dev-tls'), kept = mintedKept): Promise<DevCertificate> {
-  const ca = await makeDevAuthority(domain);
+  const authority = await newAuthority(domain);
   // One key for every certificate the authority signs: minting a name costs a signature, not a key pair.
-  const leafKey = await selfsigned.generate([{ name: 'commonName', value: 'key' }], signing);
-  const keyPair = { privateKey: leafKey.private, publicKey: leafKey.public };
-  const sign = async (commonName: string, altNames: { type: 2 | 7; value?: string; ip?: string }[]): Promise<string> => {
-    const pems = await selfsigned.generate([{ name: 'commonName', value: commonName }], {
-      ...signing,
-      keyPair,
-      ca,
-      extensions: [
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, critical: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames },
-      ],
-    });
-    return `${pems.cert.trimEnd()}\n${ca.cert.trimEnd()}\n`;
-  };
-  const cert = await sign(`burrow dev (${domain})`, [
-    { type: 2, value: 'localhost' },
-    { type: 2, value: domain },
-    { type: 2, value: `*.${domain}` },
-    { type: 7, ip: '127.0.0.1' },
-    { type: 7, ip: '::1' },
+  const leafKeys = await newKeys();
+  const leafKey = pemOf(leafKeys.privateKey);
+  const cert = await signServer(authority, leafKeys, `burrow dev (${domain})`, [
+    { type: 'dns', value: 'localhost' },
+    { type: 'dns', value: domain },
+    { type: 'dns', value: `*.${domain}` },
+    { type: 'ip', value: '127.0.0.1' },
+    { type: 'ip', value: '::1' },
   ]);
 
   const minted = new Map<string, Promise<SecureContext>>();
@@ -107,7 +142,7 @@ export async function makeDevCertificate(domain: string, directory = join(tmpdir
       minted.delete(name);
       minted.set(name, context);
     } else {
-      context = sign(name, [{ type: 2, value: name }]).then((chain) => createSecureContext({ cert: chain, key: leafKey.private }));
+      context = signServer(authority, leafKeys, name, [{ type: 'dns', value: name }]).then((chain) => createSecureContext({ cert: chain, key: leafKey }));
       // A failed mint is not kept: the next handshake tries again.
       context.catch(() => minted.delete(name));
       minted.set(name, context);
@@ -118,10 +153,10 @@ export async function makeDevCertificate(domain: string, directory = join(tmpdir
 
   mkdirSync(directory, { recursive: true });
   const certPath = join(directory, `${domain}-ca.pem`);
-  writeFileSync(certPath, ca.cert);
+  writeFileSync(certPath, authority.certificate.toString('pem'));
   return {
     cert,
-    key: leafKey.private,
+    key: leafKey,
     certPath,
     SNICallback(servername, callback) {
       const name = servername.toLowerCase();
