@@ -199,4 +199,3 @@ function requestTargetAsSent(service: string, target: string): URL {
   Object.defineProperties(url, { pathname: { value: target }, search: { value: '' } });
   return url;
 }
-

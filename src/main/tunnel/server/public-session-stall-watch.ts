@@ -26,6 +26,8 @@ export function closeWhenStalled(session: ServerHttp2Session): void {
     if ((stream.id ?? 0) > surfaced) surfaced = stream.id!;
   });
   const look = (): void => {
+    // Its socket is gone once destroyed (reading it then throws).
+    if (session.destroyed) return;
     if (probe.pending) {
       unsentLooks = probe.unsent() ? unsentLooks + 1 : 0;
       if (unsentLooks >= stalledLooks) session.destroy();
