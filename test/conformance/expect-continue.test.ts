@@ -14,6 +14,7 @@ import { dataMessage } from '../../src/main/tunnel/messages.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import { connectFakeAgent, encode, type FakeAgent } from '../helpers/fake-agent.js';
 import { rawRequest, type RawResponse } from './raw-http.js';
+import { runTool } from './tools.js';
 import { startTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
 
 /** What a client saw: the interim statuses, the final one and its text, and whether it sent its body. */
@@ -248,6 +249,33 @@ describe('Expect: 100-continue on an upload that lasts longer than the deadline 
     for (const [label, endpoint] of slowPair.both) outcomes[label] = await expectationThenRequest(endpoint);
     const expected = ['HTTP/1.1 417 Expectation Failed', 'HTTP/1.1 200 OK'];
     expect(outcomes).toEqual({ direct: expected, tunnel: expected });
+  });
+});
+
+describe('an expectation other than 100-continue over HTTP/2', () => {
+  let pair: TunnelPair | undefined;
+  let service: Server;
+
+  beforeAll(async () => {
+    service = createServer((_req, res) => res.end('answered'));
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    pair = await startTunnelPair((service.address() as AddressInfo).port, 'http');
+  });
+
+  afterAll(async () => {
+    await pair?.stop();
+    await new Promise((resolve) => service.close(resolve));
+  });
+
+  // Found with raw frames: the expectation was dropped on the agent's hop and the request answered 200.
+  it("gets 417 through an HTTP tunnel, as the service's Node answers it over HTTP/1.1", async () => {
+    const statuses: Record<string, string> = {};
+    for (const [label, endpoint] of pair!.both) {
+      const http2 = label === 'tunnel' ? ['--http2-prior-knowledge'] : [];
+      const result = await runTool('curl', ['-s', ...http2, '-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${endpoint.authority}`, '-H', 'Expect: the-impossible', `http://127.0.0.1:${endpoint.port}/`]);
+      statuses[label] = result.stdout.toString();
+    }
+    expect(statuses).toEqual({ direct: '417', tunnel: '417' });
   });
 });
 

@@ -102,6 +102,11 @@ export class Http2PublicStream implements PublicStream {
     cutWhenUnread(this.stream, idleMs, () => this.stream.close(constants.NGHTTP2_CANCEL));
   }
 
+  /** An expectation other than 100-continue: 417, as Node's HTTP/2 server answers it, and HTTP/1.1's (RFC 9110 section 10.1.1). */
+  refuseExpectation(): void {
+    if (!this.stream.closed && !this.stream.headersSent) this.stream.respond({ ':status': 417 }, { endStream: true });
+  }
+
   fail(code: string, message: string, retryAfterSeconds?: number): void {
     const { stream } = this;
     if (stream.closed || stream.destroyed) return;

@@ -252,6 +252,10 @@ export class PublicRouter {
       const refusal = { code: ErrorCode.WrongProtocol, message: `tunnel ${admission.name} forwards HTTP/1.1; gRPC calls need a gRPC tunnel (burrow grpc)`, name: admission.name };
       side.fail(refusal.code, refusal.message);
       this.refused(arrival, refusal);
+    } else if (headers.expect !== undefined && !expectsContinue(headers.expect)) {
+      // The agent's HTTP client cannot pass an expectation on: the edge answers as the service's Node would have.
+      admission.release();
+      side.refuseExpectation();
     } else {
       // The client may hold its body until told to go on (RFC 9110 section 10.1.1): by the service, or by the edge for an agent that drops the expectation.
       const waitsForContinue = side.bodyLength !== 0 && expectsContinue(headers.expect);
