@@ -68,6 +68,15 @@ beforeAll(async () => {
       stream.end();
       return;
     }
+    const plainCut = /^\/plain\/cut(\d+)$/.exec(path);
+    if (plainCut !== null) {
+      // Not a gRPC call: 1,000 bytes of a plain answer, then RST_STREAM with the code asked for and no END_STREAM
+      // (trailers awaited: Node's close() would send END_STREAM first otherwise).
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' }, { waitForTrailers: true });
+      stream.write(Buffer.alloc(1000, 120));
+      stream.session?.ping(() => stream.close(Number(plainCut[1])));
+      return;
+    }
     const resetMidway = /^\/f\.F\/ResetAfterTwo(\d+)$/.exec(path);
     if (resetMidway !== null) {
       // Trailers awaited, so the reset ends the stream without END_STREAM; it follows the messages (a PING's answer does).
@@ -260,5 +269,30 @@ describe('a gRPC service failing a call', () => {
     for (const [label, endpoint] of pair.both) runs[label] = await call(endpoint, '/f.F/Drop');
     const expected = { messages: ['one', 'two', 'three'], code: grpc.status.UNAVAILABLE };
     expect(runs).toEqual({ direct: expected, tunnel: expected });
+  });
+});
+
+describe('an HTTP/2 service of a gRPC tunnel resetting a plain answer after its head', () => {
+  // Found with raw frames: every such reset reached the client as INTERNAL_ERROR, and a NO_ERROR one as a
+  // clean end; the code now crosses the tunnel (Reset.http2_error_code).
+  it.each([
+    ['NO_ERROR', constants.NGHTTP2_NO_ERROR],
+    ['PROTOCOL_ERROR', constants.NGHTTP2_PROTOCOL_ERROR],
+    ['CANCEL', constants.NGHTTP2_CANCEL],
+    ['ENHANCE_YOUR_CALM', constants.NGHTTP2_ENHANCE_YOUR_CALM],
+  ])("with %s: Node's client gets the bytes that came, then the same reset, both ways", async (_name, code) => {
+    const runs: Record<string, { bytes: number; rstCode: number | undefined }> = {};
+    for (const [label, endpoint] of pair.both) {
+      const session = connect(`http://127.0.0.1:${endpoint.port}`);
+      session.on('error', () => {});
+      const stream = session.request({ ':path': `/plain/cut${code}`, ':authority': endpoint.authority });
+      stream.on('error', () => {});
+      let bytes = 0;
+      stream.on('data', (data: Buffer) => (bytes += data.length));
+      await new Promise((resolve) => stream.on('close', resolve));
+      runs[label] = { bytes, rstCode: stream.rstCode };
+      session.close();
+    }
+    expect(runs).toEqual({ direct: { bytes: 1000, rstCode: code }, tunnel: { bytes: 1000, rstCode: code } });
   });
 });

@@ -33,6 +33,8 @@ export interface ExchangeObserver {
 export interface ExchangeFailure {
   code: string;
   message: string;
+  /** A plain HTTP/2 answer the service reset after its head: its RST_STREAM code (Reset.http2_error_code). */
+  http2ErrorCode?: number;
 }
 
 /** The body the peer streams to this side, and what to do with it. */
@@ -93,7 +95,7 @@ export abstract class Exchange {
           this.onGrant(payload.value.bytes);
           return;
         case 'reset':
-          this.fail(payload.value.code, payload.value.message, false);
+          this.fail(payload.value.code, payload.value.message, false, payload.value.http2ErrorCode);
           return;
         case 'bodyChunk':
           this.onBodyChunk(payload.value);
@@ -231,10 +233,10 @@ export abstract class Exchange {
   }
 
   /** Ends the exchange with an error; `tellPeer` when the peer does not know yet. */
-  protected fail(code: string, message: string, tellPeer: boolean): void {
+  protected fail(code: string, message: string, tellPeer: boolean, http2ErrorCode?: number): void {
     if (!this.end(ExchangeState.Failed)) return;
-    if (tellPeer) this.peer.send(resetMessage(this.requestId, this.protocol, code, message));
-    this.release({ code, message });
+    if (tellPeer) this.peer.send(resetMessage(this.requestId, this.protocol, code, message, http2ErrorCode));
+    this.release({ code, message, http2ErrorCode });
     this.observer?.failed(code, message);
     this.onEnded();
   }

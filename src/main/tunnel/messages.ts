@@ -41,8 +41,8 @@ function messageTypeOf(payload: Payload): MessageType {
   }
 }
 
-export function resetMessage(requestId: string, protocolType: ProtocolType, code: string, message: string): TunnelMessage {
-  return dataMessage(requestId, protocolType, { $case: 'reset', value: { code, message } });
+export function resetMessage(requestId: string, protocolType: ProtocolType, code: string, message: string, http2ErrorCode?: number): TunnelMessage {
+  return dataMessage(requestId, protocolType, { $case: 'reset', value: { code, message, http2ErrorCode } });
 }
 
 /** The empty body of head messages that carry none. */

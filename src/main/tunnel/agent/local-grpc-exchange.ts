@@ -131,11 +131,12 @@ export class LocalGrpcExchange extends Exchange {
       // Node also ends the streams of a connection that is gone (with CANCEL),
       // and a stream the service reset mid-response (CANCEL) while it was read.
       // A call reset with NO_ERROR after messages and before trailers has no status: grpc-js and grpcio read
-      // INTERNAL from the reset, but the empty end passed on made grpcio say UNKNOWN. A stream that ended with
-      // END_STREAM is not closed yet when its body ends; a reset one is.
+      // INTERNAL from the reset, but the empty end passed on made grpcio say UNKNOWN; a plain answer so reset is
+      // reset so at the client (it went on as ended). A stream that ended with END_STREAM is not closed yet when
+      // its body ends, a RST_STREAM(NO_ERROR) after it included (RFC 9113 section 8.1); a reset one is.
       if (session.destroyed) this.cutShort = true;
       else if ((stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR) this.resetMidResponse = stream.rstCode;
-      else if (this.isGrpcCall && stream.closed) this.resetMidResponse = constants.NGHTTP2_NO_ERROR;
+      else if (stream.closed) this.resetMidResponse = constants.NGHTTP2_NO_ERROR;
       else this.responseRead = true;
     });
     stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -143,7 +144,8 @@ export class LocalGrpcExchange extends Exchange {
       const reset = this.isGrpcCall ? grpcStatusForReset(error, stream.rstCode) : undefined;
       if (reset !== undefined && !this.responseRead) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
       else if (!this.responded) this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
-      else if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true);
+      // The service's reset goes on with its code; a connection lost (its streams end with CANCEL) with none.
+      else if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true, session.destroyed ? undefined : stream.rstCode);
     });
     stream.on('close', () => {
       if (!current() || this.responseRead || this.cutShort || this.resetMidResponse !== undefined || this.sendAgainIfRefused(stream)) return;
@@ -157,7 +159,7 @@ export class LocalGrpcExchange extends Exchange {
       }
       const reset = this.isGrpcCall ? grpcStatusForReset(undefined, stream.rstCode) : undefined;
       if (reset !== undefined) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
-      else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true);
+      else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${stream.rstCode})`, true, stream.rstCode);
     });
     if (body === undefined) return;
     if (this.sentAgain) body.reopen(stream);
@@ -222,7 +224,7 @@ export class LocalGrpcExchange extends Exchange {
         if (this.resetMidResponse !== undefined) {
           const reset = this.isGrpcCall ? grpcStatusForReset(undefined, this.resetMidResponse) : undefined;
           if (reset !== undefined) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
-          else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${this.resetMidResponse})`, true);
+          else this.fail(ErrorCode.LocalFailed, `${where} reset the call (code ${this.resetMidResponse})`, true, this.resetMidResponse);
           return;
         }
         this.traffic.trailers('to-client', this.responseTrailers);

@@ -231,7 +231,7 @@ export function asHopFailure(message: TunnelMessage): TunnelMessage {
   const reset = message.payload?.$case === 'reset' ? message.payload.value : undefined;
   if (reset === undefined || !reset.message.startsWith(localServiceWords)) return message;
   const code = reset.code === ErrorCode.LocalUnreachable || reset.code === ErrorCode.LocalFailed ? ErrorCode.TunnelOffline : reset.code;
-  return resetMessage(message.requestId, message.protocolType, code, `the edge holding the tunnel, at ${reset.message.slice(localServiceWords.length)}`);
+  return resetMessage(message.requestId, message.protocolType, code, `the edge holding the tunnel, at ${reset.message.slice(localServiceWords.length)}`, reset.http2ErrorCode);
 }
 
 /** Where the last field named `name` (lower case) is in Node's flat list; -1 if none. */

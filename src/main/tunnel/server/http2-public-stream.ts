@@ -107,7 +107,7 @@ export class Http2PublicStream implements PublicStream {
     if (!this.stream.closed && !this.stream.headersSent) this.stream.respond({ ':status': 417 }, { endStream: true });
   }
 
-  fail(code: string, message: string, retryAfterSeconds?: number): void {
+  fail(code: string, message: string, retryAfterSeconds?: number, http2ErrorCode?: number): void {
     const { stream } = this;
     if (stream.closed || stream.destroyed) return;
     if (this.errorStyle === 'grpc') {
@@ -123,8 +123,8 @@ export class Http2PublicStream implements PublicStream {
       return;
     }
     if (stream.headersSent) {
-      // A truncated body must not look complete.
-      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      // A truncated body must not look complete: reset as the service reset it, else INTERNAL_ERROR.
+      stream.close(http2ErrorCode ?? constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
     const answer = errorAnswer(code, message, retryAfterSeconds);

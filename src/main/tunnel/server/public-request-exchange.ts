@@ -263,6 +263,6 @@ export class PublicRequestExchange extends Exchange {
     this.side.discardBody();
     if (failure === undefined) return;
     this.outcome.failed(failure.code, !this.responded);
-    if (failure.code !== ErrorCode.ClientGone) this.side.fail(failure.code, failure.message);
+    if (failure.code !== ErrorCode.ClientGone) this.side.fail(failure.code, failure.message, undefined, failure.http2ErrorCode);
   }
 }

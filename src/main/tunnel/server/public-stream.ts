@@ -44,7 +44,7 @@ export interface PublicStream {
   /** Once the response has ended: cuts what is still queued for the client if it drains none of it for `idleMs` (0: never). */
   cutIfUnread(idleMs: number): void;
   /** Answers with an error: a status and a short text, a gRPC status, or a cut stream when too late for either. */
-  fail(code: string, message: string, retryAfterSeconds?: number): void;
+  fail(code: string, message: string, retryAfterSeconds?: number, http2ErrorCode?: number): void;
   /** The client went away before the response ended; called at most once. */
   onGone(listener: () => void): void;
   /** The client drained what was written: progress, for idle timeouts. */

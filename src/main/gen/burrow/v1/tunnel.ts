@@ -265,6 +265,12 @@ export interface Reset {
   /** Stable error code, e.g. BURROW_E_LOCAL_UNREACHABLE. */
   code: string;
   message: string;
+  /**
+   * A plain HTTP/2 answer the service reset after its head: the service's
+   * RST_STREAM code, which the edge resets the client's stream with (so a
+   * NO_ERROR reset stays one). Absent from agents before 2026-12-04.
+   */
+  http2ErrorCode?: number | undefined;
 }
 
 /**
@@ -1635,7 +1641,7 @@ export const WindowUpdate: MessageFns<WindowUpdate> = {
 };
 
 function createBaseReset(): Reset {
-  return { code: "", message: "" };
+  return { code: "", message: "", http2ErrorCode: undefined };
 }
 
 export const Reset: MessageFns<Reset> = {
@@ -1645,6 +1651,9 @@ export const Reset: MessageFns<Reset> = {
     }
     if (message.message !== "") {
       writer.uint32(18).string(message.message);
+    }
+    if (message.http2ErrorCode !== undefined) {
+      writer.uint32(24).uint32(message.http2ErrorCode);
     }
     return writer;
   },
@@ -1678,6 +1687,14 @@ export const Reset: MessageFns<Reset> = {
             message.message = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.http2ErrorCode = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1694,6 +1711,11 @@ export const Reset: MessageFns<Reset> = {
     return {
       code: isSet(object.code) ? globalThis.String(object.code) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      http2ErrorCode: isSet(object.http2ErrorCode)
+        ? globalThis.Number(object.http2ErrorCode)
+        : isSet(object.http2_error_code)
+        ? globalThis.Number(object.http2_error_code)
+        : undefined,
     };
   },
 
@@ -1705,6 +1727,9 @@ export const Reset: MessageFns<Reset> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.http2ErrorCode !== undefined) {
+      obj.http2ErrorCode = Math.round(message.http2ErrorCode);
+    }
     return obj;
   },
 
@@ -1715,6 +1740,7 @@ export const Reset: MessageFns<Reset> = {
     const message = createBaseReset();
     message.code = object.code ?? "";
     message.message = object.message ?? "";
+    message.http2ErrorCode = object.http2ErrorCode ?? undefined;
     return message;
   },
 };
