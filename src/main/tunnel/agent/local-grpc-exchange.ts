@@ -131,9 +131,9 @@ export class LocalGrpcExchange extends Exchange {
       // Node also ends the streams of a connection that is gone (with CANCEL),
       // and a stream the service reset mid-response (CANCEL) while it was read.
       // A call reset with NO_ERROR after messages and before trailers has no status: grpc-js and grpcio read
-      // INTERNAL from the reset, but the empty end passed on made grpcio say UNKNOWN; a plain answer so reset is
-      // reset so at the client (it went on as ended). A stream that ended with END_STREAM is not closed yet when
-      // its body ends, a RST_STREAM(NO_ERROR) after it included (RFC 9113 section 8.1); a reset one is.
+      // INTERNAL from the reset, but the empty end passed on made grpcio say UNKNOWN; a plain answer so cut is
+      // reset with NO_ERROR at the client too (it went on as ended). A stream that ended with END_STREAM is not
+      // closed yet when its body ends, a RST_STREAM(NO_ERROR) after it included (RFC 9113 section 8.1); a reset one is.
       if (session.destroyed) this.cutShort = true;
       else if ((stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR) this.resetMidResponse = stream.rstCode;
       else if (stream.closed) this.resetMidResponse = constants.NGHTTP2_NO_ERROR;
