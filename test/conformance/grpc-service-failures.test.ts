@@ -296,3 +296,30 @@ describe('an HTTP/2 service of a gRPC tunnel resetting a plain answer after its 
     expect(runs).toEqual({ direct: { bytes: 1000, rstCode: code }, tunnel: { bytes: 1000, rstCode: code } });
   });
 });
+
+describe('an HTTP/2 service of a gRPC tunnel resetting a plain request before its head', () => {
+  // Each reached the client as a 502: a client could not tell a refused stream (not processed, safe to send again)
+  // from a failure. REFUSED_STREAM is sent again once by the agent; refused twice, it goes on as refused.
+  it.each([
+    ['NO_ERROR', constants.NGHTTP2_NO_ERROR],
+    ['PROTOCOL_ERROR', constants.NGHTTP2_PROTOCOL_ERROR],
+    ['REFUSED_STREAM', constants.NGHTTP2_REFUSED_STREAM],
+    ['CANCEL', constants.NGHTTP2_CANCEL],
+    ['ENHANCE_YOUR_CALM', constants.NGHTTP2_ENHANCE_YOUR_CALM],
+  ])("with %s: Node's client gets no answer and the same reset, both ways", async (_name, code) => {
+    const runs: Record<string, { status: unknown; rstCode: number | undefined }> = {};
+    for (const [label, endpoint] of pair.both) {
+      const session = connect(`http://127.0.0.1:${endpoint.port}`);
+      session.on('error', () => {});
+      const stream = session.request({ ':path': `/f.F/Reset${code}`, ':authority': endpoint.authority });
+      stream.on('error', () => {});
+      let status: unknown;
+      stream.on('response', (headers) => (status = headers[':status']));
+      stream.resume();
+      await new Promise((resolve) => stream.on('close', resolve));
+      runs[label] = { status, rstCode: stream.rstCode };
+      session.close();
+    }
+    expect(runs).toEqual({ direct: { status: undefined, rstCode: code }, tunnel: { status: undefined, rstCode: code } });
+  });
+});

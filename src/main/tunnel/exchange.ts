@@ -33,7 +33,7 @@ export interface ExchangeObserver {
 export interface ExchangeFailure {
   code: string;
   message: string;
-  /** A plain HTTP/2 answer the service reset after its head: its RST_STREAM code (Reset.http2_error_code). */
+  /** A plain HTTP/2 request the service reset: its RST_STREAM code (Reset.http2_error_code). */
   http2ErrorCode?: number;
 }
 

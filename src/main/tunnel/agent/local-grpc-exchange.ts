@@ -143,9 +143,11 @@ export class LocalGrpcExchange extends Exchange {
       if (!current() || this.sendAgainIfRefused(stream)) return;
       const reset = this.isGrpcCall ? grpcStatusForReset(error, stream.rstCode) : undefined;
       if (reset !== undefined && !this.responseRead) this.endWithGrpcStatus(reset.status, `${where}: ${reset.message}`);
-      else if (!this.responded) this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true);
-      // The service's reset goes on with its code; a connection lost (its streams end with CANCEL) with none.
-      else if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true, session.destroyed ? undefined : stream.rstCode);
+      // The service's reset goes on with its code, before its head too (a client may send a refused stream again);
+      // a connection lost or refused (its streams end with CANCEL) with none: a 502, or the answer cut.
+      const serviceReset = error.code === 'ERR_HTTP2_STREAM_ERROR' && !session.destroyed ? stream.rstCode : undefined;
+      if (!this.responded) this.fail(ErrorCode.LocalUnreachable, `${where}: ${describeLocalError(error)}`, true, serviceReset);
+      else if (!this.responseRead) this.fail(ErrorCode.LocalFailed, `${where} failed mid-call: ${describeLocalError(error)}`, true, serviceReset);
     });
     stream.on('close', () => {
       if (!current() || this.responseRead || this.cutShort || this.resetMidResponse !== undefined || this.sendAgainIfRefused(stream)) return;

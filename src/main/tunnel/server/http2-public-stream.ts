@@ -122,8 +122,9 @@ export class Http2PublicStream implements PublicStream {
       }
       return;
     }
-    if (stream.headersSent) {
-      // A truncated body must not look complete: reset as the service reset it, else INTERNAL_ERROR.
+    // The service's own reset, before its head too, as its client would have met it directly (REFUSED_STREAM
+    // says the request may be sent again); after the head, a truncated body must not look complete either.
+    if (http2ErrorCode !== undefined || stream.headersSent) {
       stream.close(http2ErrorCode ?? constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }

@@ -266,9 +266,10 @@ export interface Reset {
   code: string;
   message: string;
   /**
-   * A plain HTTP/2 answer the service reset after its head: the service's
-   * RST_STREAM code, which the edge resets the client's stream with (so a
-   * NO_ERROR reset stays one). Absent from agents before 2026-12-04.
+   * A plain HTTP/2 request the service reset, before or after its answer's
+   * head: the service's RST_STREAM code, which the edge resets the client's
+   * stream with (so a NO_ERROR reset stays one, a REFUSED_STREAM one says
+   * the request was not processed). Absent from agents before 2026-12-04.
    */
   http2ErrorCode?: number | undefined;
 }
