@@ -4,6 +4,7 @@
 // safe), and a connection lost mid-stream delivers what came, then
 // UNAVAILABLE, never a stream that looks complete.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { connect, constants, createServer, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -66,6 +67,10 @@ beforeAll(async () => {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
       for (const text of ['one', 'two']) stream.write(frame(text));
       stream.end();
+      return;
+    }
+    if (path === '/plain/push-allowed') {
+      stream.respond({ ':status': 200, 'push-allowed': String(stream.pushAllowed) }, { endStream: true });
       return;
     }
     const plainCut = /^\/plain\/cut(\d+)$/.exec(path);
@@ -317,5 +322,22 @@ describe('an HTTP/2 service of a gRPC tunnel resetting a plain request before it
   ])("with %s: Node's client gets no answer and the same reset, both ways", async (_name, code) => {
     const expected = { status: undefined, bytes: 0, rstCode: code };
     expect(await plainRequestBothWays(`/f.F/Reset${code}`)).toEqual({ direct: expected, tunnel: expected });
+  });
+});
+
+describe('the agent to an HTTP/2 service', () => {
+  // A PUSH_PROMISE could not cross the tunnel: the service was told it may push, and its pushes were lost.
+  it('tells it not to push, as a client that takes no pushes (curl, browsers) does directly', async () => {
+    const runs: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair.both) {
+      const session = connect(`http://127.0.0.1:${endpoint.port}`, { settings: { enablePush: false } });
+      session.on('error', () => {});
+      const stream = session.request({ ':path': '/plain/push-allowed', ':authority': endpoint.authority });
+      const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+      runs[label] = headers['push-allowed'];
+      stream.resume();
+      session.close();
+    }
+    expect(runs).toEqual({ direct: 'false', tunnel: 'false' });
   });
 });

@@ -33,7 +33,10 @@ export class Http2SessionPool {
     // gRPC metadata in the fields a head of the agent's size holds (Node's
     // default of 128 reset calls that succeed directly), and request heads of
     // any size an edge lets through (Node sends 64 KiB of header block at most).
+    // No server push: a pushed stream could not cross the tunnel (the
+    // service is told so, as curl and browsers tell it).
     const session = connect(`http://${key}`, {
+      settings: { enablePush: false },
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       maxHeaderListPairs: headerPairsWithin(maxResponseHeadBytes),
       maxSendHeaderBlockLength: 2 * maxResponseHeadBytes,
