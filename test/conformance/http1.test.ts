@@ -234,6 +234,13 @@ describe('rules the edge enforces', () => {
     expect(service.received.slice(before).map((r) => r.url)).toEqual(['/trailer-close']);
   });
 
+  // Found by a raw-socket audit: with nothing pipelined behind it, the answer said keep-alive, and a request sent
+  // after it got no answer while the connection stayed open for the idle timeout (Node's parser takes no more).
+  it('closes after answering such a request also when nothing followed it in the same write', async () => {
+    const response = await rawRequest(tunnelPort(), `POST /trailer-close-alone HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nConnection: close\r\n\r\n`);
+    expect([response.status, response.headers.connection, response.closedCleanly]).toEqual([200, 'close', true]);
+  });
+
   // A service that merges trailers into its headers would take them for the head's: only a trusted proxy may say who the client is, and framing fields have no place there (RFC 9110 section 6.5.1).
   it('passes on request trailers without those that route, frame or say who the client is', async () => {
     const trailers = { Host: 'evil.localhost', Trailer: 'x-digest', 'X-Forwarded-For': '6.6.6.6', 'X-Forwarded_Proto': 'https', Forwarded: 'for=6.6.6.6', 'X-Real-IP': '6.6.6.6', 'x-digest': 'sha-xyz' };

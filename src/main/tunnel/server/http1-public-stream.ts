@@ -40,6 +40,8 @@ export class Http1PublicStream implements PublicStream {
     };
     this.bodyLength = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length'] ?? 0) : NaN;
     this.sink = writableSink(res);
+    // Only a chunked body has trailers.
+    if (Number.isNaN(this.bodyLength)) req.once('end', () => this.closeIfTrailersSay());
   }
 
   get body(): IncomingMessage {
@@ -130,6 +132,22 @@ export class Http1PublicStream implements PublicStream {
 
   discardBody(): void {
     if (!this.req.complete) this.req.resume();
+  }
+
+  /**
+   * `Connection: close` in the request's trailers (RFC 9112 section 9.6):
+   * Node decides keep-alive from the head, and its parser takes nothing more
+   * on the connection, so a request sent after the answer got none and the
+   * connection stayed open for the idle timeout.
+   */
+  private closeIfTrailersSay(): void {
+    const raw = this.req.rawTrailers;
+    let closes = false;
+    for (let i = 0; i < raw.length && !closes; i += 2) closes = raw[i]!.toLowerCase() === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(raw[i + 1]!);
+    if (!closes) return;
+    if (!this.res.headersSent) closeAfterAnswer(this.req, this.res);
+    else if (this.res.writableFinished) this.req.socket.end();
+    else this.res.once('finish', () => this.req.socket.end());
   }
 
   private bodiless(status: number): boolean {
