@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 import { maxChunkBytes } from '../flow-control.js';
 import { reportPatch } from '../patches/patch-report.js';
+import { closeAfterBodilessAnswers } from '../patches/undici-bodiless-close.js';
 import { readUnaskedContinue } from '../patches/undici-unasked-continue.js';
 
 type Connector = buildConnector.connector;
@@ -67,6 +68,7 @@ export class LocalSockets {
           this.open.add(socket);
           socket.once('close', () => this.open.delete(socket));
           readUnaskedContinue(socket);
+          closeAfterBodilessAnswers(socket);
         }
         callback(...result);
       });

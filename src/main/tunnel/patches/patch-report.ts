@@ -12,6 +12,7 @@ export type PatchName =
   | 'undici-pool'
   | 'undici-connector'
   | 'undici-unasked-continue'
+  | 'undici-bodiless-close'
   | 'ws-close-reason'
   | 'ws-deferred-close-reply';
 
