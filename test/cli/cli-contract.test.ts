@@ -164,6 +164,32 @@ describe('server and agents', () => {
     expect(second.stderrLines.join('\n')).toMatch(/already in use.*\(BURROW_E_NAME_TAKEN\)$/);
   });
 
+  // Found by an audit of the inspector's API: a tunnel it added with a taken name, or a token it set that the
+  // server refused, ended the whole agent (exit 1), its other tunnels and the inspector with it.
+  it('stays up when a tunnel or a token the inspector gave is refused, and serves again once it is mended', async () => {
+    const owner = cli(['http', String(backend.port), '--name', 'held', '--server', control, '--token', 'alpha', '--no-inspect']);
+    await owner.waitForLine(/^tunnel held: /);
+    const agent = cli(['http', String(backend.port), '--name', 'keeper', '--server', control, '--token', 'alpha', '--inspect', '127.0.0.1:0']);
+    const url = new URL((await agent.waitForLine(/^inspector: /)).slice('inspector: '.length));
+    await agent.waitForLine(/^tunnel keeper: /);
+    const ws = new WebSocket(`ws://127.0.0.1:${url.port}/api?token=${new URLSearchParams(url.hash.slice(1)).get('token')}`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const api = buildApi(webSocketTransport(ws));
+    const keeperAnswers = async (): Promise<boolean> => (await publicRequest({ port: publicPort, host: 'keeper.localhost', path: '/kept' })).status === 200;
+
+    const added = await api.createTunnel({ name: 'held', protocol: 'http', target: String(backend.port) });
+    await eventuallyAsync(async () => (await api.listTunnels()).some((view) => view.id === added.id && view.error?.code === 'BURROW_E_NAME_TAKEN'), 'the refusal in the inspector');
+    await api.removeTunnel({ id: added.id });
+    expect(await keeperAnswers()).toBe(true);
+
+    await api.updateSettings({ token: 'wrong' });
+    await eventually(() => agent.stderrLines.some((line) => line.endsWith('(BURROW_E_UNAUTHENTICATED)')), 'the refused token said');
+    await api.updateSettings({ token: 'alpha' });
+    await eventuallyAsync(keeperAnswers, 'the tunnel back with the mended token');
+    expect(agent.child.exitCode).toBeNull();
+    ws.close();
+  });
+
   it('exits 1 saying no token was given, where a server wants one', async () => {
     const agent = cli(['http', String(backend.port), '--server', control, '--no-inspect'], { BURROW_TOKEN: '' });
     expect(await agent.exited).toBe(1);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TunnelView } from '../../shared/contract.js';
+import type { TunnelConfig, TunnelView } from '../../shared/contract.js';
 import { InspectorServer } from '../inspector/inspector-server.js';
 import { AppService } from '../service/app-service.js';
 import { headlessTrafficLogLimits, unwatchedTrafficLogLimits, type TrafficLogLimits } from '../service/traffic-log.js';
@@ -76,6 +76,13 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
     }));
   const announced = new Set<string>();
   const reported = new Map<string, string>();
+  // What the command line asked for ends the process when the server refuses it for good (exit 1, as the
+  // contract has it); what the inspector changed since is the inspector's to show, with the process kept.
+  const asGiven = (view: TunnelConfig): string => JSON.stringify([view.name, view.protocol, view.target]);
+  const tunnelsAsGiven = new Map((await app.listTunnels()).map((view) => [view.id, asGiven(view)]));
+  let settingsAsGiven = true;
+  app.on('settingsChanged', () => (settingsAsGiven = false));
+  const refusedForGood = new Set<string>();
   const onTunnels = (views: TunnelView[]): void => {
     for (const view of views) {
       if (view.status === 'online' && view.publicUrl !== undefined && !announced.has(view.id)) {
@@ -84,9 +91,11 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
         process.stdout.write(`tunnel ${name}: ${view.publicUrl} -> ${view.protocol === 'grpc' ? 'grpc' : 'http'}://${normalizeTarget(view.target)}\n`);
       }
       if (view.status === 'error' && view.error !== undefined && finalRegistrationErrors.has(view.error.code)) {
+        const line = `burrow: tunnel ${view.name || '(unnamed)'}: ${view.error.message} (${view.error.code})`;
         // With its code, as the README promises: outside tests look for it.
-        log(`burrow: tunnel ${view.name || '(unnamed)'}: ${view.error.message} (${view.error.code})`);
-        process.exit(1);
+        if (!refusedForGood.has(line)) log(line);
+        refusedForGood.add(line);
+        if (settingsAsGiven && tunnelsAsGiven.get(view.id) === asGiven(view)) process.exit(1);
       }
       if (view.error?.code === ErrorCode.ClusterUnavailable && reported.get(view.id) !== view.error.message) {
         reported.set(view.id, view.error.message);
@@ -105,8 +114,8 @@ export async function runAgent(tunnels: TunnelSpec[], options: AgentCommandOptio
   });
   app.on('fatal', (code, message) => {
     const tokenless = code === ErrorCode.Unauthenticated && token === '';
-    log(`burrow: ${tokenless ? 'the server requires a token, and none was given (--token or $BURROW_TOKEN)' : message} (${code})`);
-    process.exit(1);
+    log(`burrow: ${tokenless && settingsAsGiven ? 'the server requires a token, and none was given (--token or $BURROW_TOKEN)' : message} (${code})`);
+    if (settingsAsGiven) process.exit(1);
   });
   let inspector: InspectorServer | undefined;
   if (options.inspect) inspector = await startInspector(options.inspect, app);
