@@ -181,6 +181,16 @@ describe('the contract over every transport', () => {
     ws.close();
   });
 
+  // Found by an audit of the API: an id given 40,000 times made as many entries, and ran the process out of memory.
+  it('exports a request asked for more than once as one entry', async () => {
+    const api = inProcessApi(service);
+    const entry = { startedDateTime: '2026-12-04T12:00:00.000Z', time: 1, request: { method: 'GET', url: 'http://a.localhost/asked-thrice', headers: [] }, response: { status: 204, headers: [], content: { size: 0, mimeType: 'text/plain' } } };
+    await api.importHar({ text: JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries: [entry] } }) });
+    const { requestId } = (await api.listRequests({})).find((request) => request.path === '/asked-thrice')!;
+    const har = await api.exportHar({ requestIds: [requestId, requestId, requestId] });
+    expect(har.log.entries.map((e) => e.request.url)).toEqual(['http://a.localhost/asked-thrice']);
+  });
+
   it('answers malformed messages and unknown commands with error values, and stays up', async () => {
     const ws = (await connect('/api?token=test-token')) as WebSocket;
     const replies: unknown[] = [];

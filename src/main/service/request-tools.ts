@@ -27,7 +27,8 @@ export class RequestTools {
   exportHar(input: { requestIds?: string[] }): Har {
     const ids = input?.requestIds ?? this.traffic.list(undefined).map((r) => r.requestId);
     if (badIds(ids)) throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
-    const details = ids.map((id) => this.traffic.detail(id)).filter((detail) => detail !== null);
+    // Each request once: an id given 40,000 times made as many entries, and the export ran the process out of memory.
+    const details = [...new Set(ids)].map((id) => this.traffic.detail(id)).filter((detail) => detail !== null);
     return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel), this.traffic.keptMessages(detail.requestId) ?? [])));
   }
 
