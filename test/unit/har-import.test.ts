@@ -166,6 +166,15 @@ describe('harToEvents', () => {
     expect(() => harToEvents({ entries: [] })).toThrow(/not a HAR file/);
   });
 
+  // Found by an audit of the inspector's API: the log's budget counts bodies, and heads of tens of MB each, imported
+  // again and again, ran the agent out of memory.
+  it('leaves out an entry whose URL and headers are more than a tunnel carries, saying so', () => {
+    const entry = (headerBytes: number, path = '/x') => ({ request: { method: 'GET', url: `http://a.localhost${path}`, headers: [{ name: 'x-big', value: 'v'.repeat(headerBytes) }] }, response: { status: 204, headers: [] } });
+    const { requests, skipped } = harToEvents({ log: { entries: [entry(400 * 1024), entry(600 * 1024), entry(10, `/${'p'.repeat(600 * 1024)}`)] } });
+    expect(requests).toHaveLength(1);
+    expect(skipped).toEqual(['entry 2: its URL and headers are 601 KiB, more than a tunnel carries (512 KiB)', 'entry 3: its URL and headers are 601 KiB, more than a tunnel carries (512 KiB)']);
+  });
+
   // Found by the HAR audit: an imported entry whose body the export kept only part of was whole to Replay, which sent the part.
   it('brings a body the export kept only part of back as cut, so that Replay refuses it as it refused the original', () => {
     const original = logOf([

@@ -4,6 +4,7 @@
 // entries that are not requests are reported, not guessed at.
 import { randomUUID } from 'node:crypto';
 import { headerPairValue, type HeaderPair, type TrafficEvent, type TrafficProtocol } from '../../shared/traffic.js';
+import { maxResponseHeadBytes } from '../tunnel/config.js';
 import { decodeContentCodings, overDecodedCap } from './decompress.js';
 import { writtenAsSent } from './request-url.js';
 import { webSocketFrameEvents } from './websocket-har.js';
@@ -15,9 +16,20 @@ export interface HarImport {
   skipped: string[];
 }
 
+/** A request's URL and headers and its response's headers, at most: two heads of the largest a tunnel carries. */
+const maxImportedHeadBytes = 2 * maxResponseHeadBytes;
+
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const protocols = new Set<TrafficProtocol>(['http', 'websocket', 'grpc']);
+
+/** The bytes of a HAR header list's names and values, as far as they are strings. */
+function fieldBytes(headers: unknown): number {
+  if (!Array.isArray(headers)) return 0;
+  let bytes = 0;
+  for (const h of headers) if (isObject(h)) bytes += (typeof h.name === 'string' ? h.name.length : 0) + (typeof h.value === 'string' ? h.value.length : 0);
+  return bytes;
+}
 
 function pairs(headers: unknown): HeaderPair[] {
   if (!Array.isArray(headers)) return [];
@@ -62,6 +74,13 @@ export function harToEvents(har: unknown): HarImport {
       url = new URL(request.url);
     } catch (error) {
       skipped.push(`entry ${index + 1}: ${(error as Error).message}`);
+      return;
+    }
+    // The log's byte budget holds bodies and messages; heads are bounded by what a tunnel carries. An imported
+    // head past that was kept outside the budget, and repeated imports ran the process out of memory.
+    const headBytes = request.url.length + fieldBytes(request.headers) + (isObject(response) ? fieldBytes(response.headers) : 0);
+    if (headBytes > maxImportedHeadBytes) {
+      skipped.push(`entry ${index + 1}: its URL and headers are ${Math.ceil(headBytes / 1024)} KiB, more than a tunnel carries (${maxImportedHeadBytes / 1024} KiB)`);
       return;
     }
     const e = entry as Json;
