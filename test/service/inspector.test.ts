@@ -4,6 +4,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
@@ -189,6 +190,23 @@ describe('the contract over every transport', () => {
     const { requestId } = (await api.listRequests({})).find((request) => request.path === '/asked-thrice')!;
     const har = await api.exportHar({ requestIds: [requestId, requestId, requestId] });
     expect(har.log.entries.map((e) => e.request.url)).toEqual(['http://a.localhost/asked-thrice']);
+  });
+
+  // Found by the same audit: a thousand kept gzip bodies, each decoded to 1 MiB, made an export of gigabytes.
+  it('decodes at most 16 MiB of bodies in one export, and writes the rest as sent, saying why', async () => {
+    const api = inProcessApi(service);
+    const gzipped = gzipSync(Buffer.alloc(1024 * 1024)).toString('base64');
+    const entry = (i: number) => ({
+      startedDateTime: '2026-12-04T12:00:00.000Z',
+      time: 1,
+      request: { method: 'GET', url: `http://a.localhost/inflating/${i}`, headers: [] },
+      response: { status: 200, headers: [{ name: 'content-encoding', value: 'gzip' }], content: { size: 1024 * 1024, mimeType: 'application/octet-stream', text: gzipped, encoding: 'base64' } },
+    });
+    await api.importHar({ text: JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries: Array.from({ length: 20 }, (_, i) => entry(i)) } }) });
+    const ids = (await api.listRequests({})).filter((request) => request.path.startsWith('/inflating/')).map((request) => request.requestId);
+    const contents = (await api.exportHar({ requestIds: ids })).log.entries.map((e) => e.response.content);
+    expect(contents.filter((content) => content.comment === undefined).map((content) => content.size)).toEqual(Array(16).fill(1024 * 1024));
+    expect(contents.filter((content) => content.comment !== undefined).map((content) => content.comment)).toEqual(Array(4).fill("as sent (gzip): the export's decoded bodies reached 16 MiB"));
   });
 
   it('answers malformed messages and unknown commands with error values, and stays up', async () => {

@@ -147,7 +147,15 @@ function formParams(mimeType: string, text: string): { params?: Param[] } {
  * reader showed gzip bytes as the body). Kept as sent, and said so, when
  * only part of it was kept or it will not decode.
  */
-function harContent(body: BodyPreview, headers: readonly HeaderPair[]): Content {
+/** Decoded body bytes one export writes at most: a thousand kept gzip bodies decoded made a HAR of gigabytes, and the agent ran out of memory. */
+export const decodedBytesPerExport = 16 * 1024 * 1024;
+
+/** What is left of an export's decoded bytes (decodedBytesPerExport), shared by its entries. */
+export interface DecodingBudget {
+  bytesLeft: number;
+}
+
+function harContent(body: BodyPreview, headers: readonly HeaderPair[], decoding: DecodingBudget): Content {
   const bytes = Buffer.from(body.base64, 'base64');
   const shortfall = bodyShortfall(body);
   const asSent = (comment?: string): Content => ({
@@ -159,17 +167,19 @@ function harContent(body: BodyPreview, headers: readonly HeaderPair[]): Content 
   const coding = headerPairValue(headers, 'content-encoding')?.trim().toLowerCase();
   if (coding === undefined || coding === '' || coding === 'identity' || bytes.length === 0) return asSent(shortfall);
   if (shortfall !== undefined) return asSent(`${shortfall}; as sent (${coding})`);
+  if (decoding.bytesLeft <= 0) return asSent(`as sent (${coding}): the export's decoded bodies reached ${decodedBytesPerExport / 1024 / 1024} MiB`);
   let decoded: Buffer;
   try {
     decoded = decodeContentCodings(coding, bytes);
   } catch (error) {
     return asSent(`as sent (${coding}): ${decompressErrorText(coding, error as Error & { code?: string })}`);
   }
+  decoding.bytesLeft -= decoded.length;
   return { size: decoded.length, compression: decoded.length - bytes.length, mimeType: body.contentType ?? 'application/octet-stream', text: decoded.toString('base64'), encoding: 'base64' };
 }
 
 /** `messages`: a WebSocket's kept messages, written as Chrome writes them (websocket-har.ts). */
-export function harEntry(detail: RequestDetail, origin?: string, messages: readonly KeptMessage[] = []): Entry {
+export function harEntry(detail: RequestDetail, origin?: string, messages: readonly KeptMessage[] = [], decoding: DecodingBudget = { bytesLeft: decodedBytesPerExport }): Entry {
   const timings = harTimings(detail);
   return {
     startedDateTime: new Date(detail.startedAt - (detail.edgeWaitMs ?? 0)).toISOString(),
@@ -183,7 +193,7 @@ export function harEntry(detail: RequestDetail, origin?: string, messages: reado
       httpVersion: detail.httpVersion === '2.0' ? 'HTTP/2.0' : 'HTTP/1.1',
       cookies: responseCookies(detail.responseHeaders),
       headers: harHeaders([...detail.responseHeaders, ...detail.trailers]),
-      content: harContent(detail.responseBody, detail.responseHeaders),
+      content: harContent(detail.responseBody, detail.responseHeaders, decoding),
       redirectURL: headerPairValue(detail.responseHeaders, 'location') ?? '',
       headersSize: -1,
       bodySize: detail.responseBody.totalBytes,

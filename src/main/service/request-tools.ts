@@ -6,7 +6,7 @@ import type { Har } from 'har-format';
 import { harTooLarge, maxHarImportBytes, type BodyContent, type ReplayEdit, type ReplayResult, type RequestSnippet, type SnippetTarget } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { bodyContent } from './body-content.js';
-import { harEntry, toHar } from './har.js';
+import { decodedBytesPerExport, harEntry, toHar } from './har.js';
 import { harToEvents, type HarImport } from './har-import.js';
 import { replayPlan, sendReplay } from './replay.js';
 import { isHttpSnippetTarget, isSnippetTarget, requestSnippet } from './request-snippet.js';
@@ -29,7 +29,8 @@ export class RequestTools {
     if (badIds(ids)) throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
     // Each request once: an id given 40,000 times made as many entries, and the export ran the process out of memory.
     const details = [...new Set(ids)].map((id) => this.traffic.detail(id)).filter((detail) => detail !== null);
-    return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel), this.traffic.keptMessages(detail.requestId) ?? [])));
+    const decoding = { bytesLeft: decodedBytesPerExport };
+    return toHar(details.map((detail) => harEntry(detail, this.publicOrigin(detail.tunnel), this.traffic.keptMessages(detail.requestId) ?? [], decoding)));
   }
 
   importHar(input: { text: string }): { imported: number; skipped: string[] } {
