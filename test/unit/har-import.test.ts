@@ -166,6 +166,15 @@ describe('harToEvents', () => {
     expect(() => harToEvents({ entries: [] })).toThrow(/not a HAR file/);
   });
 
+  // Found by an audit of the inspector's API: a message time of 1e300 s made every export of its messages fail (INTERNAL).
+  it('takes a time no date can hold as the entry start', () => {
+    const { requests } = harToEvents({
+      log: { entries: [{ startedDateTime: '2026-12-04T12:00:00.000Z', time: 1e300, _resourceType: 'websocket', request: { method: 'GET', url: 'http://a.localhost/ws', headers: [] }, response: { status: 101, headers: [] }, _webSocketMessages: [{ type: 'send', time: 1e300, opcode: 1, data: 'hi' }] }] },
+    });
+    const start = Date.parse('2026-12-04T12:00:00.000Z');
+    expect(requests[0]!.map((event) => event.at)).toEqual(requests[0]!.map(() => start));
+  });
+
   // Found by an audit of the inspector's API: the log's budget counts bodies, and heads of tens of MB each, imported
   // again and again, ran the agent out of memory.
   it('leaves out an entry whose URL and headers are more than a tunnel carries, saying so', () => {

@@ -86,7 +86,8 @@ export function harToEvents(har: unknown): HarImport {
     const e = entry as Json;
     const requestId = randomUUID();
     const at = Date.parse(String(e.startedDateTime)) || Date.now();
-    const durationMs = typeof e.time === 'number' && e.time >= 0 ? e.time : 0;
+    // Times a date cannot hold (a hand-written 1e300) would fail every later export of the entry.
+    const durationMs = typeof e.time === 'number' && e.time >= 0 && e.time <= 8.64e15 ? e.time : 0;
     const headers = pairs((request as Json).headers);
     if (headerPairValue(headers, 'host') === undefined) headers.unshift(['host', url.host]);
     const requestBody = contentBytes((request as Json).postData);

@@ -45,6 +45,12 @@ export function webSocketFrameEvents(messages: unknown, requestId: string, start
     if ((type !== 'send' && type !== 'receive') || !dataOpcodes.has(opcode as number) || typeof data !== 'string') return [];
     const bytes = Buffer.from(data, opcode === 1 ? 'utf8' : 'base64');
     const size = typeof _size === 'number' && _size > bytes.length ? _size : bytes.length;
-    return [{ kind: 'ws-frame', requestId, direction: type === 'send' ? 'to-service' : 'to-client', opcode: opcode as number, fin: true, size, data: bytes, at: typeof time === 'number' ? time * 1000 : startedAt, ...(_injected === true && { injected: true }) }];
+    return [{ kind: 'ws-frame', requestId, direction: type === 'send' ? 'to-service' : 'to-client', opcode: opcode as number, fin: true, size, data: bytes, at: messageTime(time, startedAt), ...(_injected === true && { injected: true }) }];
   });
+}
+
+/** A message's time in ms from HAR's seconds; the entry's start when it has none a date can hold (±8.64e15 ms). */
+function messageTime(time: unknown, startedAt: number): number {
+  const at = typeof time === 'number' ? time * 1000 : NaN;
+  return Number.isFinite(at) && Math.abs(at) <= 8.64e15 ? at : startedAt;
 }
