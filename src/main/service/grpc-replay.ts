@@ -30,7 +30,7 @@ export interface GrpcReplayPlan {
 }
 
 /** The call's one request message and its metadata; refuses what cannot be sent as it was. */
-export function grpcReplayPlan(original: RequestDetail, kept: readonly KeptMessage[], origin: string): GrpcReplayPlan {
+export function grpcReplayPlan(original: RequestDetail, kept: readonly KeptMessage[], origin: string, mark = original.requestId): GrpcReplayPlan {
   if (original.protocol !== 'grpc') throw new BurrowError(ErrorCode.InvalidInput, `not a gRPC call (this is ${original.protocol})`);
   const requests = kept.filter((message) => message.view.direction === 'to-service');
   const sentCount = original.messages.filter((message) => message.direction === 'to-service').length;
@@ -45,7 +45,7 @@ export function grpcReplayPlan(original: RequestDetail, kept: readonly KeptMessa
     authority: url.host,
     secure: url.protocol === 'https:',
     path: original.path,
-    metadata: [...original.requestHeaders.filter(isCallerMetadata), [replayOfHeader, original.requestId]],
+    metadata: [...original.requestHeaders.filter(isCallerMetadata), [replayOfHeader, mark]],
     // Sent again uncompressed: the new call names no grpc-encoding.
     message: view.compressed === true ? uncompressed(data, original.requestHeaders) : data,
   };

@@ -28,7 +28,8 @@ export interface ReplayPlan {
 }
 
 /** What to send: the original, with the edits applied; refuses a body the log did not keep whole. */
-export function replayPlan(original: RequestDetail, origin: string, edit: ReplayEdit = {}): ReplayPlan {
+/** `mark`: the replay header's value, the original's id and, to find this replay in the log, whatever follows a `;`. */
+export function replayPlan(original: RequestDetail, origin: string, edit: ReplayEdit = {}, mark = original.requestId): ReplayPlan {
   if (original.protocol !== 'http') throw new BurrowError(ErrorCode.InvalidInput, `only HTTP requests can be replayed (this is ${original.protocol})`);
   const shortfall = edit.body === undefined ? bodyShortfall(original.requestBody) : undefined;
   if (shortfall !== undefined) throw new BurrowError(ErrorCode.InvalidInput, `cannot replay as it was: ${shortfall}; edit the body to send one`);
@@ -47,7 +48,7 @@ export function replayPlan(original: RequestDetail, origin: string, edit: Replay
   const contentType = headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
   const body = edit.body !== undefined ? textInCharset(edit.body, contentType) : Buffer.from(original.requestBody.base64, 'base64');
   const url = requestUrl(origin, path);
-  return { method, url, path: requestTarget(path, path === original.path), headers: [...headers, [replayOfHeader, original.requestId]], body, trailers: original.requestTrailers };
+  return { method, url, path: requestTarget(path, path === original.path), headers: [...headers, [replayOfHeader, mark]], body, trailers: original.requestTrailers };
 }
 
 /**

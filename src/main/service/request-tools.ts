@@ -2,9 +2,11 @@
 // and import HAR, code snippets (grpcurl for gRPC), replay (HTTP as it was
 // or edited, gRPC as it was). The commands of the contract that work on the
 // traffic log; AppService hands them over.
+import { randomUUID } from 'node:crypto';
 import type { Har } from 'har-format';
 import { harTooLarge, maxHarImportBytes, type BodyContent, type ReplayEdit, type ReplayResult, type RequestSnippet, type SnippetTarget } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { headerPairValue, replayOfHeader } from '../../shared/traffic.js';
 import { bodyContent } from './body-content.js';
 import { decodedBytesPerExport, harEntry, toHar } from './har.js';
 import { harToEvents, type HarImport } from './har-import.js';
@@ -76,18 +78,21 @@ export class RequestTools {
     if (origin === undefined) throw new BurrowError(ErrorCode.Conflict, `tunnel ${original.tunnel} is not online: nothing to send the replay through`);
     if (original.protocol === 'grpc' && input.edit !== undefined) throw new BurrowError(ErrorCode.InvalidInput, 'a gRPC call is replayed as it was: editing is for HTTP requests');
     const sentAt = Date.now();
+    // Marked as this replay's own: the newest replay of the original was another's when several ran at once, or
+    // when the edge refused this one (never logged).
+    const mark = `${original.requestId}; ${randomUUID()}`;
     let result: Omit<ReplayResult, 'requestId'>;
     if (original.protocol === 'grpc') {
-      const grpcStatus = await sendGrpcReplay(grpcReplayPlan(original, this.traffic.keptMessages(original.requestId) ?? [], origin));
+      const grpcStatus = await sendGrpcReplay(grpcReplayPlan(original, this.traffic.keptMessages(original.requestId) ?? [], origin, mark));
       result = { status: 200, grpcStatus };
     } else {
-      result = { status: await sendReplay(replayPlan(original, origin, input.edit)) };
+      result = { status: await sendReplay(replayPlan(original, origin, input.edit, mark)) };
     }
-    // The agent logged it on its way through: the newest replay of this original.
+    // The agent logged it on its way through.
     const replay = this.traffic
       .list(undefined)
       .filter((r) => r.replayOf === original.requestId && r.startedAt >= sentAt - 1_000)
-      .at(-1);
+      .find((r) => headerPairValue(this.traffic.detail(r.requestId)?.requestHeaders ?? [], replayOfHeader) === mark);
     return replay === undefined ? result : { ...result, requestId: replay.requestId };
   }
 

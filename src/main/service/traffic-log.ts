@@ -420,6 +420,7 @@ const emptyBuffer = Buffer.alloc(0);
 
 /** A replay sent from the inspector names the request it repeats (see replay.ts). */
 function replayOf(headers: readonly HeaderPair[]): { replayOf?: string } {
-  const original = headerPairValue(headers, replayOfHeader);
+  // The original's id, before the `;` that marks which replay this is (request-tools.ts).
+  const original = headerPairValue(headers, replayOfHeader)?.split(';')[0]!.trim();
   return original === undefined ? {} : { replayOf: original };
 }
