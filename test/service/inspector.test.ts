@@ -1,4 +1,5 @@
 // The web inspector: the contract over WebSocket, and who may use it.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -6,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, type WebSocketServer } from 'ws';
 import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
 import { sendStaticFile } from '../../src/main/inspector/static-file.js';
 import { AppService } from '../../src/main/service/app-service.js';
@@ -123,6 +124,37 @@ describe('web inspector security', () => {
       await eventually(() => tight.openClients === 0, 'the server to cut the client off');
       (ws as unknown as { _socket: Socket })._socket.resume();
       expect(await closed).toBe(1013);
+    } finally {
+      await tight.stop();
+    }
+  });
+
+  // Found by an audit of the API: a result larger than the bound (a HAR export of 30 MB) cut the client reading it.
+  it('does not cut off a client for the size of a result it is reading', async () => {
+    const tight = await InspectorServer.start({ host: '127.0.0.1', port: 0, service, token: 'test-token', maxBufferedBytes: 256 * 1024 });
+    try {
+      // 300 bodies of the 64 KiB the log keeps of each: an export of ~26 MB.
+      const body = randomBytes(48 * 1024).toString('base64');
+      const entry = (i: number) => ({ startedDateTime: '2026-12-04T12:00:00.000Z', time: 1, request: { method: 'GET', url: `http://a.localhost/large-export/${i}`, headers: [] }, response: { status: 200, headers: [], content: { size: body.length, mimeType: 'text/plain', text: body } } });
+      await inProcessApi(service).importHar({ text: JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries: Array.from({ length: 300 }, (_, i) => entry(i)) } }) });
+      const ws = new WebSocket(`ws://127.0.0.1:${tight.port}/api?token=test-token`, { maxPayload: 0 });
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const closes: number[] = [];
+      ws.on('close', (code) => closes.push(code));
+      const api = buildApi(webSocketTransport(ws));
+      // The client reads once events have gone out behind the result: far more than the kernel takes waits meanwhile.
+      const socket = (ws as unknown as { _socket: Socket })._socket;
+      socket.pause();
+      const exported = api.exportHar({});
+      const serverSide = [...(tight as unknown as { wss: WebSocketServer }).wss.clients][0]!;
+      await eventually(() => serverSide.bufferedAmount > 4 * 1024 * 1024, 'the result waiting to be written');
+      for (let i = 0; i < 5; i++) service.showView('inspector');
+      socket.resume();
+      expect((await exported).log.entries.length).toBeGreaterThanOrEqual(300);
+      // Still served: a cut-off client's next call finds the connection closed.
+      expect(await api.getSettings()).toHaveProperty('serverAddress');
+      expect(closes).toEqual([]);
+      ws.close();
     } finally {
       await tight.stop();
     }

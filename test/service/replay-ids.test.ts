@@ -17,7 +17,7 @@ describe('replayRequest', () => {
     const backend: Backend = await startBackend((req, res) => res.end(req.url));
     cleanups.push(() => backend.close());
     const service = await AppService.open({ flushIntervalMs: 20 });
-    cleanups.push(() => service.close());
+    cleanups.push(async () => void (await service.close()));
     const api = inProcessApi(service);
     await api.startEmbeddedServer(undefined);
     const created = await api.createTunnel({ name: 'again', protocol: 'http', target: String(backend.port) });

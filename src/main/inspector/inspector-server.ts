@@ -53,6 +53,8 @@ export class InspectorServer {
   private readonly unsubscribe: () => void;
   private boundPort = 0;
   private readonly maxBufferedBytes: number;
+  /** Per client: the sizes of the results sent to it and not yet written out, in the order sent. */
+  private readonly unwrittenResults = new WeakMap<WebSocket, number[]>();
 
   private constructor(private readonly options: InspectorOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url');
@@ -221,15 +223,33 @@ export class InspectorServer {
     if (this.wss.clients.size === 0) return;
     const text = JSON.stringify({ type: 'event', name, payload });
     for (const client of this.wss.clients) {
-      if (client.bufferedAmount > this.maxBufferedBytes) client.close(1013, 'too far behind; reconnect');
+      if (this.behind(client)) client.close(1013, 'too far behind; reconnect');
       else if (client.readyState === client.OPEN) client.send(text);
     }
+  }
+
+  /**
+   * Whether `ws` takes what it is sent so slowly that it is to be cut off:
+   * more than the bound unwritten besides the largest result it is being
+   * sent (a HAR export of 30 MB cut a client that was reading it).
+   */
+  private behind(ws: WebSocket): boolean {
+    const largestResult = (this.unwrittenResults.get(ws) ?? []).reduce((largest, bytes) => Math.max(largest, bytes), 0);
+    return ws.bufferedAmount - largestResult > this.maxBufferedBytes;
   }
 
   /** A command's result; a client this far behind is cut off, as for events (one that never reads would hold every result). */
   private send(ws: WebSocket, message: InspectorServerMessage): void {
     if (ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount > this.maxBufferedBytes) ws.close(1013, 'too far behind; reconnect');
-    else ws.send(JSON.stringify(message));
+    if (this.behind(ws)) {
+      ws.close(1013, 'too far behind; reconnect');
+      return;
+    }
+    const text = JSON.stringify(message);
+    let unwritten = this.unwrittenResults.get(ws);
+    if (unwritten === undefined) this.unwrittenResults.set(ws, (unwritten = []));
+    unwritten.push(Buffer.byteLength(text));
+    // ws writes in order: the oldest unwritten is the one written now.
+    ws.send(text, () => unwritten.shift());
   }
 }
