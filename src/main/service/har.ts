@@ -141,12 +141,6 @@ function formParams(mimeType: string, text: string): { params?: Param[] } {
   return fields.toString() === text ? { params: [...fields].map(([name, value]) => ({ name, value })) } : {};
 }
 
-/**
- * The answer's body as HAR 1.2 wants it: decoded from its content coding,
- * `size` its decoded length and `compression` what the coding saved (a HAR
- * reader showed gzip bytes as the body). Kept as sent, and said so, when
- * only part of it was kept or it will not decode.
- */
 /** Decoded body bytes one export writes at most: a thousand kept gzip bodies decoded made a HAR of gigabytes, and the agent ran out of memory. */
 export const decodedBytesPerExport = 16 * 1024 * 1024;
 
@@ -155,6 +149,12 @@ export interface DecodingBudget {
   bytesLeft: number;
 }
 
+/**
+ * The answer's body as HAR 1.2 wants it: decoded from its content coding,
+ * `size` its decoded length and `compression` what the coding saved (a HAR
+ * reader showed gzip bytes as the body). Kept as sent, and said so, when
+ * only part of it was kept or it will not decode.
+ */
 function harContent(body: BodyPreview, headers: readonly HeaderPair[], decoding: DecodingBudget): Content {
   const bytes = Buffer.from(body.base64, 'base64');
   const shortfall = bodyShortfall(body);

@@ -27,8 +27,11 @@ export interface ReplayPlan {
   trailers: HeaderPair[];
 }
 
-/** What to send: the original, with the edits applied; refuses a body the log did not keep whole. */
-/** `mark`: the replay header's value, the original's id and, to find this replay in the log, whatever follows a `;`. */
+/**
+ * What to send: the original, with the edits applied; refuses a body the log
+ * did not keep whole. `mark`: the replay header's value, the original's id
+ * and, to find this replay in the log, whatever follows a `;`.
+ */
 export function replayPlan(original: RequestDetail, origin: string, edit: ReplayEdit = {}, mark = original.requestId): ReplayPlan {
   if (original.protocol !== 'http') throw new BurrowError(ErrorCode.InvalidInput, `only HTTP requests can be replayed (this is ${original.protocol})`);
   const shortfall = edit.body === undefined ? bodyShortfall(original.requestBody) : undefined;
