@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -157,6 +157,22 @@ describe('request snippets, run as they are', () => {
     const { snippet } = await requestSnippet(recorded('GET', '/empty', [['x-empty', ''], ['x-after', 'a']], ''), 'httpie', origin);
     expect(snippet).toMatch(/^ +x-empty;(?: \\)?$/m);
     expect(snippet).not.toContain("x-empty:''");
+  });
+
+  // An inspector audit: HTTPie's lines held a header's name unquoted, and a name with shell syntax (a token may
+  // hold ` $ ~ |, from any client of the tunnel) ran as a command when pasted.
+  it('httpie: a header name with shell syntax is quoted, not run', async () => {
+    const where = mkdtempSync(join(tmpdir(), 'burrow-httpie-'));
+    try {
+      const name = 'x`touch$IFS.pwned`|y';
+      const { snippet } = await requestSnippet(recorded('GET', '/name', [[name, 'v'], ['x-plain', 'w']], ''), 'httpie', origin);
+      // HTTPie is not installed here: a stand-in prints each argument it gets, as the shell split them.
+      const { stdout } = await run('bash', ['-c', `http() { printf '<%s>\\n' "$@"; }\n${snippet}`], { cwd: where });
+      expect(readdirSync(where)).toEqual([]);
+      expect(stdout.split('\n')).toEqual(expect.arrayContaining([`<${name}:v>`, '<x-plain:w>']));
+    } finally {
+      rmSync(where, { recursive: true, force: true });
+    }
   });
 
   it('never runs what a recorded request carries', () => {

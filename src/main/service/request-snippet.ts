@@ -50,9 +50,19 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   const url = detail.path.startsWith('/') ? `${new URL(request.url).origin}${detail.path}` : request.url;
   // curl reads [] and {} in a URL as ranges and sets unless told not to.
   const options = { globOff: /[[\]{}]/.test(url) };
+  // HTTPie's lines hold a header's name unquoted: a name with shell syntax, which a token may hold (`x\`touch$IFS~f\``,
+  // from any client of the tunnel), ran as a command when pasted. Such names go in afterwards, quoted.
+  const quotedNames = new Map<string, string>();
+  const headers = oneLineEach(request.headers.filter(({ name }) => !recomputedHeaders.has(name.toLowerCase()))).map((header) => {
+    if (target !== 'httpie' || /^[A-Za-z0-9_.-]+$/.test(header.name)) return header;
+    const nameStandIn = `${standIn}-name-${quotedNames.size}`;
+    quotedNames.set(nameStandIn, header.name);
+    return { ...header, name: nameStandIn };
+  });
   // No cookies: httpsnippet would write them again from HAR's parsed list, encoded anew, beside the Cookie header as sent.
-  const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], cookies: [], headers: oneLineEach(request.headers.filter(({ name }) => !recomputedHeaders.has(name.toLowerCase()))), postData }).convert(language as never, client, options);
-  const written = Array.isArray(converted) ? converted.join('\n') : converted || '';
+  const converted = new HTTPSnippet({ ...request, url: urlStandIn, queryString: [], cookies: [], headers, postData }).convert(language as never, client, options);
+  let written = Array.isArray(converted) ? converted.join('\n') : converted || '';
+  for (const [nameStandIn, name] of quotedNames) written = putIn(written, nameStandIn, shellQuoted(name));
   const dotSegments = hasDotSegments(detail.path);
   const snippet = putIn(putIn(asTheClientSent(written, target, dotSegments), urlStandIn, target === 'fetch' ? inJsQuotes(url) : shellQuoted(url)), bodyAsWritten[target](bodyStandIn), bodyAsSent[target](body));
   const shortfall = bodyShortfall(detail.requestBody);
