@@ -140,6 +140,9 @@ describe('AppService', () => {
     expect(await code(api.setTunnelEnabled({ id: 'nope', enabled: true }))).toBe('BURROW_E_NOT_FOUND');
     expect(await code(api.updateSettings({ serverAddress: 'no-port' }))).toBe('BURROW_E_INVALID_INPUT');
     expect(await code(api.getRequestDetail({ requestId: 42 as unknown as string }))).toBe('BURROW_E_INVALID_INPUT');
+    // An inspector audit: a misshapen input cleared the whole log.
+    for (const misshapen of ['all', 7, [], { requestids: ['x'] }]) expect(await code(api.clearTraffic(misshapen as never))).toBe('BURROW_E_INVALID_INPUT');
+    expect(await api.clearTraffic({})).toEqual({ cleared: 0 });
     await api.createTunnel({ name: 'dup', protocol: 'http', target: '3000', enabled: false });
     expect(await code(api.createTunnel({ name: 'dup', protocol: 'grpc', target: '3001', enabled: false }))).toBe('BURROW_E_CONFLICT');
     expect((await api.listTunnels(undefined)).map((t) => t.name)).toEqual(['dup']);

@@ -289,6 +289,9 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   }
 
   async clearTraffic(input: ClearTrafficInput | void): Promise<{ cleared: number }> {
+    // Clearing all is asked for by no input or `{}`: a misshapen one (a string, `[]`, `{requestids}`) cleared the whole log.
+    const shapeless = input != null && (typeof input !== 'object' || Array.isArray(input) || Object.keys(input).some((key) => key !== 'requestIds'));
+    if (shapeless) throw new BurrowError(ErrorCode.InvalidInput, 'give nothing to clear every request, or {requestIds: [...]}');
     const ids = input ? input.requestIds : undefined;
     if (ids !== undefined && (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))) {
       throw new BurrowError(ErrorCode.InvalidInput, 'requestIds must be a list of request ids');
