@@ -17,6 +17,7 @@ import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppService } from '../../src/main/service/app-service.js';
 import { demoEchoProto, demoEchoService } from '../../src/main/service/demo-backends.js';
+import { maxGivenSchemas } from '../../src/main/service/grpc-decoder.js';
 import { reflectServiceFiles } from '../../src/main/service/grpc-reflection-client.js';
 import { schemaFromProtoSource } from '../../src/main/service/grpc-schema.js';
 import type { GrpcDecoding } from '../../src/shared/contract.js';
@@ -175,6 +176,12 @@ describe('gRPC messages decoded', () => {
     const bySet = await service.decodeGrpcMessages({ requestId });
     expect(bySet.schema).toEqual({ source: 'file', detail: 'echo.binpb' });
     expect(jsonOf(bySet)).toEqual(jsonOf(byProto));
+
+    // An inspector audit: schemas loaded for made-up tunnel names were kept without bound. The latest 64 keep theirs.
+    for (let i = 0; i < maxGivenSchemas; i++) await service.loadGrpcSchema({ tunnel: `made-up-${i}`, fileName: 'echo.proto', base64: proto.toString('base64') });
+    expect((await service.decodeGrpcMessages({ requestId })).schema.source).toBe('none');
+    // Given again, for the cases after this one.
+    await service.loadGrpcSchema({ tunnel: 'plain-grpc', fileName: 'echo.proto', base64: proto.toString('base64') });
   });
 
   it('decodes messages that span the chunks they arrive in, counts their bytes in the throughput graphs, and of one cut short by the inspector shows the fields before the cut', async () => {

@@ -31,6 +31,9 @@ export interface GrpcDecodingOptions {
   now?: () => number;
 }
 
+/** Tunnels a loaded schema is kept for at most, the latest loaded. */
+export const maxGivenSchemas = 64;
+
 export class GrpcDecoder {
   private readonly given = new Map<string, { fileName: string; schema: GrpcSchema }>();
   private readonly reflections = new Map<string, Reflected>();
@@ -56,7 +59,11 @@ export class GrpcDecoder {
       throw new BurrowError(ErrorCode.InvalidInput, (error as Error).message);
     }
     if (schema.services.length === 0) throw new BurrowError(ErrorCode.InvalidInput, `${input.fileName} describes no service`);
+    // A name may be any (an imported HAR's tunnels are not configured here), so the oldest given goes past a bound:
+    // schemas loaded for a thousand made-up names ran the agent out of memory.
+    this.given.delete(input.tunnel);
     this.given.set(input.tunnel, { fileName: input.fileName, schema });
+    if (this.given.size > maxGivenSchemas) this.given.delete(this.given.keys().next().value!);
     return { fileName: input.fileName, services: schema.services };
   }
 
