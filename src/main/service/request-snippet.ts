@@ -55,7 +55,8 @@ export async function requestSnippet(detail: RequestDetail, target: HttpSnippetT
   const quotedNames = new Map<string, string>();
   const headers = oneLineEach(request.headers.filter(({ name }) => !recomputedHeaders.has(name.toLowerCase()))).map((header) => {
     if (target !== 'httpie' || /^[A-Za-z0-9_.-]+$/.test(header.name)) return header;
-    const nameStandIn = `${standIn}-name-${quotedNames.size}`;
+    // Ended by letters, so that no stand-in is the start of another (-1-name, -10-name).
+    const nameStandIn = `${standIn}-${quotedNames.size}-name`;
     quotedNames.set(nameStandIn, header.name);
     return { ...header, name: nameStandIn };
   });
