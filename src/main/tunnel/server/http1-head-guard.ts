@@ -146,11 +146,7 @@ export class Http1HeadGuard {
     if (error.code === 'HPE_CLOSED_CONNECTION') {
       socket.removeAllListeners('data');
       socket.on('data', () => {});
-      // Node decides keep-alive from the head: a `Connection: close` in a request's trailers came too late for it,
-      // and the connection stayed open for the idle timeout with what followed swallowed. It closes after the answer
-      // to the latest request (the one marked; one marked in its head closes so already).
-      const latest = this.states.get(socket)?.response;
-      if (latest !== undefined && !latest.writableEnded) latest.shouldKeepAlive = false;
+      // One marked in its trailers, which Node's keep-alive (decided from the head) misses, closes at its end (http1-public-stream.ts).
       return;
     }
     const state = this.states.get(socket);
