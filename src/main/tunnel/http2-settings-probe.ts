@@ -7,23 +7,29 @@
 // as strikes and hang up after two.
 import type { Http2Session } from 'node:http2';
 
+/** Looks in a row that find the probe unsent before the session is taken for stopped. */
+const stalledLooks = 2;
+
 export class SettingsProbe {
   /** Asked for and not yet acknowledged. */
   pending = false;
   /** The socket's bytes written when the probe was asked for: any written since, and something left. */
   private writtenAtAsk = 0;
+  private unsentLooks = 0;
 
   constructor(private readonly session: Http2Session) {}
 
   /** Asks for one; `acknowledged` once the peer has it. */
-  ask(acknowledged: () => void): void {
+  ask(acknowledged?: () => void): void {
     try {
       this.writtenAtAsk = this.session.socket.bytesWritten;
       this.session.settings({}, () => {
         this.pending = false;
-        acknowledged();
+        this.unsentLooks = 0;
+        acknowledged?.();
       });
       this.pending = true;
+      this.unsentLooks = 0;
     } catch {
       // Node's limit of unacknowledged SETTINGS reached, or the session just closed: the next look sees.
     }
@@ -32,6 +38,13 @@ export class SettingsProbe {
   /** Forgets one asked for (its acknowledgement may still come). */
   drop(): void {
     this.pending = false;
+    this.unsentLooks = 0;
+  }
+
+  /** A look at one asked for: whether it has been found unsent on two looks in a row, the session stopped. */
+  stalled(): boolean {
+    this.unsentLooks = this.unsent() ? this.unsentLooks + 1 : 0;
+    return this.unsentLooks >= stalledLooks;
   }
 
   /**
@@ -43,7 +56,7 @@ export class SettingsProbe {
    * bytes waiting on it.) False when the socket's queue cannot be read (a
    * Node that no longer shows it).
    */
-  unsent(): boolean {
+  private unsent(): boolean {
     const { session } = this;
     // libuv's count of bytes waiting to be written, which Node's TCP handle shows.
     const waitingOnSocket = (session.socket as unknown as { _handle?: { writeQueueSize?: unknown } })._handle?.writeQueueSize;

@@ -16,14 +16,11 @@ import { SettingsProbe } from '../http2-settings-probe.js';
 export const stalledSessionCode = 'ERR_BURROW_HTTP2_SESSION_STALLED';
 
 const checkIntervalMs = 1_000;
-/** Checks in a row that find the probe unsent before the session is given up. */
-const stalledChecks = 2;
 
 export class SessionStallWatch {
   private openStreams = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly probe: SettingsProbe;
-  private unsentChecks = 0;
 
   constructor(private readonly session: ClientHttp2Session) {
     this.probe = new SettingsProbe(session);
@@ -43,10 +40,8 @@ export class SessionStallWatch {
     if (session.destroyed) {
       this.stop();
     } else if (!this.probe.pending) {
-      this.probe.ask(() => (this.unsentChecks = 0));
-    } else {
-      this.unsentChecks = this.probe.unsent() ? this.unsentChecks + 1 : 0;
-      if (this.unsentChecks < stalledChecks) return;
+      this.probe.ask();
+    } else if (this.probe.stalled()) {
       this.stop();
       const error = new Error(
         "the connection stopped: Node's HTTP/2 client took something from the service it could not decode (one header field over 64 KiB, say) and stopped reading it without a word",
@@ -59,6 +54,5 @@ export class SessionStallWatch {
     clearInterval(this.timer);
     this.timer = undefined;
     this.probe.drop();
-    this.unsentChecks = 0;
   }
 }

@@ -14,13 +14,10 @@ import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import { SettingsProbe } from '../http2-settings-probe.js';
 
 const lookIntervalMs = 1_000;
-/** Looks in a row that find the probe unsent before the session is closed. */
-const stalledLooks = 2;
 
 export function closeWhenStalled(session: ServerHttp2Session): void {
   /** The highest stream id the edge has been handed (or found taken by a live session). */
   let surfaced = 0;
-  let unsentLooks = 0;
   const probe = new SettingsProbe(session);
   session.on('stream', (stream: ServerHttp2Stream) => {
     if ((stream.id ?? 0) > surfaced) surfaced = stream.id!;
@@ -29,8 +26,7 @@ export function closeWhenStalled(session: ServerHttp2Session): void {
     // Its socket is gone once destroyed (reading it then throws).
     if (session.destroyed) return;
     if (probe.pending) {
-      unsentLooks = probe.unsent() ? unsentLooks + 1 : 0;
-      if (unsentLooks >= stalledLooks) session.destroy();
+      if (probe.stalled()) session.destroy();
       return;
     }
     // A stream nghttp2 refused itself (over the stream limit, a head too large) never surfaces either: the probe is answered, and it is taken as seen.
