@@ -196,6 +196,8 @@ export interface StallableProxy {
   port: number;
   /** Stops forwarding on the connections open now, in both directions, keeping them open (a hung link). Later connections work. */
   stall(): void;
+  /** Connections it has taken so far. */
+  readonly accepted: number;
   close(): Promise<void>;
 }
 
@@ -203,7 +205,9 @@ export interface StallableProxy {
 export async function startStallableProxy(targetPort: number): Promise<StallableProxy> {
   const sockets = new Set<Socket>();
   const stalled = new WeakSet<Socket>();
+  let accepted = 0;
   const server = createNetServer((inbound) => {
+    accepted++;
     const outbound = connect(targetPort, '127.0.0.1');
     for (const [from, to] of [
       [inbound, outbound],
@@ -223,6 +227,9 @@ export async function startStallableProxy(targetPort: number): Promise<Stallable
   return {
     port: (server.address() as AddressInfo).port,
     stall: () => sockets.forEach((socket) => stalled.add(socket)),
+    get accepted() {
+      return accepted;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -14,6 +14,7 @@ export const defaultConfigSync: ConfigSync = {
   takesInterimResponses: true,
   takesContinue: true,
   vouchesForwardedFields: true,
+  takesUplink: true,
 };
 
 export interface ServerLimits {

@@ -1,11 +1,15 @@
 // The agent's data stream (Proxy), opened on a live control session: every
 // request the server sends arrives here for the local exchanges, and their
-// answers leave here. The agent reopens it alone when it breaks.
+// answers leave here. The agent reopens it alone when it breaks. With a server
+// that takes it, it is two calls, the answers' on a connection of their own
+// (data-direction.ts).
+import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { ConfigSync, TunnelMessage, TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import { settledWithin } from '../bounded-waits.js';
 import { CoalescingWriter } from '../coalescing-writer.js';
 import { defaultConfigSync } from '../config.js';
+import { dataDirectionKey, dataLinkKey } from '../data-direction.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import type { LocalExchanges } from './local-exchanges.js';
 import type { DataLink } from './local-exchange-context.js';
@@ -24,16 +28,31 @@ export interface DataStreamHooks {
 export class DataStream {
   /** What exchanges answer on: requests that came on this stream. */
   readonly link: DataLink;
+  /** The call the server's messages come on. */
   private readonly proxy: Stream;
+  /** The call ours leave on: `proxy` itself, with a server from before uplinks. */
+  private readonly uplink: Stream;
   private readonly writer: CoalescingWriter;
   private open = true;
 
-  constructor(client: TunnelServiceClient, metadata: grpc.Metadata, config: ConfigSync, exchanges: LocalExchanges, hooks: DataStreamHooks) {
-    const proxy = client.proxy(metadata) as Stream;
+  /** `uplinkClient`: a client on a connection of its own, for the uplink, used when the server takes one. */
+  constructor(client: TunnelServiceClient, uplinkClient: TunnelServiceClient, metadata: grpc.Metadata, config: ConfigSync, exchanges: LocalExchanges, hooks: DataStreamHooks) {
+    let proxy: Stream;
+    let uplink: Stream;
+    if (config.takesUplink) {
+      const pair = randomUUID();
+      proxy = client.proxy(directed(metadata, 'downlink', pair)) as Stream;
+      uplink = uplinkClient.proxy(directed(metadata, 'uplink', pair)) as Stream;
+    } else {
+      proxy = uplink = client.proxy(metadata) as Stream;
+    }
     this.proxy = proxy;
-    const writer = (this.writer = new CoalescingWriter(proxy, installInPlaceFraming().client));
-    // The server sends headers once the stream is attached to our session.
-    proxy.once('metadata', () => this.open && hooks.attached());
+    this.uplink = uplink;
+    const calls = [...new Set([proxy, uplink])];
+    const writer = (this.writer = new CoalescingWriter(uplink, installInPlaceFraming().client));
+    // The server sends headers once the stream is attached to our session: on each call.
+    let unattached = calls.length;
+    for (const call of calls) call.once('metadata', () => --unattached === 0 && this.open && hooks.attached());
     const link: DataLink = (this.link = {
       send: (message) => {
         if (!this.open) return false;
@@ -46,17 +65,21 @@ export class DataStream {
       takesContinue: config.takesContinue,
       vouchesForwardedFields: config.vouchesForwardedFields,
     });
-    proxy.on('data', (message: TunnelMessage) => {
-      if (message.payload?.$case === 'tunnelUnregistered') hooks.unregistered(message.payload.value.name);
-      else exchanges.receive(message, link);
-    });
     const lost = (why: string): void => {
       if (!this.open) return;
       this.open = false;
+      // Its other call goes with it: the server attaches the two together.
+      for (const call of calls) call.cancel();
       hooks.lost(why);
     };
-    proxy.on('error', (error: grpc.ServiceError) => lost(error.details || error.message));
-    proxy.on('end', () => lost('closed by the server'));
+    for (const call of calls) {
+      call.on('data', (message: TunnelMessage) => {
+        if (message.payload?.$case === 'tunnelUnregistered') hooks.unregistered(message.payload.value.name);
+        else exchanges.receive(message, link);
+      });
+      call.on('error', (error: grpc.ServiceError) => lost(error.details || error.message));
+      call.on('end', () => lost('closed by the server'));
+    }
   }
 
   get isOpen(): boolean {
@@ -72,15 +95,23 @@ export class DataStream {
     if (!this.open) return;
     this.open = false;
     this.writer.flush();
-    const ended = new Promise<void>((resolve) => this.proxy.once('status', () => resolve()));
-    this.proxy.end();
+    const ended = new Promise<void>((resolve) => this.uplink.once('status', () => resolve()));
+    this.uplink.end();
     await settledWithin(ended, waitMs);
-    this.proxy.cancel();
+    this.close();
   }
 
   /** Ends it from our side; the hooks hear nothing more. */
   close(): void {
     this.open = false;
     this.proxy.cancel();
+    this.uplink.cancel();
   }
+}
+
+function directed(metadata: grpc.Metadata, direction: 'downlink' | 'uplink', pair: string): grpc.Metadata {
+  const copy = metadata.clone();
+  copy.set(dataDirectionKey, direction);
+  copy.set(dataLinkKey, pair);
+  return copy;
 }

@@ -9,6 +9,7 @@ import type { TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { settledWithin } from '../bounded-waits.js';
 import { grpcChannelOptions } from '../config.js';
+import { ownConnectionOption } from '../data-direction.js';
 import { ErrorCode, type BurrowError } from '../errors.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
 import { installReleasedSubchannelIdle } from '../patches/grpc-released-subchannel.js';
@@ -82,6 +83,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private readonly ownsExchanges: boolean;
   private readonly wakeWatch: WakeWatch;
   private client: TunnelServiceClient | undefined;
+  /** The same server through a connection of its own, for the data stream's uplink. */
+  private uplinkClient: TunnelServiceClient | undefined;
   private control: ControlStream | undefined;
   private proxy: DataStream | undefined;
   private sessionId = '';
@@ -220,8 +223,10 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
     const current = (): boolean => attempt === this.attempt;
-    const client = new TunnelClient(this.options.server, channelCredentials(this.options.tls), grpcChannelOptions);
+    const credentials = channelCredentials(this.options.tls);
+    const client = new TunnelClient(this.options.server, credentials, grpcChannelOptions);
     this.client = client;
+    this.uplinkClient = new TunnelClient(this.options.server, credentials, { ...grpcChannelOptions, ...ownConnectionOption });
     const { server, token, tls } = this.options;
     this.control = new ControlStream(client, { agentId: this.agentId, server, token, tls, connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000 }, {
       welcome: (sessionId) => {
@@ -255,11 +260,11 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   }
 
   private openProxy(attempt: number): void {
-    if (attempt !== this.attempt || this.client === undefined || this.control === undefined) return;
+    if (attempt !== this.attempt || this.client === undefined || this.uplinkClient === undefined || this.control === undefined) return;
     const metadata = tokenMetadata(this.options.token);
     metadata.set('burrow-session', this.sessionId);
     let attached = false;
-    const proxy = new DataStream(this.client, metadata, this.control.config, this.exchanges, {
+    const proxy = new DataStream(this.client, this.uplinkClient, metadata, this.control.config, this.exchanges, {
       // Only once attached can public requests reach us, so only then register.
       attached: () => {
         attached = true;
@@ -319,12 +324,13 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const live of this.tunnels.reset()) this.emit('tunnel-error', live.name, ErrorCode.TunnelOffline, why, live.id);
-    const { control, proxy, client } = this;
+    const { control, proxy, client, uplinkClient } = this;
     if (proxy !== undefined) this.exchanges.abortAll(ErrorCode.DataStreamLost, why, proxy.link);
-    this.control = this.proxy = this.client = undefined;
+    this.control = this.proxy = this.client = this.uplinkClient = undefined;
     proxy?.close();
     control?.close();
     client?.close();
+    uplinkClient?.close();
   }
 
   private timer(ms: number, run: () => void): NodeJS.Timeout {

@@ -1,9 +1,11 @@
 // The server's view of one connected agent: its control and data streams,
 // the tunnels it owns and the requests in flight on it. It is the peer of
-// every public exchange for its tunnels.
+// every public exchange for its tunnels. Its data stream is one Proxy call,
+// or two (a downlink and an uplink, see data-direction.ts).
 import * as grpc from '@grpc/grpc-js';
 import { ProtocolType, type ConfigSync, type Heartbeat, type TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
 import { CoalescingWriter } from '../coalescing-writer.js';
+import type { DataDirection } from '../data-direction.js';
 import { ErrorCode } from '../errors.js';
 import { Heartbeats } from '../heartbeats.js';
 import { IdMap } from '../id-map.js';
@@ -14,6 +16,19 @@ import type { Exchange, TunnelPeer } from '../exchange.js';
 import type { AgentIdentity } from './token-auth.js';
 
 type Call = grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>;
+
+/** The calls a data stream is made of: the one the server writes on, and the one it reads (the same call for both directions). */
+interface DataCalls {
+  down: Call;
+  up: Call;
+}
+
+/** Half of a data stream, waiting for the call of the other direction. */
+interface DataHalf {
+  call: Call;
+  direction: 'downlink' | 'uplink';
+  link: string;
+}
 
 /** 'reattached': a data stream again after one was lost, the control stream staying up. */
 export type DataStreamEvent = 'attached' | 'reattached' | 'lost';
@@ -27,8 +42,9 @@ export interface AgentSessionHooks {
 export class AgentSession implements TunnelPeer {
   readonly tunnels = new Set<string>();
   readonly exchanges = new IdMap<Exchange>();
-  private proxy: Call | undefined;
-  private proxyWriter: CoalescingWriter | undefined;
+  private data: DataCalls | undefined;
+  private dataWriter: CoalescingWriter | undefined;
+  private half: DataHalf | undefined;
   private readonly heartbeats: Heartbeats;
   /** The last heartbeat round trip to the agent, in ms (undefined until one is measured). */
   roundTripMs: number | undefined;
@@ -62,7 +78,7 @@ export class AgentSession implements TunnelPeer {
   }
 
   get hasDataStream(): boolean {
-    return this.proxy !== undefined;
+    return this.data !== undefined;
   }
 
   get isClosed(): boolean {
@@ -102,30 +118,41 @@ export class AgentSession implements TunnelPeer {
 
   /** False when no data stream is up: the caller fails the request. */
   send(message: TunnelMessage): boolean {
-    if (this.proxyWriter === undefined) return false;
-    this.proxyWriter.write(message);
+    if (this.dataWriter === undefined) return false;
+    this.dataWriter.write(message);
     return true;
   }
 
-  attachProxy(call: Call): void {
-    if (this.proxy !== undefined) this.detachProxy(this.proxy, 'replaced by a new data stream');
-    this.proxy = call;
-    this.proxyWriter = new CoalescingWriter(call, installInPlaceFraming().server);
-    // Headers tell the agent the stream is attached and tunnels can be registered.
-    call.sendMetadata(new grpc.Metadata());
-    call.on('data', (message: TunnelMessage) => this.onProxyMessage(message));
-    const lost = (): void => this.detachProxy(call, 'data stream closed');
-    // Ended by the agent itself (a stopping agent, once its answers are out): a goodbye, not a loss to wait on.
-    call.on('end', () => this.detachProxy(call, 'the agent ended its data stream', false));
-    call.on('error', lost);
-    call.on('cancelled', lost);
-    this.hooks.dataStream(this.dataStreamsAttached++ === 0 ? 'attached' : 'reattached');
+  /**
+   * A Proxy call of this session's agent: a whole data stream, or half of one
+   * (`link` pairs a downlink with its uplink), kept until the other half comes.
+   */
+  attachProxy(call: Call, direction: DataDirection, link = ''): void {
+    if (direction === 'both') {
+      this.attachData({ down: call, up: call });
+      return;
+    }
+    const half = this.half;
+    if (half !== undefined && half.link === link && half.direction !== direction) {
+      this.half = undefined;
+      this.attachData(direction === 'downlink' ? { down: call, up: half.call } : { down: half.call, up: call });
+      return;
+    }
+    // A half of an older pair waits no longer: its agent has moved on.
+    if (half !== undefined) endCall(half.call);
+    this.half = { call, direction, link };
+    const gone = (): void => {
+      if (this.half?.call === call) this.half = undefined;
+    };
+    call.once('error', gone);
+    call.once('cancelled', gone);
+    call.once('end', gone);
   }
 
   /** Ends the data stream only; the agent reopens it over the live control stream. */
   dropDataStream(): void {
-    // The call's 'error' listener (see attachProxy) detaches it.
-    this.proxy?.emit('error', { code: grpc.status.UNAVAILABLE, details: 'data stream dropped by the server' });
+    // The call's 'error' listener (see attachData) detaches it.
+    this.data?.down.emit('error', { code: grpc.status.UNAVAILABLE, details: 'data stream dropped by the server' });
   }
 
   /** Ends the session; its requests in flight fail as the tunnel offline, or the edge stopping (`edgeStopping`). */
@@ -137,20 +164,41 @@ export class AgentSession implements TunnelPeer {
     // Requests in flight learn the agent is gone before its data stream is.
     if (edgeStopping) this.abortAll(ErrorCode.ServerStopping, 'the tunnel server is stopping');
     else this.abortAll(ErrorCode.TunnelOffline, `agent disconnected (${reason})`);
-    if (this.proxy !== undefined) this.detachProxy(this.proxy, reason);
+    if (this.data !== undefined) this.detachData(this.data, reason);
+    if (this.half !== undefined) endCall(this.half.call);
+    this.half = undefined;
     this.control.end();
     this.hooks.closed(this, reason);
   }
 
-  private detachProxy(call: Call, reason: string, lost = true): void {
-    if (this.proxy !== call) return;
-    this.proxy = undefined;
+  private attachData(data: DataCalls): void {
+    if (this.data !== undefined) this.detachData(this.data, 'replaced by a new data stream');
+    this.data = data;
+    this.dataWriter = new CoalescingWriter(data.down, installInPlaceFraming().server);
+    for (const call of new Set([data.down, data.up])) {
+      // Headers tell the agent the stream is attached and tunnels can be registered.
+      call.sendMetadata(new grpc.Metadata());
+      call.on('data', (message: TunnelMessage) => this.onProxyMessage(message));
+      const lost = (): void => this.detachData(data, 'data stream closed');
+      // Ended by the agent itself (a stopping agent, once its answers are out): a goodbye, not a loss to wait on.
+      call.on('end', () => this.detachData(data, 'the agent ended its data stream', false));
+      call.on('error', lost);
+      call.on('cancelled', lost);
+    }
+    this.hooks.dataStream(this.dataStreamsAttached++ === 0 ? 'attached' : 'reattached');
+  }
+
+  private detachData(data: DataCalls, reason: string, lost = true): void {
+    if (this.data !== data) return;
+    this.data = undefined;
     // What still waits to be written goes before the end, as it would have without the writer.
-    this.proxyWriter?.flush();
-    this.proxyWriter = undefined;
-    call.removeAllListeners('data');
-    // Ending our half lets the agent see the stream is gone and reopen it.
-    if (!call.writableEnded) call.end();
+    this.dataWriter?.flush();
+    this.dataWriter = undefined;
+    for (const call of new Set([data.down, data.up])) {
+      call.removeAllListeners('data');
+      // Ending our half lets the agent see the stream is gone and reopen it.
+      endCall(call);
+    }
     this.abortAll(ErrorCode.DataStreamLost, `data stream to the agent was lost (${reason})`);
     // A session's own end is not a data-stream loss worth counting.
     if (!this.closed && lost) this.hooks.dataStream('lost');
@@ -186,4 +234,8 @@ export class AgentSession implements TunnelPeer {
       );
     }
   }
+}
+
+function endCall(call: Call): void {
+  if (!call.writableEnded) call.end();
 }

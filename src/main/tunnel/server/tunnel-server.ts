@@ -12,6 +12,7 @@ import { ErrorCode } from '../errors.js';
 import { controlMessage } from '../messages.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
+import { dataDirectionKey, dataLinkKey, parseDataDirection } from '../data-direction.js';
 import { raiseSessionWindows } from '../patches/grpc-session-window.js';
 import type { Exchange } from '../exchange.js';
 import { pollUntil } from '../bounded-waits.js';
@@ -352,12 +353,17 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       this.emit('agent-refused', ErrorCode.Unauthenticated);
       return;
     }
+    const direction = parseDataDirection(call.metadata.get(dataDirectionKey)[0]);
+    if (direction === undefined) {
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: `${dataDirectionKey} must be "downlink" or "uplink"` });
+      return;
+    }
     // A session id is not a secret to rely on: its data stream needs the same token.
     if (session === undefined || session.isClosed || session.identity.label !== identity.label) {
       call.emit('error', { code: grpc.status.NOT_FOUND, details: 'unknown session; reconnect the control stream' });
       return;
     }
-    session.attachProxy(call);
+    session.attachProxy(call, direction, String(call.metadata.get(dataLinkKey)[0] ?? ''));
   }
 }
 

@@ -28,7 +28,9 @@ export const protobufFileName = "burrow/v1/tunnel.proto";
  * An agent opens two bidirectional streams on one gRPC connection:
  * ControlStream (auth, registration, heartbeats, config, errors) and Proxy
  * (every public request, multiplexed by request_id). Either stream can fail
- * and be reopened while the other stays up.
+ * and be reopened while the other stays up. With a server that says
+ * ConfigSync.takes_uplink, the data stream is two Proxy calls: one for each
+ * direction, the agent's own on a second connection.
  */
 
 export enum ProtocolType {
@@ -354,6 +356,15 @@ export interface ConfigSync {
    * off itself before it adds its account of the client.
    */
   vouchesForwardedFields: boolean;
+  /**
+   * The server takes the agent's data messages on a Proxy call of their own
+   * (the uplink), which the agent opens on a second connection, and sends
+   * its own on another (the downlink). Node's HTTP/2 stops reading a
+   * connection while a write of its own is pending, so two Node ends sending
+   * bulk both ways on one connection could each wait for the other for good.
+   * An older server (false) takes both directions on one Proxy call.
+   */
+  takesUplink: boolean;
 }
 
 export interface RegisterTunnel {
@@ -2165,6 +2176,7 @@ function createBaseConfigSync(): ConfigSync {
     takesInterimResponses: false,
     takesContinue: false,
     vouchesForwardedFields: false,
+    takesUplink: false,
   };
 }
 
@@ -2196,6 +2208,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     }
     if (message.vouchesForwardedFields !== false) {
       writer.uint32(72).bool(message.vouchesForwardedFields);
+    }
+    if (message.takesUplink !== false) {
+      writer.uint32(80).bool(message.takesUplink);
     }
     return writer;
   },
@@ -2285,6 +2300,14 @@ export const ConfigSync: MessageFns<ConfigSync> = {
             message.vouchesForwardedFields = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.takesUplink = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2344,6 +2367,11 @@ export const ConfigSync: MessageFns<ConfigSync> = {
         : isSet(object.vouches_forwarded_fields)
         ? globalThis.Boolean(object.vouches_forwarded_fields)
         : false,
+      takesUplink: isSet(object.takesUplink)
+        ? globalThis.Boolean(object.takesUplink)
+        : isSet(object.takes_uplink)
+        ? globalThis.Boolean(object.takes_uplink)
+        : false,
     };
   },
 
@@ -2376,6 +2404,9 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     if (message.vouchesForwardedFields !== false) {
       obj.vouchesForwardedFields = message.vouchesForwardedFields;
     }
+    if (message.takesUplink !== false) {
+      obj.takesUplink = message.takesUplink;
+    }
     return obj;
   },
 
@@ -2393,6 +2424,7 @@ export const ConfigSync: MessageFns<ConfigSync> = {
     message.takesInterimResponses = object.takesInterimResponses ?? false;
     message.takesContinue = object.takesContinue ?? false;
     message.vouchesForwardedFields = object.vouchesForwardedFields ?? false;
+    message.takesUplink = object.takesUplink ?? false;
     return message;
   },
 };
@@ -2942,7 +2974,10 @@ export const TunnelServiceService = {
   },
   /**
    * Data plane. Opened after Welcome with the session_id in the
-   * "burrow-session" metadata key.
+   * "burrow-session" metadata key. "burrow-data-direction" says which
+   * messages the call carries: "downlink" (the server's), "uplink" (the
+   * agent's), or both when absent; "burrow-data-link" names the pair a
+   * downlink and an uplink call make.
    */
   proxy: {
     path: "/burrow.v1.TunnelService/Proxy" as const,
@@ -2963,7 +2998,10 @@ export interface TunnelServiceServer extends UntypedServiceImplementation {
   controlStream: handleBidiStreamingCall<TunnelMessage, TunnelMessage>;
   /**
    * Data plane. Opened after Welcome with the session_id in the
-   * "burrow-session" metadata key.
+   * "burrow-session" metadata key. "burrow-data-direction" says which
+   * messages the call carries: "downlink" (the server's), "uplink" (the
+   * agent's), or both when absent; "burrow-data-link" names the pair a
+   * downlink and an uplink call make.
    */
   proxy: handleBidiStreamingCall<TunnelMessage, TunnelMessage>;
 }
@@ -2978,7 +3016,10 @@ export interface TunnelServiceClient extends Client {
   controlStream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<TunnelMessage, TunnelMessage>;
   /**
    * Data plane. Opened after Welcome with the session_id in the
-   * "burrow-session" metadata key.
+   * "burrow-session" metadata key. "burrow-data-direction" says which
+   * messages the call carries: "downlink" (the server's), "uplink" (the
+   * agent's), or both when absent; "burrow-data-link" names the pair a
+   * downlink and an uplink call make.
    */
   proxy(): ClientDuplexStream<TunnelMessage, TunnelMessage>;
   proxy(options: Partial<CallOptions>): ClientDuplexStream<TunnelMessage, TunnelMessage>;
