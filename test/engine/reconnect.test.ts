@@ -132,4 +132,20 @@ describe('reconnection', () => {
     await relive;
     expect(agent.state).toBe(AgentState.Ready);
   });
+
+  it('closes the connections of a link declared dead, at both ends', { timeout: 60_000 }, async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    const linked = await agentBehindStallableLink({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1_500 }, backend.port);
+    cleanups.push(() => linked.stop());
+    const { server, agent, link } = linked;
+    const relive = waitForLive(agent);
+    link.stall();
+    await relive;
+    // The relay passes no close on: each end has to close its side itself. The server's side
+    // stayed open for good, with whatever was queued on it (its calls were only ended).
+    // Each within its keepalive's interval and timeout (the agent's are the default heartbeats').
+    await eventually(() => link.stalledOpen === 0, 'both ends to close the dead connections', 30_000);
+    expect(server.agentCount).toBe(1);
+    expect((await publicRequest({ port: server.publicPort, host: 'app.localhost' })).body.toString()).toBe('ok');
+  });
 });

@@ -198,6 +198,8 @@ export interface StallableProxy {
   stall(): void;
   /** Connections it has taken so far. */
   readonly accepted: number;
+  /** Sockets of stalled connections that their far ends have not closed yet (agent's and server's side apart). */
+  readonly stalledOpen: number;
   close(): Promise<void>;
 }
 
@@ -229,6 +231,9 @@ export async function startStallableProxy(targetPort: number): Promise<Stallable
     stall: () => sockets.forEach((socket) => stalled.add(socket)),
     get accepted() {
       return accepted;
+    },
+    get stalledOpen() {
+      return [...sockets].filter((socket) => stalled.has(socket)).length;
     },
     close: () =>
       new Promise<void>((resolve) => {

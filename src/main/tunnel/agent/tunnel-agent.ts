@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import type { TrafficEvent } from '../../../shared/traffic.js';
 import { settledWithin } from '../bounded-waits.js';
-import { grpcChannelOptions } from '../config.js';
+import { defaultConfigSync, grpcChannelOptions, keepaliveOptions } from '../config.js';
 import { ownConnectionOption } from '../data-direction.js';
 import { ErrorCode, type BurrowError } from '../errors.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
@@ -224,9 +224,11 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     const attempt = ++this.attempt;
     const current = (): boolean => attempt === this.attempt;
     const credentials = channelCredentials(this.options.tls);
-    const client = new TunnelClient(this.options.server, credentials, grpcChannelOptions);
+    // The server's own heartbeat settings come only once connected: pings go by the defaults.
+    const options = { ...grpcChannelOptions, ...keepaliveOptions(defaultConfigSync) };
+    const client = new TunnelClient(this.options.server, credentials, options);
     this.client = client;
-    this.uplinkClient = new TunnelClient(this.options.server, credentials, { ...grpcChannelOptions, ...ownConnectionOption });
+    this.uplinkClient = new TunnelClient(this.options.server, credentials, { ...options, ...ownConnectionOption });
     const { server, token, tls } = this.options;
     this.control = new ControlStream(client, { agentId: this.agentId, server, token, tls, connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000 }, {
       welcome: (sessionId) => {

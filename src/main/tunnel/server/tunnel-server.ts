@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { WebSocketServer } from 'ws';
 import type { ConfigSync, Hello, TunnelMessage } from '../../gen/burrow/v1/tunnel.js';
-import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, type ServerLimits } from '../config.js';
+import { defaultConfigSync, defaultServerLimits, grpcChannelOptions, http2WindowBytes, keepaliveOptions, type ServerLimits } from '../config.js';
 import { ErrorCode } from '../errors.js';
 import { controlMessage } from '../messages.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
@@ -81,7 +81,7 @@ export interface TunnelServerEvents {
 }
 
 export class TunnelServer extends EventEmitter<TunnelServerEvents> {
-  private readonly grpcServer = new grpc.Server(grpcChannelOptions);
+  private readonly grpcServer: grpc.Server;
   private readonly wss: WebSocketServer;
   private readonly publicListener: PublicListener;
   private readonly auth: TokenAuth;
@@ -100,6 +100,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
     this.auth = new TokenAuth(options.tokens ?? []);
     const limits = { ...defaultServerLimits, ...options.limits };
     this.config = { ...defaultConfigSync, maxWebsocketMessageBytes: limits.maxWebSocketMessageBytes, ...options.config };
+    this.grpcServer = new grpc.Server({ ...grpcChannelOptions, ...keepaliveOptions(this.config) });
     this.registry = new TunnelRegistry(options.domain, limits, options.clock, options.cluster, options.reconnectGraceMs);
     this.naming = new TunnelNaming(this.registry, options.cluster, {
       registered: (session, name, correlationId) => this.tunnelRegistered(session, name, correlationId),
