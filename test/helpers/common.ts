@@ -196,6 +196,12 @@ export interface StallableProxy {
   port: number;
   /** Stops forwarding on the connections open now, in both directions, keeping them open (a hung link). Later connections work. */
   stall(): void;
+  /**
+   * Like stall(), and reads nothing more from either end either, as a peer
+   * that stopped: what they write waits in their queues. Returns the local
+   * ports of its sockets to the target, one for each connection.
+   */
+  freeze(): number[];
   /** Connections it has taken so far. */
   readonly accepted: number;
   /** Sockets of stalled connections that their far ends have not closed yet (agent's and server's side apart). */
@@ -207,10 +213,12 @@ export interface StallableProxy {
 export async function startStallableProxy(targetPort: number): Promise<StallableProxy> {
   const sockets = new Set<Socket>();
   const stalled = new WeakSet<Socket>();
+  const toTarget = new WeakSet<Socket>();
   let accepted = 0;
   const server = createNetServer((inbound) => {
     accepted++;
     const outbound = connect(targetPort, '127.0.0.1');
+    toTarget.add(outbound);
     for (const [from, to] of [
       [inbound, outbound],
       [outbound, inbound],
@@ -229,6 +237,14 @@ export async function startStallableProxy(targetPort: number): Promise<Stallable
   return {
     port: (server.address() as AddressInfo).port,
     stall: () => sockets.forEach((socket) => stalled.add(socket)),
+    freeze: () => {
+      const frozen = [...sockets];
+      for (const socket of frozen) {
+        stalled.add(socket);
+        socket.pause();
+      }
+      return frozen.filter((socket) => toTarget.has(socket)).map((socket) => socket.localPort!);
+    },
     get accepted() {
       return accepted;
     },

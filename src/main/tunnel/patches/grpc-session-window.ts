@@ -2,8 +2,9 @@
 // has a client option for this ('grpc-node.flow_control_window') but none on
 // the server, whose 64 KiB default caps what one agent can upload to the
 // server (every response body) at a few hundred MB/s on loopback.
-import type { Http2Server, ServerHttp2Session } from 'node:http2';
+import type { ServerHttp2Session } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
+import { grpcHttp2Servers } from './grpc-http2-servers.js';
 import { reportPatch } from './patch-report.js';
 
 /**
@@ -11,11 +12,9 @@ import { reportPatch } from './patch-report.js';
  * version); if that ever changes shape this does nothing and says so once.
  */
 export function raiseSessionWindows(server: Server, windowBytes: number): boolean {
-  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
-  const servers = http2Servers instanceof Map ? [...(http2Servers.keys() as IterableIterator<unknown>)] : [];
-  const found = servers.length > 0 && servers.every((s) => typeof (s as Http2Server)?.on === 'function');
-  if (!reportPatch('grpc-server-window', found, 'agents upload through a 64 KiB HTTP/2 window (bulk responses are slower)')) return false;
-  for (const http2Server of servers as Http2Server[]) {
+  const servers = grpcHttp2Servers(server);
+  if (!reportPatch('grpc-server-window', servers.length > 0, 'agents upload through a 64 KiB HTTP/2 window (bulk responses are slower)')) return false;
+  for (const http2Server of servers) {
     http2Server.on('session', (session: ServerHttp2Session) => {
       // Large frames: a 1 MiB body chunk in a few frames rather than 64.
       session.settings({ initialWindowSize: windowBytes, maxFrameSize: 1024 * 1024 });

@@ -8,6 +8,7 @@ export type PatchName =
   | 'grpc-client-gathering'
   | 'grpc-server-gathering'
   | 'grpc-server-window'
+  | 'grpc-server-sockets'
   | 'grpc-released-subchannel'
   | 'undici-pool'
   | 'undici-connector'

@@ -35,6 +35,8 @@ export type DataStreamEvent = 'attached' | 'reattached' | 'lost';
 
 export interface AgentSessionHooks {
   closed(session: AgentSession, reason: string): void;
+  /** The agent went silent past the heartbeat timeout: the connections its calls came on (call.getPeer()) are dead. */
+  silent(peers: string[]): void;
   roundTrip(ms: number): void;
   dataStream(event: DataStreamEvent): void;
 }
@@ -99,7 +101,7 @@ export class AgentSession implements TunnelPeer {
   noteControlActivity(): void {
     if (this.closed) return;
     clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.close('heartbeat timeout'), this.config.heartbeatTimeoutMs);
+    this.watchdog = setTimeout(() => this.timedOut(), this.config.heartbeatTimeoutMs);
     this.watchdog.unref();
   }
 
@@ -153,6 +155,13 @@ export class AgentSession implements TunnelPeer {
   dropDataStream(): void {
     // The call's 'error' listener (see attachData) detaches it.
     this.data?.down.emit('error', { code: grpc.status.UNAVAILABLE, details: 'data stream dropped by the server' });
+  }
+
+  private timedOut(): void {
+    const calls = [this.control, this.data?.down, this.data?.up, this.half?.call];
+    const peers = new Set(calls.flatMap((call) => (call === undefined ? [] : [call.getPeer()])));
+    this.close('heartbeat timeout');
+    this.hooks.silent([...peers]);
   }
 
   /** Ends the session; its requests in flight fail as the tunnel offline, or the edge stopping (`edgeStopping`). */

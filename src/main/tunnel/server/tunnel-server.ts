@@ -13,6 +13,7 @@ import { controlMessage } from '../messages.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
 import { installInPlaceFraming } from '../patches/grpc-in-place-framing.js';
 import { dataDirectionKey, dataLinkKey, parseDataDirection } from '../data-direction.js';
+import { ServerSockets } from '../patches/grpc-server-sockets.js';
 import { raiseSessionWindows } from '../patches/grpc-session-window.js';
 import type { Exchange } from '../exchange.js';
 import { pollUntil } from '../bounded-waits.js';
@@ -82,6 +83,7 @@ export interface TunnelServerEvents {
 
 export class TunnelServer extends EventEmitter<TunnelServerEvents> {
   private readonly grpcServer: grpc.Server;
+  private readonly sockets = new ServerSockets();
   private readonly wss: WebSocketServer;
   private readonly publicListener: PublicListener;
   private readonly auth: TokenAuth;
@@ -189,6 +191,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
       this.grpcServer.bindAsync(this.options.controlAddress, credentials, (error, port) => (error ? reject(asListenError(error, this.options.controlAddress)) : resolve(port)));
     });
     raiseSessionWindows(this.grpcServer, http2WindowBytes);
+    this.sockets.watch(this.grpcServer);
     installInPlaceFraming();
     installGatheredReceive();
     await this.publicListener.listen(this.options.publicAddress);
@@ -312,6 +315,7 @@ export class TunnelServer extends EventEmitter<TunnelServerEvents> {
         for (const name of this.registry.sessionClosed(closed)) this.naming.release(name, closed);
         this.emit('agent-disconnected', closed.agentId, reason);
       },
+      silent: (peers) => this.sockets.cut(peers),
       roundTrip: (ms) => this.emit('round-trip', agentId, ms),
       dataStream: (event) => this.emit('data-stream', agentId, event),
     });
