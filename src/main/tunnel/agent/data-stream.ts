@@ -4,7 +4,7 @@
 // that takes it, it is two calls, the answers' on a connection of their own
 // (data-direction.ts).
 import { randomUUID } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { ConfigSync, TunnelMessage, TunnelServiceClient } from '../../gen/burrow/v1/tunnel.js';
 import { settledWithin } from '../bounded-waits.js';
 import { CoalescingWriter } from '../coalescing-writer.js';
@@ -19,8 +19,12 @@ type Stream = grpc.ClientDuplexStream<TunnelMessage, TunnelMessage>;
 export interface DataStreamHooks {
   /** The server attached it to our session: public requests can come now. */
   attached(): void;
-  /** It broke (once); the exchanges on it are already aborted by the caller. */
-  lost(why: string): void;
+  /**
+   * It broke (once); the exchanges on it are already aborted by the caller.
+   * `uplinkRefused`: the server the uplink's connection reached knew nothing
+   * of our session (a load balancer sent it to another edge).
+   */
+  lost(why: string, uplinkRefused: boolean): void;
   /** The server has forgotten a tunnel this agent unregistered: every request for it has come before this. */
   unregistered(name: string): void;
 }
@@ -35,11 +39,11 @@ export class DataStream {
   private readonly writer: CoalescingWriter;
   private open = true;
 
-  /** `uplinkClient`: a client on a connection of its own, for the uplink, used when the server takes one. */
-  constructor(client: TunnelServiceClient, uplinkClient: TunnelServiceClient, metadata: grpc.Metadata, config: ConfigSync, exchanges: LocalExchanges, hooks: DataStreamHooks) {
+  /** `uplinkClient`: a client on a connection of its own, for the uplink; none for one call carrying both directions. */
+  constructor(client: TunnelServiceClient, uplinkClient: TunnelServiceClient | undefined, metadata: grpc.Metadata, config: ConfigSync, exchanges: LocalExchanges, hooks: DataStreamHooks) {
     let proxy: Stream;
     let uplink: Stream;
-    if (config.takesUplink) {
+    if (uplinkClient !== undefined) {
       const pair = randomUUID();
       proxy = client.proxy(directed(metadata, 'downlink', pair)) as Stream;
       uplink = uplinkClient.proxy(directed(metadata, 'uplink', pair)) as Stream;
@@ -65,19 +69,19 @@ export class DataStream {
       takesContinue: config.takesContinue,
       vouchesForwardedFields: config.vouchesForwardedFields,
     });
-    const lost = (why: string): void => {
+    const lost = (why: string, uplinkRefused = false): void => {
       if (!this.open) return;
       this.open = false;
       // Its other call goes with it: the server attaches the two together.
       for (const call of calls) call.cancel();
-      hooks.lost(why);
+      hooks.lost(why, uplinkRefused);
     };
     for (const call of calls) {
       call.on('data', (message: TunnelMessage) => {
         if (message.payload?.$case === 'tunnelUnregistered') hooks.unregistered(message.payload.value.name);
         else exchanges.receive(message, link);
       });
-      call.on('error', (error: grpc.ServiceError) => lost(error.details || error.message));
+      call.on('error', (error: grpc.ServiceError) => lost(error.details || error.message, call !== proxy && error.code === grpc.status.NOT_FOUND));
       call.on('end', () => lost('closed by the server'));
     }
   }

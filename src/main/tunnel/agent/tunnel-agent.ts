@@ -83,7 +83,11 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   private readonly ownsExchanges: boolean;
   private readonly wakeWatch: WakeWatch;
   private client: TunnelServiceClient | undefined;
-  /** The same server through a connection of its own, for the data stream's uplink. */
+  /**
+   * The same server through a connection of its own, for the data stream's
+   * uplink; none once that connection reached a server that does not know our
+   * session (then one call carries both directions until the next connection).
+   */
   private uplinkClient: TunnelServiceClient | undefined;
   private control: ControlStream | undefined;
   private proxy: DataStream | undefined;
@@ -262,11 +266,12 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   }
 
   private openProxy(attempt: number): void {
-    if (attempt !== this.attempt || this.client === undefined || this.uplinkClient === undefined || this.control === undefined) return;
+    if (attempt !== this.attempt || this.client === undefined || this.control === undefined) return;
     const metadata = tokenMetadata(this.options.token);
     metadata.set('burrow-session', this.sessionId);
     let attached = false;
-    const proxy = new DataStream(this.client, this.uplinkClient, metadata, this.control.config, this.exchanges, {
+    const { config } = this.control;
+    const proxy = new DataStream(this.client, config.takesUplink ? this.uplinkClient : undefined, metadata, config, this.exchanges, {
       // Only once attached can public requests reach us, so only then register.
       attached: () => {
         attached = true;
@@ -275,12 +280,17 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
         this.readyIfAllLive();
       },
       unregistered: (name) => this.unregistering.get(name)?.(),
-      lost: (why) => {
+      lost: (why, uplinkRefused) => {
         if (this.proxy !== proxy) return;
         this.proxy = undefined;
         this.exchanges.abortAll(ErrorCode.DataStreamLost, `data stream lost: ${why}`, proxy.link);
         if (attempt !== this.attempt || this.stateValue === AgentState.Closed) return;
-        this.emit('data-stream', 'lost', why);
+        // A load balancer in front of several edges can send each connection to another: then the data stream takes only the first.
+        if (uplinkRefused) {
+          this.uplinkClient?.close();
+          this.uplinkClient = undefined;
+        }
+        this.emit('data-stream', 'lost', uplinkRefused ? `${why} (the uplink's connection reached another server; both directions go on one connection now)` : why);
         // The control stream is still up: reopen only the data stream.
         this.timer(attached ? 100 : this.backoff.next(), () => this.openProxy(attempt));
       },
