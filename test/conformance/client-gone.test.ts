@@ -1,6 +1,6 @@
 // A public client that goes away while the service is quiet (a long-poll
 // not yet answered, an event stream between events) by closing its
-// connection normally (FIN: curl killed, a tab closed). Over HTTP/2 the
+// connection normally (FIN: curl killed, a tab closed), or by resetting it. Over HTTP/2 the
 // service hears of it at once, as it does from Node's HTTP/2 server
 // directly, instead of answering nobody until a timeout. Over HTTP/1.1 a
 // client's end of input is a half-close, whose answers it still gets
@@ -12,8 +12,10 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/main/tunnel/errors.js';
 import { makeDevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
-import { eventually } from '../helpers/common.js';
+import type { PublicRequestRecord } from '../../src/main/tunnel/server/public-request-record.js';
+import { eventually, startTunnel } from '../helpers/common.js';
 import { startTunnelPair, type TunnelPair } from './tunnel-pair.js';
 
 /** What the service saw of each request, by path: its response closed before it was finished; its body ended whole. */
@@ -73,6 +75,42 @@ describe('an HTTP/2 client closing its connection (FIN) while the service is qui
     socket.end();
     await eventually(() => requests.get(path)!.abandoned, `the service to see ${path} abandoned`);
     session.destroy();
+  });
+});
+
+// A reset right behind a request reads as the end of input, as a half-close
+// does: the edge, which keeps serving a client that half-closed, served one
+// that reset until the answer's first write failed, and its service worked
+// for nobody till then. Directly, Node's server sees the request abandoned.
+describe('an HTTP/1.1 client resetting its connection right behind its request', () => {
+  /** Sends a request and resets the connection as soon as it has left. */
+  async function sendAndReset(port: number, path: string, authority: string): Promise<void> {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`, () => socket.resetAndDestroy());
+  }
+
+  it('directly, the service sees the request abandoned', async () => {
+    await sendAndReset(pair.direct.port, '/wait/h1-reset-direct', pair.direct.authority);
+    await eventually(() => requests.get('/wait/h1-reset-direct')?.abandoned === true, 'the service to see the request abandoned');
+  });
+
+  it('through the tunnel, it ends as the client gone, and the service is left with nothing to answer', async () => {
+    const port = (service.address() as AddressInfo).port;
+    const fixture = await startTunnel([{ name: 'app', protocol: 'http', target: String(port) }]);
+    try {
+      const ended = new Promise<PublicRequestRecord>((resolve) => fixture.server.once('request-end', resolve));
+      const path = '/wait/h1-reset-tunnel';
+      await sendAndReset(fixture.publicPort, path, `app.localhost:${fixture.publicPort}`);
+      expect((await ended).errorCode).toBe(ErrorCode.ClientGone);
+      await eventually(() => fixture.agent.inflightRequests === 0, 'the agent to end the request');
+      // The edge may have learned before it sent the request on: then the service never got it.
+      const seen = requests.get(path);
+      if (seen !== undefined) await eventually(() => seen.abandoned, 'the service to see the request abandoned');
+    } finally {
+      await fixture.stop();
+    }
   });
 });
 

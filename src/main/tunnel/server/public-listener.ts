@@ -11,6 +11,7 @@ import { headerPairsWithin, http2SessionMemoryMegabytes, maxResponseHeadBytes, t
 import { ErrorCode } from '../errors.js';
 import { parseHostPort } from '../host-port.js';
 import { IdMap } from '../id-map.js';
+import { probeForResetAtEnd } from './client-reset-probe.js';
 import { Http1HeadGuard } from './http1-head-guard.js';
 import { parserHeaderBytes } from './request-head-size.js';
 import { headWithoutUpgrade, isWebSocketUpgrade } from './ignored-upgrade.js';
@@ -104,6 +105,7 @@ export class PublicListener {
         const id = String(this.connections++);
         this.http1Sockets.set(id, socket);
         socket.once('close', () => this.http1Sockets.delete(id));
+        probeForResetAtEnd(socket);
       }
       headGuard.arm(socket);
       this.http1Server.emit('connection', socket);
