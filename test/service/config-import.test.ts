@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppService } from '../../src/main/service/app-service.js';
+import { AppService, maxImportedTunnels } from '../../src/main/service/app-service.js';
 import { configKind, planImport } from '../../src/main/service/config-import.js';
 import { repoRoot } from '../helpers/common.js';
 
@@ -82,5 +82,21 @@ describe('importTunnels (the command)', () => {
     expect(report.notMapped).toContainEqual({ what: 'web', why: 'a tunnel named "web" already exists' });
     expect((await service.listTunnels()).map((t) => t.name)).toEqual(['web', 'blog-site']);
     await expect(service.importTunnels({ fileName: 'frpc.toml', text: 'name = [' })).rejects.toMatchObject({ code: 'BURROW_E_INVALID_INPUT' });
+  });
+
+  it('adds at most maxImportedTunnels, saves once and tells the list once, saying what it left out', async () => {
+    service = await AppService.open({ initial: { settings: { serverAddress: '127.0.0.1:1' } } });
+    const lists: number[] = [];
+    service.on('tunnels', (views) => lists.push(views.length));
+    const count = maxImportedTunnels + 2;
+    const tunnels = Array.from({ length: count }, (_, i) => `  t${i}:\n    proto: http\n    addr: ${3000 + i}\n`).join('');
+    const report = await service.importTunnels({ fileName: 'ngrok.yml', text: `version: "2"\ntunnels:\n${tunnels}` });
+    expect(report.created).toHaveLength(maxImportedTunnels);
+    expect(report.notMapped).toEqual([
+      { what: `t${count - 2}`, why: `one import adds at most ${maxImportedTunnels} tunnels` },
+      { what: `t${count - 1}`, why: `one import adds at most ${maxImportedTunnels} tunnels` },
+    ]);
+    expect(lists).toEqual([maxImportedTunnels]);
+    expect(await service.listTunnels()).toHaveLength(maxImportedTunnels);
   });
 });

@@ -52,6 +52,9 @@ import { SettingsStore, defaultSettings, type PersistedState } from './settings-
 import type { TrafficLogLimits } from './traffic-log.js';
 import { TrafficRecorder } from './traffic-recorder.js';
 
+/** Tunnels one import adds at most: far past any real ngrok or frpc file, and a bound on what one file can make the agent hold. */
+export const maxImportedTunnels = 500;
+
 export interface AppServiceOptions {
   /** Where tunnels and settings persist; omit to keep them in memory only (the CLI). */
   settingsPath?: string;
@@ -167,17 +170,23 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   }
 
   async createTunnel(input: CreateTunnelInput): Promise<TunnelView> {
+    const config = this.addTunnel(input);
+    await this.persist();
+    this.emitTunnels();
+    return this.view(config);
+  }
+
+  /** Adds a tunnel, attached when enabled; the caller saves and tells the UI. */
+  private addTunnel(input: CreateTunnelInput): TunnelConfig {
     const config: TunnelConfig = {
       id: randomUUID(),
       ...tunnelFields(input, this.state.tunnels),
       enabled: input.enabled === undefined ? true : requireBoolean(input.enabled, 'enabled'),
     };
     this.state.tunnels.push(config);
-    await this.persist();
     if (config.enabled) this.attach(config);
     else this.runtime.disabled(config.id);
-    this.emitTunnels();
-    return this.view(config);
+    return config;
   }
 
   async updateTunnel(input: UpdateTunnelInput): Promise<TunnelView> {
@@ -219,7 +228,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
     return this.view(config);
   }
 
-  /** Adds the HTTP tunnels of an ngrok or frpc configuration, switched off; reports what it could not carry over. */
+  /** Adds the HTTP tunnels of an ngrok or frpc configuration, switched off (at most maxImportedTunnels); reports what it could not carry over. */
   async importTunnels(input: ImportTunnelsInput): Promise<ImportReport> {
     if (typeof input?.fileName !== 'string' || typeof input.text !== 'string') throw new BurrowError(ErrorCode.InvalidInput, 'give the file name and its text');
     let plan: ImportPlan;
@@ -230,13 +239,24 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
       throw new BurrowError(ErrorCode.InvalidInput, `${input.fileName}: ${(error as Error).message}`);
     }
     const report: ImportReport = { kind: plan.kind, created: [], notMapped: plan.notMapped };
+    const created: TunnelConfig[] = [];
     for (const { from, ...tunnel } of plan.tunnels) {
+      if (created.length === maxImportedTunnels) {
+        report.notMapped.push({ what: from, why: `one import adds at most ${maxImportedTunnels} tunnels` });
+        continue;
+      }
       try {
-        report.created.push(await this.createTunnel(tunnel));
+        created.push(this.addTunnel(tunnel));
       } catch (error) {
         report.notMapped.push({ what: from, why: (error as Error).message });
       }
     }
+    // Saved and told once: a save and a whole list for each tunnel made a file of 3,000 a 30 s stall of the agent.
+    if (created.length > 0) {
+      await this.persist();
+      this.emitTunnels();
+    }
+    report.created = created.map((config) => this.view(config));
     return report;
   }
 
