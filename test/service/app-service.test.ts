@@ -125,10 +125,17 @@ describe('AppService', () => {
   });
 
   // A FIFO given as the CA file stopped the whole agent (inspector too) until something wrote to it; it is checked first now.
-  it('says why a CA file that is no file cannot be used, without reading it', async () => {
+  // An unusable one was taken, and stopped the agent with every tunnel (inspector audit): it is refused, and nothing changes.
+  it('refuses a CA file that cannot be used, saying why, without reading it, and keeps the settings and the agent', async () => {
     const { api } = await open();
-    await api.updateSettings({ serverAddress: '127.0.0.1:1', tls: 'verify', caFile: tmpdir() });
-    await eventuallyAsync(async () => (await api.getAgentStatus(undefined)).detail === `cannot use the CA file: ${tmpdir()} is not a file`, 'the reason in the status');
+    await api.updateSettings({ serverAddress: '127.0.0.1:1' });
+    const before = await api.getSettings(undefined);
+    await expect(api.updateSettings({ tls: 'verify', caFile: tmpdir() })).rejects.toMatchObject({
+      code: 'BURROW_E_INVALID_INPUT',
+      message: `cannot use the CA file: ${tmpdir()} is not a file`,
+    });
+    expect(await api.getSettings(undefined)).toEqual(before);
+    expect((await api.getAgentStatus(undefined)).state).not.toBe('closed');
   });
 
   it('rejects bad input with stable codes and keeps working', async () => {

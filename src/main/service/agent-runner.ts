@@ -99,7 +99,8 @@ function tunnelSpec(t: TunnelConfig): TunnelSpec {
   return { id: t.id, name: t.name || undefined, protocol: t.protocol, target: t.target };
 }
 
-function agentTls({ tls, caFile }: Settings): AgentTls | undefined {
+/** How the agent reaches its server over TLS; INVALID_INPUT when the CA file cannot be used. */
+export function agentTls({ tls, caFile }: Settings): AgentTls | undefined {
   if (tls === 'off') return undefined;
   if (tls === 'insecure') return { insecure: true };
   if (caFile === '') return {};

@@ -35,7 +35,7 @@ import type { Har } from 'har-format';
 import type { TrafficEvent } from '../../shared/traffic.js';
 import { tunnelName } from '../../shared/tunnel-name.js';
 import type { WakeSignal } from '../tunnel/agent/tunnel-agent.js';
-import { AgentRunner } from './agent-runner.js';
+import { AgentRunner, agentTls } from './agent-runner.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
@@ -267,6 +267,8 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
   async updateSettings(input: Partial<Settings>): Promise<Settings> {
     const next = nextSettings(this.state.settings, input);
     const reconnect = connectionChanged(this.state.settings, next);
+    // Refused before it applies: a CA file the agent cannot use stopped it, with every tunnel.
+    if (next.tls !== this.state.settings.tls || next.caFile !== this.state.settings.caFile) agentTls(next);
     const embeddedChanged = next.embeddedServer !== this.state.settings.embeddedServer;
     this.state.settings = next;
     await this.persist();
