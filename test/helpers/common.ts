@@ -198,10 +198,11 @@ export interface StallableProxy {
   stall(): void;
   /**
    * Like stall(), and reads nothing more from either end either, as a peer
-   * that stopped: what they write waits in their queues. Returns the local
-   * ports of its sockets to the target, one for each connection.
+   * that stopped: what they write waits in their queues. Returns, for each
+   * connection, the local port of its socket to the target (`toTarget`) and
+   * the client's own port (`fromClient`).
    */
-  freeze(): number[];
+  freeze(): { toTarget: number[]; fromClient: number[] };
   /** Connections it has taken so far. */
   readonly accepted: number;
   /** Sockets of stalled connections that their far ends have not closed yet (agent's and server's side apart). */
@@ -243,7 +244,10 @@ export async function startStallableProxy(targetPort: number): Promise<Stallable
         stalled.add(socket);
         socket.pause();
       }
-      return frozen.filter((socket) => toTarget.has(socket)).map((socket) => socket.localPort!);
+      return {
+        toTarget: frozen.filter((socket) => toTarget.has(socket)).map((socket) => socket.localPort!),
+        fromClient: frozen.filter((socket) => !toTarget.has(socket)).map((socket) => socket.remotePort!),
+      };
     },
     get accepted() {
       return accepted;

@@ -21,5 +21,5 @@ export function parseDataDirection(value: unknown): DataDirection | undefined {
   return value === 'downlink' || value === 'uplink' ? value : undefined;
 }
 
-/** grpc-js channel option: the uplink's channel makes a connection of its own rather than share the downlink's. */
+/** grpc-js channel option: a channel makes connections of its own, rather than share another's with the same options (the uplink's the downlink's). */
 export const ownConnectionOption = { 'grpc.use_local_subchannel_pool': 1 } as const;

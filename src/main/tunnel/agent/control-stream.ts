@@ -32,7 +32,8 @@ export interface ControlStreamHooks {
   /** The server refused registration `key`, or reported on something else (key ''). */
   refused(key: string, error: ErrorMessage): void;
   roundTrip(ms: number): void;
-  lost(why: string): void;
+  /** `silent`: the server said nothing for the heartbeat timeout (its connection may be held by a peer that reads nothing). */
+  lost(why: string, silent: boolean): void;
   fatal(error: BurrowError): void;
 }
 
@@ -119,7 +120,7 @@ export class ControlStream {
   private noteActivity(): void {
     clearTimeout(this.watchdog);
     const timeoutMs = this.configValue.heartbeatTimeoutMs;
-    this.watchdog = setTimeout(() => this.end(`no heartbeat from the server in ${timeoutMs} ms`), timeoutMs);
+    this.watchdog = setTimeout(() => this.end(`no heartbeat from the server in ${timeoutMs} ms`, true), timeoutMs);
     this.watchdog.unref();
   }
 
@@ -139,8 +140,8 @@ export class ControlStream {
     if (this.stop()) this.hooks.fatal(error);
   }
 
-  private end(why: string): void {
-    if (this.stop()) this.hooks.lost(why);
+  private end(why: string, silent = false): void {
+    if (this.stop()) this.hooks.lost(why, silent);
   }
 
   /** False when already stopped. */

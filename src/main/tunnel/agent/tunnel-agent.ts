@@ -10,6 +10,7 @@ import type { TrafficEvent } from '../../../shared/traffic.js';
 import { settledWithin } from '../bounded-waits.js';
 import { defaultConfigSync, grpcChannelOptions, keepaliveOptions } from '../config.js';
 import { ownConnectionOption } from '../data-direction.js';
+import { ClientSockets } from '../patches/grpc-client-sockets.js';
 import { ErrorCode, type BurrowError } from '../errors.js';
 import { installGatheredReceive } from '../patches/grpc-gathered-receive.js';
 import { installReleasedSubchannelIdle } from '../patches/grpc-released-subchannel.js';
@@ -89,6 +90,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
    * session (then one call carries both directions until the next connection).
    */
   private uplinkClient: TunnelServiceClient | undefined;
+  /** The sockets of this connection's clients, cut when the server falls silent. */
+  private sockets = new ClientSockets();
   private control: ControlStream | undefined;
   private proxy: DataStream | undefined;
   private sessionId = '';
@@ -227,12 +230,14 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
     const current = (): boolean => attempt === this.attempt;
-    const credentials = channelCredentials(this.options.tls);
-    // The server's own heartbeat settings come only once connected: pings go by the defaults.
-    const options = { ...grpcChannelOptions, ...keepaliveOptions(defaultConfigSync) };
+    this.sockets = new ClientSockets();
+    const credentials = this.sockets.watch(channelCredentials(this.options.tls));
+    // The server's own heartbeat settings come only once connected: pings go by the defaults. Each
+    // client has connections of its own (none shared with another agent's), so that they can be cut.
+    const options = { ...grpcChannelOptions, ...keepaliveOptions(defaultConfigSync), ...ownConnectionOption };
     const client = new TunnelClient(this.options.server, credentials, options);
     this.client = client;
-    this.uplinkClient = new TunnelClient(this.options.server, credentials, { ...options, ...ownConnectionOption });
+    this.uplinkClient = new TunnelClient(this.options.server, credentials, options);
     const { server, token, tls } = this.options;
     this.control = new ControlStream(client, { agentId: this.agentId, server, token, tls, connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000 }, {
       welcome: (sessionId) => {
@@ -256,7 +261,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
       },
       clusterEdges: (edges) => current() && this.emit('cluster-edges', edges),
       roundTrip: (ms) => current() && this.emit('round-trip', ms),
-      lost: (why) => this.connectionLost(attempt, why),
+      lost: (why, silent) => this.connectionLost(attempt, why, silent),
       fatal: (error) => {
         if (!current()) return;
         this.stop();
@@ -312,9 +317,9 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     }
   }
 
-  private connectionLost(attempt: number, why: string): void {
+  private connectionLost(attempt: number, why: string, silent: boolean): void {
     if (attempt !== this.attempt || this.stateValue === AgentState.Closed || this.stateValue === AgentState.Backoff) return;
-    this.teardown(why);
+    this.teardown(why, silent);
     const delay = this.backoff.next();
     this.setState(AgentState.Backoff, `${why}; retrying in ${(delay / 1000).toFixed(1)}s`);
     this.retryTimer = this.timer(delay, () => {
@@ -325,13 +330,13 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
   /** Drops a connection that wake handling found dead, and connects again at once. */
   private reconnectNow(attempt: number, why: string): void {
     if (attempt !== this.attempt || this.stateValue !== AgentState.Ready) return;
-    this.teardown(why);
+    this.teardown(why, true);
     this.setState(AgentState.Backoff, `${why}; reconnecting now`);
     this.connect();
   }
 
-  /** Drops both streams and everything riding on them. */
-  private teardown(why: string): void {
+  /** Drops both streams and everything riding on them; `cut`: their connections too, at once (a server gone silent). */
+  private teardown(why: string, cut = false): void {
     this.attempt++;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -343,6 +348,7 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     control?.close();
     client?.close();
     uplinkClient?.close();
+    if (cut) this.sockets.cut();
   }
 
   private timer(ms: number, run: () => void): NodeJS.Timeout {

@@ -10,6 +10,7 @@ export type PatchName =
   | 'grpc-server-window'
   | 'grpc-server-sockets'
   | 'grpc-released-subchannel'
+  | 'grpc-client-sockets'
   | 'undici-pool'
   | 'undici-connector'
   | 'undici-unasked-continue'
