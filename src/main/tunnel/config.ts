@@ -81,12 +81,12 @@ export const grpcChannelOptions = {
 } as const;
 
 /**
- * HTTP/2 pings on the tunnel connection, as often as heartbeats: a
- * connection whose peer answers none within the heartbeat timeout is
- * destroyed, by grpc-js. Heartbeats end the session, but closing its calls
- * gracefully waited on writes a frozen peer never took: each connection that
- * went silent so was held for good, with every message queued on it (the
- * edge 894 MB, the agent 504 MB, for 80 minutes in the load audit).
+ * HTTP/2 pings on the tunnel connections, as often as heartbeats: grpc-js
+ * destroys a connection whose peer answers none within the heartbeat
+ * timeout. Heartbeats end the session, but its connections stayed: one
+ * whose peer vanished (a network gone) was held for good by the edge. (One
+ * with a write to it in progress outlives even that destroy: both ends cut
+ * those themselves, see grpc-server-sockets.ts and grpc-client-sockets.ts.)
  */
 export function keepaliveOptions(config: Pick<ConfigSync, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs'>) {
   return {
