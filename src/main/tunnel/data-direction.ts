@@ -5,8 +5,9 @@
 // at once on a fresh tunnel stopped it in 6 of 6 runs, until the heartbeat
 // timeout. With a server that takes it (ConfigSync.takes_uplink) the agent
 // opens one call for each direction, the uplink on a second connection: on
-// each connection one end sends bulk and the other only flow control, which
-// it always gets out, so each keeps reading.
+// each connection one end sends bulk and the other only flow control (and,
+// on the first, control messages), small enough always to get out, so each
+// end keeps reading.
 
 /** Metadata key: "downlink", "uplink", or absent for both directions on one call. */
 export const dataDirectionKey = 'burrow-data-direction';
