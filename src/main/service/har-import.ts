@@ -7,7 +7,7 @@ import { headerPairValue, type HeaderPair, type TrafficEvent, type TrafficProtoc
 import { maxResponseHeadBytes } from '../tunnel/config.js';
 import { decodeContentCodings, overDecodedCap } from './decompress.js';
 import { writtenAsSent } from './request-url.js';
-import { webSocketFrameEvents } from './websocket-har.js';
+import { dateRangeMs, webSocketFrameEvents } from './websocket-har.js';
 
 export interface HarImport {
   /** Each imported request's events, in order. */
@@ -87,7 +87,7 @@ export function harToEvents(har: unknown): HarImport {
     const requestId = randomUUID();
     const at = Date.parse(String(e.startedDateTime)) || Date.now();
     // Times a date cannot hold (a hand-written 1e300) would fail every later export of the entry.
-    const durationMs = typeof e.time === 'number' && e.time >= 0 && e.time <= 8.64e15 ? e.time : 0;
+    const durationMs = typeof e.time === 'number' && e.time >= 0 && e.time <= dateRangeMs ? e.time : 0;
     const headers = pairs((request as Json).headers);
     if (headerPairValue(headers, 'host') === undefined) headers.unshift(['host', url.host]);
     const requestBody = contentBytes((request as Json).postData);

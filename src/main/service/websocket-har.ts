@@ -49,8 +49,11 @@ export function webSocketFrameEvents(messages: unknown, requestId: string, start
   });
 }
 
-/** A message's time in ms from HAR's seconds; the entry's start when it has none a date can hold (±8.64e15 ms). */
+/** The furthest from 1970 a Date holds, in ms either way (ECMA-262 section 21.4.1.1). */
+export const dateRangeMs = 8.64e15;
+
+/** A message's time in ms from HAR's seconds; the entry's start when it has none a date can hold. */
 function messageTime(time: unknown, startedAt: number): number {
   const at = typeof time === 'number' ? time * 1000 : NaN;
-  return Number.isFinite(at) && Math.abs(at) <= 8.64e15 ? at : startedAt;
+  return Number.isFinite(at) && Math.abs(at) <= dateRangeMs ? at : startedAt;
 }
