@@ -2,14 +2,13 @@
 // its own (data-direction.ts), and as one call for both with a server from
 // before that.
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { dataDirectionKey } from '../../src/main/tunnel/data-direction.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import { TunnelClient } from '../../src/main/tunnel/tunnel-codec.js';
-import { agentBehindStallableLink, publicRequest, startBackend, waitForLive, type Backend, type LinkedAgent } from '../helpers/common.js';
+import { agentBehindStallableLink, publicRequest, startBackend, startStallableProxy, waitForLive, type Backend, type LinkedAgent } from '../helpers/common.js';
 
 let backend: Backend | undefined;
 let linked: LinkedAgent | undefined;
@@ -33,30 +32,6 @@ async function startServer(): Promise<TunnelServer> {
   const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: '127.0.0.1:0', domain: 'localhost' });
   await server.start();
   return server;
-}
-
-/** A TCP relay that sends each connection to the next of `ports` in turn. */
-async function startRoundRobin(ports: number[]): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let next = 0;
-  const relay = createServer((inbound) => {
-    const outbound = connect(ports[next++ % ports.length]!, '127.0.0.1');
-    for (const socket of [inbound, outbound]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (relay.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        relay.close(() => resolve());
-      }),
-  };
 }
 
 async function echoes(port: number): Promise<void> {
@@ -87,7 +62,7 @@ describe('data stream directions', () => {
     });
     const [first, second] = await Promise.all([startServer(), startServer()]);
     // Connections go to the two servers in turn, as through a TCP load balancer: the uplink's to the one without our session.
-    const balancer = await startRoundRobin([first.controlPort, second.controlPort]);
+    const balancer = await startStallableProxy(first.controlPort, second.controlPort);
     const agent = new TunnelAgent({ server: `127.0.0.1:${balancer.port}`, tunnels: [{ name: 'app', protocol: 'http', target: String(backend.port) }] });
     const lost: string[] = [];
     agent.on('data-stream', (event, detail) => event === 'lost' && lost.push(detail));

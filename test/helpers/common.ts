@@ -210,15 +210,18 @@ export interface StallableProxy {
   close(): Promise<void>;
 }
 
-/** A TCP relay to 127.0.0.1:targetPort that can be made to go silent. */
-export async function startStallableProxy(targetPort: number): Promise<StallableProxy> {
+/**
+ * A TCP relay to 127.0.0.1:targetPort that can be made to go silent; given
+ * several ports, each connection goes to the next in turn, as through a TCP
+ * load balancer.
+ */
+export async function startStallableProxy(...targetPorts: number[]): Promise<StallableProxy> {
   const sockets = new Set<Socket>();
   const stalled = new WeakSet<Socket>();
   const toTarget = new WeakSet<Socket>();
   let accepted = 0;
   const server = createNetServer((inbound) => {
-    accepted++;
-    const outbound = connect(targetPort, '127.0.0.1');
+    const outbound = connect(targetPorts[accepted++ % targetPorts.length]!, '127.0.0.1');
     toTarget.add(outbound);
     for (const [from, to] of [
       [inbound, outbound],
