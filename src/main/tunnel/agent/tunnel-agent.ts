@@ -90,8 +90,8 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
    * session (then one call carries both directions until the next connection).
    */
   private uplinkClient: TunnelServiceClient | undefined;
-  /** The sockets of this connection's clients, cut when the server falls silent. */
-  private sockets = new ClientSockets();
+  /** The sockets of this agent's clients, cut when the server falls silent (those of an older connection still closing too). */
+  private readonly sockets = new ClientSockets();
   private control: ControlStream | undefined;
   private proxy: DataStream | undefined;
   private sessionId = '';
@@ -230,7 +230,6 @@ export class TunnelAgent extends EventEmitter<TunnelAgentEvents> {
     this.setState(AgentState.Connecting, `connecting to ${this.options.server}`);
     const attempt = ++this.attempt;
     const current = (): boolean => attempt === this.attempt;
-    this.sockets = new ClientSockets();
     const credentials = this.sockets.watch(channelCredentials(this.options.tls));
     // The server's own heartbeat settings come only once connected: pings go by the defaults. Each
     // client has connections of its own (none shared with another agent's), so that they can be cut.
