@@ -12,6 +12,7 @@ import { InspectorServer } from '../../src/main/inspector/inspector-server.js';
 import { sendStaticFile } from '../../src/main/inspector/static-file.js';
 import { AppService } from '../../src/main/service/app-service.js';
 import { inProcessApi } from '../../src/main/service/command-dispatch.js';
+import { defaultTrafficLogLimits } from '../../src/main/service/traffic-log.js';
 import { buildApi } from '../../src/shared/contract-client.js';
 import { commandNames, eventNames, maxHarImportBytes, type AppEvents, type BurrowApi, type EventName } from '../../src/shared/contract.js';
 import { webSocketTransport } from '../../src/shared/websocket-transport.js';
@@ -222,6 +223,19 @@ describe('the contract over every transport', () => {
     const { requestId } = (await api.listRequests({})).find((request) => request.path === '/asked-thrice')!;
     const har = await api.exportHar({ requestIds: [requestId, requestId, requestId] });
     expect(har.log.entries.map((e) => e.request.url)).toEqual(['http://a.localhost/asked-thrice']);
+  });
+
+  // Found by an audit of the API: a million entries were all converted, for a log that kept the newest of them.
+  it('imports the newest requests of a HAR larger than the log, saying how many it left out', async () => {
+    const api = inProcessApi(service);
+    const entry = (i: number) => ({ startedDateTime: '2026-12-04T12:00:00.000Z', time: 1, request: { method: 'GET', url: `http://a.localhost/many/${i}`, headers: [] }, response: { status: 204, headers: [] } });
+    const entries = Array.from({ length: defaultTrafficLogLimits.maxRequests + 5 }, (_, i) => entry(i + 1));
+    const result = await api.importHar({ text: JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries } }) });
+    expect(result).toEqual({ imported: defaultTrafficLogLimits.maxRequests, skipped: [`entries 1 to 5: left out, the traffic log keeps the newest ${defaultTrafficLogLimits.maxRequests} requests`] });
+    const paths = (await api.listRequests({})).map((request) => request.path);
+    expect(paths).toHaveLength(defaultTrafficLogLimits.maxRequests);
+    expect(paths).toContain(`/many/${entries.length}`);
+    expect(paths).not.toContain('/many/5');
   });
 
   // Found by the same audit: a thousand kept gzip bodies, each decoded to 1 MiB, made an export of gigabytes.

@@ -184,6 +184,24 @@ describe('harToEvents', () => {
     expect(skipped).toEqual(['entry 2: its URL and headers are 601 KiB, more than a tunnel carries (512 KiB)', 'entry 3: its URL and headers are 601 KiB, more than a tunnel carries (512 KiB)']);
   });
 
+  // Found by an audit of the inspector's API: a HAR of a million entries was converted whole (11 s of the agent's
+  // event loop, its tunnels' sessions dropped) for a log that kept the newest thousand.
+  it('converts only the newest entries a log keeps, and says the older ones were left out', () => {
+    const entry = (i: number) => ({ request: { method: 'GET', url: `http://a.localhost/${i}` } });
+    const { requests, skipped } = harToEvents({ log: { entries: Array.from({ length: 5 }, (_, i) => entry(i + 1)) } }, 3);
+    expect(requests.map((events) => events[0]!.kind === 'request-start' && events[0]!.path)).toEqual(['/3', '/4', '/5']);
+    expect(skipped).toEqual(['entries 1 to 2: left out, the traffic log keeps the newest 3 requests']);
+  });
+
+  it('lists at most 100 entries it left out, and counts the rest', () => {
+    const entries = [...Array.from({ length: 250 }, () => 'nonsense'), { request: { method: 'GET', url: 'http://a.localhost/' } }];
+    const { requests, skipped } = harToEvents({ log: { entries } });
+    expect(requests).toHaveLength(1);
+    expect(skipped).toHaveLength(101);
+    expect(skipped[0]).toBe('150 more entries before entry 151: left out too, not listed one by one');
+    expect([skipped[1], skipped[100]]).toEqual(['entry 151: no request method and URL', 'entry 250: no request method and URL']);
+  });
+
   // Found by the HAR audit: an imported entry whose body the export kept only part of was whole to Replay, which sent the part.
   it('brings a body the export kept only part of back as cut, so that Replay refuses it as it refused the original', () => {
     const original = logOf([

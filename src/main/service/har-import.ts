@@ -60,70 +60,99 @@ function asContentCame(headers: HeaderPair[], body: Buffer): HeaderPair[] {
   }
 }
 
-export function harToEvents(har: unknown): HarImport {
+/** Reasons listed for entries left out, at most; the rest are counted. */
+export const maxSkippedReasons = 100;
+
+/**
+ * The HAR's requests as events: the newest `newest` of them (a log that keeps
+ * that many would evict the older ones at once, after their work: a million
+ * entries took 11 s of the agent's one event loop, and its tunnels with it).
+ */
+export function harToEvents(har: unknown, newest = Number.POSITIVE_INFINITY): HarImport {
   const entries = isObject(har) && isObject(har.log) ? har.log.entries : undefined;
   if (!Array.isArray(entries)) throw new Error('not a HAR file: expected {"log": {"entries": [...]}}');
   const requests: TrafficEvent[][] = [];
-  const skipped: string[] = [];
-  entries.forEach((entry: unknown, index) => {
-    const request = isObject(entry) ? entry.request : undefined;
-    const response = isObject(entry) ? entry.response : undefined;
-    let url: URL;
-    try {
-      if (!isObject(request) || typeof request.method !== 'string' || typeof request.url !== 'string') throw new Error('no request method and URL');
-      url = new URL(request.url);
-    } catch (error) {
-      skipped.push(`entry ${index + 1}: ${(error as Error).message}`);
+  const reasons: string[] = [];
+  let unlisted = 0;
+  let firstListed = 0;
+  const skip = (index: number, reason: string): void => {
+    if (reasons.length === maxSkippedReasons) {
+      unlisted += 1;
       return;
     }
-    // The log's byte budget holds bodies and messages; heads are bounded by what a tunnel carries. An imported
-    // head past that was kept outside the budget, and repeated imports ran the process out of memory.
-    const headBytes = request.url.length + fieldBytes(request.headers) + (isObject(response) ? fieldBytes(response.headers) : 0);
-    if (headBytes > maxImportedHeadBytes) {
-      skipped.push(`entry ${index + 1}: its URL and headers are ${Math.ceil(headBytes / 1024)} KiB, more than a tunnel carries (${maxImportedHeadBytes / 1024} KiB)`);
-      return;
-    }
-    const e = entry as Json;
-    const requestId = randomUUID();
-    const at = Date.parse(String(e.startedDateTime)) || Date.now();
-    // Times a date cannot hold (a hand-written 1e300) would fail every later export of the entry.
-    const durationMs = typeof e.time === 'number' && e.time >= 0 && e.time <= dateRangeMs ? e.time : 0;
-    const headers = pairs((request as Json).headers);
-    if (headerPairValue(headers, 'host') === undefined) headers.unshift(['host', url.host]);
-    const requestBody = contentBytes((request as Json).postData);
-    const responseBody = isObject(response) ? contentBytes(response.content) : Buffer.alloc(0);
-    const status = isObject(response) && typeof response.status === 'number' ? response.status : 0;
-    // A browser's export marks a WebSocket by its resource type (Chrome), Burrow's by its protocol; other tools' by its messages alone.
-    const websocket = e._resourceType === 'websocket' || (Array.isArray(e._webSocketMessages) && e._webSocketMessages.length > 0);
-    const protocol = protocols.has(e._protocol as TrafficProtocol) ? (e._protocol as TrafficProtocol) : websocket ? 'websocket' : 'http';
-    const frames = protocol === 'websocket' ? webSocketFrameEvents(e._webSocketMessages, requestId, at) : [];
-    const frameBytes = (direction: string): number => frames.reduce((sum, frame) => sum + (frame.kind === 'ws-frame' && frame.direction === direction ? frame.size : 0), 0);
-    const events: TrafficEvent[] = [
-      {
-        kind: 'request-start',
-        requestId,
-        tunnel: typeof e._tunnel === 'string' ? e._tunnel : url.hostname.split('.')[0]!,
-        protocol,
-        method: (request as Json).method as string,
-        path: pathAsSent(request.url as string, url),
-        headers,
-        remoteAddress: '',
-        at,
-        httpVersion: recordedHttpVersion((request as Json).httpVersion),
-      },
-    ];
-    // A body the HAR kept only part of (its bodySize says more): shown as cut, so that Replay refuses to send the part as the whole.
-    const requestBodySize = (request as Json).bodySize;
-    const missingBytes = typeof requestBodySize === 'number' && requestBodySize > requestBody.length ? requestBodySize - requestBody.length : 0;
-    if (requestBody.length > 0 || missingBytes > 0) events.push({ kind: 'body', requestId, direction: 'to-service', data: requestBody, at, ...(missingBytes > 0 && { missingBytes }) });
-    if (status > 0) events.push({ kind: 'response-head', requestId, status, headers: asContentCame(pairs(isObject(response) ? response.headers : undefined), responseBody), at: at + durationMs });
-    if (responseBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-client', data: responseBody, at: at + durationMs });
-    events.push(...frames);
-    const bytesIn = requestBody.length + missingBytes + frameBytes('to-service');
-    events.push({ kind: 'request-end', requestId, status, bytesIn, bytesOut: responseBody.length + frameBytes('to-client'), durationMs, at: at + durationMs });
-    requests.push(events);
-  });
-  return { requests, skipped };
+    reasons.push(`entry ${index + 1}: ${reason}`);
+    firstListed = index + 1;
+  };
+  // From the newest back, so that the entries the log keeps are the ones converted.
+  let index = entries.length - 1;
+  for (; index >= 0 && requests.length < newest; index -= 1) {
+    const request = convertEntry(entries[index], index, skip);
+    if (request !== undefined) requests.push(request);
+  }
+  const skipped = reasons.reverse();
+  if (unlisted > 0) skipped.unshift(`${unlisted} more entries before entry ${firstListed}: left out too, not listed one by one`);
+  if (index >= 0) skipped.unshift(`entries 1 to ${index + 1}: left out, the traffic log keeps the newest ${newest} requests`);
+  return { requests: requests.reverse(), skipped };
+}
+
+/** One HAR entry's events, or undefined (and the reason to `skip`) when it is not a request Burrow can show. */
+function convertEntry(entry: unknown, index: number, skip: (index: number, reason: string) => void): TrafficEvent[] | undefined {
+  const request = isObject(entry) ? entry.request : undefined;
+  const response = isObject(entry) ? entry.response : undefined;
+  let url: URL;
+  try {
+    if (!isObject(request) || typeof request.method !== 'string' || typeof request.url !== 'string') throw new Error('no request method and URL');
+    url = new URL(request.url);
+  } catch (error) {
+    skip(index, (error as Error).message);
+    return undefined;
+  }
+  // The log's byte budget holds bodies and messages; heads are bounded by what a tunnel carries. An imported
+  // head past that was kept outside the budget, and repeated imports ran the process out of memory.
+  const headBytes = request.url.length + fieldBytes(request.headers) + (isObject(response) ? fieldBytes(response.headers) : 0);
+  if (headBytes > maxImportedHeadBytes) {
+    skip(index, `its URL and headers are ${Math.ceil(headBytes / 1024)} KiB, more than a tunnel carries (${maxImportedHeadBytes / 1024} KiB)`);
+    return undefined;
+  }
+  const e = entry as Json;
+  const requestId = randomUUID();
+  const at = Date.parse(String(e.startedDateTime)) || Date.now();
+  // Times a date cannot hold (a hand-written 1e300) would fail every later export of the entry.
+  const durationMs = typeof e.time === 'number' && e.time >= 0 && e.time <= dateRangeMs ? e.time : 0;
+  const headers = pairs((request as Json).headers);
+  if (headerPairValue(headers, 'host') === undefined) headers.unshift(['host', url.host]);
+  const requestBody = contentBytes((request as Json).postData);
+  const responseBody = isObject(response) ? contentBytes(response.content) : Buffer.alloc(0);
+  const status = isObject(response) && typeof response.status === 'number' ? response.status : 0;
+  // A browser's export marks a WebSocket by its resource type (Chrome), Burrow's by its protocol; other tools' by its messages alone.
+  const websocket = e._resourceType === 'websocket' || (Array.isArray(e._webSocketMessages) && e._webSocketMessages.length > 0);
+  const protocol = protocols.has(e._protocol as TrafficProtocol) ? (e._protocol as TrafficProtocol) : websocket ? 'websocket' : 'http';
+  const frames = protocol === 'websocket' ? webSocketFrameEvents(e._webSocketMessages, requestId, at) : [];
+  const frameBytes = (direction: string): number => frames.reduce((sum, frame) => sum + (frame.kind === 'ws-frame' && frame.direction === direction ? frame.size : 0), 0);
+  const events: TrafficEvent[] = [
+    {
+      kind: 'request-start',
+      requestId,
+      tunnel: typeof e._tunnel === 'string' ? e._tunnel : url.hostname.split('.')[0]!,
+      protocol,
+      method: (request as Json).method as string,
+      path: pathAsSent(request.url as string, url),
+      headers,
+      remoteAddress: '',
+      at,
+      httpVersion: recordedHttpVersion((request as Json).httpVersion),
+    },
+  ];
+  // A body the HAR kept only part of (its bodySize says more): shown as cut, so that Replay refuses to send the part as the whole.
+  const requestBodySize = (request as Json).bodySize;
+  const missingBytes = typeof requestBodySize === 'number' && requestBodySize > requestBody.length ? requestBodySize - requestBody.length : 0;
+  if (requestBody.length > 0 || missingBytes > 0) events.push({ kind: 'body', requestId, direction: 'to-service', data: requestBody, at, ...(missingBytes > 0 && { missingBytes }) });
+  if (status > 0) events.push({ kind: 'response-head', requestId, status, headers: asContentCame(pairs(isObject(response) ? response.headers : undefined), responseBody), at: at + durationMs });
+  if (responseBody.length > 0) events.push({ kind: 'body', requestId, direction: 'to-client', data: responseBody, at: at + durationMs });
+  events.push(...frames);
+  const bytesIn = requestBody.length + missingBytes + frameBytes('to-service');
+  events.push({ kind: 'request-end', requestId, status, bytesIn, bytesOut: responseBody.length + frameBytes('to-client'), durationMs, at: at + durationMs });
+  return events;
 }
 
 /** The URL's path and query as the HAR writes them, dot segments too (a URL object resolves them); else as the URL parses them. */

@@ -40,7 +40,7 @@ export class RequestTools {
     if (Buffer.byteLength(input.text) > maxHarImportBytes) throw new BurrowError(ErrorCode.InvalidInput, harTooLarge(Buffer.byteLength(input.text)));
     let parsed: HarImport;
     try {
-      parsed = harToEvents(JSON.parse(input.text));
+      parsed = harToEvents(JSON.parse(input.text), this.traffic.maxRequests);
     } catch (error) {
       throw new BurrowError(ErrorCode.InvalidInput, `not a HAR file: ${(error as Error).message.replace(/^not a HAR file: /, '')}`);
     }

@@ -24,6 +24,8 @@ export interface TrafficRecorderOptions {
 
 export class TrafficRecorder {
   private readonly log: TrafficLog;
+  /** How many requests the log keeps: the newest. */
+  readonly maxRequests: number;
   private readonly stats = new ThroughputStats();
   private readonly ended: EndedRequests;
   private readonly health = new LocalServiceHealthTracker();
@@ -35,7 +37,9 @@ export class TrafficRecorder {
     private readonly options: TrafficRecorderOptions,
     alerts: TunnelAlerts,
   ) {
-    this.log = new TrafficLog(Object.assign({}, defaultTrafficLogLimits, options.limits));
+    const limits = Object.assign({}, defaultTrafficLogLimits, options.limits);
+    this.log = new TrafficLog(limits);
+    this.maxRequests = limits.maxRequests;
     // One record per ended request feeds the metrics, the alerts and the health view alike.
     this.ended = new EndedRequests((request) => {
       options.ended(request);
