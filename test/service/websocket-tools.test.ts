@@ -3,7 +3,7 @@
 // byte counts grow while the socket is open, a long frame's kept bytes come
 // whole on demand, and the frames export as JSON.
 import { get } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { AppService } from '../../src/main/service/app-service.js';
@@ -133,6 +133,34 @@ describe('WebSocket tools', () => {
     client.ws.close();
     await eventuallyAsync(async () => (await service.getRequestDetail({ requestId: client.requestId }))?.state === 'done', 'the socket closed');
     expect(await codeOf(service.sendWebSocketMessage({ requestId: client.requestId, to: 'client', text: 'late' }))).toBe('BURROW_E_CONFLICT');
+  });
+
+  // Found by an audit of the inspector's API: 1,500 messages of 1 MiB to a client that read nothing were all
+  // taken, and held by the agent (2 GB, outside the heap) until the connection ended.
+  it.each(['client', 'service'] as const)('refuses messages to a %s that reads nothing once 16 MiB wait for it, and delivers every one it took', async (to) => {
+    const client = await connect(`/unread-${to}`);
+    const reader = to === 'client' ? client.ws : client.serviceSide;
+    const socket = (reader as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    const message = Buffer.alloc(1024 * 1024, to).toString('base64');
+    let taken = 0;
+    let refusal: { code?: string; message?: string } | undefined;
+    // Loopback's kernel buffers take a few MiB before anything waits in the agent, and the agent 16 MiB more.
+    while (refusal === undefined && taken < 200) {
+      refusal = await service.sendWebSocketMessage({ requestId: client.requestId, to, base64: message }).then(
+        () => void (taken += 1),
+        (error: { code?: string; message?: string }) => ({ code: error.code, message: error.message }),
+      );
+    }
+    expect(refusal).toMatchObject({ code: 'BURROW_E_CONFLICT', message: expect.stringMatching(/^\d+\.\d MiB already wait to be sent to the receiver, which reads slower or not at all/) });
+    socket.resume();
+    const received = to === 'client' ? client.received : client.serviceReceived;
+    await eventuallyAsync(async () => received.length === taken, `the ${taken} messages taken delivered`, 20_000);
+    expect(received.every((m) => m.binary && m.text === Buffer.alloc(1024 * 1024, to).toString())).toBe(true);
+    // Read again: taken again.
+    expect(await service.sendWebSocketMessage({ requestId: client.requestId, to, text: 'after' })).toEqual({ bytes: 5 });
+    await eventuallyAsync(async () => received.at(-1)?.text === 'after', 'the next message delivered');
+    client.ws.close();
   });
 
   it('gives a long frame its kept bytes beyond the preview, and exports the frames as JSON', async () => {

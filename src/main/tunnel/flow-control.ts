@@ -236,6 +236,7 @@ export class CreditedReceiver<T = Buffer> {
  */
 export class CreditedQueue<T> {
   private readonly waiting: { item: T; size: number }[] = [];
+  private waitingSize = 0;
   private backlogged = false;
 
   constructor(
@@ -249,8 +250,14 @@ export class CreditedQueue<T> {
     return this.waiting.length;
   }
 
+  /** Bytes waiting for credit. */
+  get pendingBytes(): number {
+    return this.waitingSize;
+  }
+
   push(item: T, size: number): void {
     this.waiting.push({ item, size });
+    this.waitingSize += size;
     this.pump();
   }
 
@@ -262,12 +269,14 @@ export class CreditedQueue<T> {
   /** Drops what waits (the exchange ended). */
   clear(): void {
     this.waiting.length = 0;
+    this.waitingSize = 0;
   }
 
   private pump(): void {
     while (this.waiting.length > 0 && this.credit > 0) {
       const { item, size } = this.waiting.shift()!;
       this.credit -= size;
+      this.waitingSize -= size;
       this.send(item);
     }
     const backlogged = this.waiting.length > 0;

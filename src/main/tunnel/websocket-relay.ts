@@ -23,6 +23,10 @@ const closeReplyTimeoutMs = 30_000;
 /** The wait for the far end's close, past its own socket's close bound: its close comes by then even from a socket that never replied. */
 const farEndCloseWaitMs = closeReplyTimeoutMs + 5_000;
 
+const mebibytes = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+/** What may wait for a receiver before the inspector's messages to it are refused: room for a quick burst, not gigabytes. */
+export const maxInjectedBacklogBytes = 16 * 1024 * 1024;
+
 /** Codes an endpoint may put in a close frame (RFC 6455 section 7.4). */
 function isSendableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
@@ -161,12 +165,19 @@ export class WebSocketRelay {
    * Sends one whole text or binary message from the inspector, between the
    * relayed ones, under the same message limit. Into the tunnel it takes the
    * socket's own path, credit included; onto the socket it waits for the end
-   * of a fragmented message being written. Throws when it cannot be sent.
+   * of a fragmented message being written. Throws when it cannot be sent,
+   * and while more than maxInjectedBacklogBytes wait for the receiver:
+   * relayed messages stop their socket then, and injected ones queued
+   * without bound for one that read nothing (gigabytes, outside the heap).
    */
   inject(opcode: typeof Opcode.Text | typeof Opcode.Binary, payload: Buffer, target: InjectTarget): void {
     if (this.socketClosed || this.ws.readyState !== this.ws.OPEN) throw new BurrowError(ErrorCode.Conflict, 'the WebSocket is closed');
     if (payload.length > this.options.maxMessageBytes) {
       throw new BurrowError(ErrorCode.BodyTooLarge, `the message is ${payload.length} bytes; WebSocket messages through this tunnel are limited to ${this.options.maxMessageBytes}`);
+    }
+    const waiting = target === 'tunnel' ? this.outbound.pendingBytes : this.ws.bufferedAmount + this.heldInjections.reduce((sum, held) => sum + held.payload.length, 0);
+    if (waiting > maxInjectedBacklogBytes) {
+      throw new BurrowError(ErrorCode.Conflict, `${mebibytes(waiting)} MiB already wait to be sent to the receiver, which reads slower or not at all; send again once it has read them`);
     }
     if (target === 'tunnel') this.fromSocket(opcode, payload, true);
     else if (this.midMessage) this.heldInjections.push({ opcode, payload });
