@@ -4,7 +4,7 @@
 // traffic log; AppService hands them over.
 import { randomUUID } from 'node:crypto';
 import type { Har } from 'har-format';
-import { harTooLarge, maxHarImportBytes, type BodyContent, type ReplayEdit, type ReplayResult, type RequestSnippet, type SnippetTarget } from '../../shared/contract.js';
+import { harTooLarge, maxHarImportBytes, type BodyContent, type RequestDetail, type ReplayEdit, type ReplayResult, type RequestSnippet, type SnippetTarget } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { headerPairValue, replayOfHeader } from '../../shared/traffic.js';
 import { bodyContent } from './body-content.js';
@@ -16,9 +16,14 @@ import type { GrpcDecoder } from './grpc-decoder.js';
 import { grpcReplayPlan, grpcurlCommand, sendGrpcReplay } from './grpc-replay.js';
 import type { TrafficRecorder } from './traffic-recorder.js';
 
+/** Replays the inspector may have on their way at once: a script's thousands took the tunnel's whole share of the service. */
+export const maxReplaysInFlight = 32;
+
 const badIds = (ids: unknown): boolean => !Array.isArray(ids) || !ids.every((id) => typeof id === 'string');
 
 export class RequestTools {
+  private replaysInFlight = 0;
+
   constructor(
     private readonly traffic: TrafficRecorder,
     /** Where clients reach a tunnel (scheme, host, port), when it is registered. */
@@ -77,6 +82,18 @@ export class RequestTools {
     const origin = this.publicOrigin(original.tunnel);
     if (origin === undefined) throw new BurrowError(ErrorCode.Conflict, `tunnel ${original.tunnel} is not online: nothing to send the replay through`);
     if (original.protocol === 'grpc' && input.edit !== undefined) throw new BurrowError(ErrorCode.InvalidInput, 'a gRPC call is replayed as it was: editing is for HTTP requests');
+    if (this.replaysInFlight >= maxReplaysInFlight) {
+      throw new BurrowError(ErrorCode.Conflict, `${maxReplaysInFlight} replays are already on their way; send this one when one of them has its answer`);
+    }
+    this.replaysInFlight += 1;
+    try {
+      return await this.replay(original, origin, input.edit);
+    } finally {
+      this.replaysInFlight -= 1;
+    }
+  }
+
+  private async replay(original: RequestDetail, origin: string, edit: ReplayEdit | undefined): Promise<ReplayResult> {
     const sentAt = Date.now();
     // Marked as this replay's own: the newest replay of the original was another's when several ran at once, or
     // when the edge refused this one (never logged).
@@ -86,7 +103,7 @@ export class RequestTools {
       const grpcStatus = await sendGrpcReplay(grpcReplayPlan(original, this.traffic.keptMessages(original.requestId) ?? [], origin, mark));
       result = { status: 200, grpcStatus };
     } else {
-      result = { status: await sendReplay(replayPlan(original, origin, input.edit, mark)) };
+      result = { status: await sendReplay(replayPlan(original, origin, edit, mark)) };
     }
     // The agent logged it on its way through.
     const replay = this.traffic
