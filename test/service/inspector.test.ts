@@ -276,4 +276,29 @@ describe('the contract over every transport', () => {
     ws.close();
     second.close();
   });
+
+  // Found by an audit of the API: a 100 MB command name came back whole in its error, an array nested 100,000 deep
+  // answered INTERNAL (a stack overflow while writing the error), and a call id of 1e400 was answered as null.
+  it('names refused input briefly in its errors, nested as deep as it may be, and refuses an id it cannot answer to', async () => {
+    const ws = (await connect('/api?token=test-token')) as WebSocket;
+    const results: { id: number | null; result: { ok: boolean; code: string; message: string } }[] = [];
+    ws.on('message', (data) => results.push(JSON.parse(String(data))));
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    ws.send(JSON.stringify({ type: 'call', id: 1, name: 'x'.repeat(1_000_000), input: {} }));
+    ws.send(`{"type":"call","id":2,"name":"removeTunnel","input":{"id":${deep}}}`);
+    ws.send(`{"type":"call","id":3,"name":"updateSettings","input":{"serverAddress":${deep}}}`);
+    ws.send('{"type":"call","id":1e400,"name":"getSettings","input":{}}');
+    ws.send(`{"type":"call","id":4,"name":"createTunnel","input":{"name":${deep},"target":"3000"}}`);
+    ws.send(JSON.stringify({ type: 'call', id: 5, name: 'createTunnel', input: { name: 'long-target', target: 'y'.repeat(1_000_000) } }));
+    await eventually(() => results.length === 6, 'six answers');
+    const byId = new Map(results.map((r) => [r.id, r.result]));
+    expect(byId.get(1)).toEqual({ ok: false, code: 'BURROW_E_UNKNOWN_COMMAND', message: `unknown command ${'x'.repeat(80)}… (1000000 characters)` });
+    expect(byId.get(2)).toEqual({ ok: false, code: 'BURROW_E_NOT_FOUND', message: 'no tunnel with id a list' });
+    expect(byId.get(3)).toMatchObject({ ok: false, code: 'BURROW_E_INVALID_INPUT', message: expect.stringContaining('got "a list"') });
+    expect(byId.get(4)).toMatchObject({ ok: false, code: 'BURROW_E_INVALID_INPUT', message: expect.stringMatching(/got a list$/) });
+    expect(byId.get(5)).toMatchObject({ ok: false, code: 'BURROW_E_INVALID_INPUT', message: expect.stringContaining(`"${'y'.repeat(80)}… (1000000 characters)" is not a local address`) });
+    expect(results.every((r) => r.result.message.length < 300)).toBe(true);
+    expect(byId.get(null)).toEqual({ ok: false, code: 'BURROW_E_INVALID_INPUT', message: 'bad message: expected {type: "call", id, name, input}' });
+    ws.close();
+  });
 });

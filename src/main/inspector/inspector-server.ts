@@ -13,6 +13,7 @@ import { maxHarImportBytes, type AppEvents, type EventName } from '../../shared/
 import { ErrorCode } from '../../shared/error-codes.js';
 import type { AppService } from '../service/app-service.js';
 import { invokeCommand, onEveryContractEvent } from '../service/command-dispatch.js';
+import { echoed } from '../../shared/input-echo.js';
 import { rawHttpAnswer } from '../tunnel/raw-http-answer.js';
 import { requestTargetUrl } from '../tunnel/request-target-url.js';
 import { sendStaticFile } from './static-file.js';
@@ -206,15 +207,25 @@ export class InspectorServer {
   private onClient(ws: WebSocket): void {
     ws.on('error', () => {});
     ws.on('message', async (data) => {
-      let id: number | null = null;
+      let message: Partial<Record<keyof InspectorClientMessage, unknown>>;
       try {
-        const message = (JSON.parse(String(data)) ?? {}) as Partial<Record<keyof InspectorClientMessage, unknown>>;
-        if (message.type !== 'call' || typeof message.id !== 'number' || typeof message.name !== 'string') throw new Error('expected {type: "call", id, name, input}');
-        id = message.id;
-        const result = await invokeCommand(this.options.service, message.name, message.input);
+        message = (JSON.parse(String(data)) ?? {}) as typeof message;
+      } catch (error) {
+        this.send(ws, { type: 'result', id: null, result: { ok: false, code: ErrorCode.InvalidInput, message: `bad message: ${(error as Error).message}` } });
+        return;
+      }
+      const { id, name } = message;
+      // An id JSON cannot write back (1e400 reads as Infinity) would answer as null.
+      if (message.type !== 'call' || typeof id !== 'number' || !Number.isFinite(id) || typeof name !== 'string') {
+        this.send(ws, { type: 'result', id: null, result: { ok: false, code: ErrorCode.InvalidInput, message: 'bad message: expected {type: "call", id, name, input}' } });
+        return;
+      }
+      const result = await invokeCommand(this.options.service, name, message.input);
+      try {
         this.send(ws, { type: 'result', id, result });
       } catch (error) {
-        this.send(ws, { type: 'result', id, result: { ok: false, code: ErrorCode.InvalidInput, message: `bad message: ${(error as Error).message}` } });
+        // Not the message's fault: an answer past what a string holds (Invalid string length) was reported as a bad message.
+        this.send(ws, { type: 'result', id, result: { ok: false, code: ErrorCode.Internal, message: `the answer to ${echoed(name)} could not be sent: ${(error as Error).message}` } });
       }
     });
   }

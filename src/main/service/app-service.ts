@@ -51,6 +51,7 @@ import { connectionChanged, nextSettings, requireBoolean, tunnelFields } from '.
 import { SettingsStore, defaultSettings, type PersistedState } from './settings-store.js';
 import type { TrafficLogLimits } from './traffic-log.js';
 import { TrafficRecorder } from './traffic-recorder.js';
+import { echoed } from '../../shared/input-echo.js';
 
 /** Tunnels one import adds at most: far past any real ngrok or frpc file, and a bound on what one file can make the agent hold. */
 export const maxImportedTunnels = 500;
@@ -462,7 +463,7 @@ export class AppService extends EventEmitter<ServiceEvents> implements AppComman
 
   private find(id: unknown): TunnelConfig {
     const config = typeof id === 'string' ? this.state.tunnels.find((t) => t.id === id) : undefined;
-    if (config === undefined) throw new BurrowError(ErrorCode.NotFound, `no tunnel with id ${String(id)}`);
+    if (config === undefined) throw new BurrowError(ErrorCode.NotFound, `no tunnel with id ${echoed(id)}`);
     return config;
   }
 

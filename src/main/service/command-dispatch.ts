@@ -6,6 +6,7 @@ import { buildApi, type ContractTransport } from '../../shared/contract-client.j
 import type { BurrowApi } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { AppService } from './app-service.js';
+import { echoed } from '../../shared/input-echo.js';
 
 export function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && (commandNames as string[]).includes(name);
@@ -17,7 +18,7 @@ export function isEventName(name: unknown): name is EventName {
 
 /** Runs command `name` with an input from outside; the command itself validates it. */
 export async function invokeCommand(service: AppCommandHandlers, name: unknown, input: unknown): Promise<CommandResult<unknown>> {
-  if (!isCommandName(name)) return { ok: false, code: ErrorCode.UnknownCommand, message: `unknown command ${String(name)}` };
+  if (!isCommandName(name)) return { ok: false, code: ErrorCode.UnknownCommand, message: `unknown command ${echoed(name)}` };
   try {
     return { ok: true, value: await run(service, name, input) };
   } catch (error) {

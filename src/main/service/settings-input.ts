@@ -4,6 +4,7 @@ import type { Settings, TunnelConfig } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import { addressList, isHostPort } from '../tunnel/host-port.js';
 import { checkTunnelFields, TunnelFieldError } from '../tunnel/tunnel-fields.js';
+import { echoed } from '../../shared/input-echo.js';
 
 const invalid = (message: string): BurrowError => new BurrowError(ErrorCode.InvalidInput, message);
 
@@ -20,7 +21,7 @@ export function nextSettings(current: Settings, input: unknown): Settings {
   if (change.serverAddress !== undefined) {
     const addresses = typeof change.serverAddress === 'string' ? addressList(change.serverAddress) : [];
     if (addresses.length === 0 || !addresses.every(isHostPort)) {
-      throw invalid(`server address must be HOST:PORT (or several, separated by commas), got "${String(change.serverAddress)}"`);
+      throw invalid(`server address must be HOST:PORT (or several, separated by commas), got "${echoed(change.serverAddress)}"`);
     }
     next.serverAddress = addresses.join(', ');
   }

@@ -4,6 +4,7 @@
 import { parseLocalTarget } from './agent/local-target.js';
 import type { TunnelProtocol } from './agent/tunnel-registrations.js';
 import { isValidTunnelName } from './tunnel-names.js';
+import { echoed } from '../../shared/input-echo.js';
 
 export interface TunnelFields {
   /** '' lets the server pick. */
@@ -30,7 +31,7 @@ export class TunnelFieldError extends Error {
 export function checkTunnelFields(input: { name?: unknown; protocol?: unknown; target?: unknown }): TunnelFields {
   const { name = '', protocol = 'http', target } = input;
   if (typeof name !== 'string' || (name !== '' && !isValidTunnelName(name))) {
-    throw new TunnelFieldError('name', `name must be a tunnel name (lowercase letters, digits and inner hyphens, at most 63), got ${JSON.stringify(name)}`);
+    throw new TunnelFieldError('name', `name must be a tunnel name (lowercase letters, digits and inner hyphens, at most 63), got ${typeof name === 'string' ? JSON.stringify(echoed(name)) : echoed(name)}`);
   }
   if (protocol !== 'http' && protocol !== 'grpc') throw new TunnelFieldError('protocol', 'protocol must be http or grpc');
   if (typeof target !== 'string' && typeof target !== 'number') throw new TunnelFieldError('target', 'target must be PORT or HOST:PORT');

@@ -1,5 +1,6 @@
 // Where a tunnel forwards to: "3000" (on 127.0.0.1), "host:3000" or "[::1]:3000".
 import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
+import { echoed } from '../../../shared/input-echo.js';
 
 export interface LocalTarget extends HostPort {
   /** The authority HTTP/2 names instead of host:port (a hop to another edge keeps the tunnel's host). */
@@ -15,7 +16,7 @@ export function parseLocalTarget(spec: string): LocalTarget {
     target = undefined;
   }
   if (target === undefined || target.port < 1 || target.port > 65_535) {
-    throw new Error(`"${spec}" is not a local address: expected PORT or HOST:PORT (port 1-65535)`);
+    throw new Error(`"${echoed(spec)}" is not a local address: expected PORT or HOST:PORT (port 1-65535)`);
   }
   return target;
 }
