@@ -95,7 +95,7 @@ describe('on the pinned versions', () => {
     expect(accepted).toBe(0);
   });
 
-  it('undici loads only its pool, with the connector that lets its sockets be corked', async () => {
+  it('undici loads only its pool, with the connector that lets its sockets be corked and read after a failed send', async () => {
     const http = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
@@ -111,6 +111,8 @@ describe('on the pinned versions', () => {
     expect(status).toBe(200);
     expect(patchStatus().get('undici-pool')).toBe(true);
     expect(patchStatus().get('undici-connector')).toBe(true);
+    // Each pool socket reads on after a failed write of a request body.
+    expect(patchStatus().get('net-read-after-send-failure')).toBe(true);
   });
 
   it('ws sockets take a close reason for oversize messages', async () => {

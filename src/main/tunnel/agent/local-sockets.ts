@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { buildConnector } from 'undici';
 import { maxChunkBytes } from '../flow-control.js';
+import { readAfterSendFailure } from '../patches/net-read-after-send-failure.js';
 import { reportPatch } from '../patches/patch-report.js';
 import { closeAfterBodilessAnswers } from '../patches/undici-bodiless-close.js';
 import { readUnaskedContinue } from '../patches/undici-unasked-continue.js';
@@ -69,6 +70,7 @@ export class LocalSockets {
           socket.once('close', () => this.open.delete(socket));
           readUnaskedContinue(socket);
           closeAfterBodilessAnswers(socket);
+          readAfterSendFailure(socket);
         }
         callback(...result);
       });

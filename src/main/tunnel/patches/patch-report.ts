@@ -15,6 +15,7 @@ export type PatchName =
   | 'undici-connector'
   | 'undici-unasked-continue'
   | 'undici-bodiless-close'
+  | 'net-read-after-send-failure'
   | 'ws-close-reason'
   | 'ws-deferred-close-reply';
 
