@@ -37,6 +37,7 @@ import { tunnelName } from '../../shared/tunnel-name.js';
 import type { WakeSignal } from '../tunnel/agent/tunnel-agent.js';
 import { AgentRunner, agentTls } from './agent-runner.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { echoed } from '../../shared/input-echo.js';
 import type { ImportPlan } from './config-import.js';
 import { ConnectionLog } from './connection-log.js';
 import { EmbeddedServerSwitch } from './embedded-server.js';
@@ -51,7 +52,6 @@ import { connectionChanged, nextSettings, requireBoolean, tunnelFields } from '.
 import { SettingsStore, defaultSettings, type PersistedState } from './settings-store.js';
 import type { TrafficLogLimits } from './traffic-log.js';
 import { TrafficRecorder } from './traffic-recorder.js';
-import { echoed } from '../../shared/input-echo.js';
 
 /** Tunnels one import adds at most: far past any real ngrok or frpc file, and a bound on what one file can make the agent hold. */
 export const maxImportedTunnels = 500;

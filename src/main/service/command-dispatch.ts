@@ -5,8 +5,8 @@ import { commandNames, type AppCommandHandlers, type AppEvents, type CommandName
 import { buildApi, type ContractTransport } from '../../shared/contract-client.js';
 import type { BurrowApi } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
-import type { AppService } from './app-service.js';
 import { echoed } from '../../shared/input-echo.js';
+import type { AppService } from './app-service.js';
 
 export function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && (commandNames as string[]).includes(name);

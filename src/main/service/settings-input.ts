@@ -2,9 +2,9 @@
 // with a stable code for anything it refuses.
 import type { Settings, TunnelConfig } from '../../shared/contract.js';
 import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
+import { echoed } from '../../shared/input-echo.js';
 import { addressList, isHostPort } from '../tunnel/host-port.js';
 import { checkTunnelFields, TunnelFieldError } from '../tunnel/tunnel-fields.js';
-import { echoed } from '../../shared/input-echo.js';
 
 const invalid = (message: string): BurrowError => new BurrowError(ErrorCode.InvalidInput, message);
 

@@ -1,10 +1,10 @@
 // A tunnel's fields as users give them (command line, config file, the app),
 // checked one way and worded one way: each caller only says where the field
 // came from and which error to raise.
+import { echoed } from '../../shared/input-echo.js';
 import { parseLocalTarget } from './agent/local-target.js';
 import type { TunnelProtocol } from './agent/tunnel-registrations.js';
 import { isValidTunnelName } from './tunnel-names.js';
-import { echoed } from '../../shared/input-echo.js';
 
 export interface TunnelFields {
   /** '' lets the server pick. */

@@ -1,6 +1,6 @@
 // Where a tunnel forwards to: "3000" (on 127.0.0.1), "host:3000" or "[::1]:3000".
-import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 import { echoed } from '../../../shared/input-echo.js';
+import { formatHostPort, parseHostPort, type HostPort } from '../host-port.js';
 
 export interface LocalTarget extends HostPort {
   /** The authority HTTP/2 names instead of host:port (a hop to another edge keeps the tunnel's host). */
