@@ -21,6 +21,10 @@ export class Http2PublicStream implements PublicStream {
   readonly sink: ItemSink<Buffer>;
   private requestTrailers: Header[] = [];
   private responseTrailers: Record<string, string | string[]> = {};
+  /** The answer ends with trailers (empty ones too) not sent yet: nothing may overtake them. */
+  private trailersDue = false;
+  /** The upload is to be stopped once the trailers have gone (discardBody). */
+  private stopUploadAfterTrailers = false;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -33,7 +37,12 @@ export class Http2PublicStream implements PublicStream {
     stream.on('error', () => {});
     stream.on('trailers', (_headers: IncomingHttpHeaders, _flags: number, raw: string[]) => (this.requestTrailers = headersFromHttp2Raw(raw)));
     // Trailers go when the response ends (the service's, or ours on failure).
-    stream.on('wantTrailers', () => stream.sendTrailers(this.responseTrailers));
+    stream.on('wantTrailers', () => {
+      stream.sendTrailers(this.responseTrailers);
+      this.trailersDue = false;
+      // Out of nghttp2's send, where a reset waits for a send that may not come.
+      if (this.stopUploadAfterTrailers) setImmediate(() => this.stopUpload());
+    });
     const authority = headers[':authority'] ?? headers.host ?? '';
     this.authority = authority;
     this.head = {
@@ -87,10 +96,31 @@ export class Http2PublicStream implements PublicStream {
     if (status === 204) delete head['content-length'];
     // A Date the service did not send is a proxy's to add (RFC 9110 section 6.6.1), but gRPC callers read it as the service's metadata.
     const sendDate = this.errorStyle !== 'grpc';
-    const options: RespondOptions = wholeBody === undefined ? { waitForTrailers: true, sendDate } : { endStream: wholeBody.length === 0, sendDate };
-    // With a whole body of nothing, headers alone end it (for gRPC, a trailers-only answer).
+    if (wholeBody !== undefined) {
+      this.respondWhole(head, wholeBody, sendDate);
+      return;
+    }
+    this.trailersDue = true;
+    const options: RespondOptions = { waitForTrailers: true, sendDate };
     this.stream.respond(head, options);
-    if (wholeBody !== undefined && wholeBody.length > 0) this.stream.end(wholeBody);
+  }
+
+  /**
+   * A head and its whole body. With a whole body of nothing, headers alone
+   * end it (for gRPC, a trailers-only answer). A body that comes while the
+   * client is still uploading ends with empty trailers: those go only once
+   * its last byte has, and the upload is stopped after them (discardBody).
+   */
+  private respondWhole(head: OutgoingHttpHeaders, body: Buffer, sendDate: boolean): void {
+    this.trailersDue = body.length > 0 && this.uploading();
+    const options: RespondOptions = this.trailersDue ? { waitForTrailers: true, sendDate } : { endStream: body.length === 0, sendDate };
+    this.stream.respond(head, options);
+    if (body.length > 0) this.stream.end(body);
+  }
+
+  /** The client has yet to end its request body. */
+  private uploading(): boolean {
+    return !this.stream.closed && this.stream.state.remoteClose !== 1;
   }
 
   end(trailers: Header[]): void {
@@ -129,8 +159,7 @@ export class Http2PublicStream implements PublicStream {
       return;
     }
     const answer = errorAnswer(code, message, retryAfterSeconds);
-    stream.respond({ ':status': answer.status, ...answer.headers });
-    stream.end(answer.body);
+    this.respondWhole({ ':status': answer.status, ...answer.headers }, Buffer.from(answer.body), true);
   }
 
   onGone(listener: () => void): void {
@@ -141,8 +170,23 @@ export class Http2PublicStream implements PublicStream {
     this.stream.on('drain', listener);
   }
 
+  /**
+   * An answer complete before the upload's end: RST_STREAM NO_ERROR, as
+   * Node's own server and nginx send it, stops the client sending what
+   * nobody reads (RFC 9113 section 8.1). Drained instead, a browser sent a
+   * refused upload whole before it showed the refusal. It goes after the
+   * answer's trailers: nghttp2 sends a reset ahead of frames still queued
+   * (a gRPC status was lost that way); Node sends the data queued first.
+   */
   discardBody(): void {
-    if (!this.stream.readableEnded) this.stream.resume();
+    if (this.stream.readableEnded) return;
+    if (!this.stream.writableEnded || !this.uploading()) this.stream.resume();
+    else if (this.trailersDue) this.stopUploadAfterTrailers = true;
+    else this.stopUpload();
+  }
+
+  private stopUpload(): void {
+    if (this.uploading()) this.stream.close(constants.NGHTTP2_NO_ERROR);
   }
 }
 

@@ -259,10 +259,12 @@ export class PublicRequestExchange extends Exchange {
   }
 
   protected release(failure: ExchangeFailure | undefined): void {
-    // The local service may answer before reading the whole upload: the rest drains away.
+    if (failure !== undefined) {
+      this.outcome.failed(failure.code, !this.responded);
+      if (failure.code !== ErrorCode.ClientGone) this.side.fail(failure.code, failure.message, undefined, failure.http2ErrorCode);
+    }
+    // The local service (or the edge, failing) may answer before the upload's end: the rest is not read. After the
+    // answer, so that over HTTP/2 the client is told to stop sending it once that has gone.
     this.side.discardBody();
-    if (failure === undefined) return;
-    this.outcome.failed(failure.code, !this.responded);
-    if (failure.code !== ErrorCode.ClientGone) this.side.fail(failure.code, failure.message, undefined, failure.http2ErrorCode);
   }
 }

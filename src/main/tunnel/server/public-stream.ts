@@ -49,6 +49,6 @@ export interface PublicStream {
   onGone(listener: () => void): void;
   /** The client drained what was written: progress, for idle timeouts. */
   onProgress(listener: () => void): void;
-  /** The rest of the request body will not be read: let it drain away. */
+  /** The rest of the request body will not be read: let it drain away, or (HTTP/2, the answer complete) ask the client to stop sending it. */
   discardBody(): void;
 }
