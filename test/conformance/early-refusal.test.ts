@@ -10,7 +10,7 @@
 import { request } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli, spawnCliServer, type CliProcess } from '../helpers/common.js';
+import { startProcessTunnelPair, type TunnelPair } from './tunnel-pair.js';
 
 const refusal = 'the upload is too large\n';
 const uploadBytes = 16 * 1024 * 1024;
@@ -18,9 +18,7 @@ const uploadsAtOnce = 16;
 const rounds = 3;
 
 let service: Server;
-let server: CliProcess;
-let agent: CliProcess;
-let publicPort: number;
+let pair: TunnelPair;
 /** What the service does once a request's head is in: answer and reset, or reset only. */
 let refuse: (socket: Socket) => void;
 
@@ -35,23 +33,19 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
-  const started = await spawnCliServer(['--token', 'early']);
-  server = started.process;
-  publicPort = started.publicPort;
-  agent = spawnCli(['http', String((service.address() as AddressInfo).port), '--name', 'refuses', '--server', started.control, '--no-inspect'], { BURROW_TOKEN: 'early' });
-  await agent.waitForLine(/^tunnel refuses: /);
+  pair = await startProcessTunnelPair((service.address() as AddressInfo).port, 'http');
 });
 
 afterAll(async () => {
-  await agent?.kill();
-  await server?.kill();
+  await pair?.stop();
   await new Promise((resolve) => service?.close(resolve));
 });
 
 /** Uploads through the tunnel and keeps what comes back: the status and body, or the error before any. */
 function upload(): Promise<string> {
   return new Promise((resolve) => {
-    const req = request({ port: publicPort, host: '127.0.0.1', method: 'POST', path: '/upload', headers: { host: 'refuses.localhost', 'content-length': uploadBytes } }, (res) => {
+    const { port, authority } = pair.tunnel;
+    const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/upload', headers: { host: authority, 'content-length': uploadBytes } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
