@@ -1,7 +1,7 @@
 // The `burrow` command line as DESIGN.md specifies it; tests outside this
 // repo rely on exactly this behaviour.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -286,6 +286,21 @@ describe('TLS from the command line', () => {
     } finally {
       await backend.close();
     }
+  });
+
+  // Found by the browser audit: every --dev-tls edge of a domain wrote its authority to one path, and a second edge
+  // replaced the first one's, whose clients then refused it.
+  it('--dev-tls edges running at once each keep their own authority, removed when each stops', async () => {
+    const first = await spawnCliServer(['--dev-tls', '--log-level', 'silent'], cli);
+    const second = await spawnCliServer(['--dev-tls', '--log-level', 'silent'], cli);
+    const [firstCa, secondCa] = await Promise.all(
+      [first, second].map(async ({ process }) => /--ca (\S+)\)$/.exec(await process.waitForLine(/^burrow server: dev TLS certificate at /))![1]!),
+    );
+    expect(firstCa).not.toBe(secondCa);
+    expect(await verifiedStatus('localhost', first.publicPort, firstCa!)).toBe('404');
+    expect(await verifiedStatus('localhost', second.publicPort, secondCa!)).toBe('404');
+    expect(await first.process.kill()).toBe(0);
+    expect([existsSync(firstCa!), existsSync(secondCa!)]).toEqual([false, true]);
   });
 
   it('--dev-tls with a domain of two labels serves names curl verifies with its certificate', async () => {

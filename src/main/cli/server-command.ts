@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { defaultDrainTimeoutMs } from '../tunnel/config.js';
+import type { DevCertificate } from '../tunnel/server/dev-certificate.js';
 import { ForwardedFieldTrust } from '../tunnel/server/forwarded-fields.js';
 import type { TokenSpec } from '../tunnel/server/token-auth.js';
 import { TunnelServer, type PemPair } from '../tunnel/server/tunnel-server.js';
@@ -72,14 +73,13 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.devTls && options.tlsCert !== undefined) throw new UsageError('--dev-tls makes its own certificate; drop --tls-cert/--tls-key');
   let tls: PemPair | undefined;
-  let devCertPath: string | undefined;
+  let dev: DevCertificate | undefined;
   if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
     tls = { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') };
   } else if (options.devTls) {
     // Loaded only here, like prom-client below: the x509 stack is ~200 modules no plain edge needs.
-    const dev = await (await import('../tunnel/server/dev-certificate.js')).makeDevCertificate(options.domain);
+    dev = await (await import('../tunnel/server/dev-certificate.js')).makeDevCertificate(options.domain);
     tls = dev;
-    devCertPath = dev.certPath;
     logger.info({ certPath: dev.certPath }, `dev TLS: certificates signed by a local authority, its certificate at ${dev.certPath}; agents connect with --ca ${dev.certPath}`);
   }
   const cluster =
@@ -138,6 +138,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   };
   const stopped = async (): Promise<void> => {
     await adminServer?.stop();
+    dev?.discard();
     logger.info('server stopped');
     await Promise.all([logger, accessLogger].map((each) => each && flushed(each)));
   };
@@ -162,7 +163,7 @@ export async function runServer(options: ServerCommandOptions): Promise<void> {
   );
   process.stdout.write(`burrow server: agents connect to ${host}:${server.controlPort}${tls ? ' (TLS)' : ''}\n`);
   // On stdout as well as in the log, which --log-level can quiet: an agent cannot connect without it.
-  if (devCertPath !== undefined) process.stdout.write(`burrow server: dev TLS certificate at ${devCertPath} (agents connect with --ca ${devCertPath})\n`);
+  if (dev !== undefined) process.stdout.write(`burrow server: dev TLS certificate at ${dev.certPath} (agents connect with --ca ${dev.certPath})\n`);
   if (cluster !== undefined) process.stdout.write(`burrow server: in the cluster at ${redisWhere(options.cluster!)} as ${cluster.self}\n`);
   process.stdout.write(`burrow server: public traffic on ${server.publicUrl('*')}\n`);
   if (adminServer !== undefined) process.stdout.write(`burrow server: admin on ${adminServer.url} (/metrics /healthz /readyz /api/tunnels)\n`);

@@ -8,7 +8,7 @@
 // it trusts nothing once the server has stopped, and its name constraints
 // keep it to the domain, localhost and loopback meanwhile.
 import { KeyObject, randomBytes, webcrypto } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -21,8 +21,10 @@ export interface DevCertificate extends PemPair {
   /** The certificate for the default names, with the authority's after it. */
   cert: string;
   key: string;
-  /** Where the authority's certificate is, for clients to trust. */
+  /** Where the authority's certificate is, for clients to trust: a path of this server's own. */
   certPath: string;
+  /** Removes the authority's certificate (the server stopped: nobody holds its key any more). */
+  discard(): void;
   /** Serves a certificate naming the host a client asked for, when it is a tunnel's. */
   SNICallback(servername: string, callback: (error: Error | null, context?: SecureContext) => void): void;
 }
@@ -121,7 +123,13 @@ async function signServer(authority: Authority, leafKeys: KeyPair, commonName: s
   return `${certificate.toString('pem')}\n${authority.certificate.toString('pem')}\n`;
 }
 
-export async function makeDevCertificate(domain: string, directory = join(tmpdir(), 'burrow-dev-tls'), kept = mintedKept): Promise<DevCertificate> {
+/**
+ * A new authority and its certificates. Its certificate goes in a directory
+ * of its own: at one path for every server of the domain, a second
+ * `--dev-tls` edge replaced the first one's, and the first one's clients
+ * then refused it (browser audit).
+ */
+export async function makeDevCertificate(domain: string, givenDirectory?: string, kept = mintedKept): Promise<DevCertificate> {
   const authority = await newAuthority(domain);
   // One key for every certificate the authority signs: minting a name costs a signature, not a key pair.
   const leafKeys = await newKeys();
@@ -151,6 +159,7 @@ export async function makeDevCertificate(domain: string, directory = join(tmpdir
     return context;
   };
 
+  const directory = givenDirectory ?? mkdtempSync(join(tmpdir(), 'burrow-dev-tls-'));
   mkdirSync(directory, { recursive: true });
   const certPath = join(directory, `${domain}-ca.pem`);
   writeFileSync(certPath, authority.certificate.toString('pem'));
@@ -158,6 +167,7 @@ export async function makeDevCertificate(domain: string, directory = join(tmpdir
     cert,
     key: leafKey,
     certPath,
+    discard: () => rmSync(givenDirectory === undefined ? directory : certPath, { recursive: true, force: true }),
     SNICallback(servername, callback) {
       const name = servername.toLowerCase();
       const label = name.endsWith(`.${domain}`) ? name.slice(0, -domain.length - 1) : undefined;
