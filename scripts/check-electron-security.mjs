@@ -2,7 +2,7 @@
 // finding not reviewed below. (Its CLI breaks on the hoisted commander, so
 // its API is called directly; it cannot reach the network here and says so.)
 import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,11 +17,17 @@ const reviewed = {
   'CSP_GLOBAL_CHECK renderer/index.html': "connect-src allows ws://127.0.0.1:* and ws://localhost:* for the web inspector's own API socket",
 };
 
-const output = join(mkdtempSync(join(tmpdir(), 'electronegativity-')), 'report.csv');
-const result = await run(
-  { input: 'src', output, isSarif: false, customScan: [], excludeFromScan: [], isRelative: true, isVerbose: false, electronVersionOverride: '41.7.1', parserPlugins: [] },
-  false,
-);
+// Its report file is not read (the findings come back as values): written to a directory removed after.
+const scratch = mkdtempSync(join(tmpdir(), 'electronegativity-'));
+let result;
+try {
+  result = await run(
+    { input: 'src', output: join(scratch, 'report.csv'), isSarif: false, customScan: [], excludeFromScan: [], isRelative: true, isVerbose: false, electronVersionOverride: '41.7.1', parserPlugins: [] },
+    false,
+  );
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
 const findings = result.issues.map((issue) => ({
   key: `${issue.id} ${issue.file}`,
   where: `${issue.file}:${issue.location?.line ?? ''}`,

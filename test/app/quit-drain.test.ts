@@ -5,14 +5,13 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeBeforeQuit } from '../../src/main/app/quit-drain.js';
 import { AppService } from '../../src/main/service/app-service.js';
 import type { TunnelView } from '../../src/shared/contract.js';
 import { eventually, eventuallyAsync, publicRequest } from '../helpers/common.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 class StandInApp extends EventEmitter {
   quits = 0;
@@ -43,7 +42,7 @@ async function appWithHeldRequest(): Promise<{ app: StandInApp; lines: string[];
   };
   cleanups.push(async () => release());
 
-  const service = await AppService.open({ settingsPath: join(mkdtempSync(join(tmpdir(), 'burrow-quit-')), 'settings.json'), flushIntervalMs: 20 });
+  const service = await AppService.open({ settingsPath: join(scratchDirectory('burrow-quit-'), 'settings.json'), flushIntervalMs: 20 });
   cleanups.push(() => service.close());
   await service.startEmbeddedServer();
   const tunnel = await service.createTunnel({ name: 'quit', protocol: 'http', target: String((local.address() as AddressInfo).port) });

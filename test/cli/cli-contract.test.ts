@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import { buildApi } from '../../src/shared/contract-client.js';
 import { webSocketTransport } from '../../src/shared/websocket-transport.js';
 import { eventually, eventuallyAsync, holdPort, publicRequest, spawnCli, spawnCliServer, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 const started: CliProcess[] = [];
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
@@ -206,7 +207,7 @@ describe('server and agents', () => {
   });
 
   it('runs several tunnels from a config file with `burrow start`', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'burrow-cli-'));
+    const dir = scratchDirectory('burrow-cli-');
     const config = join(dir, 'burrow.yaml');
     writeFileSync(
       config,

@@ -1,12 +1,12 @@
 // Operating an edge as its operator would: `burrow server` and `burrow http`
 // as processes with their admin endpoints and logs. JSON and access logs
 // are parsed line by line; no secret appears in any line either prints.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, eventuallyAsync, publicRequest, spawnCli, spawnCliServer, startBackend, type Backend, type CliProcess } from '../helpers/common.js';
 import { scrape } from '../helpers/prometheus.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 const secrets = {
   agentToken: 'agent-token-6c1f0e',
@@ -157,7 +157,7 @@ describe('text logs', () => {
   }
 
   it('are readable lines on stderr; --access-log FILE appends the access lines there', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'burrow-access-')), 'access.log');
+    const file = join(scratchDirectory('burrow-access-'), 'access.log');
     const backend = await startBackend((_req, res) => res.end('ok'));
     try {
       const { server, publicPort } = await edgeWithTunnel(['--access-log', file], backend);

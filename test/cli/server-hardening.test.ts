@@ -1,11 +1,11 @@
 // `burrow server` hardening flags: named tokens from a file (bad files are
 // usage errors; a name outside a token's claims stops the agent with exit 1)
 // and the public limits.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publicRequest, spawnCli, spawnCliServer, startBackend, type CliProcess } from '../helpers/common.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 const started: CliProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 function tokensFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'burrow-tokens-')), 'tokens.yaml');
+  const file = join(scratchDirectory('burrow-tokens-'), 'tokens.yaml');
   writeFileSync(file, text);
   return file;
 }

@@ -1,14 +1,12 @@
 // TLS between agent and server: the agent verifies the server's certificate
 // unless told not to, and says clearly when it cannot.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentState, TunnelAgent } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import type { BurrowError } from '../../src/main/tunnel/errors.js';
 import { makeDevCertificate, type DevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import { publicRequest, startBackend, waitForLive, type Backend } from '../helpers/common.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 let cert: DevCertificate;
 let otherCert: DevCertificate;
@@ -16,8 +14,8 @@ let backend: Backend;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  cert = await makeDevCertificate('localhost', mkdtempSync(join(tmpdir(), 'burrow-tls-')));
-  otherCert = await makeDevCertificate('localhost', mkdtempSync(join(tmpdir(), 'burrow-tls-')));
+  cert = await makeDevCertificate('localhost', scratchDirectory('burrow-tls-'));
+  otherCert = await makeDevCertificate('localhost', scratchDirectory('burrow-tls-'));
 });
 
 afterEach(async () => {

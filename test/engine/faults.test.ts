@@ -2,9 +2,8 @@
 // the local service (a real process too). Every public client in flight gets
 // a definite end (an error status, a cut connection, a close or a gRPC
 // status), nothing is left pending on the server, and traffic resumes.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
@@ -13,6 +12,7 @@ import WebSocket from 'ws';
 import { benchEchoService } from '../../bench/grpc-service.js';
 import { TunnelServer } from '../../src/main/tunnel/server/tunnel-server.js';
 import { publicRequest, repoRoot, spawnCli, spawnNode, type CliProcess } from '../helpers/common.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 const stops: (() => unknown)[] = [];
 afterEach(async () => {
@@ -33,7 +33,7 @@ async function rig(): Promise<Rig> {
   const backend = spawnNode(['--import', 'tsx', join(repoRoot, 'bench/backend.ts')]);
   stops.push(() => backend.kill('SIGKILL'));
   const ports = JSON.parse(await backend.waitForLine(/^\{/)) as { http: number; grpc: number };
-  const config = join(mkdtempSync(join(tmpdir(), 'burrow-faults-')), 'burrow.yaml');
+  const config = join(scratchDirectory('burrow-faults-'), 'burrow.yaml');
   writeFileSync(config, `server: 127.0.0.1:${server.controlPort}\ntunnels:\n  - { name: f, protocol: http, target: ${ports.http} }\n  - { name: fg, protocol: grpc, target: ${ports.grpc} }\n`);
   const startAgent = async (): Promise<CliProcess> => {
     const agent = spawnCli(['start', '--config', config, '--no-inspect']);

@@ -1,6 +1,6 @@
 // AppService through the in-process transport, against the real engine:
 // the embedded server, demo backends and agent all run here on loopback.
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,13 +9,14 @@ import { inProcessApi } from '../../src/main/service/command-dispatch.js';
 import type { BurrowApi, TunnelView } from '../../src/shared/contract.js';
 import type { BurrowError } from '../../src/shared/error-codes.js';
 import { eventually, eventuallyAsync, publicRequest } from '../helpers/common.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 const services: AppService[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
 
-async function open(settingsPath = join(mkdtempSync(join(tmpdir(), 'burrow-svc-')), 'settings.json')): Promise<{ service: AppService; api: BurrowApi; settingsPath: string }> {
+async function open(settingsPath = join(scratchDirectory('burrow-svc-'), 'settings.json')): Promise<{ service: AppService; api: BurrowApi; settingsPath: string }> {
   const service = await AppService.open({ settingsPath, flushIntervalMs: 20 });
   services.push(service);
   return { service, api: inProcessApi(service), settingsPath };
@@ -99,7 +100,7 @@ describe('AppService', () => {
   });
 
   it('sets an unreadable settings file aside and starts with defaults', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'burrow-svc-'));
+    const dir = scratchDirectory('burrow-svc-');
     const settingsPath = join(dir, 'settings.json');
     writeFileSync(settingsPath, '{ not json');
     const logged: string[] = [];

@@ -2,20 +2,18 @@
 // a bounded number: the one least recently used goes first, so that a client
 // cycling through made-up names does not push out a tunnel in use (a review
 // found the oldest minted went first, however often it was served).
-import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, createServer, type SecureContext } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import selfsigned from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeDevAuthority, makeDevCertificate, type DevCertificate } from '../../src/main/tunnel/server/dev-certificate.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 let certificate: DevCertificate;
 
 beforeAll(async () => {
-  certificate = await makeDevCertificate('localhost', mkdtempSync(join(tmpdir(), 'burrow-dev-tls-')), 2);
+  certificate = await makeDevCertificate('localhost', scratchDirectory('burrow-dev-tls-'), 2);
 });
 
 const contextFor = (servername: string): Promise<SecureContext | undefined> =>
