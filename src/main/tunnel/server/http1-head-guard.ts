@@ -13,7 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../errors.js';
 import { headTooLarge } from './request-head-size.js';
-import { rawErrorAnswer } from './public-errors.js';
+import { rawErrorAnswer, unservedHttpVersion } from './public-errors.js';
 import { longestTimerMs } from '../config.js';
 import { afterOwed } from './pipeline-turns.js';
 
@@ -196,7 +196,7 @@ export class Http1HeadGuard {
       case 'HPE_INVALID_VERSION':
         // llhttp says so too of a good version ended by a bare LF ("Expected CRLF after version"): a malformed line, not another version.
         if (/CRLF/.test((error as { reason?: string }).reason ?? '')) return { code: ErrorCode.BadRequest, message: 'malformed request: lines must end with CRLF' };
-        return { code: ErrorCode.HttpVersion, message: 'only HTTP/1.0 and HTTP/1.1 requests are served here (or HTTP/2 with its preface)' };
+        return { code: ErrorCode.HttpVersion, message: unservedHttpVersion };
       case 'ERR_HTTP_REQUEST_TIMEOUT':
         return { code: ErrorCode.ClientTimeout, message: 'the request head did not arrive in time' };
       default:

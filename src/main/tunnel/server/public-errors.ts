@@ -7,6 +7,9 @@ import { grpcStatusFor } from '../errors.js';
 import { percentEncodeGrpcMessage } from '../grpc-message-encoding.js';
 import { rawHttpAnswer } from '../raw-http-answer.js';
 
+/** Why a request in another HTTP version than 1.0 or 1.1 is answered 505, whichever way it was found. */
+export const unservedHttpVersion = 'only HTTP/1.0 and HTTP/1.1 requests are served here (or HTTP/2 with its preface)';
+
 export function respondWithError(res: ServerResponse, code: string, message: string, retryAfterSeconds?: number): void {
   if (res.headersSent) {
     // Too late for a status: cut the connection so the client sees a failure

@@ -16,7 +16,7 @@ import { behindClosingAnswer, closeAfterAnswer } from './closing-connections.js'
 import { Http1PublicStream } from './http1-public-stream.js';
 import { grpcTrailersOnly, Http2PublicStream } from './http2-public-stream.js';
 import { inTurn } from './pipeline-turns.js';
-import { grpcErrorStatus, rawErrorAnswer, respondWithError } from './public-errors.js';
+import { grpcErrorStatus, rawErrorAnswer, respondWithError, unservedHttpVersion } from './public-errors.js';
 import type { NameHolders } from './edge-cluster.js';
 import type { EdgeForwarder, EdgeHop } from './edge-forwarder.js';
 import { isForwardedField } from '../forwarded-field-names.js';
@@ -394,6 +394,9 @@ export type RequestTarget = { ok: true; host: string; path: string } | { ok: fal
  * authority wins over Host, and the path goes on in origin form (section 3.2.2).
  */
 export function resolveRequestTarget(req: IncomingMessage): RequestTarget {
+  // Node's parser takes `HTTP/2.0` in a request line, which is no HTTP/2 (that starts with its preface): 505, as
+  // `HTTP/3.0` gets from the parser; it went on as HTTP/1.1.
+  if (req.httpVersionMajor !== 1) return { ok: false, code: ErrorCode.HttpVersion, message: unservedHttpVersion };
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
   if (hosts > 1) return { ok: false, code: ErrorCode.BadRequest, message: 'a request must carry exactly one Host header' };
