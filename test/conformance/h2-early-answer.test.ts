@@ -96,11 +96,14 @@ describe('an HTTP/2 upload answered before its end', () => {
     }
   });
 
-  it("tunnel: an answer of the edge's own (502, the service down) stops the upload the same way", async () => {
+  it.each([
+    ['502, the service down', () => downPair.tunnel.authority, 502, /^local service at 127.0.0.1:\d+: connection refused/],
+    ['404, before any exchange: no tunnel of that name', () => `nobody.localhost:${pair.tunnel.port}`, 404, /no tunnel/],
+  ] as const)("tunnel: an answer of the edge's own (%s) stops the upload the same way", async (_label, authority, status, text) => {
     const session = connect(`http://127.0.0.1:${downPair.tunnel.port}`);
     try {
-      const refused = await upload(session, downPair.tunnel.authority);
-      expect({ ...refused, body: refused.body.split('\n')[0] }).toEqual({ status: 502, body: expect.stringMatching(/^local service at 127.0.0.1:\d+: connection refused/), rstCode: constants.NGHTTP2_NO_ERROR, sentAll: false });
+      const refused = await upload(session, authority());
+      expect({ ...refused, body: refused.body.split('\n')[0] }).toEqual({ status, body: expect.stringMatching(text), rstCode: constants.NGHTTP2_NO_ERROR, sentAll: false });
     } finally {
       session.close();
     }
