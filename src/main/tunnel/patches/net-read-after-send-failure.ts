@@ -44,6 +44,8 @@ export function readAfterSendFailure(socket: Socket): void {
       if (!isSendFailure(error) || this.readableEnded) return destroy.call(this, error);
       failure = error;
       timer = setTimeout(() => destroyNow(failure), readingForMs);
+      // A wait for a dead connection's last bytes keeps no process up.
+      timer.unref();
       this.once('end', () => destroyNow(failure));
       // Read on: undici reads in paused mode, at each 'readable'.
       this.read(0);
