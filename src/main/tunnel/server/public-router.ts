@@ -133,13 +133,13 @@ export class PublicRouter {
     }
     if (!this.vouchedFor(arrival, req.socket.remoteAddress)) dropForwardedFields(req.rawHeaders);
     // Node heeds the expectation from HTTP/1.1 clients only (checkContinue); from an agent that drops it, the edge answers as Node would have.
+    const side = new Http1PublicStream(req, res, target, this.headLimit(arrival.hop));
     const expecting = req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && expectsContinue(req.headers.expect);
     // With no body there is nothing for the service to refuse before it comes, and the agent does not ask it: the edge
     // answers at once, as Node does directly. Node's server closes a connection whose expectation it left unanswered.
-    const bodiless = declared === 0 && req.headers['transfer-encoding'] === undefined;
+    const bodiless = side.bodyLength === 0;
     const servicesContinue = expecting && !bodiless;
     if (expecting && (bodiless || !admission.session.relaysContinue)) res.writeContinue();
-    const side = new Http1PublicStream(req, res, target, this.headLimit(arrival.hop));
     asSeenByForwarder(side, arrival);
     this.startRequest(admission, side, this.httpPolicy(admission, maxBodyBytes, servicesContinue && admission.session.relaysContinue), arrival.traceId);
   }
