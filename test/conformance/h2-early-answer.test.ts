@@ -9,6 +9,7 @@ import { connect, constants, createServer as createHttp2Server, type ClientHttp2
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../helpers/common.js';
 import { startTunnelPair, type Endpoint, type TunnelPair } from './tunnel-pair.js';
 
 const refusal = 'the upload is too large\n';
@@ -33,11 +34,7 @@ beforeAll(async () => {
   });
   await Promise.all([new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve)), new Promise<void>((resolve) => h2Service.listen(0, '127.0.0.1', resolve))]);
   pair = await startTunnelPair((service.address() as AddressInfo).port, 'http');
-  const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const closedPort = (closed.address() as AddressInfo).port;
-  await new Promise((resolve) => closed.close(resolve));
-  downPair = await startTunnelPair(closedPort, 'http');
+  downPair = await startTunnelPair(await closedPort(), 'http');
   const h2Port = (h2Service.address() as AddressInfo).port;
   direct = { port: h2Port, authority: `127.0.0.1:${h2Port}` };
 });

@@ -8,6 +8,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstReachable } from '../../src/main/tunnel/server/edge-forwarder.js';
+import { closedPort } from '../helpers/common.js';
 
 const edge = (port: number): { advertise: string; publicPort: number; since: number } => ({ advertise: `127.0.0.1:${port + 1}`, publicPort: port, since: 0 });
 
@@ -36,10 +37,7 @@ describe('picking the edge to forward to', () => {
     await new Promise<void>((resolve) => accepting.listen(0, '127.0.0.1', resolve));
     acceptingPort = (accepting.address() as AddressInfo).port;
     stopAccepting = () => new Promise((resolve) => accepting.close(() => resolve()));
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    refusingPort = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    refusingPort = await closedPort();
     busy = new Worker(busySource, { eval: true, workerData: release.buffer });
     busyPort = (await once(busy, 'message'))[0] as number;
     // The kernel completes handshakes the thread never accepts until its queue (the backlog and one) is full; later ones wait.

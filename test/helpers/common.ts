@@ -164,6 +164,15 @@ export async function spawnCliServer(args: string[], spawn: (args: string[]) => 
   return { process: server, control, publicPort };
 }
 
+/** A loopback port nothing listens on: connections to it are refused. */
+export async function closedPort(): Promise<number> {
+  const holder = createNetServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const { port } = holder.address() as AddressInfo;
+  await new Promise<void>((resolve) => holder.close(() => resolve()));
+  return port;
+}
+
 /**
  * A port held for a server that is not up yet: connections to it are
  * reset, as to a server that is down. `release` frees it for that server.

@@ -2,28 +2,17 @@
 // timed out): the inspector and HAR show the answer its client got, status,
 // headers and body, as for any other; they showed none.
 import { request } from 'node:http';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppService } from '../../src/main/service/app-service.js';
 import { inProcessApi } from '../../src/main/service/command-dispatch.js';
 import { ErrorCode } from '../../src/shared/error-codes.js';
 import type { BurrowApi } from '../../src/shared/contract.js';
-import { eventually, eventuallyAsync, publicRequest, startBackend } from '../helpers/common.js';
+import { closedPort, eventually, eventuallyAsync, publicRequest, startBackend } from '../helpers/common.js';
 
 const services: AppService[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
-
-/** A loopback port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const holder = createServer();
-  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-  const { port } = holder.address() as AddressInfo;
-  await new Promise<void>((resolve) => holder.close(() => resolve()));
-  return port;
-}
 
 /** The app with one tunnel, named `name`, to `target`, online through its embedded server; its public port. */
 async function openWithTunnel(name: string, target: string): Promise<{ api: BurrowApi; publicPort: number }> {
