@@ -68,7 +68,7 @@ describe('coalescing writer', () => {
   const serverWrites: Write[][] = [];
 
   beforeAll(async () => {
-    expect(installInPlaceFraming()).toEqual({ client: true, server: true });
+    expect(installInPlaceFraming()).toMatchObject({ client: true, server: true });
     server = new grpc.Server();
     server.addService(tunnelService, {
       controlStream: (call: ServerCall) => call.end(),

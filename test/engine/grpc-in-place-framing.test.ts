@@ -1,12 +1,14 @@
 // grpc-js frames body chunks in the room in front of them instead of copying
 // them: both of its private hooks must still be where we patch them (else the
 // speed-up silently vanishes), and bytes must arrive intact both ways, for
-// body buffers and for chunks the encoder had to copy.
+// body buffers, for chunks the encoder had to copy, and for chunks the server
+// sends in pieces (gatheredBody).
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageType, ProtocolType, type TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
 import { installInPlaceFraming } from '../../src/main/tunnel/patches/grpc-in-place-framing.js';
-import { allocateBodyBuffer, TunnelClient, tunnelService } from '../../src/main/tunnel/tunnel-codec.js';
+import { noBody } from '../../src/main/tunnel/messages.js';
+import { allocateBodyBuffer, gatheredBody, TunnelClient, tunnelService } from '../../src/main/tunnel/tunnel-codec.js';
 
 const sizes = [1024, 16_383, 65_536, 1024 * 1024, 3000, 1024 * 1024 - 1];
 
@@ -31,19 +33,28 @@ describe('in-place gRPC framing', () => {
   let port: number;
 
   beforeAll(async () => {
-    expect(installInPlaceFraming()).toEqual({ client: true, server: true });
+    expect(installInPlaceFraming()).toEqual({ client: true, server: true, serverGathered: true });
     server = new grpc.Server();
     server.addService(tunnelService, {
       controlStream: (call: grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>) => call.end(),
-      // Echoes each chunk back, odd sizes in a plain buffer and even ones in a body buffer: both framings on the server side too.
-      // Then a window update, which the encoder leaves without room in front: framed by a copy.
+      // Echoes each chunk back, odd sizes in a plain buffer and even ones in a body buffer: both framings on the server side too;
+      // every third in three pieces, sent gathered. Then a window update, which the encoder leaves without room in front: framed by a copy.
       proxy: (call: grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>) => {
+        let echoed = 0;
         call.on('data', (message: TunnelMessage) => {
           if (message.payload?.$case !== 'bodyChunk') return;
           const { data, endStream } = message.payload.value;
-          const copy = data.length % 2 === 1 ? Buffer.from(data) : allocateBodyBuffer(data.length);
-          copy.set(data);
-          call.write(chunk(message.requestId, copy, endStream));
+          if (echoed++ % 3 === 2) {
+            const third = Math.floor(data.length / 3);
+            const pieces = [data.subarray(0, third), data.subarray(third, 2 * third), data.subarray(2 * third)].map((piece) => Buffer.from(piece));
+            const gathered = gatheredBody(pieces, data.length);
+            gathered.endStream = endStream;
+            call.write({ ...chunk(message.requestId, noBody, endStream), payload: { $case: 'bodyChunk', value: gathered } });
+          } else {
+            const copy = data.length % 2 === 1 ? Buffer.from(data) : allocateBodyBuffer(data.length);
+            copy.set(data);
+            call.write(chunk(message.requestId, copy, endStream));
+          }
           call.write({ ...chunk(message.requestId, Buffer.alloc(0), false), messageType: MessageType.MESSAGE_TYPE_FLOW, payload: { $case: 'windowUpdate', value: { bytes: data.length } } });
         });
         call.on('end', () => call.end());

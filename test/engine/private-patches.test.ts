@@ -40,10 +40,11 @@ async function warningsDuring(run: () => unknown): Promise<string[]> {
 }
 
 describe('on the pinned versions', () => {
-  it('grpc-js framing in place: client and server', () => {
-    expect(installInPlaceFraming()).toEqual({ client: true, server: true });
+  it('grpc-js framing in place: client and server, and the server sends gathered messages', () => {
+    expect(installInPlaceFraming()).toEqual({ client: true, server: true, serverGathered: true });
     expect(patchStatus().get('grpc-client-framing')).toBe(true);
     expect(patchStatus().get('grpc-server-framing')).toBe(true);
+    expect(patchStatus().get('grpc-server-gathered-send')).toBe(true);
   });
 
   it('grpc-js gathered receive: client and server', () => {

@@ -66,6 +66,33 @@ describe('CreditedSender', () => {
     expect(chunks[0]).toBe(read);
   });
 
+  it('hands reads that one chunk spans to a sink that takes parts as those reads, cut at the credit, never joined', async () => {
+    const source = new FakeSource();
+    const sent: { parts: Buffer[]; length: number }[] = [];
+    const whole: Buffer[] = [];
+    const sender = new CreditedSender(source as unknown as Readable, 7, {
+      chunk: (data) => whole.push(data),
+      parts: (parts, length) => sent.push({ parts, length }),
+      end: () => {},
+    });
+    const reads = [bytes('abc'), bytes('defg'), bytes('hij')];
+    for (const read of reads) source.emit('data', read);
+    await nextTurn();
+    // 7 bytes of credit: the first two reads as they are.
+    expect(sent).toEqual([{ parts: reads.slice(0, 2), length: 7 }]);
+    expect(sent[0]!.parts[0]).toBe(reads[0]);
+    expect(sent[0]!.parts[1]).toBe(reads[1]);
+    sender.grant(2);
+    // Within one read: a view of it, as for any sink.
+    expect(texts(whole)).toEqual(['hi']);
+    source.emit('data', bytes('klm'));
+    sender.grant(10);
+    expect(sent.map(({ parts, length }) => [texts(parts), length])).toEqual([
+      [['abc', 'defg'], 7],
+      [['j', 'klm'], 4],
+    ]);
+  });
+
   it('accepts string reads as their UTF-8 bytes', async () => {
     const { source, chunks } = harness(1_000);
     source.emit('data', 'héllo');

@@ -11,9 +11,10 @@
 // together, framed back to back in one buffer (gRPC lets frames share a
 // write: the peer's parser sees the same messages); those that come while a
 // write is on its way leave together when it is written. A big message is
-// never copied into such a buffer: it leaves alone, framed in place as before.
+// never copied into such a buffer: it leaves alone, framed in place as before
+// (a gathered one too, whose head alone is small).
 import type { TunnelMessage } from '../gen/burrow/v1/tunnel.js';
-import { EncodedMessages, encodeTunnelMessage, frameTogether } from './tunnel-codec.js';
+import { EncodedMessages, encodeTunnelMessage, frameTogether, isGatheredHead } from './tunnel-codec.js';
 
 /** The call as the writer uses it: grpc-js's Writable, whose callback runs once a write has reached the socket. */
 export interface MessageCall {
@@ -81,7 +82,7 @@ export class CoalescingWriter {
     let length = 0;
     while (this.next < this.waiting.length) {
       const item = this.waiting[this.next]!;
-      const small = Buffer.isBuffer(item) && item.length < aloneFromBytes;
+      const small = Buffer.isBuffer(item) && item.length < aloneFromBytes && !isGatheredHead(item);
       if (together.length > 0 && (!small || length + item.length > togetherUpToBytes)) break;
       // Let go of what is taken: a writer that never catches up (a busy spell) kept every buffer it had sent.
       this.waiting[this.next++] = undefined;

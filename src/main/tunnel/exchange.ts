@@ -10,7 +10,7 @@ import { longestTimerMs } from './config.js';
 import { ErrorCode, BurrowError } from './errors.js';
 import { CreditedReceiver, CreditedSender, type ItemSink } from './flow-control.js';
 import { dataMessage, noBody, resetMessage, type Payload } from './messages.js';
-import { bodyParts } from './tunnel-codec.js';
+import { bodyParts, gatheredBody } from './tunnel-codec.js';
 
 export type { Payload };
 
@@ -20,6 +20,8 @@ export interface TunnelPeer {
   send(message: TunnelMessage): boolean;
   /** Initial credit, in bytes, that each side grants the other per request. */
   readonly windowBytes: number;
+  /** The data stream sends a body chunk in the pieces it was read in (tunnel-codec's gatheredBody). */
+  readonly sendsGathered?: boolean;
   /** Tells the peer, where it will hear it, that one of its messages broke the protocol (the edge: on the agent's control stream). */
   protocolError?(requestId: string, message: string): void;
 }
@@ -145,13 +147,15 @@ export abstract class Exchange {
    * `ended` runs once the last byte has gone (it sends the end, or trailers).
    * `admit` may refuse a chunk (and fail the exchange) before it is sent.
    */
-  protected streamBody(source: Readable, ended: () => void, admit?: (data: Buffer) => boolean): void {
+  protected streamBody(source: Readable, ended: () => void, admit?: (chunk: BodyChunk, length: number) => boolean): void {
+    const sendChunk = (chunk: BodyChunk, length: number): void => {
+      if (admit !== undefined && !admit(chunk, length)) return;
+      this.bodyBytesSent += length;
+      this.send({ $case: 'bodyChunk', value: chunk });
+    };
     this.outbound = new CreditedSender(source, this.peer.windowBytes, {
-      chunk: (data) => {
-        if (admit !== undefined && !admit(data)) return;
-        this.bodyBytesSent += data.length;
-        this.send({ $case: 'bodyChunk', value: { data, endStream: false } });
-      },
+      chunk: (data) => sendChunk({ data, endStream: false }, data.length),
+      parts: this.peer.sendsGathered === true ? (parts, length) => sendChunk(gatheredBody(parts, length), length) : undefined,
       end: ended,
     });
   }

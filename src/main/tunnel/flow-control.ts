@@ -11,6 +11,8 @@ export const maxChunkBytes = 1024 * 1024;
 
 export interface CreditedSenderSink {
   chunk(data: Buffer): void;
+  /** Takes a chunk that spans reads as the reads themselves (a sender that writes them gathered); without this, such a chunk comes joined to `chunk`. */
+  parts?(parts: Buffer[], length: number): void;
   end(): void;
 }
 
@@ -92,7 +94,8 @@ export class CreditedSender {
     while (this.heldBytes > 0 && this.credit > 0) {
       const size = Math.min(this.heldBytes, this.credit, maxChunkBytes);
       this.credit -= size;
-      this.sink.chunk(this.take(size));
+      if (this.sink.parts !== undefined && this.held[0]!.length < size) this.sink.parts(this.takeParts(size), size);
+      else this.sink.chunk(this.take(size));
     }
     if (this.heldBytes > 0) {
       this.source.pause();
@@ -104,6 +107,26 @@ export class CreditedSender {
     } else {
       this.source.resume();
     }
+  }
+
+  /** Removes the first `size` held bytes as the reads they span, the last one cut at `size`. */
+  private takeParts(size: number): Buffer[] {
+    const parts: Buffer[] = [];
+    let taken = 0;
+    while (taken < size) {
+      const next = this.held[0]!;
+      const n = Math.min(next.length, size - taken);
+      if (n === next.length) {
+        this.held.shift();
+        parts.push(next);
+      } else {
+        this.held[0] = next.subarray(n);
+        parts.push(next.subarray(0, n));
+      }
+      taken += n;
+    }
+    this.heldBytes -= size;
+    return parts;
   }
 
   /**
@@ -124,15 +147,7 @@ export class CreditedSender {
     }
     const out = allocateBodyBuffer(size);
     let filled = 0;
-    while (filled < size) {
-      const next = this.held[0];
-      const n = Math.min(next.length, size - filled);
-      next.copy(out, filled, 0, n);
-      filled += n;
-      if (n === next.length) this.held.shift();
-      else this.held[0] = next.subarray(n);
-    }
-    this.heldBytes -= size;
+    for (const part of this.takeParts(size)) filled += part.copy(out, filled);
     return out;
   }
 }

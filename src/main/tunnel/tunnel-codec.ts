@@ -138,6 +138,20 @@ class GatheredBodyChunk implements BodyChunk {
   }
 }
 
+// Body chunks made by gatheredBody, to be sent in their pieces (encodeGatheredBodyChunk).
+const toSendGathered = new WeakSet<BodyChunk>();
+
+/**
+ * A body chunk to send as the pieces it was read in, not joined: only for a
+ * side whose gRPC writes carry such a message's rest after its head
+ * (grpc-in-place-framing.ts, the edge's gathered send).
+ */
+export function gatheredBody(parts: readonly Buffer[], length: number): BodyChunk {
+  const chunk = new GatheredBodyChunk(parts, length, false);
+  toSendGathered.add(chunk);
+  return chunk;
+}
+
 /** The pieces of a body chunk's data when it arrived gathered, in order; undefined for any other. */
 export function bodyParts(chunk: BodyChunk): { parts: readonly Buffer[]; length: number } | undefined {
   return chunk instanceof GatheredBodyChunk ? chunk : undefined;
@@ -271,6 +285,7 @@ function writeFrameHeader(framed: Buffer): Buffer {
 export function encodeTunnelMessage(message: TunnelMessage | EncodedMessages): Buffer {
   if (message instanceof EncodedMessages) return message.bytes;
   const payload = message.payload;
+  if (payload?.$case === 'bodyChunk' && toSendGathered.has(payload.value)) return encodeGatheredBodyChunk(message, payload.value as GatheredBodyChunk);
   if (payload?.$case === 'bodyChunk' && payload.value.data.length >= handEncodedMinBytes) return encodeBodyChunk(message, payload.value);
   const bytes = TunnelMessage.encode(message).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -290,15 +305,9 @@ const endStreamTag = (2 << 3) | 0;
  * that keeps room for gRPC's header (one copy).
  */
 function encodeBodyChunk(message: TunnelMessage, chunk: BodyChunk): Buffer {
-  // The envelope's fields by name: a `{ ...copy, more }` literal keeps young objects alive (test/unit/spread-copies.test.ts).
-  const { requestId, protocolType, messageType, traceId } = message;
-  const envelope = TunnelMessage.encode({ requestId, protocolType, messageType, payload: undefined, traceId }).finish();
+  const envelope = encodeEnvelope(message);
   const { data, endStream } = chunk;
-  const endStreamBytes = endStream ? 2 : 0;
-  const dataHeaderBytes = 1 + varintLength(data.length);
-  const chunkLength = endStreamBytes + dataHeaderBytes + data.length;
-  const prefixLength = envelope.length + 1 + varintLength(chunkLength) + endStreamBytes + dataHeaderBytes;
-
+  const prefixLength = bodyChunkPrefixLength(envelope, endStream, data.length);
   const room = headroom.get(data);
   let out: Buffer;
   if (room !== undefined && room >= prefixLength) {
@@ -311,6 +320,59 @@ function encodeBodyChunk(message: TunnelMessage, chunk: BodyChunk): Buffer {
     headroom.set(out, grpcFrameHeaderBytes);
     out.set(data, prefixLength);
   }
+  writeBodyChunkPrefix(out, envelope, endStream, data.length);
+  return out;
+}
+
+// Framed heads of gathered messages, found by their own buffer: the pieces that follow them on the wire.
+const outgoingRest = new WeakMap<ArrayBufferLike, readonly Buffer[]>();
+
+/**
+ * A body chunk laid out as encodeBodyChunk lays it, its data left in the
+ * pieces it was read in: what comes before the data goes, framed for gRPC
+ * with the whole message's length, into a buffer of its own, which grpc-js's
+ * framing passes as it is; the sender writes the pieces right behind it
+ * (takeOutgoingRest).
+ */
+function encodeGatheredBodyChunk(message: TunnelMessage, chunk: GatheredBodyChunk): Buffer {
+  const envelope = encodeEnvelope(message);
+  const { parts, length, endStream } = chunk;
+  const prefixLength = bodyChunkPrefixLength(envelope, endStream, length);
+  // Not from Node's shared pool: the head is found again by its ArrayBuffer.
+  const head = Buffer.allocUnsafeSlow(grpcFrameHeaderBytes + prefixLength);
+  head[0] = 0;
+  head.writeUInt32BE(prefixLength + length, 1);
+  writeBodyChunkPrefix(head.subarray(grpcFrameHeaderBytes), envelope, endStream, length);
+  framedAlready.add(head);
+  outgoingRest.set(head.buffer, parts);
+  return head;
+}
+
+/** Whether an encoded message is the head of a gathered one: small itself, it stands for its pieces too. */
+export function isGatheredHead(encoded: Buffer): boolean {
+  return outgoingRest.has(encoded.buffer);
+}
+
+/** The pieces to write right behind a framed message (a view of what encodeTunnelMessage returned), once; undefined for a message that is whole. */
+export function takeOutgoingRest(framed: Buffer): readonly Buffer[] | undefined {
+  const rest = outgoingRest.get(framed.buffer);
+  if (rest !== undefined) outgoingRest.delete(framed.buffer);
+  return rest;
+}
+
+/** The envelope's fields by name: a `{ ...copy, more }` literal keeps young objects alive (test/unit/spread-copies.test.ts). */
+function encodeEnvelope({ requestId, protocolType, messageType, traceId }: TunnelMessage): Uint8Array {
+  return TunnelMessage.encode({ requestId, protocolType, messageType, payload: undefined, traceId }).finish();
+}
+
+function bodyChunkPrefixLength(envelope: Uint8Array, endStream: boolean, dataLength: number): number {
+  const chunkHeadLength = (endStream ? 2 : 0) + 1 + varintLength(dataLength);
+  return envelope.length + 1 + varintLength(chunkHeadLength + dataLength) + chunkHeadLength;
+}
+
+/** The envelope, the body_chunk tag and length, end_stream, the data's tag and length: everything before the data. */
+function writeBodyChunkPrefix(out: Buffer, envelope: Uint8Array, endStream: boolean, dataLength: number): void {
+  const chunkLength = (endStream ? 2 : 0) + 1 + varintLength(dataLength) + dataLength;
   out.set(envelope, 0);
   let at = envelope.length;
   out[at++] = bodyChunkTag;
@@ -320,8 +382,7 @@ function encodeBodyChunk(message: TunnelMessage, chunk: BodyChunk): Buffer {
     out[at++] = 1;
   }
   out[at++] = dataTag;
-  writeVarint(out, at, data.length);
-  return out;
+  writeVarint(out, at, dataLength);
 }
 
 function varintLength(value: number): number {

@@ -233,7 +233,7 @@ export class LocalGrpcExchange extends Exchange {
         this.send({ $case: 'trailers', value: { headers: this.responseTrailers } });
         this.finish();
       },
-      (data) => {
+      ({ data }) => {
         this.traffic.body('to-client', data, true);
         this.splitters?.['to-client'].push(data);
         return true;

@@ -185,7 +185,7 @@ export class LocalHttpExchange extends Exchange {
         else this.sendBodyEnd();
         this.finish();
       },
-      (data) => {
+      ({ data }) => {
         this.traffic.body('to-client', data);
         return true;
       },

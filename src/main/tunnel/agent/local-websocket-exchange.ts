@@ -173,7 +173,7 @@ export class LocalWebSocketExchange extends Exchange {
         this.sendBodyEnd();
         this.finish();
       },
-      (data) => {
+      ({ data }) => {
         this.traffic.body('to-client', data, true);
         return true;
       },

@@ -79,6 +79,10 @@ export class AgentSession implements TunnelPeer {
     return this.config.initialWindowBytes;
   }
 
+  get sendsGathered(): boolean {
+    return installInPlaceFraming().serverGathered;
+  }
+
   get hasDataStream(): boolean {
     return this.data !== undefined;
   }

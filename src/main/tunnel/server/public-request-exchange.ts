@@ -108,7 +108,7 @@ export class PublicRequestExchange extends Exchange {
     const take = (chunk: Buffer): void => {
       chunks.push(chunk);
       bytes += chunk.length;
-      this.admitBody(chunk);
+      this.admitBody(chunk.length);
     };
     // A client that never ends a stream holding the whole body (HTTP/2) must not hold its slot forever; once the
     // body streams, the wait for a response judges a stall (sendHead), as for a large body.
@@ -187,17 +187,17 @@ export class PublicRequestExchange extends Exchange {
           if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: trailers } });
           else this.sendBodyEnd();
         },
-        (data) => {
+        (_chunk, length) => {
           awaitingResponse?.refresh();
-          return this.admitBody(data);
+          return this.admitBody(length);
         },
       );
     }
   }
 
   /** False (and the request failed with 413) once the body passes the tunnel's limit. */
-  private admitBody(data: Buffer): boolean {
-    this.bodyBytes += data.length;
+  private admitBody(length: number): boolean {
+    this.bodyBytes += length;
     const { maxBodyBytes } = this.policy;
     if (maxBodyBytes === 0 || this.bodyBytes <= maxBodyBytes) return true;
     this.fail(ErrorCode.BodyTooLarge, `request body is over this tunnel's limit of ${maxBodyBytes} bytes`, this.headSent);
