@@ -1,8 +1,8 @@
 // grpc-js frames body chunks in the room in front of them instead of copying
 // them: both of its private hooks must still be where we patch them (else the
 // speed-up silently vanishes), and bytes must arrive intact both ways, for
-// body buffers, for chunks the encoder had to copy, and for chunks the server
-// sends in pieces (gatheredBody).
+// body buffers, for chunks the encoder had to copy, and for chunks sent in
+// pieces (gatheredBody).
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageType, ProtocolType, type TunnelMessage } from '../../src/main/gen/burrow/v1/tunnel.js';
@@ -22,6 +22,15 @@ function chunk(requestId: string, data: Buffer, endStream: boolean): TunnelMessa
   };
 }
 
+/** A body chunk of `data` copied into three pieces, to be sent gathered. */
+function gatheredChunk(requestId: string, data: Buffer, endStream: boolean): TunnelMessage {
+  const third = Math.floor(data.length / 3);
+  const pieces = [data.subarray(0, third), data.subarray(third, 2 * third), data.subarray(2 * third)].map((piece) => Buffer.from(piece));
+  const value = gatheredBody(pieces, data.length);
+  value.endStream = endStream;
+  return { ...chunk(requestId, noBody, endStream), payload: { $case: 'bodyChunk', value } };
+}
+
 /** Distinct bytes per size and side, so a shifted or mixed-up frame shows. */
 function pattern(target: Buffer, seed: number): Buffer {
   for (let i = 0; i < target.length; i++) target[i] = (i * 31 + seed) & 0xff;
@@ -33,7 +42,7 @@ describe('in-place gRPC framing', () => {
   let port: number;
 
   beforeAll(async () => {
-    expect(installInPlaceFraming()).toEqual({ client: true, server: true, serverGathered: true });
+    expect(installInPlaceFraming()).toEqual({ client: true, server: true, clientGathered: true, serverGathered: true });
     server = new grpc.Server();
     server.addService(tunnelService, {
       controlStream: (call: grpc.ServerDuplexStream<TunnelMessage, TunnelMessage>) => call.end(),
@@ -45,11 +54,7 @@ describe('in-place gRPC framing', () => {
           if (message.payload?.$case !== 'bodyChunk') return;
           const { data, endStream } = message.payload.value;
           if (echoed++ % 3 === 2) {
-            const third = Math.floor(data.length / 3);
-            const pieces = [data.subarray(0, third), data.subarray(third, 2 * third), data.subarray(2 * third)].map((piece) => Buffer.from(piece));
-            const gathered = gatheredBody(pieces, data.length);
-            gathered.endStream = endStream;
-            call.write({ ...chunk(message.requestId, noBody, endStream), payload: { $case: 'bodyChunk', value: gathered } });
+            call.write(gatheredChunk(message.requestId, data, endStream));
           } else {
             const copy = data.length % 2 === 1 ? Buffer.from(data) : allocateBodyBuffer(data.length);
             copy.set(data);
@@ -80,8 +85,11 @@ describe('in-place gRPC framing', () => {
         call.on('end', resolve);
         call.on('error', reject);
       });
-      // Body buffers and plain ones (encoded with a copy) alternate.
-      sizes.forEach((size, i) => call.write(chunk(`r${i}`, pattern(i % 2 === 1 ? Buffer.alloc(size) : allocateBodyBuffer(size), i), i === sizes.length - 1)));
+      // Body buffers and plain ones (encoded with a copy) alternate; every third goes in three pieces, gathered.
+      sizes.forEach((size, i) => {
+        const data = pattern(i % 2 === 1 ? Buffer.alloc(size) : allocateBodyBuffer(size), i);
+        call.write(i % 3 === 1 ? gatheredChunk(`r${i}`, data, i === sizes.length - 1) : chunk(`r${i}`, data, i === sizes.length - 1));
+      });
       call.end();
       await done;
 

@@ -40,10 +40,11 @@ async function warningsDuring(run: () => unknown): Promise<string[]> {
 }
 
 describe('on the pinned versions', () => {
-  it('grpc-js framing in place: client and server, and the server sends gathered messages', () => {
-    expect(installInPlaceFraming()).toEqual({ client: true, server: true, serverGathered: true });
+  it('grpc-js framing in place, and gathered sends: client and server', () => {
+    expect(installInPlaceFraming()).toEqual({ client: true, server: true, clientGathered: true, serverGathered: true });
     expect(patchStatus().get('grpc-client-framing')).toBe(true);
     expect(patchStatus().get('grpc-server-framing')).toBe(true);
+    expect(patchStatus().get('grpc-client-gathered-send')).toBe(true);
     expect(patchStatus().get('grpc-server-gathered-send')).toBe(true);
   });
 

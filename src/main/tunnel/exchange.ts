@@ -145,17 +145,18 @@ export abstract class Exchange {
   /**
    * Streams `source` to the peer as body chunks, never past its credit;
    * `ended` runs once the last byte has gone (it sends the end, or trailers).
-   * `admit` may refuse a chunk (and fail the exchange) before it is sent.
+   * `admit` may refuse a chunk (and fail the exchange) before it is sent; it
+   * sees the chunk's data as the reads it spans when it goes gathered.
    */
-  protected streamBody(source: Readable, ended: () => void, admit?: (chunk: BodyChunk, length: number) => boolean): void {
-    const sendChunk = (chunk: BodyChunk, length: number): void => {
-      if (admit !== undefined && !admit(chunk, length)) return;
+  protected streamBody(source: Readable, ended: () => void, admit?: (parts: readonly Buffer[], length: number) => boolean): void {
+    const sendChunk = (chunk: BodyChunk, parts: readonly Buffer[], length: number): void => {
+      if (admit !== undefined && !admit(parts, length)) return;
       this.bodyBytesSent += length;
       this.send({ $case: 'bodyChunk', value: chunk });
     };
     this.outbound = new CreditedSender(source, this.peer.windowBytes, {
-      chunk: (data) => sendChunk({ data, endStream: false }, data.length),
-      parts: this.peer.sendsGathered === true ? (parts, length) => sendChunk(gatheredBody(parts, length), length) : undefined,
+      chunk: (data) => sendChunk({ data, endStream: false }, [data], data.length),
+      parts: this.peer.sendsGathered === true ? (parts, length) => sendChunk(gatheredBody(parts, length), parts, length) : undefined,
       end: ended,
     });
   }

@@ -64,6 +64,7 @@ export class DataStream {
         return true;
       },
       windowBytes: config.initialWindowBytes,
+      sendsGathered: installInPlaceFraming().clientGathered,
       maxWebSocketMessageBytes: config.maxWebsocketMessageBytes || defaultConfigSync.maxWebsocketMessageBytes,
       takesInterimResponses: config.takesInterimResponses,
       takesContinue: config.takesContinue,

@@ -233,9 +233,11 @@ export class LocalGrpcExchange extends Exchange {
         this.send({ $case: 'trailers', value: { headers: this.responseTrailers } });
         this.finish();
       },
-      ({ data }) => {
-        this.traffic.body('to-client', data, true);
-        this.splitters?.['to-client'].push(data);
+      (parts) => {
+        for (const data of parts) {
+          this.traffic.body('to-client', data, true);
+          this.splitters?.['to-client'].push(data);
+        }
         return true;
       },
     );

@@ -185,8 +185,8 @@ export class LocalHttpExchange extends Exchange {
         else this.sendBodyEnd();
         this.finish();
       },
-      ({ data }) => {
-        this.traffic.body('to-client', data);
+      (parts) => {
+        for (const data of parts) this.traffic.body('to-client', data);
         return true;
       },
     );

@@ -173,8 +173,8 @@ export class LocalWebSocketExchange extends Exchange {
         this.sendBodyEnd();
         this.finish();
       },
-      ({ data }) => {
-        this.traffic.body('to-client', data, true);
+      (parts) => {
+        for (const data of parts) this.traffic.body('to-client', data, true);
         return true;
       },
     );

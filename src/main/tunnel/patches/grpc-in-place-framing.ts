@@ -4,10 +4,10 @@
 // BaseServerInterceptingCall.serializeMessage). With 1 MiB body chunks that
 // copy and its garbage are a large share of the tunnel's bulk cost.
 //
-// On the server a message may also leave in pieces (tunnel-codec's
-// gatheredBody: an upload's body as the edge read it, not joined into one
-// buffer first): its framed head goes through grpc-js, and the pieces are
-// written right behind it on the same stream, in the same writev.
+// A message may also leave in pieces (tunnel-codec's gatheredBody: a body as
+// it was read, not joined into one buffer first): its framed head goes
+// through grpc-js, and the pieces are written right behind it on the same
+// HTTP/2 stream, in the same writev.
 //
 // These methods are private to grpc-js (the version is pinned). On the client
 // a message without free front bytes goes through grpc-js's own method; on
@@ -34,15 +34,25 @@ interface ServerCallPrototype {
 
 const slower = 'every tunnel message is copied once more to be framed';
 
-let installed: { client: boolean; server: boolean; serverGathered: boolean } | undefined;
+interface Installed {
+  client: boolean;
+  server: boolean;
+  /** Each side sends gathered messages (gatheredBody). */
+  clientGathered: boolean;
+  serverGathered: boolean;
+}
 
-/** Idempotent; says which side it could install on, and whether the server sends gathered messages (gatheredBody). */
-export function installInPlaceFraming(): { client: boolean; server: boolean; serverGathered: boolean } {
+let installed: Installed | undefined;
+
+/** Idempotent; says which side it could install on. */
+export function installInPlaceFraming(): Installed {
   if (installed === undefined) {
+    const client = reportPatch('grpc-client-framing', patchClient(), slower);
     const server = reportPatch('grpc-server-framing', patchServer(), slower);
     installed = {
-      client: reportPatch('grpc-client-framing', patchClient(), slower),
+      client,
       server,
+      clientGathered: client && reportPatch('grpc-client-gathered-send', patchClientSend(), 'response bodies are joined once more before the agent sends them'),
       serverGathered: server && reportPatch('grpc-server-gathered-send', patchServerSend(), 'upload bodies are joined once more before the edge sends them'),
     };
   }
@@ -66,6 +76,56 @@ function patchClient(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+type SendMessageWithContext = (this: { http2Stream: Writable }, context: unknown, message: Buffer) => void;
+
+/** Where the client's framed messages are written to the call's HTTP/2 stream: a gathered one's pieces follow its head (see writeGathered). */
+function patchClientSend(): boolean {
+  try {
+    const Call = grpcInternal('subchannel-call.js')?.Http2SubchannelCall as { prototype: object } | undefined;
+    const owner = Call === undefined ? undefined : prototypeOwning(Call.prototype, 'sendMessageWithContext');
+    const original = owner?.sendMessageWithContext as SendMessageWithContext | undefined;
+    if (owner === undefined || typeof original !== 'function' || !/this\.http2Stream\.write\(message/.test(original.toString())) return false;
+    owner.sendMessageWithContext = function (this: { http2Stream: Writable }, context: unknown, message: Buffer) {
+      const rest = takeOutgoingRest(message);
+      if (rest === undefined) return original.call(this, context, message);
+      writeGathered(
+        this.http2Stream,
+        () => original.call(this, context, message),
+        () => rest,
+      );
+    } satisfies SendMessageWithContext;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The prototype in `prototype`'s chain that holds `method` itself (grpc-gathered-receive.ts may have put a subclass in front). */
+function prototypeOwning(prototype: object, method: string): Record<string, unknown> | undefined {
+  for (let at: object | null = prototype; at !== null; at = Object.getPrototypeOf(at) as object | null) {
+    if (Object.hasOwn(at, method)) return at as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `writeHead` (grpc-js writing a framed message once to `stream`) with
+ * the stream corked, and writes the `rest` right behind the head when it was
+ * written: one writev, whose callback, the head's, comes once all has gone.
+ * A cancelled call or a refused message writes nothing, and no pieces.
+ */
+function writeGathered(stream: Writable, writeHead: () => void, rest: () => readonly Buffer[] | undefined): void {
+  stream.cork();
+  try {
+    const queuedBefore = stream.writableLength;
+    writeHead();
+    const pieces = rest();
+    if (pieces !== undefined && stream.writableLength > queuedBefore) for (const piece of pieces) stream.write(piece);
+  } finally {
+    stream.uncork();
   }
 }
 
@@ -95,32 +155,22 @@ function patchServer(): boolean {
   }
 }
 
-/**
- * sendMessage serializes (above), then writes the framed message once to the
- * call's HTTP/2 stream; with the stream corked around it, a gathered
- * message's pieces follow in the same writev, and its callback, as the
- * writev's, comes once they have all gone. Pieces go only behind a head that
- * was written: a cancelled call or a refused message writes nothing.
- */
+/** sendMessage serializes (above), then writes the framed message once to the call's HTTP/2 stream: a gathered one's pieces follow its head (see writeGathered). */
 function patchServerSend(): boolean {
   try {
     const prototype = serverCallPrototype();
     const original = prototype?.sendMessage;
     if (prototype === undefined || typeof original !== 'function' || !/serializeMessage\(/.test(original.toString()) || !/this\.stream\.write\(/.test(original.toString())) return false;
     prototype.sendMessage = function (message, callback) {
-      const stream = this.stream;
-      stream.cork();
-      try {
-        const queuedBefore = stream.writableLength;
-        original.call(this, message, callback);
-        const rest = restToWrite.get(this);
-        if (rest !== undefined) {
+      writeGathered(
+        this.stream,
+        () => original.call(this, message, callback),
+        () => {
+          const rest = restToWrite.get(this);
           restToWrite.delete(this);
-          if (stream.writableLength > queuedBefore) for (const part of rest) stream.write(part);
-        }
-      } finally {
-        stream.uncork();
-      }
+          return rest;
+        },
+      );
     };
     return true;
   } catch {

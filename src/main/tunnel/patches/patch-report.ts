@@ -7,6 +7,7 @@ export type PatchName =
   | 'grpc-server-framing'
   | 'grpc-client-gathering'
   | 'grpc-server-gathering'
+  | 'grpc-client-gathered-send'
   | 'grpc-server-gathered-send'
   | 'grpc-server-window'
   | 'grpc-server-sockets'

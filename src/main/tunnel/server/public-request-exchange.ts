@@ -187,7 +187,7 @@ export class PublicRequestExchange extends Exchange {
           if (trailers.length > 0) this.send({ $case: 'trailers', value: { headers: trailers } });
           else this.sendBodyEnd();
         },
-        (_chunk, length) => {
+        (_parts, length) => {
           awaitingResponse?.refresh();
           return this.admitBody(length);
         },
