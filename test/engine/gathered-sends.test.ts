@@ -2,12 +2,11 @@
 // joined into one buffer first: an upload from the edge, a response from the
 // agent. Each body chunk goes as one gRPC message, its framed head then the
 // reads it spans, in one writev on the data stream (grpc-in-place-framing.ts).
-import { createHash } from 'node:crypto';
 import { connect, createServer as createHttp2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { patchStatus } from '../../src/main/tunnel/patches/patch-report.js';
-import { bodyDigest, publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+import { bodyDigest, patternedBody, publicRequest, sha256Hex, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
 
 let backend: Backend | undefined;
 let tunnel: TunnelFixture | undefined;
@@ -51,14 +50,6 @@ async function recordGatheredSends(): Promise<number[]> {
   return sends;
 }
 
-function pattern(length: number): Buffer {
-  const data = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff;
-  return data;
-}
-
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
 // Bodies of several body chunks, the first not a whole number of reads.
 const lengths = [3 * 1024 * 1024 + 5, 16 * 1024 * 1024];
 
@@ -68,9 +59,9 @@ describe('bodies through the tunnel', () => {
     tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
     const gathered = await recordGatheredSends();
     for (const length of lengths) {
-      const data = pattern(length);
+      const data = patternedBody(length);
       const response = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', method: 'POST', body: data });
-      expect(JSON.parse(response.body.toString())).toEqual({ size: length, sha256: sha256(data) });
+      expect(JSON.parse(response.body.toString())).toEqual({ size: length, sha256: sha256Hex(data) });
     }
     expect(patchStatus().get('grpc-server-gathered-send')).toBe(true);
     // Joined, a body chunk leaves as one buffer; gathered, as its framed head and the reads it spans.
@@ -79,7 +70,7 @@ describe('bodies through the tunnel', () => {
   });
 
   it('leave the agent, answered, as the pieces it read from the service, the same way', async () => {
-    const bodies = new Map(lengths.map((length) => [`/${length}`, pattern(length)]));
+    const bodies = new Map(lengths.map((length) => [`/${length}`, patternedBody(length)]));
     backend = await startBackend((req, res) => {
       const body = bodies.get(req.url ?? '')!;
       res.writeHead(200, { 'content-length': body.length });
@@ -92,7 +83,7 @@ describe('bodies through the tunnel', () => {
     for (const length of lengths) {
       const response = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', path: `/${length}` });
       expect(response.body.length).toBe(length);
-      expect(sha256(response.body)).toBe(sha256(bodies.get(`/${length}`)!));
+      expect(sha256Hex(response.body)).toBe(sha256Hex(bodies.get(`/${length}`)!));
     }
     expect(patchStatus().get('grpc-client-gathered-send')).toBe(true);
     expect(gathered.length).toBeGreaterThan(0);

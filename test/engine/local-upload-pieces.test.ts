@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
 import { patchStatus } from '../../src/main/tunnel/patches/patch-report.js';
-import { bodyDigest, publicRequest, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
+import { bodyDigest, patternedBody, publicRequest, sha256Hex, startBackend, startTunnel, type Backend, type TunnelFixture } from '../helpers/common.js';
 import { localGet } from '../helpers/local-get.js';
 
 const pieceBytes = 16 * 1024;
@@ -48,12 +48,6 @@ function recordWritesTo(port: number): Buffer[][] {
   return writes;
 }
 
-function pattern(length: number): Buffer {
-  const data = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff;
-  return data;
-}
-
 function piecesOf(data: Buffer): Buffer[] {
   const pieces: Buffer[] = [];
   for (let at = 0; at < data.length; at += pieceBytes) pieces.push(data.subarray(at, at + pieceBytes));
@@ -78,8 +72,6 @@ function upload(local: LocalHttpClient, port: number, body: Readable, length: nu
   });
 }
 
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
-
 describe('the local HTTP client writes pieces together', () => {
   it('sends the pieces fed within writeTogether in one writev, with the request head', async () => {
     backend = await startHashingBackend();
@@ -87,7 +79,7 @@ describe('the local HTTP client writes pieces together', () => {
     client = new LocalHttpClient();
     expect(client.writesTogether).toBe(true);
     expect(patchStatus().get('undici-connector')).toBe(true);
-    const data = pattern(1024 * 1024);
+    const data = patternedBody(1024 * 1024);
     const body = new Readable({ read: () => {} });
     const answered = upload(client, backend.port, body, data.length);
     // Once undici reads the body, what is pushed goes straight to its socket.
@@ -101,18 +93,18 @@ describe('the local HTTP client writes pieces together', () => {
     expect(together).toHaveLength(1);
     expect(together[0]!.length).toBeGreaterThanOrEqual(64);
     body.push(null);
-    expect(await answered).toEqual({ size: data.length, sha256: sha256(data) });
+    expect(await answered).toEqual({ size: data.length, sha256: sha256Hex(data) });
   });
 
   it('sends pieces fed before undici took the body in one writev when it resumes the body', async () => {
     backend = await startHashingBackend();
     const writes = recordWritesTo(backend.port);
     client = new LocalHttpClient();
-    const data = pattern(512 * 1024 + 3);
+    const data = patternedBody(512 * 1024 + 3);
     const body = new Readable({ read: () => {} });
     for (const piece of piecesOf(data)) body.push(piece);
     body.push(null);
-    expect(await upload(client, backend.port, body, data.length)).toEqual({ size: data.length, sha256: sha256(data) });
+    expect(await upload(client, backend.port, body, data.length)).toEqual({ size: data.length, sha256: sha256Hex(data) });
     const bodyWrites = writes.filter((buffers) => buffers.some((buffer) => buffer.length === pieceBytes));
     expect(bodyWrites).toHaveLength(1);
     expect(bodyWrites[0]!.length).toBeGreaterThanOrEqual(piecesOf(data).length);
@@ -141,9 +133,9 @@ describe('uploads through the tunnel', () => {
     tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
     const writes = recordWritesTo(backend.port);
     for (const length of [64 * 1024 - 1, 1024 * 1024, 3 * 1024 * 1024 + 5]) {
-      const data = pattern(length);
+      const data = patternedBody(length);
       const response = await publicRequest({ port: tunnel.publicPort, host: 'app.localhost', method: 'POST', body: data });
-      expect(JSON.parse(response.body.toString())).toEqual({ size: length, sha256: sha256(data) });
+      expect(JSON.parse(response.body.toString())).toEqual({ size: length, sha256: sha256Hex(data) });
     }
     // Joined, each body chunk would be one buffer; gathered, a writev carries a chunk's many pieces.
     expect(Math.max(...writes.map((buffers) => buffers.length))).toBeGreaterThanOrEqual(4);
@@ -160,7 +152,7 @@ describe('uploads through the tunnel', () => {
     });
     tunnel = await startTunnel([{ name: 'app', protocol: 'http', target: String(backend.port) }]);
     const total = 128 * 1024 * 1024;
-    const block = pattern(1024 * 1024);
+    const block = patternedBody(1024 * 1024);
     const req = request({ host: '127.0.0.1', port: tunnel.publicPort, method: 'POST', path: '/', headers: { host: 'app.localhost', 'content-length': String(total) } });
     const answer = new Promise<string>((resolve, reject) => {
       req.on('response', (res) => {

@@ -31,6 +31,15 @@ export async function startBackend(handler: RequestListener): Promise<Backend> {
   };
 }
 
+/** A body whose every byte depends on its place: a misplaced, lost or doubled piece shows. */
+export function patternedBody(length: number): Buffer {
+  const data = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff;
+  return data;
+}
+
+export const sha256Hex = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
 /**
  * The size and SHA-256 of a request body, once all of it has arrived. A body
  * cut short never settles: the backends that use it then never answer, and
