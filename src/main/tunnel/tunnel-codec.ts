@@ -144,7 +144,7 @@ const toSendGathered = new WeakSet<BodyChunk>();
 /**
  * A body chunk to send as the pieces it was read in, not joined: only for a
  * side whose gRPC writes carry such a message's rest after its head
- * (grpc-in-place-framing.ts, the edge's gathered send).
+ * (grpc-in-place-framing.ts; TunnelPeer.sendsGathered).
  */
 export function gatheredBody(parts: readonly Buffer[], length: number): BodyChunk {
   const chunk = new GatheredBodyChunk(parts, length, false);

@@ -26,9 +26,9 @@ export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): voi
 
 /**
  * Node's HTTP server closes a connection with destroySoon(): its end, then
- * destroy. Here it sends its end and reads on (the parser drops the rest of
- * the body, and closing.has() any request after it) until the client ends
- * too, or `lingerMs` pass.
+ * destroy. Here it sends its end and reads on (Node's parser drops the rest
+ * of the body; a request after it is not served, behindClosingAnswer) until
+ * the client ends too, or `lingerMs` pass.
  */
 function lingerOnClose(socket: Socket): void {
   socket.destroySoon = function (this: Socket): void {
