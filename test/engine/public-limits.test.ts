@@ -93,7 +93,7 @@ describe('public limits', () => {
     socket.on('error', (error) => (errored = error));
     socket.write('POST / HTTP/1.1\r\nHost: app.localhost\r\nContent-Length: 50000000\r\n\r\n');
     socket.write(Buffer.alloc(64 * 1024));
-    // The answer, then the edge's end: from then on Node's server had destroyed the connection.
+    // The answer, then the edge's end: without lingering, Node's server destroyed the connection right behind it.
     await once(socket, 'end');
     expect(received).toMatch(/^HTTP\/1\.1 413 /);
     // More of the body, as a client that reads its answer only after its send: taken and dropped, not reset.
