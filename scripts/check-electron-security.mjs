@@ -17,17 +17,14 @@ const reviewed = {
   'CSP_GLOBAL_CHECK renderer/index.html': "connect-src allows ws://127.0.0.1:* and ws://localhost:* for the web inspector's own API socket",
 };
 
-// Its report file is not read (the findings come back as values): written to a directory removed after.
+// Its report file is not read (the findings come back as values): written to a directory removed at exit.
+// Not sooner: the tool writes the file after it returns, and throws when the directory is gone (seen in CI).
 const scratch = mkdtempSync(join(tmpdir(), 'electronegativity-'));
-let result;
-try {
-  result = await run(
-    { input: 'src', output: join(scratch, 'report.csv'), isSarif: false, customScan: [], excludeFromScan: [], isRelative: true, isVerbose: false, electronVersionOverride: '41.7.1', parserPlugins: [] },
-    false,
-  );
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
-}
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+const result = await run(
+  { input: 'src', output: join(scratch, 'report.csv'), isSarif: false, customScan: [], excludeFromScan: [], isRelative: true, isVerbose: false, electronVersionOverride: '41.7.1', parserPlugins: [] },
+  false,
+);
 const findings = result.issues.map((issue) => ({
   key: `${issue.id} ${issue.file}`,
   where: `${issue.file}:${issue.location?.line ?? ''}`,
