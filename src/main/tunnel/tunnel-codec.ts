@@ -365,14 +365,19 @@ function encodeEnvelope({ requestId, protocolType, messageType, traceId }: Tunne
   return TunnelMessage.encode({ requestId, protocolType, messageType, payload: undefined, traceId }).finish();
 }
 
+/** The body_chunk field's bytes before its data: end_stream when set, the data's tag and length. */
+function chunkHeadLength(endStream: boolean, dataLength: number): number {
+  return (endStream ? 2 : 0) + 1 + varintLength(dataLength);
+}
+
 function bodyChunkPrefixLength(envelope: Uint8Array, endStream: boolean, dataLength: number): number {
-  const chunkHeadLength = (endStream ? 2 : 0) + 1 + varintLength(dataLength);
-  return envelope.length + 1 + varintLength(chunkHeadLength + dataLength) + chunkHeadLength;
+  const headLength = chunkHeadLength(endStream, dataLength);
+  return envelope.length + 1 + varintLength(headLength + dataLength) + headLength;
 }
 
 /** The envelope, the body_chunk tag and length, end_stream, the data's tag and length: everything before the data. */
 function writeBodyChunkPrefix(out: Buffer, envelope: Uint8Array, endStream: boolean, dataLength: number): void {
-  const chunkLength = (endStream ? 2 : 0) + 1 + varintLength(dataLength) + dataLength;
+  const chunkLength = chunkHeadLength(endStream, dataLength) + dataLength;
   out.set(envelope, 0);
   let at = envelope.length;
   out[at++] = bodyChunkTag;
