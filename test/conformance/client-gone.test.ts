@@ -4,9 +4,10 @@
 // service hears of it at once, as it does from Node's HTTP/2 server
 // directly, instead of answering nobody until a timeout. Over HTTP/1.1 a
 // client's end of input is a half-close, whose answers it still gets
-// (http1-connection-ends.test.ts).
+// (http1-connection-ends.test.ts). A client's own HTTP/2 reset reaches an
+// HTTP/2 service with the client's code, as directly.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect as connectHttp2, createServer as createHttp2Server, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { connect as connectHttp2, constants, createServer as createHttp2Server, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { rmSync } from 'node:fs';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -195,5 +196,55 @@ describe('a gRPC client going away mid-stream', () => {
       session.destroy();
     }
     expect(outcomes).toEqual({ direct: { halfClosed: false, closed: true }, tunnel: { halfClosed: false, closed: true } });
+  });
+});
+
+describe('an HTTP/2 client resetting its request mid-way', () => {
+  let h2Service: Http2Server;
+  let h2Pair: TunnelPair;
+  /** By path: the RST_STREAM code the service's stream closed with. */
+  const closedWith = new Map<string, number>();
+
+  beforeAll(async () => {
+    h2Service = createHttp2Server();
+    h2Service.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      stream.on('error', () => {});
+      stream.on('close', () => closedWith.set(String(headers[':path']), stream.rstCode));
+      stream.resume();
+      // Its head now, its body never: the client resets while the answer is under way.
+      stream.respond({ ':status': 200 });
+      stream.write('first part');
+    });
+    await new Promise<void>((resolve) => h2Service.listen(0, '127.0.0.1', resolve));
+    // A gRPC tunnel reaches its service over HTTP/2, plain requests too.
+    h2Pair = await startTunnelPair((h2Service.address() as AddressInfo).port, 'grpc');
+  });
+
+  afterAll(async () => {
+    await h2Pair?.stop();
+    await new Promise((resolve) => h2Service?.close(resolve));
+  });
+
+  it.each([
+    ['CANCEL', constants.NGHTTP2_CANCEL],
+    ['INTERNAL_ERROR', constants.NGHTTP2_INTERNAL_ERROR],
+    ['ENHANCE_YOUR_CALM', constants.NGHTTP2_ENHANCE_YOUR_CALM],
+    ['NO_ERROR', constants.NGHTTP2_NO_ERROR],
+  ])('RST_STREAM %s: the service sees that code, as it does directly', async (name, code) => {
+    const outcomes: Record<string, number | undefined> = {};
+    for (const [label, endpoint] of h2Pair.both) {
+      const session = connectHttp2(`http://127.0.0.1:${endpoint.port}`);
+      session.on('error', () => {});
+      const path = `/upload/${name}/${label}`;
+      const stream = session.request({ ':method': 'POST', ':path': path, ':authority': endpoint.authority }, { endStream: false });
+      stream.on('error', () => {});
+      stream.write('some of the body');
+      await new Promise((resolve) => stream.once('data', resolve));
+      stream.close(code);
+      await eventually(() => closedWith.has(path), `the service to see ${path} close`);
+      outcomes[label] = closedWith.get(path);
+      session.close();
+    }
+    expect(outcomes).toEqual({ direct: code, tunnel: code });
   });
 });

@@ -277,7 +277,8 @@ export class LocalGrpcExchange extends Exchange {
   protected release(failure: ExchangeFailure | undefined): void {
     this.body?.commit();
     if (this.stream === undefined || this.stream.closed) return;
-    if (failure !== undefined) this.stream.close(constants.NGHTTP2_CANCEL);
+    // A public client's own reset comes with its code, which the service hears as it would from that client directly.
+    if (failure !== undefined) this.stream.close(failure.http2ErrorCode ?? constants.NGHTTP2_CANCEL);
     // A complete response while the request had more to send: the rest will not come now.
     else if (this.receivingBody) this.stream.close(constants.NGHTTP2_NO_ERROR);
   }

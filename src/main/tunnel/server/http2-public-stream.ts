@@ -162,8 +162,11 @@ export class Http2PublicStream implements PublicStream {
     this.respondWhole({ ':status': answer.status, ...answer.headers }, Buffer.from(answer.body), true);
   }
 
-  onGone(listener: () => void): void {
-    this.stream.once('close', listener);
+  onGone(listener: (resetCode?: number) => void): void {
+    const { session } = this.stream;
+    // Closed before the answer's end (aborted) on a session still up: the client's own RST_STREAM, whose code
+    // the service is to hear as it would directly (REFUSED_STREAM, INTERNAL_ERROR...). A lost connection has none.
+    this.stream.once('close', () => listener(this.stream.aborted && session?.destroyed === false ? this.stream.rstCode : undefined));
   }
 
   onProgress(listener: () => void): void {

@@ -74,7 +74,7 @@ export class PublicRequestExchange extends Exchange {
   start(): void {
     const { side, policy } = this;
     const started = Date.now();
-    side.onGone(() => {
+    side.onGone((resetCode) => {
       // A gRPC caller cancels at its own deadline, often just before the
       // tunnel's timer for it: that is a deadline, not a caller giving up.
       // The edge may have read the call late, on a busy machine (100 ms of
@@ -83,7 +83,7 @@ export class PublicRequestExchange extends Exchange {
       if (policy.deadlineMs > 0 && Date.now() - started >= policy.deadlineMs - slackMs) {
         this.fail(ErrorCode.Timeout, `the caller's deadline (grpc-timeout ${policy.deadlineMs} ms) passed`, true);
       } else {
-        this.clientWentAway();
+        this.clientWentAway(resetCode);
       }
     });
     // The service has the same grpc-timeout and ends the call itself, in its own words, a moment later than
@@ -135,8 +135,9 @@ export class PublicRequestExchange extends Exchange {
     });
   }
 
-  private clientWentAway(): void {
-    this.fail(ErrorCode.ClientGone, 'the public client went away', true);
+  /** `resetCode`: the client's HTTP/2 RST_STREAM code, which an HTTP/2 service is reset with in turn (Reset.http2_error_code). */
+  private clientWentAway(resetCode?: number): void {
+    this.fail(ErrorCode.ClientGone, 'the public client went away', true, resetCode);
   }
 
   private get peerTimeoutMs(): number {

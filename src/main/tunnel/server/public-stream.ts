@@ -45,8 +45,8 @@ export interface PublicStream {
   cutIfUnread(idleMs: number): void;
   /** Answers with an error: a status and a short text, a gRPC status, or a cut stream when too late for either. */
   fail(code: string, message: string, retryAfterSeconds?: number, http2ErrorCode?: number): void;
-  /** The client went away before the response ended; called at most once. */
-  onGone(listener: () => void): void;
+  /** The client went away before the response ended, with its HTTP/2 reset's code if it reset the stream; called at most once. */
+  onGone(listener: (resetCode?: number) => void): void;
   /** The client drained what was written: progress, for idle timeouts. */
   onProgress(listener: () => void): void;
   /** The rest of the request body will not be read: let it drain away, or (HTTP/2, the answer complete) ask the client to stop sending it. */

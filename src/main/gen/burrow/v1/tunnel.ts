@@ -272,6 +272,9 @@ export interface Reset {
    * head: the service's RST_STREAM code, which the edge resets the client's
    * stream with (so a NO_ERROR reset stays one, a REFUSED_STREAM one says
    * the request was not processed). Absent from agents before 2026-12-04.
+   * From the edge: the public HTTP/2 client's own RST_STREAM code, which
+   * the agent resets its stream to an HTTP/2 service with (else CANCEL).
+   * Absent from edges before 2026-12-05.
    */
   http2ErrorCode?: number | undefined;
 }
