@@ -2,11 +2,12 @@
 // (else its benefit would vanish unseen), and one that finds nothing to
 // patch changes nothing and says so once, on stderr as a process warning.
 import { createServer } from 'node:http';
-import { connect } from 'node:http2';
+import { connect, constants, createServer as createHttp2Server } from 'node:http2';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { finishStreamsAfterGoaway } from '../../src/main/tunnel/agent/http2-goaway-grace.js';
 import { LocalHttpClient } from '../../src/main/tunnel/agent/local-http-client.js';
 import { http2WindowBytes } from '../../src/main/tunnel/config.js';
 import { installGatheredReceive } from '../../src/main/tunnel/patches/grpc-gathered-receive.js';
@@ -115,6 +116,31 @@ describe('on the pinned versions', () => {
     expect(patchStatus().get('undici-connector')).toBe(true);
     // Each pool socket reads on after a failed write of a request body.
     expect(patchStatus().get('net-read-after-send-failure')).toBe(true);
+  });
+
+  it("Node's HTTP/2 client finishes a stream after the service's GOAWAY with an error code", async () => {
+    const server = createHttp2Server();
+    server.on('stream', (stream) => {
+      stream.respond({ ':status': 200 });
+      stream.write('first ');
+      stream.session?.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, stream.id);
+      setTimeout(() => stream.end('last'), 50);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const session = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    cleanups.push(() => session.destroy());
+    session.on('error', () => {});
+    finishStreamsAfterGoaway(session);
+    const goaway = new Promise((resolve) => session.once('goaway', resolve));
+    const stream = session.request({ ':path': '/' });
+    stream.setEncoding('utf8');
+    let body = '';
+    stream.on('data', (chunk: string) => (body += chunk));
+    const warnings = await warningsDuring(() => goaway);
+    await new Promise((resolve) => stream.once('end', resolve));
+    expect({ body, warnings, closing: session.closed, ownDestroy: Object.hasOwn(session, 'destroy') }).toEqual({ body: 'first last', warnings: [], closing: true, ownDestroy: false });
+    expect(patchStatus().get('node-http2-goaway-grace')).toBe(true);
   });
 
   it('ws sockets take a close reason for oversize messages', async () => {

@@ -8,9 +8,11 @@
 // (REFUSED_STREAM), where a client calling it directly (grpc-js) queued them.
 // Once the settings are in, nghttp2 itself holds streams beyond the limit.
 // A connection Node stops reading without a word is given up
-// (session-stall-watch.ts).
+// (session-stall-watch.ts); one the service sends GOAWAY on with an error
+// code finishes the streams it names processed (http2-goaway-grace.ts).
 import { connect, type ClientHttp2Session, type ClientHttp2Stream, type ClientSessionRequestOptions, type OutgoingHttpHeaders } from 'node:http2';
 import { headerPairsWithin, maxResponseHeadBytes } from '../config.js';
+import { finishStreamsAfterGoaway } from './http2-goaway-grace.js';
 import { formatLocalTarget, type LocalTarget } from './local-target.js';
 import { SessionStallWatch } from './session-stall-watch.js';
 
@@ -58,6 +60,7 @@ export class Http2SessionPool {
       release();
       if (this.sessions.get(key) === session) this.sessions.delete(key);
     });
+    finishStreamsAfterGoaway(session);
     session.unref();
     this.stallWatches.set(session, new SessionStallWatch(session));
     this.sessions.set(key, session);

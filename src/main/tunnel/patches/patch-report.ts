@@ -18,6 +18,7 @@ export type PatchName =
   | 'undici-unasked-continue'
   | 'undici-bodiless-close'
   | 'net-read-after-send-failure'
+  | 'node-http2-goaway-grace'
   | 'ws-close-reason'
   | 'ws-deferred-close-reply';
 
