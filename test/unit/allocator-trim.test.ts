@@ -2,7 +2,8 @@
 // glibc) and gives back the free pages that a burst of 1 MiB buffers leaves
 // in the C heap, which free() alone keeps; other threads' arenas give back
 // their free tops once the trim threshold is lowered; and the command's idle
-// reclaimer does both. Each case runs in a process of its own (a fresh C heap).
+// reclaimer does both, having set the heap for traffic when traffic first
+// came. Each case runs in a process of its own (a fresh C heap).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +54,11 @@ it("is lowered by the command's idle reclaimer around its full collection", asyn
   expect(loaded - baseline).toBeGreaterThan(64);
   // Without it the threads' tops stayed: 13 MiB above the baseline after 10 s.
   expect(quiet - baseline).toBeLessThan(8);
+});
+
+it("is set for traffic by the command's idle sampler at its first busy sample, never at rest", async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../fixtures/heap-for-traffic-probe.ts')], { timeout: 30_000 });
+  expect(JSON.parse(stdout)).toEqual({ atRest: false, afterTraffic: true });
 });
 
 it('loads once: every caller gets the same function', async () => {

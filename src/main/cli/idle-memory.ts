@@ -1,7 +1,7 @@
 // The command's idle sampler: its event loop's utilization, every 5 s, drives
 // the idle collections (service/idle-memory.ts).
 import { performance, PerformanceObserver } from 'node:perf_hooks';
-import { IdleMemoryReclaimer, idleCollector, type Collection } from '../service/idle-memory.js';
+import { IdleMemoryReclaimer, idleCollector, prepareHeapForTraffic, type Collection } from '../service/idle-memory.js';
 
 /** Samples the event loop every `intervalMs` for the rest of the process's life; returns a stop function. `onSample` sees each sample (for tests). */
 export function reclaimMemoryWhenIdle(intervalMs = 5_000, onSample?: (utilization: number, collection: Collection | undefined) => void): () => void {
@@ -32,7 +32,7 @@ export function reclaimMemoryWhenIdle(intervalMs = 5_000, onSample?: (utilizatio
     for (const entry of list.getEntries()) if (!ours(entry.startTime)) collectingMs += entry.duration;
   });
   collections.observe({ entryTypes: ['gc'] });
-  const reclaimer = new IdleMemoryReclaimer(collect);
+  const reclaimer = new IdleMemoryReclaimer(collect, undefined, () => prepareHeapForTraffic((work) => void timed(work)));
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();

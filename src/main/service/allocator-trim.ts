@@ -6,8 +6,10 @@
 // after their idle collections (measured with gdb: server 112 -> 74 MB,
 // agent 137 -> 75 after one malloc_trim(0)). Only malloc_trim hands back the
 // pages in the middle of the heap, and Node has no binding for it, so it is
-// reached through koffi (an FFI library with prebuilt binaries), loaded on
-// first use: ~5 MB and ~70 ms once, in a quiet moment, never at rest.
+// reached through koffi (an FFI library with prebuilt binaries), loaded
+// when traffic first comes, which also sets the heap's thresholds for it
+// (idle-memory.ts, prepareHeapForTraffic): ~5 MB and ~25 ms once, never at
+// rest.
 //
 // malloc_trim leaves one thing: the free top of every other thread's arena.
 // V8's helper threads (its optimizing compiler, its parallel marking) each
