@@ -99,6 +99,17 @@ const bodilessWithLength = (status: number, error: Error): boolean =>
 /** undici hands raw headers over as bytes; Node's parser would have read them as latin1 too. */
 const rawStrings = (raw: readonly Buffer[] | null | undefined): string[] => (raw ?? []).map((b) => b.toString('latin1'));
 
+/**
+ * undici decodes the reason phrase as UTF-8; like the headers it goes on as
+ * its bytes read as latin1, which the edge writes back as they came (a
+ * UTF-8 reason reached the client re-encoded, "é" as one byte, or gave way
+ * to the status's own). Bytes that were no UTF-8 are lost to undici's
+ * decoding (U+FFFD): such a reason stays as decoded, which the edge does not
+ * write.
+ */
+const reasonBytes = (statusMessage: string): string =>
+  /^[\x00-\x7f]*$/.test(statusMessage) || statusMessage.includes('\ufffd') ? statusMessage : Buffer.from(statusMessage, 'utf8').toString('latin1');
+
 /** A pool to one local service, with its sockets. */
 interface LocalPool {
   pool: Pool;
@@ -214,11 +225,11 @@ export class LocalHttpClient {
           if (status === unaskedContinueStatus) return true;
           // A 101 is an upgrade: it does not reach here.
           if (status < 200) {
-            handler.onInterim?.(status, rawStrings(rawHeaders), statusMessage);
+            handler.onInterim?.(status, rawStrings(rawHeaders), reasonBytes(statusMessage));
             return true;
           }
           finalStatus = status;
-          handler.onHeaders(status, rawStrings(rawHeaders), resume, statusMessage);
+          handler.onHeaders(status, rawStrings(rawHeaders), resume, reasonBytes(statusMessage));
           return true;
         },
         onData: (chunk) => handler.onData(chunk),
