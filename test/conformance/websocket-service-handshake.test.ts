@@ -54,6 +54,10 @@ async function startRawWebSocketService(): Promise<{ port: number; upgrades: Upg
       upgrade = { target: requestLine!.split(' ')[1]!, lines };
       upgrades.push(upgrade);
       const field = (name: string): string | undefined => lines.find((line) => line.toLowerCase().startsWith(`${name}:`))?.replace(/^[^:]*:\s*/, '');
+      if (upgrade.target === '/refused-in-utf8') {
+        socket.end(Buffer.from('HTTP/1.1 403 Verboten \u2713\r\nX-Why: caf\u00e9\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', 'utf8'));
+        return;
+      }
       // As Python's websockets and most services: version 13 only (RFC 6455 section 4.4).
       if (field('sec-websocket-version') !== '13') {
         socket.end('HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -137,6 +141,17 @@ describe('the upgrade request as the service reads it', () => {
       seen[label] = { status: response.status, version: response.headers['sec-websocket-version'] };
     }
     expect(seen).toEqual({ direct: { status: 426, version: '13' }, tunnel: { status: 426, version: '13' } });
+  });
+
+  it("a refusal's reason and fields in UTF-8 reach the client as the service sent their bytes, as directly", async () => {
+    const seen: Record<string, { statusLine: string; why: string | undefined }> = {};
+    for (const [label, endpoint] of pair.both) {
+      const response = await rawRequest(endpoint.port, handshake('/refused-in-utf8', endpoint.authority), (text) => text.includes('\r\n\r\n'));
+      // Read as latin1: the bytes one for one.
+      seen[label] = { statusLine: response.statusLine, why: response.headers['x-why'] };
+    }
+    const asSent = { statusLine: Buffer.from('HTTP/1.1 403 Verboten \u2713').toString('latin1'), why: Buffer.from('caf\u00e9').toString('latin1') };
+    expect(seen).toEqual({ direct: asSent, tunnel: asSent });
   });
 
   it('keeps header names as sent and repeated fields apart; two Cookie lines reach it as one of both cookies', async () => {

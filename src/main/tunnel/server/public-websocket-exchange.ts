@@ -182,7 +182,8 @@ export class PublicWebSocketExchange extends Exchange {
     const lines = [`HTTP/1.1 ${head.status} ${head.statusMessage}`];
     for (const h of head.headers) if (h.name.toLowerCase() !== 'connection') lines.push(`${h.name}: ${h.value}`);
     lines.push('Connection: close', '', '');
-    this.socket.write(lines.join('\r\n'));
+    // Fields and reason cross the tunnel as their bytes read as latin1 (a UTF-8 "é" went out as four bytes).
+    this.socket.write(lines.join('\r\n'), 'latin1');
     if (head.endStream) {
       this.socket.end();
       this.finish();
