@@ -52,10 +52,10 @@ describe('IdleMemoryReclaimer', () => {
 describe('IdleMemoryReclaimer, first traffic', () => {
   it('says so once, at the first busy sample of the process, never while it is quiet', () => {
     let firstBusy = 0;
-    const it = new IdleMemoryReclaimer(() => {}, { busyUtilization: 0.05, idleUtilization: 0.01, fullAfterQuietSamples: 2 }, () => firstBusy++);
-    [0, 0.02, 0.01, 0].forEach((u) => it.sample(u));
+    const reclaimer = new IdleMemoryReclaimer(() => {}, { busyUtilization: 0.05, idleUtilization: 0.01, fullAfterQuietSamples: 2 }, () => firstBusy++);
+    [0, 0.02, 0.01, 0].forEach((u) => reclaimer.sample(u));
     expect(firstBusy).toBe(0);
-    [0.5, 0.9, 0, 0, 0.7, 0, 0].forEach((u) => it.sample(u));
+    [0.5, 0.9, 0, 0, 0.7, 0, 0].forEach((u) => reclaimer.sample(u));
     expect(firstBusy).toBe(1);
   });
 });
