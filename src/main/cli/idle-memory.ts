@@ -24,7 +24,8 @@ export function reclaimMemoryWhenIdle(intervalMs = 5_000, onSample?: (utilizatio
       collectingMs += performance.eventLoopUtilization(from).active;
     }
   };
-  const collect = idleCollector((work) => void timed(work));
+  const run = (work: () => unknown): void => void timed(work);
+  const collect = idleCollector(run);
   if (collect === undefined) return () => {};
   // perf_hooks reports a collection on a later task: the loop's own ones are already counted above.
   const ours = (at: number): boolean => ownWork.some((span) => at >= span.from && at <= span.to);
@@ -32,7 +33,7 @@ export function reclaimMemoryWhenIdle(intervalMs = 5_000, onSample?: (utilizatio
     for (const entry of list.getEntries()) if (!ours(entry.startTime)) collectingMs += entry.duration;
   });
   collections.observe({ entryTypes: ['gc'] });
-  const reclaimer = new IdleMemoryReclaimer(collect, undefined, () => prepareHeapForTraffic((work) => void timed(work)));
+  const reclaimer = new IdleMemoryReclaimer(collect, undefined, () => prepareHeapForTraffic(run));
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
