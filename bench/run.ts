@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   const floorRss = lowestRss.get(floor.pid)! / 2 ** 20;
   const floorPrivate = lowestPrivate.get(floor.pid)! / 2 ** 20;
   floor.child.kill();
-  say(`a Node process with only commander, grpc-js, ws, pino and protobuf loaded: ${floorRss.toFixed(1)} MiB, private ${floorPrivate.toFixed(1)}`);
+  say(`a Node process with only commander, grpc-js, ws, pino, pino-pretty and protobuf's wire format loaded: ${floorRss.toFixed(1)} MiB, private ${floorPrivate.toFixed(1)}`);
   figures.push(
     ...settled,
     ...settledPrivate,

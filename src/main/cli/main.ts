@@ -8,12 +8,12 @@ import { defaultDrainTimeoutMs, longestTimerMs } from '../tunnel/config.js';
 import { addressList, parseHostPort } from '../tunnel/host-port.js';
 import { checkTunnelFields, type TunnelFieldError } from '../tunnel/tunnel-fields.js';
 import { defaultAdminAddress } from './admin-flags.js';
-import { runAgent } from './agent-command.js';
+import type { runAgent as RunAgent } from './agent-command.js';
 import { readAgentConfig } from './config-file.js';
-import { runDemo } from './demo-command.js';
+import type { runDemo as RunDemo } from './demo-command.js';
 import { outliveOutputReaders, quietLibraryWarnings } from './lifecycle.js';
 import { logFormats, logLevels } from './logger.js';
-import { runServer } from './server-command.js';
+import type { runServer as RunServer } from './server-command.js';
 import { UsageError, collect, domainName, hostPort, positiveInteger, wholeNumber } from './usage-error.js';
 
 /** What an HTTP/2 setting and the tunnel's protobuf fields hold. */
@@ -22,6 +22,13 @@ const uint32Max = 2 ** 32 - 1;
 const maxHeaderBytesFlag = 16 * 1024 * 1024;
 
 const defaultControl = '127.0.0.1:7835';
+
+// Each command's code loads when that command runs: an edge never loads the
+// agent's inspector, gRPC decoding and demo services, nor an agent the
+// edge's (the server's RSS at rest 3-4 MiB lower).
+const runServer: typeof RunServer = async (...args) => (await import('./server-command.js')).runServer(...args);
+const runAgent: typeof RunAgent = async (...args) => (await import('./agent-command.js')).runAgent(...args);
+const runDemo: typeof RunDemo = async (...args) => (await import('./demo-command.js')).runDemo(...args);
 
 interface AgentFlags {
   /** One address, or several separated by commas. */

@@ -1,8 +1,8 @@
 // The "local test server": an in-process tunnel server on loopback plus the
 // demo backends, so a new user sees traffic within a minute.
 import type { EmbeddedServerStatus } from '../../shared/contract.js';
-import { TunnelServer } from '../tunnel/server/tunnel-server.js';
-import { startDemoBackends, type DemoBackends } from './demo-backends.js';
+import type { TunnelServer } from '../tunnel/server/tunnel-server.js';
+import type { DemoBackends } from './demo-backends.js';
 
 export class EmbeddedServer {
   private constructor(
@@ -11,6 +11,8 @@ export class EmbeddedServer {
   ) {}
 
   static async start(publicPort: number): Promise<EmbeddedServer> {
+    // Loaded only when started: an agent that never starts it (the command's) does not carry a server's code.
+    const [{ TunnelServer }, { startDemoBackends }] = await Promise.all([import('../tunnel/server/tunnel-server.js'), import('./demo-backends.js')]);
     const backends = await startDemoBackends();
     const server = new TunnelServer({ controlAddress: '127.0.0.1:0', publicAddress: `127.0.0.1:${publicPort}`, domain: 'localhost' });
     try {

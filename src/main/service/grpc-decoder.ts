@@ -7,11 +7,19 @@ import { BurrowError, ErrorCode } from '../../shared/error-codes.js';
 import type { HeaderPair } from '../../shared/traffic.js';
 import { inflateGrpcMessage } from './decompress.js';
 import { decodeRawProtobuf, decodeRawProtobufPrefix } from './protobuf-raw.js';
-import { messageAsJson, methodOf, schemaFromFiles, schemaFromUserFile, type GrpcSchema } from './grpc-schema.js';
-import { reflectServiceFiles } from './grpc-reflection-client.js';
+import type { GrpcSchema } from './grpc-schema.js';
 import type { KeptMessage } from './traffic-log.js';
 import type { TrafficRecorder } from './traffic-recorder.js';
 import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
+
+/**
+ * The schema code and the reflection client load when first needed: with
+ * them comes all of protobuf's descriptors (~4 MiB resident), which an agent
+ * nobody asks to decode a call never uses.
+ */
+type SchemaCode = typeof import('./grpc-schema.js');
+const schemaCode = (): Promise<SchemaCode> => import('./grpc-schema.js');
+const reflectServiceFiles = async (target: string, service: string): Promise<FileDescriptorProto[]> => (await import('./grpc-reflection-client.js')).reflectServiceFiles(target, service);
 
 /** How long a reflection answer is trusted; a failure is retried sooner (the service may be starting). */
 const reflectedForMs = 60_000;
@@ -54,7 +62,7 @@ export class GrpcDecoder {
     }
     let schema: GrpcSchema;
     try {
-      schema = await schemaFromUserFile(input.fileName, Buffer.from(input.base64, 'base64'));
+      schema = await (await schemaCode()).schemaFromUserFile(input.fileName, Buffer.from(input.base64, 'base64'));
     } catch (error) {
       throw new BurrowError(ErrorCode.InvalidInput, (error as Error).message);
     }
@@ -73,12 +81,13 @@ export class GrpcDecoder {
     const kept = this.traffic.keptMessages(input.requestId);
     if (detail === null || kept === null) throw new BurrowError(ErrorCode.NotFound, `no request ${input.requestId} in the traffic log`);
     if (detail.protocol !== 'grpc') throw new BurrowError(ErrorCode.InvalidInput, `request ${input.requestId} is not a gRPC call`);
-    const found = await this.schemaFor(detail.tunnel, detail.path, input.refresh === true);
+    const code = await schemaCode();
+    const found = await this.schemaFor(code, detail.tunnel, detail.path, input.refresh === true);
     const headers = { 'to-service': detail.requestHeaders, 'to-client': detail.responseHeaders };
-    return { schema: found.described, messages: kept.map((message) => decodeMessage(message, detail.path, found.schema, headers[message.view.direction])) };
+    return { schema: found.described, messages: kept.map((message) => decodeMessage(code, message, detail.path, found.schema, headers[message.view.direction])) };
   }
 
-  private async schemaFor(tunnel: string, path: string, refresh: boolean): Promise<{ schema?: GrpcSchema; described: GrpcDecoding['schema'] }> {
+  private async schemaFor({ methodOf }: SchemaCode, tunnel: string, path: string, refresh: boolean): Promise<{ schema?: GrpcSchema; described: GrpcDecoding['schema'] }> {
     const given = this.given.get(tunnel);
     if (given !== undefined && methodOf(given.schema, path) !== undefined) return { schema: given.schema, described: { source: 'file', detail: given.fileName } };
     const service = /^\/([^/]+)\//.exec(path)?.[1];
@@ -101,14 +110,14 @@ export class GrpcDecoder {
     const cached = this.reflections.get(key);
     const age = cached === undefined ? Infinity : this.now() - cached.at;
     if (cached !== undefined && !refresh && age < (cached.failed ? failedForMs : reflectedForMs)) return cached.schema;
-    const entry: Reflected = { at: this.now(), schema: this.reflect(target, service).then(schemaFromFiles) };
+    const entry: Reflected = { at: this.now(), schema: this.reflect(target, service).then(async (files) => (await schemaCode()).schemaFromFiles(files)) };
     entry.schema.catch(() => (entry.failed = true));
     this.reflections.set(key, entry);
     return entry.schema;
   }
 }
 
-function decodeMessage({ view, data: kept }: KeptMessage, path: string, schema: GrpcSchema | undefined, headers: readonly HeaderPair[]): DecodedMessage {
+function decodeMessage({ messageAsJson }: SchemaCode, { view, data: kept }: KeptMessage, path: string, schema: GrpcSchema | undefined, headers: readonly HeaderPair[]): DecodedMessage {
   const decoded: DecodedMessage = { direction: view.direction, index: view.index };
   if (kept.length === 0 && view.size > 0) return { ...decoded, error: 'its bytes were not kept (the inspector keeps them for its latest requests)' };
   const cut = kept.length < view.size ? ` (only its first ${kept.length} of ${view.size} bytes were kept)` : '';
