@@ -20,6 +20,18 @@ import { afterOwed } from './pipeline-turns.js';
 /** How long a refused connection may keep sending before it is cut. */
 const lingerMs = 2_000;
 
+/**
+ * Pipelined requests whose body turned out malformed while they waited
+ * their turn: not yet gone on (pipeline-turns.ts), each is refused in its
+ * turn, after the answers before it (public-router.ts).
+ */
+const refusedInTurn = new WeakMap<IncomingMessage, { code: string; message: string }>();
+
+/** The refusal `req` is to get in its turn instead of being served, if its body turned out malformed while it waited. */
+export function refusalInTurn(req: IncomingMessage): { code: string; message: string } | undefined {
+  return refusedInTurn.get(req);
+}
+
 interface HeadState {
   timer?: NodeJS.Timeout;
   /** The request line of the current head has ended (a newline arrived). */
@@ -159,12 +171,19 @@ export class Http1HeadGuard {
     socket.removeAllListeners('data');
     socket.on('data', () => {});
     socket.resume();
-    // Malformed mid-body (a bad chunk) with its answer under way or queued
-    // behind another: only a cut is definite. With nothing of it sent yet,
-    // 400, as Node's own server answers; the exchange then ends as its client
-    // went away.
+    // Malformed mid-body (a bad chunk) with its answer under way: only a cut
+    // is definite. With nothing of it sent yet, 400, as Node's own server
+    // answers; the exchange then ends as its client went away. A request
+    // still waiting its turn has gone nowhere yet: the answers owed before
+    // it go out whole, then its 400 (Node directly answers 400 at once and
+    // loses them; RFC 9112 section 9.3.2 has them answered in order).
     const owed = state?.response;
     const inOwedBody = owed !== undefined && !owed.req.complete;
+    if (socket.writable && inOwedBody && awaitingTurn(owed) && error.code !== 'HPE_INVALID_EOF_STATE') {
+      // Counted by the router in its turn, with the request's method and path.
+      refusedInTurn.set(owed.req, this.describe(error, false));
+      return;
+    }
     if (!socket.writable || (inOwedBody && (owed.socket !== socket || owed.headersSent))) {
       socket.destroy();
       return;
@@ -203,4 +222,9 @@ export class Http1HeadGuard {
         return { code: ErrorCode.BadRequest, message: `malformed request: ${error.message.replace(/^Parse Error: /, '')}` };
     }
   }
+}
+
+/** Node holds a pipelined request's answer, with no connection, until the answers before it are written. */
+function awaitingTurn(res: ServerResponse): boolean {
+  return res.socket === null && !res.writableFinished && !res.destroyed;
 }

@@ -15,6 +15,7 @@ import { parseGrpcTimeout } from '../grpc-timeout.js';
 import { behindClosingAnswer, closeAfterAnswer } from './closing-connections.js';
 import { Http1PublicStream } from './http1-public-stream.js';
 import { grpcTrailersOnly, Http2PublicStream } from './http2-public-stream.js';
+import { refusalInTurn } from './http1-head-guard.js';
 import { inTurn } from './pipeline-turns.js';
 import { grpcErrorStatus, rawErrorAnswer, respondWithError, unservedHttpVersion } from './public-errors.js';
 import type { NameHolders } from './edge-cluster.js';
@@ -93,6 +94,14 @@ export class PublicRouter {
     }
     const hop = this.hopFrom(req.rawHeaders, req.headers);
     const arrival: Arrival = { protocol: 'http', method: req.method ?? 'GET', path: req.url ?? '/', traceId: hop?.traceId || traceIdOf(req.headers.traceparent), hop };
+    // Its body turned out malformed while it waited for the answers before it.
+    const malformed = refusalInTurn(req);
+    if (malformed !== undefined) {
+      closeAfterAnswer(req, res);
+      respondWithError(res, malformed.code, malformed.message);
+      this.refused(arrival, malformed);
+      return;
+    }
     // Node let it through within the room it leaves a hop; the body, if any, is not read.
     const tooLarge = http1HeadRefusal(req, this.headLimit(hop));
     if (tooLarge !== undefined) {
