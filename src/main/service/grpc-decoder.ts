@@ -14,8 +14,8 @@ import type { FileDescriptorProto } from '@bufbuild/protobuf/wkt';
 
 /**
  * The schema code and the reflection client load when first needed: with
- * them comes all of protobuf's descriptors (~4 MiB resident), which an agent
- * nobody asks to decode a call never uses.
+ * them comes all of protobuf's registry and descriptors (~6 MiB resident in
+ * a bare Node), which an agent nobody asks to decode a call never uses.
  */
 type SchemaCode = typeof import('./grpc-schema.js');
 const schemaCode = (): Promise<SchemaCode> => import('./grpc-schema.js');
