@@ -20,12 +20,15 @@ export interface WebSocketEchoService {
   subprotocols: string[];
   /** Per connection the service closed when asked: the messages it read after its close, until the client's reply; `ended` once its connection has closed. */
   readAfterClose: { read: number; ended: boolean }[];
+  /** Per connection, in the order they came: the size of each message it read, and `ended` once the connection has closed. */
+  connections: { sizes: number[]; ended: boolean }[];
   close(): Promise<void>;
 }
 
 /**
  * Echoes every message; "send N" asks it for N bytes instead, "close CODE"
- * to close with that code (counting what it still reads). Of the
+ * to close with that code (counting what it still reads), "send N and
+ * end" for N bytes and then the connection's end with no close frame. Of the
  * subprotocols a client offers it picks the last (so that passing the
  * offer on in another order shows), and none when one is `unsupported`.
  */
@@ -40,20 +43,27 @@ export async function startWebSocketEcho(options: { deflate: boolean; maxPayload
   const negotiated: string[] = [];
   const subprotocols: string[] = [];
   const readAfterClose: WebSocketEchoService['readAfterClose'] = [];
-  wss.on('connection', (ws) => {
+  const connections: WebSocketEchoService['connections'] = [];
+  wss.on('connection', (ws, request) => {
     let closedAs: number | undefined;
     negotiated.push(ws.extensions);
     subprotocols.push(ws.protocol);
+    const connection = { sizes: [] as number[], ended: false };
+    connections.push(connection);
+    ws.on('close', () => (connection.ended = true));
     // Oversize messages end in a 1009 close, which the tests look at.
     ws.on('error', () => {});
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      connection.sizes.push((data as Buffer).length);
       // RFC 6455 section 1.4: until the peer's close frame comes, its messages still arrive.
       if (closedAs !== undefined) {
         readAfterClose[closedAs]!.read++;
         return;
       }
       const text = isBinary ? '' : data.toString();
-      if (text.startsWith('send ')) ws.send(Buffer.alloc(Number(text.slice(5)), 3));
+      // Written, then a FIN after it: as a service that exits right after its last message.
+      if (text.startsWith('send ') && text.endsWith(' and end')) ws.send(Buffer.alloc(Number(text.slice(5, -8)), 3), () => request.socket.end());
+      else if (text.startsWith('send ')) ws.send(Buffer.alloc(Number(text.slice(5)), 3));
       else if (text.startsWith('close ')) {
         const count = { read: 0, ended: false };
         closedAs = readAfterClose.push(count) - 1;
@@ -69,6 +79,7 @@ export async function startWebSocketEcho(options: { deflate: boolean; maxPayload
     negotiated,
     subprotocols,
     readAfterClose,
+    connections,
     close: async () => {
       for (const client of wss.clients) client.terminate();
       wss.close();

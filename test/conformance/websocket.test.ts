@@ -4,6 +4,7 @@
 // directions); permessage-deflate where both ends support it; messages over
 // the limit closed with 1009 and a reason that names it.
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { eventually } from '../helpers/common.js';
@@ -33,6 +34,8 @@ function echoThroughTunnel(options: { deflate: boolean; maxPayload: number }, se
 
 interface Session {
   ws: WebSocket;
+  /** The connection under it (ends it without a close frame). */
+  socket: Socket;
   received: { bytes: number; binary: boolean; sha256: string }[];
   closed: Promise<{ code: number; reason: string }>;
   waitFor(count: number): Promise<void>;
@@ -41,6 +44,8 @@ interface Session {
 function connect(endpoint: Endpoint, options: { deflate?: boolean; maxPayload?: number } = {}): Promise<Session> {
   const ws = new WebSocket(`ws://127.0.0.1:${endpoint.port}/echo`, { headers: { host: endpoint.authority }, perMessageDeflate: options.deflate ?? false, maxPayload: options.maxPayload ?? 0 });
   ws.on('error', () => {});
+  let socket: Socket | undefined;
+  ws.once('upgrade', (response) => (socket = response.socket));
   const received: Session['received'] = [];
   let waiting: { count: number; resolve: () => void } | undefined;
   ws.on('message', (data: RawData, binary: boolean) => {
@@ -54,7 +59,7 @@ function connect(endpoint: Endpoint, options: { deflate?: boolean; maxPayload?: 
       waiting = { count, resolve };
       void closed.then((c) => reject(new Error(`closed with ${c.code} ${c.reason} after ${received.length} of ${count} messages`)));
     });
-  return new Promise((resolve, reject) => ws.once('open', () => resolve({ ws, received, closed, waitFor })).once('error', reject));
+  return new Promise((resolve, reject) => ws.once('open', () => resolve({ ws, socket: socket!, received, closed, waitFor })).once('error', reject));
 }
 
 describe('WebSocket messages up to the documented maximum', () => {
@@ -239,6 +244,37 @@ describe('WebSocket messages over the limit', () => {
       closes[label] = await session.closed;
     }
     expect(closes).toEqual({ direct: { code: 1006, reason: '' }, tunnel: { code: 1009, reason: 'message over the 4 MiB limit' } });
+  });
+});
+
+describe('a connection that ends right after its last message, compressed (permessage-deflate on both hops)', () => {
+  const { pair, service } = echoThroughTunnel({ deflate: true, maxPayload: defaultMaxMessage });
+
+  it("the service's last message reaches the client before the end", async () => {
+    const outcomes: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair().both) {
+      const session = await connect(endpoint, { deflate: true });
+      session.ws.send('send 1000 and end');
+      const closed = await session.closed;
+      outcomes[label] = { closed, received: session.received.map((message) => message.bytes) };
+    }
+    expect(outcomes.tunnel).toEqual(outcomes.direct);
+    expect(outcomes.direct).toEqual({ closed: { code: 1006, reason: '' }, received: [1000] });
+  });
+
+  it("the client's last message reaches the service before the end", async () => {
+    const outcomes: Record<string, unknown> = {};
+    for (const [label, endpoint] of pair().both) {
+      const session = await connect(endpoint, { deflate: true });
+      // Compressed and written, then a FIN after it, with no close frame: as a client that exits.
+      await new Promise<void>((resolve) => session.ws.send(patternedBytes(1000), { binary: true }, () => resolve()));
+      session.socket.end();
+      await session.closed;
+      await eventually(() => service().connections.at(-1)?.ended === true, "the service's connection to end");
+      outcomes[label] = service().connections.at(-1)!.sizes;
+    }
+    expect(outcomes.tunnel).toEqual(outcomes.direct);
+    expect(outcomes.direct).toEqual([1000]);
   });
 });
 

@@ -99,6 +99,10 @@ export class WebSocketRelay {
   private readonly heldInjections: { opcode: number; payload: Buffer }[] = [];
   /** The message whose fragments are coming from the tunnel, for the inspector. */
   private deliveredMessage: ObservedMessage | undefined;
+  /** Frames handed to ws that it has not yet written to the socket (it compresses a message in the background). */
+  private unwritten = 0;
+  /** The far end's connection ended without a close: this socket is dropped too, once what came before is written. */
+  private dropWhenWritten: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -122,6 +126,7 @@ export class WebSocketRelay {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(this.replyTimer);
+      clearTimeout(this.dropWhenWritten);
       this.socketGone = true;
       // When this side closed for a frame it refused, the far side hears that close, not the 1006 ws reports.
       const closing = ourClose.sent ?? { code, reason: reason.toString() };
@@ -194,8 +199,37 @@ export class WebSocketRelay {
     this.socketClosed = true;
     clearTimeout(this.replyTimer);
     clearTimeout(this.farEndTimer);
+    clearTimeout(this.dropWhenWritten);
     this.outbound.clear();
     this.ws.terminate();
+  }
+
+  /**
+   * The far end's connection ended with no close frame (1006): this one is
+   * dropped too, as soon as every frame before that end is written. A
+   * compressed message may still be in ws's deflate when the end comes, and
+   * dropping the socket then lost it (a service that sent its last message
+   * and exited). Bounded as a close handshake, for a reader that never reads.
+   */
+  private dropOnceWritten(): void {
+    if (this.unwritten === 0) {
+      this.ws.terminate();
+      return;
+    }
+    this.dropWhenWritten ??= setTimeout(() => this.ws.terminate(), closeReplyTimeoutMs);
+  }
+
+  /** `done` for a frame handed to ws, counted until ws has written it. */
+  private written(done: (error?: Error | null) => void = () => {}): (error?: Error | null) => void {
+    this.unwritten++;
+    return (error) => {
+      this.unwritten--;
+      done(error);
+      if (this.unwritten === 0 && this.dropWhenWritten !== undefined) {
+        clearTimeout(this.dropWhenWritten);
+        this.ws.terminate();
+      }
+    };
   }
 
   /** The socket's close frame, or its end without one: into the tunnel once, after every frame before it. */
@@ -268,19 +302,19 @@ export class WebSocketRelay {
       case Opcode.Binary:
       case Opcode.Continuation:
         if (frame.opcode !== Opcode.Continuation) this.writingBinary = frame.opcode === Opcode.Binary;
-        ws.send(frame.payload, { binary: this.writingBinary, fin: frame.fin }, done);
+        ws.send(frame.payload, { binary: this.writingBinary, fin: frame.fin }, this.written(done));
         this.midMessage = !frame.fin;
         // ws queues sends in order, so held messages follow the last fragment.
         if (!this.midMessage) for (const held of this.heldInjections.splice(0)) this.writeInjected(held.opcode, held.payload);
         return;
       case Opcode.Ping:
-        ws.ping(frame.payload, undefined, done);
+        ws.ping(frame.payload, undefined, this.written(done));
         return;
       case Opcode.Pong:
-        ws.pong(frame.payload, undefined, done);
+        ws.pong(frame.payload, undefined, this.written(done));
         return;
       case Opcode.Close:
-        if (frame.closeCode === 1006) ws.terminate();
+        if (frame.closeCode === 1006) this.dropOnceWritten();
         else if (isSendableCloseCode(frame.closeCode)) ws.close(frame.closeCode, frame.closeReason);
         else ws.close();
         done();
@@ -292,7 +326,7 @@ export class WebSocketRelay {
 
   private writeInjected(opcode: number, payload: Buffer): void {
     this.hooks.observe?.({ opcode, size: payload.length, payload, closeCode: 0, closeReason: '' }, false, true);
-    this.ws.send(payload, { binary: opcode === Opcode.Binary, fin: true });
+    this.ws.send(payload, { binary: opcode === Opcode.Binary, fin: true }, this.written());
   }
 }
 
