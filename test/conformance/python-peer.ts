@@ -1,0 +1,75 @@
+// A Python program that is both a service and its client (grpcio-peer.py,
+// websockets-peer.py), with burrow processes in front of its service: the
+// conformance cases run its client directly and through the tunnel.
+import { execFile, execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TunnelProtocol } from '../../src/main/tunnel/agent/tunnel-agent.js';
+import { afterAll, beforeAll } from 'vitest';
+import { spawnWithLines } from '../helpers/processes.js';
+import { startProcessTunnelPair, type TunnelPair } from './tunnel-pair.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Debian's Python when it has `module` (python3-grpcio, python3-websockets
+ * install there; a python3 of pyenv's or a venv's earlier on PATH may lack
+ * it), else python3 on PATH if it has it. Fails with the package to install.
+ */
+function pythonWith(module: string, debianPackage: string): string {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      execFileSync(python, ['-c', `import ${module}`], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error(`no Python with ${module}: apt-get install -y ${debianPackage} (.ci/run does this)`);
+}
+
+export interface PythonPeer {
+  pair: TunnelPair;
+  /** Runs its client with `args` after `call`; resolves with the JSON it prints (each case's outcome by name). */
+  clientOutcomes(args: string[]): Promise<Record<string, object>>;
+  stop(): Promise<void>;
+}
+
+async function startPythonPeer(script: string, module: string, debianPackage: string, protocol: TunnelProtocol): Promise<PythonPeer> {
+  const python = pythonWith(module, debianPackage);
+  const path = join(here, script);
+  const service = spawnWithLines(`${script} serve`, python, [path, 'serve'], { cwd: here });
+  try {
+    const port = Number(await service.waitForLine(/^\d+$/, 20_000));
+    const pair = await startProcessTunnelPair(port, protocol);
+    return {
+      pair,
+      clientOutcomes: (args) =>
+        new Promise((resolve, reject) => {
+          execFile(python, [path, 'call', ...args], { timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+            if (error !== null) reject(new Error(`${script} call: ${error.message}; stderr: ${stderr.slice(-2000)}`));
+            else resolve(JSON.parse(stdout) as Record<string, object>);
+          });
+        }),
+      stop: async () => {
+        await pair.stop();
+        await service.kill();
+      },
+    };
+  } catch (error) {
+    await service.kill();
+    throw error;
+  }
+}
+
+/** A peer started before the calling file's tests and stopped after them. */
+export function pythonPeerForTheseTests(script: string, module: string, debianPackage: string, protocol: TunnelProtocol): () => PythonPeer {
+  let peer: PythonPeer | undefined;
+  beforeAll(async () => {
+    peer = await startPythonPeer(script, module, debianPackage, protocol);
+  });
+  afterAll(async () => {
+    await peer?.stop();
+  });
+  return () => peer!;
+}
