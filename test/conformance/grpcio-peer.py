@@ -78,12 +78,15 @@ cancels = {'seen': None}
 
 def until_cancelled(request, context):
     cancels['seen'] = None
-    for _ in range(30_000):
-        if not context.is_active():
-            break
-        yield b'x' * 1000
-        time.sleep(0.001)
-    cancels['seen'] = not context.is_active()
+    try:
+        for _ in range(30_000):
+            if not context.is_active():
+                break
+            yield b'x' * 1000
+            time.sleep(0.001)
+    finally:
+        # Also when grpcio closes the generator at a yield, as it may on a cancel.
+        cancels['seen'] = not context.is_active()
 
 
 def last_cancel(request, context):

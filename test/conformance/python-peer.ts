@@ -31,7 +31,7 @@ function pythonWith(module: string, debianPackage: string): string {
 export interface PythonPeer {
   pair: TunnelPair;
   /** Runs its client with `args` after `call`; resolves with the JSON it prints (each case's outcome by name). */
-  clientOutcomes(args: string[]): Promise<Record<string, object>>;
+  clientOutcomes(args: string[]): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +48,7 @@ async function startPythonPeer(script: string, module: string, debianPackage: st
         new Promise((resolve, reject) => {
           execFile(python, [path, 'call', ...args], { timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
             if (error !== null) reject(new Error(`${script} call: ${error.message}; stderr: ${stderr.slice(-2000)}`));
-            else resolve(JSON.parse(stdout) as Record<string, object>);
+            else resolve(JSON.parse(stdout) as Record<string, unknown>);
           });
         }),
       stop: async () => {
@@ -72,4 +72,11 @@ export function pythonPeerForTheseTests(script: string, module: string, debianPa
     await peer?.stop();
   });
   return () => peer!;
+}
+
+/** The cases whose own code failed (an outcome `{ exception }`), by name. */
+export function casesThatThrew(outcomes: Record<string, unknown>): string[] {
+  return Object.entries(outcomes)
+    .filter(([, outcome]) => typeof outcome === 'object' && outcome !== null && 'exception' in outcome)
+    .map(([name]) => name);
 }
