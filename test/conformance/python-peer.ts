@@ -1,31 +1,32 @@
 // A Python program that is both a service and its client (grpcio-peer.py,
-// websockets-peer.py), with burrow processes in front of its service: the
-// conformance cases run its client directly and through the tunnel.
+// websockets-peer.py, aiohttp-peer.py), with burrow processes in front of
+// its service: the conformance cases run its client directly and through
+// the tunnel.
 import { execFile, execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TunnelProtocol } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { afterAll, beforeAll } from 'vitest';
+import type { TunnelProtocol } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { spawnWithLines } from '../helpers/processes.js';
 import { startProcessTunnelPair, type TunnelPair } from './tunnel-pair.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /**
- * Debian's Python when it has `module` (python3-grpcio, python3-websockets
- * install there; a python3 of pyenv's or a venv's earlier on PATH may lack
- * it), else python3 on PATH if it has it. Fails with the package to install.
+ * Debian's Python when it has `modules` (Debian's python3-* packages install
+ * there; a python3 of pyenv's or a venv's earlier on PATH may lack them),
+ * else python3 on PATH if it has them. Fails with the packages to install.
  */
-function pythonWith(module: string, debianPackage: string): string {
+function pythonWith(modules: string, debianPackages: string): string {
   for (const python of ['/usr/bin/python3', 'python3']) {
     try {
-      execFileSync(python, ['-c', `import ${module}`], { stdio: 'ignore' });
+      execFileSync(python, ['-c', `import ${modules}`], { stdio: 'ignore' });
       return python;
     } catch {
       // not this one
     }
   }
-  throw new Error(`no Python with ${module}: apt-get install -y ${debianPackage} (.ci/run does this)`);
+  throw new Error(`no Python with ${modules}: apt-get install -y ${debianPackages} (.ci/run does this)`);
 }
 
 export interface PythonPeer {
@@ -35,8 +36,8 @@ export interface PythonPeer {
   stop(): Promise<void>;
 }
 
-async function startPythonPeer(script: string, module: string, debianPackage: string, protocol: TunnelProtocol): Promise<PythonPeer> {
-  const python = pythonWith(module, debianPackage);
+async function startPythonPeer(script: string, modules: string, debianPackages: string, protocol: TunnelProtocol): Promise<PythonPeer> {
+  const python = pythonWith(modules, debianPackages);
   const path = join(here, script);
   const service = spawnWithLines(`${script} serve`, python, [path, 'serve'], { cwd: here });
   try {
@@ -62,11 +63,11 @@ async function startPythonPeer(script: string, module: string, debianPackage: st
   }
 }
 
-/** A peer started before the calling file's tests and stopped after them. */
-export function pythonPeerForTheseTests(script: string, module: string, debianPackage: string, protocol: TunnelProtocol): () => PythonPeer {
+/** A peer started before the calling file's tests and stopped after them; `modules` as Python's import names them ('aiohttp, httpx'). */
+export function pythonPeerForTheseTests(script: string, modules: string, debianPackages: string, protocol: TunnelProtocol): () => PythonPeer {
   let peer: PythonPeer | undefined;
   beforeAll(async () => {
-    peer = await startPythonPeer(script, module, debianPackage, protocol);
+    peer = await startPythonPeer(script, modules, debianPackages, protocol);
   });
   afterAll(async () => {
     await peer?.stop();
