@@ -36,11 +36,16 @@ describe('bench rounds', () => {
     expect(Object.fromEntries(quick)).toEqual({ direct: ['direct'], tunnel: ['tunnel'] });
   });
 
-  it('measure each side once after the quiet, Burrow first', async () => {
+  it('measure each side once after the quiet, Burrow first, once the shared backend has been woken', async () => {
     const order: string[] = [];
-    const results = await afterQuiet(context(false, true, true), 0, async (side) => (order.push(side.label), order.length));
-    expect(order).toEqual(['tunnel', 'direct', 'frp', 'node']);
-    expect(Object.fromEntries(results)).toEqual({ tunnel: [1], direct: [2], frp: [3], node: [4] });
+    const results = await afterQuiet(
+      context(false, true, true),
+      0,
+      async (side) => (order.push(side.label), order.length),
+      async (backend) => order.push(`wake ${backend.label}`),
+    );
+    expect(order).toEqual(['wake direct', 'tunnel', 'direct', 'frp', 'node']);
+    expect(Object.fromEntries(results)).toEqual({ tunnel: [2], direct: [3], frp: [4], node: [5] });
   });
 
   it('take medians per side and pair Burrow with frp round by round', () => {
