@@ -97,24 +97,18 @@ export class PublicRouter {
     // Its body turned out malformed while it waited for the answers before it.
     const malformed = refusalInTurn(req);
     if (malformed !== undefined) {
-      closeAfterAnswer(req, res);
-      respondWithError(res, malformed.code, malformed.message);
-      this.refused(arrival, malformed);
+      this.refuseUnread(req, res, arrival, malformed);
       return;
     }
-    // Node let it through within the room it leaves a hop; the body, if any, is not read.
+    // Node let it through within the room it leaves a hop.
     const tooLarge = http1HeadRefusal(req, this.headLimit(hop));
     if (tooLarge !== undefined) {
-      closeAfterAnswer(req, res);
-      respondWithError(res, tooLarge.code, tooLarge.message);
-      this.refused(arrival, tooLarge);
+      this.refuseUnread(req, res, arrival, tooLarge);
       return;
     }
     const target = resolveRequestTarget(req);
     if (!target.ok) {
-      closeAfterAnswer(req, res);
-      respondWithError(res, target.code, target.message);
-      this.refused(arrival, target);
+      this.refuseUnread(req, res, arrival, target);
       return;
     }
     this.admit(target.host, arrival, () => req.socket.destroyed, (admission) => {
@@ -133,11 +127,7 @@ export class PublicRouter {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (maxBodyBytes > 0 && declared > maxBodyBytes) {
       admission.release();
-      // The body is not read; closing after the answer keeps it off the wire.
-      closeAfterAnswer(req, res);
-      const refusal = { code: ErrorCode.BodyTooLarge, message: `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`, name: admission.name };
-      respondWithError(res, refusal.code, refusal.message);
-      this.refused(arrival, refusal);
+      this.refuseUnread(req, res, arrival, { code: ErrorCode.BodyTooLarge, message: `request body of ${declared} bytes is over this tunnel's limit of ${maxBodyBytes}`, name: admission.name });
       return;
     }
     if (!this.vouchedFor(arrival, req.socket.remoteAddress)) dropForwardedFields(req.rawHeaders);
@@ -356,6 +346,13 @@ export class PublicRouter {
    * refused (or its client gone first). `answered`: its client got the
    * refusal's status (not a connection sent away).
    */
+  /** An HTTP/1.1 request refused before its body is read: the connection closes after the answer, which keeps the body off the wire. */
+  private refuseUnread(req: IncomingMessage, res: ServerResponse, arrival: Arrival, refusal: Refusal): void {
+    closeAfterAnswer(req, res);
+    respondWithError(res, refusal.code, refusal.message);
+    this.refused(arrival, refusal);
+  }
+
   private refused(arrival: Arrival, refusal: Refusal, byTheEdge = true, answered = byTheEdge): void {
     const outcome = new RequestOutcome(arrival.protocol);
     outcome.failed(refusal.code, answered);
