@@ -5,9 +5,9 @@
 // compression and 300 calls at once. The C core's HTTP/2 grows its windows
 // by its own probes, so the tunnel's flow control meets a peer unlike Node's.
 import { describe, expect, it } from 'vitest';
-import { casesThatThrew, pythonPeerForTheseTests } from './python-peer.js';
+import { casesThatThrew, peerForTheseTests, pythonProgram } from './foreign-peer.js';
 
-const peer = pythonPeerForTheseTests('grpcio-peer.py', 'grpc', 'python3-grpcio', 'grpc');
+const peer = peerForTheseTests(() => pythonProgram('grpcio-peer.py', 'grpc', 'python3-grpcio'), 'grpc');
 
 describe('gRPC between a C-core caller and a C-core service', () => {
   it('comes out the same directly and through the tunnel', async () => {

@@ -6,9 +6,9 @@
 // service that closes, one that answers before reading an upload, and 100
 // requests at once.
 import { describe, expect, it } from 'vitest';
-import { casesThatThrew, pythonPeerForTheseTests } from './python-peer.js';
+import { casesThatThrew, peerForTheseTests, pythonProgram } from './foreign-peer.js';
 
-const peer = pythonPeerForTheseTests('aiohttp-peer.py', 'aiohttp, httpx', 'python3-aiohttp python3-httpx', 'http');
+const peer = peerForTheseTests(() => pythonProgram('aiohttp-peer.py', 'aiohttp, httpx', 'python3-aiohttp python3-httpx'), 'http');
 
 describe('HTTP/1.1 between an httpx client and an aiohttp service', () => {
   it('comes out the same directly and through the tunnel', async () => {

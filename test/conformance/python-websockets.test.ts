@@ -6,9 +6,9 @@
 // messages, pings, a burst, and a service that ends its connection right
 // after its last message.
 import { describe, expect, it } from 'vitest';
-import { casesThatThrew, pythonPeerForTheseTests } from './python-peer.js';
+import { casesThatThrew, peerForTheseTests, pythonProgram } from './foreign-peer.js';
 
-const peer = pythonPeerForTheseTests('websockets-peer.py', 'websockets', 'python3-websockets', 'http');
+const peer = peerForTheseTests(() => pythonProgram('websockets-peer.py', 'websockets', 'python3-websockets'), 'http');
 
 describe('WebSocket between a Python websockets client and service', () => {
   it.each(['deflate', 'none'] as const)('comes out the same directly and through the tunnel, compression %s', async (compression) => {

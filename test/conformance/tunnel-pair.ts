@@ -15,6 +15,8 @@ export interface Endpoint {
 export interface TunnelPair {
   direct: Endpoint;
   tunnel: Endpoint;
+  /** The edge's local authority's certificate, when it serves `--dev-tls`: a client that trusts it verifies the edge. */
+  caPath?: string;
   /** Both, for cases that run alike against each: [label, endpoint]. */
   both: [label: 'direct' | 'tunnel', endpoint: Endpoint][];
   stop(): Promise<void>;
@@ -22,12 +24,13 @@ export interface TunnelPair {
 
 const tunnelName = (protocol: TunnelProtocol): string => (protocol === 'grpc' ? 'rpc' : 'app');
 
-function pair(servicePort: number, publicPort: number, protocol: TunnelProtocol, stop: () => Promise<void>): TunnelPair {
+function pair(servicePort: number, publicPort: number, protocol: TunnelProtocol, stop: () => Promise<void>, caPath?: string): TunnelPair {
   const direct = { port: servicePort, authority: `127.0.0.1:${servicePort}` };
   const tunnel = { port: publicPort, authority: `${tunnelName(protocol)}.localhost:${publicPort}` };
   return {
     direct,
     tunnel,
+    caPath,
     both: [
       ['direct', direct],
       ['tunnel', tunnel],
@@ -46,6 +49,7 @@ export async function startTunnelPair(servicePort: number, protocol: TunnelProto
  * `burrow server` and `burrow http|grpc` as processes, as a user runs them:
  * the client then competes with the tunnel for neither event loop nor CPU
  * time slice, so a tunnel that writes faster than the client reads shows.
+ * With `--dev-tls` among `serverFlags` the agent trusts the edge's authority.
  */
 export async function startProcessTunnelPair(servicePort: number, protocol: TunnelProtocol, serverFlags: string[] = [], agentFlags: string[] = []): Promise<TunnelPair> {
   const processes: CliProcess[] = [];
@@ -53,15 +57,17 @@ export async function startProcessTunnelPair(servicePort: number, protocol: Tunn
     await Promise.all(processes.reverse().map((p) => p.kill()));
   };
   try {
-    const { control, publicPort } = await spawnCliServer(['--domain', 'localhost', '--token', 'conformance', ...serverFlags], (args) => {
+    const { process: server, control, publicPort } = await spawnCliServer(['--domain', 'localhost', '--token', 'conformance', ...serverFlags], (args) => {
       const server = spawnCli(args);
       processes.push(server);
       return server;
     });
-    const agent = spawnCli([protocol, String(servicePort), '--name', tunnelName(protocol), '--server', control, '--token', 'conformance', '--no-inspect', ...agentFlags]);
+    const caPath = serverFlags.includes('--dev-tls') ? /--ca (\S+)\)$/.exec(await server.waitForLine(/^burrow server: dev TLS certificate at /))![1]! : undefined;
+    const trust = caPath === undefined ? [] : ['--ca', caPath];
+    const agent = spawnCli([protocol, String(servicePort), '--name', tunnelName(protocol), '--server', control, '--token', 'conformance', '--no-inspect', ...trust, ...agentFlags]);
     processes.push(agent);
     await agent.waitForLine(/^tunnel /);
-    return pair(servicePort, publicPort, protocol, stop);
+    return pair(servicePort, publicPort, protocol, stop, caPath);
   } catch (error) {
     await stop();
     throw error;
