@@ -1,13 +1,14 @@
 // An HTTP/1.1 service on the JDK's com.sun.net.httpserver, and clients on
-// java.net.http for HTTP and WebSocket (Debian's openjdk-17-jre-headless, run
-// from this source file): implementations that are neither Node's nor ours.
-// java.test.ts runs each client directly and through the tunnel and
-// compares the outcomes: the HTTP client against this service, the
+// java.net.http for HTTP and WebSocket (JDK 17, Debian's
+// openjdk-17-jdk-headless; Java runs this source file): implementations that
+// are neither Node's nor ours. java-http.test.ts, java-https.test.ts and
+// java-websocket.test.ts run each client directly and through the tunnel
+// and compare the outcomes: the HTTP client against this service, the
 // WebSocket client against websockets-peer.py's service (Python's
 // websockets), so that no two ends share an implementation. Asked for HTTP/2
-// over cleartext, the HTTP client offers an h2c upgrade on each new
-// connection, which both this service and the edge decline: it goes on in
-// HTTP/1.1.
+// over cleartext, the HTTP client offers an h2c upgrade with every request,
+// which both this service and the edge decline: it goes on in HTTP/1.1. Over
+// TLS it speaks HTTP/2 to the edge (ALPN).
 //   java JavaPeer.java serve                    prints the port, serves until killed
 //   java -Djdk.httpclient.allowRestrictedHeaders=host JavaPeer.java http PORT HOST http1|h2c
 //   java JavaPeer.java http PORT HOST h2 CA     HTTP/2 over TLS to https://HOST, trusting CA
@@ -88,9 +89,14 @@ public class JavaPeer {
   }
 
   static String sha(byte[] data) throws Exception {
+    return shortHex(MessageDigest.getInstance("SHA-256").digest(data));
+  }
+
+  /** A digest's first 8 bytes in hex, as the Python peers print them. */
+  static String shortHex(byte[] digest) {
     StringBuilder hex = new StringBuilder();
-    for (byte b : MessageDigest.getInstance("SHA-256").digest(data)) hex.append(String.format("%02x", b));
-    return hex.substring(0, 16);
+    for (int i = 0; i < 8; i++) hex.append(String.format("%02x", digest[i]));
+    return hex.toString();
   }
 
   interface Case {
@@ -253,11 +259,9 @@ public class JavaPeer {
           InputStream in = exchange.getRequestBody();
           byte[] buffer = new byte[65536];
           for (int n; (n = in.read(buffer)) > 0; size += n) digest.update(buffer, 0, n);
-          StringBuilder hex = new StringBuilder();
-          for (byte b : digest.digest()) hex.append(String.format("%02x", b));
           Map<String, Object> read = new LinkedHashMap<>();
           read.put("bytes", size);
-          read.put("sha", hex.substring(0, 16));
+          read.put("sha", shortHex(digest.digest()));
           read.put("chunked", exchange.getRequestHeaders().getFirst("Transfer-Encoding"));
           read.put("expect", exchange.getRequestHeaders().getFirst("Expect"));
           answer(exchange, 200, json(read).getBytes(StandardCharsets.UTF_8));
@@ -370,6 +374,11 @@ public class JavaPeer {
             .build();
         return client.send(echo, HttpResponse.BodyHandlers.ofString()).body();
       }));
+      // Over HTTP/2 a head this large leaves the JDK's client in HEADERS and CONTINUATION frames.
+      results.put("a request field of 20000 bytes as the service read it", outcome(() -> {
+        HttpRequest large = request("/echo/large").header("X-Large", "r".repeat(20_000)).header("X-After", "one").build();
+        return client.send(large, HttpResponse.BodyHandlers.ofString()).body();
+      }));
       for (int code : new int[] {200, 201, 204, 206, 301, 304, 307, 400, 404, 418, 500, 503, 599}) {
         results.put("status " + code, outcome(() -> get("/status/" + code)));
         results.put("status " + code + " to HEAD", outcome(() -> fetch("HEAD", "/status/" + code, HttpRequest.BodyPublishers.noBody())));
@@ -389,7 +398,7 @@ public class JavaPeer {
       if (!mode.equals("h2")) {
         results.put("413 before a 2 MiB upload is read", outcome(() -> fetch("POST", "/refused-unread", HttpRequest.BodyPublishers.ofByteArray(patterned(2 * MiB)))));
         results.put("the request after that", outcome(() -> get("/sized/10")));
-        results.put("413 instead of a 100 (Continue)", outcome(() -> {
+        results.put("413 after a 100 (Continue), before the upload is read", outcome(() -> {
           HttpRequest refused = request("/refused-unread").expectContinue(true).POST(HttpRequest.BodyPublishers.ofByteArray(patterned(2 * MiB))).build();
           return seen(client.send(refused, HttpResponse.BodyHandlers.ofByteArray()));
         }));
