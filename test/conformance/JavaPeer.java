@@ -13,6 +13,7 @@
 //   java -Djdk.httpclient.allowRestrictedHeaders=host JavaPeer.java http PORT HOST http1|h2c
 //   java JavaPeer.java http PORT HOST h2 CA     HTTP/2 over TLS to https://HOST, trusting CA
 //   java -Djdk.httpclient.allowRestrictedHeaders=host JavaPeer.java websocket PORT HOST
+//   java JavaPeer.java websocket PORT HOST CA   over TLS to wss://HOST, trusting CA
 //                                               print each case's outcome as JSON
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -58,7 +59,7 @@ public class JavaPeer {
     switch (args[0]) {
       case "serve" -> HttpService.serve();
       case "http" -> System.out.println(json(HttpCases.run(Integer.parseInt(args[1]), args[2], args[3], args.length > 4 ? args[4] : null)));
-      case "websocket" -> System.out.println(json(WebSocketCases.run(Integer.parseInt(args[1]), args[2])));
+      case "websocket" -> System.out.println(json(WebSocketCases.run(Integer.parseInt(args[1]), args[2], args.length > 3 ? args[3] : null)));
       default -> throw new IllegalArgumentException("serve, http or websocket");
     }
     // A client's selector thread would keep the process alive; the service runs until killed.
@@ -86,6 +87,28 @@ public class JavaPeer {
     byte[] bytes = new byte[size];
     for (int i = 0; i < size; i++) bytes[i] = (byte) (i % 251);
     return bytes;
+  }
+
+  /**
+   * A client builder for TLS to `authority` (NAME:PORT), trusting only the certificate at `caPath`. NAME
+   * resolves to 127.0.0.1 through a hosts file of the peer's own (the JDK's jdk.net.hosts.file), which
+   * the JDK reads at the first name looked up: so this runs before any.
+   */
+  static HttpClient.Builder overTls(String authority, String caPath) throws Exception {
+    Path hosts = Files.createTempFile("java-peer-hosts", "");
+    hosts.toFile().deleteOnExit();
+    Files.writeString(hosts, "127.0.0.1 " + authority.replaceFirst(":\\d+$", "") + "\n");
+    System.setProperty("jdk.net.hosts.file", hosts.toString());
+    KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+    trusted.load(null, null);
+    try (InputStream pem = Files.newInputStream(Path.of(caPath))) {
+      trusted.setCertificateEntry("authority", CertificateFactory.getInstance("X.509").generateCertificate(pem));
+    }
+    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(trusted);
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(null, trust.getTrustManagers(), null);
+    return HttpClient.newBuilder().sslContext(tls);
   }
 
   static String sha(byte[] data) throws Exception {
@@ -284,28 +307,6 @@ public class JavaPeer {
       return host == null ? builder : builder.header("Host", host);
     }
 
-    /**
-     * A client of HTTP/2 over TLS (ALPN) to `https://AUTHORITY`, trusting the certificate at `caPath`. The
-     * name resolves to 127.0.0.1 through a hosts file of its own (the JDK's jdk.net.hosts.file), read when
-     * the first name is looked up: so this runs before any.
-     */
-    static HttpClient overTls(String authority, String caPath) throws Exception {
-      Path hosts = Files.createTempFile("java-peer-hosts", "");
-      hosts.toFile().deleteOnExit();
-      Files.writeString(hosts, "127.0.0.1 " + authority.replaceFirst(":\\d+$", "") + "\n");
-      System.setProperty("jdk.net.hosts.file", hosts.toString());
-      KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-      trusted.load(null, null);
-      try (InputStream pem = Files.newInputStream(Path.of(caPath))) {
-        trusted.setCertificateEntry("authority", CertificateFactory.getInstance("X.509").generateCertificate(pem));
-      }
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(trusted);
-      SSLContext tls = SSLContext.getInstance("TLS");
-      tls.init(null, trust.getTrustManagers(), null);
-      return HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(tls).connectTimeout(Duration.ofSeconds(20)).build();
-    }
-
     static Map<String, Object> seen(HttpResponse<byte[]> response) throws Exception {
       Map<String, Object> seen = new LinkedHashMap<>();
       seen.put("status", response.statusCode());
@@ -350,7 +351,7 @@ public class JavaPeer {
     /** `mode`: http1, h2c (HTTP/2 asked for over cleartext), or h2 (over TLS, trusting `caPath`). */
     static Map<String, Object> run(int port, String authority, String mode, String caPath) throws Exception {
       if (mode.equals("h2")) {
-        client = overTls(authority, caPath);
+        client = overTls(authority, caPath).version(HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(20)).build();
         base = "https://" + authority;
       } else {
         HttpClient.Version version = mode.equals("h2c") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1;
@@ -419,8 +420,8 @@ public class JavaPeer {
 
   /** The WebSocket cases against websockets-peer.py's service, each as the client saw it. */
   static class WebSocketCases {
-    static final HttpClient client = HttpClient.newHttpClient();
-    static int port;
+    static HttpClient client;
+    static String base;
     static String host;
 
     /** What the client met, in order: a whole message (text or binary), a pong, a close or an error. */
@@ -504,9 +505,10 @@ public class JavaPeer {
     }
 
     static WebSocket connect(String path, Recorder recorder, String... subprotocols) throws Exception {
-      WebSocket.Builder builder = client.newWebSocketBuilder().header("Host", host).header("X-Custom", "value").connectTimeout(Duration.ofSeconds(20));
+      WebSocket.Builder builder = client.newWebSocketBuilder().header("X-Custom", "value").connectTimeout(Duration.ofSeconds(20));
+      if (host != null) builder.header("Host", host);
       if (subprotocols.length > 0) builder.subprotocols(subprotocols[0], Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
-      return builder.buildAsync(URI.create("ws://127.0.0.1:" + port + path), recorder).get(60, TimeUnit.SECONDS);
+      return builder.buildAsync(URI.create(base + path), recorder).get(60, TimeUnit.SECONDS);
     }
 
     static void closeAndWait(WebSocket ws, Recorder recorder) throws Exception {
@@ -514,9 +516,16 @@ public class JavaPeer {
       recorder.untilEnd();
     }
 
-    static Map<String, Object> run(int port, String authority) throws Exception {
-      WebSocketCases.port = port;
-      host = authority;
+    /** Over TLS (wss://AUTHORITY) when given `caPath`, the certificate to trust. */
+    static Map<String, Object> run(int port, String authority, String caPath) throws Exception {
+      if (caPath != null) {
+        client = overTls(authority, caPath).build();
+        base = "wss://" + authority;
+      } else {
+        client = HttpClient.newHttpClient();
+        base = "ws://127.0.0.1:" + port;
+        host = authority;
+      }
       Map<String, Object> results = new LinkedHashMap<>();
       for (int size : new int[] {0, 1, 125, 126, 127, 65535, 65536, 65537, MiB - 1, MiB, MiB + 1, 4 * MiB, 4 * MiB + 1, 16 * MiB + 1}) {
         results.put("echo of " + size + " bytes", outcome(() -> {
