@@ -5,11 +5,15 @@
 // request-snippet maker load only when a flag or a command needs them; and
 // protobuf's descriptors (the gRPC decoding of the agent's inspector, the
 // demo services) only when asked for: neither side loads the other's code.
+// The bundled command requires its CommonJS packages rather than importing
+// them (scripts/commonjs-required.mjs).
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { buildCli } from '../../scripts/build-cli.mjs';
 import { repoRoot, spawnCliServer, spawnNode, type CliProcess } from '../helpers/common.js';
 
-const preload = ['-r', `${repoRoot}/test/fixtures/print-loaded-packages.cjs`, `${repoRoot}/bin/burrow.js`];
-const spawnCounting = (args: string[]): CliProcess => spawnNode([...preload, ...args]);
+const counting = ['-r', `${repoRoot}/test/fixtures/print-loaded-packages.cjs`];
+const spawnCounting = (args: string[]): CliProcess => spawnNode([...counting, `${repoRoot}/bin/burrow.js`, ...args]);
 const onlyWhenAsked = ['prom-client', '@peculiar/x509', '@peculiar/asn1-x509', 'yaml', 'ini', 'smol-toml', 'undici', 'busboy', 'protobufjs', '@grpc/proto-loader', '@grpc/reflection', 'httpsnippet'];
 
 /** protobuf's registry and descriptors, the gRPC decoder's and the demo services'; the tunnel's codec needs its wire format alone. */
@@ -38,7 +42,7 @@ describe('a plain burrow server and agent', () => {
       expect(packages.filter((name) => onlyWhenAsked.includes(name))).toEqual([]);
     }
     for (const process of [server.process, agent]) {
-      const entryPoints = listed(process, 'imported entry points: ');
+      const entryPoints = [...listed(process, 'imported entry points: '), ...listed(process, 'required entry points: ')];
       expect(entryPoints).toContain('@bufbuild/protobuf/wire');
       expect(entryPoints.filter((name) => protobufDescriptors.includes(name))).toEqual([]);
     }
@@ -47,5 +51,26 @@ describe('a plain burrow server and agent', () => {
   it('load prom-client with --admin', async () => {
     const server = await spawnCliServer(['--token', 'footprint', '--admin', '127.0.0.1:0'], spawnCounting);
     expect(await loadedPackages(server.process)).toContain('prom-client');
+  });
+});
+
+describe('the bundled command', () => {
+  // Built here, so that the test sees this tree's bundle whether or not `npm run build` ran since the last edit.
+  it('requires its CommonJS packages: a plain server and agent import none through the ESM loader', async () => {
+    const outdir = `${repoRoot}/out/cli-footprint-${process.pid}`;
+    await buildCli(outdir);
+    try {
+      const spawnBundled = (args: string[]): CliProcess => spawnNode([...counting, `${outdir}/burrow.mjs`, ...args]);
+      const server = await spawnCliServer(['--token', 'footprint'], spawnBundled);
+      const agent = spawnBundled(['http', '3000', '--name', 'lean', '--server', server.control, '--token', 'footprint', '--no-inspect']);
+      await agent.waitForLine(/^tunnel lean: /, 20_000);
+      for (const process of [agent, server.process]) {
+        await process.kill('SIGTERM');
+        expect(listed(process, 'imported entry points: ')).toEqual(['']);
+        expect(listed(process, 'required entry points: ')).toEqual(expect.arrayContaining(['@grpc/grpc-js', 'ws', 'pino', 'commander', '@bufbuild/protobuf/wire']));
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
