@@ -1,15 +1,17 @@
-// An esbuild plugin for the command's bundle: a CommonJS package it imports
-// statically is loaded with require(), not import. Node imports a CommonJS
-// module from ESM through its ESM loader and cjs-module-lexer (to find the
-// module's named exports), which cost every process ~5 MiB at rest: Node
+// An esbuild plugin for the command's bundle: a package it imports
+// statically that require() loads as CommonJS (a dual package's CommonJS
+// build too, so that every importer shares one copy) is loaded with
+// require(), not import. Node imports a CommonJS module from ESM through its
+// ESM loader and cjs-module-lexer (to find the module's named exports): Node
 // with the command's libraries imported held 64.1 MiB 6 s after start,
-// required 58.9 (three processes each, 2026-12-05). A package with an ESM
-// build, or an import made only when needed (`import()`), is left as it is.
+// required 58.9; a settled server and agent ~3 MiB less (2026-12-05). An
+// import made only when needed (`import()`) is left as it is.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 
-const requireFromRoot = createRequire(join(process.cwd(), 'package.json'));
+// Packages resolve as from the project's own files.
+const requireFromRoot = createRequire(import.meta.url);
 
 /** Whether `specifier` is loaded as CommonJS by require() from the project: its file, by its own package scope. */
 export function loadsAsCommonJs(specifier) {
