@@ -341,11 +341,6 @@ export class PublicRouter {
     this.refused({ protocol: 'http', method: '', path: '', traceId: traceIdOf(undefined) }, { code, message: '' }, true, answered);
   }
 
-  /**
-   * The record of a request ended by the edge itself, without the agent:
-   * refused (or its client gone first). `answered`: its client got the
-   * refusal's status (not a connection sent away).
-   */
   /** An HTTP/1.1 request refused before its body is read: the connection closes after the answer, which keeps the body off the wire. */
   private refuseUnread(req: IncomingMessage, res: ServerResponse, arrival: Arrival, refusal: Refusal): void {
     closeAfterAnswer(req, res);
@@ -353,6 +348,11 @@ export class PublicRouter {
     this.refused(arrival, refusal);
   }
 
+  /**
+   * The record of a request ended by the edge itself, without the agent:
+   * refused (or its client gone first). `answered`: its client got the
+   * refusal's status (not a connection sent away).
+   */
   private refused(arrival: Arrival, refusal: Refusal, byTheEdge = true, answered = byTheEdge): void {
     const outcome = new RequestOutcome(arrival.protocol);
     outcome.failed(refusal.code, answered);
