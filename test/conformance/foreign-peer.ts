@@ -5,7 +5,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { TunnelProtocol } from '../../src/main/tunnel/agent/tunnel-agent.js';
 import { spawnWithLines } from '../helpers/processes.js';
 import { startProcessTunnelPair, type TunnelPair } from './tunnel-pair.js';
@@ -121,4 +121,10 @@ export function casesThatThrew(outcomes: Record<string, unknown>): string[] {
   return Object.entries(outcomes)
     .filter(([, outcome]) => typeof outcome === 'object' && outcome !== null && 'exception' in outcome)
     .map(([name]) => name);
+}
+
+/** Through the tunnel as `expected` (the direct outcomes), case by case, so that a difference names its case. */
+export function expectCaseByCase(tunnel: Record<string, unknown>, expected: Record<string, unknown>): void {
+  expect(Object.keys(tunnel)).toEqual(Object.keys(expected));
+  for (const [name, outcome] of Object.entries(expected)) expect(tunnel[name], name).toEqual(outcome);
 }

@@ -7,7 +7,7 @@
 // end, fragmented messages, pings, a burst, and a service that ends its
 // connection after its last message.
 import { describe, expect, it } from 'vitest';
-import { casesThatThrew, javaProgram, peerForTheseTests, pythonProgram, type PeerProgram } from './foreign-peer.js';
+import { casesThatThrew, expectCaseByCase, javaProgram, peerForTheseTests, pythonProgram, type PeerProgram } from './foreign-peer.js';
 
 const program = (): PeerProgram => ({ service: pythonProgram('websockets-peer.py', 'websockets', 'python3-websockets').service, client: javaProgram().client });
 const cleartext = peerForTheseTests(program, 'http');
@@ -31,19 +31,13 @@ function expectDirectOutcomes(direct: Record<string, unknown>): void {
   expect(casesThatThrew(direct)).toEqual([]);
 }
 
-/** Case by case, so that a difference names its case. */
-function expectAlike(tunnel: Record<string, unknown>, direct: Record<string, unknown>): void {
-  expect(Object.keys(tunnel)).toEqual(Object.keys(direct));
-  for (const [name, outcome] of Object.entries(direct)) expect(tunnel[name], name).toEqual(outcome);
-}
-
 describe('WebSocket between the JDK client and a Python websockets service', () => {
   it('comes out the same directly and through the tunnel', async () => {
     const { direct: service, tunnel: edge } = cleartext().pair;
     const direct = await cleartext().clientOutcomes(['websocket', String(service.port), service.authority]);
     const tunnel = await cleartext().clientOutcomes(['websocket', String(edge.port), edge.authority]);
     expectDirectOutcomes(direct);
-    expectAlike(tunnel, direct);
+    expectCaseByCase(tunnel, direct);
   }, 320_000);
 
   it('comes out over TLS to the edge as in cleartext directly', async () => {
@@ -51,6 +45,6 @@ describe('WebSocket between the JDK client and a Python websockets service', () 
     const direct = await overTls().clientOutcomes(['websocket', String(service.port), service.authority]);
     const tunnel = await overTls().clientOutcomes(['websocket', String(edge.port), edge.authority, caPath!]);
     expectDirectOutcomes(direct);
-    expectAlike(tunnel, direct);
+    expectCaseByCase(tunnel, direct);
   }, 320_000);
 });
