@@ -65,9 +65,9 @@ export async function startWebSocketEcho(options: { deflate: boolean; maxPayload
       if (text.startsWith('send ') && text.endsWith(' and end')) ws.send(Buffer.alloc(Number(text.slice(5, -8)), 3), () => request.socket.end());
       else if (text.startsWith('send ')) ws.send(Buffer.alloc(Number(text.slice(5)), 3));
       else if (text.startsWith('close ')) {
-        const count = { read: 0, ended: false };
+        // Ended with its connection, which says so.
+        const count = { read: 0, get ended() { return connection.ended; } };
         closedAs = readAfterClose.push(count) - 1;
-        ws.on('close', () => (count.ended = true));
         ws.close(Number(text.slice(6)), 'closing as asked');
       }
       else ws.send(data as Buffer, { binary: isBinary });
